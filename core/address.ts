@@ -1,0 +1,53 @@
+// Parsing of user-typed addresses (`host:port`, `[v6]:port`) with errors a person can act on.
+// Used by bootstrap lists in the CLI, the contract and the Join form.
+import { isIP } from 'node:net';
+import type { Endpoint } from './transport/types';
+
+export type ParseResult = { ok: true; value: Endpoint } | { ok: false; message: string };
+
+const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+
+/** Parses `host:port`. The message starts with the input, e.g. "127.0.0.1:99999: port must be 1-65535". */
+export function parseAddress(input: string): ParseResult {
+  const s = input.trim();
+  const fail = (why: string): ParseResult => ({ ok: false, message: `${s || '(empty)'}: ${why}` });
+  if (s === '') return fail('empty address; expected host:port, e.g. 127.0.0.1:4000');
+  let host: string;
+  let portText: string;
+  if (s.startsWith('[')) {
+    const close = s.indexOf(']');
+    if (close < 0) return fail('missing "]" after the IPv6 address');
+    host = s.slice(1, close);
+    if (s[close + 1] !== ':') return fail('missing ":port" after "]"');
+    portText = s.slice(close + 2);
+    if (isIP(host) !== 6) return fail(`"${host}" is not an IPv6 address`);
+  } else {
+    const colon = s.lastIndexOf(':');
+    if (colon < 0) return fail('missing ":port"; expected host:port, e.g. 127.0.0.1:4000');
+    host = s.slice(0, colon);
+    portText = s.slice(colon + 1);
+    if (host.includes(':')) return fail('an IPv6 address goes in brackets: [::1]:4000');
+    if (host === '') return fail('missing host before ":"');
+    if (isIP(host) === 0 && !HOSTNAME.test(host)) return fail(`"${host}" is not an IP address or host name`);
+    if (/^[0-9.]+$/.test(host) && isIP(host) !== 4) return fail(`"${host}" is not a valid IPv4 address`);
+  }
+  if (portText === '') return fail('missing port after ":"');
+  if (!/^[0-9]+$/.test(portText)) return fail(`port "${portText}" is not a number`);
+  const port = Number(portText);
+  if (port < 1 || port > 65535) return fail('port must be 1-65535');
+  return { ok: true, value: { host, port } };
+}
+
+/** Parses a comma- or whitespace-separated list; every bad entry is reported. */
+export function parseAddressList(input: string | string[]): { ok: true; value: Endpoint[] } | { ok: false; message: string } {
+  const parts = (Array.isArray(input) ? input : input.split(/[\s,]+/)).map((p) => p.trim()).filter((p) => p !== '');
+  const out: Endpoint[] = [];
+  const errors: string[] = [];
+  for (const p of parts) {
+    const r = parseAddress(p);
+    if (r.ok) out.push(r.value);
+    else errors.push(r.message);
+  }
+  if (errors.length > 0) return { ok: false, message: errors.join('; ') };
+  return { ok: true, value: out };
+}

@@ -1,0 +1,139 @@
+// 256-bit node ids and keys: SHA-256 sized, compared by XOR distance.
+// Ids travel as lowercase hex strings in every public API and as Map keys (DESIGN habit 7);
+// the hot paths (distance sort, bucket index) work on the 32 raw bytes.
+import { createHash, randomBytes } from 'node:crypto';
+
+export const ID_BYTES = 32;
+export const ID_BITS = ID_BYTES * 8;
+
+const HEX_ID = /^[0-9a-f]{64}$/;
+
+export function isIdHex(s: unknown): s is string {
+  return typeof s === 'string' && HEX_ID.test(s);
+}
+
+export function bytesToHex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+export function hexToBytes(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw new TypeError(`not hex: ${hex.slice(0, 16)}`);
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+/** Parses a 64-char hex id; throws a TypeError naming the problem. */
+export function idFromHex(hex: string): Uint8Array {
+  const h = hex.toLowerCase();
+  if (!HEX_ID.test(h)) throw new TypeError(`an id is 64 hex characters (256 bits); got ${JSON.stringify(hex.slice(0, 80))}`);
+  return hexToBytes(h);
+}
+
+export function sha256(data: Uint8Array | string): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(data).digest());
+}
+
+export function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** A source of random bytes; tests inject a seeded one. */
+export type RandomBytes = (n: number) => Uint8Array;
+
+export const cryptoRandomBytes: RandomBytes = (n) => new Uint8Array(randomBytes(n));
+
+/** A deterministic generator (xorshift128+ style via splitmix32) for seeded tests and simulations. */
+export function seededRandomBytes(seed: number): RandomBytes {
+  let s = seed >>> 0 || 0x9e3779b9;
+  const next = (): number => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  return (n) => {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i += 4) {
+      const v = next();
+      out[i] = v & 0xff;
+      if (i + 1 < n) out[i + 1] = (v >>> 8) & 0xff;
+      if (i + 2 < n) out[i + 2] = (v >>> 16) & 0xff;
+      if (i + 3 < n) out[i + 3] = (v >>> 24) & 0xff;
+    }
+    return out;
+  };
+}
+
+/** A seeded float in [0, 1) built on seededRandomBytes; for simulations (loss, latency, picks). */
+export function seededRandom(seed: number): () => number {
+  const rb = seededRandomBytes(seed);
+  return () => {
+    const b = rb(4);
+    return (((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0) / 0x1_0000_0000;
+  };
+}
+
+export function randomId(rand: RandomBytes = cryptoRandomBytes): Uint8Array {
+  return rand(ID_BYTES);
+}
+
+export function xorDistance(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(ID_BYTES);
+  for (let i = 0; i < ID_BYTES; i++) out[i] = a[i] ^ b[i];
+  return out;
+}
+
+/**
+ * Compares the distances of a and b to target: negative when a is closer, positive when b is, 0 if equal.
+ * Allocation-free; this is the inner loop of every lookup.
+ */
+export function compareDistance(target: Uint8Array, a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < ID_BYTES; i++) {
+    const da = a[i] ^ target[i];
+    const db = b[i] ^ target[i];
+    if (da !== db) return da - db;
+  }
+  return 0;
+}
+
+/** Number of leading bits a and b share (0..256). 256 means equal. */
+export function commonPrefixLength(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < ID_BYTES; i++) {
+    const x = a[i] ^ b[i];
+    if (x !== 0) return i * 8 + Math.clz32(x) - 24;
+  }
+  return ID_BITS;
+}
+
+/**
+ * The bucket an id falls in, seen from self: the length of their shared prefix (0..255).
+ * Bucket 0 holds the half of the space farthest from us; bucket 255 the single id nearest.
+ * Returns -1 for self.
+ */
+export function bucketIndex(self: Uint8Array, other: Uint8Array): number {
+  const cpl = commonPrefixLength(self, other);
+  return cpl === ID_BITS ? -1 : cpl;
+}
+
+/** A random id that falls in bucket `index` of self: shares exactly `index` leading bits with self. */
+export function randomIdInBucket(self: Uint8Array, index: number, rand: RandomBytes = cryptoRandomBytes): Uint8Array {
+  if (!Number.isInteger(index) || index < 0 || index >= ID_BITS) throw new RangeError(`bucket index ${index} outside 0..${ID_BITS - 1}`);
+  const out = rand(ID_BYTES);
+  const byte = index >> 3;
+  const bit = 7 - (index & 7);
+  for (let i = 0; i < byte; i++) out[i] = self[i];
+  const keepMask = (0xff << (bit + 1)) & 0xff; // bits above `bit` come from self
+  const flip = 1 << bit;
+  out[byte] = (self[byte] & keepMask) | (~self[byte] & flip) | (out[byte] & (flip - 1));
+  return out;
+}
+
+/** Sorts contacts (anything with idBytes) by distance to target, nearest first, in place. */
+export function sortByDistance<T extends { idBytes: Uint8Array }>(target: Uint8Array, items: T[]): T[] {
+  return items.sort((x, y) => compareDistance(target, x.idBytes, y.idBytes));
+}
+
+/** First n hex chars, for log lines and UI labels. */
+export function shortId(hex: string, n = 8): string {
+  return hex.slice(0, n);
+}

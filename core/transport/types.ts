@@ -1,0 +1,33 @@
+// One interface for every way a node sends datagrams: real UDP (udp.ts) and the simulated
+// network (memory.ts). The node never knows which one it has.
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export type MessageHandler = (data: Uint8Array, from: Endpoint) => void;
+
+export interface Transport {
+  /** Binds the socket. port 0 picks a free port; the bound address is returned and kept in `address`. */
+  bind(): Promise<Endpoint>;
+  /** Fire and forget. Never throws for a bad destination; failures are counted by the transport. */
+  send(data: Uint8Array, to: Endpoint): void;
+  /** One handler; set before bind(). */
+  onMessage(handler: MessageHandler): void;
+  /** Idempotent: frees the socket and every timer it owns. */
+  close(): Promise<void>;
+  /** The bound address; throws before bind(). */
+  readonly address: Endpoint;
+  /** 'udp4' | 'udp6' | 'memory', for display. */
+  readonly kind: string;
+}
+
+/** `host:port`, with IPv6 hosts in brackets: the canonical Map key for an address (habit 7). */
+export function endpointKey(e: Endpoint): string {
+  return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return a.port === b.port && a.host === b.host;
+}

@@ -1,0 +1,170 @@
+// The public shapes of core/: what DhtNode returns, emits and snapshots. Plain data with ids as
+// hex strings, so the hosts can pass them to the UI nearly unchanged.
+import type { Endpoint } from './transport/types';
+import type { DropReason, Method } from './wire/types';
+
+/** A node on the network: hex id and address. */
+export interface Contact {
+  id: string;
+  host: string;
+  port: number;
+}
+
+export type HealthState = 'good' | 'questionable' | 'bad' | 'unknown';
+
+export interface PeerHealth {
+  state: HealthState;
+  /** Smoothed round-trip time (EWMA), ms; null before the first answer. */
+  rttMs: number | null;
+  /** Clock ms of the last datagram from this peer that we accepted; null if never. */
+  lastSeen: number | null;
+  /** Consecutive requests without an answer; reset by any answer. */
+  failures: number;
+  /** Answers received / requests sent, over the peer's lifetime in our table. */
+  answered: number;
+  queried: number;
+}
+
+export interface PeerInfo extends Contact, PeerHealth {
+  bucket: number;
+  /** Clock ms when it entered our routing table. */
+  addedAt: number;
+}
+
+export interface BucketInfo {
+  /** Shared-prefix length with our id: 0 is the far half of the space, 255 the nearest. */
+  index: number;
+  peers: PeerInfo[];
+  /** Candidates waiting for a slot, newest last. */
+  replacements: Contact[];
+  /** Clock ms of the last lookup into this bucket's range (or its creation). */
+  lastRefresh: number;
+}
+
+export interface MethodCounters {
+  /** Requests we sent of this method. */
+  sent: number;
+  /** Responses we got to them. */
+  responses: number;
+  timeouts: number;
+  /** ERROR replies we got. */
+  errors: number;
+  /** Requests of this method other nodes sent us. */
+  received: number;
+}
+
+export interface Counters {
+  rxPackets: number;
+  txPackets: number;
+  rxBytes: number;
+  txBytes: number;
+  /** Datagrams dropped, by reason (decode failures, wrong source, rate limit, ...). */
+  dropped: Partial<Record<DropReason, number>>;
+  rpc: Record<Method, MethodCounters>;
+  /** Requests waiting for an answer right now. */
+  inFlight: number;
+}
+
+export interface NodeSnapshot {
+  id: string;
+  address: Endpoint;
+  /** Our address as most recent answering peers saw it; null before any answer. */
+  observedAddress: Endpoint | null;
+  startedAt: number;
+  now: number;
+  k: number;
+  alpha: number;
+  buckets: BucketInfo[];
+  peers: PeerInfo[];
+  counters: Counters;
+  /** Estimated number of nodes in the network, from the density of ids near us. */
+  estimatedNetworkSize: number;
+  /** Whether routing-table IP diversity limits are enforced (off on loopback / private test networks). */
+  diversityLimits: boolean;
+}
+
+export type LookupKind = 'find-node' | 'find-value' | 'get-peers';
+
+export type LookupTermination =
+  /** The k closest nodes seen have all answered or failed. */
+  | 'converged'
+  /** find-value: a valid value was found. */
+  | 'value-found'
+  /** Every candidate was tried and fewer than k answered. */
+  | 'exhausted'
+  /** We knew no peers to start from. */
+  | 'no-peers'
+  | 'aborted'
+  /** The whole-lookup deadline passed. */
+  | 'timeout';
+
+interface LookupEventBase {
+  lookupId: string;
+  /** Clock ms. */
+  at: number;
+}
+
+export type LookupEvent =
+  | (LookupEventBase & {
+      type: 'started';
+      kind: LookupKind;
+      target: string;
+      self: string;
+      k: number;
+      alpha: number;
+      rpcTimeoutMs: number;
+      /** The peers the lookup begins from, closest first. */
+      seeds: Contact[];
+    })
+  | (LookupEventBase & { type: 'query'; peer: Contact; hop: number; bytes: number })
+  | (LookupEventBase & {
+      type: 'response';
+      peer: Contact;
+      hop: number;
+      rttMs: number;
+      bytes: number;
+      /** The nodes this peer returned, as it sent them. */
+      nodes: Contact[];
+      /** find-value: the peer answered with a record. */
+      hasValue?: boolean;
+      /** get-peers: how many announced peers it returned. */
+      peerCount?: number;
+    })
+  | (LookupEventBase & { type: 'timeout'; peer: Contact; hop: number; afterMs: number })
+  | (LookupEventBase & { type: 'error'; peer: Contact; hop: number; code: string; message: string })
+  | (LookupEventBase & {
+      type: 'done';
+      reason: LookupTermination;
+      /** The k closest nodes that answered, nearest first. */
+      closest: Contact[];
+      /** Longest chain of referrals from a seed to an answering node. */
+      hops: number;
+      /** Requests sent. */
+      messages: number;
+      durationMs: number;
+      /** Time from start until the final closest set was complete, ms. */
+      timeToClosestMs: number;
+    });
+
+export interface FindNodeResult {
+  closest: Contact[];
+  hops: number;
+  messages: number;
+  durationMs: number;
+  reason: LookupTermination;
+}
+
+export interface PingResult {
+  id: string;
+  rttMs: number;
+  /** How the peer saw our address. */
+  observed: Endpoint;
+}
+
+export interface NodeEvents {
+  'peer-added': PeerInfo;
+  'peer-removed': { id: string; host: string; port: number; reason: 'evicted' | 'replaced' | 'failed' | 'stopped' };
+  'peer-health': PeerInfo;
+  lookup: LookupEvent;
+  'observed-address': Endpoint;
+}

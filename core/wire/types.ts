@@ -1,0 +1,107 @@
+// Wire v1 message shapes, as the rest of core sees them after decoding. The codec (codec.ts) maps
+// them to and from one CBOR map per datagram with short keys; see core/wire/README.md.
+
+export const WIRE_VERSION = 1;
+/** Largest datagram we send or accept. */
+export const MAX_DATAGRAM_BYTES = 1400;
+export const MAX_VALUE_BYTES = 1000;
+export const MAX_SALT_BYTES = 64;
+/** Upper bound on contacts in one response (k default is 20; compact IPv6 contacts are 50 bytes). */
+export const MAX_NODES_PER_RESPONSE = 20;
+export const MAX_PEERS_PER_RESPONSE = 32;
+export const MAX_TOKEN_BYTES = 32;
+export const MAX_ERROR_MESSAGE_CHARS = 200;
+
+export const METHODS = ['PING', 'FIND_NODE', 'FIND_VALUE', 'STORE', 'ANNOUNCE', 'GET_PEERS'] as const;
+export type Method = (typeof METHODS)[number];
+
+/** A node as it travels: 32-byte id and an address (compact form on the wire). */
+export interface WireContact {
+  id: Uint8Array;
+  host: string;
+  port: number;
+}
+
+export interface WirePeer {
+  host: string;
+  port: number;
+}
+
+export type WireRecord =
+  | { type: 'immutable'; value: Uint8Array }
+  | {
+      type: 'mutable';
+      value: Uint8Array;
+      /** Raw 32-byte ed25519 public key. */
+      publicKey: Uint8Array;
+      /** 0..64 bytes; empty for none. */
+      salt: Uint8Array;
+      /** Non-negative safe integer. */
+      seq: number;
+      /** 64-byte ed25519 signature over encodeSignable(salt, seq, value). */
+      sig: Uint8Array;
+    };
+
+export type RequestArgs =
+  | { method: 'PING' }
+  | { method: 'FIND_NODE'; target: Uint8Array }
+  /** seq: the asker already has this seq; a storer answers with the record only if it holds a higher one. */
+  | { method: 'FIND_VALUE'; key: Uint8Array; seq?: number }
+  /** cas: compare-and-swap, store only if the stored mutable record's seq equals cas. */
+  | { method: 'STORE'; key: Uint8Array; record: WireRecord; token: Uint8Array; cas?: number }
+  | { method: 'ANNOUNCE'; topic: Uint8Array; port: number; token: Uint8Array }
+  | { method: 'GET_PEERS'; topic: Uint8Array };
+
+interface Header {
+  /** Transaction id: an unpredictable unsigned 32-bit integer chosen by the requester. */
+  tid: number;
+  /** The sender's 32-byte node id. */
+  id: Uint8Array;
+}
+
+export type RequestMessage = Header & { kind: 'request' } & RequestArgs;
+
+export interface ResponseMessage extends Header {
+  kind: 'response';
+  /** The address the responder saw the request come from (how a node learns its public address). */
+  observed: WirePeer;
+  /** FIND_NODE, FIND_VALUE, GET_PEERS: up to k nodes closest to the target, in compact form. */
+  nodes?: WireContact[];
+  /** FIND_NODE, FIND_VALUE, GET_PEERS: a write token for STORE / ANNOUNCE from this address. */
+  token?: Uint8Array;
+  /** FIND_VALUE: the record, when the responder holds it. */
+  record?: WireRecord;
+  /** GET_PEERS: announced addresses for the topic. */
+  peers?: WirePeer[];
+}
+
+export interface ErrorMessage extends Header {
+  kind: 'error';
+  /** A WIRE_ERROR code (core/errors.ts). */
+  code: number;
+  message: string;
+}
+
+export type Message = RequestMessage | ResponseMessage | ErrorMessage;
+
+/** Why a datagram was dropped; every drop is counted under one of these. */
+export const DROP_REASONS = [
+  'oversize',
+  'empty',
+  'not-cbor',
+  'not-a-map',
+  'bad-version',
+  'bad-kind',
+  'bad-header',
+  'unknown-method',
+  'bad-args',
+  'bad-response',
+  'bad-error',
+  // raised by the RPC layer rather than the decoder:
+  'unexpected-response',
+  'wrong-source',
+  'rate-limited',
+] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+export type DecodeResult = { ok: true; message: Message } | { ok: false; reason: DropReason; detail?: string };
