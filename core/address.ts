@@ -1,9 +1,54 @@
 // Parsing of user-typed addresses (`host:port`, `[v6]:port`) with errors a person can act on.
 // Used by bootstrap lists in the CLI, the contract and the Join form.
-import { isIP } from 'node:net';
+// Pure string code (no node:net), so the renderer-facing contract can validate with the same messages.
 import type { Endpoint } from './transport/types';
 
 export type ParseResult = { ok: true; value: Endpoint } | { ok: false; message: string };
+
+const IPV4_OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
+const IPV4 = new RegExp(`^${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}$`);
+const IPV6_GROUP = /^[0-9a-fA-F]{1,4}$/;
+const IPV6_GROUPS = 8;
+
+/** Dotted-quad IPv4 without leading zeros, as node:net's isIPv4 accepts. */
+export function isIPv4(s: string): boolean {
+  return IPV4.test(s);
+}
+
+/** IPv6 text form: 8 groups, one "::" abbreviation, an optional trailing IPv4 and an optional %zone. */
+export function isIPv6(input: string): boolean {
+  const zone = input.indexOf('%');
+  const s = zone >= 0 ? input.slice(0, zone) : input;
+  if (zone >= 0 && zone === input.length - 1) return false;
+  const halves = s.split('::');
+  if (halves.length > 2) return false;
+  const groupsOf = (part: string): string[] | null => (part === '' ? [] : part.split(':'));
+  const head = groupsOf(halves[0]);
+  const tail = halves.length === 2 ? groupsOf(halves[1]) : [];
+  if (head === null || tail === null) return false;
+  const all = [...head, ...tail];
+  let count = 0;
+  for (let i = 0; i < all.length; i++) {
+    const g = all[i];
+    const isLast = i === all.length - 1;
+    if (isLast && g.includes('.')) {
+      if (!isIPv4(g)) return false;
+      count += 2; // an embedded IPv4 fills the last two groups
+    } else if (IPV6_GROUP.test(g)) {
+      count += 1;
+    } else {
+      return false;
+    }
+  }
+  return halves.length === 2 ? count < IPV6_GROUPS : count === IPV6_GROUPS;
+}
+
+/** 4, 6 or 0, like node:net's isIP. */
+export function isIP(s: string): 0 | 4 | 6 {
+  if (isIPv4(s)) return 4;
+  if (isIPv6(s)) return 6;
+  return 0;
+}
 
 const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 

@@ -1,0 +1,498 @@
+// The API between a host (Electron main or the headless web host) and the renderer.
+//
+// Every operation is an `invoke` method: one JSON-safe argument object in, one Result out. Argument
+// schemas (zod) live next to each method so both sides validate with the same rules and the types are
+// inferred from them. Live data arrives through `subscribe` as numbered batches of DTO events.
+//
+// This file is imported by the renderer: no Node or Electron imports, only zod, type imports of core/
+// shapes and core's pure address parser.
+import { z } from 'zod';
+import { parseAddress } from '../core/address';
+import type { DhtErrorCode } from '../core/errors';
+import type {
+  Contact,
+  Counters,
+  LookupEvent,
+  LookupKind,
+  LookupTermination,
+  NodeSnapshot,
+  PeerInfo,
+} from '../core/types';
+import type { Endpoint } from '../core/transport/types';
+
+export type { Contact, Counters, Endpoint, LookupEvent, LookupKind, LookupTermination, NodeSnapshot, PeerInfo };
+
+/** Bumped on any incompatible change to methods, DTOs or the wire messages below. */
+export const CONTRACT_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+/** Codes a caller can see: core's DhtErrorCode plus the host's own. */
+export type ErrorCode = DhtErrorCode | 'INVALID_ARGUMENT' | 'UNKNOWN_METHOD' | 'UNAVAILABLE' | 'INTERNAL';
+
+export type Ok<T> = { ok: true; value: T };
+export type Err = { ok: false; code: ErrorCode; message: string };
+export type Result<T> = Ok<T> | Err;
+
+export const ok = <T>(value: T): Ok<T> => ({ ok: true, value });
+export const err = (code: ErrorCode, message: string): Err => ({ ok: false, code, message });
+
+// ---------------------------------------------------------------------------------------------
+// Limits shared by both sides (the wire limits of DESIGN.md, restated here so the renderer can check
+// before sending; core enforces them again).
+
+export const MAX_VALUE_BYTES = 1000;
+export const MAX_SALT_BYTES = 64;
+export const MAX_BOOTSTRAP_ADDRESSES = 64;
+export const MAX_TESTNET_SIZE = 2000;
+export const MAX_TESTNET_CHANGE = 500;
+export const MAX_TOPIC_CHARS = 256;
+export const MAX_KEYPAIR_NAME_CHARS = 64;
+/** The service keeps this many lookup traces (issue 6). */
+export const MAX_TRACES = 500;
+/** An imported trace file larger than this is refused before parsing. */
+export const MAX_TRACE_JSON_CHARS = 8_000_000;
+
+// ---------------------------------------------------------------------------------------------
+// Field schemas
+
+const HEX_ID = /^[0-9a-fA-F]{64}$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** A 256-bit id or key as 64 hex characters; normalised to lowercase. */
+export const idHex = z
+  .string({ error: 'expected a 64-character hex id' })
+  .trim()
+  .regex(HEX_ID, { error: (iss) => `an id is 64 hex characters (256 bits); got ${JSON.stringify(String(iss.input).slice(0, 80))}` })
+  .transform((s) => s.toLowerCase());
+
+/** `host:port` with core/address.ts's messages ("127.0.0.1:99999: port must be 1-65535"). */
+export const addressString = z.string({ error: 'expected an address "host:port"' }).superRefine((s, ctx) => {
+  const r = parseAddress(s);
+  if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });
+});
+
+export const port = z
+  .number({ error: 'expected a port number' })
+  .int({ error: 'a port is a whole number' })
+  .min(1, { error: 'port must be 1-65535' })
+  .max(65535, { error: 'port must be 1-65535' });
+
+const byteLength = (s: string): number => new TextEncoder().encode(s).length;
+const base64Length = (s: string): number => (s.length / 4) * 3 - (s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0);
+
+/** A value to store: UTF-8 text or raw bytes as base64; at most MAX_VALUE_BYTES either way. */
+export const valueInput = z.union(
+  [
+    z.strictObject({
+      text: z.string().refine((s) => byteLength(s) <= MAX_VALUE_BYTES, {
+        error: (iss) => `is ${byteLength(String(iss.input))} bytes as UTF-8; a value is at most ${MAX_VALUE_BYTES} bytes`,
+      }),
+    }),
+    z.strictObject({
+      base64: z
+        .string()
+        .regex(BASE64, { error: 'is not valid base64' })
+        .refine((s) => base64Length(s) <= MAX_VALUE_BYTES, {
+          error: (iss) => `decodes to ${base64Length(String(iss.input))} bytes; a value is at most ${MAX_VALUE_BYTES} bytes`,
+        }),
+    }),
+  ],
+  { error: 'expected { text } or { base64 }' },
+);
+export type ValueInput = z.infer<typeof valueInput>;
+
+const keyPairName = z
+  .string()
+  .min(1, { error: 'a key pair name cannot be empty' })
+  .max(MAX_KEYPAIR_NAME_CHARS, { error: `a key pair name is at most ${MAX_KEYPAIR_NAME_CHARS} characters` })
+  .regex(/^[A-Za-z0-9._-]+$/, { error: 'a key pair name uses letters, digits, ".", "_" and "-" only' });
+
+const count = (max: number) =>
+  z
+    .number({ error: 'expected a number' })
+    .int({ error: 'must be a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(max, { error: `must be at most ${max}` });
+
+const noArgs = z.strictObject({}).optional();
+
+// ---------------------------------------------------------------------------------------------
+// DTOs: what methods return and events carry. Plain data; ids and keys as lowercase hex.
+
+export type HostKind = 'electron' | 'web' | 'memory';
+
+export interface HostInfo {
+  contractVersion: number;
+  appVersion: string;
+  host: HostKind;
+  dataDir: string;
+  /** Where the user's node came from at startup. */
+  mode: 'embedded-testnet' | 'bootstrap' | 'saved-peers' | 'standalone';
+}
+
+export interface TestnetStatus {
+  running: boolean;
+  transport: 'udp' | 'memory' | null;
+  /** Nodes started over the testnet's lifetime minus those stopped. */
+  alive: number;
+  stopped: number;
+  /** Addresses a node can join through (host:port). */
+  bootstrap: string[];
+  /** True when the testnet's nodes run in a worker thread (large testnets). */
+  inWorker: boolean;
+  startedAt: number | null;
+}
+
+export interface SnapshotDto {
+  node: NodeSnapshot;
+  testnet: TestnetStatus;
+  /** Local records this node stores (may be empty until the records issue lands). */
+  records: RecordInfo[];
+}
+
+export interface JoinResult {
+  /** Bootstrap addresses that answered a ping, with the id they reported. */
+  reached: { address: string; id: string; rttMs: number }[];
+  failed: { address: string; code: ErrorCode; message: string }[];
+  /** Peers in the routing table after the self-lookup. */
+  peers: number;
+}
+
+export interface PingDto {
+  id: string;
+  rttMs: number;
+  observed: Endpoint;
+}
+
+export interface FindNodeDto {
+  closest: Contact[];
+  hops: number;
+  messages: number;
+  durationMs: number;
+  reason: LookupTermination;
+  /** The lookup's trace id, when it could be matched. */
+  lookupId: string | null;
+}
+
+export interface RecordInfo {
+  key: string;
+  type: 'immutable' | 'mutable';
+  size: number;
+  seq: number | null;
+  /** Clock ms. */
+  storedAt: number;
+  expiresAt: number;
+  /** Who stored it with us (host:port), or 'self'. */
+  publisher: string;
+  /** Hex public key of a mutable record's signer. */
+  publicKey: string | null;
+}
+
+export interface PutDto {
+  key: string;
+  storedAt: string[];
+  lookupId: string | null;
+}
+
+export interface PutMutableDto extends PutDto {
+  seq: number;
+  publicKey: string;
+  salt: string | null;
+  /** The key pair that signed (a generated one gets a fresh name). */
+  keyPair: string;
+}
+
+export interface GetDto {
+  key: string;
+  /** Raw bytes, base64. */
+  base64: string;
+  /** The bytes as text when they are valid UTF-8, else null. */
+  text: string | null;
+  /** Id of the node that returned the value. */
+  from: string;
+  hops: number;
+  messages: number;
+  durationMs: number;
+  seq: number | null;
+  lookupId: string | null;
+}
+
+export interface KeyPairInfo {
+  name: string;
+  publicKey: string;
+  createdAt: number;
+}
+
+export interface AnnounceDto {
+  topic: string;
+  /** SHA-256 of the topic text. */
+  key: string;
+  storedAt: string[];
+  lookupId: string | null;
+}
+
+export interface LookupPeersDto {
+  topic: string;
+  key: string;
+  peers: string[];
+  lookupId: string | null;
+}
+
+// Traces (issue 6 extends these; the service already keeps the last MAX_TRACES lookups).
+
+/** A LookupEvent without its lookupId, timed as ms since the lookup started. */
+export type TraceEvent = DistributiveOmit<LookupEvent, 'lookupId' | 'at'> & { t: number };
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export const TRACE_FORMAT = 'kadtrace';
+export const TRACE_VERSION = 1;
+
+export interface TraceSummary {
+  reason: LookupTermination | null;
+  durationMs: number | null;
+  hops: number | null;
+  messages: number;
+  timeToClosestMs: number | null;
+  closest: Contact[];
+  responses: number;
+  timeouts: number;
+  errors: number;
+}
+
+export interface Trace {
+  format: typeof TRACE_FORMAT;
+  version: number;
+  id: string;
+  /** Clock ms (epoch on real clocks) when the lookup started. */
+  startedAt: number;
+  self: string;
+  target: string;
+  kind: LookupKind;
+  params: { k: number; alpha: number; rpcTimeoutMs: number };
+  events: TraceEvent[];
+  summary: TraceSummary;
+  /** 'live' while recording in this process, 'imported' when loaded from a file. */
+  origin: 'live' | 'imported';
+}
+
+export interface TraceListItem {
+  id: string;
+  startedAt: number;
+  target: string;
+  kind: LookupKind;
+  origin: Trace['origin'];
+  /** False while the lookup is still running. */
+  done: boolean;
+  summary: TraceSummary;
+}
+
+export type Theme = 'system' | 'light' | 'dark';
+
+export const settingsSchema = z.strictObject({
+  theme: z.enum(['system', 'light', 'dark'], { error: 'expected "system", "light" or "dark"' }),
+  /** Bootstrap addresses remembered for the Join form. */
+  savedBootstrap: z.array(addressString).max(MAX_BOOTSTRAP_ADDRESSES, { error: `at most ${MAX_BOOTSTRAP_ADDRESSES} addresses` }),
+  defaultTestnetSize: count(MAX_TESTNET_SIZE),
+  /** Graph view: draw at most this many peers (the rest are summarised). */
+  graphMaxPeers: count(20_000),
+});
+export type Settings = z.infer<typeof settingsSchema>;
+
+export const DEFAULT_SETTINGS: Settings = {
+  theme: 'system',
+  savedBootstrap: [],
+  defaultTestnetSize: 32,
+  graphMaxPeers: 5000,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Methods
+
+interface MethodSpec<A extends z.ZodType, R> {
+  args: A;
+  /** Phantom: the value type of a successful result. Never read at runtime. */
+  result?: R;
+  /** One line for docs and error messages. */
+  doc: string;
+}
+
+const method = <R>() => <A extends z.ZodType>(args: A, doc: string): MethodSpec<A, R> => ({ args, doc });
+
+export const methods = {
+  info: method<HostInfo>()(noArgs, 'Host, contract version and data directory.'),
+  snapshot: method<SnapshotDto>()(noArgs, "The user's node, testnet status and local records, whole."),
+  join: method<JoinResult>()(
+    z.strictObject({
+      bootstrap: z
+        .array(addressString, { error: 'expected a list of "host:port" strings' })
+        .min(1, { error: 'give at least one bootstrap address' })
+        .max(MAX_BOOTSTRAP_ADDRESSES, { error: `at most ${MAX_BOOTSTRAP_ADDRESSES} bootstrap addresses` }),
+    }),
+    'Ping each bootstrap address, then look up our own id to fill the routing table.',
+  ),
+  ping: method<PingDto>()(z.strictObject({ address: addressString }), 'PING a host:port.'),
+  findNode: method<FindNodeDto>()(z.strictObject({ target: idHex }), 'Iterative FIND_NODE; resolves when done.'),
+  startLookup: method<{ lookupId: string }>()(
+    z.strictObject({ target: idHex, kind: z.enum(['find-node', 'find-value'], { error: 'expected "find-node" or "find-value"' }).default('find-node') }),
+    'Start a lookup and return its id at once; its events arrive through subscribe.',
+  ),
+  cancelLookup: method<{ cancelled: boolean }>()(z.strictObject({ lookupId: z.string().min(1).max(128) }), 'Abort a lookup started with startLookup.'),
+  records: method<RecordInfo[]>()(noArgs, 'The records this node stores.'),
+  get: method<GetDto>()(z.strictObject({ key: idHex }), 'Fetch a value by key (iterative FIND_VALUE).'),
+  put: method<PutDto>()(z.strictObject({ value: valueInput }), 'Store an immutable value at SHA-256(value).'),
+  putMutable: method<PutMutableDto>()(
+    z.strictObject({
+      value: valueInput,
+      seq: z.number({ error: 'expected a number' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be at least 0' }).max(Number.MAX_SAFE_INTEGER),
+      salt: z
+        .string()
+        .refine((s) => byteLength(s) <= MAX_SALT_BYTES, { error: `a salt is at most ${MAX_SALT_BYTES} bytes as UTF-8` })
+        .optional(),
+      keyPair: z.union([z.literal('generate'), keyPairName], { error: 'expected "generate" or a saved key pair name' }),
+      /** Compare-and-swap: store only if the current seq equals this. */
+      cas: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    }),
+    'Sign and store a mutable record under a saved or freshly generated key pair.',
+  ),
+  generateKeyPair: method<KeyPairInfo>()(z.strictObject({ name: keyPairName.optional() }), 'Generate and save an ed25519 key pair.'),
+  listKeyPairs: method<KeyPairInfo[]>()(noArgs, 'Saved key pairs (public halves only).'),
+  importKeyPair: method<KeyPairInfo>()(
+    z.strictObject({
+      name: keyPairName,
+      /** The file a key pair was saved to (JSON text), as the CLI and app write it. */
+      json: z.string().min(1).max(16_384, { error: 'a key pair file is at most 16 KiB' }),
+    }),
+    'Load a key pair from its saved file contents.',
+  ),
+  announce: method<AnnounceDto>()(
+    z.strictObject({ topic: z.string().min(1, { error: 'a topic cannot be empty' }).max(MAX_TOPIC_CHARS), port }),
+    'Announce our address under SHA-256(topic).',
+  ),
+  lookupPeers: method<LookupPeersDto>()(
+    z.strictObject({ topic: z.string().min(1, { error: 'a topic cannot be empty' }).max(MAX_TOPIC_CHARS) }),
+    'Find the addresses announced under a topic.',
+  ),
+  testnetStart: method<TestnetStatus>()(
+    z.strictObject({
+      size: count(MAX_TESTNET_SIZE),
+      transport: z.enum(['udp', 'memory'], { error: 'expected "udp" or "memory"' }).default('udp'),
+      /** Join the user's node to it once it is up. */
+      join: z.boolean().default(true),
+    }),
+    'Start a local testnet on 127.0.0.1 (fails if one is running).',
+  ),
+  testnetStop: method<TestnetStatus>()(noArgs, 'Stop the local testnet.'),
+  testnetAdd: method<TestnetStatus>()(z.strictObject({ count: count(MAX_TESTNET_CHANGE) }), 'Add nodes to the running testnet.'),
+  testnetStopRandom: method<TestnetStatus>()(z.strictObject({ count: count(MAX_TESTNET_CHANGE) }), 'Stop N random testnet nodes.'),
+  testnetStatus: method<TestnetStatus>()(noArgs, 'The local testnet, if any.'),
+  tracesList: method<TraceListItem[]>()(noArgs, 'Recent lookup traces, newest first (at most MAX_TRACES).'),
+  traceGet: method<Trace>()(z.strictObject({ id: z.string().min(1).max(128) }), 'One trace, whole.'),
+  traceImport: method<TraceListItem>()(
+    z.strictObject({ json: z.string().min(2).max(MAX_TRACE_JSON_CHARS, { error: 'a trace file is at most 8 MB' }) }),
+    'Load a trace from its file contents (validated).',
+  ),
+  settingsGet: method<Settings>()(noArgs, 'The saved settings.'),
+  settingsSet: method<Settings>()(settingsSchema.partial(), 'Change some settings; returns all of them.'),
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export const METHOD_NAMES = Object.keys(methods) as MethodName[];
+
+/** What a caller passes (before defaults and transforms). */
+export type ArgsIn<M extends MethodName> = z.input<Methods[M]['args']>;
+/** What the service receives after validation. */
+export type ArgsOut<M extends MethodName> = z.output<Methods[M]['args']>;
+export type ValueOf<M extends MethodName> = Methods[M] extends MethodSpec<z.ZodType, infer R> ? R : never;
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(methods, name);
+}
+
+/** Validates a method's arguments; the message names each bad field and what was wrong. */
+export function parseArgs<M extends MethodName>(name: M, args: unknown): Result<ArgsOut<M>> {
+  const r = methods[name].args.safeParse(args ?? undefined);
+  if (r.success) return ok(r.data as ArgsOut<M>);
+  return err('INVALID_ARGUMENT', `${name}: ${formatIssues(r.error.issues)}`);
+}
+
+const MAX_REPORTED_ISSUES = 5;
+
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const parts = issues.slice(0, MAX_REPORTED_ISSUES).map((i) => {
+    const where = i.path.length > 0 ? i.path.map(String).join('.') : 'arguments';
+    if (i.code === 'unrecognized_keys') return `${where}: unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+    return `${where}: ${i.message}`;
+  });
+  if (issues.length > MAX_REPORTED_ISSUES) parts.push(`and ${issues.length - MAX_REPORTED_ISSUES} more`);
+  return parts.join('; ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+export type ExplorerEvent =
+  | { type: 'peer-added'; peer: PeerInfo }
+  | { type: 'peer-removed'; id: string; host: string; port: number; reason: 'evicted' | 'replaced' | 'failed' | 'stopped' }
+  | { type: 'peer-health'; peer: PeerInfo }
+  /** Every lookup of the user's node, including those inside get, put, announce and lookupPeers. */
+  | { type: 'lookup'; event: LookupEvent }
+  | { type: 'observed-address'; address: Endpoint }
+  | { type: 'record-stored'; record: RecordInfo }
+  | { type: 'record-expired'; key: string }
+  | { type: 'record-refused'; key: string | null; code: string; message: string; from: string | null }
+  /** Sent about once a second: the counters and the figures the Overview charts. */
+  | { type: 'tick'; at: number; counters: Counters; peers: number; estimatedNetworkSize: number; observedAddress: Endpoint | null }
+  | { type: 'testnet'; status: TestnetStatus }
+  /** The user's node was replaced or restarted: reload the snapshot. */
+  | { type: 'node'; id: string; address: Endpoint; state: 'started' | 'stopped' };
+
+export type ExplorerEventType = ExplorerEvent['type'];
+
+/**
+ * One delivery to a subscriber. `seq` counts batches per subscription from 1 with no gaps. A batch
+ * with `resync: true` carries no events: the subscriber fell behind (or, in a client, a gap was seen)
+ * and must reload the snapshot before applying later batches.
+ */
+export interface EventBatch {
+  seq: number;
+  events: ExplorerEvent[];
+  resync: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API as the renderer sees it (window.kadscope in Electron, the WebSocket client in a browser).
+
+export type InvokeFn = <M extends MethodName>(method: M, args?: ArgsIn<M>) => Promise<Result<ValueOf<M>>>;
+
+type MethodFn<M extends MethodName> = undefined extends ArgsIn<M>
+  ? (args?: ArgsIn<M>) => Promise<Result<ValueOf<M>>>
+  : (args: ArgsIn<M>) => Promise<Result<ValueOf<M>>>;
+
+export type KadscopeApi = { [M in MethodName]: MethodFn<M> } & {
+  /** Calls cb with every batch; returns unsubscribe. */
+  subscribe(cb: (batch: EventBatch) => void): () => void;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Transport messages (WebSocket JSON; Electron IPC uses the same shapes).
+
+export const WS_PATH = '/ws';
+export const TOKEN_PARAM = 'token';
+/** Electron IPC channel names (preload <-> main). */
+export const IPC_INVOKE = 'kadscope:invoke';
+export const IPC_SUBSCRIBE = 'kadscope:subscribe';
+export const IPC_UNSUBSCRIBE = 'kadscope:unsubscribe';
+export const IPC_BATCH = 'kadscope:batch';
+
+export type ClientMessage =
+  | { type: 'invoke'; id: number; method: string; args?: unknown }
+  | { type: 'subscribe' }
+  | { type: 'unsubscribe' };
+
+export type ServerMessage =
+  | { type: 'result'; id: number; result: Result<unknown> }
+  | ({ type: 'batch' } & EventBatch)
+  | { type: 'hello'; contractVersion: number };
