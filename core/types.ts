@@ -168,3 +168,26 @@ export interface NodeEvents {
   lookup: LookupEvent;
   'observed-address': Endpoint;
 }
+
+/** A record this node holds, as the Records view lists it (core/records/store.ts toRecordInfo). */
+export interface RecordInfo {
+  /** Hex of the 32-byte key. */
+  key: string;
+  type: 'immutable' | 'mutable';
+  /** Value length in bytes. */
+  size: number;
+  /** Mutable only. */
+  seq?: number;
+  /** Mutable only: hex of the raw ed25519 public key. */
+  publicKey?: string;
+  /** Mutable only: hex of the salt ('' for none). */
+  salt?: string;
+  /** Clock ms when the current content was stored. */
+  storedAt: number;
+  /** Time left before it expires unless republished, ms (0 when due). */
+  expiresInMs: number;
+  /** host:port of the address that stored it here; absent for our own puts. */
+  publisher?: string;
+  /** We published it (and republish it). */
+  local: boolean;
+}
