@@ -134,7 +134,8 @@ export interface HostInfo {
 
 export interface TestnetStatus {
   running: boolean;
-  transport: 'udp' | 'memory' | null;
+  /** The testnet runs over UDP on 127.0.0.1, so the user's node (UDP) can join it. */
+  transport: 'udp' | null;
   /** Nodes started over the testnet's lifetime minus those stopped. */
   alive: number;
   stopped: number;
@@ -377,7 +378,6 @@ export const methods = {
   testnetStart: method<TestnetStatus>()(
     z.strictObject({
       size: count(MAX_TESTNET_SIZE),
-      transport: z.enum(['udp', 'memory'], { error: 'expected "udp" or "memory"' }).default('udp'),
       /** Join the user's node to it once it is up. */
       join: z.boolean().default(true),
     }),
@@ -452,9 +452,10 @@ export type ExplorerEvent =
 export type ExplorerEventType = ExplorerEvent['type'];
 
 /**
- * One delivery to a subscriber. `seq` counts batches per subscription from 1 with no gaps. A batch
- * with `resync: true` carries no events: the subscriber fell behind (or, in a client, a gap was seen)
- * and must reload the snapshot before applying later batches.
+ * One delivery to a subscriber. `seq` counts batches per subscription from 1 with no gaps.
+ * `resync: true` means state was missed: the host dropped a slow subscriber's queue (such a batch has
+ * no events), or the client saw a gap in seq (the batch keeps its events, which are newer than the
+ * gap). Either way: reload the snapshot, then apply this batch's events and the ones after it.
  */
 export interface EventBatch {
   seq: number;
