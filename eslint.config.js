@@ -33,7 +33,8 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['**/core/**', '../core', '../../core'], message: 'renderer/ may only use the contract types in electron/contract.ts, never core/.' },
-          { group: ['electron', 'node:*'], message: 'renderer/ runs in the browser: no Electron or Node imports.' },
+          // A regex, not a gitignore-style group: the group 'electron' also matched ../../electron/contract.
+          { regex: '^(electron(/.*)?|node:.*)$', message: 'renderer/ runs in the browser: no Electron or Node imports.' },
         ],
       }],
     },
