@@ -1,0 +1,356 @@
+// The iterative Kademlia lookup, as an AsyncIterable of typed events (DESIGN habit 2).
+// alpha queries run in parallel; the lookup ends when the k closest nodes seen have all answered
+// or failed. Per-peer failures are events, never exceptions. The same event stream feeds findNode,
+// get/put, the UI and the trace recorder.
+import { setMaxListeners } from 'node:events';
+import type { Clock } from '../clock';
+import { DhtError } from '../errors';
+import { bytesToHex, compareDistance } from '../id';
+import type { Contact, LookupEvent, LookupKind, LookupTermination } from '../types';
+import type { WireContact, WirePeer, WireRecord } from '../wire/types';
+
+export const LOOKUP_TIMEOUT_MS = 60_000;
+/** Candidates kept per lookup beyond which the farthest are forgotten (bounded, habit 6). */
+export const LOOKUP_CANDIDATES_PER_K = 8;
+
+/** What asking one peer produced. */
+export interface QueryAnswer {
+  nodes: WireContact[];
+  rttMs: number;
+  bytesSent: number;
+  bytesReceived: number;
+  attempts: number;
+  token?: Uint8Array;
+  record?: WireRecord;
+  peers?: WirePeer[];
+  /** The id the peer answered with (hex). */
+  id: string;
+}
+
+/** How the lookup asks a peer; the node supplies it (FIND_NODE, FIND_VALUE or GET_PEERS over RPC). */
+export type QueryFn = (peer: LookupPeer, signal: AbortSignal, onSend: (bytes: number) => void) => Promise<QueryAnswer>;
+
+export interface LookupPeer {
+  id: string;
+  idBytes: Uint8Array;
+  host: string;
+  port: number;
+}
+
+/**
+ * Decides what to do with an answer that carries a record (find-value). 'stop' ends the lookup
+ * with 'value-found'; 'continue' keeps going (mutable records: look for a higher seq);
+ * 'reject' treats the record as invalid (counted as an error event for that peer).
+ */
+export type RecordVerdict = 'stop' | 'continue' | 'reject';
+
+export interface LookupParams {
+  lookupId: string;
+  kind: LookupKind;
+  self: string;
+  target: Uint8Array;
+  k: number;
+  alpha: number;
+  rpcTimeoutMs: number;
+  seeds: LookupPeer[];
+  query: QueryFn;
+  clock: Clock;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  onRecord?: (record: WireRecord, from: LookupPeer) => RecordVerdict;
+  onPeers?: (peers: WirePeer[], from: LookupPeer) => void;
+  /** Called for each answering peer; lets the node update its table and health. */
+  onAnswer?: (peer: LookupPeer, answer: QueryAnswer) => void;
+  onFailure?: (peer: LookupPeer, error: DhtError) => void;
+  /** Sees every event as it is produced (the node re-emits them; traces record them). */
+  onEvent?: (e: LookupEvent) => void;
+  /** Skip contacts that are not worth asking (our own id, obviously bad addresses). */
+  accept?: (c: WireContact) => boolean;
+}
+
+type CandidateState = 'new' | 'inflight' | 'answered' | 'failed';
+
+interface Candidate {
+  peer: LookupPeer;
+  state: CandidateState;
+  hop: number;
+  answeredAt: number;
+  token?: Uint8Array;
+}
+
+/** The outcome of a finished lookup beyond its events: tokens of the answering closest nodes. */
+export interface LookupOutcome {
+  closest: Array<LookupPeer & { token?: Uint8Array }>;
+  reason: LookupTermination;
+}
+
+export function toContact(p: { id: string; host: string; port: number }): Contact {
+  return { id: p.id, host: p.host, port: p.port };
+}
+
+/**
+ * Runs a lookup and yields its events. The final `done` event is always yielded (also on abort
+ * and timeout). `outcome` is filled in before `done` is yielded.
+ */
+export class Lookup implements AsyncIterable<LookupEvent> {
+  readonly outcome: LookupOutcome = { closest: [], reason: 'converged' };
+
+  private readonly p: LookupParams;
+  private readonly candidates = new Map<string, Candidate>();
+  /** Candidate ids sorted by distance to the target, nearest first. */
+  private sorted: Candidate[] = [];
+  private readonly cap: number;
+  private inflight = 0;
+  private messages = 0;
+  private startedAt = 0;
+  private finished = false;
+  private valueFound = false;
+
+  private readonly events: LookupEvent[] = [];
+  private wake: (() => void) | null = null;
+  private readonly abort = new AbortController();
+  private started = false;
+
+  constructor(params: LookupParams) {
+    this.p = params;
+    this.cap = Math.max(params.k * LOOKUP_CANDIDATES_PER_K, 64);
+    // Each in-flight query listens on this signal (alpha at a time, but retries add more).
+    setMaxListeners(0, this.abort.signal);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<LookupEvent> {
+    if (this.started) throw new DhtError('INVALID_ARGUMENT', 'a lookup can be iterated once');
+    this.started = true;
+    this.begin();
+    return {
+      next: async (): Promise<IteratorResult<LookupEvent>> => {
+        for (;;) {
+          const e = this.events.shift();
+          if (e) return { value: e, done: false };
+          if (this.finished) return { value: undefined, done: true };
+          await new Promise<void>((r) => (this.wake = r));
+        }
+      },
+      return: async (): Promise<IteratorResult<LookupEvent>> => {
+        // The consumer walked away: cancel everything in flight (habit 3).
+        this.stop('aborted');
+        this.events.length = 0;
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  private push(e: LookupEvent): void {
+    this.p.onEvent?.(e);
+    this.events.push(e);
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private begin(): void {
+    const p = this.p;
+    this.startedAt = p.clock.now();
+    for (const s of p.seeds) this.addCandidate(s, 1);
+    this.push({
+      type: 'started',
+      lookupId: p.lookupId,
+      at: this.startedAt,
+      kind: p.kind,
+      target: bytesToHex(p.target),
+      self: p.self,
+      k: p.k,
+      alpha: p.alpha,
+      rpcTimeoutMs: p.rpcTimeoutMs,
+      seeds: this.sorted.map((c) => toContact(c.peer)),
+    });
+    if (p.signal?.aborted) {
+      this.stop('aborted');
+      return;
+    }
+    p.signal?.addEventListener('abort', this.onExternalAbort, { once: true });
+    const timeoutMs = p.timeoutMs ?? LOOKUP_TIMEOUT_MS;
+    this.deadline = p.clock.setTimeout(() => this.stop('timeout'), timeoutMs);
+    if (this.sorted.length === 0) {
+      this.stop('no-peers');
+      return;
+    }
+    this.step();
+  }
+
+  private deadline: unknown = null;
+
+  private readonly onExternalAbort = (): void => this.stop('aborted');
+
+  private addCandidate(peer: LookupPeer, hop: number): void {
+    const existing = this.candidates.get(peer.id);
+    if (existing) {
+      if (hop < existing.hop && existing.state === 'new') existing.hop = hop;
+      return;
+    }
+    const c: Candidate = { peer, state: 'new', hop, answeredAt: 0 };
+    // Insert in order (binary search); the list is at most `cap` long.
+    const list = this.sorted;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareDistance(this.p.target, list[mid].peer.idBytes, peer.idBytes) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo >= this.cap) return; // farther than everything we keep
+    list.splice(lo, 0, c);
+    this.candidates.set(peer.id, c);
+    if (list.length > this.cap) {
+      // Forget the farthest candidate that is not in flight.
+      for (let i = list.length - 1; i >= 0; i--) {
+        if (list[i].state !== 'inflight') {
+          this.candidates.delete(list[i].peer.id);
+          list.splice(i, 1);
+          break;
+        }
+      }
+    }
+  }
+
+  /** Sends queries while fewer than alpha are in flight and an unasked node is among the k closest live ones. */
+  private step(): void {
+    if (this.finished) return;
+    const { k, alpha } = this.p;
+    let live = 0;
+    let pendingInTopK = false;
+    for (const c of this.sorted) {
+      if (c.state === 'failed') continue;
+      if (live >= k) break;
+      live++;
+      if (c.state === 'inflight') pendingInTopK = true;
+      if (c.state === 'new') {
+        if (this.inflight < alpha) this.query(c);
+        pendingInTopK = true;
+      }
+    }
+    if (!pendingInTopK && this.inflight === 0) {
+      // Every one of the k closest live candidates has answered: converged. Fewer than k were
+      // left alive (a small or failing network): exhausted.
+      this.stop(live >= k ? 'converged' : 'exhausted');
+    }
+  }
+
+  private query(c: Candidate): void {
+    const p = this.p;
+    c.state = 'inflight';
+    this.inflight++;
+    const contact = toContact(c.peer);
+    let sentOnce = false;
+    const onSend = (bytes: number): void => {
+      this.messages++;
+      if (!sentOnce) {
+        sentOnce = true;
+        this.push({ type: 'query', lookupId: p.lookupId, at: p.clock.now(), peer: contact, hop: c.hop, bytes });
+      }
+    };
+    const sentAt = p.clock.now();
+    p.query(c.peer, this.abort.signal, onSend).then(
+      (answer) => this.onAnswer(c, answer),
+      (err: unknown) => this.onError(c, err instanceof DhtError ? err : new DhtError('INTERNAL', String(err)), sentAt),
+    );
+  }
+
+  private onAnswer(c: Candidate, answer: QueryAnswer): void {
+    if (this.finished) return;
+    const p = this.p;
+    this.inflight--;
+    if (answer.id !== c.peer.id) {
+      // The address answered with another id: the node we were told about is not there.
+      c.state = 'failed';
+      this.push({ type: 'error', lookupId: p.lookupId, at: p.clock.now(), peer: toContact(c.peer), hop: c.hop, code: 'ID_MISMATCH', message: `answered with id ${answer.id.slice(0, 16)}…` });
+      this.step();
+      return;
+    }
+    c.state = 'answered';
+    c.answeredAt = p.clock.now();
+    if (answer.token) c.token = answer.token;
+    p.onAnswer?.(c.peer, answer);
+    const nodes: Contact[] = [];
+    for (const n of answer.nodes) {
+      const id = bytesToHex(n.id);
+      nodes.push({ id, host: n.host, port: n.port });
+      if (id === p.self) continue;
+      if (p.accept && !p.accept(n)) continue;
+      this.addCandidate({ id, idBytes: n.id, host: n.host, port: n.port }, c.hop + 1);
+    }
+    this.push({
+      type: 'response',
+      lookupId: p.lookupId,
+      at: c.answeredAt,
+      peer: toContact(c.peer),
+      hop: c.hop,
+      rttMs: answer.rttMs,
+      bytes: answer.bytesReceived,
+      nodes,
+      ...(answer.record ? { hasValue: true } : {}),
+      ...(answer.peers ? { peerCount: answer.peers.length } : {}),
+    });
+    if (answer.peers && p.onPeers) p.onPeers(answer.peers, c.peer);
+    if (answer.record && p.onRecord) {
+      const verdict = p.onRecord(answer.record, c.peer);
+      if (verdict === 'stop') {
+        this.valueFound = true;
+        this.stop('value-found');
+        return;
+      }
+      if (verdict === 'reject') {
+        this.push({ type: 'error', lookupId: p.lookupId, at: p.clock.now(), peer: toContact(c.peer), hop: c.hop, code: 'INVALID_RECORD', message: 'answered with a record that failed validation' });
+      }
+    }
+    this.step();
+  }
+
+  private onError(c: Candidate, err: DhtError, sentAt: number): void {
+    if (this.finished) return;
+    const p = this.p;
+    this.inflight--;
+    c.state = 'failed';
+    p.onFailure?.(c.peer, err);
+    const at = p.clock.now();
+    if (err.code === 'TIMEOUT') {
+      this.push({ type: 'timeout', lookupId: p.lookupId, at, peer: toContact(c.peer), hop: c.hop, afterMs: at - sentAt });
+    } else if (err.code !== 'ABORTED') {
+      this.push({ type: 'error', lookupId: p.lookupId, at, peer: toContact(c.peer), hop: c.hop, code: err.code, message: err.message });
+    }
+    this.step();
+  }
+
+  private stop(reason: LookupTermination): void {
+    if (this.finished) return;
+    const p = this.p;
+    this.finished = true;
+    this.abort.abort(reason);
+    if (this.deadline !== null) p.clock.clearTimeout(this.deadline as never);
+    p.signal?.removeEventListener('abort', this.onExternalAbort);
+    const closest = this.sorted.filter((c) => c.state === 'answered').slice(0, p.k);
+    const now = p.clock.now();
+    let hops = 0;
+    let lastAnswer = this.startedAt;
+    for (const c of closest) {
+      hops = Math.max(hops, c.hop);
+      lastAnswer = Math.max(lastAnswer, c.answeredAt);
+    }
+    this.outcome.closest = closest.map((c) => ({ ...c.peer, ...(c.token ? { token: c.token } : {}) }));
+    this.outcome.reason = this.valueFound ? 'value-found' : reason;
+    this.push({
+      type: 'done',
+      lookupId: p.lookupId,
+      at: now,
+      reason: this.outcome.reason,
+      closest: closest.map((c) => toContact(c.peer)),
+      hops,
+      messages: this.messages,
+      durationMs: now - this.startedAt,
+      timeToClosestMs: lastAnswer - this.startedAt,
+    });
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+}

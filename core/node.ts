@@ -1,0 +1,566 @@
+// DhtNode: the facade that owns all I/O (DESIGN habit 1). The routing table and record store are
+// pure data structures; the node feeds them what the network says, pings when a full bucket asks,
+// runs lookups, answers requests and keeps the maintenance timers.
+import { setMaxListeners } from 'node:events';
+import { isIP } from 'node:net';
+import { parseAddress } from './address';
+import { systemClock, type Clock, type TimerHandle } from './clock';
+import { DhtError } from './errors';
+import { TypedEmitter } from './events';
+import {
+  bucketIndex,
+  bytesToHex,
+  cryptoRandomBytes,
+  idFromHex,
+  randomIdInBucket,
+  type RandomBytes,
+} from './id';
+import { Lookup, toContact, type LookupPeer, type QueryAnswer, type QueryFn } from './lookup/lookup';
+import { Rpc, RPC_TIMEOUT_MS, type ResponseBody } from './rpc/rpc';
+import { isLoopbackOrPrivate, RoutingTable, toPeerInfo, type RoutingEntry } from './routing';
+import { UdpTransport } from './transport/udp';
+import { endpointKey, type Endpoint, type Transport } from './transport/types';
+import type {
+  Contact,
+  FindNodeResult,
+  LookupEvent,
+  LookupKind,
+  NodeEvents,
+  NodeSnapshot,
+  PeerInfo,
+  PingResult,
+} from './types';
+import type { RequestMessage, WireContact } from './wire/types';
+
+export const K = 20;
+export const ALPHA = 3;
+export const BUCKET_REFRESH_MS = 15 * 60_000;
+export const MAINTENANCE_INTERVAL_MS = 60_000;
+/** Unknown nodes that sent us requests and that we are pinging to verify, at most. */
+export const MAX_VERIFYING = 256;
+/** Recent observations of our own address, for the majority vote. */
+export const OBSERVED_ADDRESS_WINDOW = 16;
+/** Concurrent bucket-refresh lookups during bootstrap and maintenance. */
+export const REFRESH_CONCURRENCY = 3;
+
+export interface DhtNodeOptions {
+  /** Address to bind; default 127.0.0.1. Ignored when `transport` is given. */
+  host?: string;
+  /** Port to bind; 0 (default) picks a free one. Ignored when `transport` is given. */
+  port?: number;
+  /** Our id as 64 hex chars; random by default. */
+  id?: string;
+  k?: number;
+  alpha?: number;
+  /** Addresses to join through: `host:port` strings or endpoints. */
+  bootstrap?: Array<string | Endpoint>;
+  transport?: Transport;
+  clock?: Clock;
+  randomBytes?: RandomBytes;
+  rpcTimeoutMs?: number;
+  rpcRetries?: number;
+  maxInFlight?: number;
+  refreshIntervalMs?: number;
+  maintenanceIntervalMs?: number;
+  /** Routing-table IP diversity limits; default: on, except when we bind a loopback or private address. */
+  diversity?: boolean;
+  /** Refresh every bucket farther than our nearest neighbour after joining (default true). */
+  refreshOnBootstrap?: boolean;
+}
+
+export interface BootstrapResult {
+  /** Bootstrap addresses that answered our PING. */
+  reached: Contact[];
+  failed: Array<{ address: string; error: string }>;
+  /** Peers in the routing table after the join lookups. */
+  peers: number;
+}
+
+export interface LookupOptions {
+  signal?: AbortSignal;
+  kind?: LookupKind;
+  timeoutMs?: number;
+}
+
+function resolveOptions(o: DhtNodeOptions) {
+  const k = o.k ?? K;
+  const alpha = o.alpha ?? ALPHA;
+  if (!Number.isInteger(k) || k < 1 || k > 20) throw DhtError.invalidArgument(`k must be an integer 1-20 (a response carries at most 20 nodes); got ${k}`);
+  if (!Number.isInteger(alpha) || alpha < 1 || alpha > 16) throw DhtError.invalidArgument(`alpha must be an integer 1-16; got ${alpha}`);
+  return {
+    k,
+    alpha,
+    rpcTimeoutMs: o.rpcTimeoutMs ?? RPC_TIMEOUT_MS,
+    refreshIntervalMs: o.refreshIntervalMs ?? BUCKET_REFRESH_MS,
+    maintenanceIntervalMs: o.maintenanceIntervalMs ?? MAINTENANCE_INTERVAL_MS,
+    refreshOnBootstrap: o.refreshOnBootstrap ?? true,
+  };
+}
+
+export class DhtNode extends TypedEmitter<NodeEvents> {
+  readonly idBytes: Uint8Array;
+  readonly clock: Clock;
+  readonly transport: Transport;
+  protected readonly rpc: Rpc;
+  readonly table: RoutingTable;
+  protected readonly randomBytes: RandomBytes;
+  protected readonly opts: ReturnType<typeof resolveOptions>;
+  private readonly bootstrapList: Array<string | Endpoint>;
+
+  private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
+  private startedAtMs = 0;
+  private maintenanceTimer: TimerHandle | null = null;
+  private readonly lifetime = new AbortController();
+  private readonly verifying = new Set<string>();
+  private readonly pingingOldest = new Set<string>();
+  private readonly observedVotes: string[] = [];
+  private observed: Endpoint | null = null;
+  private refreshing = false;
+  private lookupSeq = 0;
+
+  static create(options: DhtNodeOptions = {}): DhtNode {
+    return new DhtNode(options);
+  }
+
+  constructor(options: DhtNodeOptions = {}) {
+    super();
+    this.opts = resolveOptions(options);
+    this.clock = options.clock ?? systemClock;
+    this.randomBytes = options.randomBytes ?? cryptoRandomBytes;
+    this.idBytes = options.id !== undefined ? idFromHexOrThrow(options.id) : this.randomBytes(32);
+    this.transport = options.transport ?? new UdpTransport({}, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+    const host = options.transport ? undefined : (options.host ?? '127.0.0.1');
+    const diversity = options.diversity ?? !(host === undefined || isLoopbackOrPrivate(host));
+    this.table = new RoutingTable(this.idBytes, { k: this.opts.k, diversity: { enabled: diversity } });
+    this.rpc = new Rpc(
+      { transport: this.transport, clock: this.clock, randomBytes: this.randomBytes, selfId: this.idBytes },
+      { timeoutMs: this.opts.rpcTimeoutMs, retries: options.rpcRetries, maxInFlight: options.maxInFlight },
+    );
+    this.rpc.setHandler((req, from) => this.handleRequest(req, from));
+    this.rpc.onResponse = (res, from, rttMs) => this.onAnswered(bytesToHex(res.id), res.id, from, rttMs, res.observed);
+    this.bootstrapList = options.bootstrap ?? [];
+    // Every request and lookup listens on the node's lifetime signal; that is by design, not a leak.
+    setMaxListeners(0, this.lifetime.signal);
+  }
+
+  get id(): string {
+    return bytesToHex(this.idBytes);
+  }
+
+  get address(): Endpoint {
+    return this.transport.address;
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  get observedAddress(): Endpoint | null {
+    return this.observed;
+  }
+
+  /** Binds the socket, joins through the bootstrap list (if any) and starts maintenance. */
+  async start(): Promise<BootstrapResult | null> {
+    if (this.state !== 'new') throw new DhtError('INVALID_ARGUMENT', `start() called on a node that is ${this.state}`);
+    this.state = 'starting';
+    try {
+      await this.transport.bind();
+    } catch (err) {
+      this.state = 'stopped';
+      this.rpc.close();
+      throw err;
+    }
+    this.startedAtMs = this.clock.now();
+    this.state = 'running';
+    this.scheduleMaintenance();
+    if (this.bootstrapList.length > 0) return this.bootstrap(this.bootstrapList);
+    return null;
+  }
+
+  /**
+   * Joins the network: PINGs each address (learning its id), looks up our own id, then refreshes
+   * the buckets farther than our nearest neighbour. Never throws for unreachable addresses: the
+   * result says which answered.
+   */
+  async bootstrap(addresses: Array<string | Endpoint>, signal?: AbortSignal): Promise<BootstrapResult> {
+    this.assertRunning();
+    const endpoints: Endpoint[] = [];
+    const failed: BootstrapResult['failed'] = [];
+    for (const a of addresses) {
+      if (typeof a === 'string') {
+        const r = parseAddress(a);
+        if (r.ok) endpoints.push(r.value);
+        else failed.push({ address: a, error: r.message });
+      } else endpoints.push(a);
+    }
+    const reached: Contact[] = [];
+    await Promise.all(
+      endpoints
+        .filter((e) => endpointKey(e) !== endpointKey(this.address))
+        .map(async (e) => {
+          try {
+            const r = await this.ping(e, { signal });
+            reached.push({ id: r.id, host: e.host, port: e.port });
+          } catch (err) {
+            failed.push({ address: endpointKey(e), error: err instanceof Error ? err.message : String(err) });
+          }
+        }),
+    );
+    if (this.table.size > 0) {
+      await this.findNode(this.id, { signal }).catch(() => undefined);
+      if (this.opts.refreshOnBootstrap) await this.refreshFartherBuckets(signal);
+    }
+    return { reached, failed, peers: this.table.size };
+  }
+
+  /** Lookups of a random id in every bucket farther than our nearest neighbour's. */
+  private async refreshFartherBuckets(signal?: AbortSignal): Promise<void> {
+    const nearest = this.table.closest(this.idBytes, 1)[0];
+    if (!nearest) return;
+    const upto = bucketIndex(this.idBytes, nearest.idBytes);
+    const indices: number[] = [];
+    for (let i = 0; i < upto; i++) indices.push(i);
+    await this.runRefreshes(indices, signal);
+  }
+
+  private async runRefreshes(indices: number[], signal?: AbortSignal): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < indices.length && this.running && !signal?.aborted) {
+        const i = indices[next++];
+        this.table.touchBucket(i, this.clock.now());
+        await this.findNode(bytesToHex(randomIdInBucket(this.idBytes, i, this.randomBytes)), { signal }).catch(() => undefined);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(REFRESH_CONCURRENCY, indices.length) }, worker));
+  }
+
+  /** Idempotent: aborts every lookup, rejects pending requests, closes the socket, clears timers and listeners. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    if (this.maintenanceTimer !== null) this.clock.clearTimeout(this.maintenanceTimer);
+    this.maintenanceTimer = null;
+    this.lifetime.abort(DhtError.stopped());
+    this.rpc.close();
+    await this.transport.close();
+    this.verifying.clear();
+    this.pingingOldest.clear();
+    this.removeAllListeners();
+  }
+
+  private assertRunning(): void {
+    if (this.state === 'stopped') throw DhtError.stopped();
+    if (this.state !== 'running') throw DhtError.notStarted();
+  }
+
+  private signalFor(signal?: AbortSignal): AbortSignal {
+    if (!signal) return this.lifetime.signal;
+    const combined = AbortSignal.any([signal, this.lifetime.signal]);
+    setMaxListeners(0, combined);
+    return combined;
+  }
+
+  async ping(address: Endpoint | string, options: { signal?: AbortSignal } = {}): Promise<PingResult> {
+    this.assertRunning();
+    let to: Endpoint;
+    if (typeof address === 'string') {
+      const r = parseAddress(address);
+      if (!r.ok) throw DhtError.invalidArgument(r.message);
+      to = r.value;
+    } else to = address;
+    const res = await this.rpc.request(to, { method: 'PING' }, { signal: this.signalFor(options.signal) });
+    return { id: bytesToHex(res.response.id), rttMs: res.rttMs, observed: res.response.observed };
+  }
+
+  /** An iterative lookup of target, as a stream of events. Iterate it to run it; leaving the loop cancels it. */
+  lookup(targetHex: string, options: LookupOptions = {}): Lookup {
+    this.assertRunning();
+    const target = idFromHexOrThrow(targetHex);
+    const kind = options.kind ?? 'find-node';
+    if (kind !== 'find-node') throw DhtError.invalidArgument(`lookup kind "${kind}" goes through get() or lookupPeers()`);
+    return this.makeLookup(target, kind, this.findNodeQuery(target), options);
+  }
+
+  protected makeLookup(
+    target: Uint8Array,
+    kind: LookupKind,
+    query: QueryFn,
+    options: LookupOptions & Partial<Pick<ConstructorParameters<typeof Lookup>[0], 'onRecord' | 'onPeers'>>,
+  ): Lookup {
+    const seeds: LookupPeer[] = this.table.closest(target, this.opts.k).map(entryToPeer);
+    const lookupId = `${this.id.slice(0, 8)}-${(++this.lookupSeq).toString(36)}-${bytesToHex(this.randomBytes(3))}`;
+    return new Lookup({
+      lookupId,
+      kind,
+      self: this.id,
+      target,
+      k: this.opts.k,
+      alpha: this.opts.alpha,
+      rpcTimeoutMs: this.opts.rpcTimeoutMs,
+      seeds,
+      query,
+      clock: this.clock,
+      signal: this.signalFor(options.signal),
+      timeoutMs: options.timeoutMs,
+      onRecord: options.onRecord,
+      onPeers: options.onPeers,
+      onFailure: (peer, err) => {
+        if (err.code === 'TIMEOUT') this.onPeerFailed(peer.id);
+      },
+      accept: (c) => this.acceptContact(c),
+      onEvent: (e: LookupEvent) => this.emit('lookup', e),
+    });
+  }
+
+  private findNodeQuery(target: Uint8Array): QueryFn {
+    return async (peer, signal, onSend) => {
+      const r = await this.rpc.request(peer, { method: 'FIND_NODE', target }, { signal, onSend: (_a, bytes) => onSend(bytes) });
+      return answerOf(r.response, r);
+    };
+  }
+
+  /** Runs a find-node lookup to the end. */
+  async findNode(targetHex: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<FindNodeResult> {
+    const lookup = this.lookup(targetHex, options);
+    for await (const e of lookup) {
+      if (e.type === 'done') {
+        return { closest: e.closest, hops: e.hops, messages: e.messages, durationMs: e.durationMs, reason: e.reason };
+      }
+    }
+    throw new DhtError('INTERNAL', 'lookup ended without a done event');
+  }
+
+  /** A contact from another node's answer: worth asking only if it is not us and has a usable address. */
+  private acceptContact(c: WireContact): boolean {
+    if (c.port === 0) return false;
+    const fam = isIP(c.host);
+    if (fam === 0) return false;
+    // An IPv4 socket cannot reach an IPv6 contact and vice versa.
+    return (fam === 6) === (this.transport.kind === 'udp6') || this.transport.kind === 'memory';
+  }
+
+  // ---- the routing table, fed by answers ----
+
+  private onAnswered(id: string, idBytes: Uint8Array, from: Endpoint, rttMs: number, observed: Endpoint): void {
+    this.noteObserved(observed);
+    if (!this.running) return;
+    const now = this.clock.now();
+    const result = this.table.observe({ id, host: from.host, port: from.port }, now, { rttMs });
+    switch (result.kind) {
+      case 'added':
+        this.emitAdded(result.entry);
+        break;
+      case 'updated':
+        this.emitHealth(result.entry.id);
+        break;
+      case 'replaced':
+        this.emitRemoved(result.evicted, 'replaced');
+        this.emitAdded(result.entry);
+        break;
+      case 'pending-ping':
+        this.pingOldest(result.oldest);
+        break;
+      case 'rejected':
+        break;
+    }
+  }
+
+  private emitAdded(e: RoutingEntry): void {
+    if (this.has('peer-added')) this.emit('peer-added', toPeerInfo(e, this.clock.now()));
+  }
+
+  private emitHealth(id: string): void {
+    if (!this.has('peer-health')) return;
+    const info = this.table.peerInfo(id, this.clock.now());
+    if (info) this.emit('peer-health', info);
+  }
+
+  private emitRemoved(e: RoutingEntry, reason: NodeEvents['peer-removed']['reason']): void {
+    if (this.has('peer-removed')) this.emit('peer-removed', { id: e.id, host: e.host, port: e.port, reason });
+  }
+
+  /** A full bucket asked us to check its least-recently-seen peer before it takes a newcomer. */
+  private pingOldest(oldest: RoutingEntry): void {
+    if (this.pingingOldest.has(oldest.id) || this.pingingOldest.size >= MAX_VERIFYING) return;
+    this.pingingOldest.add(oldest.id);
+    this.rpc
+      .request({ host: oldest.host, port: oldest.port }, { method: 'PING' }, { signal: this.lifetime.signal })
+      .then(
+        (r) => {
+          if (!this.running) return;
+          if (bytesToHex(r.response.id) === oldest.id) this.table.pingAnswered(oldest.id, this.clock.now());
+          else this.evict(oldest.id);
+        },
+        (err: DhtError) => {
+          if (this.running && err.code !== 'STOPPED' && err.code !== 'ABORTED') this.evict(oldest.id);
+        },
+      )
+      .finally(() => this.pingingOldest.delete(oldest.id));
+  }
+
+  private evict(id: string): void {
+    const r = this.table.pingFailed(id, this.clock.now());
+    if (!r) return;
+    if (r.evicted) this.emitRemoved(r.evicted, 'evicted');
+    if (r.promoted) this.emitAdded(r.promoted);
+  }
+
+  private onPeerFailed(id: string): void {
+    if (!this.running) return;
+    const r = this.table.recordFailure(id, this.clock.now());
+    if (!r) return;
+    if (r.evicted) this.emitRemoved(r.evicted, 'failed');
+    if (r.promoted) this.emitAdded(r.promoted);
+    this.emitHealth(id);
+  }
+
+  /** Majority of the last few addresses peers saw us at. */
+  private noteObserved(observed: Endpoint): void {
+    const key = endpointKey(observed);
+    this.observedVotes.push(key);
+    if (this.observedVotes.length > OBSERVED_ADDRESS_WINDOW) this.observedVotes.shift();
+    const counts = new Map<string, number>();
+    let best = key;
+    let bestN = 0;
+    for (const v of this.observedVotes) {
+      const n = (counts.get(v) ?? 0) + 1;
+      counts.set(v, n);
+      if (n > bestN) {
+        best = v;
+        bestN = n;
+      }
+    }
+    if (best === key && (this.observed === null || endpointKey(this.observed) !== key)) {
+      this.observed = { host: observed.host, port: observed.port };
+      if (this.has('observed-address')) this.emit('observed-address', this.observed);
+    }
+  }
+
+  // ---- answering requests ----
+
+  protected handleRequest(req: RequestMessage, from: Endpoint): ResponseBody | DhtError | null {
+    if (!this.running) return null;
+    this.noteRequester(bytesToHex(req.id), from);
+    switch (req.method) {
+      case 'PING':
+        return {};
+      case 'FIND_NODE':
+        return { nodes: this.closestWire(req.target) };
+      default:
+        return this.handleRecordRequest(req, from);
+    }
+  }
+
+  /** Records, topics and tokens: extended by the records layer. */
+  protected handleRecordRequest(req: RequestMessage, _from: Endpoint): ResponseBody | DhtError {
+    return new DhtError('UNKNOWN_METHOD', `${req.method} is not served by this node`, { wireCode: 3 });
+  }
+
+  protected closestWire(target: Uint8Array): WireContact[] {
+    return this.table.closest(target, this.opts.k).map((e) => ({ id: e.idBytes, host: e.host, port: e.port }));
+  }
+
+  /**
+   * A node that sent us a request is hearsay about itself until it answers us: known ones are
+   * refreshed, unknown ones get a verification PING (bounded) and enter the table on the answer.
+   */
+  private noteRequester(id: string, from: Endpoint): void {
+    const known = this.table.get(id);
+    if (known) {
+      if (known.host === from.host && known.port === from.port) this.table.observe({ id, host: from.host, port: from.port }, this.clock.now());
+      return;
+    }
+    if (id === this.id) return;
+    const key = endpointKey(from);
+    if (this.verifying.has(key) || this.verifying.size >= MAX_VERIFYING) return;
+    this.verifying.add(key);
+    this.rpc
+      .request(from, { method: 'PING' }, { signal: this.lifetime.signal, retries: 0 })
+      .catch(() => undefined)
+      .finally(() => this.verifying.delete(key));
+  }
+
+  // ---- maintenance ----
+
+  private scheduleMaintenance(): void {
+    this.maintenanceTimer = this.clock.setTimeout(() => {
+      this.maintenanceTimer = null;
+      if (!this.running) return;
+      void this.maintain().finally(() => {
+        if (this.running) this.scheduleMaintenance();
+      });
+    }, this.opts.maintenanceIntervalMs);
+  }
+
+  /** Refreshes stale buckets with a lookup of a random id in their range. */
+  private async maintain(): Promise<void> {
+    if (this.refreshing) return;
+    this.refreshing = true;
+    try {
+      const stale = this.table.staleBuckets(this.clock.now(), this.opts.refreshIntervalMs);
+      await this.runRefreshes(stale);
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  // ---- views ----
+
+  snapshot(): NodeSnapshot {
+    const now = this.clock.now();
+    const buckets = this.table.bucketInfos(now);
+    const peers: PeerInfo[] = buckets.flatMap((b) => b.peers);
+    return {
+      id: this.id,
+      address: this.state === 'running' || this.state === 'stopped' ? safeAddress(this.transport) : { host: '', port: 0 },
+      observedAddress: this.observed,
+      startedAt: this.startedAtMs,
+      now,
+      k: this.opts.k,
+      alpha: this.opts.alpha,
+      buckets,
+      peers,
+      counters: this.rpc.snapshotCounters(),
+      estimatedNetworkSize: this.table.estimateNetworkSize(),
+      diversityLimits: this.table.diversityEnabled,
+    };
+  }
+}
+
+function safeAddress(t: Transport): Endpoint {
+  try {
+    return t.address;
+  } catch {
+    return { host: '', port: 0 };
+  }
+}
+
+function idFromHexOrThrow(hex: string): Uint8Array {
+  try {
+    return idFromHex(hex);
+  } catch (err) {
+    throw DhtError.invalidArgument((err as Error).message);
+  }
+}
+
+function entryToPeer(e: RoutingEntry): LookupPeer {
+  return { id: e.id, idBytes: e.idBytes, host: e.host, port: e.port };
+}
+
+export function answerOf(
+  res: { id: Uint8Array; nodes?: WireContact[]; token?: Uint8Array; record?: QueryAnswer['record']; peers?: QueryAnswer['peers'] },
+  r: { rttMs: number; bytesSent: number; bytesReceived: number; attempts: number },
+): QueryAnswer {
+  return {
+    id: bytesToHex(res.id),
+    nodes: res.nodes ?? [],
+    rttMs: r.rttMs,
+    bytesSent: r.bytesSent,
+    bytesReceived: r.bytesReceived,
+    attempts: r.attempts,
+    ...(res.token ? { token: res.token } : {}),
+    ...(res.record ? { record: res.record } : {}),
+    ...(res.peers ? { peers: res.peers } : {}),
+  };
+}

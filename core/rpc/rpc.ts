@@ -1,0 +1,360 @@
+// Request/response over datagrams: unpredictable transaction ids, per-attempt timeouts with one
+// retry, a cap on requests in flight with a bounded wait queue, and the counters the UI shows.
+// A response counts only if it comes from the address we asked (anti-spoofing); everything else
+// is dropped and counted by reason. Decoding never throws past the socket.
+import type { Clock, TimerHandle } from '../clock';
+import { DhtError } from '../errors';
+import { bytesToHex, type RandomBytes } from '../id';
+import { endpointKey, type Endpoint, type Transport } from '../transport/types';
+import type { Counters, MethodCounters } from '../types';
+import { decodeMessage, encodeMessage } from '../wire/codec';
+import {
+  METHODS,
+  type DropReason,
+  type ErrorMessage,
+  type Method,
+  type RequestArgs,
+  type RequestMessage,
+  type ResponseMessage,
+} from '../wire/types';
+
+export const RPC_TIMEOUT_MS = 2_000;
+export const RPC_RETRIES = 1;
+export const MAX_IN_FLIGHT = 512;
+export const MAX_QUEUED_REQUESTS = 4_096;
+
+/** What a request handler answers: the body of a response, or a refusal sent as an ERROR. */
+export type ResponseBody = Omit<ResponseMessage, 'kind' | 'tid' | 'id' | 'observed'>;
+export type RequestHandler = (req: RequestMessage, from: Endpoint) => ResponseBody | DhtError | null;
+
+export interface RpcResult {
+  response: ResponseMessage;
+  rttMs: number;
+  /** Bytes of the request we sent (last attempt) and of the answer. */
+  bytesSent: number;
+  bytesReceived: number;
+  /** Datagrams sent for this request (1, or 2 after a retry). */
+  attempts: number;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  retries?: number;
+  /** Called each time a datagram for this request goes out (attempt number from 1). */
+  onSend?: (attempt: number, bytes: number) => void;
+}
+
+export interface RpcDeps {
+  transport: Transport;
+  clock: Clock;
+  randomBytes: RandomBytes;
+  selfId: Uint8Array;
+}
+
+export interface RpcOptions {
+  timeoutMs?: number;
+  retries?: number;
+  maxInFlight?: number;
+  maxQueued?: number;
+  /** Admission control for incoming requests (rate limits); false drops the datagram. */
+  admit?: (from: Endpoint, method: Method) => boolean;
+}
+
+interface Pending {
+  tid: number;
+  toKey: string;
+  to: Endpoint;
+  method: Method;
+  data: Uint8Array;
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  sentAt: number;
+  timer: TimerHandle | null;
+  resolve: (r: RpcResult) => void;
+  reject: (e: DhtError) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+  onSend?: (attempt: number, bytes: number) => void;
+}
+
+interface Queued {
+  start: () => void;
+  fail: (e: DhtError) => void;
+}
+
+function emptyMethodCounters(): MethodCounters {
+  return { sent: 0, responses: 0, timeouts: 0, errors: 0, received: 0 };
+}
+
+export class Rpc {
+  private readonly transport: Transport;
+  private readonly clock: Clock;
+  private readonly randomBytes: RandomBytes;
+  private readonly selfId: Uint8Array;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly maxInFlight: number;
+  private readonly maxQueued: number;
+  private readonly admit?: (from: Endpoint, method: Method) => boolean;
+
+  private readonly pending = new Map<number, Pending>();
+  private readonly queue: Queued[] = [];
+  private handler: RequestHandler | null = null;
+  private closed = false;
+
+  /** Called for every response accepted (after source checks), before the requester sees it. */
+  onResponse: ((res: ResponseMessage, from: Endpoint, rttMs: number) => void) | null = null;
+  /** Called when a request finally times out (all attempts). */
+  onTimeout: ((to: Endpoint, method: Method) => void) | null = null;
+
+  readonly counters: Omit<Counters, 'inFlight'>;
+
+  constructor(deps: RpcDeps, options: RpcOptions = {}) {
+    this.transport = deps.transport;
+    this.clock = deps.clock;
+    this.randomBytes = deps.randomBytes;
+    this.selfId = deps.selfId;
+    this.timeoutMs = options.timeoutMs ?? RPC_TIMEOUT_MS;
+    this.retries = options.retries ?? RPC_RETRIES;
+    this.maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT;
+    this.maxQueued = options.maxQueued ?? MAX_QUEUED_REQUESTS;
+    this.admit = options.admit;
+    const rpc = {} as Record<Method, MethodCounters>;
+    for (const m of METHODS) rpc[m] = emptyMethodCounters();
+    this.counters = { rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0, dropped: {}, rpc };
+    this.transport.onMessage((data, from) => this.receive(data, from));
+  }
+
+  setHandler(handler: RequestHandler): void {
+    this.handler = handler;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  drop(reason: DropReason): void {
+    this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1;
+  }
+
+  request(to: Endpoint, args: RequestArgs, options: RequestOptions = {}): Promise<RpcResult> {
+    if (this.closed) return Promise.reject(DhtError.stopped());
+    if (options.signal?.aborted) return Promise.reject(DhtError.aborted(options.signal.reason));
+    return new Promise<RpcResult>((resolve, reject) => {
+      const start = (): void => this.startRequest(to, args, options, resolve, reject);
+      if (this.pending.size < this.maxInFlight) {
+        start();
+        return;
+      }
+      if (this.queue.length >= this.maxQueued) {
+        reject(new DhtError('TOO_MANY_IN_FLIGHT', `${this.pending.size} requests in flight and ${this.queue.length} queued; refusing more`));
+        return;
+      }
+      const entry: Queued = { start, fail: reject };
+      this.queue.push(entry);
+      options.signal?.addEventListener(
+        'abort',
+        () => {
+          const i = this.queue.indexOf(entry);
+          if (i >= 0) {
+            this.queue.splice(i, 1);
+            reject(DhtError.aborted(options.signal?.reason));
+          }
+        },
+        { once: true },
+      );
+    });
+  }
+
+  private newTid(): number {
+    for (;;) {
+      const b = this.randomBytes(4);
+      const tid = ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+      if (!this.pending.has(tid)) return tid;
+    }
+  }
+
+  private startRequest(
+    to: Endpoint,
+    args: RequestArgs,
+    options: RequestOptions,
+    resolve: (r: RpcResult) => void,
+    reject: (e: DhtError) => void,
+  ): void {
+    if (this.closed) {
+      reject(DhtError.stopped());
+      return;
+    }
+    if (options.signal?.aborted) {
+      reject(DhtError.aborted(options.signal.reason));
+      this.pump();
+      return;
+    }
+    const tid = this.newTid();
+    let data: Uint8Array;
+    try {
+      data = encodeMessage({ kind: 'request', tid, id: this.selfId, ...args } as RequestMessage);
+    } catch (err) {
+      reject(err instanceof DhtError ? err : new DhtError('INTERNAL', String(err)));
+      this.pump();
+      return;
+    }
+    const p: Pending = {
+      tid,
+      to,
+      toKey: endpointKey(to),
+      method: args.method,
+      data,
+      attempt: 0,
+      maxAttempts: 1 + Math.max(0, options.retries ?? this.retries),
+      timeoutMs: options.timeoutMs ?? this.timeoutMs,
+      sentAt: 0,
+      timer: null,
+      resolve,
+      reject,
+      signal: options.signal,
+      onSend: options.onSend,
+    };
+    if (p.signal) {
+      p.onAbort = () => this.finish(p, DhtError.aborted(p.signal?.reason));
+      p.signal.addEventListener('abort', p.onAbort, { once: true });
+    }
+    this.pending.set(tid, p);
+    this.counters.rpc[p.method].sent++;
+    this.sendAttempt(p);
+  }
+
+  private sendAttempt(p: Pending): void {
+    p.attempt++;
+    p.sentAt = this.clock.now();
+    this.sendRaw(p.data, p.to);
+    p.onSend?.(p.attempt, p.data.byteLength);
+    p.timer = this.clock.setTimeout(() => this.onAttemptTimeout(p), p.timeoutMs);
+  }
+
+  private onAttemptTimeout(p: Pending): void {
+    p.timer = null;
+    if (this.pending.get(p.tid) !== p) return;
+    if (p.attempt < p.maxAttempts) {
+      this.sendAttempt(p);
+      return;
+    }
+    this.counters.rpc[p.method].timeouts++;
+    this.onTimeout?.(p.to, p.method);
+    this.finish(p, DhtError.timeout(`${p.method} to ${p.toKey}`, p.timeoutMs * p.maxAttempts));
+  }
+
+  /** Settles a pending request exactly once, frees its slot and starts a queued one. */
+  private finish(p: Pending, outcome: RpcResult | DhtError): void {
+    if (this.pending.get(p.tid) !== p) return;
+    this.pending.delete(p.tid);
+    if (p.timer !== null) this.clock.clearTimeout(p.timer);
+    p.timer = null;
+    if (p.signal && p.onAbort) p.signal.removeEventListener('abort', p.onAbort);
+    if (outcome instanceof DhtError) p.reject(outcome);
+    else p.resolve(outcome);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.pending.size < this.maxInFlight && this.queue.length > 0) {
+      this.queue.shift()!.start();
+    }
+  }
+
+  private sendRaw(data: Uint8Array, to: Endpoint): void {
+    this.counters.txPackets++;
+    this.counters.txBytes += data.byteLength;
+    this.transport.send(data, to);
+  }
+
+  private receive(data: Uint8Array, from: Endpoint): void {
+    if (this.closed) return;
+    this.counters.rxPackets++;
+    this.counters.rxBytes += data.byteLength;
+    const decoded = decodeMessage(data);
+    if (!decoded.ok) {
+      this.drop(decoded.reason);
+      return;
+    }
+    const msg = decoded.message;
+    if (msg.kind === 'request') {
+      this.onRequest(msg, from);
+      return;
+    }
+    const p = this.pending.get(msg.tid);
+    if (!p) {
+      this.drop('unexpected-response');
+      return;
+    }
+    if (endpointKey(from) !== p.toKey) {
+      // A response from anywhere but the address we asked is ignored; the real answer may still come.
+      this.drop('wrong-source');
+      return;
+    }
+    const rttMs = Math.max(0, this.clock.now() - p.sentAt);
+    if (msg.kind === 'error') {
+      this.counters.rpc[p.method].errors++;
+      this.finish(p, DhtError.fromWire(msg.code, msg.message));
+      return;
+    }
+    this.counters.rpc[p.method].responses++;
+    this.onResponse?.(msg, from, rttMs);
+    this.finish(p, { response: msg, rttMs, bytesSent: p.data.byteLength, bytesReceived: data.byteLength, attempts: p.attempt });
+  }
+
+  private onRequest(req: RequestMessage, from: Endpoint): void {
+    if (this.admit && !this.admit(from, req.method)) {
+      this.drop('rate-limited');
+      return;
+    }
+    this.counters.rpc[req.method].received++;
+    if (!this.handler) return;
+    let body: ResponseBody | DhtError | null;
+    try {
+      body = this.handler(req, from);
+    } catch (err) {
+      body = err instanceof DhtError ? err : new DhtError('INTERNAL', 'internal error');
+      if (!(err instanceof DhtError)) console.error('kadscope: request handler failed:', err);
+    }
+    if (body === null) return;
+    let out: Uint8Array;
+    try {
+      if (body instanceof DhtError) {
+        const e: ErrorMessage = { kind: 'error', tid: req.tid, id: this.selfId, code: body.toWire(), message: body.message.slice(0, 200) };
+        out = encodeMessage(e);
+      } else {
+        out = encodeMessage({ ...body, kind: 'response', tid: req.tid, id: this.selfId, observed: { host: from.host, port: from.port } });
+      }
+    } catch (err) {
+      console.error(`kadscope: could not encode the answer to ${req.method} from ${endpointKey(from)}:`, err);
+      return;
+    }
+    this.sendRaw(out, from);
+  }
+
+  /** Rejects everything pending and queued with STOPPED; idempotent. Does not close the transport. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const q of this.queue.splice(0)) q.fail(DhtError.stopped());
+    for (const p of [...this.pending.values()]) this.finish(p, DhtError.stopped());
+  }
+
+  snapshotCounters(): Counters {
+    const rpc = {} as Record<Method, MethodCounters>;
+    for (const m of METHODS) rpc[m] = { ...this.counters.rpc[m] };
+    return { ...this.counters, dropped: { ...this.counters.dropped }, rpc, inFlight: this.pending.size };
+  }
+
+  /** For logs: tid as hex. */
+  static tidHex(tid: number): string {
+    return bytesToHex(new Uint8Array([tid >>> 24, (tid >>> 16) & 0xff, (tid >>> 8) & 0xff, tid & 0xff]));
+  }
+}

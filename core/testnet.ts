@@ -1,0 +1,164 @@
+// A local network of real nodes, over UDP on loopback or over the simulated memory network.
+// Product code (DESIGN habit 9): the app's embedded default, the tests and the benchmarks all use it.
+import { FakeClock, systemClock, type Clock } from './clock';
+import { DhtError } from './errors';
+import { bytesToHex, cryptoRandomBytes, seededRandom, seededRandomBytes, type RandomBytes } from './id';
+import { DhtNode, type DhtNodeOptions } from './node';
+import { MemoryNetwork } from './transport/memory';
+import { UdpTransport } from './transport/udp';
+import { endpointKey } from './transport/types';
+
+export const MAX_TESTNET_SIZE = 100_000;
+/** Nodes joining at once while a testnet is built. */
+export const JOIN_CONCURRENCY = 8;
+/** Each joining node bootstraps through this many nodes already in the network. */
+export const JOIN_BOOTSTRAP_PEERS = 3;
+
+export interface TestnetOptions {
+  size: number;
+  transport?: 'udp' | 'memory';
+  /** UDP: the address to bind (default 127.0.0.1; '::1' for IPv6). Memory: ignored. */
+  host?: string;
+  k?: number;
+  alpha?: number;
+  /** Makes ids, joins, latency and loss reproducible. */
+  seed?: number;
+  /** Memory transport: default a new FakeClock that the testnet drives. UDP: the system clock. */
+  clock?: Clock;
+  /** Memory transport: one-way latency range, ms (default 5-40). */
+  latencyMs?: { min: number; max: number };
+  /** Memory transport: packet loss 0..1 (default 0). */
+  loss?: number;
+  /** Extra options for every node. */
+  node?: Partial<DhtNodeOptions>;
+}
+
+export interface Testnet {
+  readonly nodes: DhtNode[];
+  /** `host:port` of a few nodes to join through. */
+  readonly bootstrap: string[];
+  readonly transport: 'udp' | 'memory';
+  readonly clock: Clock;
+  /** The simulated network (memory transport only): loss, latency, partitions. */
+  readonly network: MemoryNetwork | null;
+  /** Awaits a promise, driving fake time when the testnet runs on a FakeClock. */
+  run<T>(promise: Promise<T>): Promise<T>;
+  /** Starts n more nodes and joins them to the network; returns them. */
+  addNodes(n: number): Promise<DhtNode[]>;
+  /** Stops n nodes picked at random (never the first, which others bootstrap through); returns their ids. */
+  stopRandom(n: number): Promise<string[]>;
+  /** Stops the node with this id; false if there is none running. */
+  stopNode(id: string): Promise<boolean>;
+  /** Running nodes. */
+  live(): DhtNode[];
+  destroy(): Promise<void>;
+}
+
+export async function createTestnet(options: TestnetOptions): Promise<Testnet> {
+  const size = options.size;
+  if (!Number.isInteger(size) || size < 1 || size > MAX_TESTNET_SIZE) {
+    throw DhtError.invalidArgument(`testnet size must be an integer 1-${MAX_TESTNET_SIZE}; got ${size}`);
+  }
+  const kind = options.transport ?? 'udp';
+  const clock = options.clock ?? (kind === 'memory' ? new FakeClock() : systemClock);
+  const rand: RandomBytes = options.seed !== undefined ? seededRandomBytes(options.seed) : cryptoRandomBytes;
+  const pick = options.seed !== undefined ? seededRandom(options.seed ^ 0x5eed) : Math.random;
+  const network =
+    kind === 'memory'
+      ? new MemoryNetwork({ clock }, { seed: options.seed ?? 1, latencyMs: options.latencyMs ?? { min: 5, max: 40 }, loss: options.loss ?? 0 })
+      : null;
+  const host = options.host ?? '127.0.0.1';
+  const nodes: DhtNode[] = [];
+  const run = <T>(p: Promise<T>): Promise<T> => (clock instanceof FakeClock ? clock.run(p) : p);
+
+  const makeNode = (): DhtNode => {
+    const transport = network ? network.createTransport({}) : new UdpTransport({}, { host, port: 0 });
+    return DhtNode.create({
+      ...options.node,
+      k: options.k ?? options.node?.k,
+      alpha: options.alpha ?? options.node?.alpha,
+      transport,
+      clock,
+      randomBytes: rand,
+      id: bytesToHex(rand(32)),
+      // Loopback and simulated networks: diversity limits off (DESIGN: and the UI says so).
+      diversity: options.node?.diversity ?? false,
+    });
+  };
+
+  const join = async (fresh: DhtNode[]): Promise<void> => {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < fresh.length) {
+        const node = fresh[next++];
+        const live = nodes.filter((n) => n.running && n !== node && !fresh.includes(n));
+        const joined = fresh.slice(0, next - 1).filter((n) => n.running);
+        const pool = live.length > 0 ? live : joined;
+        if (pool.length === 0) continue;
+        const via = new Set<DhtNode>();
+        for (let i = 0; i < JOIN_BOOTSTRAP_PEERS * 3 && via.size < Math.min(JOIN_BOOTSTRAP_PEERS, pool.length); i++) {
+          via.add(pool[Math.floor(pick() * pool.length)]);
+        }
+        await node.bootstrap([...via].map((n) => n.address));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(JOIN_CONCURRENCY, fresh.length) }, worker));
+  };
+
+  const addNodes = async (n: number): Promise<DhtNode[]> => {
+    if (!Number.isInteger(n) || n < 1 || nodes.length + n > MAX_TESTNET_SIZE) {
+      throw DhtError.invalidArgument(`can add 1-${MAX_TESTNET_SIZE - nodes.length} nodes; got ${n}`);
+    }
+    const fresh = Array.from({ length: n }, makeNode);
+    try {
+      await run(Promise.all(fresh.map((node) => node.start())));
+    } catch (err) {
+      await Promise.all(fresh.map((node) => node.stop()));
+      throw err;
+    }
+    nodes.push(...fresh);
+    await run(join(fresh));
+    return fresh;
+  };
+
+  const testnet: Testnet = {
+    nodes,
+    get bootstrap() {
+      return nodes.filter((n) => n.running).slice(0, 3).map((n) => endpointKey(n.address));
+    },
+    transport: kind,
+    clock,
+    network,
+    run,
+    addNodes,
+    async stopRandom(n) {
+      const candidates = nodes.slice(1).filter((x) => x.running);
+      const stopped: string[] = [];
+      while (stopped.length < n && candidates.length > 0) {
+        const [victim] = candidates.splice(Math.floor(pick() * candidates.length), 1);
+        stopped.push(victim.id);
+        await victim.stop();
+      }
+      return stopped;
+    },
+    async stopNode(id) {
+      const node = nodes.find((x) => x.id === id && x.running);
+      if (!node) return false;
+      await node.stop();
+      return true;
+    },
+    live: () => nodes.filter((n) => n.running),
+    async destroy() {
+      await Promise.all(nodes.map((n) => n.stop()));
+      network?.destroy();
+    },
+  };
+
+  try {
+    await addNodes(size);
+  } catch (err) {
+    await testnet.destroy();
+    throw err;
+  }
+  return testnet;
+}

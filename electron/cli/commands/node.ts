@@ -1,0 +1,68 @@
+// `kadscope node`: one headless node (or a local testnet with --testnet N) that runs until Ctrl-C.
+import { parseAddressList } from '../../../core/address';
+import { DhtNode } from '../../../core/node';
+import { createTestnet } from '../../../core/testnet';
+import { endpointKey } from '../../../core/transport/types';
+import { EXIT_OK, intFlag, listFlag, parse, untilSignal, UsageError, type Command } from '../shared';
+
+export const STATUS_INTERVAL_MS = 10_000;
+
+export const nodeCommand: Command = {
+  name: 'node',
+  summary: 'run a headless DHT node (or a local testnet) until Ctrl-C',
+  usage: `kadscope node [--host 127.0.0.1] [--port 0] [--bootstrap host:port,...] [--k 20] [--alpha 3] [--testnet N] [--json]
+
+  --host       address to bind (default 127.0.0.1; use 0.0.0.0 or :: to serve others)
+  --port       UDP port (default 0: a free port)
+  --bootstrap  comma-separated host:port addresses to join through
+  --testnet N  also start a local network of N nodes on 127.0.0.1 and join it
+  --json       print machine-readable JSON lines`,
+  async run(argv, io) {
+    const { values } = parse(argv, {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      bootstrap: { type: 'string' },
+      k: { type: 'string' },
+      alpha: { type: 'string' },
+      testnet: { type: 'string' },
+      json: { type: 'boolean' },
+    }, false);
+    const port = intFlag('port', values.port, 0, 65535, 0);
+    const k = intFlag('k', values.k, 1, 20, 20);
+    const alpha = intFlag('alpha', values.alpha, 1, 16, 3);
+    const testnetSize = values.testnet === undefined ? 0 : intFlag('testnet', values.testnet, 1, 2000, 0);
+    const parsed = parseAddressList(listFlag(values.bootstrap));
+    if (!parsed.ok) throw new UsageError(`--bootstrap: ${parsed.message}`);
+    const print = (obj: Record<string, unknown>, text: string): void => io.out(values.json ? JSON.stringify(obj) : text);
+
+    const testnet = testnetSize > 0 ? await createTestnet({ size: testnetSize, transport: 'udp', host: '127.0.0.1', k, alpha }) : null;
+    if (testnet) print({ event: 'testnet', size: testnetSize, bootstrap: testnet.bootstrap }, `testnet: ${testnetSize} nodes on 127.0.0.1, bootstrap ${testnet.bootstrap.join(',')}`);
+    const bootstrap = [...parsed.value.map(endpointKey), ...(testnet?.bootstrap ?? [])];
+    const node = DhtNode.create({ host: values.host ?? '127.0.0.1', port, k, alpha });
+    try {
+      await node.start();
+    } catch (err) {
+      await testnet?.destroy();
+      throw err;
+    }
+    print({ event: 'started', id: node.id, address: endpointKey(node.address) }, `node ${node.id}\nlistening on udp ${endpointKey(node.address)}`);
+    if (bootstrap.length > 0) {
+      const r = await node.bootstrap(bootstrap);
+      for (const f of r.failed) print({ event: 'bootstrap-failed', ...f }, `bootstrap ${f.address} failed: ${f.error}`);
+      print({ event: 'joined', reached: r.reached.length, peers: r.peers }, `joined through ${r.reached.length} of ${bootstrap.length} bootstrap addresses; ${r.peers} peers`);
+    }
+    const status = setInterval(() => {
+      const s = node.snapshot();
+      print(
+        { event: 'status', peers: s.peers.length, estimatedNetworkSize: s.estimatedNetworkSize, rxPackets: s.counters.rxPackets, txPackets: s.counters.txPackets },
+        `peers ${s.peers.length}, network ~${s.estimatedNetworkSize}, rx ${s.counters.rxPackets} tx ${s.counters.txPackets} packets`,
+      );
+    }, STATUS_INTERVAL_MS);
+    const sig = await untilSignal();
+    clearInterval(status);
+    print({ event: 'stopping', signal: sig }, `${sig}: stopping`);
+    await node.stop();
+    await testnet?.destroy();
+    return EXIT_OK;
+  },
+};
