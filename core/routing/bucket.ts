@@ -1,0 +1,98 @@
+// One k-bucket: up to k entries in least-recently-seen order (oldest first, as in the Kademlia
+// paper) and a bounded replacement cache (newest last). Pure bookkeeping; the policy (who gets in,
+// who is evicted) lives in table.ts, which also keeps the id and address indexes in step.
+import type { MutableRoutingEntry, Replacement } from './entry';
+
+export class Bucket {
+  /** Least recently seen first. Never longer than k. */
+  readonly entries: MutableRoutingEntry[] = [];
+  /** Newest last. Never longer than replacementCacheSize. */
+  readonly replacements: Replacement[] = [];
+  /** Clock ms of the last lookup into this bucket's range, or of its creation. */
+  lastRefresh: number;
+
+  constructor(
+    readonly index: number,
+    private readonly k: number,
+    private readonly replacementCacheSize: number,
+    createdAt: number,
+  ) {
+    this.lastRefresh = createdAt;
+  }
+
+  get isFull(): boolean {
+    return this.entries.length >= this.k;
+  }
+
+  get isEmpty(): boolean {
+    return this.entries.length === 0 && this.replacements.length === 0;
+  }
+
+  /** Least recently seen entry, the one to ping when the bucket is full. */
+  oldest(): MutableRoutingEntry | undefined {
+    return this.entries[0];
+  }
+
+  /**
+   * Inserts keeping the order by lastSeen (a fresh entry lands at the tail; a promoted replacement
+   * last heard long ago lands nearer the head, where it is the next to be checked).
+   */
+  insert(entry: MutableRoutingEntry): void {
+    if (this.isFull) throw new Error(`bucket ${this.index} is full (k=${this.k}); the table must evict first`);
+    let i = this.entries.length;
+    while (i > 0 && this.entries[i - 1].lastSeen > entry.lastSeen) i--;
+    this.entries.splice(i, 0, entry);
+  }
+
+  /** Moves an entry to the tail (most recently seen). */
+  moveToTail(entry: MutableRoutingEntry): void {
+    const i = this.entries.indexOf(entry);
+    if (i < 0) return;
+    if (i !== this.entries.length - 1) {
+      this.entries.splice(i, 1);
+      this.entries.push(entry);
+    }
+  }
+
+  remove(entry: MutableRoutingEntry): boolean {
+    const i = this.entries.indexOf(entry);
+    if (i < 0) return false;
+    this.entries.splice(i, 1);
+    return true;
+  }
+
+  /** The least recently seen entry for which `pred` holds. */
+  findOldest(pred: (e: MutableRoutingEntry) => boolean): MutableRoutingEntry | undefined {
+    return this.entries.find(pred);
+  }
+
+  /**
+   * Adds or refreshes a candidate as the newest. One slot per id and per address: a newer claim
+   * for the same host:port replaces the older one, so one address cannot flood the cache with ids.
+   * The oldest candidate is dropped when the cache is full.
+   */
+  addReplacement(r: Replacement): void {
+    for (let i = this.replacements.length - 1; i >= 0; i--) {
+      const x = this.replacements[i];
+      if (x.id === r.id || (x.host === r.host && x.port === r.port)) this.replacements.splice(i, 1);
+    }
+    this.replacements.push(r);
+    while (this.replacements.length > this.replacementCacheSize) this.replacements.shift();
+  }
+
+  findReplacement(id: string): Replacement | undefined {
+    return this.replacements.find((r) => r.id === id);
+  }
+
+  removeReplacement(id: string): boolean {
+    const i = this.replacements.findIndex((r) => r.id === id);
+    if (i < 0) return false;
+    this.replacements.splice(i, 1);
+    return true;
+  }
+
+  /** Takes the newest candidate out of the cache. */
+  popNewestReplacement(): Replacement | undefined {
+    return this.replacements.pop();
+  }
+}
