@@ -17,10 +17,11 @@ import type {
   LookupTermination,
   NodeSnapshot,
   PeerInfo,
+  RecordInfo,
 } from '../core/types';
 import type { Endpoint } from '../core/transport/types';
 
-export type { Contact, Counters, Endpoint, LookupEvent, LookupKind, LookupTermination, NodeSnapshot, PeerInfo };
+export type { Contact, Counters, Endpoint, LookupEvent, LookupKind, LookupTermination, NodeSnapshot, PeerInfo, RecordInfo };
 
 /** Bumped on any incompatible change to methods, DTOs or the wire messages below. */
 export const CONTRACT_VERSION = 1;
@@ -154,10 +155,10 @@ export interface SnapshotDto {
 }
 
 export interface JoinResult {
-  /** Bootstrap addresses that answered a ping, with the id they reported. */
-  reached: { address: string; id: string; rttMs: number }[];
-  failed: { address: string; code: ErrorCode; message: string }[];
-  /** Peers in the routing table after the self-lookup. */
+  /** Bootstrap nodes that answered our PING. */
+  reached: Contact[];
+  failed: { address: string; message: string }[];
+  /** Peers in the routing table after the join lookups. */
   peers: number;
 }
 
@@ -175,20 +176,6 @@ export interface FindNodeDto {
   reason: LookupTermination;
   /** The lookup's trace id, when it could be matched. */
   lookupId: string | null;
-}
-
-export interface RecordInfo {
-  key: string;
-  type: 'immutable' | 'mutable';
-  size: number;
-  seq: number | null;
-  /** Clock ms. */
-  storedAt: number;
-  expiresAt: number;
-  /** Who stored it with us (host:port), or 'self'. */
-  publisher: string;
-  /** Hex public key of a mutable record's signer. */
-  publicKey: string | null;
 }
 
 export interface PutDto {
@@ -264,7 +251,7 @@ export interface TraceSummary {
 
 export interface Trace {
   format: typeof TRACE_FORMAT;
-  version: number;
+  version: typeof TRACE_VERSION;
   id: string;
   /** Clock ms (epoch on real clocks) when the lookup started. */
   startedAt: number;
@@ -274,8 +261,10 @@ export interface Trace {
   params: { k: number; alpha: number; rpcTimeoutMs: number };
   events: TraceEvent[];
   summary: TraceSummary;
-  /** 'live' while recording in this process, 'imported' when loaded from a file. */
+  /** 'live' when recorded by this process, 'imported' when loaded from a file. */
   origin: 'live' | 'imported';
+  /** Events past the per-trace cap were dropped (the summary still counts them). */
+  truncated: boolean;
 }
 
 export interface TraceListItem {

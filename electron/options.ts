@@ -1,0 +1,84 @@
+// Host startup options, shared by Electron main, `kadscope serve` and `npm start`: parsed from argv
+// with one clear line per mistake, and the data directory resolved the same way everywhere.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseAddressList } from '../core/address';
+
+export const DEFAULT_WEB_PORT = 7420;
+export const DEFAULT_TESTNET_SIZE = 32;
+export const APP_DIR_NAME = 'kadscope';
+
+export interface HostOptions {
+  /** Join these instead of the embedded testnet. */
+  bootstrap: string[];
+  /** null: the host's default (Electron userData, or the XDG data dir headless). */
+  dataDir: string | null;
+  /** Headless host HTTP port (0 picks a free one). */
+  webPort: number;
+  /** UDP port of the user's node (0 picks a free one). */
+  nodePort: number;
+  /** Size of the embedded testnet started when no bootstrap is given; 0 turns it off. */
+  testnetSize: number;
+}
+
+export class OptionsError extends Error {}
+
+/** The flags every host understands. Unknown flags are an error unless `lenient` (Electron adds its own). */
+export function parseHostOptions(argv: string[], options: { lenient?: boolean } = {}): HostOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: !options.lenient,
+      allowPositionals: true,
+      options: {
+        bootstrap: { type: 'string' },
+        'data-dir': { type: 'string' },
+        port: { type: 'string' },
+        'node-port': { type: 'string' },
+        'testnet-size': { type: 'string' },
+        'no-testnet': { type: 'boolean' },
+      },
+    }).values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    throw new OptionsError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  let bootstrap: string[] = [];
+  const b = str('bootstrap');
+  if (b !== undefined) {
+    const r = parseAddressList(b);
+    if (!r.ok) throw new OptionsError(`--bootstrap: ${r.message}`);
+    if (r.value.length === 0) throw new OptionsError('--bootstrap needs at least one host:port');
+    bootstrap = b.split(/[\s,]+/).filter((s) => s !== '');
+  }
+  const testnetSize = values['no-testnet'] === true ? 0 : int('testnet-size', str('testnet-size'), 0, 2000, DEFAULT_TESTNET_SIZE);
+  const dataDir = str('data-dir');
+  return {
+    bootstrap,
+    dataDir: dataDir !== undefined ? resolve(dataDir) : null,
+    webPort: int('port', str('port'), 0, 65535, DEFAULT_WEB_PORT),
+    nodePort: int('node-port', str('node-port'), 0, 65535, 0),
+    testnetSize,
+  };
+}
+
+function int(name: string, value: string | undefined, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new OptionsError(`--${name} must be a whole number; got "${value}"`);
+  const n = Number(value);
+  if (n < min || n > max) throw new OptionsError(`--${name} must be ${min}-${max}; got ${n}`);
+  return n;
+}
+
+/** Headless data directory: $XDG_DATA_HOME/kadscope, else ~/.local/share/kadscope. */
+export function headlessDataDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+  const xdg = env.XDG_DATA_HOME;
+  // The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+  if (xdg && xdg.startsWith('/')) return join(xdg, APP_DIR_NAME);
+  return join(home, '.local', 'share', APP_DIR_NAME);
+}
+
+export const HOST_USAGE =
+  '[--bootstrap host:port,...] [--data-dir DIR] [--port 7420] [--node-port N] [--testnet-size 32 | --no-testnet]';
