@@ -1,0 +1,53 @@
+// Counters and handler dispatch shared by both transports, so the node and the UI read the same
+// packet counters whichever transport a node runs on.
+import { endpointKey, type Endpoint, type MessageHandler } from './types';
+
+export interface TransportStats {
+  /** Datagrams accepted by the OS (udp) or by the simulated network (memory). */
+  sent: number;
+  /** Datagrams handed to the message handler. */
+  received: number;
+  /** send() calls that could not go out: bad destination, not bound, closed, OS error. */
+  sendErrors: number;
+  /** Times the message handler threw (caught and counted; the first is reported as a process warning). */
+  handlerErrors: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+export function newTransportStats(): TransportStats {
+  return { sent: 0, received: 0, sendErrors: 0, handlerErrors: 0, bytesSent: 0, bytesReceived: 0 };
+}
+
+/** A handler that drops everything: datagrams that arrive before onMessage() are ignored. */
+export const IGNORE_MESSAGES: MessageHandler = () => {};
+
+/** The destination ports a datagram can go to (port 0 is "any" for bind, never a destination). */
+export function isDestinationPort(port: unknown): port is number {
+  return typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535;
+}
+
+/**
+ * Calls the handler for one datagram and counts it. A throwing handler is a bug in the node, but it
+ * must not take the socket (or the rest of a simulated delivery batch) down with it: the error is
+ * counted, and the first one per transport is surfaced as a process warning so it is not silent.
+ */
+export function dispatch(
+  handler: MessageHandler,
+  data: Uint8Array,
+  from: Endpoint,
+  stats: TransportStats,
+  label: () => string,
+): void {
+  stats.received++;
+  stats.bytesReceived += data.byteLength;
+  try {
+    handler(data, from);
+  } catch (err) {
+    stats.handlerErrors++;
+    if (stats.handlerErrors === 1) {
+      const why = err instanceof Error ? err.stack ?? err.message : String(err);
+      process.emitWarning(`${label()}: message handler threw on a datagram from ${endpointKey(from)} (further errors only counted): ${why}`, 'KadscopeTransportWarning');
+    }
+  }
+}
