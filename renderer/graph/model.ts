@@ -1,0 +1,147 @@
+// From live state to the graph's elements: a pure function, so what the graph shows is testable
+// without a canvas. The cytoscape wrapper diffs successive models (diff.ts) and applies the changes.
+import type { PeerInfo } from '../state/contract-types';
+import type { LookupOverlay } from '../state/lookup-model';
+import { bucketOf, shortId } from '../lib/id';
+import { positionOf, ringRadius } from './geometry';
+
+export type GraphNodeKind = 'self' | 'peer' | 'ghost' | 'target' | 'ring';
+
+export interface GraphNode {
+  /** Element id: 'n:<hex>' for nodes, 't:<hex>' for a lookup target, 'ring:<bucket>'. */
+  id: string;
+  kind: GraphNodeKind;
+  x: number;
+  y: number;
+  /** Space-separated, sorted: equal sets compare equal as strings. */
+  classes: string;
+  label: string;
+  /** The hex id (or bucket number for rings). */
+  ref: string;
+  /** Rings only: diameter. */
+  size?: number;
+}
+
+export interface GraphEdge {
+  id: string;
+  source: string;
+  target: string;
+  classes: string;
+}
+
+export interface GraphModel {
+  nodes: Map<string, GraphNode>;
+  edges: Map<string, GraphEdge>;
+}
+
+export interface GraphInput {
+  self: string | null;
+  peers: Iterable<PeerInfo>;
+  /** Draw at most this many peers, nearest buckets first. */
+  maxPeers: number;
+  overlay: LookupOverlay | null;
+  /** Pulse phase for peers queried by a running lookup. */
+  pulse: boolean;
+  /** Lowercase hex prefix; '' for no search. */
+  search: string;
+  selected: string | null;
+}
+
+export const nodeId = (hex: string): string => `n:${hex}`;
+export const targetId = (hex: string): string => `t:${hex}`;
+export const ringId = (bucket: number): string => `ring:${bucket}`;
+export const edgeId = (from: string, to: string): string => `e:${from}>${to}`;
+
+const cls = (...names: (string | false | null | undefined)[]): string => names.filter((n): n is string => !!n).sort().join(' ');
+
+export interface GraphStats {
+  drawn: number;
+  total: number;
+  matches: number;
+}
+
+export function buildGraphModel(input: GraphInput): { model: GraphModel; stats: GraphStats } {
+  const nodes = new Map<string, GraphNode>();
+  const edges = new Map<string, GraphEdge>();
+  const self = input.self;
+  const all = [...input.peers];
+  if (!self) return { model: { nodes, edges }, stats: { drawn: 0, total: all.length, matches: 0 } };
+
+  // Nearest buckets first when there are more peers than we draw: those are the ones lookups end at.
+  const peers = all.length > input.maxPeers ? [...all].sort((a, b) => b.bucket - a.bucket).slice(0, input.maxPeers) : all;
+  const overlay = input.overlay;
+  const searching = input.search !== '';
+  let matches = 0;
+
+  const buckets = new Set<number>();
+  for (const p of peers) buckets.add(p.bucket);
+  for (const b of buckets) {
+    const r = ringRadius(b);
+    nodes.set(ringId(b), { id: ringId(b), kind: 'ring', x: 0, y: 0, classes: 'ring', label: `bucket ${b}`, ref: String(b), size: Math.round(r * 2) });
+  }
+
+  nodes.set(nodeId(self), {
+    id: nodeId(self),
+    kind: 'self',
+    x: 0,
+    y: 0,
+    classes: cls('self', input.selected === self && 'selected', searching && !self.startsWith(input.search) && 'dim'),
+    label: 'you',
+    ref: self,
+  });
+
+  for (const p of peers) {
+    const pos = positionOf(self, p.id, p.bucket);
+    const lk = overlay?.peers.get(p.id);
+    const match = searching && p.id.startsWith(input.search);
+    if (match) matches++;
+    nodes.set(nodeId(p.id), {
+      id: nodeId(p.id),
+      kind: 'peer',
+      ...pos,
+      classes: cls(
+        'peer',
+        `h-${p.state}`,
+        lk && `lk-${lk}`,
+        lk === 'queried' && overlay?.running && input.pulse && 'pulse',
+        overlay?.closest.has(p.id) && 'lk-closest',
+        input.selected === p.id && 'selected',
+        match && 'match',
+        searching && !match && 'dim',
+        overlay && !lk && !searching && 'faded',
+      ),
+      label: shortId(p.id),
+      ref: p.id,
+    });
+  }
+
+  if (overlay) {
+    // Nodes the lookup met that are not in our table: drawn hollow where their id puts them.
+    for (const [id, c] of overlay.contacts) {
+      const nid = nodeId(id);
+      if (nodes.has(nid) || id === self) continue;
+      const b = bucketOf(self, id);
+      const lk = overlay.peers.get(id);
+      nodes.set(nid, {
+        id: nid,
+        kind: 'ghost',
+        ...positionOf(self, id, b),
+        classes: cls('ghost', lk && `lk-${lk}`, lk === 'queried' && overlay.running && input.pulse && 'pulse', overlay.closest.has(id) && 'lk-closest', input.selected === id && 'selected'),
+        label: shortId(c.id),
+        ref: id,
+      });
+    }
+    if (overlay.target && overlay.target !== self) {
+      const tid = targetId(overlay.target);
+      nodes.set(tid, { id: tid, kind: 'target', ...positionOf(self, overlay.target), classes: 'target', label: `target ${shortId(overlay.target)}`, ref: overlay.target });
+    }
+    for (const e of overlay.edges) {
+      const s = nodeId(e.from);
+      const t = nodeId(e.to);
+      if (!nodes.has(s) || !nodes.has(t)) continue;
+      const id = edgeId(e.from, e.to);
+      edges.set(id, { id, source: s, target: t, classes: cls('answer', overlay.closest.has(e.to) && 'to-closest') });
+    }
+  }
+  return { model: { nodes, edges }, stats: { drawn: peers.length, total: all.length, matches } };
+}

@@ -1,0 +1,29 @@
+// The contract's shapes the renderer uses, re-exported in one place. core/types.ts shapes reach the
+// renderer only through electron/contract.ts (lint keeps renderer/ off core/).
+import type { NodeSnapshot } from '../../electron/contract';
+
+export type {
+  Contact,
+  Counters,
+  Endpoint,
+  EventBatch,
+  ExplorerEvent,
+  GetDto,
+  KeyPairInfo,
+  LookupEvent,
+  LookupKind,
+  PeerInfo,
+  PutDto,
+  PutMutableDto,
+  RecordInfo,
+  Settings,
+  SnapshotDto,
+  TestnetStatus,
+  Trace,
+  TraceEvent,
+  TraceListItem,
+} from '../../electron/contract';
+
+export type BucketInfo = NodeSnapshot['buckets'][number];
+export type HealthState = NodeSnapshot['peers'][number]['state'];
+export const HEALTH_STATES: readonly HealthState[] = ['good', 'questionable', 'bad', 'unknown'];

@@ -1,0 +1,163 @@
+// The graph view's pure parts: ID-space geometry, state -> elements, and the element diff the
+// cytoscape wrapper applies in one batch.
+import { describe, expect, it } from 'vitest';
+import { diffGraph, isEmpty } from '../../renderer/graph/diff';
+import { OUTER_RING_RADIUS, idAngle, positionOf, ringRadius } from '../../renderer/graph/geometry';
+import { buildGraphModel, edgeId, nodeId, ringId, targetId, type GraphInput } from '../../renderer/graph/model';
+import { bucketOf, commonPrefixBits } from '../../renderer/lib/id';
+import { buildOverlay, applyLookupEvent, type LookupModel } from '../../renderer/state/lookup-model';
+import type { LookupEvent, PeerInfo } from '../../electron/contract';
+
+// Ids by their leading hex digits; the rest is filler so each is 64 hex characters.
+const id = (prefix: string, fill = '0'): string => prefix.padEnd(64, fill);
+const SELF = id('0'); //          0000…
+const FAR = id('8'); //           1000…  bucket 0 (first bit differs)
+const FAR2 = id('c'); //          1100…  bucket 0
+const MID = id('2'); //           0010…  bucket 2
+const NEAR = id('01'); //         0000 0001… bucket 7
+
+function peer(hex: string, state: PeerInfo['state'] = 'good'): PeerInfo {
+  return { id: hex, host: '127.0.0.1', port: 4000, bucket: bucketOf(SELF, hex), addedAt: 0, state, rttMs: 3, lastSeen: 0, failures: 0, answered: 1, queried: 1 };
+}
+
+function input(over: Partial<GraphInput> = {}): GraphInput {
+  return { self: SELF, peers: [peer(FAR), peer(MID), peer(NEAR)], maxPeers: 5000, overlay: null, pulse: false, search: '', selected: null, ...over };
+}
+
+describe('id bits', () => {
+  it('counts the shared prefix in bits', () => {
+    expect(commonPrefixBits(SELF, FAR)).toBe(0);
+    expect(commonPrefixBits(SELF, MID)).toBe(2);
+    expect(commonPrefixBits(SELF, NEAR)).toBe(7);
+    expect(bucketOf(SELF, SELF)).toBe(-1);
+  });
+});
+
+describe('geometry', () => {
+  it('puts closer buckets nearer the centre', () => {
+    const r = (hex: string) => Math.hypot(positionOf(SELF, hex).x, positionOf(SELF, hex).y);
+    expect(r(FAR)).toBeGreaterThan(r(MID));
+    expect(r(MID)).toBeGreaterThan(r(NEAR));
+    expect(positionOf(SELF, SELF)).toEqual({ x: 0, y: 0 });
+    expect(ringRadius(0)).toBe(OUTER_RING_RADIUS);
+  });
+
+  it('takes the angle from the leading bits: 0x8… is half way round, 0xc… three quarters', () => {
+    expect(idAngle(FAR)).toBeCloseTo(Math.PI);
+    expect(idAngle(FAR2)).toBeCloseTo(1.5 * Math.PI);
+    const p = positionOf(SELF, FAR);
+    expect(p.y).toBeGreaterThan(0); // half way round from the top is the bottom
+    expect(Math.abs(p.x)).toBeLessThan(1);
+  });
+
+  it('is deterministic', () => {
+    expect(positionOf(SELF, MID)).toEqual(positionOf(SELF, MID));
+  });
+});
+
+describe('buildGraphModel', () => {
+  it('draws self, each peer coloured by health and a ring per bucket', () => {
+    const { model, stats } = buildGraphModel(input({ peers: [peer(FAR, 'bad'), peer(MID), peer(NEAR, 'questionable')] }));
+    expect(stats).toEqual({ drawn: 3, total: 3, matches: 0 });
+    expect(model.nodes.get(nodeId(SELF))?.kind).toBe('self');
+    expect(model.nodes.get(nodeId(FAR))?.classes).toBe('h-bad peer');
+    expect(model.nodes.get(nodeId(NEAR))?.classes).toBe('h-questionable peer');
+    expect([...model.nodes.keys()].filter((k) => k.startsWith('ring:')).sort()).toEqual([ringId(0), ringId(2), ringId(7)]);
+  });
+
+  it('draws the nearest buckets first when capped', () => {
+    const { model, stats } = buildGraphModel(input({ maxPeers: 1 }));
+    expect(stats.drawn).toBe(1);
+    expect(model.nodes.has(nodeId(NEAR))).toBe(true);
+    expect(model.nodes.has(nodeId(FAR))).toBe(false);
+  });
+
+  it('marks search matches and dims the rest', () => {
+    const { model, stats } = buildGraphModel(input({ search: '2' }));
+    expect(stats.matches).toBe(1);
+    expect(model.nodes.get(nodeId(MID))?.classes).toContain('match');
+    expect(model.nodes.get(nodeId(FAR))?.classes).toContain('dim');
+  });
+
+  it('overlays a lookup: states, answer edges, ghost nodes and the target', () => {
+    const GHOST = id('9'); // 1001… bucket 0, not in our table
+    const events: LookupEvent[] = [
+      { lookupId: 'L', at: 100, type: 'started', kind: 'find-node', target: FAR2, self: SELF, k: 20, alpha: 3, rpcTimeoutMs: 2000, seeds: [peer(FAR), peer(MID)] },
+      { lookupId: 'L', at: 101, type: 'query', peer: peer(FAR), hop: 1, bytes: 60 },
+      { lookupId: 'L', at: 102, type: 'query', peer: peer(MID), hop: 1, bytes: 60 },
+      { lookupId: 'L', at: 110, type: 'response', peer: peer(FAR), hop: 1, rttMs: 9, bytes: 300, nodes: [{ id: GHOST, host: '127.0.0.1', port: 5 }, { id: NEAR, host: '127.0.0.1', port: 6 }] },
+    ];
+    let m: LookupModel | undefined;
+    for (const e of events) m = applyLookupEvent(m, e);
+    const overlay = buildOverlay(m!);
+    const { model } = buildGraphModel(input({ overlay, pulse: true }));
+    expect(model.nodes.get(nodeId(FAR))?.classes).toContain('lk-answered');
+    expect(model.nodes.get(nodeId(MID))?.classes).toContain('lk-queried');
+    expect(model.nodes.get(nodeId(MID))?.classes).toContain('pulse');
+    expect(model.nodes.get(nodeId(NEAR))?.classes).toContain('faded');
+    expect(model.nodes.get(nodeId(GHOST))?.kind).toBe('ghost');
+    expect(model.nodes.get(targetId(FAR2))?.kind).toBe('target');
+    expect([...model.edges.keys()].sort()).toEqual([edgeId(FAR, GHOST), edgeId(FAR, NEAR)].sort());
+
+    // Its timeout turns the peer red.
+    m = applyLookupEvent(m, { lookupId: 'L', at: 2102, type: 'timeout', peer: peer(MID), hop: 1, afterMs: 2000 });
+    const after = buildGraphModel(input({ overlay: buildOverlay(m) })).model;
+    expect(after.nodes.get(nodeId(MID))?.classes).toContain('lk-timeout');
+  });
+});
+
+describe('diffGraph', () => {
+  it('adds everything into an empty graph and nothing on an identical one', () => {
+    const { model } = buildGraphModel(input());
+    const first = diffGraph({ nodes: new Map(), edges: new Map() }, model);
+    expect(first.addNodes).toHaveLength(model.nodes.size);
+    expect(isEmpty(diffGraph(model, buildGraphModel(input()).model))).toBe(true);
+  });
+
+  it('changes only the class of a peer whose health changed', () => {
+    const a = buildGraphModel(input()).model;
+    const b = buildGraphModel(input({ peers: [peer(FAR, 'bad'), peer(MID), peer(NEAR)] })).model;
+    const c = diffGraph(a, b);
+    expect(c.updateNodes).toEqual([{ id: nodeId(FAR), classes: 'h-bad peer' }]);
+    expect(c.addNodes.length + c.removeNodes.length + c.addEdges.length + c.removeEdges.length).toBe(0);
+  });
+
+  it('removes a peer that left and its now-empty ring', () => {
+    const a = buildGraphModel(input()).model;
+    const b = buildGraphModel(input({ peers: [peer(FAR), peer(MID)] })).model;
+    const c = diffGraph(a, b);
+    expect(c.removeNodes.sort()).toEqual([nodeId(NEAR), ringId(7)].sort());
+    expect(c.addNodes).toEqual([]);
+  });
+
+  it('replaces a node whose kind changed and re-adds its edges', () => {
+    const prev = {
+      nodes: new Map([
+        ['n:a', { id: 'n:a', kind: 'ghost' as const, x: 0, y: 0, classes: 'ghost', label: 'a', ref: 'a' }],
+        ['n:b', { id: 'n:b', kind: 'peer' as const, x: 1, y: 1, classes: 'peer', label: 'b', ref: 'b' }],
+      ]),
+      edges: new Map([['e:b>a', { id: 'e:b>a', source: 'n:b', target: 'n:a', classes: 'answer' }]]),
+    };
+    const next = {
+      nodes: new Map([
+        ['n:a', { id: 'n:a', kind: 'peer' as const, x: 0, y: 0, classes: 'peer', label: 'a', ref: 'a' }],
+        ['n:b', prev.nodes.get('n:b')!],
+      ]),
+      edges: prev.edges,
+    };
+    const c = diffGraph(prev, next);
+    expect(c.removeNodes).toEqual(['n:a']);
+    expect(c.addNodes.map((n) => n.id)).toEqual(['n:a']);
+    expect(c.addEdges.map((e) => e.id)).toEqual(['e:b>a']);
+  });
+
+  it('ignores sub-epsilon moves and reports real ones', () => {
+    const a = buildGraphModel(input()).model;
+    const b = { nodes: new Map(a.nodes), edges: a.edges };
+    const far = a.nodes.get(nodeId(FAR))!;
+    b.nodes.set(far.id, { ...far, x: far.x + 0.1 });
+    expect(isEmpty(diffGraph(a, b))).toBe(true);
+    b.nodes.set(far.id, { ...far, x: far.x + 10 });
+    expect(diffGraph(a, b).updateNodes).toEqual([{ id: far.id, position: { x: far.x + 10, y: far.y } }]);
+  });
+});
