@@ -30,7 +30,8 @@ export const CONTRACT_VERSION = 1;
 // Results
 
 /** Codes a caller can see: core's DhtErrorCode plus the host's own. */
-export type ErrorCode = DhtErrorCode | 'INVALID_ARGUMENT' | 'UNKNOWN_METHOD' | 'UNAVAILABLE' | 'INTERNAL';
+/** CONFLICT: the call does not fit the current state (a testnet already running, none running). */
+export type ErrorCode = DhtErrorCode | 'INVALID_ARGUMENT' | 'UNKNOWN_METHOD' | 'UNAVAILABLE' | 'CONFLICT' | 'INTERNAL';
 
 export type Ok<T> = { ok: true; value: T };
 export type Err = { ok: false; code: ErrorCode; message: string };

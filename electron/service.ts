@@ -1,0 +1,558 @@
+// ExplorerService: everything behind the contract, shared by the Electron host and the headless host
+// (it imports nothing of Electron). It owns the user's node and an optional local testnet, validates
+// every call against the contract's schemas, turns core events into DTOs, batches them per
+// subscriber and keeps the last lookups as traces.
+import { DhtError, isDhtError } from '../core/errors';
+import { parseAddress } from '../core/address';
+import { systemClock, type Clock, type TimerHandle } from '../core/clock';
+import { bytesToHex, sha256Hex } from '../core/id';
+import { DhtNode, type DhtNodeOptions } from '../core/node';
+import { generateKeyPair, keyPairFromJson, mutableKey, type KeyPair } from '../core/records/signing';
+import { endpointKey, type Endpoint } from '../core/transport/types';
+import type { LookupEvent, NodeEvents, RecordInfo } from '../core/types';
+import { AppStore } from './app-store';
+import { EventBatcher, type BatcherOptions } from './batcher';
+import type { BatchSink, ContractHandler } from './client';
+import {
+  CONTRACT_VERSION,
+  err,
+  isMethodName,
+  ok,
+  parseArgs,
+  type ArgsOut,
+  type ErrorCode,
+  type ExplorerEvent,
+  type HostInfo,
+  type HostKind,
+  type MethodName,
+  type Result,
+  type TestnetStatus,
+  type ValueInput,
+  type ValueOf,
+} from './contract';
+import { STOPPED_TESTNET, startTestnet, type StartTestnetOptions, type TestnetHandle } from './testnet';
+import { parseTrace } from './trace-format';
+import { TraceRecorder } from './traces';
+
+/** Counters and figures for the Overview charts go out this often. */
+export const TICK_INTERVAL_MS = 1000;
+/** Network operations (lookups, puts, gets, pings) running at once on behalf of clients. */
+export const MAX_CONCURRENT_OPERATIONS = 32;
+/** Lookups started with startLookup and still running. */
+export const MAX_ACTIVE_LOOKUPS = 16;
+
+/** An error with one of the contract's own codes (the ones core's DhtError does not have). */
+export class ServiceError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}
+
+/**
+ * The records API the service expects from the node (records issue). Until a node has it, the
+ * record methods answer UNAVAILABLE instead of failing to start.
+ */
+export interface RecordsApi {
+  put(value: Uint8Array, options?: { signal?: AbortSignal }): Promise<{ key: string; storedAt: string[] }>;
+  get(key: string, options?: { signal?: AbortSignal }): Promise<{ value: Uint8Array; from: string; hops: number; messages: number; durationMs: number; seq?: number }>;
+  putMutable(input: { keyPair: KeyPair; salt?: Uint8Array; seq: number; value: Uint8Array; cas?: number }): Promise<{ key: string; storedAt: string[] }>;
+  announce(topic: string, port: number): Promise<{ storedAt: string[] }>;
+  lookupPeers(topic: string): Promise<{ peers: Endpoint[] } | Endpoint[]>;
+  records(): RecordInfo[];
+}
+
+/** The record events the service forwards (records issue); loosely typed until core declares them. */
+interface RecordEvents {
+  'record-stored': RecordInfo;
+  'record-expired': { key: string } | RecordInfo;
+  'record-refused': { key?: string; code?: string; reason?: string; message?: string; from?: string | Endpoint };
+}
+
+export interface ServiceDeps {
+  /** Drives batching and ticks; the node gets it too. Default: the system clock. */
+  clock?: Clock;
+  /** Wall-clock ms for file times and testnet start times. */
+  now?: () => number;
+  createNode?: (options: DhtNodeOptions) => DhtNode;
+  startTestnet?: (options: StartTestnetOptions) => Promise<TestnetHandle>;
+}
+
+export interface ServiceOptions {
+  host: HostKind;
+  appVersion: string;
+  /** null keeps everything in memory. */
+  dataDir: string | null;
+  /** Join these; when empty, start the embedded testnet (if testnetSize > 0) and join it. */
+  bootstrap: string[];
+  testnetSize: number;
+  nodePort?: number;
+  /** Address the user's node binds; default 127.0.0.1, or 0.0.0.0 when joining a non-loopback network. */
+  nodeHost?: string;
+  /** Extra options for the user's node (tests shorten timeouts). */
+  node?: Partial<DhtNodeOptions>;
+  batcher?: BatcherOptions;
+  tickIntervalMs?: number;
+}
+
+type Handlers = { [M in MethodName]: (args: ArgsOut<M>) => Promise<ValueOf<M>> | ValueOf<M> };
+type Unsubscribe = () => void;
+
+export class ExplorerService implements ContractHandler {
+  private readonly clock: Clock;
+  private readonly now: () => number;
+  private readonly createNode: (options: DhtNodeOptions) => DhtNode;
+  private readonly startTestnetFn: (options: StartTestnetOptions) => Promise<TestnetHandle>;
+  private readonly options: ServiceOptions;
+  private readonly batcher: EventBatcher;
+  private readonly store: AppStore;
+  private readonly traces = new TraceRecorder();
+  private readonly handlers: Handlers;
+
+  private userNode: DhtNode | null = null;
+  private nodeUnsubs: Unsubscribe[] = [];
+  private testnet: TestnetHandle | null = null;
+  private mode: HostInfo['mode'] = 'standalone';
+  private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
+  private tickTimer: TimerHandle | null = null;
+  private operations = 0;
+  private readonly activeLookups = new Map<string, AbortController>();
+  /** Calls waiting to learn the id of the lookup they caused, by target. */
+  private readonly lookupWaiters = new Set<{ target: string; lookupId: string | null; onStart?: (id: string) => void }>();
+  /** Serialises testnet and join changes so two clicks cannot interleave them. */
+  private exclusiveChain: Promise<unknown> = Promise.resolve();
+
+  constructor(deps: ServiceDeps, options: ServiceOptions) {
+    this.clock = deps.clock ?? systemClock;
+    this.now = deps.now ?? Date.now;
+    this.createNode = deps.createNode ?? ((o) => DhtNode.create(o));
+    this.startTestnetFn = deps.startTestnet ?? startTestnet;
+    this.options = options;
+    this.batcher = new EventBatcher({ clock: this.clock }, options.batcher);
+    this.store = new AppStore({ now: this.now }, { dataDir: options.dataDir });
+    this.handlers = this.makeHandlers();
+  }
+
+  /** The user's node; throws before start(). */
+  get node(): DhtNode {
+    if (!this.userNode) throw new ServiceError('UNAVAILABLE', 'the node is not started yet');
+    return this.userNode;
+  }
+
+  get testnetStatus(): TestnetStatus {
+    return this.testnet?.status() ?? { ...STOPPED_TESTNET };
+  }
+
+  /**
+   * Loads settings, starts the embedded testnet when no bootstrap is given, starts the user's node
+   * and joins. Returns one line per problem worth telling the person (corrupt files, failed joins).
+   */
+  async start(): Promise<{ warnings: string[] }> {
+    if (this.state !== 'new') throw new ServiceError('INTERNAL', `start() called on a service that is ${this.state}`);
+    this.state = 'starting';
+    const warnings = await this.store.load();
+    let bootstrap = this.options.bootstrap;
+    try {
+      if (bootstrap.length > 0) this.mode = 'bootstrap';
+      else if (this.options.testnetSize > 0) {
+        this.mode = 'embedded-testnet';
+        this.testnet = await this.startTestnetFn({ size: this.options.testnetSize, now: this.now });
+        bootstrap = this.testnet.status().bootstrap;
+      }
+      const node = this.createNode(this.nodeOptions(bootstrap));
+      this.attach(node);
+      await node.start();
+      if (bootstrap.length > 0) {
+        const r = await node.bootstrap(bootstrap);
+        for (const f of r.failed) warnings.push(`bootstrap ${f.address}: ${f.error}`);
+        if (r.reached.length === 0) warnings.push('no bootstrap node answered; the node runs alone until you join a network');
+      }
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+    this.state = 'running';
+    this.publish({ type: 'node', id: this.node.id, address: this.node.address, state: 'started' });
+    if (this.testnet) this.publish({ type: 'testnet', status: this.testnet.status() });
+    this.scheduleTick();
+    return { warnings };
+  }
+
+  /** Idempotent: aborts lookups, stops the node (which persists its state) and the testnet, drops subscribers. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    if (this.tickTimer !== null) this.clock.clearTimeout(this.tickTimer);
+    this.tickTimer = null;
+    for (const c of this.activeLookups.values()) c.abort();
+    this.activeLookups.clear();
+    const node = this.userNode;
+    if (node) this.publish({ type: 'node', id: node.id, address: node.address, state: 'stopped' });
+    this.batcher.flushAll();
+    this.batcher.stop();
+    for (const u of this.nodeUnsubs) u();
+    this.nodeUnsubs = [];
+    await Promise.allSettled([node?.stop(), this.testnet?.stop()]);
+    this.testnet = null;
+  }
+
+  subscribe(sink: BatchSink): () => void {
+    return this.batcher.subscribe(sink);
+  }
+
+  /** Validates and runs one method. Never throws: every failure is a Result. */
+  async invoke(method: string, args: unknown): Promise<Result<unknown>> {
+    if (!isMethodName(method)) return err('UNKNOWN_METHOD', `unknown method ${JSON.stringify(String(method).slice(0, 64))}`);
+    const parsed = parseArgs(method, args);
+    if (!parsed.ok) return parsed;
+    if (this.state !== 'running') {
+      return err('UNAVAILABLE', this.state === 'stopped' ? 'the service has stopped' : 'the service is still starting; try again in a moment');
+    }
+    try {
+      const handler = this.handlers[method] as (a: unknown) => unknown;
+      return ok(await handler(parsed.value));
+    } catch (e) {
+      return toErr(e);
+    }
+  }
+
+  // ---- methods ----
+
+  private makeHandlers(): Handlers {
+    return {
+      info: () => ({
+        contractVersion: CONTRACT_VERSION,
+        appVersion: this.options.appVersion,
+        host: this.options.host,
+        dataDir: this.options.dataDir ?? '(memory only)',
+        mode: this.mode,
+      }),
+      snapshot: () => ({ node: this.node.snapshot(), testnet: this.testnetStatus, records: this.localRecords() }),
+      join: ({ bootstrap }) =>
+        this.exclusive(async () => {
+          const r = await this.operation(() => this.node.bootstrap(bootstrap));
+          return { reached: r.reached, failed: r.failed.map((f) => ({ address: f.address, message: f.error })), peers: r.peers };
+        }),
+      ping: async ({ address }) => {
+        const to = mustParseAddress(address);
+        const r = await this.operation(() => this.node.ping(to));
+        return { id: r.id, rttMs: r.rttMs, observed: r.observed };
+      },
+      findNode: async ({ target }) => {
+        const { value, lookupId } = await this.captureLookup(target, () => this.operation(() => this.node.findNode(target)));
+        return { ...value, lookupId };
+      },
+      startLookup: ({ target, kind }) => this.startLookup(target, kind),
+      cancelLookup: ({ lookupId }) => {
+        const c = this.activeLookups.get(lookupId);
+        c?.abort();
+        return { cancelled: c !== undefined };
+      },
+      records: () => this.localRecords(),
+      get: async ({ key }) => {
+        const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.records().get(key)));
+        return {
+          key,
+          base64: toBase64(r.value),
+          text: utf8OrNull(r.value),
+          from: r.from,
+          hops: r.hops,
+          messages: r.messages,
+          durationMs: r.durationMs,
+          seq: r.seq ?? null,
+          lookupId,
+        };
+      },
+      put: async ({ value }) => {
+        const bytes = decodeValue(value);
+        const { value: r, lookupId } = await this.captureLookup(sha256Hex(bytes), () => this.operation(() => this.records().put(bytes)));
+        return { key: r.key, storedAt: r.storedAt, lookupId };
+      },
+      putMutable: async ({ value, seq, salt, keyPair, cas }) => {
+        const records = this.records();
+        const bytes = decodeValue(value);
+        const saltBytes = salt !== undefined && salt !== '' ? new TextEncoder().encode(salt) : undefined;
+        let name = keyPair;
+        let kp: KeyPair;
+        if (keyPair === 'generate') {
+          kp = generateKeyPair();
+          name = this.store.freshName();
+          await this.store.addKeyPair(name, kp);
+        } else kp = this.store.keyPair(keyPair);
+        const key = bytesToHex(mutableKey(kp.publicKey, saltBytes));
+        const { value: r, lookupId } = await this.captureLookup(key, () =>
+          this.operation(() => records.putMutable({ keyPair: kp, salt: saltBytes, seq, value: bytes, cas })),
+        );
+        return { key: r.key, storedAt: r.storedAt, lookupId, seq, publicKey: bytesToHex(kp.publicKey), salt: salt ?? null, keyPair: name };
+      },
+      generateKeyPair: ({ name }) => this.store.addKeyPair(name ?? this.store.freshName(), generateKeyPair()),
+      listKeyPairs: () => this.store.keyPairs(),
+      importKeyPair: ({ name, json }) => {
+        let raw: unknown;
+        try {
+          raw = JSON.parse(json);
+        } catch (e) {
+          throw DhtError.invalidArgument(`json: not valid JSON (${(e as Error).message})`);
+        }
+        const r = keyPairFromJson(raw);
+        if (!r.ok) throw DhtError.invalidArgument(`json: not a key pair file: ${r.message}`);
+        return this.store.addKeyPair(name, r.value);
+      },
+      announce: async ({ topic, port }) => {
+        const key = sha256Hex(topic);
+        const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.records().announce(topic, port)));
+        return { topic, key, storedAt: r.storedAt, lookupId };
+      },
+      lookupPeers: async ({ topic }) => {
+        const key = sha256Hex(topic);
+        const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.records().lookupPeers(topic)));
+        const peers = Array.isArray(r) ? r : r.peers;
+        return { topic, key, peers: peers.map(endpointKey), lookupId };
+      },
+      testnetStart: ({ size, join }) =>
+        this.exclusive(async () => {
+          if (this.testnet) throw new ServiceError('CONFLICT', 'a testnet is already running; stop it first');
+          this.testnet = await this.startTestnetFn({ size, now: this.now });
+          const status = this.testnet.status();
+          this.publish({ type: 'testnet', status });
+          if (join) await this.operation(() => this.node.bootstrap(status.bootstrap));
+          return this.testnet.status();
+        }),
+      testnetStop: () =>
+        this.exclusive(async () => {
+          const t = this.testnet;
+          this.testnet = null;
+          await t?.stop();
+          return this.publishTestnet();
+        }),
+      testnetAdd: ({ count }) =>
+        this.exclusive(async () => {
+          await this.runningTestnet().add(count);
+          return this.publishTestnet();
+        }),
+      testnetStopRandom: ({ count }) =>
+        this.exclusive(async () => {
+          await this.runningTestnet().stopRandom(count);
+          return this.publishTestnet();
+        }),
+      testnetStatus: () => this.testnetStatus,
+      tracesList: () => this.traces.list(),
+      traceGet: ({ id }) => {
+        const t = this.traces.get(id);
+        if (!t) throw DhtError.notFound(`no trace with id "${id}" (the last ${this.traces.size} lookups are kept)`);
+        return t;
+      },
+      traceImport: ({ json }) => {
+        const r = parseTrace(json);
+        if (!r.ok) throw new ServiceError(r.code, r.message);
+        return this.traces.import(r.value);
+      },
+      settingsGet: () => this.store.settings(),
+      settingsSet: (changes) => this.store.updateSettings(changes),
+    };
+  }
+
+  private async startLookup(target: string, kind: 'find-node' | 'find-value'): Promise<{ lookupId: string }> {
+    if (this.activeLookups.size >= MAX_ACTIVE_LOOKUPS) {
+      throw new DhtError('TOO_MANY_IN_FLIGHT', `${MAX_ACTIVE_LOOKUPS} lookups are running; wait for one to finish or cancel one`);
+    }
+    const abort = new AbortController();
+    if (kind === 'find-value') {
+      // find-value runs inside get(); its id comes from the first lookup event for this key.
+      const records = this.records();
+      let started: (id: string) => void = () => undefined;
+      const idPromise = new Promise<string>((resolve) => (started = resolve));
+      const run = this.captureLookup(target, () => this.operation(() => records.get(target, { signal: abort.signal })), started);
+      const outcome = await Promise.race([idPromise.then((id) => ({ id })), run.then(() => ({ id: null }), () => ({ id: null }))]);
+      if (outcome.id === null) throw DhtError.notFound('no find-value lookup ran (the value is held locally or there are no peers)');
+      this.activeLookups.set(outcome.id, abort);
+      run.catch(() => undefined).finally(() => this.activeLookups.delete(outcome.id as string));
+      return { lookupId: outcome.id };
+    }
+    const lookup = this.node.lookup(target, { signal: abort.signal });
+    const it = lookup[Symbol.asyncIterator]();
+    const first = await it.next();
+    if (first.done) throw new DhtError('INTERNAL', 'the lookup produced no events');
+    const lookupId = first.value.lookupId;
+    this.activeLookups.set(lookupId, abort);
+    // Drain in the background: the node emits every event on 'lookup', which is how the UI sees them.
+    void (async () => {
+      try {
+        while (!(await it.next()).done);
+      } catch {
+        // a failing lookup reports itself through its events; nothing to add here
+      } finally {
+        this.activeLookups.delete(lookupId);
+      }
+    })();
+    return { lookupId };
+  }
+
+  // ---- helpers ----
+
+  private nodeOptions(bootstrap: string[]): DhtNodeOptions {
+    const external = bootstrap.some((a) => {
+      const r = parseAddress(a);
+      return r.ok && !isLoopback(r.value.host);
+    });
+    const options: DhtNodeOptions & { dataDir?: string } = {
+      host: this.options.nodeHost ?? (external ? '0.0.0.0' : '127.0.0.1'),
+      port: this.options.nodePort ?? 0,
+      clock: this.clock,
+      ...this.options.node,
+    };
+    // Persistence (records issue): the node keeps its identity, records and peers here.
+    if (this.options.dataDir !== null) options.dataDir = this.options.dataDir;
+    return options;
+  }
+
+  private attach(node: DhtNode): void {
+    this.userNode = node;
+    const on = <K extends keyof NodeEvents>(event: K, fn: (p: NodeEvents[K]) => void): void => {
+      this.nodeUnsubs.push(node.on(event, fn));
+    };
+    on('peer-added', (peer) => this.publish({ type: 'peer-added', peer }));
+    on('peer-removed', (p) => this.publish({ type: 'peer-removed', id: p.id, host: p.host, port: p.port, reason: p.reason }));
+    on('peer-health', (peer) => this.publish({ type: 'peer-health', peer }));
+    on('observed-address', (address) => this.publish({ type: 'observed-address', address }));
+    on('lookup', (e) => this.onLookupEvent(e));
+    // Record events arrive with the records issue; listening early is harmless (nothing fires).
+    const loose = node as unknown as { on<K extends keyof RecordEvents>(event: K, fn: (p: RecordEvents[K]) => void): Unsubscribe };
+    this.nodeUnsubs.push(
+      loose.on('record-stored', (record) => this.publish({ type: 'record-stored', record })),
+      loose.on('record-expired', (r) => this.publish({ type: 'record-expired', key: r.key })),
+      loose.on('record-refused', (r) =>
+        this.publish({
+          type: 'record-refused',
+          key: r.key ?? null,
+          code: r.code ?? r.reason ?? 'REFUSED',
+          message: r.message ?? r.reason ?? '',
+          from: r.from === undefined ? null : typeof r.from === 'string' ? r.from : endpointKey(r.from),
+        }),
+      ),
+    );
+  }
+
+  private onLookupEvent(e: LookupEvent): void {
+    this.traces.ingest(e);
+    if (e.type === 'started') {
+      for (const w of this.lookupWaiters) {
+        if (w.lookupId === null && w.target === e.target) {
+          w.lookupId = e.lookupId;
+          w.onStart?.(e.lookupId);
+          break;
+        }
+      }
+    }
+    this.publish({ type: 'lookup', event: e });
+  }
+
+  /** Runs fn and reports the id of the first lookup toward `target` that started meanwhile. */
+  private async captureLookup<T>(target: string, fn: () => Promise<T>, onStart?: (id: string) => void): Promise<{ value: T; lookupId: string | null }> {
+    const waiter = { target, lookupId: null as string | null, onStart };
+    this.lookupWaiters.add(waiter);
+    try {
+      const value = await fn();
+      return { value, lookupId: waiter.lookupId };
+    } finally {
+      this.lookupWaiters.delete(waiter);
+    }
+  }
+
+  /** Bounds the network work clients can have running at once. */
+  private async operation<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.operations >= MAX_CONCURRENT_OPERATIONS) {
+      throw new DhtError('TOO_MANY_IN_FLIGHT', `${MAX_CONCURRENT_OPERATIONS} operations are running; try again when some finish`);
+    }
+    this.operations++;
+    try {
+      return await fn();
+    } finally {
+      this.operations--;
+    }
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.exclusiveChain.then(fn, fn);
+    this.exclusiveChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private records(): RecordsApi {
+    const node = this.node as unknown as Partial<RecordsApi>;
+    if (typeof node.put !== 'function' || typeof node.get !== 'function') {
+      throw new ServiceError('UNAVAILABLE', 'records are not available in this build of the node');
+    }
+    return node as RecordsApi;
+  }
+
+  private localRecords(): RecordInfo[] {
+    const node = this.userNode as unknown as Partial<RecordsApi> | null;
+    return typeof node?.records === 'function' ? node.records() : [];
+  }
+
+  private runningTestnet(): TestnetHandle {
+    if (!this.testnet) throw new ServiceError('CONFLICT', 'no testnet is running; start one first');
+    return this.testnet;
+  }
+
+  private publishTestnet(): TestnetStatus {
+    const status = this.testnetStatus;
+    this.publish({ type: 'testnet', status });
+    return status;
+  }
+
+  private publish(event: ExplorerEvent): void {
+    this.batcher.publish(event);
+  }
+
+  private scheduleTick(): void {
+    const interval = this.options.tickIntervalMs ?? TICK_INTERVAL_MS;
+    this.tickTimer = this.clock.setTimeout(() => {
+      this.tickTimer = null;
+      if (this.state !== 'running') return;
+      // Building a snapshot costs a walk of the table; skip it when nobody listens.
+      if (this.batcher.subscriberCount > 0 && this.userNode) {
+        const s = this.userNode.snapshot();
+        this.publish({ type: 'tick', at: s.now, counters: s.counters, peers: s.peers.length, estimatedNetworkSize: s.estimatedNetworkSize, observedAddress: s.observedAddress });
+      }
+      this.scheduleTick();
+    }, interval);
+  }
+}
+
+function toErr(e: unknown): Result<never> {
+  if (isDhtError(e)) return err(e.code, e.message);
+  if (e instanceof ServiceError) return err(e.code, e.message);
+  console.error('kadscope: internal error in the service:', e);
+  return err('INTERNAL', e instanceof Error ? e.message : String(e));
+}
+
+function mustParseAddress(address: string): Endpoint {
+  const r = parseAddress(address);
+  if (!r.ok) throw DhtError.invalidArgument(r.message);
+  return r.value;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+function decodeValue(v: ValueInput): Uint8Array {
+  return 'text' in v ? new TextEncoder().encode(v.text) : new Uint8Array(Buffer.from(v.base64, 'base64'));
+}
+
+function toBase64(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+}
+
+function utf8OrNull(b: Uint8Array): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(b);
+  } catch {
+    return null;
+  }
+}
