@@ -2,9 +2,10 @@
 // Exit codes: 0 success, 1 network/operation failure, 2 bad usage (see shared.ts).
 import { lookupCommand } from './commands/lookup';
 import { nodeCommand } from './commands/node';
+import { serveCommand } from './serve';
 import { EXIT_OK, EXIT_USAGE, failure, stdio, type Command, type Io } from './shared';
 
-export const COMMANDS: Command[] = [nodeCommand, lookupCommand];
+export const COMMANDS: Command[] = [nodeCommand, lookupCommand, serveCommand];
 
 function help(io: Io): void {
   io.out('kadscope: an explorer for Kademlia DHT networks\n\nusage: kadscope <command> [options]\n\ncommands:');
