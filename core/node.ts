@@ -114,6 +114,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private readonly verifying = new Set<string>();
   private readonly pingingOldest = new Set<string>();
   private readonly observedVotes: string[] = [];
+  private readonly observedCounts = new Map<string, number>();
   private observed: Endpoint | null = null;
   private refreshing = false;
   private lookupSeq = 0;
@@ -415,25 +416,24 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     this.emitHealth(id);
   }
 
-  /** Majority of the last few addresses peers saw us at. */
+  /** Majority of the last few addresses peers saw us at (counts kept incrementally: this runs per answer). */
   private noteObserved(observed: Endpoint): void {
     const key = endpointKey(observed);
     this.observedVotes.push(key);
-    if (this.observedVotes.length > OBSERVED_ADDRESS_WINDOW) this.observedVotes.shift();
-    const counts = new Map<string, number>();
-    let best = key;
-    let bestN = 0;
-    for (const v of this.observedVotes) {
-      const n = (counts.get(v) ?? 0) + 1;
-      counts.set(v, n);
-      if (n > bestN) {
-        best = v;
-        bestN = n;
-      }
+    this.observedCounts.set(key, (this.observedCounts.get(key) ?? 0) + 1);
+    if (this.observedVotes.length > OBSERVED_ADDRESS_WINDOW) {
+      const old = this.observedVotes.shift()!;
+      const n = this.observedCounts.get(old)! - 1;
+      if (n === 0) this.observedCounts.delete(old);
+      else this.observedCounts.set(old, n);
     }
-    if (best === key && (this.observed === null || endpointKey(this.observed) !== key)) {
+    const current = this.observed ? endpointKey(this.observed) : null;
+    if (key === current) return;
+    const mine = this.observedCounts.get(key)!;
+    const theirs = current === null ? 0 : (this.observedCounts.get(current) ?? 0);
+    if (mine > theirs) {
       this.observed = { host: observed.host, port: observed.port };
-      if (this.has('observed-address')) this.emit('observed-address', this.observed);
+      this.emit('observed-address', this.observed);
     }
   }
 
@@ -441,7 +441,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   protected handleRequest(req: RequestMessage, from: Endpoint): ResponseBody | DhtError | null {
     if (!this.running) return null;
-    this.noteRequester(bytesToHex(req.id), from);
+    this.noteRequester(bytesToHex(req.id), req.id, from);
     switch (req.method) {
       case 'PING':
         return {};
@@ -465,7 +465,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
    * A node that sent us a request is hearsay about itself until it answers us: known ones are
    * refreshed, unknown ones get a verification PING (bounded) and enter the table on the answer.
    */
-  private noteRequester(id: string, from: Endpoint): void {
+  private noteRequester(id: string, idBytes: Uint8Array, from: Endpoint): void {
     const known = this.table.get(id);
     if (known) {
       if (known.host === from.host && known.port === from.port) this.table.observe({ id, host: from.host, port: from.port }, this.clock.now());
@@ -474,6 +474,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     if (id === this.id) return;
     const key = endpointKey(from);
     if (this.verifying.has(key) || this.verifying.size >= MAX_VERIFYING) return;
+    if (!this.table.hasRoomFor(idBytes)) return;
     this.verifying.add(key);
     this.rpc
       .request(from, { method: 'PING' }, { signal: this.lifetime.signal, retries: 0 })

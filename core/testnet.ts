@@ -87,19 +87,19 @@ export async function createTestnet(options: TestnetOptions): Promise<Testnet> {
   };
 
   const join = async (fresh: DhtNode[]): Promise<void> => {
+    // Each joining node bootstraps through a few nodes that have already joined (or were there).
+    const joined = nodes.filter((n) => n.running && !fresh.includes(n));
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < fresh.length) {
         const node = fresh[next++];
-        const live = nodes.filter((n) => n.running && n !== node && !fresh.includes(n));
-        const joined = fresh.slice(0, next - 1).filter((n) => n.running);
-        const pool = live.length > 0 ? live : joined;
-        if (pool.length === 0) continue;
-        const via = new Set<DhtNode>();
-        for (let i = 0; i < JOIN_BOOTSTRAP_PEERS * 3 && via.size < Math.min(JOIN_BOOTSTRAP_PEERS, pool.length); i++) {
-          via.add(pool[Math.floor(pick() * pool.length)]);
+        if (joined.length > 0) {
+          const via = new Set<DhtNode>();
+          const want = Math.min(JOIN_BOOTSTRAP_PEERS, joined.length);
+          for (let i = 0; i < want * 4 && via.size < want; i++) via.add(joined[Math.floor(pick() * joined.length)]);
+          await node.bootstrap([...via].map((n) => n.address));
         }
-        await node.bootstrap([...via].map((n) => n.address));
+        joined.push(node);
       }
     };
     await Promise.all(Array.from({ length: Math.min(JOIN_CONCURRENCY, fresh.length) }, worker));

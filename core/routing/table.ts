@@ -165,6 +165,17 @@ export class RoutingTable {
   }
 
   /**
+   * Whether a new peer with this id could take a slot now: its bucket has room or holds a bad
+   * entry. Lets the node skip verifying strangers it would only put in a replacement cache.
+   */
+  hasRoomFor(idBytes: Uint8Array): boolean {
+    const index = bucketIndex(this.self, idBytes);
+    if (index < 0) return false;
+    const bucket = this.table[index];
+    return !bucket || !bucket.isFull || bucket.findOldest((e) => isBad(e, this.badFailures)) !== undefined;
+  }
+
+  /**
    * Records that `contact` answered us (opts.rttMs set) or sent us a valid request (no rttMs), and
    * decides its place. See ObserveResult. Throws DhtError INVALID_ARGUMENT for a malformed contact
    * (a programming error in the caller; the table is unchanged).
