@@ -318,8 +318,11 @@ export class ExplorerService implements ContractHandler {
           this.testnet = await this.startTestnetFn({ size, now: this.now });
           const status = this.testnet.status();
           this.publish({ type: 'testnet', status });
-          if (join) await this.operation(() => this.node.bootstrap(status.bootstrap));
-          return this.testnet.status();
+          // Join in the background: with a table full of a previous network's dead peers, the join
+          // lookups wait out their timeouts, and the person should see the testnet at once. Peers
+          // arrive as peer-added events.
+          if (join) this.joinInBackground(status.bootstrap);
+          return status;
         }),
       testnetStop: () =>
         this.exclusive(async () => {
@@ -392,6 +395,14 @@ export class ExplorerService implements ContractHandler {
   }
 
   // ---- helpers ----
+
+  private joinInBackground(bootstrap: string[]): void {
+    const node = this.node;
+    node.bootstrap(bootstrap).catch((e: unknown) => {
+      // Stopping the service aborts the join; anything else is worth a line in the log.
+      if (!isDhtError(e, 'STOPPED') && !isDhtError(e, 'ABORTED')) console.error('kadscope: joining the testnet failed:', e);
+    });
+  }
 
   private nodeOptions(bootstrap: string[]): DhtNodeOptions {
     const external = bootstrap.some((a) => {

@@ -1,0 +1,65 @@
+// The contract suite against ExplorerService through the in-memory client pair (JSON round trip on
+// every message, as over IPC), plus the service's lifecycle.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createMemoryClient } from '../../electron/client';
+import { ExplorerService } from '../../electron/service';
+import { contractSuite, type Harness } from './service-contract-suite';
+
+export async function startService(dataDir: string): Promise<ExplorerService> {
+  const service = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir, bootstrap: [], testnetSize: 8 });
+  await service.start();
+  return service;
+}
+
+contractSuite('the in-memory client', async (): Promise<Harness> => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'kadscope-service-'));
+  const service = await startService(dataDir);
+  return {
+    client: createMemoryClient(service, { validate: false }),
+    service,
+    dataDir,
+    async close() {
+      await service.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('ExplorerService lifecycle', () => {
+  it('answers UNAVAILABLE before start and after stop, and stop is idempotent', async () => {
+    const service = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir: null, bootstrap: [], testnetSize: 0 });
+    const client = createMemoryClient(service);
+    expect(await client.snapshot()).toMatchObject({ ok: false, code: 'UNAVAILABLE' });
+    // Validation still comes first: a bad argument is INVALID_ARGUMENT whatever the state.
+    expect(await client.invoke('findNode', { target: 'x' })).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
+    await service.start();
+    const s = await client.snapshot();
+    expect(s.ok && s.value.node.peers.length).toBe(0);
+    expect(await client.info()).toMatchObject({ ok: true, value: { mode: 'standalone', dataDir: '(memory only)' } });
+    await service.stop();
+    await service.stop();
+    expect(await client.snapshot()).toMatchObject({ ok: false, code: 'UNAVAILABLE' });
+    expect(service.node.running).toBe(false);
+  });
+
+  it('joins the given bootstrap instead of starting a testnet, and reports unreachable ones', async () => {
+    const first = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir: null, bootstrap: [], testnetSize: 0 });
+    await first.start();
+    const addr = `${first.node.address.host}:${first.node.address.port}`;
+    const second = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir: null, bootstrap: [addr], testnetSize: 8 });
+    try {
+      const { warnings } = await second.start();
+      expect(warnings).toEqual([]);
+      expect(second.testnetStatus.running).toBe(false);
+      const c = createMemoryClient(second);
+      expect(await c.info()).toMatchObject({ ok: true, value: { mode: 'bootstrap' } });
+      const s = await c.snapshot();
+      expect(s.ok && s.value.node.peers.map((p) => p.id)).toEqual([first.node.id]);
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
+    }
+  });
+});
