@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, keyPairToJson } from '../../core/records/signing';
 import type { KadscopeClient } from '../../electron/client';
 import { METHOD_NAMES, type EventBatch, type MethodName, type Result, type Trace } from '../../electron/contract';
-import type { ExplorerService } from '../../electron/service';
+import { ExplorerService } from '../../electron/service';
+
+/** A service with the embedded testnet (TESTNET_SIZE nodes over UDP on 127.0.0.1), state in dataDir. */
+export async function startService(dataDir: string): Promise<ExplorerService> {
+  const service = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir, bootstrap: [], testnetSize: TESTNET_SIZE });
+  await service.start();
+  return service;
+}
 
 export interface Harness {
   /** A client that does NOT validate locally, so every bad argument reaches the host. */

@@ -6,13 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMemoryClient } from '../../electron/client';
 import { ExplorerService } from '../../electron/service';
-import { contractSuite, type Harness } from './service-contract-suite';
-
-export async function startService(dataDir: string): Promise<ExplorerService> {
-  const service = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir, bootstrap: [], testnetSize: 8 });
-  await service.start();
-  return service;
-}
+import { contractSuite, startService, type Harness } from './service-contract-suite';
 
 contractSuite('the in-memory client', async (): Promise<Harness> => {
   const dataDir = await mkdtemp(join(tmpdir(), 'kadscope-service-'));
