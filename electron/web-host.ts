@@ -17,6 +17,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ContractHandler } from './client';
+import { contentSecurityPolicy } from './csp';
 import { CONTRACT_VERSION, TOKEN_PARAM, WS_PATH, err, type ClientMessage, type ServerMessage } from './contract';
 
 export const WEB_HOST = '127.0.0.1';
@@ -50,24 +51,6 @@ const MIME: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
   '.wasm': 'application/wasm',
 };
-
-/** The page's policy: our own files only; the socket on our own origin; no inline script, no eval. */
-export function contentSecurityPolicy(origin: string | null): string {
-  const ws = origin ? ` ${origin.replace(/^http/, 'ws')}` : '';
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data: blob:",
-    "font-src 'self'",
-    `connect-src 'self'${ws}`,
-    "worker-src 'self' blob:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-}
 
 export interface WebHostOptions {
   /** 0 picks a free port. */
@@ -277,7 +260,7 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, root: string
 }
 
 function securityHeaders(res: ServerResponse, origin: string): void {
-  res.setHeader('Content-Security-Policy', contentSecurityPolicy(origin || null));
+  res.setHeader('Content-Security-Policy', contentSecurityPolicy(origin ? { websocketOrigin: origin.replace(/^http/, 'ws') } : {}));
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
   res.setHeader('X-Frame-Options', 'DENY');

@@ -1,0 +1,29 @@
+// Preload (sandboxed): exposes `window.kadscope`, the contract's named functions plus subscribe,
+// over IPC. Never exposes ipcRenderer. Arguments are validated here too (fail fast); main
+// validates again, since a compromised page could call IPC some other way.
+import { contextBridge, ipcRenderer } from 'electron';
+import { createApi, sequenceChecker, type BatchListener } from './client';
+import { IPC_BATCH, IPC_INVOKE, IPC_SUBSCRIBE, IPC_UNSUBSCRIBE, type EventBatch, type InvokeFn } from './contract';
+
+const listeners = new Set<BatchListener>();
+
+ipcRenderer.on(IPC_BATCH, (_event, batch: EventBatch) => {
+  for (const l of [...listeners]) l(batch);
+});
+
+const invoke = ((method: string, args?: unknown) => ipcRenderer.invoke(IPC_INVOKE, method, args)) as InvokeFn;
+
+function subscribe(cb: BatchListener): () => void {
+  const checked = sequenceChecker(cb);
+  listeners.add(checked);
+  if (listeners.size === 1) ipcRenderer.send(IPC_SUBSCRIBE);
+  let active = true;
+  return () => {
+    if (!active) return;
+    active = false;
+    listeners.delete(checked);
+    if (listeners.size === 0) ipcRenderer.send(IPC_UNSUBSCRIBE);
+  };
+}
+
+contextBridge.exposeInMainWorld('kadscope', createApi(invoke, subscribe));
