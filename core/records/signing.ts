@@ -32,21 +32,28 @@ const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'he
  * Domain separation: a signature over a kadscope record can never be replayed as a signature over
  * anything else signed with the same key (and vice versa).
  */
-const SIGNABLE_DOMAIN = Buffer.from('kadscope/v1/mutable', 'ascii');
-const U8_MAX = 0xff;
-const U16_MAX = 0xffff;
+export const SIGNABLE_PREFIX = 'kadscope/v1/mutable';
+const SIGNABLE_DOMAIN = new TextEncoder().encode(SIGNABLE_PREFIX);
+const SEQ_BYTES = 8;
+const VALUE_LENGTH_BYTES = 2;
 
 /**
- * The exact bytes a mutable record's signature covers:
+ * The exact bytes a mutable record's signature covers (wire v1; this is the one implementation,
+ * the codec re-exports it):
  *   "kadscope/v1/mutable" | u8 salt length | salt | u64 big-endian seq | u16 big-endian value length | value
  * Length prefixes make the encoding injective (no two (salt, seq, value) triples share bytes).
- * Throws INVALID_ARGUMENT for a seq that is not a non-negative safe integer or an unencodable length.
+ * Throws INVALID_ARGUMENT for a salt over MAX_SALT_BYTES, a value over MAX_VALUE_BYTES, or a seq
+ * that is not a non-negative safe integer: nothing outside wire v1's limits is ever signed.
  */
 export function encodeSignable(salt: Uint8Array, seq: number, value: Uint8Array): Uint8Array {
-  if (!Number.isSafeInteger(seq) || seq < 0) throw DhtError.invalidArgument(`seq must be a non-negative safe integer; got ${seq}`);
-  if (salt.length > U8_MAX) throw DhtError.invalidArgument(`salt is ${salt.length} bytes; the signable encoding holds at most ${U8_MAX}`);
-  if (value.length > U16_MAX) throw DhtError.invalidArgument(`value is ${value.length} bytes; the signable encoding holds at most ${U16_MAX}`);
-  const out = new Uint8Array(SIGNABLE_DOMAIN.length + 1 + salt.length + 8 + 2 + value.length);
+  if (!(salt instanceof Uint8Array) || salt.length > MAX_SALT_BYTES) {
+    throw DhtError.invalidArgument(`encodeSignable: salt must be 0..${MAX_SALT_BYTES} bytes`);
+  }
+  if (!Number.isSafeInteger(seq) || seq < 0) throw DhtError.invalidArgument(`encodeSignable: seq must be a non-negative safe integer; got ${seq}`);
+  if (!(value instanceof Uint8Array) || value.length > MAX_VALUE_BYTES) {
+    throw DhtError.invalidArgument(`encodeSignable: value must be 0..${MAX_VALUE_BYTES} bytes`);
+  }
+  const out = new Uint8Array(SIGNABLE_DOMAIN.length + 1 + salt.length + SEQ_BYTES + VALUE_LENGTH_BYTES + value.length);
   const view = new DataView(out.buffer);
   let o = 0;
   out.set(SIGNABLE_DOMAIN, o);
@@ -55,9 +62,9 @@ export function encodeSignable(salt: Uint8Array, seq: number, value: Uint8Array)
   out.set(salt, o);
   o += salt.length;
   view.setBigUint64(o, BigInt(seq));
-  o += 8;
+  o += SEQ_BYTES;
   view.setUint16(o, value.length);
-  o += 2;
+  o += VALUE_LENGTH_BYTES;
   out.set(value, o);
   return out;
 }

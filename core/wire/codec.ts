@@ -11,6 +11,7 @@
 import { Decoder, Encoder, type Options } from 'cbor-x';
 import { DhtError } from '../errors';
 import { ID_BYTES } from '../id';
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../records/signing';
 import {
   decodeContactsInto,
   decodePeer,
@@ -43,14 +44,13 @@ import {
   type WireRecord,
 } from './types';
 
-export const PUBLIC_KEY_BYTES = 32;
-export const SIGNATURE_BYTES = 64;
+// The signed bytes of a mutable record have one implementation, in records/signing.ts; the codec
+// re-exports it (and the key sizes) so wire users find the whole format in one place.
+export { encodeSignable, PUBLIC_KEY_BYTES, SIGNABLE_PREFIX, SIGNATURE_BYTES } from '../records/signing';
+
 /** Wire error codes travel as unsigned 16-bit integers. */
 export const MAX_WIRE_ERROR_CODE = 0xffff;
 const MAX_UINT32 = 0xffff_ffff;
-/** Domain separation for mutable-record signatures, so they can never be replayed as anything else. */
-export const SIGNABLE_PREFIX = 'kadscope/v1/mutable';
-const SIGNABLE_PREFIX_BYTES = new TextEncoder().encode(SIGNABLE_PREFIX);
 /** Keeps `detail` strings (which end up in logs and counters) short. */
 const MAX_DETAIL_CHARS = 160;
 
@@ -577,43 +577,4 @@ export function decodeMessage(data: Uint8Array): DecodeResult {
     // still drops one datagram instead of taking down the socket handler.
     return { ok: false, reason: 'bad-header', detail: `internal: ${errorText(e)}` };
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Signatures
-
-const SEQ_BYTES = 8;
-const VALUE_LENGTH_BYTES = 2;
-
-/**
- * The bytes a mutable record's ed25519 signature covers:
- *   "kadscope/v1/mutable" (19 ASCII bytes) | salt length (1 byte) | salt
- *   | seq (8 bytes, unsigned big-endian) | value length (2 bytes, big-endian) | value
- * Deterministic and unambiguous; the prefix keeps these signatures from verifying anything else.
- * Throws DhtError('INVALID_ARGUMENT') when salt, seq or value is out of range.
- */
-export function encodeSignable(salt: Uint8Array, seq: number, value: Uint8Array): Uint8Array {
-  if (!(salt instanceof Uint8Array) || salt.length > MAX_SALT_BYTES) {
-    throw DhtError.invalidArgument(`encodeSignable: salt must be 0..${MAX_SALT_BYTES} bytes`);
-  }
-  if (!isUint(seq, Number.MAX_SAFE_INTEGER)) {
-    throw DhtError.invalidArgument(`encodeSignable: seq must be a non-negative safe integer, got ${String(seq)}`);
-  }
-  if (!(value instanceof Uint8Array) || value.length > MAX_VALUE_BYTES) {
-    throw DhtError.invalidArgument(`encodeSignable: value must be 0..${MAX_VALUE_BYTES} bytes`);
-  }
-  const p = SIGNABLE_PREFIX_BYTES.length;
-  const out = new Uint8Array(p + 1 + salt.length + SEQ_BYTES + VALUE_LENGTH_BYTES + value.length);
-  const view = new DataView(out.buffer);
-  out.set(SIGNABLE_PREFIX_BYTES, 0);
-  let off = p;
-  out[off++] = salt.length;
-  out.set(salt, off);
-  off += salt.length;
-  view.setBigUint64(off, BigInt(seq));
-  off += SEQ_BYTES;
-  view.setUint16(off, value.length);
-  off += VALUE_LENGTH_BYTES;
-  out.set(value, off);
-  return out;
 }
