@@ -1,0 +1,73 @@
+// kadscope benchmarks beside dht-rpc and bittorrent-dht, in one process and one run.
+//
+//   node --expose-gc --import tsx test/bench/run.ts [workload...]      (npm run bench -- <workload>)
+//
+// With no workload named, every implemented one runs. Each prints a markdown table and writes
+// test/bench/results/<workload>-<YYYY-MM-DD>.json, and merges itself into results/latest.json.
+// Loopback only; every loop is bounded; the process exits when the last workload is done.
+import type { SystemDriver, WorkloadResult } from './harness';
+import { markdownTable, writeResult } from './harness';
+import { allDrivers, networkDiagnostics } from './drivers/index';
+import { LOOKUP_DEFAULTS, runLookupWorkload } from './workloads/lookup';
+import { PING_DEFAULTS, runPingWorkload } from './workloads/ping';
+import { CODEC_DEFAULTS, runCodecWorkload } from './workloads/codec';
+
+type Runner = (drivers: SystemDriver[], command: string) => Promise<WorkloadResult | null>;
+
+function lookupRunner(size: number): Runner {
+  return (drivers, command) =>
+    runLookupWorkload(`lookup-${size}`, drivers, { size, ...LOOKUP_DEFAULTS, diagnostics: networkDiagnostics }, command);
+}
+
+function notYet(name: string, what: string): Runner {
+  return async () => {
+    console.log(`  ${name}: not yet implemented (${what}); skipped`);
+    return null;
+  };
+}
+
+/** Every workload, in the order a full run takes them. */
+const WORKLOADS: Record<string, Runner> = {
+  'lookup-100': lookupRunner(100),
+  'lookup-500': lookupRunner(500),
+  ping: (drivers, command) => runPingWorkload(drivers, PING_DEFAULTS, command),
+  codec: (drivers, command) => runCodecWorkload(drivers, CODEC_DEFAULTS, command),
+  'put-get': notYet('put-get', 'put then get from another node: success rate, latency, nodes holding each value'),
+  'scale-memory': notYet('scale-memory', "10,000 and 50,000 nodes on kadscope's memory transport"),
+  'ui-frames': notYet('ui-frames', "the UI issue's frame-time benchmark"),
+};
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => !(a in WORKLOADS));
+  if (unknown.length) {
+    console.error(`unknown workload ${unknown.map((u) => JSON.stringify(u)).join(', ')}; choose from: ${Object.keys(WORKLOADS).join(', ')}`);
+    return 2;
+  }
+  if (typeof globalThis.gc !== 'function') {
+    console.log('note: run with node --expose-gc for memory figures without garbage in them');
+  }
+  const names = args.length ? args : Object.keys(WORKLOADS);
+  const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  const drivers = allDrivers();
+
+  for (const name of names) {
+    console.log(`\n## ${name}`);
+    const result = await WORKLOADS[name](drivers, command);
+    if (!result) continue;
+    console.log(`\n${markdownTable(result)}\n`);
+    const { file } = await writeResult(result);
+    console.log(`wrote ${file}`);
+  }
+  return 0;
+}
+
+main().then(
+  // Peer libraries can leave handles behind (network-interface watchers, unref'd timers); a
+  // benchmark run ends when its last workload does.
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,146 @@
+// Minimal typings for the peer DHTs the benchmark drives: only what the drivers use, read from the
+// packages' sources (node_modules/dht-rpc/index.js, lib/query.js, lib/peer.js;
+// node_modules/bittorrent-dht/client.js, k-rpc/index.js). Neither package ships its own types.
+
+declare module 'dht-rpc' {
+  import type { EventEmitter } from 'node:events';
+
+  interface DhtRpcAddress {
+    host: string;
+    port: number;
+  }
+
+  interface DhtRpcPeer extends DhtRpcAddress {
+    /** 32-byte routing id (blake2b of the node's ip:port); null for ephemeral senders. */
+    id: Buffer | null;
+  }
+
+  interface DhtRpcReply {
+    from: DhtRpcPeer;
+    to: DhtRpcAddress;
+    closerNodes: DhtRpcPeer[] | null;
+    error: number;
+    rtt: number;
+  }
+
+  interface DhtRpcOptions {
+    bootstrap?: string[] | false;
+    port?: number;
+    host?: string;
+    ephemeral?: boolean;
+    firewalled?: boolean;
+    anyPort?: boolean;
+    concurrency?: number;
+  }
+
+  interface DhtRpcQuery {
+    readonly closestReplies: DhtRpcReply[];
+    readonly successes: number;
+    readonly errors: number;
+    finished(): Promise<void>;
+  }
+
+  interface UdxSocketLike {
+    address(): { host: string; port: number } | null;
+  }
+
+  class DHT extends EventEmitter {
+    constructor(opts?: DhtRpcOptions);
+    static bootstrapper(port: number, host: string, opts?: DhtRpcOptions): DHT;
+    readonly id: Buffer | null;
+    readonly ephemeral: boolean;
+    readonly firewalled: boolean;
+    readonly destroyed: boolean;
+    readonly io: { serverSocket: UdxSocketLike | null; clientSocket: UdxSocketLike | null; inflight: unknown[] };
+    readonly table: { toArray(): DhtRpcPeer[] };
+    address(): DhtRpcAddress | null;
+    fullyBootstrapped(): Promise<void>;
+    findNode(target: Buffer): DhtRpcQuery;
+    ping(to: DhtRpcAddress): Promise<DhtRpcReply>;
+    destroy(): Promise<void>;
+  }
+
+  export default DHT;
+}
+
+declare module 'dht-rpc/lib/peer.js' {
+  interface CompactState {
+    start: number;
+    end: number;
+    buffer: Uint8Array | null;
+  }
+
+  interface Encoder<I, O> {
+    preencode(state: CompactState, value: I): void;
+    encode(state: CompactState, value: I): void;
+    decode(state: CompactState): O;
+  }
+
+  interface Ipv4Peer {
+    id: Buffer | null;
+    host: string;
+    port: number;
+  }
+
+  export function id(host: string, port: number, out?: Buffer): Buffer;
+  export const ipv4: Encoder<{ host: string; port: number }, Ipv4Peer>;
+  export const ipv4Array: Encoder<{ host: string; port: number }[], Ipv4Peer[]>;
+}
+
+declare module 'bittorrent-dht' {
+  import type { EventEmitter } from 'node:events';
+
+  interface KrpcPeer {
+    host?: string;
+    address?: string;
+    port: number;
+    id?: Buffer;
+  }
+
+  interface KrpcMessage {
+    t?: Buffer;
+    y?: Buffer | string;
+    q?: string;
+    a?: Record<string, unknown>;
+    r?: { id?: Buffer; nodes?: Buffer; [key: string]: unknown };
+  }
+
+  type KrpcCallback = (err: Error | null, res: KrpcMessage | null, peer: KrpcPeer) => void;
+
+  interface Krpc {
+    id: Buffer;
+    k: number;
+    concurrency: number;
+    pending: unknown[];
+    nodes: { toArray(): { id: Buffer; host: string; port: number }[]; count(): number };
+    socket: { inflight: number; socket: { address(): { port: number } } };
+    closest(
+      target: Buffer,
+      message: { q: string; a: Record<string, unknown> },
+      visit: ((res: KrpcMessage, peer: KrpcPeer) => boolean | void) | null,
+      cb: (err: Error | null, responded: number) => void,
+    ): void;
+    populate(target: Buffer, message: { q: string; a: Record<string, unknown> }, cb: (err: Error | null, n: number) => void): void;
+    query(peer: KrpcPeer, message: { q: string; a?: Record<string, unknown> }, cb: KrpcCallback): void;
+  }
+
+  interface BittorrentDhtOptions {
+    bootstrap?: string[] | false;
+    host?: string | false;
+    k?: number;
+    concurrency?: number;
+  }
+
+  class DHT extends EventEmitter {
+    constructor(opts?: BittorrentDhtOptions);
+    readonly nodeId: Buffer;
+    readonly _rpc: Krpc;
+    listening: boolean;
+    ready?: boolean;
+    listen(port: number, address: string, cb?: () => void): void;
+    address(): { address: string; port: number; family: string };
+    destroy(cb?: () => void): void;
+  }
+
+  export default DHT;
+}
