@@ -15,6 +15,7 @@ import {
   randomIdInBucket,
   type RandomBytes,
 } from './id';
+import { healthState } from './health/health';
 import { Lookup, toContact, type LookupPeer, type QueryAnswer, type QueryFn } from './lookup/lookup';
 import { Rpc, RPC_TIMEOUT_MS, type ResponseBody } from './rpc/rpc';
 import { isLoopbackOrPrivate, RoutingTable, toPeerInfo, type RoutingEntry } from './routing';
@@ -384,6 +385,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   /** A full bucket asked us to check its least-recently-seen peer before it takes a newcomer. */
   private pingOldest(oldest: RoutingEntry): void {
     if (this.pingingOldest.has(oldest.id) || this.pingingOldest.size >= MAX_VERIFYING) return;
+    // A peer that answered within the good window keeps its slot without a ping (as BEP 5 does):
+    // the newcomer waits in the replacement cache. Only questionable or unknown peers are checked.
+    if (healthState(oldest, this.clock.now()) === 'good') return;
     this.pingingOldest.add(oldest.id);
     this.rpc
       .request({ host: oldest.host, port: oldest.port }, { method: 'PING' }, { signal: this.lifetime.signal })
