@@ -25,7 +25,12 @@ export const MAX_QUEUED_REQUESTS = 4_096;
 
 /** What a request handler answers: the body of a response, or a refusal sent as an ERROR. */
 export type ResponseBody = Omit<ResponseMessage, 'kind' | 'tid' | 'id' | 'observed'>;
-export type RequestHandler = (req: RequestMessage, from: Endpoint) => ResponseBody | DhtError | null;
+export type HandlerResult = ResponseBody | DhtError | null;
+/**
+ * Answers a request. Most answers are immediate; one that must wait (a STORE acknowledged only once
+ * the record is durable on disk) returns a promise, and the answer goes out when it settles.
+ */
+export type RequestHandler = (req: RequestMessage, from: Endpoint) => HandlerResult | Promise<HandlerResult>;
 
 export interface RpcResult {
   response: ResponseMessage;
@@ -316,14 +321,25 @@ export class Rpc {
     }
     this.counters.rpc[req.method].received++;
     if (!this.handler) return;
-    let body: ResponseBody | DhtError | null;
+    let result: HandlerResult | Promise<HandlerResult>;
     try {
-      body = this.handler(req, from);
+      result = this.handler(req, from);
     } catch (err) {
-      body = err instanceof DhtError ? err : new DhtError('INTERNAL', 'internal error');
-      if (!(err instanceof DhtError)) console.error('kadscope: request handler failed:', err);
+      result = handlerFailure(err);
     }
-    if (body === null) return;
+    if (result instanceof Promise) {
+      result.then(
+        (body) => this.answer(req, from, body),
+        (err: unknown) => this.answer(req, from, handlerFailure(err)),
+      );
+      return;
+    }
+    this.answer(req, from, result);
+  }
+
+  private answer(req: RequestMessage, from: Endpoint, body: HandlerResult): void {
+    // An answer that was waiting (on disk, say) when the node stopped is not sent.
+    if (body === null || this.closed) return;
     let out: Uint8Array;
     try {
       if (body instanceof DhtError) {
@@ -357,4 +373,11 @@ export class Rpc {
   static tidHex(tid: number): string {
     return bytesToHex(new Uint8Array([tid >>> 24, (tid >>> 16) & 0xff, (tid >>> 8) & 0xff, tid & 0xff]));
   }
+}
+
+/** A handler that threw: a DhtError is the answer; anything else is a bug, logged and answered generically. */
+function handlerFailure(err: unknown): DhtError {
+  if (err instanceof DhtError) return err;
+  console.error('kadscope: request handler failed:', err);
+  return new DhtError('INTERNAL', 'internal error');
 }
