@@ -1,5 +1,38 @@
 // The public API of kadscope's core: the hosts, the benchmarks and outside scripts use these names.
-export { DhtNode, K, ALPHA, BUCKET_REFRESH_MS, type DhtNodeOptions, type BootstrapResult, type LookupOptions } from './node';
+export { DhtNode, K, ALPHA, BUCKET_REFRESH_MS, REJOIN_PEERS, type DhtNodeOptions, type BootstrapResult, type LookupOptions, type StartResult } from './node';
+export {
+  REPUBLISH_INTERVAL_MS,
+  REPLICATE_INTERVAL_MS,
+  ANNOUNCE_REFRESH_MS,
+  DEFAULT_KEY_PAIR,
+  topicKey,
+  type RecordOptions,
+  type RecordCallOptions,
+  type StoreResult,
+  type StoreFailure,
+  type PutMutableInput,
+  type PutMutableResult,
+  type GetResult,
+  type AnnounceResult,
+  type LookupPeersResult,
+} from './records/layer';
+export {
+  generateKeyPair,
+  keyPairFromSecretKey,
+  saveKeyPair,
+  loadKeyPair,
+  signMutable,
+  verifyMutable,
+  mutableKey,
+  immutableKey,
+  encodeSignable,
+  type KeyPair,
+  type MutableRecord,
+} from './records/signing';
+export { validateRecord } from './records/validate';
+export { RecordStore, RECORD_TTL_MS, ANNOUNCE_TTL_MS, MAX_RECORDS, toRecordInfo, type StoredRecord } from './records/store';
+export { TokenManager, TOKEN_ROTATE_MS } from './records/tokens';
+export { NodeStateStore, type LoadResult } from './persist/state';
 export { createTestnet, type Testnet, type TestnetOptions } from './testnet';
 export { Lookup } from './lookup/lookup';
 export { DhtError, WIRE_ERROR, isDhtError, type DhtErrorCode } from './errors';

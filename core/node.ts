@@ -16,8 +16,21 @@ import {
   type RandomBytes,
 } from './id';
 import { healthState } from './health/health';
-import { Lookup, toContact, type LookupPeer, type QueryAnswer, type QueryFn } from './lookup/lookup';
-import { Rpc, RPC_TIMEOUT_MS, type ResponseBody } from './rpc/rpc';
+import { Lookup, type LookupPeer, type QueryAnswer, type QueryFn } from './lookup/lookup';
+import { readSavedNodeId, type PersistedPeer } from './persist/state';
+import {
+  RecordLayer,
+  type AnnounceResult,
+  type GetResult,
+  type LookupPeersResult,
+  type PutMutableInput,
+  type PutMutableResult,
+  type RecordCallOptions,
+  type RecordOptions,
+  type StoreResult,
+} from './records/layer';
+import type { KeyPair } from './records/signing';
+import { Rpc, RPC_TIMEOUT_MS, type HandlerResult, type ResponseBody } from './rpc/rpc';
 import { isLoopbackOrPrivate, RoutingTable, toPeerInfo, type RoutingEntry } from './routing';
 import { UdpTransport } from './transport/udp';
 import { endpointKey, type Endpoint, type Transport } from './transport/types';
@@ -30,8 +43,9 @@ import type {
   NodeSnapshot,
   PeerInfo,
   PingResult,
+  RecordInfo,
 } from './types';
-import type { RequestMessage, WireContact } from './wire/types';
+import type { RequestArgs, RequestMessage, WireContact } from './wire/types';
 
 export const K = 20;
 export const ALPHA = 3;
@@ -43,13 +57,16 @@ export const MAX_VERIFYING = 256;
 export const OBSERVED_ADDRESS_WINDOW = 16;
 /** Concurrent bucket-refresh lookups during bootstrap and maintenance. */
 export const REFRESH_CONCURRENCY = 3;
+/** With no bootstrap option, the node rejoins through at most this many of its saved peers. */
+export const REJOIN_PEERS = 24;
 
-export interface DhtNodeOptions {
+/** Record options (dataDir, lifetimes, store limits) are documented in records/layer.ts. */
+export interface DhtNodeOptions extends RecordOptions {
   /** Address to bind; default 127.0.0.1. Ignored when `transport` is given. */
   host?: string;
   /** Port to bind; 0 (default) picks a free one. Ignored when `transport` is given. */
   port?: number;
-  /** Our id as 64 hex chars; random by default. */
+  /** Our id as 64 hex chars; by default the one saved in dataDir, else random. */
   id?: string;
   k?: number;
   alpha?: number;
@@ -75,6 +92,14 @@ export interface BootstrapResult {
   failed: Array<{ address: string; error: string }>;
   /** Peers in the routing table after the join lookups. */
   peers: number;
+}
+
+export interface StartResult {
+  /** One line per problem found in the data directory (a corrupt file moved aside, records dropped). */
+  warnings: string[];
+  /** How the node joined: the bootstrap option, the peers saved in dataDir, or not at all. */
+  joinedVia: 'bootstrap' | 'saved-peers' | null;
+  join: BootstrapResult | null;
 }
 
 export interface LookupOptions {
@@ -107,6 +132,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   protected readonly randomBytes: RandomBytes;
   protected readonly opts: ReturnType<typeof resolveOptions>;
   private readonly bootstrapList: Array<string | Endpoint>;
+  /** Records, topics, tokens, lifetimes and persistence (records/layer.ts). */
+  protected readonly storage: RecordLayer;
 
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private startedAtMs = 0;
@@ -129,7 +156,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     this.opts = resolveOptions(options);
     this.clock = options.clock ?? systemClock;
     this.randomBytes = options.randomBytes ?? cryptoRandomBytes;
-    this.idBytes = options.id !== undefined ? idFromHexOrThrow(options.id) : this.randomBytes(32);
+    // A node with a data directory keeps its id across restarts (DESIGN: persistence).
+    const savedId = options.id === undefined && options.dataDir !== undefined ? readSavedNodeId(options.dataDir) : null;
+    this.idBytes = idFromHexOrThrow(options.id ?? savedId ?? bytesToHex(this.randomBytes(32)));
     this.transport = options.transport ?? new UdpTransport({}, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
     const host = options.transport ? undefined : (options.host ?? '127.0.0.1');
     const diversity = options.diversity ?? !(host === undefined || isLoopbackOrPrivate(host));
@@ -141,6 +170,23 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     this.rpc.setHandler((req, from) => this.handleRequest(req, from));
     this.rpc.onResponse = (res, from, rttMs) => this.onAnswered(bytesToHex(res.id), res.id, from, rttMs, res.observed);
     this.bootstrapList = options.bootstrap ?? [];
+    this.storage = new RecordLayer(
+      {
+        clock: this.clock,
+        randomBytes: this.randomBytes,
+        selfId: this.idBytes,
+        k: this.opts.k,
+        request: (to, args, o) => this.rpc.request(to, args, o),
+        lookup: (target, kind, args, o) => this.makeLookup(target, kind, this.queryFor(args), o),
+        closest: (target, n) => this.table.closest(target, n),
+        closestWire: (target) => this.closestWire(target),
+        peersToSave: () => this.peersToSave(),
+        emit: (event, payload) => this.emit(event, payload),
+        address: () => this.address,
+        signal: (signal) => this.signalFor(signal),
+      },
+      options,
+    );
     // Every request and lookup listens on the node's lifetime signal; that is by design, not a leak.
     setMaxListeners(0, this.lifetime.signal);
   }
@@ -161,22 +207,45 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     return this.observed;
   }
 
-  /** Binds the socket, joins through the bootstrap list (if any) and starts maintenance. */
-  async start(): Promise<BootstrapResult | null> {
+  /**
+   * Loads the data directory (if any), binds the socket, starts maintenance and joins: through the
+   * bootstrap option, or else through the peers saved in the data directory.
+   */
+  async start(): Promise<StartResult> {
     if (this.state !== 'new') throw new DhtError('INVALID_ARGUMENT', `start() called on a node that is ${this.state}`);
     this.state = 'starting';
+    let opened: Awaited<ReturnType<RecordLayer['open']>>;
     try {
+      // The data directory first: a node that cannot read its state fails before it is on the network.
+      opened = await this.storage.open();
       await this.transport.bind();
     } catch (err) {
       this.state = 'stopped';
       this.rpc.close();
+      await this.storage.close();
       throw err;
+    }
+    if (this.state !== 'starting') {
+      // stop() was called while we were loading or binding.
+      await this.transport.close();
+      await this.storage.close();
+      throw DhtError.stopped();
     }
     this.startedAtMs = this.clock.now();
     this.state = 'running';
     this.scheduleMaintenance();
-    if (this.bootstrapList.length > 0) return this.bootstrap(this.bootstrapList);
-    return null;
+    this.storage.start();
+    const result: StartResult = { warnings: opened.warnings, joinedVia: null, join: null };
+    if (this.bootstrapList.length > 0) {
+      result.join = await this.bootstrap(this.bootstrapList);
+      result.joinedVia = 'bootstrap';
+    } else if (opened.savedPeers.length > 0) {
+      result.join = await this.bootstrap(opened.savedPeers.slice(0, REJOIN_PEERS).map((p) => ({ host: p.host, port: p.port })));
+      result.joinedVia = 'saved-peers';
+    }
+    // Republish what fell due while we were down, now that we have peers.
+    if (result.join) this.storage.kick();
+    return result;
   }
 
   /**
@@ -240,12 +309,16 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   /** Idempotent: aborts every lookup, rejects pending requests, closes the socket, clears timers and listeners. */
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
+    const wasRunning = this.state === 'running';
     this.state = 'stopped';
     if (this.maintenanceTimer !== null) this.clock.clearTimeout(this.maintenanceTimer);
     this.maintenanceTimer = null;
+    this.storage.stop();
     this.lifetime.abort(DhtError.stopped());
     this.rpc.close();
     await this.transport.close();
+    // The last save (records, peers) happens with the table still filled.
+    if (wasRunning) await this.storage.close();
     this.verifying.clear();
     this.pingingOldest.clear();
     this.removeAllListeners();
@@ -316,8 +389,13 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   }
 
   private findNodeQuery(target: Uint8Array): QueryFn {
+    return this.queryFor(() => ({ method: 'FIND_NODE', target }));
+  }
+
+  /** A lookup's query: sends args(peer) and reads the answer's nodes, token, record and peers. */
+  private queryFor(args: (peer: LookupPeer) => RequestArgs): QueryFn {
     return async (peer, signal, onSend) => {
-      const r = await this.rpc.request(peer, { method: 'FIND_NODE', target }, { signal, onSend: (_a, bytes) => onSend(bytes) });
+      const r = await this.rpc.request(peer, args(peer), { signal, onSend: (_a, bytes) => onSend(bytes) });
       return answerOf(r.response, r);
     };
   }
@@ -369,6 +447,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   }
 
   private emitAdded(e: RoutingEntry): void {
+    this.storage.onPeerAdded(e);
+    this.storage.peersChanged();
     if (this.has('peer-added')) this.emit('peer-added', toPeerInfo(e, this.clock.now()));
   }
 
@@ -379,6 +459,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   }
 
   private emitRemoved(e: RoutingEntry, reason: NodeEvents['peer-removed']['reason']): void {
+    this.storage.peersChanged();
     if (this.has('peer-removed')) this.emit('peer-removed', { id: e.id, host: e.host, port: e.port, reason });
   }
 
@@ -443,22 +524,23 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   // ---- answering requests ----
 
-  protected handleRequest(req: RequestMessage, from: Endpoint): ResponseBody | DhtError | null {
+  protected handleRequest(req: RequestMessage, from: Endpoint): HandlerResult | Promise<HandlerResult> {
     if (!this.running) return null;
     this.noteRequester(bytesToHex(req.id), req.id, from);
     switch (req.method) {
       case 'PING':
         return {};
       case 'FIND_NODE':
-        return { nodes: this.closestWire(req.target) };
+        // A token here too, so a put's find-node lookup can STORE at the nodes it found.
+        return { nodes: this.closestWire(req.target), token: this.storage.issueToken(from) };
       default:
         return this.handleRecordRequest(req, from);
     }
   }
 
-  /** Records, topics and tokens: extended by the records layer. */
-  protected handleRecordRequest(req: RequestMessage, _from: Endpoint): ResponseBody | DhtError {
-    return new DhtError('UNKNOWN_METHOD', `${req.method} is not served by this node`, { wireCode: 3 });
+  /** FIND_VALUE, STORE, ANNOUNCE, GET_PEERS: the records layer answers (a STORE once it is durable). */
+  protected handleRecordRequest(req: RequestMessage, from: Endpoint): ResponseBody | DhtError | Promise<ResponseBody | DhtError> {
+    return this.storage.handle(req, from);
   }
 
   protected closestWire(target: Uint8Array): WireContact[] {
@@ -484,6 +566,68 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       .request(from, { method: 'PING' }, { signal: this.lifetime.signal, retries: 0 })
       .catch(() => undefined)
       .finally(() => this.verifying.delete(key));
+  }
+
+  /** Routing-table peers to save in dataDir, most recently heard from first. */
+  private peersToSave(): PersistedPeer[] {
+    return this.table
+      .entries()
+      .sort((a, b) => b.lastSeen - a.lastSeen)
+      .map((e) => ({ id: e.id, host: e.host, port: e.port }));
+  }
+
+  // ---- records ----
+
+  /** Stores an immutable value (at most 1,000 bytes; a string is UTF-8) at SHA-256(value) on the k closest nodes. */
+  put(value: Uint8Array | string, options: RecordCallOptions = {}): Promise<StoreResult> {
+    this.assertRunning();
+    return this.storage.put(value, options);
+  }
+
+  /** Signs and stores a mutable record; a storer's refusal (SEQ_TOO_LOW, SEQ_REUSED, CAS_MISMATCH, ...) is the rejection's code. */
+  putMutable(input: PutMutableInput, options: RecordCallOptions = {}): Promise<PutMutableResult> {
+    this.assertRunning();
+    return this.storage.putMutable(input, options);
+  }
+
+  /** Fetches a record by hex key: the first valid immutable value, or the highest valid seq; NOT_FOUND otherwise. */
+  get(keyHex: string, options: RecordCallOptions = {}): Promise<GetResult> {
+    this.assertRunning();
+    return this.storage.get(keyHex, options);
+  }
+
+  /** Announces our address (our port, or `port`) under SHA-256(topic) and keeps it fresh until stop() or unannounce(). */
+  announce(topic: string | Uint8Array, port?: number, options: RecordCallOptions = {}): Promise<AnnounceResult> {
+    this.assertRunning();
+    return this.storage.announce(topic, port, options);
+  }
+
+  unannounce(topic: string | Uint8Array, port?: number): boolean {
+    return this.storage.unannounce(topic, port);
+  }
+
+  /** The addresses announced under SHA-256(topic). */
+  lookupPeers(topic: string | Uint8Array, options: RecordCallOptions = {}): Promise<LookupPeersResult> {
+    this.assertRunning();
+    return this.storage.lookupPeers(topic, options);
+  }
+
+  /** The records this node holds (for others, and its own). */
+  records(): RecordInfo[] {
+    return this.storage.records();
+  }
+
+  /** The named ed25519 key pair, generated on first use and saved with the identity in dataDir. */
+  keyPair(name?: string): KeyPair {
+    return this.storage.keyPair(name);
+  }
+
+  keyPairNames(): string[] {
+    return this.storage.keyPairNames();
+  }
+
+  get dataDir(): string | null {
+    return this.storage.dataDir;
   }
 
   // ---- maintenance ----
@@ -529,6 +673,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       counters: this.rpc.snapshotCounters(),
       estimatedNetworkSize: this.table.estimateNetworkSize(),
       diversityLimits: this.table.diversityEnabled,
+      records: this.storage.records(),
     };
   }
 }

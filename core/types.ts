@@ -81,6 +81,8 @@ export interface NodeSnapshot {
   estimatedNetworkSize: number;
   /** Whether routing-table IP diversity limits are enforced (off on loopback / private test networks). */
   diversityLimits: boolean;
+  /** The records this node holds (for others and its own), live ones only. */
+  records?: RecordInfo[];
 }
 
 export type LookupKind = 'find-node' | 'find-value' | 'get-peers';
@@ -167,6 +169,23 @@ export interface NodeEvents {
   'peer-health': PeerInfo;
   lookup: LookupEvent;
   'observed-address': Endpoint;
+  /** A record was stored here or refreshed (a STORE we accepted, or our own put). */
+  'record-stored': RecordInfo;
+  /** A record reached its expiry without being refreshed and was dropped. */
+  'record-expired': RecordInfo;
+  /** We refused a STORE or ANNOUNCE: `code` is the refusal sent back, `reason` says why. */
+  'record-refused': RecordRefusal;
+}
+
+export interface RecordRefusal {
+  /** Hex record key (STORE) or topic key (ANNOUNCE). */
+  key: string;
+  method: 'STORE' | 'ANNOUNCE';
+  /** The DhtErrorCode sent back (INVALID_TOKEN, SEQ_TOO_LOW, STORE_FULL, ...). */
+  code: string;
+  reason: string;
+  /** host:port of the requester. */
+  from: string;
 }
 
 /** A record this node holds, as the Records view lists it (core/records/store.ts toRecordInfo). */

@@ -17,6 +17,7 @@
 // On load, a truncated last line of a log (a write cut short by SIGKILL, never acknowledged) is
 // ignored and reported; any other bad line, or a JSON file that does not validate, is reported and
 // the file moved aside as `<name>.corrupt-<time>` (never deleted).
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -175,6 +176,20 @@ const identityValidator = (raw: unknown): { ok: true; value: PersistedIdentity }
   }
   return { ok: true, value: { id: base.value.id, keyPairs } };
 };
+
+/**
+ * The node id saved in dataDir's identity.json, or null (no file, or one that does not validate).
+ * Synchronous because a node needs its id when it is constructed, before anything async runs;
+ * load() reads the file again and reports (and moves aside) a corrupt one.
+ */
+export function readSavedNodeId(dataDir: string): string | null {
+  try {
+    const r = identityValidator(JSON.parse(readFileSync(join(dataDir, IDENTITY_FILE), 'utf8')));
+    return r.ok ? r.value.id : null;
+  } catch {
+    return null;
+  }
+}
 
 // ---- the store ----
 
