@@ -179,9 +179,19 @@ export interface FindNodeDto {
   lookupId: string | null;
 }
 
+export interface StoreFailureDto {
+  /** Hex id of the node that did not store. */
+  id: string;
+  /** Its refusal (INVALID_TOKEN, SEQ_TOO_LOW, STORE_FULL, ...) or TIMEOUT. */
+  code: string;
+  message: string;
+}
+
 export interface PutDto {
   key: string;
+  /** Hex ids of the nodes that acknowledged. */
   storedAt: string[];
+  failed: StoreFailureDto[];
   lookupId: string | null;
 }
 
@@ -219,6 +229,7 @@ export interface AnnounceDto {
   /** SHA-256 of the topic text. */
   key: string;
   storedAt: string[];
+  failed: StoreFailureDto[];
   lookupId: string | null;
 }
 

@@ -53,15 +53,21 @@ export class ServiceError extends Error {
 }
 
 /**
- * The records API the service expects from the node (records issue). Until a node has it, the
- * record methods answer UNAVAILABLE instead of failing to start.
+ * The records API the service uses (core/records/layer.ts, reached through the node). Until a node
+ * has it, the record methods answer UNAVAILABLE instead of failing to start.
  */
+interface StoreOutcome {
+  key: string;
+  storedAt: string[];
+  failed?: Array<{ id: string; code: string; message: string }>;
+  lookupId?: string | null;
+}
 export interface RecordsApi {
-  put(value: Uint8Array, options?: { signal?: AbortSignal }): Promise<{ key: string; storedAt: string[] }>;
-  get(key: string, options?: { signal?: AbortSignal }): Promise<{ value: Uint8Array; from: string; hops: number; messages: number; durationMs: number; seq?: number }>;
-  putMutable(input: { keyPair: KeyPair; salt?: Uint8Array; seq: number; value: Uint8Array; cas?: number }): Promise<{ key: string; storedAt: string[] }>;
-  announce(topic: string, port: number): Promise<{ storedAt: string[] }>;
-  lookupPeers(topic: string): Promise<{ peers: Endpoint[] } | Endpoint[]>;
+  put(value: Uint8Array, options?: { signal?: AbortSignal }): Promise<StoreOutcome>;
+  get(key: string, options?: { signal?: AbortSignal }): Promise<{ value: Uint8Array; from: string; hops: number; messages: number; durationMs: number; seq?: number; lookupId?: string | null }>;
+  putMutable(input: { keyPair: KeyPair; salt?: Uint8Array; seq: number; value: Uint8Array; cas?: number }): Promise<StoreOutcome>;
+  announce(topic: string, port: number): Promise<StoreOutcome>;
+  lookupPeers(topic: string): Promise<{ peers: Endpoint[]; lookupId?: string | null }>;
   records(): RecordInfo[];
 }
 
@@ -263,13 +269,13 @@ export class ExplorerService implements ContractHandler {
           messages: r.messages,
           durationMs: r.durationMs,
           seq: r.seq ?? null,
-          lookupId,
+          lookupId: r.lookupId ?? lookupId,
         };
       },
       put: async ({ value }) => {
         const bytes = decodeValue(value);
         const { value: r, lookupId } = await this.captureLookup(sha256Hex(bytes), () => this.operation(() => this.records().put(bytes)));
-        return { key: r.key, storedAt: r.storedAt, lookupId };
+        return { key: r.key, storedAt: r.storedAt, failed: r.failed ?? [], lookupId: r.lookupId ?? lookupId };
       },
       putMutable: async ({ value, seq, salt, keyPair, cas }) => {
         const records = this.records();
@@ -286,7 +292,16 @@ export class ExplorerService implements ContractHandler {
         const { value: r, lookupId } = await this.captureLookup(key, () =>
           this.operation(() => records.putMutable({ keyPair: kp, salt: saltBytes, seq, value: bytes, cas })),
         );
-        return { key: r.key, storedAt: r.storedAt, lookupId, seq, publicKey: bytesToHex(kp.publicKey), salt: salt ?? null, keyPair: name };
+        return {
+          key: r.key,
+          storedAt: r.storedAt,
+          failed: r.failed ?? [],
+          lookupId: r.lookupId ?? lookupId,
+          seq,
+          publicKey: bytesToHex(kp.publicKey),
+          salt: salt ?? null,
+          keyPair: name,
+        };
       },
       generateKeyPair: ({ name }) => this.store.addKeyPair(name ?? this.store.freshName(), generateKeyPair()),
       listKeyPairs: () => this.store.keyPairs(),
@@ -304,13 +319,12 @@ export class ExplorerService implements ContractHandler {
       announce: async ({ topic, port }) => {
         const key = sha256Hex(topic);
         const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.records().announce(topic, port)));
-        return { topic, key, storedAt: r.storedAt, lookupId };
+        return { topic, key, storedAt: r.storedAt, failed: r.failed ?? [], lookupId: r.lookupId ?? lookupId };
       },
       lookupPeers: async ({ topic }) => {
         const key = sha256Hex(topic);
         const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.records().lookupPeers(topic)));
-        const peers = Array.isArray(r) ? r : r.peers;
-        return { topic, key, peers: peers.map(endpointKey), lookupId };
+        return { topic, key, peers: r.peers.map(endpointKey), lookupId: r.lookupId ?? lookupId };
       },
       testnetStart: ({ size, join }) =>
         this.exclusive(async () => {
