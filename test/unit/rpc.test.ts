@@ -1,0 +1,421 @@
+// The RPC layer over the memory transport under fake time: transaction ids, source checks,
+// timeout and retry, the in-flight window, abort, and the counters.
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../core/clock';
+import { DhtError, WIRE_ERROR, isDhtError } from '../../core/errors';
+import { bytesToHex, hexToBytes, seededRandomBytes } from '../../core/id';
+import { Rpc, RPC_TIMEOUT_MS, type RpcOptions } from '../../core/rpc/rpc';
+import { MemoryNetwork, type MemoryTransport } from '../../core/transport/memory';
+import type { Endpoint } from '../../core/transport/types';
+import { decodeMessage, encodeMessage } from '../../core/wire/codec';
+import type { Message, RequestMessage } from '../../core/wire/types';
+
+/** One-way latency on the simulated wire: every datagram takes exactly this long. */
+const LATENCY_MS = 10;
+
+const CLIENT_ID = hexToBytes('aa'.repeat(32));
+const SERVER_ID = hexToBytes('bb'.repeat(32));
+const OTHER_ID = hexToBytes('cc'.repeat(32));
+
+interface World {
+  clock: FakeClock;
+  net: MemoryNetwork;
+  /** A transport for a client Rpc. */
+  bind(host: string, port: number): Promise<MemoryTransport>;
+}
+
+const worlds: MemoryNetwork[] = [];
+afterEach(() => {
+  for (const n of worlds.splice(0)) n.destroy();
+});
+
+function world(): World {
+  const clock = new FakeClock(0);
+  const net = new MemoryNetwork({ clock }, { seed: 1, latencyMs: { min: LATENCY_MS, max: LATENCY_MS } });
+  worlds.push(net);
+  return {
+    clock,
+    net,
+    async bind(host, port) {
+      const t = net.createTransport({ host, port });
+      await t.bind();
+      return t;
+    },
+  };
+}
+
+async function client(w: World, options: RpcOptions = {}, seed = 1): Promise<{ rpc: Rpc; transport: MemoryTransport }> {
+  const transport = await w.bind('10.0.0.1', 1000);
+  const rpc = new Rpc({ transport, clock: w.clock, randomBytes: seededRandomBytes(seed), selfId: CLIENT_ID }, options);
+  return { rpc, transport };
+}
+
+/** A well-behaved Rpc server at 10.0.0.2:2000 that answers PING. */
+async function server(w: World): Promise<{ rpc: Rpc; transport: MemoryTransport; address: Endpoint }> {
+  const transport = await w.bind('10.0.0.2', 2000);
+  const rpc = new Rpc({ transport, clock: w.clock, randomBytes: seededRandomBytes(99), selfId: SERVER_ID });
+  rpc.setHandler((req) => (req.method === 'PING' ? {} : DhtError.refusal('INVALID_TOKEN', 'no token')));
+  return { rpc, transport, address: transport.address };
+}
+
+/** A raw peer: records the requests it receives and answers only when the test says so. */
+async function rawPeer(w: World, host: string, port: number): Promise<{ transport: MemoryTransport; requests: Array<{ req: RequestMessage; from: Endpoint }> }> {
+  const transport = await w.bind(host, port);
+  const requests: Array<{ req: RequestMessage; from: Endpoint }> = [];
+  transport.onMessage((data, from) => {
+    const d = decodeMessage(data);
+    if (d.ok && d.message.kind === 'request') requests.push({ req: d.message, from });
+  });
+  return { transport, requests };
+}
+
+function pingResponse(tid: number, id = SERVER_ID, observed: Endpoint = { host: '10.0.0.1', port: 1000 }): Uint8Array {
+  const m: Message = { kind: 'response', tid, id, observed };
+  return encodeMessage(m);
+}
+
+/** Settles a promise into a value we can inspect without awaiting it inside fake time. */
+function track<T>(p: Promise<T>): { settled: () => boolean; value: () => T | undefined; error: () => unknown } {
+  let done = false;
+  let value: T | undefined;
+  let error: unknown;
+  p.then(
+    (v) => { done = true; value = v; },
+    (e: unknown) => { done = true; error = e; },
+  );
+  return { settled: () => done, value: () => value, error: () => error };
+}
+
+describe('Rpc: transaction ids', () => {
+  it('draws each tid from the injected random source: unpredictable, not a counter', async () => {
+    const w = world();
+    const peer = await rawPeer(w, '10.0.0.9', 9000);
+    const { rpc } = await client(w, {}, 1234);
+    for (let i = 0; i < 8; i++) void rpc.request(peer.transport.address, { method: 'PING' }).catch(() => undefined);
+    w.clock.advance(LATENCY_MS);
+    const tids = peer.requests.map((r) => r.req.tid);
+    expect(tids).toHaveLength(8);
+    // Exactly the seeded source's draws (4 bytes, big-endian), in order.
+    const rand = seededRandomBytes(1234);
+    const expected = tids.map(() => {
+      const b = rand(4);
+      return ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+    });
+    expect(tids).toEqual(expected);
+    expect(new Set(tids).size).toBe(8);
+    // Not sequential: no tid is its predecessor plus one.
+    for (let i = 1; i < tids.length; i++) expect(tids[i]).not.toBe((tids[i - 1] + 1) >>> 0);
+    rpc.close();
+
+    // Another seed, other tids.
+    const w2 = world();
+    const peer2 = await rawPeer(w2, '10.0.0.9', 9000);
+    const { rpc: rpc2 } = await client(w2, {}, 4321);
+    for (let i = 0; i < 8; i++) void rpc2.request(peer2.transport.address, { method: 'PING' }).catch(() => undefined);
+    w2.clock.advance(LATENCY_MS);
+    const tids2 = peer2.requests.map((r) => r.req.tid);
+    expect(tids2.filter((t) => tids.includes(t))).toEqual([]);
+    rpc2.close();
+  });
+
+  it('drops a response whose tid matches no request as unexpected-response; the request still completes', async () => {
+    const w = world();
+    const peer = await rawPeer(w, '10.0.0.9', 9000);
+    const { rpc } = await client(w);
+    const r = track(rpc.request(peer.transport.address, { method: 'PING' }));
+    w.clock.advance(LATENCY_MS);
+    const { req, from } = peer.requests[0];
+    // A guessed tid (off by one) from the right address.
+    peer.transport.send(pingResponse((req.tid + 1) >>> 0), from);
+    await w.clock.tickAsync(LATENCY_MS);
+    expect(rpc.counters.dropped['unexpected-response']).toBe(1);
+    expect(r.settled()).toBe(false);
+    expect(rpc.inFlight).toBe(1);
+    peer.transport.send(pingResponse(req.tid), from);
+    await w.clock.tickAsync(LATENCY_MS);
+    expect(r.settled()).toBe(true);
+    expect(bytesToHex(r.value()!.response.id)).toBe(bytesToHex(SERVER_ID));
+    expect(r.value()!.rttMs).toBe(3 * LATENCY_MS);
+    // A late duplicate of the real answer is unexpected too: the tid is no longer pending.
+    peer.transport.send(pingResponse(req.tid), from);
+    await w.clock.tickAsync(LATENCY_MS);
+    expect(rpc.counters.dropped['unexpected-response']).toBe(2);
+    rpc.close();
+  });
+});
+
+describe('Rpc: responses count only from the address we asked', () => {
+  it('ignores a response with the right tid from another address, then accepts the real one', async () => {
+    const w = world();
+    const peer = await rawPeer(w, '10.0.0.9', 9000);
+    const spoofer = await rawPeer(w, '10.0.0.66', 6666);
+    const samePortOtherHost = await rawPeer(w, '10.0.0.10', 9000);
+    const sameHostOtherPort = await rawPeer(w, '10.0.0.9', 9001);
+    const { rpc } = await client(w);
+    const r = track(rpc.request(peer.transport.address, { method: 'PING' }));
+    w.clock.advance(LATENCY_MS);
+    const { req, from } = peer.requests[0];
+    // The spoofers somehow learned the tid; each forges the answer, claiming the asked node's id.
+    spoofer.transport.send(pingResponse(req.tid), from);
+    samePortOtherHost.transport.send(pingResponse(req.tid), from);
+    sameHostOtherPort.transport.send(pingResponse(req.tid), from);
+    await w.clock.tickAsync(LATENCY_MS);
+    expect(rpc.counters.dropped['wrong-source']).toBe(3);
+    expect(r.settled()).toBe(false);
+    expect(rpc.counters.rpc.PING.responses).toBe(0);
+    // The real answer still counts.
+    peer.transport.send(pingResponse(req.tid, SERVER_ID, { host: '1.2.3.4', port: 5 }), from);
+    await w.clock.tickAsync(LATENCY_MS);
+    expect(r.settled()).toBe(true);
+    expect(r.value()!.response.observed).toEqual({ host: '1.2.3.4', port: 5 });
+    expect(rpc.counters.rpc.PING.responses).toBe(1);
+    rpc.close();
+  });
+
+  it('tells onResponse about accepted responses only', async () => {
+    const w = world();
+    const peer = await rawPeer(w, '10.0.0.9', 9000);
+    const spoofer = await rawPeer(w, '10.0.0.66', 6666);
+    const { rpc } = await client(w);
+    const seen: string[] = [];
+    rpc.onResponse = (res, from, rtt) => seen.push(`${bytesToHex(res.id).slice(0, 2)} ${from.host}:${from.port} ${rtt}`);
+    const r = track(rpc.request(peer.transport.address, { method: 'PING' }));
+    w.clock.advance(LATENCY_MS);
+    const { req, from } = peer.requests[0];
+    spoofer.transport.send(pingResponse(req.tid, OTHER_ID), from);
+    peer.transport.send(pingResponse(req.tid), from);
+    await w.clock.tickAsync(LATENCY_MS);
+    expect(r.settled()).toBe(true);
+    expect(seen).toEqual([`bb 10.0.0.9:9000 ${2 * LATENCY_MS}`]);
+    rpc.close();
+  });
+});
+
+describe('Rpc: timeouts', () => {
+  it('times out, retries exactly once with the same tid, then rejects with TIMEOUT', async () => {
+    const w = world();
+    const silent = await rawPeer(w, '10.0.0.9', 9000);
+    const { rpc } = await client(w);
+    const timedOut: string[] = [];
+    rpc.onTimeout = (to, method) => timedOut.push(`${method} ${to.host}`);
+    const r = track(rpc.request(silent.transport.address, { method: 'PING' }));
+    await w.clock.tickAsync(RPC_TIMEOUT_MS - 1);
+    expect(silent.requests).toHaveLength(1);
+    await w.clock.tickAsync(1 + LATENCY_MS); // the first attempt's timer fires: one retry goes out
+    expect(silent.requests).toHaveLength(2);
+    expect(silent.requests[1].req.tid).toBe(silent.requests[0].req.tid);
+    expect(r.settled()).toBe(false);
+    await w.clock.tickAsync(RPC_TIMEOUT_MS);
+    expect(r.settled()).toBe(true);
+    expect(isDhtError(r.error(), 'TIMEOUT')).toBe(true);
+    expect((r.error() as Error).message).toMatch(/PING to 10\.0\.0\.9:9000 timed out after 4000 ms/);
+    // No third attempt, ever.
+    await w.clock.tickAsync(10 * RPC_TIMEOUT_MS);
+    expect(silent.requests).toHaveLength(2);
+    expect(rpc.counters.rpc.PING).toMatchObject({ sent: 1, timeouts: 1, responses: 0 });
+    expect(rpc.counters.txPackets).toBe(2);
+    expect(timedOut).toEqual(['PING 10.0.0.9']);
+    expect(rpc.inFlight).toBe(0);
+    expect(w.clock.pendingTimers).toBe(0);
+    rpc.close();
+  });
+
+  it('accepts an answer to the retry, and reports two attempts', async () => {
+    const w = world();
+    const peer = await rawPeer(w, '10.0.0.9', 9000);
+    const { rpc } = await client(w);
+    const r = track(rpc.request(peer.transport.address, { method: 'PING' }));
+    await w.clock.tickAsync(RPC_TIMEOUT_MS + LATENCY_MS);
+    expect(peer.requests).toHaveLength(2);
+    peer.transport.send(pingResponse(peer.requests[1].req.tid), peer.requests[1].from);
+    await w.clock.tickAsync(LATENCY_MS);
+    expect(r.settled()).toBe(true);
+    expect(r.value()!.attempts).toBe(2);
+    // RTT is measured from the attempt that was answered.
+    expect(r.value()!.rttMs).toBe(2 * LATENCY_MS);
+    rpc.close();
+  });
+
+  it('honours per-request timeout and retries', async () => {
+    const w = world();
+    const silent = await rawPeer(w, '10.0.0.9', 9000);
+    const { rpc } = await client(w);
+    const r = track(rpc.request(silent.transport.address, { method: 'PING' }, { timeoutMs: 100, retries: 0 }));
+    await w.clock.tickAsync(100);
+    expect(isDhtError(r.error(), 'TIMEOUT')).toBe(true);
+    expect(silent.requests).toHaveLength(1);
+    rpc.close();
+  });
+});
+
+describe('Rpc: in-flight window', () => {
+  it('queues beyond maxInFlight, refuses beyond the queue with TOO_MANY_IN_FLIGHT, and drains the queue as answers come', async () => {
+    const w = world();
+    const { rpc } = await client(w, { maxInFlight: 2, maxQueued: 2 });
+    const srv = await server(w);
+    const rs = Array.from({ length: 5 }, () => track(rpc.request(srv.address, { method: 'PING' })));
+    await Promise.resolve();
+    expect(rpc.inFlight).toBe(2);
+    expect(rpc.queued).toBe(2);
+    expect(rpc.counters.txPackets).toBe(2); // queued requests have not gone out
+    await w.clock.tickAsync(0);
+    expect(rs[4].settled()).toBe(true);
+    expect(isDhtError(rs[4].error(), 'TOO_MANY_IN_FLIGHT')).toBe(true);
+    expect((rs[4].error() as Error).message).toBe('2 requests in flight and 2 queued; refusing more');
+    // The first two are answered after one round trip; their slots go to the queued two.
+    await w.clock.tickAsync(2 * LATENCY_MS);
+    expect(rs.slice(0, 2).every((r) => r.value() !== undefined)).toBe(true);
+    expect(rpc.inFlight).toBe(2);
+    expect(rpc.queued).toBe(0);
+    await w.clock.tickAsync(2 * LATENCY_MS);
+    expect(rs.slice(0, 4).every((r) => r.value() !== undefined)).toBe(true);
+    expect(srv.rpc.counters.rpc.PING.received).toBe(4);
+    expect(rpc.inFlight).toBe(0);
+    rpc.close();
+    srv.rpc.close();
+  });
+});
+
+describe('Rpc: abort and close', () => {
+  it('aborts an in-flight request: ABORTED, slot and timer freed, late answer unexpected', async () => {
+    const w = world();
+    const peer = await rawPeer(w, '10.0.0.9', 9000);
+    const { rpc } = await client(w);
+    const ac = new AbortController();
+    const timersBefore = w.clock.pendingTimers;
+    const r = track(rpc.request(peer.transport.address, { method: 'PING' }, { signal: ac.signal }));
+    w.clock.advance(LATENCY_MS);
+    expect(w.clock.pendingTimers).toBe(timersBefore + 1);
+    ac.abort('user');
+    await Promise.resolve();
+    expect(isDhtError(r.error(), 'ABORTED')).toBe(true);
+    expect(rpc.inFlight).toBe(0);
+    expect(w.clock.pendingTimers).toBe(timersBefore);
+    peer.transport.send(pingResponse(peer.requests[0].req.tid), peer.requests[0].from);
+    await w.clock.tickAsync(LATENCY_MS);
+    expect(rpc.counters.dropped['unexpected-response']).toBe(1);
+    // Never retried after the abort.
+    await w.clock.tickAsync(3 * RPC_TIMEOUT_MS);
+    expect(peer.requests).toHaveLength(1);
+    rpc.close();
+  });
+
+  it('rejects at once with an already-aborted signal, and removes an aborted request from the queue', async () => {
+    const w = world();
+    const peer = await rawPeer(w, '10.0.0.9', 9000);
+    const { rpc } = await client(w, { maxInFlight: 1, maxQueued: 4 });
+    await expect(rpc.request(peer.transport.address, { method: 'PING' }, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
+    const first = track(rpc.request(peer.transport.address, { method: 'PING' }));
+    const ac = new AbortController();
+    const queued = track(rpc.request(peer.transport.address, { method: 'PING' }, { signal: ac.signal }));
+    await Promise.resolve();
+    expect(rpc.queued).toBe(1);
+    ac.abort();
+    await Promise.resolve();
+    expect(isDhtError(queued.error(), 'ABORTED')).toBe(true);
+    expect(rpc.queued).toBe(0);
+    expect(first.settled()).toBe(false);
+    rpc.close();
+  });
+
+  it('close() rejects pending and queued requests with STOPPED, clears timers, and refuses new ones', async () => {
+    const w = world();
+    const peer = await rawPeer(w, '10.0.0.9', 9000);
+    const { rpc } = await client(w, { maxInFlight: 1 });
+    const a = track(rpc.request(peer.transport.address, { method: 'PING' }));
+    const b = track(rpc.request(peer.transport.address, { method: 'PING' }));
+    await Promise.resolve();
+    rpc.close();
+    rpc.close(); // idempotent
+    await Promise.resolve();
+    expect(isDhtError(a.error(), 'STOPPED')).toBe(true);
+    expect(isDhtError(b.error(), 'STOPPED')).toBe(true);
+    expect(rpc.inFlight).toBe(0);
+    await expect(rpc.request(peer.transport.address, { method: 'PING' })).rejects.toMatchObject({ code: 'STOPPED' });
+    w.net.destroy();
+    expect(w.clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('Rpc: answering, errors and counters', () => {
+  it('counts packets, bytes and per-method requests on both sides', async () => {
+    const w = world();
+    const { rpc, transport } = await client(w);
+    const srv = await server(w);
+    const r = await w.clock.run(rpc.request(srv.address, { method: 'PING' }));
+    expect(r.attempts).toBe(1);
+    expect(r.bytesSent).toBe(transport.stats.bytesSent);
+    expect(r.bytesReceived).toBe(transport.stats.bytesReceived);
+    const c = rpc.snapshotCounters();
+    expect(c).toMatchObject({ txPackets: 1, rxPackets: 1, txBytes: transport.stats.bytesSent, rxBytes: transport.stats.bytesReceived, inFlight: 0, dropped: {} });
+    expect(c.rpc.PING).toEqual({ sent: 1, responses: 1, timeouts: 0, errors: 0, received: 0 });
+    const s = srv.rpc.snapshotCounters();
+    expect(s).toMatchObject({ txPackets: 1, rxPackets: 1, txBytes: srv.transport.stats.bytesSent, rxBytes: srv.transport.stats.bytesReceived });
+    expect(s.rpc.PING).toEqual({ sent: 0, responses: 0, timeouts: 0, errors: 0, received: 1 });
+    // The server tells us the address it saw us at.
+    expect(r.response.observed).toEqual({ host: '10.0.0.1', port: 1000 });
+    // A snapshot is a copy.
+    c.rpc.PING.sent = 99;
+    expect(rpc.counters.rpc.PING.sent).toBe(1);
+    rpc.close();
+    srv.rpc.close();
+  });
+
+  it('turns a refusal into an ERROR datagram and the requester into a DhtError with the wire code', async () => {
+    const w = world();
+    const { rpc } = await client(w);
+    const srv = await server(w);
+    const err = await w.clock
+      .run(rpc.request(srv.address, { method: 'ANNOUNCE', topic: new Uint8Array(32), port: 80, token: new Uint8Array(4) }))
+      .catch((e: unknown) => e);
+    expect(isDhtError(err, 'INVALID_TOKEN')).toBe(true);
+    expect((err as DhtError).wireCode).toBe(WIRE_ERROR.INVALID_TOKEN);
+    expect((err as DhtError).message).toBe('no token');
+    expect(rpc.counters.rpc.ANNOUNCE).toMatchObject({ sent: 1, errors: 1, responses: 0 });
+    expect(srv.rpc.counters.rpc.ANNOUNCE.received).toBe(1);
+    rpc.close();
+    srv.rpc.close();
+  });
+
+  it('drops undecodable datagrams by reason without answering, and drops requests admission refuses', async () => {
+    const w = world();
+    const transport = await w.bind('10.0.0.2', 2000);
+    let admit = true;
+    const srv = new Rpc({ transport, clock: w.clock, randomBytes: seededRandomBytes(5), selfId: SERVER_ID }, { admit: () => admit });
+    srv.setHandler(() => ({}));
+    const peer = await rawPeer(w, '10.0.0.9', 9000);
+    const answers: Uint8Array[] = [];
+    peer.transport.onMessage((d) => answers.push(d));
+    peer.transport.send(new Uint8Array(0), transport.address);
+    peer.transport.send(new Uint8Array([0xff, 0x00, 0x13]), transport.address);
+    peer.transport.send(encodeMessage({ kind: 'request', tid: 1, id: OTHER_ID, method: 'PING' }).slice(0, 20), transport.address);
+    admit = false;
+    peer.transport.send(encodeMessage({ kind: 'request', tid: 2, id: OTHER_ID, method: 'PING' }), transport.address);
+    await w.clock.tickAsync(3 * LATENCY_MS);
+    const dropped = srv.counters.dropped;
+    expect(dropped['rate-limited']).toBe(1);
+    const total = Object.values(dropped).reduce((a, b) => a + (b ?? 0), 0);
+    expect(total).toBe(4);
+    expect(srv.counters.rxPackets).toBe(4);
+    expect(srv.counters.rpc.PING.received).toBe(0);
+    expect(answers).toHaveLength(0);
+    srv.close();
+  });
+
+  it('answers an ERROR when a handler throws, and keeps serving', async () => {
+    const w = world();
+    const { rpc } = await client(w);
+    const transport = await w.bind('10.0.0.2', 2000);
+    const srv = new Rpc({ transport, clock: w.clock, randomBytes: seededRandomBytes(5), selfId: SERVER_ID });
+    let fail = true;
+    srv.setHandler(() => {
+      if (fail) throw new DhtError('INVALID_ARGUMENT', 'bad request');
+      return {};
+    });
+    await expect(w.clock.run(rpc.request(transport.address, { method: 'PING' }))).rejects.toMatchObject({ code: 'REMOTE_ERROR', message: 'bad request' });
+    fail = false;
+    await expect(w.clock.run(rpc.request(transport.address, { method: 'PING' }))).resolves.toMatchObject({ attempts: 1 });
+    rpc.close();
+    srv.close();
+  });
+});
