@@ -49,6 +49,8 @@ export interface Sample {
   rpcSent: number;
   rpcReceived: number;
   timeouts: number;
+  /** Requests sent plus received, per method. */
+  rpc: Record<string, number>;
   peers: number;
   health: HealthCounts;
   estimatedNetworkSize: number;
@@ -102,10 +104,12 @@ function sampleOf(at: number, counters: Counters, peers: ReadonlyMap<string, Pee
   let rpcSent = 0;
   let rpcReceived = 0;
   let timeouts = 0;
-  for (const m of Object.values(counters.rpc)) {
+  const rpc: Record<string, number> = {};
+  for (const [name, m] of Object.entries(counters.rpc)) {
     rpcSent += m.sent;
     rpcReceived += m.received;
     timeouts += m.timeouts;
+    rpc[name] = m.sent + m.received;
   }
   return {
     at,
@@ -116,6 +120,7 @@ function sampleOf(at: number, counters: Counters, peers: ReadonlyMap<string, Pee
     rpcSent,
     rpcReceived,
     timeouts,
+    rpc,
     peers: peers.size,
     health: countHealth(peers.values()),
     estimatedNetworkSize,

@@ -1,0 +1,135 @@
+// Owns one cytoscape instance. `apply(model)` diffs against what is drawn and applies every change
+// inside a single cy.batch(), so a burst of events costs one redraw. Positions are preset (ID-space
+// geometry), so no layout ever runs.
+import cytoscape from 'cytoscape';
+import { diffGraph, isEmpty, type GraphChanges } from './diff';
+import type { GraphModel, GraphNode } from './model';
+import { graphStyle, readPalette } from './style';
+
+export const MIN_ZOOM = 0.08;
+export const MAX_ZOOM = 6;
+export const FIT_PADDING_PX = 36;
+
+export interface GraphHandlers {
+  /** A node (its hex id) was clicked, or null for the background. */
+  onSelect(ref: string | null, kind: GraphNode['kind'] | null): void;
+  /** Pointer over a node (rendered position in px within the container), or null. */
+  onHover(hover: { ref: string; kind: GraphNode['kind']; x: number; y: number } | null): void;
+}
+
+// Cytoscape adds a <style> element to <head> unless one with this id exists. The host's CSP forbids
+// inline <style>, so we claim the id with an inert element; the one rule it would add
+// (container position: relative) is in app.css.
+const CY_STYLESHEET_ID = '__________cytoscape_stylesheet';
+function preventInlineStylesheet(): void {
+  if (document.getElementById(CY_STYLESHEET_ID)) return;
+  const placeholder = document.createElement('meta');
+  placeholder.id = CY_STYLESHEET_ID;
+  document.head.appendChild(placeholder);
+}
+
+export class GraphController {
+  private readonly cy: cytoscape.Core;
+  private drawn: GraphModel = { nodes: new Map(), edges: new Map() };
+  private fitted = false;
+  /** Updates applied since creation (tests and the benchmark read it). */
+  applied = 0;
+
+  constructor(container: HTMLElement, handlers: GraphHandlers) {
+    preventInlineStylesheet();
+    this.cy = cytoscape({
+      container,
+      style: graphStyle(readPalette()),
+      minZoom: MIN_ZOOM,
+      maxZoom: MAX_ZOOM,
+      autoungrabify: true,
+      boxSelectionEnabled: false,
+      selectionType: 'single',
+      autounselectify: true,
+      hideEdgesOnViewport: true,
+      textureOnViewport: false,
+      motionBlur: false,
+    });
+    this.cy.on('tap', (ev) => {
+      if (ev.target === this.cy) handlers.onSelect(null, null);
+    });
+    this.cy.on('tap', 'node', (ev) => {
+      const n = ev.target as cytoscape.NodeSingular;
+      handlers.onSelect(n.data('ref') as string, n.data('kind') as GraphNode['kind']);
+    });
+    this.cy.on('mouseover', 'node', (ev) => {
+      const n = ev.target as cytoscape.NodeSingular;
+      const p = n.renderedPosition();
+      handlers.onHover({ ref: n.data('ref') as string, kind: n.data('kind') as GraphNode['kind'], x: p.x, y: p.y });
+    });
+    this.cy.on('mouseout', 'node', () => handlers.onHover(null));
+    this.cy.on('viewport', () => handlers.onHover(null));
+  }
+
+  apply(model: GraphModel): GraphChanges {
+    const changes = diffGraph(this.drawn, model);
+    if (isEmpty(changes)) return changes;
+    const cy = this.cy;
+    cy.batch(() => {
+      for (const id of changes.removeEdges) cy.getElementById(id).remove();
+      for (const id of changes.removeNodes) cy.getElementById(id).remove();
+      if (changes.addNodes.length > 0) {
+        cy.add(
+          changes.addNodes.map((n) => ({
+            group: 'nodes' as const,
+            data: { id: n.id, ref: n.ref, kind: n.kind, label: n.label, size: n.size },
+            position: { x: n.x, y: n.y },
+            classes: n.classes,
+          })),
+        );
+      }
+      if (changes.addEdges.length > 0) {
+        cy.add(changes.addEdges.map((e) => ({ group: 'edges' as const, data: { id: e.id, source: e.source, target: e.target }, classes: e.classes })));
+      }
+      for (const u of changes.updateNodes) {
+        const el = cy.getElementById(u.id);
+        if (u.position) el.position(u.position);
+        if (u.classes !== undefined) el.classes(u.classes);
+        if (u.label !== undefined) el.data('label', u.label);
+        if (u.size !== undefined) el.data('size', u.size);
+      }
+      for (const u of changes.updateEdges) cy.getElementById(u.id).classes(u.classes);
+    });
+    this.drawn = model;
+    this.applied++;
+    if (!this.fitted && model.nodes.size > 1) {
+      this.fit();
+      this.fitted = true;
+    }
+    return changes;
+  }
+
+  /** Re-reads the CSS variables (after a theme change). */
+  restyle(): void {
+    this.cy.style(graphStyle(readPalette()));
+  }
+
+  resize(): void {
+    this.cy.resize();
+  }
+
+  fit(): void {
+    this.cy.fit(undefined, FIT_PADDING_PX);
+  }
+
+  zoomBy(factor: number): void {
+    const c = this.cy;
+    c.zoom({ level: Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, c.zoom() * factor)), renderedPosition: { x: c.width() / 2, y: c.height() / 2 } });
+  }
+
+  /** Centres on a node and zooms in enough to read its label. */
+  focus(elementId: string): void {
+    const el = this.cy.getElementById(elementId);
+    if (el.empty()) return;
+    this.cy.animate({ center: { eles: el }, zoom: Math.max(this.cy.zoom(), 1.6) }, { duration: 300 });
+  }
+
+  destroy(): void {
+    this.cy.destroy();
+  }
+}

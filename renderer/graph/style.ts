@@ -1,0 +1,115 @@
+// The graph's cytoscape stylesheet, built from the page's CSS variables so it matches the theme.
+import type cytoscape from 'cytoscape';
+
+export interface Palette {
+  text: string;
+  muted: string;
+  faint: string;
+  border: string;
+  bg: string;
+  accent: string;
+  good: string;
+  warn: string;
+  bad: string;
+  unknown: string;
+}
+
+export function readPalette(el: Element = document.documentElement): Palette {
+  const cs = getComputedStyle(el);
+  const v = (name: string): string => cs.getPropertyValue(`--${name}`).trim() || '#888';
+  return { text: v('text'), muted: v('muted'), faint: v('faint'), border: v('border-strong'), bg: v('bg'), accent: v('accent'), good: v('good'), warn: v('warn'), bad: v('bad'), unknown: v('unknown') };
+}
+
+/** Pulse animation: cytoscape animates style changes of these properties when a class toggles. */
+export const PULSE_MS = 550;
+
+export function graphStyle(p: Palette): cytoscape.StylesheetStyle[] {
+  return [
+    {
+      selector: 'node',
+      style: {
+        width: 12,
+        height: 12,
+        'background-color': p.unknown,
+        'border-width': 0,
+        'border-color': p.accent,
+        label: '',
+        'font-family': 'ui-monospace, Menlo, Consolas, monospace',
+        'font-size': 7,
+        color: p.muted,
+        'min-zoomed-font-size': 9,
+        'text-valign': 'bottom',
+        'text-margin-y': 3,
+        'overlay-opacity': 0,
+        'transition-property': 'border-width, border-opacity, background-color, width, height, opacity',
+        'transition-duration': PULSE_MS,
+      },
+    },
+    { selector: 'node.peer', style: { label: 'data(label)' } },
+    { selector: 'node.h-good', style: { 'background-color': p.good } },
+    { selector: 'node.h-questionable', style: { 'background-color': p.warn } },
+    { selector: 'node.h-bad', style: { 'background-color': p.bad } },
+    { selector: 'node.h-unknown', style: { 'background-color': p.unknown } },
+    {
+      selector: 'node.self',
+      style: {
+        width: 26,
+        height: 26,
+        'background-color': p.accent,
+        'border-width': 4,
+        'border-color': p.bg,
+        label: 'data(label)',
+        'font-family': 'system-ui, sans-serif',
+        'font-size': 11,
+        'font-weight': 600,
+        color: p.text,
+        'min-zoomed-font-size': 0,
+        'z-index': 20,
+      },
+    },
+    {
+      selector: 'node.ring',
+      style: {
+        width: 'data(size)',
+        height: 'data(size)',
+        'background-opacity': 0,
+        'border-width': 1,
+        'border-style': 'dashed',
+        'border-color': p.border,
+        'border-opacity': 0.7,
+        label: 'data(label)',
+        'font-family': 'system-ui, sans-serif',
+        'font-size': 10,
+        color: p.faint,
+        'min-zoomed-font-size': 6,
+        'text-valign': 'top',
+        'text-margin-y': -2,
+        events: 'no',
+        'z-index': 0,
+        'transition-property': 'none',
+      },
+    },
+    {
+      selector: 'node.ghost',
+      style: { width: 9, height: 9, 'background-opacity': 0, 'border-width': 1.5, 'border-style': 'dashed', 'border-color': p.muted, label: 'data(label)' },
+    },
+    {
+      selector: 'node.target',
+      style: { shape: 'star', width: 18, height: 18, 'background-color': p.text, label: 'data(label)', color: p.text, 'font-size': 9, 'min-zoomed-font-size': 0, 'z-index': 15, events: 'no' },
+    },
+    { selector: 'node.faded', style: { opacity: 0.3 } },
+    { selector: 'node.dim', style: { opacity: 0.12 } },
+    { selector: 'node.lk-queried', style: { 'border-width': 3, 'border-color': p.warn, 'border-opacity': 1, opacity: 1, 'z-index': 10 } },
+    { selector: 'node.lk-queried.pulse', style: { 'border-width': 8, 'border-opacity': 0.35 } },
+    { selector: 'node.lk-answered', style: { 'border-width': 3, 'border-color': p.accent, opacity: 1, 'z-index': 10 } },
+    { selector: 'node.lk-timeout, node.lk-error', style: { 'background-color': p.bad, 'background-opacity': 1, 'border-width': 3, 'border-color': p.bad, opacity: 1, 'z-index': 10 } },
+    { selector: 'node.lk-closest', style: { width: 16, height: 16 } },
+    { selector: 'node.match', style: { 'border-width': 3, 'border-color': p.accent, width: 16, height: 16, label: 'data(label)', 'min-zoomed-font-size': 0, color: p.text, 'z-index': 12 } },
+    { selector: 'node.selected', style: { 'border-width': 3, 'border-color': p.text, width: 18, height: 18, label: 'data(label)', 'min-zoomed-font-size': 0, color: p.text, 'z-index': 30 } },
+    {
+      selector: 'edge',
+      style: { width: 1, 'line-color': p.accent, opacity: 0.3, 'curve-style': 'haystack', 'haystack-radius': 0, events: 'no' },
+    },
+    { selector: 'edge.to-closest', style: { opacity: 0.65, width: 1.5 } },
+  ];
+}

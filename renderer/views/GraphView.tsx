@@ -1,0 +1,401 @@
+// The graph: our node at the centre, peers by ID-space geometry, coloured by health. Hover for a
+// tooltip, click for the side panel, search by id prefix, pan and zoom. The lookup being followed
+// (the newest, or the one picked in Lookups) animates: queried peers pulse, answers draw edges to the
+// nodes they returned, timeouts turn red.
+import { useEffect, useMemo, useRef, useState, type ReactElement } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { GraphController } from '../graph/controller';
+import { buildGraphModel, nodeId, type GraphNode } from '../graph/model';
+import { PULSE_MS } from '../graph/style';
+import { CopyButton, Empty, ErrorNote, Health, Id, Progress } from '../components/common';
+import { useLive } from '../state/live';
+import { buildOverlay, type LookupModel, type PeerLookupState } from '../state/lookup-model';
+import { REASON_TEXT, REASON_TONE, useLookup } from '../state/lookups';
+import { useApi, useConnectionState } from '../state/sync';
+import { effectiveDark, useUi } from '../state/ui';
+import { unwrap } from '../state/call';
+import { normalisePrefix, shortId } from '../lib/id';
+import { endpointText, formatAgo, formatRtt } from '../lib/format';
+import { useHostNow } from '../lib/hooks';
+import type { PeerInfo } from '../state/contract-types';
+
+/** A finished lookup stays on the graph this long when following, ms. */
+const LINGER_MS = 6000;
+const ZOOM_STEP = 1.3;
+
+function useFollowedLookup(): { model: LookupModel | null; pinned: boolean } {
+  const selected = useUi((s) => s.selectedLookup);
+  const latestId = useLive((s) => s.latestLookupId);
+  const latest = useLive((s) => (s.latestLookupId ? s.lookups.get(s.latestLookupId) : undefined));
+  const now = useHostNow(1000);
+  const picked = useLookup(selected);
+  if (selected) return { model: picked.model, pinned: true };
+  if (!latestId || !latest) return { model: null, pinned: false };
+  const endedAt = latest.done ? latest.startedAt + latest.done.durationMs : null;
+  if (endedAt !== null && now - endedAt > LINGER_MS) return { model: null, pinned: false };
+  return { model: latest, pinned: false };
+}
+
+function usePulse(active: boolean): boolean {
+  const [on, setOn] = useState(false);
+  useEffect(() => {
+    if (!active) {
+      setOn(false);
+      return;
+    }
+    const t = setInterval(() => setOn((v) => !v), PULSE_MS);
+    return () => clearInterval(t);
+  }, [active]);
+  return on;
+}
+
+function useSettingsMaxPeers(): number {
+  const api = useApi();
+  const open = useConnectionState().status === 'open';
+  const s = useQuery({ queryKey: ['settings'], queryFn: () => unwrap(api.settingsGet()), enabled: open, staleTime: Infinity });
+  return s.data?.graphMaxPeers ?? 5000;
+}
+
+const LK_TEXT: Record<PeerLookupState, string> = { queried: 'queried, waiting', answered: 'answered', timeout: 'timed out', error: 'answered with an error' };
+
+export function GraphView(): ReactElement {
+  const node = useLive((s) => s.node);
+  const peers = useLive((s) => s.peers);
+  const selected = useUi((s) => s.selectedPeer);
+  const selectPeer = useUi((s) => s.selectPeer);
+  const selectLookup = useUi((s) => s.selectLookup);
+  const theme = useUi((s) => s.theme);
+  const go = useUi((s) => s.go);
+  const maxPeers = useSettingsMaxPeers();
+  const [search, setSearch] = useState('');
+  const [hover, setHover] = useState<{ ref: string; kind: GraphNode['kind']; x: number; y: number } | null>(null);
+  const stage = useRef<HTMLDivElement>(null);
+  const container = useRef<HTMLDivElement>(null);
+  const ctl = useRef<GraphController | null>(null);
+
+  const followed = useFollowedLookup();
+  const overlay = useMemo(() => (followed.model ? buildOverlay(followed.model) : null), [followed.model]);
+  const pulse = usePulse(overlay?.running === true);
+  const prefix = normalisePrefix(search);
+
+  const { model, stats } = useMemo(
+    () => buildGraphModel({ self: node?.id ?? null, peers: peers.values(), maxPeers, overlay, pulse, search: prefix ?? '', selected }),
+    [node?.id, peers, maxPeers, overlay, pulse, prefix, selected],
+  );
+  const drawnHealth = useMemo(() => {
+    const c = { good: 0, questionable: 0, bad: 0, unknown: 0 };
+    for (const n of model.nodes.values()) {
+      if (n.kind !== 'peer') continue;
+      const h = /h-(good|questionable|bad|unknown)/.exec(n.classes)?.[1] as keyof typeof c | undefined;
+      if (h) c[h]++;
+    }
+    return c;
+  }, [model]);
+
+  useEffect(() => {
+    if (!container.current) return;
+    const c = new GraphController(container.current, {
+      onSelect: (ref, kind) => useUi.getState().selectPeer(kind === 'ring' || kind === 'target' ? null : ref),
+      onHover: setHover,
+    });
+    ctl.current = c;
+    const ro = new ResizeObserver(() => c.resize());
+    ro.observe(container.current);
+    return () => {
+      ro.disconnect();
+      c.destroy();
+      ctl.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    ctl.current?.apply(model);
+  }, [model]);
+
+  useEffect(() => {
+    ctl.current?.restyle();
+    const mq = window.matchMedia('(prefers-color-scheme: dark)');
+    const onChange = (): void => ctl.current?.restyle();
+    mq.addEventListener('change', onChange);
+    return () => mq.removeEventListener('change', onChange);
+  }, [theme]);
+
+  const firstMatch = (): string | null => {
+    if (!prefix) return null;
+    for (const p of peers.values()) if (p.id.startsWith(prefix)) return p.id;
+    return null;
+  };
+
+  const hoverPeer = hover ? peers.get(hover.ref) : undefined;
+  const hoverLk = hover ? overlay?.peers.get(hover.ref) : undefined;
+  const selectedPeer = selected ? peers.get(selected) : undefined;
+  const selectedContact = selected && !selectedPeer ? overlay?.contacts.get(selected) : undefined;
+  const isSelf = selected !== null && selected === node?.id;
+
+  return (
+    <div className="graph-layout">
+      <div className="graph-stage" ref={stage} data-testid="graph" data-peers={stats.drawn} data-dark={effectiveDark(theme) ? 'true' : 'false'}>
+        <div className="cy" ref={container} />
+        <div className="graph-top">
+          <form
+            className="graph-search"
+            role="search"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const id = firstMatch();
+              if (id) {
+                selectPeer(id);
+                ctl.current?.focus(nodeId(id));
+              }
+            }}
+          >
+            <label className="sr-only" htmlFor="graph-search">
+              Search peers by id prefix
+            </label>
+            <input
+              id="graph-search"
+              className="input mono"
+              placeholder="Search by id prefix, e.g. 3fa2"
+              value={search}
+              onChange={(e) => setSearch(e.target.value)}
+              aria-invalid={search !== '' && prefix === null}
+              autoComplete="off"
+              spellCheck={false}
+            />
+            {search !== '' && (
+              <span className="matches" data-testid="graph-matches">
+                {prefix === null ? 'ids are hex (0-9, a-f)' : `${stats.matches} match${stats.matches === 1 ? '' : 'es'}${stats.matches > 0 ? ' · Enter to focus' : ''}`}
+              </span>
+            )}
+          </form>
+          <div className="graph-tools" role="toolbar" aria-label="Zoom">
+            <button type="button" className="btn icon ghost" onClick={() => ctl.current?.zoomBy(ZOOM_STEP)} aria-label="Zoom in" title="Zoom in">
+              +
+            </button>
+            <button type="button" className="btn icon ghost" onClick={() => ctl.current?.zoomBy(1 / ZOOM_STEP)} aria-label="Zoom out" title="Zoom out">
+              −
+            </button>
+            <button type="button" className="btn ghost small" onClick={() => ctl.current?.fit()} title="Fit the whole graph">
+              Fit
+            </button>
+          </div>
+        </div>
+
+        {peers.size === 0 && (
+          <div className="graph-empty">
+            <div className="card">
+              <Empty
+                title="No peers yet"
+                action={
+                  <div className="btn-row">
+                    <button type="button" className="btn primary" onClick={() => go('testnet')}>
+                      Start a local testnet
+                    </button>
+                    <button type="button" className="btn" onClick={() => go('join')}>
+                      Join a network
+                    </button>
+                  </div>
+                }
+              >
+                Your node is alone. Start a testnet on this machine or join a network through a bootstrap address, and peers appear here as they enter the routing table.
+              </Empty>
+            </div>
+          </div>
+        )}
+
+        <div className="graph-legend" aria-label="Legend">
+          <h4 data-testid="graph-peer-count" data-count={stats.drawn}>
+            {stats.drawn} peers{stats.total > stats.drawn ? ` of ${stats.total} (nearest drawn)` : ''}
+          </h4>
+          <div className="item">
+            <span className="sw self" /> you
+          </div>
+          {(['good', 'questionable', 'bad', 'unknown'] as const).map((h) => (
+            <div className="item" key={h} data-testid={`legend-${h}`} data-count={drawnHealth[h]}>
+              <span className={`sw ${h}`} /> {h}
+              <b>{drawnHealth[h]}</b>
+            </div>
+          ))}
+          <div className="sep" />
+          <div className="item faint">rings: buckets, far (0) outside</div>
+          <div className="item faint">angle: the id&apos;s leading bits</div>
+          {overlay && (
+            <>
+              <div className="sep" />
+              <div className="item">
+                <span className="sw queried" /> queried
+              </div>
+              <div className="item">
+                <span className="sw answered" /> answered
+              </div>
+              <div className="item">
+                <span className="sw timeout" /> timed out
+              </div>
+              <div className="item">
+                <span className="sw ghost" /> met in lookup, not in table
+              </div>
+            </>
+          )}
+        </div>
+
+        {followed.model && overlay && (
+          <div className="graph-lookup" data-testid="graph-lookup" aria-live="polite">
+            <div className="title">
+              {overlay.running ? <span className="spinner" aria-hidden="true" /> : <span className={`dot ${REASON_TONE[followed.model.done?.reason ?? ''] === 'good' ? 'good' : 'warn'}`} />}
+              {followed.model.kind} {followed.model.target ? <Id id={followed.model.target} /> : null}
+              {followed.pinned && (
+                <button type="button" className="btn small ghost" onClick={() => selectLookup(null)} title="Stop highlighting this lookup">
+                  Clear
+                </button>
+              )}
+            </div>
+            <span className="muted">
+              {overlay.running
+                ? `running · ${[...overlay.peers.values()].filter((s) => s === 'queried').length} waiting, ${[...overlay.peers.values()].filter((s) => s === 'answered').length} answered`
+                : `${REASON_TEXT[followed.model.done?.reason ?? ''] ?? 'done'} · ${followed.model.done?.hops ?? 0} hops · ${followed.model.done?.messages ?? 0} messages`}
+              {[...overlay.peers.values()].some((s) => s === 'timeout') && ` · ${[...overlay.peers.values()].filter((s) => s === 'timeout').length} timeouts`}
+            </span>
+            <a
+              href="#/lookups"
+              onClick={() => {
+                if (!followed.pinned && followed.model) selectLookup(followed.model.id);
+              }}
+            >
+              Open its waterfall
+            </a>
+          </div>
+        )}
+
+        {hover && hover.kind !== 'ring' && (
+          <div className="tooltip" style={{ left: hover.x, top: hover.y }} role="tooltip">
+            <div className="id">{hover.kind === 'self' ? 'you' : hover.kind === 'target' ? 'lookup target' : shortId(hover.ref, 16)}</div>
+            {hoverPeer && (
+              <div className="muted">
+                {endpointText(hoverPeer)} · bucket {hoverPeer.bucket} · {hoverPeer.state} · RTT {formatRtt(hoverPeer.rttMs)}
+              </div>
+            )}
+            {hover.kind === 'ghost' && <div className="muted">not in our routing table; met during the lookup</div>}
+            {hoverLk && <div>lookup: {LK_TEXT[hoverLk]}</div>}
+          </div>
+        )}
+      </div>
+
+      {selected && (
+        <aside className="side-panel" aria-label="Selected node" data-testid="side-panel">
+          <header className="card-head">
+            <h2>{isSelf ? 'Your node' : selectedPeer ? 'Peer' : 'Node met in a lookup'}</h2>
+            <div className="right">
+              <button type="button" className="btn small ghost" onClick={() => selectPeer(null)} aria-label="Close panel">
+                ✕
+              </button>
+            </div>
+          </header>
+          {isSelf && node ? (
+            <div className="section">
+              <Id id={node.id} full copy />
+              <dl className="kv">
+                <dt>Address</dt>
+                <dd className="mono">{endpointText(node.address)}</dd>
+                <dt>Peers</dt>
+                <dd>{peers.size}</dd>
+              </dl>
+            </div>
+          ) : (
+            <PeerPanel key={selected} id={selected} peer={selectedPeer} contact={selectedContact} lookupState={overlay?.peers.get(selected)} />
+          )}
+        </aside>
+      )}
+    </div>
+  );
+}
+
+function PeerPanel({ id, peer, contact, lookupState }: { id: string; peer?: PeerInfo; contact?: { host: string; port: number }; lookupState?: PeerLookupState }): ReactElement {
+  const api = useApi();
+  const now = useHostNow();
+  const selectLookup = useUi((s) => s.selectLookup);
+  const setPeerFilter = useUi((s) => s.setPeerFilter);
+  const go = useUi((s) => s.go);
+  const addr = peer ?? contact;
+  const address = addr ? endpointText(addr) : null;
+  const ping = useMutation({ mutationFn: (a: string) => unwrap(api.ping({ address: a })) });
+  const lookup = useMutation({
+    mutationFn: (target: string) => unwrap(api.startLookup({ target, kind: 'find-node' })),
+    onSuccess: (r) => selectLookup(r.lookupId),
+  });
+  return (
+    <>
+      <div className="section">
+        <Id id={id} full copy testId="panel-id" />
+        <dl className="kv">
+          <dt>Address</dt>
+          <dd className="mono">{address ?? '—'}</dd>
+          {peer ? (
+            <>
+              <dt>Bucket</dt>
+              <dd>{peer.bucket}</dd>
+              <dt>Health</dt>
+              <dd>
+                <Health state={peer.state} />
+              </dd>
+              <dt>RTT</dt>
+              <dd>{formatRtt(peer.rttMs)}</dd>
+              <dt>Last seen</dt>
+              <dd>{formatAgo(peer.lastSeen, now)}</dd>
+              <dt>Failures</dt>
+              <dd className={peer.failures > 0 ? 'c-bad' : undefined}>{peer.failures} in a row</dd>
+              <dt>Answered</dt>
+              <dd>
+                {peer.answered} of {peer.queried} requests
+              </dd>
+              <dt>In table since</dt>
+              <dd>{formatAgo(peer.addedAt, now)}</dd>
+            </>
+          ) : (
+            <>
+              <dt>In our table</dt>
+              <dd>no</dd>
+            </>
+          )}
+          {lookupState && (
+            <>
+              <dt>In the lookup</dt>
+              <dd>{LK_TEXT[lookupState]}</dd>
+            </>
+          )}
+        </dl>
+      </div>
+      <div className="section">
+        <div className="btn-row">
+          <button type="button" className="btn" disabled={!address || ping.isPending} onClick={() => address && ping.mutate(address)} data-testid="panel-ping">
+            {ping.isPending ? 'Pinging…' : 'Ping'}
+          </button>
+          <button type="button" className="btn" disabled={lookup.isPending} onClick={() => lookup.mutate(id)} data-testid="panel-lookup">
+            Look up this id
+          </button>
+          <CopyButton text={id} label="Copy id" />
+        </div>
+        {ping.isPending && <Progress>Waiting for an answer (up to 2 s)…</Progress>}
+        {ping.data && (
+          <div className="alert success" role="status" data-testid="ping-result">
+            Answered in {formatRtt(ping.data.rttMs)}; it sees us at <span className="mono">{endpointText(ping.data.observed)}</span>
+          </div>
+        )}
+        <ErrorNote error={ping.error} context="Ping" />
+        <ErrorNote error={lookup.error} context="Lookup" />
+        {lookup.data && <div className="muted">Lookup started: it animates on the graph.</div>}
+        {peer && (
+          <a
+            href="#/peers"
+            onClick={(e) => {
+              e.preventDefault();
+              setPeerFilter({ text: id.slice(0, 12), bucket: null, health: 'all' });
+              go('peers');
+            }}
+          >
+            Show in the peers table
+          </a>
+        )}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,411 @@
+// Lookups: start a find-node or find-value; the recent lookups; the selected lookup's waterfall of
+// every RPC in time (like a browser's network panel), highlighted on the graph.
+import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactElement } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { idHex, type LookupKind, type TraceListItem } from '../../electron/contract';
+import { Card, Empty, ErrorNote, Id, Progress, Segmented } from '../components/common';
+import { useLive } from '../state/live';
+import { buildWaterfall, type LookupModel, type WaterfallRow } from '../state/lookup-model';
+import { REASON_TEXT, REASON_TONE, useLookup } from '../state/lookups';
+import { useApi, useConnectionState } from '../state/sync';
+import { useUi } from '../state/ui';
+import { unwrap } from '../state/call';
+import { endpointText, formatBytes, formatClock, formatDuration, formatRtt } from '../lib/format';
+import { useHostNow } from '../lib/hooks';
+
+/** Rows shown in the recent list. */
+const RECENT_ROWS = 100;
+/** Tick marks on the waterfall's time axis. */
+const AXIS_TICKS = 5;
+
+function randomIdHex(): string {
+  const b = new Uint8Array(32);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+export function Lookups(): ReactElement {
+  const selected = useUi((s) => s.selectedLookup);
+  return (
+    <div className="split">
+      <div className="stack">
+        <StartLookup />
+        <RecentLookups />
+      </div>
+      <div className="stack">{selected ? <LookupDetail id={selected} /> : <NoSelection />}</div>
+    </div>
+  );
+}
+
+function NoSelection(): ReactElement {
+  return (
+    <Card title="Waterfall">
+      <Empty title="No lookup selected">Start a lookup on the left, or pick one from the recent list, to see every RPC it made on a timeline.</Empty>
+    </Card>
+  );
+}
+
+function StartLookup(): ReactElement {
+  const api = useApi();
+  const selfId = useLive((s) => s.node?.id ?? '');
+  const selectLookup = useUi((s) => s.selectLookup);
+  const [kind, setKind] = useState<Extract<LookupKind, 'find-node' | 'find-value'>>('find-node');
+  const [target, setTarget] = useState('');
+  const parsed = idHex.safeParse(target);
+  const error = target.trim() === '' || parsed.success ? null : parsed.error.issues[0]?.message;
+  const start = useMutation({
+    mutationFn: (t: string) => unwrap(api.startLookup({ target: t, kind })),
+    onSuccess: (r) => selectLookup(r.lookupId),
+  });
+  const submit = (e: FormEvent): void => {
+    e.preventDefault();
+    if (parsed.success) start.mutate(parsed.data);
+  };
+  return (
+    <Card title="Start a lookup" testId="start-lookup">
+      <form className="form" onSubmit={submit} aria-label="Start a lookup">
+        <Segmented
+          label="Lookup kind"
+          value={kind}
+          onChange={setKind}
+          options={[
+            { value: 'find-node', label: 'Find node' },
+            { value: 'find-value', label: 'Find value' },
+          ]}
+        />
+        <div className="field">
+          <label htmlFor="lookup-target">{kind === 'find-node' ? 'Target id' : 'Key'}</label>
+          <input
+            id="lookup-target"
+            className="input mono"
+            value={target}
+            onChange={(e) => setTarget(e.target.value)}
+            placeholder="64 hex characters"
+            aria-invalid={error !== null && error !== undefined}
+            autoComplete="off"
+            spellCheck={false}
+            data-testid="lookup-target"
+          />
+          {error && target.length >= 8 ? <span className="err">{error}</span> : <span className="hint">A lookup asks ever closer nodes until the k closest to the target have answered.</span>}
+          <div className="btn-row">
+            <button type="button" className="btn small" onClick={() => setTarget(randomIdHex())} data-testid="lookup-random">
+              Random id
+            </button>
+            <button type="button" className="btn small" onClick={() => setTarget(selfId)} disabled={!selfId}>
+              Our own id
+            </button>
+          </div>
+        </div>
+        <div className="btn-row">
+          <button type="submit" className="btn primary" disabled={!parsed.success || start.isPending} data-testid="lookup-start">
+            Start lookup
+          </button>
+          {start.isPending && <Progress>Starting…</Progress>}
+        </div>
+        <ErrorNote error={start.error} context="Lookup" />
+      </form>
+    </Card>
+  );
+}
+
+function Outcome({ reason, running }: { reason: string | null; running: boolean }): ReactElement {
+  if (running || reason === null)
+    return (
+      <span className="outcome info" data-testid="lookup-outcome" data-outcome="running">
+        <span className="spinner" aria-hidden="true" /> running
+      </span>
+    );
+  return (
+    <span className={`outcome ${REASON_TONE[reason] ?? 'info'}`} data-testid="lookup-outcome" data-outcome={reason}>
+      {REASON_TEXT[reason] ?? reason}
+    </span>
+  );
+}
+
+function RecentLookups(): ReactElement {
+  const api = useApi();
+  const qc = useQueryClient();
+  const open = useConnectionState().status === 'open';
+  const selected = useUi((s) => s.selectedLookup);
+  const selectLookup = useUi((s) => s.selectLookup);
+  const lookups = useLive((s) => s.lookups);
+  const doneCount = useMemo(() => [...lookups.values()].filter((l) => l.done).length, [lookups]);
+  const traces = useQuery({ queryKey: ['traces'], queryFn: () => unwrap(api.tracesList()), enabled: open });
+
+  // A lookup finishing is the moment the host's list changes.
+  useEffect(() => {
+    void qc.invalidateQueries({ queryKey: ['traces'] });
+  }, [doneCount, qc]);
+
+  const rows: TraceListItem[] = useMemo(() => {
+    const list = traces.data ?? [];
+    const known = new Set(list.map((t) => t.id));
+    const running: TraceListItem[] = [];
+    for (const m of lookups.values()) {
+      if (known.has(m.id) || m.done || m.target === '') continue;
+      running.push({ id: m.id, startedAt: m.startedAt, target: m.target, kind: m.kind, origin: 'live', done: false, summary: { reason: null, durationMs: null, hops: null, messages: 0, timeToClosestMs: null, closest: [], responses: 0, timeouts: 0, errors: 0 } });
+    }
+    return [...running.reverse(), ...list].slice(0, RECENT_ROWS);
+  }, [traces.data, lookups]);
+
+  return (
+    <Card title="Recent lookups" sub="yours and the node's own (bucket refreshes, puts and gets)" flush testId="recent-lookups">
+      {traces.isLoading ? (
+        <div className="card-body">
+          <Progress>Loading lookups…</Progress>
+        </div>
+      ) : traces.error ? (
+        <div className="card-body">
+          <ErrorNote error={traces.error} context="Lookups" />
+        </div>
+      ) : rows.length === 0 ? (
+        <Empty title="No lookups yet">Start one above; the node also runs its own to refresh buckets.</Empty>
+      ) : (
+        <div className="table-wrap recent-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th>Started</th>
+                <th>Kind</th>
+                <th>Target</th>
+                <th className="num">Time</th>
+                <th className="num">Hops</th>
+                <th className="num">Msgs</th>
+                <th>Outcome</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((t) => (
+                <tr
+                  key={t.id}
+                  className={t.id === selected ? 'clickable selected' : 'clickable'}
+                  onClick={() => selectLookup(t.id)}
+                  onKeyDown={(e) => {
+                    if (e.key === 'Enter' || e.key === ' ') {
+                      e.preventDefault();
+                      selectLookup(t.id);
+                    }
+                  }}
+                  tabIndex={0}
+                  aria-selected={t.id === selected}
+                  data-testid="recent-lookup"
+                >
+                  <td className="muted">{formatClock(t.startedAt)}</td>
+                  <td>{t.kind}</td>
+                  <td>
+                    <Id id={t.target} />
+                  </td>
+                  <td className="num">{formatDuration(t.summary.durationMs)}</td>
+                  <td className="num">{t.summary.hops ?? '—'}</td>
+                  <td className="num">{t.summary.messages}</td>
+                  <td>
+                    <Outcome reason={t.summary.reason} running={!t.done} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Card>
+  );
+}
+
+function LookupDetail({ id }: { id: string }): ReactElement {
+  const { model, loading, error } = useLookup(id);
+  const go = useUi((s) => s.go);
+  const selectLookup = useUi((s) => s.selectLookup);
+  if (loading)
+    return (
+      <Card title="Waterfall">
+        <Progress>Loading the lookup’s trace…</Progress>
+      </Card>
+    );
+  if (!model)
+    return (
+      <Card title="Waterfall">
+        {error ? <ErrorNote error={error} context="Trace" /> : <Empty title="Lookup not found">It may have been dropped from the host’s history (the last 500 are kept).</Empty>}
+        <div className="btn-row">
+          <button type="button" className="btn small" onClick={() => selectLookup(null)}>
+            Clear selection
+          </button>
+        </div>
+      </Card>
+    );
+  return (
+    <Card
+      title={
+        <>
+          {model.kind} <Id id={model.target} copy />
+        </>
+      }
+      right={
+        <>
+          <Outcome reason={model.done?.reason ?? null} running={model.done === null} />
+          <button type="button" className="btn small" onClick={() => go('graph')} data-testid="show-on-graph">
+            Show on graph
+          </button>
+        </>
+      }
+      flush
+      testId="lookup-detail"
+    >
+      <Summary model={model} />
+      <WaterfallView model={model} />
+    </Card>
+  );
+}
+
+function Summary({ model }: { model: LookupModel }): ReactElement {
+  const counts = useMemo(() => {
+    let responses = 0;
+    let timeouts = 0;
+    let errors = 0;
+    for (const e of model.events) {
+      if (e.type === 'response') responses++;
+      else if (e.type === 'timeout') timeouts++;
+      else if (e.type === 'error') errors++;
+    }
+    return { responses, timeouts, errors };
+  }, [model.events]);
+  const d = model.done;
+  const cells: [string, string][] = [
+    ['Duration', d ? formatDuration(d.durationMs) : 'running'],
+    ['Hops', d ? String(d.hops) : '—'],
+    ['Messages', String(d?.messages ?? model.events.filter((e) => e.type === 'query').length)],
+    ['Answers', String(counts.responses)],
+    ['Timeouts', String(counts.timeouts)],
+    ['Errors', String(counts.errors)],
+    ['Closest set at', d?.timeToClosestMs != null ? formatDuration(d.timeToClosestMs) : '—'],
+  ];
+  return (
+    <div className="summary-grid" data-testid="lookup-summary">
+      {cells.map(([k, v]) => (
+        <div key={k}>
+          <div className="k">{k}</div>
+          <div className="v">{v}</div>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+const OUTCOME_TEXT: Record<WaterfallRow['outcome'], string> = { pending: 'waiting', response: 'answered', timeout: 'timeout', error: 'error' };
+
+function WaterfallView({ model }: { model: LookupModel }): ReactElement {
+  const running = model.done === null;
+  const now = useHostNow(running ? 200 : 60_000);
+  const w = useMemo(() => buildWaterfall(model.events, running ? now - model.startedAt : undefined), [model.events, running, now, model.startedAt]);
+  const [open, setOpen] = useState<string | null>(null);
+  const body = useRef<HTMLDivElement>(null);
+  const pct = (t: number): string => `${Math.min(100, (t / w.spanMs) * 100).toFixed(3)}%`;
+  const ticks = Array.from({ length: AXIS_TICKS }, (_, i) => (w.spanMs * i) / (AXIS_TICKS - 1));
+  if (w.rows.length === 0)
+    return (
+      <div className="card-body">
+        {running ? <Progress>Waiting for the first query…</Progress> : <Empty title="No RPCs">This lookup sent no queries: {model.done?.reason === 'no-peers' ? 'the node knew no peers to start from.' : 'nothing to ask.'}</Empty>}
+      </div>
+    );
+  const openRow = w.rows.find((r) => r.key === open);
+  return (
+    <div className="wf" data-testid="waterfall">
+      <div className="wf-body" ref={body}>
+        <div className="wf-head" role="row">
+          <div>#</div>
+          <div>Peer</div>
+          <div>Hop</div>
+          <div>Status</div>
+          <div className="num">RTT</div>
+          <div className="wf-axis" aria-hidden="true">
+            {ticks.map((t) => (
+              <span key={t} style={{ left: pct(t) }}>
+                {formatDuration(t)}
+              </span>
+            ))}
+          </div>
+        </div>
+        {w.rows.map((r, i) => {
+          const end = r.end ?? w.spanMs;
+          const cls = r.outcome === 'response' && r.hasValue ? 'value' : r.outcome;
+          return (
+            <div
+              key={r.key}
+              className={r.key === open ? 'wf-row is-sel' : 'wf-row'}
+              role="row"
+              tabIndex={0}
+              onClick={() => setOpen(r.key === open ? null : r.key)}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter' || e.key === ' ') {
+                  e.preventDefault();
+                  setOpen(r.key === open ? null : r.key);
+                }
+              }}
+              data-testid="waterfall-row"
+              data-outcome={r.outcome}
+              title={`${r.peer.id}\n${endpointText(r.peer)}`}
+            >
+              <div className="faint">{i + 1}</div>
+              <div className="id">{r.peer.id.slice(0, 10)}</div>
+              <div>{r.hop}</div>
+              <div className={r.outcome === 'timeout' ? 'c-bad' : r.outcome === 'error' ? 'c-warn' : r.outcome === 'pending' ? 'muted' : undefined}>
+                {r.hasValue ? 'value' : OUTCOME_TEXT[r.outcome]}
+              </div>
+              <div className="num">{r.outcome === 'response' ? formatRtt(r.rttMs) : r.end !== null ? formatDuration(r.end - r.start) : '…'}</div>
+              <div className="wf-track">
+                <span className={`wf-bar ${cls}`} style={{ left: pct(r.start), width: `max(2px, ${pct(end - r.start)})` }} />
+                {w.doneAt !== null && <span className="wf-done" style={{ left: pct(w.doneAt) }} />}
+              </div>
+            </div>
+          );
+        })}
+      </div>
+      {openRow && (
+        <div className="wf-detail" data-testid="waterfall-detail">
+          <dl className="kv">
+            <dt>Peer</dt>
+            <dd>
+              <Id id={openRow.peer.id} full copy /> <span className="mono muted">{endpointText(openRow.peer)}</span>
+            </dd>
+            <dt>Sent</dt>
+            <dd>
+              at {formatDuration(openRow.start)}, {formatBytes(openRow.bytesOut)}
+            </dd>
+            <dt>Result</dt>
+            <dd>
+              {openRow.outcome === 'response'
+                ? `answered after ${formatRtt(openRow.rttMs)} with ${formatBytes(openRow.bytesIn ?? 0)}${openRow.hasValue ? ', carrying the value' : ''}`
+                : (openRow.message ?? 'waiting for an answer')}
+            </dd>
+            {openRow.returned.length > 0 && (
+              <>
+                <dt>Returned</dt>
+                <dd>
+                  <ul className="list-inline">
+                    {openRow.returned.map((c) => (
+                      <li key={c.id}>
+                        <Id id={c.id} />
+                      </li>
+                    ))}
+                  </ul>
+                </dd>
+              </>
+            )}
+          </dl>
+        </div>
+      )}
+      {model.done && model.done.closest.length > 0 && (
+        <div className="wf-detail">
+          <div className="field-label">Final closest set ({model.done.closest.length}), nearest first</div>
+          <ul className="list-inline" data-testid="closest-set">
+            {model.done.closest.map((c) => (
+              <li key={c.id}>
+                <Id id={c.id} />
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {model.truncated && <div className="wf-detail c-warn">This lookup had more events than the page keeps; the waterfall is cut short.</div>}
+    </div>
+  );
+}

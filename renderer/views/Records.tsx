@@ -1,0 +1,427 @@
+// Records: the local store, a Store form (text or a small file; immutable, or mutable signed with a
+// generated or loaded key pair) and a Fetch form (value as text or hex, who returned it, its lookup).
+import { useMemo, useState, type FormEvent, type ReactElement } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { MAX_VALUE_BYTES, idHex, type GetDto, type PutDto, type PutMutableDto, type ValueInput } from '../../electron/contract';
+import { Card, CopyButton, Empty, ErrorNote, Id, Progress, Segmented } from '../components/common';
+import { useLive } from '../state/live';
+import { useLookup } from '../state/lookups';
+import { useApi, useConnectionState } from '../state/sync';
+import { useUi } from '../state/ui';
+import { unwrap } from '../state/call';
+import { base64ToBytes, bytesToBase64, hexDump, utf8Length } from '../lib/bytes';
+import { formatBytes, formatDuration } from '../lib/format';
+
+const HEX64 = /^[0-9a-f]{64}$/i;
+/** Records this close to expiry are shown in the warning colour, ms. */
+const EXPIRY_WARNING_MS = 5 * 60_000;
+
+function NodeRef({ value }: { value: string }): ReactElement {
+  return HEX64.test(value) ? <Id id={value} /> : <span className="mono">{value}</span>;
+}
+
+export function Records(): ReactElement {
+  return (
+    <div className="stack">
+      <div className="grid cols-2">
+        <StoreForm />
+        <FetchForm />
+      </div>
+      <LocalStore />
+    </div>
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type Source = 'text' | 'file';
+type Kind = 'immutable' | 'mutable';
+const GENERATE = 'generate';
+
+interface FileValue {
+  name: string;
+  base64: string;
+  size: number;
+}
+
+function StoreForm(): ReactElement {
+  const api = useApi();
+  const qc = useQueryClient();
+  const open = useConnectionState().status === 'open';
+  const setFetchKey = useUi((s) => s.setFetchKey);
+  const [kind, setKind] = useState<Kind>('immutable');
+  const [source, setSource] = useState<Source>('text');
+  const [text, setText] = useState('');
+  const [file, setFile] = useState<FileValue | null>(null);
+  const [fileError, setFileError] = useState<string | null>(null);
+  const [keyPair, setKeyPair] = useState<string>(GENERATE);
+  const [seq, setSeq] = useState('0');
+  const [salt, setSalt] = useState('');
+
+  const keyPairs = useQuery({ queryKey: ['keypairs'], queryFn: () => unwrap(api.listKeyPairs()), enabled: open && kind === 'mutable' });
+  const importPair = useMutation({
+    mutationFn: (a: { name: string; json: string }) => unwrap(api.importKeyPair(a)),
+    onSuccess: (kp) => {
+      void qc.invalidateQueries({ queryKey: ['keypairs'] });
+      setKeyPair(kp.name);
+    },
+  });
+  const store = useMutation<(PutDto | PutMutableDto) & { kind: Kind }, Error, void>({
+    mutationFn: async () => {
+      const value: ValueInput = source === 'text' ? { text } : { base64: file?.base64 ?? '' };
+      if (kind === 'immutable') return { ...(await unwrap(api.put({ value }))), kind };
+      const r = await unwrap(api.putMutable({ value, seq: Number(seq), keyPair, ...(salt !== '' ? { salt } : {}) }));
+      void qc.invalidateQueries({ queryKey: ['keypairs'] });
+      return { ...r, kind };
+    },
+    onSuccess: (r) => {
+      if ('seq' in r) setSeq(String(r.seq + 1));
+      if ('keyPair' in r) setKeyPair(r.keyPair);
+    },
+  });
+
+  const bytes = source === 'text' ? utf8Length(text) : (file?.size ?? 0);
+  const tooBig = bytes > MAX_VALUE_BYTES;
+  const seqError = kind === 'mutable' && !/^\d+$/.test(seq) ? 'seq is a whole number, 0 or more' : null;
+  const saltError = kind === 'mutable' && utf8Length(salt) > 64 ? 'a salt is at most 64 bytes' : null;
+  const empty = source === 'text' ? text === '' : file === null;
+  const canSubmit = !tooBig && !empty && !seqError && !saltError && !store.isPending;
+
+  const onFile = async (f: File | undefined): Promise<void> => {
+    setFileError(null);
+    setFile(null);
+    if (!f) return;
+    if (f.size > MAX_VALUE_BYTES) {
+      setFileError(`${f.name} is ${formatBytes(f.size)}; a value is at most ${MAX_VALUE_BYTES} bytes`);
+      return;
+    }
+    const buf = new Uint8Array(await f.arrayBuffer());
+    setFile({ name: f.name, base64: bytesToBase64(buf), size: buf.length });
+  };
+
+  const onKeyFile = async (f: File | undefined): Promise<void> => {
+    if (!f) return;
+    const name = f.name.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'imported';
+    importPair.mutate({ name, json: await f.text() });
+  };
+
+  const submit = (e: FormEvent): void => {
+    e.preventDefault();
+    if (canSubmit) store.mutate();
+  };
+
+  return (
+    <Card title="Store a value" sub="on the k nodes closest to its key" testId="store-card">
+      <form className="form" onSubmit={submit} aria-label="Store a value">
+        <div className="row">
+          <div className="field">
+            <span className="field-label">Record</span>
+            <Segmented
+              label="Record type"
+              value={kind}
+              onChange={setKind}
+              options={[
+                { value: 'immutable', label: 'Immutable' },
+                { value: 'mutable', label: 'Mutable (signed)' },
+              ]}
+            />
+          </div>
+          <div className="field">
+            <span className="field-label">Value from</span>
+            <Segmented
+              label="Value source"
+              value={source}
+              onChange={setSource}
+              options={[
+                { value: 'text', label: 'Text' },
+                { value: 'file', label: 'File' },
+              ]}
+            />
+          </div>
+        </div>
+        <p className="hint muted">
+          {kind === 'immutable'
+            ? 'The key is SHA-256 of the value: anyone can check it, nobody can change it.'
+            : 'The key is SHA-256 of your public key and salt; store again with a higher seq to update it.'}
+        </p>
+
+        {source === 'text' ? (
+          <div className="field">
+            <label htmlFor="store-text">Value</label>
+            <textarea
+              id="store-text"
+              className="textarea"
+              value={text}
+              onChange={(e) => setText(e.target.value)}
+              placeholder="hello, DHT"
+              aria-invalid={tooBig}
+              aria-describedby="store-size"
+              data-testid="store-text"
+            />
+            <span id="store-size" className={tooBig ? 'err' : 'hint'}>
+              {bytes} / {MAX_VALUE_BYTES} bytes{tooBig ? ': too long for one record' : ''}
+            </span>
+          </div>
+        ) : (
+          <div className="field">
+            <label htmlFor="store-file">File (at most {MAX_VALUE_BYTES} bytes)</label>
+            <input id="store-file" type="file" className="input" onChange={(e) => void onFile(e.target.files?.[0])} aria-invalid={fileError !== null} />
+            {fileError ? <span className="err">{fileError}</span> : file ? <span className="hint">{file.name}: {file.size} bytes</span> : <span className="hint">Pick a small file.</span>}
+          </div>
+        )}
+
+        {kind === 'mutable' && (
+          <div className="row">
+            <div className="field">
+              <label htmlFor="store-keypair">Key pair</label>
+              <select id="store-keypair" className="select" value={keyPair} onChange={(e) => setKeyPair(e.target.value)}>
+                <option value={GENERATE}>Generate a new key pair</option>
+                {keyPairs.data?.map((kp) => (
+                  <option key={kp.name} value={kp.name}>
+                    {kp.name} · {kp.publicKey.slice(0, 8)}
+                  </option>
+                ))}
+              </select>
+              <span className="hint">
+                or load one:{' '}
+                <input type="file" accept=".json,application/json" aria-label="Load a key pair file" onChange={(e) => void onKeyFile(e.target.files?.[0])} />
+              </span>
+              {importPair.isPending && <Progress>Loading the key pair…</Progress>}
+              <ErrorNote error={importPair.error} context="Key pair" />
+              <ErrorNote error={keyPairs.error} context="Key pairs" />
+            </div>
+            <div className="field narrow">
+              <label htmlFor="store-seq">seq</label>
+              <input id="store-seq" className="input" inputMode="numeric" value={seq} onChange={(e) => setSeq(e.target.value.trim())} aria-invalid={seqError !== null} />
+              {seqError && <span className="err">{seqError}</span>}
+            </div>
+            <div className="field">
+              <label htmlFor="store-salt">Salt (optional)</label>
+              <input id="store-salt" className="input" value={salt} onChange={(e) => setSalt(e.target.value)} aria-invalid={saltError !== null} />
+              {saltError && <span className="err">{saltError}</span>}
+            </div>
+          </div>
+        )}
+
+        <div className="btn-row">
+          <button type="submit" className="btn primary" disabled={!canSubmit} data-testid="store-submit">
+            {store.isPending ? 'Storing…' : 'Store'}
+          </button>
+          {store.isPending && <Progress>Finding the closest nodes and storing…</Progress>}
+        </div>
+        <ErrorNote error={store.error} context="Store" />
+        {store.data && (
+          <div className="result" data-testid="store-result" aria-live="polite">
+            <div>
+              <div className="field-label">Key</div>
+              <span className="copy">
+                <span className="id full" data-testid="store-result-key">
+                  {store.data.key}
+                </span>
+                <CopyButton text={store.data.key} />
+              </span>
+            </div>
+            <div>
+              <div className="field-label">
+                Stored on {store.data.storedAt.length} node{store.data.storedAt.length === 1 ? '' : 's'}
+              </div>
+              {store.data.storedAt.length === 0 ? (
+                <span className="c-warn">No node accepted it. Is the node joined to a network?</span>
+              ) : (
+                <ul className="list-inline" data-testid="store-result-nodes" data-count={store.data.storedAt.length}>
+                  {store.data.storedAt.map((n) => (
+                    <li key={n}>
+                      <NodeRef value={n} />
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </div>
+            {'seq' in store.data && (
+              <div className="muted">
+                seq {store.data.seq} · signed by key pair <b>{store.data.keyPair}</b> · public key <Id id={store.data.publicKey} />
+              </div>
+            )}
+            <div className="btn-row">
+              <button type="button" className="btn small" onClick={() => setFetchKey(store.data.key)} data-testid="store-fetch-it">
+                Fetch it
+              </button>
+              {store.data.lookupId && <LookupLink id={store.data.lookupId} />}
+            </div>
+          </div>
+        )}
+      </form>
+    </Card>
+  );
+}
+
+function LookupLink({ id, label = 'Open its lookup' }: { id: string; label?: string }): ReactElement {
+  const selectLookup = useUi((s) => s.selectLookup);
+  return (
+    <a href="#/lookups" onClick={() => selectLookup(id)} data-testid="lookup-link">
+      {label}
+    </a>
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function FetchForm(): ReactElement {
+  const api = useApi();
+  const fetchKey = useUi((s) => s.fetchKey);
+  const setFetchKey = useUi((s) => s.setFetchKey);
+  const [touched, setTouched] = useState(false);
+  const [show, setShow] = useState<'text' | 'hex'>('text');
+  const get = useMutation<GetDto, Error, string>({
+    mutationFn: (key) => unwrap(api.get({ key })),
+    onSuccess: (r) => setShow(r.text === null ? 'hex' : 'text'),
+  });
+  const parsed = idHex.safeParse(fetchKey);
+  const keyError = fetchKey.trim() === '' ? null : parsed.success ? null : parsed.error.issues[0]?.message;
+
+  const submit = (e: FormEvent): void => {
+    e.preventDefault();
+    setTouched(true);
+    if (parsed.success) get.mutate(parsed.data);
+  };
+
+  return (
+    <Card title="Fetch a value" sub="iterative FIND_VALUE by key" testId="fetch-card">
+      <form className="form" onSubmit={submit} aria-label="Fetch a value">
+        <div className="field">
+          <label htmlFor="fetch-key">Key</label>
+          <input
+            id="fetch-key"
+            className="input mono"
+            value={fetchKey}
+            onChange={(e) => setFetchKey(e.target.value)}
+            onBlur={() => setTouched(true)}
+            placeholder="64 hex characters"
+            aria-invalid={keyError !== null && keyError !== undefined}
+            autoComplete="off"
+            spellCheck={false}
+            data-testid="fetch-key"
+          />
+          {keyError && (touched || fetchKey.length >= 64) ? <span className="err">{keyError}</span> : <span className="hint">Paste a key, or use “Fetch it” after storing.</span>}
+        </div>
+        <div className="btn-row">
+          <button type="submit" className="btn primary" disabled={!parsed.success || get.isPending} data-testid="fetch-submit">
+            {get.isPending ? 'Fetching…' : 'Fetch'}
+          </button>
+          {get.isPending && <Progress>Asking the nodes closest to the key…</Progress>}
+        </div>
+        <ErrorNote error={get.error} context="Fetch" />
+        {get.data && <FetchResult r={get.data} show={show} setShow={setShow} />}
+      </form>
+    </Card>
+  );
+}
+
+function FetchResult({ r, show, setShow }: { r: GetDto; show: 'text' | 'hex'; setShow: (s: 'text' | 'hex') => void }): ReactElement {
+  const bytes = useMemo(() => base64ToBytes(r.base64), [r.base64]);
+  const lookup = useLookup(r.lookupId);
+  // Every peer whose answer carried the value, from the lookup's trace; at least the one the host named.
+  const holders = useMemo(() => {
+    const ids = new Set<string>([r.from]);
+    for (const e of lookup.model?.events ?? []) if (e.type === 'response' && e.hasValue) ids.add(e.peer.id);
+    return [...ids];
+  }, [lookup.model, r.from]);
+  return (
+    <div className="result" data-testid="fetch-result" aria-live="polite">
+      <div className="row">
+        <span className="field-label">
+          Value · {bytes.length} bytes{r.seq !== null ? ` · seq ${r.seq}` : ''}
+        </span>
+        <Segmented
+          label="Show value as"
+          value={show}
+          onChange={setShow}
+          options={[
+            { value: 'text', label: 'Text' },
+            { value: 'hex', label: 'Hex' },
+          ]}
+        />
+      </div>
+      {show === 'text' && r.text === null ? (
+        <p className="muted">The value is not valid UTF-8 text; showing it as hex is safer.</p>
+      ) : (
+        <pre className="value-box" data-testid={show === 'text' ? 'fetch-value' : 'fetch-hex'}>
+          {show === 'text' ? r.text : hexDump(bytes)}
+        </pre>
+      )}
+      <div>
+        <div className="field-label">
+          Returned by {holders.length} node{holders.length === 1 ? '' : 's'}
+        </div>
+        <ul className="list-inline" data-testid="fetch-holders" data-count={holders.length}>
+          {holders.map((h) => (
+            <li key={h}>
+              <NodeRef value={h} />
+            </li>
+          ))}
+        </ul>
+      </div>
+      <div className="muted">
+        {r.hops} hop{r.hops === 1 ? '' : 's'} · {r.messages} messages · {formatDuration(r.durationMs)}
+        {r.lookupId && (
+          <>
+            {' · '}
+            <LookupLink id={r.lookupId} />
+          </>
+        )}
+      </div>
+    </div>
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function LocalStore(): ReactElement {
+  const records = useLive((s) => s.records);
+  const setFetchKey = useUi((s) => s.setFetchKey);
+  const sorted = useMemo(() => [...records].sort((a, b) => b.storedAt - a.storedAt), [records]);
+  return (
+    <Card title="Stored on this node" sub={`${records.length} record${records.length === 1 ? '' : 's'} other nodes (or you) asked us to keep`} flush testId="local-records">
+      {sorted.length === 0 ? (
+        <Empty title="No records here yet">
+          Store a value above: it goes to the nodes closest to its key, which may include this one. Records other nodes store with us appear here too.
+        </Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th>Key</th>
+                <th>Type</th>
+                <th className="num">Size</th>
+                <th className="num">seq</th>
+                <th>Expires in</th>
+                <th>Publisher</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {sorted.map((r) => (
+                <tr key={r.key} data-testid="record-row">
+                  <td>
+                    <Id id={r.key} chars={16} copy />
+                  </td>
+                  <td>{r.type}</td>
+                  <td className="num">{formatBytes(r.size)}</td>
+                  <td className="num">{r.seq ?? '—'}</td>
+                  <td className={r.expiresInMs < EXPIRY_WARNING_MS ? 'c-warn' : undefined}>{formatDuration(r.expiresInMs).replace(/\.\d+ s$/, ' s')}</td>
+                  <td className="mono">{r.local ? 'you' : (r.publisher ?? '—')}</td>
+                  <td>
+                    <button type="button" className="btn small ghost" onClick={() => setFetchKey(r.key)}>
+                      Fetch
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Card>
+  );
+}

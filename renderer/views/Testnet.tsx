@@ -1,0 +1,243 @@
+// Testnet: a local network of nodes on 127.0.0.1. Start and stop it, add nodes, stop some at random,
+// and watch the network react: peers' health, the size estimate and a log of what changed.
+import { useState, type FormEvent, type ReactElement } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { MAX_TESTNET_CHANGE, MAX_TESTNET_SIZE } from '../../electron/contract';
+import { Card, CopyButton, Empty, ErrorNote, Id, Progress } from '../components/common';
+import { Sparkline } from '../components/Sparkline';
+import { useLive } from '../state/live';
+import { useApi, useConnectionState } from '../state/sync';
+import { unwrap } from '../state/call';
+import { formatAgo, formatClock } from '../lib/format';
+import { useHostNow } from '../lib/hooks';
+import { HealthBar } from './Overview';
+
+/** Samples in the reaction charts: the last three minutes. */
+const REACTION_SAMPLES = 180;
+/** Lookups "Probe now" starts: each asks ~k peers, so dead ones are noticed quickly. */
+const PROBE_LOOKUPS = 3;
+
+function randomIdHex(): string {
+  const b = new Uint8Array(32);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+function countError(text: string, max: number): string | null {
+  if (!/^\d+$/.test(text.trim())) return 'a whole number';
+  const n = Number(text);
+  if (n < 1) return 'at least 1';
+  if (n > max) return `at most ${max}`;
+  return null;
+}
+
+export function Testnet(): ReactElement {
+  const api = useApi();
+  const qc = useQueryClient();
+  const open = useConnectionState().status === 'open';
+  const testnet = useLive((s) => s.testnet);
+  const history = useLive((s) => s.history);
+  const activity = useLive((s) => s.activity);
+  const peers = useLive((s) => s.peers);
+  const now = useHostNow();
+  const settings = useQuery({ queryKey: ['settings'], queryFn: () => unwrap(api.settingsGet()), enabled: open, staleTime: Infinity });
+  const [size, setSize] = useState<string | null>(null);
+  const [add, setAdd] = useState('8');
+  const [kill, setKill] = useState('8');
+
+  const refresh = (): void => void qc.invalidateQueries({ queryKey: ['snapshot'] });
+  const start = useMutation({ mutationFn: (n: number) => unwrap(api.testnetStart({ size: n, join: true })), onSuccess: refresh });
+  const stop = useMutation({ mutationFn: () => unwrap(api.testnetStop()), onSuccess: refresh });
+  const addNodes = useMutation({ mutationFn: (n: number) => unwrap(api.testnetAdd({ count: n })), onSuccess: refresh });
+  const stopRandom = useMutation({ mutationFn: (n: number) => unwrap(api.testnetStopRandom({ count: n })), onSuccess: refresh });
+  const probe = useMutation({
+    mutationFn: async () => {
+      for (let i = 0; i < PROBE_LOOKUPS; i++) await unwrap(api.startLookup({ target: randomIdHex(), kind: 'find-node' }));
+    },
+  });
+
+  const sizeText = size ?? String(settings.data?.defaultTestnetSize ?? 32);
+  const sizeError = countError(sizeText, MAX_TESTNET_SIZE);
+  const addError = countError(add, MAX_TESTNET_CHANGE);
+  const killError = countError(kill, MAX_TESTNET_CHANGE);
+  const busy = start.isPending || stop.isPending || addNodes.isPending || stopRandom.isPending;
+  const recent = history.slice(-REACTION_SAMPLES);
+  const health = recent.length > 0 ? recent[recent.length - 1].health : { good: 0, questionable: 0, bad: 0, unknown: 0 };
+
+  const onStart = (e: FormEvent): void => {
+    e.preventDefault();
+    if (!sizeError) start.mutate(Number(sizeText));
+  };
+
+  return (
+    <div className="stack">
+      <div className="grid cols-3">
+        <Card title="Local testnet" testId="testnet-status" className="span-2">
+          {!testnet?.running ? (
+            <form className="form" onSubmit={onStart} aria-label="Start a testnet">
+              <p className="muted">
+                No testnet is running. Start one to get a network of real nodes on 127.0.0.1 {testnet && testnet.stopped > 0 ? '(the last one was stopped)' : ''}; your node joins it, and
+                everything it does shows up live.
+              </p>
+              <div className="row">
+                <div className="field narrow">
+                  <label htmlFor="tn-size">Nodes</label>
+                  <input id="tn-size" className="input" inputMode="numeric" value={sizeText} onChange={(e) => setSize(e.target.value)} aria-invalid={sizeError !== null} />
+                </div>
+                <div className="field">
+                  <button type="submit" className="btn primary" disabled={!!sizeError || busy} data-testid="testnet-start">
+                    Start testnet
+                  </button>
+                </div>
+              </div>
+              {sizeError && <span className="err">Nodes: {sizeError}</span>}
+              {start.isPending && <Progress>Starting {sizeText} nodes and joining them…</Progress>}
+              <ErrorNote error={start.error} context="Start" />
+            </form>
+          ) : (
+            <div className="stack">
+              <div className="row">
+                <div>
+                  <div className="big-number" data-testid="testnet-alive" data-alive={testnet.alive}>
+                    {testnet.alive}
+                  </div>
+                  <div className="muted">nodes alive</div>
+                </div>
+                <div>
+                  <div className="big-number faint">{testnet.stopped}</div>
+                  <div className="muted">stopped</div>
+                </div>
+                <dl className="kv">
+                  <dt>Transport</dt>
+                  <dd>
+                    UDP on 127.0.0.1
+                    {testnet.inWorker ? ' · in a worker thread' : ''}
+                  </dd>
+                  <dt>Running for</dt>
+                  <dd>{testnet.startedAt ? formatAgo(testnet.startedAt, now).replace(' ago', '') : '—'}</dd>
+                  <dt>Bootstrap</dt>
+                  <dd>
+                    {testnet.bootstrap.length > 0 ? (
+                      <span className="copy">
+                        <span className="mono">{testnet.bootstrap.slice(0, 2).join(', ')}{testnet.bootstrap.length > 2 ? ` +${testnet.bootstrap.length - 2}` : ''}</span>
+                        <CopyButton text={testnet.bootstrap.join(',')} />
+                      </span>
+                    ) : (
+                      '—'
+                    )}
+                  </dd>
+                </dl>
+              </div>
+              <div className="row">
+                <form
+                  className="row"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    if (!addError) addNodes.mutate(Number(add));
+                  }}
+                >
+                  <div className="field narrow">
+                    <label htmlFor="tn-add">Add nodes</label>
+                    <input id="tn-add" className="input" inputMode="numeric" value={add} onChange={(e) => setAdd(e.target.value)} aria-invalid={addError !== null} />
+                  </div>
+                  <button type="submit" className="btn" disabled={!!addError || busy} data-testid="testnet-add">
+                    Add
+                  </button>
+                </form>
+                <form
+                  className="row"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    if (!killError) stopRandom.mutate(Number(kill));
+                  }}
+                >
+                  <div className="field narrow">
+                    <label htmlFor="tn-kill">Stop random nodes</label>
+                    <input id="tn-kill" className="input" inputMode="numeric" value={kill} onChange={(e) => setKill(e.target.value)} aria-invalid={killError !== null} data-testid="testnet-kill-count" />
+                  </div>
+                  <button type="submit" className="btn danger" disabled={!!killError || busy} data-testid="testnet-kill">
+                    Stop {kill || 'N'}
+                  </button>
+                </form>
+                <div className="field">
+                  <button type="button" className="btn danger" onClick={() => stop.mutate()} disabled={busy} data-testid="testnet-stop">
+                    Stop the testnet
+                  </button>
+                </div>
+              </div>
+              {(addError || killError) && <span className="err">{addError ? `Add: ${addError}` : `Stop: ${killError}`}</span>}
+              {busy && <Progress>Updating the testnet…</Progress>}
+              <ErrorNote error={addNodes.error} context="Add" />
+              <ErrorNote error={stopRandom.error} context="Stop nodes" />
+              <ErrorNote error={stop.error} context="Stop" />
+              {stopRandom.isSuccess && (
+                <div className="alert info" role="status">
+                  Stopped nodes do not say goodbye: your node notices when it next asks them something (three unanswered requests make a peer bad). Wait for its own refresh lookups, or
+                  <button type="button" className="btn small" onClick={() => probe.mutate()} disabled={probe.isPending} data-testid="testnet-probe">
+                    Probe now
+                  </button>
+                </div>
+              )}
+              <ErrorNote error={probe.error} context="Probe" />
+            </div>
+          )}
+        </Card>
+        <Card title="Your node's view" sub="peers by health">
+          <div className="stat-value">{peers.size} peers</div>
+          <HealthBar counts={health} total={Math.max(1, health.good + health.questionable + health.bad + health.unknown)} />
+          <div className="legend-row">
+            <span>
+              <span className="dot good" /> good <b>{health.good}</b>
+            </span>
+            <span>
+              <span className="dot questionable" /> questionable <b>{health.questionable}</b>
+            </span>
+            <span>
+              <span className="dot bad" /> bad <b data-testid="testnet-bad">{health.bad}</b>
+            </span>
+          </div>
+          <div className="btn-row">
+            <button type="button" className="btn small" onClick={() => probe.mutate()} disabled={probe.isPending || peers.size === 0} title={`Run ${PROBE_LOOKUPS} lookups to random ids now`}>
+              {probe.isPending ? 'Probing…' : 'Probe peers now'}
+            </button>
+          </div>
+        </Card>
+      </div>
+
+      <div className="grid cols-3">
+        <Card title="Good peers" sub="last 3 minutes">
+          <Sparkline values={recent.map((s) => s.health.good)} tone="good" label="good peers over time" min={0} />
+        </Card>
+        <Card title="Bad and questionable peers" sub="last 3 minutes">
+          <Sparkline values={recent.map((s) => s.health.bad + s.health.questionable)} tone="bad" label="bad and questionable peers over time" min={0} />
+        </Card>
+        <Card title="Estimated network size" sub="last 3 minutes">
+          <Sparkline values={recent.map((s) => s.estimatedNetworkSize)} label="estimated network size over time" min={0} />
+        </Card>
+      </div>
+
+      <Card title="What changed" sub="newest first" flush testId="activity">
+        {activity.length === 0 ? (
+          <Empty title="Nothing has changed yet">Add or stop nodes above and watch peers join, turn questionable, go bad and get replaced.</Empty>
+        ) : (
+          <ul className="activity">
+            {[...activity].reverse().map((a, i) => (
+              <li key={`${a.at}-${i}`}>
+                <time>{formatClock(a.at)}</time>
+                <span className={`dot ${a.tone === 'good' ? 'good' : a.tone === 'bad' ? 'bad' : a.tone === 'warn' ? 'warn' : 'accent'}`} aria-hidden="true" />
+                <span>
+                  {a.ref && a.kind !== 'testnet' ? (
+                    <>
+                      <Id id={a.ref} />{' '}
+                    </>
+                  ) : null}
+                  {a.text}
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+    </div>
+  );
+}
