@@ -182,6 +182,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         closestWire: (target) => this.closestWire(target),
         peersToSave: () => this.peersToSave(),
         emit: (event, payload) => this.emit(event, payload),
+        peerFailed: (id) => this.onPeerFailed(id),
         address: () => this.address,
         signal: (signal) => this.signalFor(signal),
       },

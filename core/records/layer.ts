@@ -106,6 +106,8 @@ export interface RecordLayerDeps {
   closestWire(target: Uint8Array): WireContact[];
   peersToSave(): PersistedPeer[];
   emit<K extends RecordEventName>(event: K, payload: NodeEvents[K]): void;
+  /** A node did not answer us at all (its routing-table health should know). */
+  peerFailed(id: string): void;
   /** Our bound address (announce's default port). */
   address(): Endpoint;
   /** signal combined with the node's lifetime (aborted on stop). */
@@ -185,6 +187,14 @@ export interface OpenResult {
 
 type DoneEvent = Extract<LookupEvent, { type: 'done' }>;
 
+const EMPTY: ReadonlyMap<string, unknown> = new Map();
+
+/** What a FIND_VALUE told us about a node and a record we hold. */
+interface Check {
+  holds: boolean;
+  token?: Uint8Array;
+}
+
 interface OwnAnnouncement {
   topic: Uint8Array;
   port: number;
@@ -227,8 +237,11 @@ export class RecordLayer {
 
   /** Per held record: ids of nodes known to hold it (at most 2k each), so passes skip them. */
   private readonly holders = new Map<string, Set<string>>();
-  /** Records accepted since the last replication pass. */
-  private readonly passOn = new Set<string>();
+  /**
+   * Records that arrived (new content) and are still to be passed on: the pass they were first
+   * seen in, and how many FIND_VALUEs for them came from nodes nearer the key than us since.
+   */
+  private readonly passOn = new Map<string, { deferred: boolean; nearerAsked: number }>();
   /** Our own records: when each is due for republishing. */
   private readonly republishDue = new Map<string, number>();
   private readonly ownAnnouncements = new Map<string, OwnAnnouncement>();
@@ -384,6 +397,7 @@ export class RecordLayer {
     const now = this.deps.clock.now();
     switch (req.method) {
       case 'FIND_VALUE': {
+        this.noteAsked(req.key, req.id);
         const body: ResponseBody = { nodes: this.deps.closestWire(req.key), token: this.tokens.issue(from) };
         const held = this.store.get(req.key, now);
         // With `seq` the asker already has that version: send ours only if it is newer.
@@ -416,7 +430,8 @@ export class RecordLayer {
     if (bad) return this.refuse('STORE', key, bad, from);
     const r = this.store.put(req.key, req.record, { from, now, ...(req.cas !== undefined ? { cas: req.cas } : {}) });
     if (!r.ok) return this.refuse('STORE', key, r.error, from);
-    if (!r.stored.local) this.passOn.add(key);
+    // New content is passed on once; a refresh is the publisher doing that job itself.
+    if (!r.stored.local && r.outcome !== 'refreshed') this.passOn.set(key, { deferred: false, nearerAsked: 0 });
     const durable = this.accepted(r, bytesToHex(req.id));
     if (!durable) return {};
     // Acknowledge only once the record is on disk: a crash after our answer must not lose it.
@@ -495,14 +510,19 @@ export class RecordLayer {
   }
 
   /**
-   * Iterative FIND_VALUE. An immutable value is checked against its key and returned at the first
-   * valid answer; a mutable key is looked up to the end and the highest valid seq wins (asking with
+   * Iterative FIND_VALUE (answered locally for an immutable value we hold). An immutable value is
+   * checked against its key and returned at the first valid answer; a mutable key is looked up to the end and the highest valid seq wins (asking with
    * the best seq so far, so nodes send a record only when theirs is newer).
    */
   async get(keyHex: string, options: RecordCallOptions = {}): Promise<GetResult> {
     const key = parseKey(keyHex, 'key');
     const hex = bytesToHex(key);
     const local = this.store.get(hex, this.deps.clock.now());
+    // An immutable value we hold is the answer (it was checked against its key when stored); a
+    // mutable one may have been superseded elsewhere, so we still ask the network.
+    if (local?.record.type === 'immutable') {
+      return { key: hex, value: new Uint8Array(local.record.value), from: this.selfHex, hops: 0, messages: 0, durationMs: 0, lookupId: null };
+    }
     let best: { record: WireRecord; from: string } | null = local ? { record: local.record, from: this.selfHex } : null;
     const bestSeq = (): number | undefined => (best?.record.type === 'mutable' ? best.record.seq : undefined);
     const lookup = this.deps.lookup(
@@ -740,26 +760,78 @@ export class RecordLayer {
     await this.publish(keyBytes, held.record, {}).catch(() => undefined);
   }
 
-  /** Each record accepted since the last pass goes to the k closest nodes that lack it. */
+  /**
+   * Each record that arrived since the last pass is passed on once. The REPLICATORS_PER_RECORD
+   * holders nearest the key (as our table sees it) do it at once; the others wait one pass and step
+   * in only if no nearer node asked them about the record meanwhile (a replicator at work asks
+   * every holder), which happens when the nearer holders are gone.
+   */
   private replicationPass(now: number): void {
-    for (const key of this.passOn) {
+    for (const [key, flag] of this.passOn) {
       const held = this.store.get(key, now);
-      if (held && !held.local && this.isReplicator(hexToBytes(key), new Set())) {
-        if (!this.pool.add(`replicate:${key}`, () => this.replicate(key)) && !this.pool.has(`replicate:${key}`)) continue; // queue full: next pass
+      if (held && !held.local && flag.nearerAsked === 0) {
+        if (!flag.deferred && !this.isReplicator(hexToBytes(key), EMPTY)) {
+          flag.deferred = true;
+          continue;
+        }
+        const id = `replicate:${key}`;
+        if (!this.pool.add(id, () => this.replicate(key)) && !this.pool.has(id)) continue; // queue full: next pass
       }
       this.passOn.delete(key);
     }
   }
 
+  /** A FIND_VALUE for a record we are to pass on, from a node nearer its key than us: a replicator at work. */
+  private noteAsked(key: Uint8Array, askerId: Uint8Array): void {
+    if (this.passOn.size === 0) return;
+    const flag = this.passOn.get(bytesToHex(key));
+    if (flag && compareDistance(key, askerId, this.deps.selfId) < 0) flag.nearerAsked++;
+  }
+
+  /**
+   * Only the nearest few live holders replicate, not all k. Our table may still list nodes that
+   * left, so we check the nodes nearer the key than us, nearest first, and replicate unless we
+   * find REPLICATORS_PER_RECORD of them alive and holding it (they will do it). Replicating means
+   * making the k nearest nodes that answer hold it: nodes that do not answer are passed over, so
+   * the record reaches the ones that took the place of those that left.
+   */
   private async replicate(key: string): Promise<void> {
     const keyBytes = hexToBytes(key);
-    const known = this.holders.get(key);
-    const targets = this.deps.closest(keyBytes, this.deps.k).filter((e) => !known?.has(e.id));
-    await Promise.all(targets.map((t) => this.pushTo(key, t)));
+    const k = this.deps.k;
+    const candidates = this.deps.closest(keyBytes, 2 * k);
+    const checked = new Map<string, Check | null>();
+    let nearerHolders = 0;
+    for (const e of candidates) {
+      if (compareDistance(keyBytes, e.idBytes, this.deps.selfId) >= 0) break;
+      if (this.holders.get(key)?.has(e.id)) nearerHolders++;
+      else {
+        const c = await this.check(key, e);
+        checked.set(e.id, c);
+        if (c?.holds) nearerHolders++;
+      }
+      if (nearerHolders >= REPLICATORS_PER_RECORD || !this.running) return;
+    }
+    // Walk outward in batches until k nodes (us included) hold it or the candidates run out.
+    let live = 1;
+    let next = 0;
+    while (live < k && next < candidates.length && this.running) {
+      const batch = candidates.slice(next, next + (k - live));
+      next += batch.length;
+      const answered = await Promise.all(
+        batch.map(async (e) => {
+          if (this.holders.get(key)?.has(e.id)) return true;
+          const c = checked.has(e.id) ? checked.get(e.id)! : await this.check(key, e);
+          if (!c) return false;
+          await this.pushTo(key, e, c);
+          return true;
+        }),
+      );
+      live += answered.filter(Boolean).length;
+    }
   }
 
   /** Whether we are among the few nodes nearest key that we know of (newcomers aside). */
-  private isReplicator(key: Uint8Array, newcomers: ReadonlyMap<string, unknown> | ReadonlySet<string>): boolean {
+  private isReplicator(key: Uint8Array, newcomers: ReadonlyMap<string, unknown>): boolean {
     let nearer = 0;
     for (const e of this.deps.closest(key, REPLICATORS_PER_RECORD + newcomers.size)) {
       if (newcomers.has(e.id)) continue;
@@ -769,29 +841,31 @@ export class RecordLayer {
     return true;
   }
 
-  /** Sends a record to one node unless it already holds it (or a newer version). */
-  private async pushTo(key: string, peer: { id: string; host: string; port: number }): Promise<void> {
-    if (!this.running) return;
+  /** Asks a node for a record we hold (FIND_VALUE): does it hold ours or a newer one? null when it does not answer. */
+  private async check(key: string, peer: { id: string; host: string; port: number }): Promise<Check | null> {
+    const held = this.store.get(key, this.deps.clock.now());
+    if (!held || !this.running) return null;
+    const keyBytes = hexToBytes(key);
+    try {
+      const answer = await this.deps.request({ host: peer.host, port: peer.port }, { method: 'FIND_VALUE', key: keyBytes }, { signal: this.deps.signal() });
+      const theirs = answer.response.record;
+      const holds = theirs !== undefined && holdsAtLeast(keyBytes, theirs, held.record);
+      if (holds) this.noteHolder(key, peer.id);
+      return { holds, ...(answer.response.token ? { token: answer.response.token } : {}) };
+    } catch (e) {
+      if (asDhtError(e).code === 'TIMEOUT') this.deps.peerFailed(peer.id);
+      return null;
+    }
+  }
+
+  /** Sends a record to one node unless it already holds it (or a newer version); `checked` saves asking again. */
+  private async pushTo(key: string, peer: { id: string; host: string; port: number }, checked?: Check): Promise<void> {
+    const c = checked ?? (await this.check(key, peer));
+    if (!c || c.holds || !c.token || !this.running) return;
     const held = this.store.get(key, this.deps.clock.now());
     if (!held) return;
-    const signal = this.deps.signal();
-    const keyBytes = hexToBytes(key);
-    const to = { host: peer.host, port: peer.port };
-    let answer: RpcResult;
     try {
-      answer = await this.deps.request(to, { method: 'FIND_VALUE', key: keyBytes }, { signal });
-    } catch {
-      return;
-    }
-    const theirs = answer.response.record;
-    if (theirs && holdsAtLeast(keyBytes, theirs, held.record)) {
-      this.noteHolder(key, peer.id);
-      return;
-    }
-    const token = answer.response.token;
-    if (!token) return;
-    try {
-      await this.deps.request(to, { method: 'STORE', key: keyBytes, record: held.record, token }, { signal });
+      await this.deps.request({ host: peer.host, port: peer.port }, { method: 'STORE', key: hexToBytes(key), record: held.record, token: c.token }, { signal: this.deps.signal() });
       this.noteHolder(key, peer.id);
     } catch (e) {
       if (asDhtError(e).code === 'SEQ_TOO_LOW') this.noteHolder(key, peer.id); // it holds a newer one
