@@ -140,7 +140,7 @@ export function buildGraphModel(input: GraphInput): { model: GraphModel; stats: 
       const t = nodeId(e.to);
       if (!nodes.has(s) || !nodes.has(t)) continue;
       const id = edgeId(e.from, e.to);
-      edges.set(id, { id, source: s, target: t, classes: cls('answer', overlay.closest.has(e.to) && 'to-closest') });
+      edges.set(id, { id, source: s, target: t, classes: cls(e.kind, overlay.closest.has(e.to) && 'to-closest') });
     }
   }
   return { model: { nodes, edges }, stats: { drawn: peers.length, total: all.length, matches } };

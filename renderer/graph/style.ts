@@ -108,8 +108,19 @@ export function graphStyle(p: Palette): cytoscape.StylesheetStyle[] {
     { selector: 'node.selected', style: { 'border-width': 3, 'border-color': p.text, width: 18, height: 18, label: 'data(label)', 'min-zoomed-font-size': 0, color: p.text, 'z-index': 30 } },
     {
       selector: 'edge',
-      style: { width: 1, 'line-color': p.accent, opacity: 0.3, 'curve-style': 'haystack', 'haystack-radius': 0, events: 'no' },
+      style: { width: 1, 'line-color': p.accent, opacity: 0.14, 'curve-style': 'haystack', 'haystack-radius': 0, events: 'no' },
     },
-    { selector: 'edge.to-closest', style: { opacity: 0.65, width: 1.5 } },
+    {
+      selector: 'edge.path',
+      style: {
+        width: 1.8,
+        opacity: 0.85,
+        'curve-style': 'straight',
+        'target-arrow-shape': 'triangle',
+        'target-arrow-color': p.accent,
+        'arrow-scale': 0.7,
+        'z-index': 5,
+      },
+    },
   ];
 }

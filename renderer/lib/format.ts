@@ -10,7 +10,7 @@ export function formatBytes(n: number): string {
     v /= 1024;
     u++;
   }
-  return u === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${UNITS[u]}`;
+  return u === 0 ? `${Math.round(v)} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${UNITS[u]}`;
 }
 
 export function formatCount(n: number): string {
@@ -55,4 +55,9 @@ export function formatClock(at: number): string {
 export function endpointText(e: { host: string; port: number } | null | undefined): string {
   if (!e) return '—';
   return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+/** "1 hop", "3 hops". */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
 }

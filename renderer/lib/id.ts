@@ -41,6 +41,17 @@ export function bitsFraction(hex: string, from: number, bits = 16): number {
   return parseInt(slice, 16) / 16 ** chars;
 }
 
+/** Whether `a` is strictly closer to `target` than `b` in XOR distance (hex ids of equal length). */
+export function closerTo(target: string, a: string, b: string): boolean {
+  for (let i = 0; i < target.length; i++) {
+    const t = parseInt(target[i], 16);
+    const da = parseInt(a[i], 16) ^ t;
+    const db = parseInt(b[i], 16) ^ t;
+    if (da !== db) return da < db;
+  }
+  return false;
+}
+
 const HEX_PREFIX = /^[0-9a-f]*$/;
 
 /** Normalises user input for an id-prefix search: lowercase hex without spaces, or null if not hex. */

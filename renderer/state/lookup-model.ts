@@ -1,6 +1,7 @@
 // A lookup as the UI holds it: built from the live LookupEvent stream or from a stored Trace, so the
 // waterfall, the graph overlay and the list treat both alike. Pure functions, unit-tested.
 import type { Contact, LookupEvent, LookupKind, LookupTermination, Trace, TraceEvent } from '../../electron/contract';
+import { closerTo } from '../lib/id';
 
 /** Events kept per lookup; a lookup past this is marked truncated (a normal one has well under 200). */
 export const MAX_EVENTS_PER_LOOKUP = 4000;
@@ -186,8 +187,12 @@ export interface LookupOverlay {
   target: string;
   running: boolean;
   peers: Map<string, PeerLookupState>;
-  /** Answer edges: responder id -> ids it returned (deduplicated). */
-  edges: { from: string; to: string }[];
+  /**
+   * Edges from answers. 'path': the answer that first told us of a node we then queried (the route
+   * the lookup took); 'answer': other returned nodes closer to the target than the responder (where
+   * the answer pointed). Returned nodes farther than the responder are left out: they are noise.
+   */
+  edges: OverlayEdge[];
   /** Contacts seen in the lookup (answers, seeds), by id, so nodes not in our table can be drawn. */
   contacts: Map<string, Contact>;
   /** The final closest set, when done. */
@@ -197,11 +202,18 @@ export interface LookupOverlay {
 /** Answer edges drawn per lookup at most (k × a few dozen answers is typical). */
 export const MAX_OVERLAY_EDGES = 1500;
 
+export interface OverlayEdge {
+  from: string;
+  to: string;
+  kind: 'path' | 'answer';
+}
+
 export function buildOverlay(m: LookupModel): LookupOverlay {
   const peers = new Map<string, PeerLookupState>();
   const contacts = new Map<string, Contact>();
-  const edgeKeys = new Set<string>();
-  const edges: { from: string; to: string }[] = [];
+  /** Who first returned each node (seeds come from us and have no entry). */
+  const referrer = new Map<string, string>();
+  const answerEdges = new Map<string, OverlayEdge>();
   for (const e of m.events) {
     if (e.type === 'started') {
       for (const c of e.seeds) contacts.set(c.id, c);
@@ -214,11 +226,13 @@ export function buildOverlay(m: LookupModel): LookupOverlay {
     } else if (e.type === 'response') {
       peers.set(e.peer.id, 'answered');
       for (const c of e.nodes) {
-        if (!contacts.has(c.id)) contacts.set(c.id, c);
+        if (c.id === e.peer.id || c.id === m.self) continue;
+        if (!contacts.has(c.id)) {
+          contacts.set(c.id, c);
+          referrer.set(c.id, e.peer.id);
+        }
         const key = `${e.peer.id}>${c.id}`;
-        if (c.id === e.peer.id || edgeKeys.has(key) || edges.length >= MAX_OVERLAY_EDGES) continue;
-        edgeKeys.add(key);
-        edges.push({ from: e.peer.id, to: c.id });
+        if (m.target !== '' && answerEdges.size < MAX_OVERLAY_EDGES && closerTo(m.target, c.id, e.peer.id)) answerEdges.set(key, { from: e.peer.id, to: c.id, kind: 'answer' });
       }
     } else if (e.type === 'timeout') {
       if (peers.get(e.peer.id) !== 'answered') peers.set(e.peer.id, 'timeout');
@@ -226,12 +240,17 @@ export function buildOverlay(m: LookupModel): LookupOverlay {
       if (peers.get(e.peer.id) !== 'answered') peers.set(e.peer.id, 'error');
     }
   }
+  // A path edge replaces the answer edge between the same two nodes.
+  for (const id of peers.keys()) {
+    const from = referrer.get(id);
+    if (from) answerEdges.set(`${from}>${id}`, { from, to: id, kind: 'path' });
+  }
   return {
     lookupId: m.id,
     target: m.target,
     running: m.done === null,
     peers,
-    edges,
+    edges: [...answerEdges.values()],
     contacts,
     closest: new Set((m.done?.closest ?? []).map((c) => c.id)),
   };

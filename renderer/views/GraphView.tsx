@@ -15,7 +15,7 @@ import { useApi, useConnectionState } from '../state/sync';
 import { effectiveDark, useUi } from '../state/ui';
 import { unwrap } from '../state/call';
 import { normalisePrefix, shortId } from '../lib/id';
-import { endpointText, formatAgo, formatRtt } from '../lib/format';
+import { endpointText, formatAgo, formatRtt, plural } from '../lib/format';
 import { useHostNow } from '../lib/hooks';
 import type { PeerInfo } from '../state/contract-types';
 
@@ -218,6 +218,9 @@ export function GraphView(): ReactElement {
           ))}
           <div className="sep" />
           <div className="item faint">rings: buckets, far (0) outside</div>
+          {overlay && (
+            <div className="item faint">arrows: the route the lookup took</div>
+          )}
           <div className="item faint">angle: the id&apos;s leading bits</div>
           {overlay && (
             <>
@@ -252,8 +255,8 @@ export function GraphView(): ReactElement {
             <span className="muted">
               {overlay.running
                 ? `running · ${[...overlay.peers.values()].filter((s) => s === 'queried').length} waiting, ${[...overlay.peers.values()].filter((s) => s === 'answered').length} answered`
-                : `${REASON_TEXT[followed.model.done?.reason ?? ''] ?? 'done'} · ${followed.model.done?.hops ?? 0} hops · ${followed.model.done?.messages ?? 0} messages`}
-              {[...overlay.peers.values()].some((s) => s === 'timeout') && ` · ${[...overlay.peers.values()].filter((s) => s === 'timeout').length} timeouts`}
+                : `${REASON_TEXT[followed.model.done?.reason ?? ''] ?? 'done'} · ${plural(followed.model.done?.hops ?? 0, 'hop')} · ${plural(followed.model.done?.messages ?? 0, 'message')}`}
+              {[...overlay.peers.values()].some((s) => s === 'timeout') && ` · ${plural([...overlay.peers.values()].filter((s) => s === 'timeout').length, 'timeout')}`}
             </span>
             <a
               href="#/lookups"

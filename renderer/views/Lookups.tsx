@@ -149,7 +149,7 @@ function RecentLookups(): ReactElement {
   }, [traces.data, lookups]);
 
   return (
-    <Card title="Recent lookups" sub="yours and the node's own (bucket refreshes, puts and gets)" flush testId="recent-lookups">
+    <Card title="Recent lookups" sub="yours and the node’s own" flush testId="recent-lookups">
       {traces.isLoading ? (
         <div className="card-body">
           <Progress>Loading lookups…</Progress>
@@ -316,12 +316,14 @@ function WaterfallView({ model }: { model: LookupModel }): ReactElement {
           <div>Hop</div>
           <div>Status</div>
           <div className="num">RTT</div>
-          <div className="wf-axis" aria-hidden="true">
-            {ticks.map((t) => (
-              <span key={t} style={{ left: pct(t) }}>
-                {formatDuration(t)}
-              </span>
-            ))}
+          <div className="wf-axis-cell" aria-hidden="true">
+            <div className="wf-lane">
+              {ticks.map((t) => (
+                <span key={t} style={{ left: pct(t) }}>
+                  {formatDuration(t)}
+                </span>
+              ))}
+            </div>
           </div>
         </div>
         {w.rows.map((r, i) => {
@@ -352,8 +354,10 @@ function WaterfallView({ model }: { model: LookupModel }): ReactElement {
               </div>
               <div className="num">{r.outcome === 'response' ? formatRtt(r.rttMs) : r.end !== null ? formatDuration(r.end - r.start) : '…'}</div>
               <div className="wf-track">
-                <span className={`wf-bar ${cls}`} style={{ left: pct(r.start), width: `max(2px, ${pct(end - r.start)})` }} />
-                {w.doneAt !== null && <span className="wf-done" style={{ left: pct(w.doneAt) }} />}
+                <div className="wf-lane">
+                  <span className={`wf-bar ${cls}`} style={{ left: pct(r.start), width: `max(2px, ${pct(end - r.start)})` }} />
+                  {w.doneAt !== null && <span className="wf-done" style={{ left: pct(w.doneAt) }} />}
+                </div>
               </div>
             </div>
           );

@@ -10,14 +10,21 @@ import { useApi, useConnectionState } from '../state/sync';
 import { useUi } from '../state/ui';
 import { unwrap } from '../state/call';
 import { base64ToBytes, bytesToBase64, hexDump, utf8Length } from '../lib/bytes';
-import { formatBytes, formatDuration } from '../lib/format';
+import { formatBytes, formatDuration, plural } from '../lib/format';
 
 const HEX64 = /^[0-9a-f]{64}$/i;
 /** Records this close to expiry are shown in the warning colour, ms. */
 const EXPIRY_WARNING_MS = 5 * 60_000;
 
 function NodeRef({ value }: { value: string }): ReactElement {
-  return HEX64.test(value) ? <Id id={value} /> : <span className="mono">{value}</span>;
+  const self = useLive((s) => s.node?.id);
+  if (!HEX64.test(value)) return <span className="mono">{value}</span>;
+  return (
+    <>
+      <Id id={value} />
+      {value === self && <span className="muted"> (this node)</span>}
+    </>
+  );
 }
 
 export function Records(): ReactElement {
@@ -320,6 +327,8 @@ function FetchForm(): ReactElement {
 function FetchResult({ r, show, setShow }: { r: GetDto; show: 'text' | 'hex'; setShow: (s: 'text' | 'hex') => void }): ReactElement {
   const bytes = useMemo(() => base64ToBytes(r.base64), [r.base64]);
   const lookup = useLookup(r.lookupId);
+  const self = useLive((s) => s.node?.id);
+  const local = r.from === self && r.hops === 0;
   // Every peer whose answer carried the value, from the lookup's trace; at least the one the host named.
   const holders = useMemo(() => {
     const ids = new Set<string>([r.from]);
@@ -361,8 +370,8 @@ function FetchResult({ r, show, setShow }: { r: GetDto; show: 'text' | 'hex'; se
           ))}
         </ul>
       </div>
-      <div className="muted">
-        {r.hops} hop{r.hops === 1 ? '' : 's'} · {r.messages} messages · {formatDuration(r.durationMs)}
+      <div className="muted" data-testid="fetch-route">
+        {local ? 'Answered from this node’s own copy: no lookup was needed.' : `${plural(r.hops, 'hop')} · ${plural(r.messages, 'message')} · ${formatDuration(r.durationMs)}`}
         {r.lookupId && (
           <>
             {' · '}

@@ -96,7 +96,7 @@ export function Testnet(): ReactElement {
             </form>
           ) : (
             <div className="stack">
-              <div className="row">
+              <div className="testnet-figures">
                 <div>
                   <div className="big-number" data-testid="testnet-alive" data-alive={testnet.alive}>
                     {testnet.alive}
@@ -119,8 +119,11 @@ export function Testnet(): ReactElement {
                   <dd>
                     {testnet.bootstrap.length > 0 ? (
                       <span className="copy">
-                        <span className="mono">{testnet.bootstrap.slice(0, 2).join(', ')}{testnet.bootstrap.length > 2 ? ` +${testnet.bootstrap.length - 2}` : ''}</span>
-                        <CopyButton text={testnet.bootstrap.join(',')} />
+                        <span className="mono">
+                          {testnet.bootstrap.slice(0, 2).join(', ')}
+                          {testnet.bootstrap.length > 2 ? ` +${testnet.bootstrap.length - 2} more` : ''}
+                        </span>
+                        <CopyButton text={testnet.bootstrap.join(',')} label="Copy all" />
                       </span>
                     ) : (
                       '—'
@@ -128,40 +131,40 @@ export function Testnet(): ReactElement {
                   </dd>
                 </dl>
               </div>
-              <div className="row">
+              <div className="controls">
                 <form
-                  className="row"
+                  className="control"
                   onSubmit={(e) => {
                     e.preventDefault();
                     if (!addError) addNodes.mutate(Number(add));
                   }}
                 >
-                  <div className="field narrow">
-                    <label htmlFor="tn-add">Add nodes</label>
+                  <label htmlFor="tn-add">Add nodes</label>
+                  <div className="btn-row">
                     <input id="tn-add" className="input" inputMode="numeric" value={add} onChange={(e) => setAdd(e.target.value)} aria-invalid={addError !== null} />
+                    <button type="submit" className="btn" disabled={!!addError || busy} data-testid="testnet-add">
+                      Add {addError ? '' : add}
+                    </button>
                   </div>
-                  <button type="submit" className="btn" disabled={!!addError || busy} data-testid="testnet-add">
-                    Add
-                  </button>
                 </form>
                 <form
-                  className="row"
+                  className="control"
                   onSubmit={(e) => {
                     e.preventDefault();
                     if (!killError) stopRandom.mutate(Number(kill));
                   }}
                 >
-                  <div className="field narrow">
-                    <label htmlFor="tn-kill">Stop random nodes</label>
+                  <label htmlFor="tn-kill">Stop random nodes</label>
+                  <div className="btn-row">
                     <input id="tn-kill" className="input" inputMode="numeric" value={kill} onChange={(e) => setKill(e.target.value)} aria-invalid={killError !== null} data-testid="testnet-kill-count" />
+                    <button type="submit" className="btn danger" disabled={!!killError || busy} data-testid="testnet-kill">
+                      Stop {killError ? '' : kill}
+                    </button>
                   </div>
-                  <button type="submit" className="btn danger" disabled={!!killError || busy} data-testid="testnet-kill">
-                    Stop {kill || 'N'}
-                  </button>
                 </form>
-                <div className="field">
+                <div className="control push">
                   <button type="button" className="btn danger" onClick={() => stop.mutate()} disabled={busy} data-testid="testnet-stop">
-                    Stop the testnet
+                    Stop the whole testnet
                   </button>
                 </div>
               </div>
@@ -205,13 +208,13 @@ export function Testnet(): ReactElement {
       </div>
 
       <div className="grid cols-3">
-        <Card title="Good peers" sub="last 3 minutes">
+        <Card title="Good peers" sub="last 3 minutes" right={<span className="chart-now c-good">{health.good}</span>}>
           <Sparkline values={recent.map((s) => s.health.good)} tone="good" label="good peers over time" min={0} />
         </Card>
-        <Card title="Bad and questionable peers" sub="last 3 minutes">
+        <Card title="Bad and questionable peers" sub="last 3 minutes" right={<span className="chart-now c-bad">{health.bad + health.questionable}</span>}>
           <Sparkline values={recent.map((s) => s.health.bad + s.health.questionable)} tone="bad" label="bad and questionable peers over time" min={0} />
         </Card>
-        <Card title="Estimated network size" sub="last 3 minutes">
+        <Card title="Estimated network size" sub="last 3 minutes" right={<span className="chart-now">~{recent.length > 0 ? recent[recent.length - 1].estimatedNetworkSize : 0}</span>}>
           <Sparkline values={recent.map((s) => s.estimatedNetworkSize)} label="estimated network size over time" min={0} />
         </Card>
       </div>

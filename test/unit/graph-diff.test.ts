@@ -79,25 +79,41 @@ describe('buildGraphModel', () => {
     expect(model.nodes.get(nodeId(FAR))?.classes).toContain('dim');
   });
 
-  it('overlays a lookup: states, answer edges, ghost nodes and the target', () => {
-    const GHOST = id('9'); // 1001… bucket 0, not in our table
+  it('overlays a lookup: states, path and answer edges, ghost nodes and the target', () => {
+    const GHOST = id('d'); //  1101… bucket 0, not in our table; XOR to the target c… is 0001…: close
+    const CLOSE = id('e'); //  1110… bucket 0, XOR to c… is 0010…: closer than FAR (0100…), never queried
     const events: LookupEvent[] = [
       { lookupId: 'L', at: 100, type: 'started', kind: 'find-node', target: FAR2, self: SELF, k: 20, alpha: 3, rpcTimeoutMs: 2000, seeds: [peer(FAR), peer(MID)] },
       { lookupId: 'L', at: 101, type: 'query', peer: peer(FAR), hop: 1, bytes: 60 },
       { lookupId: 'L', at: 102, type: 'query', peer: peer(MID), hop: 1, bytes: 60 },
-      { lookupId: 'L', at: 110, type: 'response', peer: peer(FAR), hop: 1, rttMs: 9, bytes: 300, nodes: [{ id: GHOST, host: '127.0.0.1', port: 5 }, { id: NEAR, host: '127.0.0.1', port: 6 }] },
+      {
+        lookupId: 'L',
+        at: 110,
+        type: 'response',
+        peer: peer(FAR),
+        hop: 1,
+        rttMs: 9,
+        bytes: 300,
+        nodes: [GHOST, CLOSE, NEAR].map((x) => ({ id: x, host: '127.0.0.1', port: 5 })),
+      },
+      { lookupId: 'L', at: 111, type: 'query', peer: { id: GHOST, host: '127.0.0.1', port: 5 }, hop: 2, bytes: 60 },
     ];
     let m: LookupModel | undefined;
     for (const e of events) m = applyLookupEvent(m, e);
     const overlay = buildOverlay(m!);
-    const { model } = buildGraphModel(input({ overlay, pulse: true }));
+    const { model } = buildGraphModel(input({ peers: [peer(FAR), peer(MID), peer(NEAR), peer(CLOSE)], overlay, pulse: true }));
     expect(model.nodes.get(nodeId(FAR))?.classes).toContain('lk-answered');
     expect(model.nodes.get(nodeId(MID))?.classes).toContain('lk-queried');
     expect(model.nodes.get(nodeId(MID))?.classes).toContain('pulse');
     expect(model.nodes.get(nodeId(NEAR))?.classes).toContain('faded');
     expect(model.nodes.get(nodeId(GHOST))?.kind).toBe('ghost');
+    expect(model.nodes.get(nodeId(GHOST))?.classes).toContain('lk-queried');
     expect(model.nodes.get(targetId(FAR2))?.kind).toBe('target');
-    expect([...model.edges.keys()].sort()).toEqual([edgeId(FAR, GHOST), edgeId(FAR, NEAR)].sort());
+    // FAR led us to GHOST (path); it also pointed at CLOSE (answer); NEAR is farther than FAR: no edge.
+    expect(Object.fromEntries([...model.edges.values()].map((e) => [e.id, e.classes]))).toEqual({
+      [edgeId(FAR, GHOST)]: 'path',
+      [edgeId(FAR, CLOSE)]: 'answer',
+    });
 
     // Its timeout turns the peer red.
     m = applyLookupEvent(m, { lookupId: 'L', at: 2102, type: 'timeout', peer: peer(MID), hop: 1, afterMs: 2000 });
