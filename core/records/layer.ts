@@ -300,8 +300,9 @@ export class RecordLayer {
     }
     if (dropped > 0) warnings.push(`dropped ${dropped} saved record(s) that did not validate or fit the store (first: ${firstProblem})`);
     this.state.scheduleSave(this.persistedState);
-    // The identity must be on disk before anything else happens, or a crash would cost us our id.
-    if (!identity || identity.id !== this.selfHex) await this.state.flush();
+    // The identity must be on disk before anything else happens, or a crash would cost us our id;
+    // and a file moved aside is replaced by a good one at once.
+    if (!identity || identity.id !== this.selfHex || warnings.length > 0) await this.state.flush();
     return { warnings, savedPeers: state?.peers ?? [] };
   }
 
