@@ -215,7 +215,7 @@ export function reduceBatch(s: LiveState, events: readonly ExplorerEvent[], loca
   if (lookups) out.lookups = lookups;
   if (records) out.records = records;
   if (samples.length > 0) out.history = pushBounded(s.history, samples, MAX_HISTORY_SAMPLES);
-  if (activity.length > 0) out.activity = pushBounded(s.activity, activity.reverse(), MAX_ACTIVITY);
+  if (activity.length > 0) out.activity = pushBounded(s.activity, activity, MAX_ACTIVITY);
   return out;
 }
 

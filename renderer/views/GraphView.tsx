@@ -68,6 +68,7 @@ export function GraphView(): ReactElement {
   const go = useUi((s) => s.go);
   const maxPeers = useSettingsMaxPeers();
   const [search, setSearch] = useState('');
+  const [legendOpen, setLegendOpen] = useState(true);
   const [hover, setHover] = useState<{ ref: string; kind: GraphNode['kind']; x: number; y: number } | null>(null);
   const stage = useRef<HTMLDivElement>(null);
   const container = useRef<HTMLDivElement>(null);
@@ -203,9 +204,14 @@ export function GraphView(): ReactElement {
           </div>
         )}
 
-        <div className="graph-legend" aria-label="Legend">
-          <h4 data-testid="graph-peer-count" data-count={stats.drawn}>
-            {stats.drawn} peers{stats.total > stats.drawn ? ` of ${stats.total} (nearest drawn)` : ''}
+        <div className={legendOpen ? 'graph-legend' : 'graph-legend closed'} aria-label="Legend">
+          <h4>
+            <span data-testid="graph-peer-count" data-count={stats.drawn}>
+              {stats.drawn} peers{stats.total > stats.drawn ? ` of ${stats.total} (nearest drawn)` : ''}
+            </span>
+            <button type="button" className="btn small ghost legend-toggle" onClick={() => setLegendOpen((v) => !v)} aria-expanded={legendOpen}>
+              {legendOpen ? 'Hide legend' : 'Legend'}
+            </button>
           </h4>
           <div className="item">
             <span className="sw self" /> you

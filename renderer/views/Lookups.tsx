@@ -162,7 +162,7 @@ function RecentLookups(): ReactElement {
         <Empty title="No lookups yet">Start one above; the node also runs its own to refresh buckets.</Empty>
       ) : (
         <div className="table-wrap recent-wrap">
-          <table className="table">
+          <table className="table compact">
             <thead>
               <tr>
                 <th>Started</th>
@@ -191,7 +191,7 @@ function RecentLookups(): ReactElement {
                   data-testid="recent-lookup"
                 >
                   <td className="muted">{formatClock(t.startedAt)}</td>
-                  <td>{t.kind}</td>
+                  <td title={t.kind}>{KIND_SHORT[t.kind] ?? t.kind}</td>
                   <td>
                     <Id id={t.target} />
                   </td>
@@ -289,6 +289,8 @@ function Summary({ model }: { model: LookupModel }): ReactElement {
     </div>
   );
 }
+
+const KIND_SHORT: Record<string, string> = { 'find-node': 'node', 'find-value': 'value', 'get-peers': 'peers' };
 
 const OUTCOME_TEXT: Record<WaterfallRow['outcome'], string> = { pending: 'waiting', response: 'answered', timeout: 'timeout', error: 'error' };
 
