@@ -50,7 +50,8 @@ export const MAX_BOOTSTRAP_ADDRESSES = 64;
 export const MAX_TESTNET_SIZE = 2000;
 export const MAX_TESTNET_CHANGE = 500;
 export const MAX_TOPIC_CHARS = 256;
-export const MAX_KEYPAIR_NAME_CHARS = 64;
+/** Key pair names as core accepts them (core/records/layer.ts). */
+export const MAX_KEYPAIR_NAME_CHARS = 100;
 /** The service keeps this many lookup traces (issue 6). */
 export const MAX_TRACES = 500;
 /** An imported trace file larger than this is refused before parsing. */
@@ -109,7 +110,7 @@ const keyPairName = z
   .string()
   .min(1, { error: 'a key pair name cannot be empty' })
   .max(MAX_KEYPAIR_NAME_CHARS, { error: `a key pair name is at most ${MAX_KEYPAIR_NAME_CHARS} characters` })
-  .regex(/^[A-Za-z0-9._-]+$/, { error: 'a key pair name uses letters, digits, ".", "_" and "-" only' });
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'a key pair name uses letters, digits, ".", "_" and "-", starting with a letter or digit' });
 
 const count = (max: number) =>
   z
@@ -218,10 +219,10 @@ export interface GetDto {
   lookupId: string | null;
 }
 
+/** A key pair the node keeps (saved with its identity); the secret half never leaves the host. */
 export interface KeyPairInfo {
   name: string;
   publicKey: string;
-  createdAt: number;
 }
 
 export interface AnnounceDto {
@@ -358,7 +359,7 @@ export const methods = {
     }),
     'Sign and store a mutable record under a saved or freshly generated key pair.',
   ),
-  generateKeyPair: method<KeyPairInfo>()(z.strictObject({ name: keyPairName.optional() }), 'Generate and save an ed25519 key pair.'),
+  generateKeyPair: method<KeyPairInfo>()(z.strictObject({ name: keyPairName.optional() }), 'Generate an ed25519 key pair, saved with the node identity (default name key-N).'),
   listKeyPairs: method<KeyPairInfo[]>()(noArgs, 'Saved key pairs (public halves only).'),
   importKeyPair: method<KeyPairInfo>()(
     z.strictObject({

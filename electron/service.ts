@@ -7,7 +7,7 @@ import { parseAddress } from '../core/address';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock';
 import { bytesToHex, sha256Hex } from '../core/id';
 import { DhtNode, type DhtNodeOptions } from '../core/node';
-import { generateKeyPair, keyPairFromJson, mutableKey, type KeyPair } from '../core/records/signing';
+import { keyPairFromJson, mutableKey, type KeyPair } from '../core/records/signing';
 import { endpointKey, type Endpoint } from '../core/transport/types';
 import type { LookupEvent, NodeEvents, RecordInfo } from '../core/types';
 import { AppStore } from './app-store';
@@ -24,6 +24,7 @@ import {
   type ExplorerEvent,
   type HostInfo,
   type HostKind,
+  type KeyPairInfo,
   type MethodName,
   type Result,
   type TestnetStatus,
@@ -138,7 +139,7 @@ export class ExplorerService implements ContractHandler {
     this.startTestnetFn = deps.startTestnet ?? startTestnet;
     this.options = options;
     this.batcher = new EventBatcher({ clock: this.clock }, options.batcher);
-    this.store = new AppStore({ now: this.now }, { dataDir: options.dataDir });
+    this.store = new AppStore({ dataDir: options.dataDir });
     this.handlers = this.makeHandlers();
   }
 
@@ -281,13 +282,9 @@ export class ExplorerService implements ContractHandler {
         const records = this.records();
         const bytes = decodeValue(value);
         const saltBytes = salt !== undefined && salt !== '' ? new TextEncoder().encode(salt) : undefined;
-        let name = keyPair;
-        let kp: KeyPair;
-        if (keyPair === 'generate') {
-          kp = generateKeyPair();
-          name = this.store.freshName();
-          await this.store.addKeyPair(name, kp);
-        } else kp = this.store.keyPair(keyPair);
+        const name = keyPair === 'generate' ? this.freshKeyPairName() : keyPair;
+        if (keyPair !== 'generate') this.savedKeyPair(keyPair); // NOT_FOUND before anything is generated
+        const kp = this.node.keyPair(name);
         const key = bytesToHex(mutableKey(kp.publicKey, saltBytes));
         const { value: r, lookupId } = await this.captureLookup(key, () =>
           this.operation(() => records.putMutable({ keyPair: kp, salt: saltBytes, seq, value: bytes, cas })),
@@ -303,8 +300,12 @@ export class ExplorerService implements ContractHandler {
           keyPair: name,
         };
       },
-      generateKeyPair: ({ name }) => this.store.addKeyPair(name ?? this.store.freshName(), generateKeyPair()),
-      listKeyPairs: () => this.store.keyPairs(),
+      generateKeyPair: ({ name }) => {
+        const n = name ?? this.freshKeyPairName();
+        if (this.node.keyPairNames().includes(n)) throw DhtError.invalidArgument(`name: a key pair named "${n}" already exists`);
+        return keyPairInfo(n, this.node.keyPair(n));
+      },
+      listKeyPairs: () => this.node.keyPairNames().map((n) => keyPairInfo(n, this.node.keyPair(n))),
       importKeyPair: ({ name, json }) => {
         let raw: unknown;
         try {
@@ -314,7 +315,11 @@ export class ExplorerService implements ContractHandler {
         }
         const r = keyPairFromJson(raw);
         if (!r.ok) throw DhtError.invalidArgument(`json: not a key pair file: ${r.message}`);
-        return this.store.addKeyPair(name, r.value);
+        if (this.node.keyPairNames().includes(name)) throw DhtError.invalidArgument(`name: a key pair named "${name}" already exists`);
+        const node = this.node as DhtNode & { addKeyPair?: (name: string, keyPair: KeyPair) => void };
+        if (typeof node.addKeyPair !== 'function') throw new ServiceError('UNAVAILABLE', 'importing key pairs is not available in this build of the node');
+        node.addKeyPair(name, r.value);
+        return keyPairInfo(name, r.value);
       },
       announce: async ({ topic, port }) => {
         const key = sha256Hex(topic);
@@ -506,6 +511,19 @@ export class ExplorerService implements ContractHandler {
     return run;
   }
 
+  /** key-1, key-2, ...: the first name the node does not hold yet. */
+  private freshKeyPairName(): string {
+    const taken = new Set(this.node.keyPairNames());
+    for (let i = taken.size + 1; ; i++) if (!taken.has(`key-${i}`)) return `key-${i}`;
+  }
+
+  private savedKeyPair(name: string): void {
+    const names = this.node.keyPairNames();
+    if (names.includes(name)) return;
+    const hint = names.length > 0 ? `; saved: ${names.slice(0, 10).join(', ')}` : '; generate one first';
+    throw DhtError.notFound(`no saved key pair named "${name}"${hint}`);
+  }
+
   private records(): RecordsApi {
     const node = this.node as unknown as Partial<RecordsApi>;
     if (typeof node.put !== 'function' || typeof node.get !== 'function') {
@@ -547,6 +565,10 @@ export class ExplorerService implements ContractHandler {
       this.scheduleTick();
     }, interval);
   }
+}
+
+function keyPairInfo(name: string, kp: KeyPair): KeyPairInfo {
+  return { name, publicKey: bytesToHex(kp.publicKey) };
 }
 
 function toErr(e: unknown): Result<never> {

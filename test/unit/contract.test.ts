@@ -211,17 +211,20 @@ describe('AppStore', () => {
     const dir = await mkdtemp(join(tmpdir(), 'kadscope-store-'));
     try {
       await writeFile(join(dir, 'settings.json'), '{"theme": "neon"');
-      const store = new AppStore({ now: () => 5 }, { dataDir: dir });
+      const store = new AppStore({ dataDir: dir });
       const warnings = await store.load();
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatch(/settings\.json is corrupt: not valid JSON .* moved it to .*settings\.json\.corrupt-/);
       expect(store.settings()).toEqual(DEFAULT_SETTINGS);
       expect((await readdir(dir)).filter((f) => f.startsWith('settings.json.corrupt-'))).toHaveLength(1);
 
-      await writeFile(join(dir, 'keys', 'broken.json'), '{}');
-      const again = new AppStore({ now: () => 5 }, { dataDir: dir });
-      expect(await again.load()).toEqual([expect.stringMatching(/broken\.json: not a valid key pair .*; skipped/)]);
-      expect(again.keyPairs()).toEqual([]);
+      // A file that parses but holds a bad value is moved aside too; a good one loads.
+      await writeFile(join(dir, 'settings.json'), JSON.stringify({ theme: 'neon' }));
+      expect(await new AppStore({ dataDir: dir }).load()).toEqual([expect.stringMatching(/theme: /)]);
+      await new AppStore({ dataDir: dir }).updateSettings({ theme: 'light' });
+      const again = new AppStore({ dataDir: dir });
+      expect(await again.load()).toEqual([]);
+      expect(again.settings()).toEqual({ ...DEFAULT_SETTINGS, theme: 'light' });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
