@@ -1,0 +1,25 @@
+// `kadscope peers <topic>`: the addresses announced under SHA-256(topic), one host:port per line.
+import { endpointKey } from '../../../core/transport/types';
+import { EXIT_OK, parse, UsageError, type Command } from '../shared';
+import { SESSION_FLAGS, SESSION_USAGE, withSession } from './session';
+
+export const peersCommand: Command = {
+  name: 'peers',
+  summary: 'list the addresses announced under a topic',
+  usage: `kadscope peers <topic> --bootstrap host:port,... [--json]
+
+${SESSION_USAGE}`,
+  async run(argv, io) {
+    const { values, positionals } = parse(argv, SESSION_FLAGS);
+    if (positionals.length !== 1 || positionals[0] === '') throw new UsageError('peers takes one topic (any non-empty text)');
+    const topic = positionals[0];
+    const r = await withSession(values, io, (node) => node.lookupPeers(topic));
+    const peers = r.peers.map(endpointKey);
+    if (values.json) io.out(JSON.stringify({ topic, key: r.key, peers, hops: r.hops, messages: r.messages, durationMs: r.durationMs }));
+    else {
+      for (const p of peers) io.out(p);
+      io.err(`kadscope: ${peers.length} address${peers.length === 1 ? '' : 'es'} announced under "${topic}"`);
+    }
+    return EXIT_OK;
+  },
+};

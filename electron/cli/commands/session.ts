@@ -1,0 +1,64 @@
+// The short-lived node behind the record commands (put, get, announce, peers): joins through
+// --bootstrap (or, with --data-dir and no --bootstrap, through the peers saved there), runs one
+// operation, stops. Problems with the data directory are printed as warnings, one line each.
+import { parseAddressList } from '../../../core/address';
+import { DhtError } from '../../../core/errors';
+import { DhtNode } from '../../../core/node';
+import { endpointKey } from '../../../core/transport/types';
+import { listFlag, UsageError, type Io } from '../shared';
+
+/** The flags every record command shares, for parseArgs. */
+export const SESSION_FLAGS = {
+  bootstrap: { type: 'string' },
+  host: { type: 'string' },
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export const SESSION_USAGE = `  --bootstrap   comma-separated host:port addresses to join through (required without --data-dir)
+  --data-dir    keep this node's identity, key pairs, records and peers here; rejoin through them
+  --host        address to bind (default 127.0.0.1)
+  --json        print one machine-readable JSON object`;
+
+export interface SessionFlags {
+  bootstrap?: string;
+  host?: string;
+  'data-dir'?: string;
+}
+
+/** Starts a node and joins; throws a UsageError for bad flags and NO_PEERS when nobody answered. */
+export async function openSession(values: SessionFlags, io: Io): Promise<DhtNode> {
+  const parsed = parseAddressList(listFlag(values.bootstrap));
+  if (!parsed.ok) throw new UsageError(`--bootstrap: ${parsed.message}`);
+  const dataDir = values['data-dir'];
+  if (parsed.value.length === 0 && dataDir === undefined) {
+    throw new UsageError('--bootstrap is required (the addresses of nodes to join through), or --data-dir of a node that joined before');
+  }
+  const node = DhtNode.create({
+    host: values.host ?? '127.0.0.1',
+    port: 0,
+    // One operation: its own lookup finds the nodes it needs; refreshing every bucket would only add traffic.
+    refreshOnBootstrap: false,
+    bootstrap: parsed.value.map(endpointKey),
+    ...(dataDir !== undefined ? { dataDir } : {}),
+  });
+  const started = await node.start();
+  for (const w of started.warnings) io.err(`kadscope: warning: ${w}`);
+  const join = started.join;
+  if (!join || join.reached.length === 0) {
+    await node.stop();
+    const why = join ? join.failed.map((f) => `${f.address}: ${f.error}`).join('; ') : `no --bootstrap given and no peers saved in ${dataDir}`;
+    throw new DhtError('NO_PEERS', `could not join the network (${why})`);
+  }
+  return node;
+}
+
+/** Runs fn with a joined node and always stops it (saving state when there is a data directory). */
+export async function withSession<T>(values: SessionFlags, io: Io, fn: (node: DhtNode) => Promise<T>): Promise<T> {
+  const node = await openSession(values, io);
+  try {
+    return await fn(node);
+  } finally {
+    await node.stop();
+  }
+}
