@@ -29,8 +29,9 @@ export type HandlerResult = ResponseBody | DhtError | null;
 /**
  * Answers a request. Most answers are immediate; one that must wait (a STORE acknowledged only once
  * the record is durable on disk) returns a promise, and the answer goes out when it settles.
+ * `requestBytes` is the request's datagram size (the anti-amplification budget, amplification.ts).
  */
-export type RequestHandler = (req: RequestMessage, from: Endpoint) => HandlerResult | Promise<HandlerResult>;
+export type RequestHandler = (req: RequestMessage, from: Endpoint, requestBytes: number) => HandlerResult | Promise<HandlerResult>;
 
 export interface RpcResult {
   response: ResponseMessage;
@@ -290,7 +291,7 @@ export class Rpc {
     }
     const msg = decoded.message;
     if (msg.kind === 'request') {
-      this.onRequest(msg, from);
+      this.onRequest(msg, from, data.byteLength);
       return;
     }
     const p = this.pending.get(msg.tid);
@@ -314,7 +315,7 @@ export class Rpc {
     this.finish(p, { response: msg, rttMs, bytesSent: p.data.byteLength, bytesReceived: data.byteLength, attempts: p.attempt });
   }
 
-  private onRequest(req: RequestMessage, from: Endpoint): void {
+  private onRequest(req: RequestMessage, from: Endpoint, requestBytes: number): void {
     if (this.admit && !this.admit(from, req.method)) {
       this.drop('rate-limited');
       return;
@@ -323,7 +324,7 @@ export class Rpc {
     if (!this.handler) return;
     let result: HandlerResult | Promise<HandlerResult>;
     try {
-      result = this.handler(req, from);
+      result = this.handler(req, from, requestBytes);
     } catch (err) {
       result = handlerFailure(err);
     }
