@@ -169,13 +169,17 @@ export class ExplorerService implements ContractHandler {
         this.testnet = await this.startTestnetFn({ size: this.options.testnetSize, now: this.now });
         bootstrap = this.testnet.status().bootstrap;
       }
+      // The bootstrap goes to the node itself: given one, it joins through it; given none, it
+      // rejoins through the peers saved in dataDir (so the embedded default never waits on the
+      // previous session's testnet, which is gone).
       const node = this.createNode(this.nodeOptions(bootstrap));
       this.attach(node);
-      await node.start();
-      if (bootstrap.length > 0) {
-        const r = await node.bootstrap(bootstrap);
-        for (const f of r.failed) warnings.push(`bootstrap ${f.address}: ${f.error}`);
-        if (r.reached.length === 0) warnings.push('no bootstrap node answered; the node runs alone until you join a network');
+      const started = await node.start();
+      warnings.push(...started.warnings);
+      if (started.joinedVia === 'saved-peers' && this.mode === 'standalone') this.mode = 'saved-peers';
+      if (started.join) {
+        for (const f of started.join.failed) warnings.push(`bootstrap ${f.address}: ${f.error}`);
+        if (started.join.reached.length === 0) warnings.push('no bootstrap node answered; the node runs alone until you join a network');
       }
     } catch (e) {
       await this.stop();
@@ -428,13 +432,14 @@ export class ExplorerService implements ContractHandler {
       const r = parseAddress(a);
       return r.ok && !isLoopback(r.value.host);
     });
-    const options: DhtNodeOptions & { dataDir?: string } = {
+    const options: DhtNodeOptions = {
       host: this.options.nodeHost ?? (external ? '0.0.0.0' : '127.0.0.1'),
       port: this.options.nodePort ?? 0,
+      bootstrap,
       clock: this.clock,
       ...this.options.node,
     };
-    // Persistence (records issue): the node keeps its identity, records and peers here.
+    // The node keeps its identity, key pairs, records and peers here (settings.json beside them is ours).
     if (this.options.dataDir !== null) options.dataDir = this.options.dataDir;
     return options;
   }

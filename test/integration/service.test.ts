@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMemoryClient } from '../../electron/client';
 import { ExplorerService } from '../../electron/service';
+import { startTestnet } from '../../electron/testnet';
 import { contractSuite, startService, type Harness } from './service-contract-suite';
 
 contractSuite('the in-memory client', async (): Promise<Harness> => {
@@ -54,6 +55,35 @@ describe('ExplorerService lifecycle', () => {
       expect(s.ok && s.value.node.peers.map((p) => p.id)).toEqual([first.node.id]);
     } finally {
       await Promise.all([first.stop(), second.stop()]);
+    }
+  });
+
+  it('keeps its identity and key pairs in the data directory and rejoins through saved peers', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'kadscope-restart-'));
+    const network = await startTestnet({ size: 4, now: () => 0 });
+    try {
+      const first = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir, bootstrap: network.status().bootstrap, testnetSize: 0 });
+      await first.start();
+      const c1 = createMemoryClient(first);
+      const kp = await c1.generateKeyPair({ name: 'mine' });
+      expect(kp.ok).toBe(true);
+      const id = first.node.id;
+      await first.stop();
+
+      const second = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir, bootstrap: [], testnetSize: 0 });
+      try {
+        expect((await second.start()).warnings).toEqual([]);
+        const c2 = createMemoryClient(second);
+        expect(await c2.info()).toMatchObject({ ok: true, value: { mode: 'saved-peers' } });
+        expect(second.node.id).toBe(id);
+        expect(await c2.listKeyPairs()).toMatchObject({ ok: true, value: [kp.ok ? kp.value : null] });
+        expect(second.node.snapshot().peers.length).toBe(4);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await network.stop();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });
