@@ -30,6 +30,8 @@ import {
   type StoreResult,
 } from './records/layer';
 import type { KeyPair } from './records/signing';
+import { AmplificationGuard, VERIFY_TIMEOUT_MS, type AmplificationOptions } from './rpc/amplification';
+import { RateLimiter, type RateLimitOptions } from './rpc/rate-limit';
 import { Rpc, RPC_TIMEOUT_MS, type HandlerResult, type ResponseBody } from './rpc/rpc';
 import { isLoopbackOrPrivate, RoutingTable, toPeerInfo, type RoutingEntry } from './routing';
 import { UdpTransport } from './transport/udp';
@@ -84,6 +86,16 @@ export interface DhtNodeOptions extends RecordOptions {
   diversity?: boolean;
   /** Refresh every bucket farther than our nearest neighbour after joining (default true). */
   refreshOnBootstrap?: boolean;
+  /**
+   * Per-address token buckets on incoming requests (rpc/rate-limit.ts; default 200/s, burst 400,
+   * plus a global cap). false turns them off (benchmarks).
+   */
+  rateLimit?: RateLimitOptions | false;
+  /**
+   * No amplification (rpc/amplification.ts): an unverified requester gets at most 3x its request's
+   * size, or waits for our verification PING. false turns it off.
+   */
+  amplification?: AmplificationOptions | false;
 }
 
 export interface BootstrapResult {
@@ -134,13 +146,18 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private readonly bootstrapList: Array<string | Endpoint>;
   /** Records, topics, tokens, lifetimes and persistence (records/layer.ts). */
   protected readonly storage: RecordLayer;
+  /** Incoming request admission (null when rateLimit: false). */
+  readonly rateLimiter: RateLimiter | null;
+  /** Verified addresses and the anti-amplification budget (null when amplification: false). */
+  readonly amplification: AmplificationGuard | null;
 
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private startedAtMs = 0;
   private maintenanceTimer: TimerHandle | null = null;
   private readonly lifetime = new AbortController();
-  private readonly verifying = new Set<string>();
   private readonly pingingOldest = new Set<string>();
+  /** Sends (bounded, deduplicated) verification PINGs and remembers verified addresses. */
+  private readonly verifier: AmplificationGuard;
   private readonly observedVotes: string[] = [];
   private readonly observedCounts = new Map<string, number>();
   private observed: Endpoint | null = null;
@@ -163,12 +180,37 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     const host = options.transport ? undefined : (options.host ?? '127.0.0.1');
     const diversity = options.diversity ?? !(host === undefined || isLoopbackOrPrivate(host));
     this.table = new RoutingTable(this.idBytes, { k: this.opts.k, diversity: { enabled: diversity } });
+    const limiter = options.rateLimit === false ? null : new RateLimiter({ clock: this.clock }, options.rateLimit);
+    this.rateLimiter = limiter;
     this.rpc = new Rpc(
       { transport: this.transport, clock: this.clock, randomBytes: this.randomBytes, selfId: this.idBytes },
-      { timeoutMs: this.opts.rpcTimeoutMs, retries: options.rpcRetries, maxInFlight: options.maxInFlight },
+      {
+        timeoutMs: this.opts.rpcTimeoutMs,
+        retries: options.rpcRetries,
+        maxInFlight: options.maxInFlight,
+        ...(limiter ? { admit: (from: Endpoint) => limiter.admit(endpointKey(from)) } : {}),
+      },
     );
-    this.rpc.setHandler((req, from) => this.handleRequest(req, from));
-    this.rpc.onResponse = (res, from, rttMs) => this.onAnswered(bytesToHex(res.id), res.id, from, rttMs, res.observed);
+    // Verification PINGs are shared by the routing table (noteRequester) and the amplification guard.
+    const verifyTimeoutMs = Math.min(VERIFY_TIMEOUT_MS, this.opts.rpcTimeoutMs / 2);
+    this.verifier = new AmplificationGuard(
+      {
+        clock: this.clock,
+        selfId: this.idBytes,
+        ping: (to) =>
+          this.rpc.request(to, { method: 'PING' }, { signal: this.lifetime.signal, retries: 0, timeoutMs: verifyTimeoutMs }).then(
+            () => true,
+            () => false,
+          ),
+      },
+      options.amplification === false ? {} : options.amplification,
+    );
+    this.amplification = options.amplification === false ? null : this.verifier;
+    this.rpc.setHandler((req, from, bytes) => this.answerRequest(req, from, bytes));
+    this.rpc.onResponse = (res, from, rttMs) => {
+      this.verifier.markVerified(from);
+      this.onAnswered(bytesToHex(res.id), res.id, from, rttMs, res.observed);
+    };
     this.bootstrapList = options.bootstrap ?? [];
     this.storage = new RecordLayer(
       {
@@ -320,7 +362,6 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     await this.transport.close();
     // The last save (records, peers) happens with the table still filled.
     if (wasRunning) await this.storage.close();
-    this.verifying.clear();
     this.pingingOldest.clear();
     this.removeAllListeners();
   }
@@ -525,6 +566,14 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   // ---- answering requests ----
 
+  /** Every request's answer, kept within the amplification budget for unverified requesters. */
+  private answerRequest(req: RequestMessage, from: Endpoint, requestBytes: number): HandlerResult | Promise<HandlerResult> {
+    const result = this.handleRequest(req, from);
+    if (!this.amplification) return result;
+    const known = this.table.get(bytesToHex(req.id));
+    return this.amplification.guard(from, requestBytes, result, known !== undefined && known.host === from.host && known.port === from.port);
+  }
+
   protected handleRequest(req: RequestMessage, from: Endpoint): HandlerResult | Promise<HandlerResult> {
     if (!this.running) return null;
     this.noteRequester(bytesToHex(req.id), req.id, from);
@@ -559,14 +608,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       return;
     }
     if (id === this.id) return;
-    const key = endpointKey(from);
-    if (this.verifying.has(key) || this.verifying.size >= MAX_VERIFYING) return;
     if (!this.table.hasRoomFor(idBytes)) return;
-    this.verifying.add(key);
-    this.rpc
-      .request(from, { method: 'PING' }, { signal: this.lifetime.signal, retries: 0 })
-      .catch(() => undefined)
-      .finally(() => this.verifying.delete(key));
+    // Bounded and deduplicated per address by the verifier; the answer enters the table in onAnswered.
+    void this.verifier.verify(from);
   }
 
   /** Routing-table peers to save in dataDir, most recently heard from first. */
