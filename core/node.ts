@@ -624,25 +624,25 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   // ---- records ----
 
   /** Stores an immutable value (at most 1,000 bytes; a string is UTF-8) at SHA-256(value) on the k closest nodes. */
-  put(value: Uint8Array | string, options: RecordCallOptions = {}): Promise<StoreResult> {
+  async put(value: Uint8Array | string, options: RecordCallOptions = {}): Promise<StoreResult> {
     this.assertRunning();
     return this.storage.put(value, options);
   }
 
   /** Signs and stores a mutable record; a storer's refusal (SEQ_TOO_LOW, SEQ_REUSED, CAS_MISMATCH, ...) is the rejection's code. */
-  putMutable(input: PutMutableInput, options: RecordCallOptions = {}): Promise<PutMutableResult> {
+  async putMutable(input: PutMutableInput, options: RecordCallOptions = {}): Promise<PutMutableResult> {
     this.assertRunning();
     return this.storage.putMutable(input, options);
   }
 
   /** Fetches a record by hex key: the first valid immutable value, or the highest valid seq; NOT_FOUND otherwise. */
-  get(keyHex: string, options: RecordCallOptions = {}): Promise<GetResult> {
+  async get(keyHex: string, options: RecordCallOptions = {}): Promise<GetResult> {
     this.assertRunning();
     return this.storage.get(keyHex, options);
   }
 
   /** Announces our address (our port, or `port`) under SHA-256(topic) and keeps it fresh until stop() or unannounce(). */
-  announce(topic: string | Uint8Array, port?: number, options: RecordCallOptions = {}): Promise<AnnounceResult> {
+  async announce(topic: string | Uint8Array, port?: number, options: RecordCallOptions = {}): Promise<AnnounceResult> {
     this.assertRunning();
     return this.storage.announce(topic, port, options);
   }
@@ -652,7 +652,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   }
 
   /** The addresses announced under SHA-256(topic). */
-  lookupPeers(topic: string | Uint8Array, options: RecordCallOptions = {}): Promise<LookupPeersResult> {
+  async lookupPeers(topic: string | Uint8Array, options: RecordCallOptions = {}): Promise<LookupPeersResult> {
     this.assertRunning();
     return this.storage.lookupPeers(topic, options);
   }
