@@ -3,18 +3,46 @@
 // geometry), so no layout ever runs.
 import cytoscape from 'cytoscape';
 import { diffGraph, isEmpty, type GraphChanges } from './diff';
-import type { GraphModel, GraphNode } from './model';
+import { buildGraphModel, type GraphInput, type GraphModel, type GraphNode, type GraphStats } from './model';
 import { graphStyle, readPalette } from './style';
 
 export const MIN_ZOOM = 0.08;
 export const MAX_ZOOM = 6;
 export const FIT_PADDING_PX = 36;
+/**
+ * Least time between two graph updates, ms, by how long the last redraw took. Any change makes
+ * cytoscape redraw the whole canvas, so live events are folded into few updates: a cheap redraw
+ * (a small graph) may run often; an expensive one (thousands of nodes, software rendering) runs at
+ * most twice a second, so nearly every frame stays free for scrolling and input.
+ */
+export const APPLY_INTERVAL_MS = { cheap: 100, medium: 250, expensive: 500 } as const;
+/** Redraw frames longer than these are medium / expensive, ms. */
+export const REDRAW_MEDIUM_MS = 20;
+export const REDRAW_EXPENSIVE_MS = 40;
 
 export interface GraphHandlers {
   /** A node (its hex id) was clicked, or null for the background. */
   onSelect(ref: string | null, kind: GraphNode['kind'] | null): void;
   /** Pointer over a node (rendered position in px within the container), or null. */
   onHover(hover: { ref: string; kind: GraphNode['kind']; x: number; y: number } | null): void;
+  /** After each applied update: what is drawn now. */
+  onDrawn?(drawn: DrawnSummary): void;
+}
+
+export interface DrawnSummary extends GraphStats {
+  health: { good: number; questionable: number; bad: number; unknown: number };
+}
+
+const HEALTH_CLASS = /\bh-(good|questionable|bad|unknown)\b/;
+
+function summarise(model: GraphModel, stats: GraphStats): DrawnSummary {
+  const health = { good: 0, questionable: 0, bad: 0, unknown: 0 };
+  for (const n of model.nodes.values()) {
+    if (n.kind !== 'peer') continue;
+    const h = HEALTH_CLASS.exec(n.classes)?.[1] as keyof typeof health | undefined;
+    if (h) health[h]++;
+  }
+  return { ...stats, health };
 }
 
 // Cytoscape adds a <style> element to <head> unless one with this id exists. The host's CSP forbids
@@ -32,11 +60,18 @@ export class GraphController {
   private readonly cy: cytoscape.Core;
   private drawn: GraphModel = { nodes: new Map(), edges: new Map() };
   private fitted = false;
+  private pending: GraphInput | null = null;
+  private readonly handlers: GraphHandlers;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private frame = 0;
+  private lastApplyAt = -Infinity;
+  private interval: number = APPLY_INTERVAL_MS.medium;
   /** Updates applied since creation (tests and the benchmark read it). */
   applied = 0;
 
   constructor(container: HTMLElement, handlers: GraphHandlers) {
     preventInlineStylesheet();
+    this.handlers = handlers;
     this.cy = cytoscape({
       container,
       style: graphStyle(readPalette()),
@@ -66,7 +101,43 @@ export class GraphController {
     this.cy.on('viewport', () => handlers.onHover(null));
   }
 
+  /**
+   * Draws the state `input` describes soon: at the next animation frame at least
+   * MIN_APPLY_INTERVAL_MS after the previous update. Inputs scheduled meanwhile replace each other;
+   * only the last is turned into a model (buildGraphModel) and diffed, so a burst of live events
+   * costs one model build and one redraw.
+   */
+  schedule(input: GraphInput): void {
+    this.pending = input;
+    if (this.timer !== null || this.frame !== 0) return;
+    const wait = Math.max(0, this.lastApplyAt + this.interval - performance.now());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.frame = requestAnimationFrame(() => {
+        this.frame = 0;
+        const input = this.pending;
+        this.pending = null;
+        if (!input) return;
+        const { model, stats } = buildGraphModel(input);
+        const changes = this.apply(model);
+        this.handlers.onDrawn?.(summarise(model, stats));
+        if (!isEmpty(changes)) this.measureRedraw();
+      });
+    }, wait);
+  }
+
+  /** Times the frame in which cytoscape draws the update (its renderer runs on the next frame). */
+  private measureRedraw(): void {
+    requestAnimationFrame((t0) => {
+      requestAnimationFrame((t1) => {
+        const cost = t1 - t0;
+        this.interval = cost > REDRAW_EXPENSIVE_MS ? APPLY_INTERVAL_MS.expensive : cost > REDRAW_MEDIUM_MS ? APPLY_INTERVAL_MS.medium : APPLY_INTERVAL_MS.cheap;
+      });
+    });
+  }
+
   apply(model: GraphModel): GraphChanges {
+    this.lastApplyAt = performance.now();
     const changes = diffGraph(this.drawn, model);
     if (isEmpty(changes)) return changes;
     const cy = this.cy;
@@ -130,6 +201,9 @@ export class GraphController {
   }
 
   destroy(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.frame !== 0) cancelAnimationFrame(this.frame);
+    this.pending = null;
     this.cy.destroy();
   }
 }

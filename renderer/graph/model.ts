@@ -52,6 +52,21 @@ export const targetId = (hex: string): string => `t:${hex}`;
 export const ringId = (bucket: number): string => `ring:${bucket}`;
 export const edgeId = (from: string, to: string): string => `e:${from}>${to}`;
 
+/** Positions are pure functions of (self, id, bucket): cached, bounded, cleared when self changes. */
+const MAX_CACHED_POSITIONS = 50_000;
+const positions = new Map<string, { x: number; y: number }>();
+let positionsSelf = '';
+function cachedPosition(self: string, id: string, bucket: number): { x: number; y: number } {
+  if (self !== positionsSelf || positions.size >= MAX_CACHED_POSITIONS) {
+    positions.clear();
+    positionsSelf = self;
+  }
+  const key = `${bucket}:${id}`;
+  let p = positions.get(key);
+  if (!p) positions.set(key, (p = positionOf(self, id, bucket)));
+  return p;
+}
+
 const cls = (...names: (string | false | null | undefined)[]): string => names.filter((n): n is string => !!n).sort().join(' ');
 
 export interface GraphStats {
@@ -91,7 +106,7 @@ export function buildGraphModel(input: GraphInput): { model: GraphModel; stats: 
   });
 
   for (const p of peers) {
-    const pos = positionOf(self, p.id, p.bucket);
+    const pos = cachedPosition(self, p.id, p.bucket);
     const lk = overlay?.peers.get(p.id);
     const match = searching && p.id.startsWith(input.search);
     if (match) matches++;

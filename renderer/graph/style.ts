@@ -20,7 +20,11 @@ export function readPalette(el: Element = document.documentElement): Palette {
   return { text: v('text'), muted: v('muted'), faint: v('faint'), border: v('border-strong'), bg: v('bg'), accent: v('accent'), good: v('good'), warn: v('warn'), bad: v('bad'), unknown: v('unknown') };
 }
 
-/** Pulse animation: cytoscape animates style changes of these properties when a class toggles. */
+/**
+ * Half-period of the pulse of peers a running lookup is waiting for: their ring widens and narrows
+ * by a class toggle. A discrete toggle, not a cytoscape style transition: a transition redraws the
+ * whole canvas every frame while it runs.
+ */
 export const PULSE_MS = 550;
 
 export function graphStyle(p: Palette): cytoscape.StylesheetStyle[] {
@@ -41,8 +45,6 @@ export function graphStyle(p: Palette): cytoscape.StylesheetStyle[] {
         'text-valign': 'bottom',
         'text-margin-y': 3,
         'overlay-opacity': 0,
-        'transition-property': 'border-width, border-opacity, background-color, width, height, opacity',
-        'transition-duration': PULSE_MS,
       },
     },
     { selector: 'node.peer', style: { label: 'data(label)' } },
@@ -74,9 +76,8 @@ export function graphStyle(p: Palette): cytoscape.StylesheetStyle[] {
         height: 'data(size)',
         'background-opacity': 0,
         'border-width': 1,
-        'border-style': 'dashed',
         'border-color': p.border,
-        'border-opacity': 0.7,
+        'border-opacity': 0.5,
         label: 'data(label)',
         'font-family': 'system-ui, sans-serif',
         'font-size': 10,
@@ -86,7 +87,6 @@ export function graphStyle(p: Palette): cytoscape.StylesheetStyle[] {
         'text-margin-y': -2,
         events: 'no',
         'z-index': 0,
-        'transition-property': 'none',
       },
     },
     {
@@ -99,7 +99,16 @@ export function graphStyle(p: Palette): cytoscape.StylesheetStyle[] {
     },
     { selector: 'node.faded', style: { opacity: 0.3 } },
     { selector: 'node.dim', style: { opacity: 0.12 } },
-    { selector: 'node.lk-queried', style: { 'border-width': 3, 'border-color': p.warn, 'border-opacity': 1, opacity: 1, 'z-index': 10 } },
+    {
+      selector: 'node.lk-queried',
+      style: {
+        'border-width': 3,
+        'border-color': p.warn,
+        'border-opacity': 1,
+        opacity: 1,
+        'z-index': 10,
+      },
+    },
     { selector: 'node.lk-queried.pulse', style: { 'border-width': 8, 'border-opacity': 0.35 } },
     { selector: 'node.lk-answered', style: { 'border-width': 3, 'border-color': p.accent, opacity: 1, 'z-index': 10 } },
     { selector: 'node.lk-timeout, node.lk-error', style: { 'background-color': p.bad, 'background-opacity': 1, 'border-width': 3, 'border-color': p.bad, opacity: 1, 'z-index': 10 } },

@@ -4,8 +4,8 @@
 // nodes they returned, timeouts turn red.
 import { useEffect, useMemo, useRef, useState, type ReactElement } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { GraphController } from '../graph/controller';
-import { buildGraphModel, nodeId, type GraphNode } from '../graph/model';
+import { GraphController, type DrawnSummary } from '../graph/controller';
+import { nodeId, type GraphNode } from '../graph/model';
 import { PULSE_MS } from '../graph/style';
 import { CopyButton, Empty, ErrorNote, Health, Id, Progress } from '../components/common';
 import { useLive } from '../state/live';
@@ -23,17 +23,23 @@ import type { PeerInfo } from '../state/contract-types';
 const LINGER_MS = 6000;
 const ZOOM_STEP = 1.3;
 
+/**
+ * The lookup the graph shows: the one picked in Lookups, else the newest. A followed lookup stays
+ * until it has finished and lingered, even when others start meanwhile (the node runs its own), so
+ * the picture does not flicker between concurrent lookups.
+ */
 function useFollowedLookup(): { model: LookupModel | null; pinned: boolean } {
   const selected = useUi((s) => s.selectedLookup);
   const latestId = useLive((s) => s.latestLookupId);
-  const latest = useLive((s) => (s.latestLookupId ? s.lookups.get(s.latestLookupId) : undefined));
+  const lookups = useLive((s) => s.lookups);
   const now = useHostNow(1000);
   const picked = useLookup(selected);
+  const followed = useRef<string | null>(null);
   if (selected) return { model: picked.model, pinned: true };
-  if (!latestId || !latest) return { model: null, pinned: false };
-  const endedAt = latest.done ? latest.startedAt + latest.done.durationMs : null;
-  if (endedAt !== null && now - endedAt > LINGER_MS) return { model: null, pinned: false };
-  return { model: latest, pinned: false };
+  const expired = (m: LookupModel | undefined): boolean => !m || (m.done !== null && now - (m.startedAt + m.done.durationMs) > LINGER_MS);
+  if (followed.current === null || expired(lookups.get(followed.current))) followed.current = latestId;
+  const m = followed.current ? lookups.get(followed.current) : undefined;
+  return { model: m && !expired(m) ? m : null, pinned: false };
 }
 
 function usePulse(active: boolean): boolean {
@@ -79,25 +85,16 @@ export function GraphView(): ReactElement {
   const pulse = usePulse(overlay?.running === true);
   const prefix = normalisePrefix(search);
 
-  const { model, stats } = useMemo(
-    () => buildGraphModel({ self: node?.id ?? null, peers: peers.values(), maxPeers, overlay, pulse, search: prefix ?? '', selected }),
-    [node?.id, peers, maxPeers, overlay, pulse, prefix, selected],
-  );
-  const drawnHealth = useMemo(() => {
-    const c = { good: 0, questionable: 0, bad: 0, unknown: 0 };
-    for (const n of model.nodes.values()) {
-      if (n.kind !== 'peer') continue;
-      const h = /h-(good|questionable|bad|unknown)/.exec(n.classes)?.[1] as keyof typeof c | undefined;
-      if (h) c[h]++;
-    }
-    return c;
-  }, [model]);
+  const [drawn, setDrawn] = useState<DrawnSummary>({ drawn: 0, total: 0, matches: 0, health: { good: 0, questionable: 0, bad: 0, unknown: 0 } });
+  const drawnHealth = drawn.health;
+  const stats = drawn;
 
   useEffect(() => {
     if (!container.current) return;
     const c = new GraphController(container.current, {
       onSelect: (ref, kind) => useUi.getState().selectPeer(kind === 'ring' || kind === 'target' ? null : ref),
       onHover: setHover,
+      onDrawn: setDrawn,
     });
     ctl.current = c;
     const ro = new ResizeObserver(() => c.resize());
@@ -110,8 +107,8 @@ export function GraphView(): ReactElement {
   }, []);
 
   useEffect(() => {
-    ctl.current?.apply(model);
-  }, [model]);
+    ctl.current?.schedule({ self: node?.id ?? null, peers: peers.values(), maxPeers, overlay, pulse, search: prefix ?? '', selected });
+  }, [node?.id, peers, maxPeers, overlay, pulse, prefix, selected]);
 
   useEffect(() => {
     ctl.current?.restyle();

@@ -63,6 +63,39 @@ test('store a value in Records, fetch it by its key: same value, and the nodes t
   await expect(page.getByTestId('fetch-result').getByTestId('lookup-link').or(page.getByText('Answered from this node’s own copy'))).toBeVisible();
 });
 
+test('a mutable record: signed with a generated key pair, then updated with the next seq', async ({ app: page }) => {
+  await openView(page, 'records');
+  await page.getByRole('button', { name: 'Mutable (signed)' }).click();
+  await page.getByTestId('store-text').fill('version 1');
+  await page.getByTestId('store-submit').click();
+  const result = page.getByTestId('store-result');
+  await expect(result).toContainText('seq 0');
+  const key = await page.getByTestId('store-result-key').textContent();
+  expect(key).toMatch(/^[0-9a-f]{64}$/);
+  // The form moved on to the new key pair and the next seq: storing again updates the same key.
+  await expect(page.getByLabel('seq')).toHaveValue('1');
+  await page.getByTestId('store-text').fill('version 2');
+  await page.getByTestId('store-submit').click();
+  await expect(result).toContainText('seq 1');
+  await expect(page.getByTestId('store-result-key')).toHaveText(key!);
+  await page.getByTestId('store-fetch-it').click();
+  await page.getByTestId('fetch-submit').click();
+  await expect(page.getByTestId('fetch-value')).toHaveText('version 2');
+});
+
+test('graph: search by id prefix focuses a peer; its panel pings it', async ({ app: page }) => {
+  await openView(page, 'peers');
+  const id = await page.getByTestId('peer-row').first().locator('[data-id]').getAttribute('data-id');
+  await openView(page, 'graph');
+  await page.getByLabel('Search peers by id prefix').fill(id!.slice(0, 10));
+  await expect(page.getByTestId('graph-matches')).toContainText('1 match');
+  await page.getByLabel('Search peers by id prefix').press('Enter');
+  const panel = page.getByTestId('side-panel');
+  await expect(panel.getByTestId('panel-id')).toHaveAttribute('data-id', id!);
+  await panel.getByTestId('panel-ping').click();
+  await expect(panel.getByTestId('ping-result')).toContainText('Answered in');
+});
+
 test('a lookup shows its waterfall of RPCs and its outcome, and highlights on the graph', async ({ app: page }) => {
   await openView(page, 'lookups');
   await page.getByTestId('lookup-random').click();
