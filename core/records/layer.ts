@@ -454,8 +454,9 @@ export class RecordLayer {
     if (holder !== undefined) this.noteHolder(s.key, holder);
     this.deps.emit('record-stored', toRecordInfo(s, this.deps.clock.now()));
     if (!this.state || !this.running) return null;
-    // A refresh changes only the expiry; the next snapshot has it. New content goes to the log first.
-    const write = r.outcome === 'refreshed' ? null : this.state.appendRecord(s);
+    // New content goes to the log first. A refresh changes only the expiry (the next snapshot has
+    // it), but its content may still be on its way to disk from an earlier STORE: wait for that.
+    const write = r.outcome === 'refreshed' ? this.state.commit() : this.state.appendRecord(s);
     this.scheduleSave();
     return write;
   }
@@ -669,11 +670,11 @@ export class RecordLayer {
     const p = port ?? this.deps.address().port;
     if (!isValidPort(p)) throw DhtError.invalidArgument(`port must be 1-65535; got ${p}`);
     const out = await this.announceOnce(key, p, options);
+    if (out.storedAt.length === 0) throw noneStored('the announcement', out.failed);
     const id = `${out.key}:${p}`;
     this.ownAnnouncements.delete(id);
     if (this.ownAnnouncements.size >= MAX_OWN_ANNOUNCEMENTS) this.ownAnnouncements.delete(this.ownAnnouncements.keys().next().value as string);
     this.ownAnnouncements.set(id, { topic: key, port: p, dueAt: this.deps.clock.now() + this.opts.announceRefreshMs });
-    if (out.storedAt.length === 0) throw noneStored('the announcement', out.failed);
     return { ...out, port: p };
   }
 
