@@ -38,6 +38,9 @@ class SkewClock implements Clock {
 async function rawClient(): Promise<{ rpc: Rpc; transport: UdpTransport; close: () => Promise<void> }> {
   const transport = new UdpTransport({}, { host: '127.0.0.1', port: 0 });
   const rpc = new Rpc({ transport, clock: systemClock, randomBytes: cryptoRandomBytes, selfId: randomId() }, { retries: 0, timeoutMs: 1_000 });
+  // It answers PINGs like any wire v1 speaker: a node verifies a stranger's address that way before
+  // it sends it a large answer (core/rpc/amplification.ts).
+  rpc.setHandler((req) => (req.method === 'PING' ? {} : null));
   await transport.bind();
   return { rpc, transport, close: async () => { rpc.close(); await transport.close(); } };
 }
