@@ -6,11 +6,16 @@
 //
 // Lifetimes, and why records still die. Wire v1 carries no expiry, so a copy made by replication
 // starts a fresh lifetime at its new holder. To keep records whose publisher is gone from living
-// forever, storers pass a record on only (a) once after each STORE they accept, at the next
-// replication pass, to nodes among the k closest that lack it, and (b) to a newcomer, only while
-// the record was refreshed within one republish interval (its publisher is still republishing).
-// Passes run well within a record's lifetime, so a copy's pass finds the older copies still alive
-// and stops there; a record nobody republishes is gone about one lifetime after its last refresh.
+// forever, storers pass a record on only (a) once per new content they accept, at the next
+// replication pass, to nodes among the k closest that lack it (a refresh is the publisher doing
+// that job itself), and (b) to a newcomer, only while the record was refreshed within one republish
+// interval (its publisher is still republishing). Passes run well within a record's lifetime, so a
+// copy's pass finds the older copies still alive and stops there; a record nobody republishes is
+// gone about one lifetime after its last refresh.
+//
+// Who passes a record on: the REPLICATORS_PER_RECORD live holders nearest its key. A holder that
+// our table ranks farther waits one pass; a replicator at work asks it (FIND_VALUE) about the
+// record, and it steps in only if no nearer node did, i.e. when the nearer holders are gone.
 import type { Clock, TimerHandle } from '../clock';
 import { DhtError, type DhtErrorCode } from '../errors';
 import { bytesToHex, compareDistance, hexToBytes, isIdHex, sha256, type RandomBytes } from '../id';

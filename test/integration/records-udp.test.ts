@@ -18,7 +18,7 @@ import type { RequestArgs, WireRecord } from '../../core/wire/types';
 
 const SIZE = 50;
 const VALUES = 100;
-const PUT_BATCH = 10;
+const PUT_BATCH = 20;
 
 /** The system clock, plus an offset a test can move forward (to make write tokens go stale). */
 class SkewClock implements Clock {
@@ -37,7 +37,7 @@ class SkewClock implements Clock {
 /** A bare RPC endpoint that speaks wire v1 without being a node: it sends what we tell it to. */
 async function rawClient(): Promise<{ rpc: Rpc; transport: UdpTransport; close: () => Promise<void> }> {
   const transport = new UdpTransport({}, { host: '127.0.0.1', port: 0 });
-  const rpc = new Rpc({ transport, clock: systemClock, randomBytes: cryptoRandomBytes, selfId: randomId() }, { retries: 0, timeoutMs: 1_000 });
+  const rpc = new Rpc({ transport, clock: systemClock, randomBytes: cryptoRandomBytes, selfId: randomId() });
   // It answers PINGs like any wire v1 speaker: a node verifies a stranger's address that way before
   // it sends it a large answer (core/rpc/amplification.ts).
   rpc.setHandler((req) => (req.method === 'PING' ? {} : null));
