@@ -1,4 +1,5 @@
 // Entry: connect to the host (preload bridge or WebSocket), then render.
+import './csp-safe-zod'; // first: before any module builds a schema
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';

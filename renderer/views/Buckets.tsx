@@ -6,7 +6,7 @@ import { Icon } from '../components/Icons';
 import { useLive } from '../state/live';
 import { HEALTH_STATES, type Contact, type PeerInfo } from '../state/contract-types';
 import { useUi } from '../state/ui';
-import { endpointText, formatAgo, formatRtt } from '../lib/format';
+import { endpointText, formatAgo, formatRtt, plural } from '../lib/format';
 import { useHostNow } from '../lib/hooks';
 
 interface BucketRow {
@@ -88,7 +88,7 @@ export function Buckets(): ReactElement {
               <button type="button" className="bucket-head" aria-expanded={isOpen} onClick={() => toggle(r.index)}>
                 <span className="bucket-name">
                   Bucket {r.index}
-                  <small>{r.index === 0 ? 'far half' : `${r.index} shared bits`}</small>
+                  <small>{r.index === 0 ? 'far half' : plural(r.index, 'shared bit')}</small>
                 </span>
                 <span className="fill-bar" role="img" aria-label={`${r.peers.length} of ${k} slots used`}>
                   {HEALTH_STATES.map((h) => (counts[h] > 0 ? <span key={h} className={h} style={{ width: `${(counts[h] / k) * 100}%` }} /> : null))}

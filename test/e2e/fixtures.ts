@@ -94,11 +94,20 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   problems: [
     async ({ page }, use) => {
       const problems: string[] = [];
+      // Chromium logs CSP violations to the console; the DOM event catches any it might not.
+      await page.addInitScript(`
+        window.__cspViolations = [];
+        document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber));
+      `);
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
       page.on('console', (m) => {
         if (m.type() === 'error' || /Content[- ]Security[- ]Policy/i.test(m.text())) problems.push(`console ${m.type()}: ${m.text()}`);
       });
       await use(problems);
+      if (!page.isClosed()) {
+        const csp = await page.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? []).catch(() => [] as string[]);
+        for (const v of csp as string[]) problems.push(`CSP violation: ${v}`);
+      }
       expect(problems, 'no page errors, console errors or CSP violations').toEqual([]);
     },
     { auto: true },
