@@ -2,7 +2,7 @@
 import { useEffect, type ReactElement } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { Icon, type IconName } from './components/Icons';
-import { CopyButton, Progress } from './components/common';
+import { CopyButton, Empty, Progress } from './components/common';
 import { useLive } from './state/live';
 import { useApi, useConnection, useConnectionState, useHostSync } from './state/sync';
 import { useUi, VIEW_TITLES, type ViewName } from './state/ui';
@@ -182,7 +182,9 @@ export function App(): ReactElement {
         <main className={FLUSH_VIEWS.has(view) ? 'content flush' : 'content'} data-testid={`view-${view}`}>
           {loaded ? (
             <ViewBody view={view} />
-          ) : conn.status === 'fatal' ? null : (
+          ) : conn.status === 'fatal' ? (
+            <Empty title="Not connected">{conn.message}</Empty>
+          ) : (
             <div className="boot-screen">
               <Progress>{conn.status === 'open' ? 'Loading the node’s state…' : 'Connecting to the host…'}</Progress>
             </div>
