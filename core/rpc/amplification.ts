@@ -77,6 +77,13 @@ export function answerBytes(body: ResponseBody | DhtError, selfId: Uint8Array, o
   return encodeMessage(msg).length;
 }
 
+let pingBytes = 0;
+/** Size of our verification PING (worst-case tid): what verifying an address costs it in budget. */
+function verifyPingBytes(): number {
+  pingBytes ||= encodeMessage({ kind: 'request', tid: WORST_CASE_TID, id: new Uint8Array(32), method: 'PING' }).length;
+  return pingBytes;
+}
+
 /** Largest n in [0, max] with ok(n), ok monotone (true up to some n, false after); -1 if none. */
 function largest(max: number, ok: (n: number) => boolean): number {
   if (ok(max)) return max;
@@ -97,7 +104,13 @@ function largest(max: number, ok: (n: number) => boolean): number {
  * cut (the header and `observed`) stays, which is always far below 3x the smallest request.
  */
 export function capAnswer(body: ResponseBody | DhtError, maxBytes: number, selfId: Uint8Array, observed: WirePeer): ResponseBody | DhtError {
-  const fits = (b: ResponseBody | DhtError): boolean => answerBytes(b, selfId, observed) <= maxBytes;
+  const fits = (b: ResponseBody | DhtError): boolean => {
+    try {
+      return answerBytes(b, selfId, observed) <= maxBytes;
+    } catch {
+      return false; // our own fields: the encoder refuses only for size (over the datagram limit)
+    }
+  };
   if (fits(body)) return body;
   if (body instanceof DhtError) {
     const text = body.message.slice(0, MAX_ERROR_CHARS);
@@ -211,15 +224,24 @@ export class AmplificationGuard {
 
   private guardBody(from: Endpoint, requestBytes: number, body: HandlerResult): HandlerResult | Promise<HandlerResult> {
     if (body === null) return null;
-    const budget = this.factor * requestBytes;
+    const key = endpointKey(from);
+    // Our verification PING to the requester counts against its budget too (QUIC counts every byte
+    // sent to an unvalidated address). One PING in flight is charged to every request that sees it,
+    // which over-charges and so keeps the total within the factor.
+    const budget = (): number => this.factor * requestBytes - (this.verifying.has(key) ? verifyPingBytes() : 0);
     const observed: WirePeer = { host: from.host, port: from.port };
-    if (answerBytes(body, this.deps.selfId, observed) <= budget) return body;
-    if (this.heldNow >= this.maxHeld) return this.cap(body, budget, observed);
+    if (answerBytes(body, this.deps.selfId, observed) <= budget()) return body;
+    if (this.heldNow >= this.maxHeld) {
+      // Too many waiting (a flood of forged requests): capped now. Verify anyway, so that a real
+      // requester's next request gets a full answer.
+      void this.verify(from);
+      return this.cap(body, budget(), observed);
+    }
     this.heldNow++;
     this.counts.held++;
     return this.verify(from).then((ok) => {
       this.heldNow--;
-      return ok || this.isVerified(from) ? body : this.cap(body, budget, observed);
+      return ok || this.isVerified(from) ? body : this.cap(body, this.factor * requestBytes - verifyPingBytes(), observed);
     });
   }
 
