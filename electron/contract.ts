@@ -21,6 +21,11 @@ import type {
 } from '../core/types';
 import type { Endpoint } from '../core/transport/types';
 
+// Zod probes `new Function` when it builds object schemas; a strict CSP (no 'unsafe-eval': the
+// renderer and the Electron preload both load this file) blocks and reports the probe. Jitless
+// mode skips it, and it must be set before the first schema below is built.
+z.config({ jitless: true });
+
 export type { Contact, Counters, Endpoint, LookupEvent, LookupKind, LookupTermination, NodeSnapshot, PeerInfo, RecordInfo };
 
 /** Bumped on any incompatible change to methods, DTOs or the wire messages below. */
@@ -271,7 +276,8 @@ export interface Trace {
   self: string;
   target: string;
   kind: LookupKind;
-  params: { k: number; alpha: number; rpcTimeoutMs: number };
+  /** lookupTimeoutMs: the whole lookup's deadline (absent in traces from before it was recorded). */
+  params: { k: number; alpha: number; rpcTimeoutMs: number; lookupTimeoutMs?: number };
   events: TraceEvent[];
   summary: TraceSummary;
   /** 'live' when recorded by this process, 'imported' when loaded from a file. */
