@@ -115,6 +115,8 @@ export type LookupEvent =
       k: number;
       alpha: number;
       rpcTimeoutMs: number;
+      /** The whole lookup's deadline, ms (it ends with 'timeout' after this). */
+      lookupTimeoutMs?: number;
       /** The peers the lookup begins from, closest first. */
       seeds: Contact[];
     })

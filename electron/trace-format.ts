@@ -2,7 +2,10 @@
 // load and names the offending field. No Node imports: the renderer validates opened files with it
 // too. The TypeScript shape is `Trace` in contract.ts; this schema is checked against it below.
 import { z } from 'zod';
-import { TRACE_FORMAT, TRACE_VERSION, formatIssues, type Result, type Trace, err, ok } from './contract';
+import { MAX_TRACE_JSON_CHARS, TRACE_FORMAT, TRACE_VERSION, formatIssues, type Result, type Trace, err, ok } from './contract';
+
+/** What a trace file's name ends with (the app's save dialog and download, the CLI's examples). */
+export const TRACE_FILE_SUFFIX = '.kadtrace.json';
 
 const hexId = z.string().regex(/^[0-9a-f]{64}$/, { error: 'expected 64 lowercase hex characters' });
 const ms = z.number().finite().min(0, { error: 'must be at least 0' });
@@ -25,6 +28,7 @@ const traceEvent = z.discriminatedUnion('type', [
     k: count,
     alpha: count,
     rpcTimeoutMs: ms,
+    lookupTimeoutMs: ms.optional(),
     seeds: z.array(contact).max(MAX_CONTACTS),
   }),
   z.strictObject({ ...t, type: z.literal('query'), peer: contact, hop: count, bytes: count }),
@@ -73,11 +77,28 @@ export const traceSchema = z.strictObject({
   self: hexId,
   target: hexId,
   kind,
-  params: z.strictObject({ k: count, alpha: count, rpcTimeoutMs: ms }),
+  params: z.strictObject({ k: count, alpha: count, rpcTimeoutMs: ms, lookupTimeoutMs: ms.optional() }),
   events: z.array(traceEvent).max(MAX_TRACE_EVENTS, { error: `at most ${MAX_TRACE_EVENTS} events` }),
   summary,
   origin: z.enum(['live', 'imported']),
   truncated: z.boolean(),
+}).superRefine((trace, ctx) => {
+  // The events must tell one lookup's story in order: what a replay and `trace show` rely on.
+  const first = trace.events[0];
+  if (!first || first.type !== 'started') {
+    ctx.addIssue({ code: 'custom', path: ['events', 0, 'type'], message: 'the first event must be "started"' });
+    return;
+  }
+  for (const f of ['target', 'self', 'kind'] as const) {
+    if (first[f] !== trace[f]) ctx.addIssue({ code: 'custom', path: ['events', 0, f], message: `differs from the trace's ${f} ${JSON.stringify(trace[f])}` });
+  }
+  for (let i = 1; i < trace.events.length; i++) {
+    const e = trace.events[i];
+    if (e.type === 'started') ctx.addIssue({ code: 'custom', path: ['events', i, 'type'], message: 'only the first event may be "started"' });
+    if (e.type === 'done' && i !== trace.events.length - 1) ctx.addIssue({ code: 'custom', path: ['events', i, 'type'], message: 'a "done" event must be the last' });
+    const prev = trace.events[i - 1].t;
+    if (e.t < prev) ctx.addIssue({ code: 'custom', path: ['events', i, 't'], message: `is earlier than the event before it (${e.t} < ${prev} ms)` });
+  }
 });
 
 // Compile-time check that the schema and the contract's Trace agree in both directions.
@@ -89,6 +110,9 @@ void _fromContract;
 
 /** Parses a trace file's text: INVALID_ARGUMENT naming the field, or a clear word about newer versions. */
 export function parseTrace(text: string): Result<Trace> {
+  if (text.length > MAX_TRACE_JSON_CHARS) {
+    return err('INVALID_ARGUMENT', `not a trace file: ${text.length} characters; a trace file is at most ${MAX_TRACE_JSON_CHARS} (8 MB)`);
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -102,6 +126,30 @@ export function parseTrace(text: string): Result<Trace> {
     return err('INVALID_ARGUMENT', `this trace was written by a newer kadscope (format version ${head.version}); this one reads version ${TRACE_VERSION}`);
   }
   const r = traceSchema.safeParse(raw);
-  if (!r.success) return err('INVALID_ARGUMENT', `invalid trace: ${formatIssues(r.error.issues)}`);
+  if (!r.success) {
+    // formatIssues names a path-less issue after a method's "arguments"; in a file it is the top level.
+    const issues = r.error.issues.map((i) => (i.path.length === 0 ? { ...i, path: ['(top level)'] } : i));
+    return err('INVALID_ARGUMENT', `invalid trace: ${formatIssues(issues)}`);
+  }
   return ok(r.data);
+}
+
+/**
+ * The file's text: plain JSON, the header fields first and one event per line, so a trace reads well
+ * in a diff or a bug report and any JSON reader loads it. parseTrace(serializeTrace(t)) equals t.
+ */
+export function serializeTrace(trace: Trace): string {
+  const fields = Object.entries(trace).filter(([, value]) => value !== undefined);
+  const lines = fields.map(([key, value]) => {
+    if (key !== 'events' || !Array.isArray(value) || value.length === 0) return `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`;
+    return `  "events": [\n${value.map((e) => `    ${JSON.stringify(e)}`).join(',\n')}\n  ]`;
+  });
+  return `{\n${lines.join(',\n')}\n}\n`;
+}
+
+/** A file name for a trace: kind, target prefix and start time (UTC), e.g. find-node-3fa2c1d9-20250101-120000.kadtrace.json. */
+export function traceFileName(trace: Pick<Trace, 'kind' | 'target' | 'startedAt'>): string {
+  const d = new Date(trace.startedAt);
+  const stamp = Number.isNaN(d.getTime()) ? 'unknown-time' : d.toISOString().replace(/\.\d+Z$/, '').replace(/[-:]/g, '').replace('T', '-');
+  return `${trace.kind}-${trace.target.slice(0, 8)}-${stamp}${TRACE_FILE_SUFFIX}`;
 }

@@ -1,7 +1,9 @@
-// Keeps the last MAX_TRACES lookups of the user's node as traces (issue 6 builds save, open, replay
-// and compare on top). Fed the same LookupEvent stream the UI sees; bounded in traces and in events
-// per trace.
-import { MAX_TRACES, TRACE_FORMAT, TRACE_VERSION, type LookupEvent, type Trace, type TraceEvent, type TraceListItem, type TraceSummary } from './contract';
+// Keeps the last MAX_TRACES lookups of the user's node as traces, for the Traces view to list, save,
+// replay and compare. Fed the same LookupEvent stream the UI sees (every lookup the node makes: find
+// node, find value, and those inside put, get, announce and lookupPeers); bounded in traces and in
+// events per trace. Traces are built by trace-build.ts, which the CLI's --trace uses too.
+import { MAX_TRACES, type LookupEvent, type Trace, type TraceListItem } from './contract';
+import { appendTraceEvent, startTrace } from './trace-build';
 import { MAX_TRACE_EVENTS } from './trace-format';
 
 export interface TraceRecorderOptions {
@@ -25,48 +27,18 @@ export class TraceRecorder {
 
   ingest(e: LookupEvent): void {
     if (e.type === 'started') {
-      this.insert({
-        format: TRACE_FORMAT,
-        version: TRACE_VERSION,
-        id: e.lookupId,
-        startedAt: e.at,
-        self: e.self,
-        target: e.target,
-        kind: e.kind,
-        params: { k: e.k, alpha: e.alpha, rpcTimeoutMs: e.rpcTimeoutMs },
-        events: [toTraceEvent(e, e.at)],
-        summary: emptySummary(),
-        origin: 'live',
-        truncated: false,
-      });
+      this.insert(startTrace(e));
       return;
     }
     const trace = this.traces.get(e.lookupId);
     if (!trace) return; // started before we listened, or already evicted
-    const s = trace.summary;
-    if (e.type === 'query') s.messages++;
-    else if (e.type === 'response') s.responses++;
-    else if (e.type === 'timeout') s.timeouts++;
-    else if (e.type === 'error') s.errors++;
-    else if (e.type === 'done') {
-      s.reason = e.reason;
-      s.durationMs = e.durationMs;
-      s.hops = e.hops;
-      s.messages = e.messages;
-      s.timeToClosestMs = e.timeToClosestMs;
-      s.closest = e.closest;
-    }
-    // Keep 'done' even past the cap: it carries the outcome the summary is built from.
-    if (trace.events.length < this.maxEvents || e.type === 'done') trace.events.push(toTraceEvent(e, trace.startedAt));
-    else trace.truncated = true;
+    appendTraceEvent(trace, e, this.maxEvents);
   }
 
   /** Newest first. */
   list(): TraceListItem[] {
     const out: TraceListItem[] = [];
-    for (const t of this.traces.values()) {
-      out.push({ id: t.id, startedAt: t.startedAt, target: t.target, kind: t.kind, origin: t.origin, done: t.summary.reason !== null, summary: { ...t.summary } });
-    }
+    for (const t of this.traces.values()) out.push(listItem(t));
     return out.reverse();
   }
 
@@ -79,7 +51,7 @@ export class TraceRecorder {
     const copy: Trace = { ...trace, origin: 'imported' };
     this.traces.delete(copy.id);
     this.insert(copy);
-    return this.list()[0];
+    return listItem(copy);
   }
 
   clear(): void {
@@ -95,11 +67,6 @@ export class TraceRecorder {
   }
 }
 
-function emptySummary(): TraceSummary {
-  return { reason: null, durationMs: null, hops: null, messages: 0, timeToClosestMs: null, closest: [], responses: 0, timeouts: 0, errors: 0 };
-}
-
-function toTraceEvent(e: LookupEvent, startedAt: number): TraceEvent {
-  const { lookupId: _id, at, ...rest } = e;
-  return { ...rest, t: Math.max(0, at - startedAt) } as TraceEvent;
+function listItem(t: Trace): TraceListItem {
+  return { id: t.id, startedAt: t.startedAt, target: t.target, kind: t.kind, origin: t.origin, done: t.summary.reason !== null, summary: { ...t.summary } };
 }

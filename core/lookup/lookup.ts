@@ -162,6 +162,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       k: p.k,
       alpha: p.alpha,
       rpcTimeoutMs: p.rpcTimeoutMs,
+      lookupTimeoutMs: p.timeoutMs ?? LOOKUP_TIMEOUT_MS,
       seeds: this.sorted.map((c) => toContact(c.peer)),
     });
     if (p.signal?.aborted) {

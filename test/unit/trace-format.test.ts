@@ -1,0 +1,159 @@
+// The kadtrace file format: what a recorded trace holds (from a real lookup on the simulated network
+// under fake time), that record -> save -> load gives the identical trace, and that the schema rejects
+// each kind of corruption with a message naming the field. (contract.test.ts covers the recorder's
+// bounds and the service path.)
+import { afterEach, describe, expect, it } from 'vitest';
+import { LOOKUP_TIMEOUT_MS } from '../../core/lookup/lookup';
+import type { LookupEvent } from '../../core/types';
+import { MAX_TRACE_JSON_CHARS, TRACE_VERSION, type Trace } from '../../electron/contract';
+import { TraceBuilder } from '../../electron/trace-build';
+import { MAX_TRACE_EVENTS, TRACE_FILE_SUFFIX, parseTrace, serializeTrace, traceFileName } from '../../electron/trace-format';
+import { TraceRecorder } from '../../electron/traces';
+import { LATENCY_MS, RTT_MS, Topology, hid, ofType } from './topology';
+
+const RPC_TIMEOUT_MS = 2_000;
+// Target 0xf0…: B (0x8…) is a seed, C (0xc…) and D (0xe…) are closer and only B knows them; D is
+// stopped, so asking it times out; E (0xf…) is the nearest and only C knows it.
+const T = hid('f0');
+const IDS = { A: hid('00'), B: hid('80'), C: hid('c0'), D: hid('e0'), E: hid('f8') };
+const KNOWS = { A: ['B'], B: ['C', 'D'], C: ['E'] };
+
+let topo: Topology | null = null;
+afterEach(async () => {
+  await topo?.destroy();
+  topo = null;
+});
+
+/** One real lookup from A, with a timeout in it; its events and its trace built from them. */
+async function recorded(): Promise<{ t: Topology; events: LookupEvent[]; trace: Trace }> {
+  topo = await Topology.create({ ids: IDS, knows: KNOWS, node: { k: 4, alpha: 2, rpcTimeoutMs: RPC_TIMEOUT_MS } });
+  await topo.node('D').stop();
+  const events = await topo.collect('A', T);
+  const b = new TraceBuilder();
+  for (const e of events) b.ingest(e);
+  return { t: topo, events, trace: b.trace! };
+}
+
+describe('a recorded trace', () => {
+  it('holds our id, the target, the parameters, every event timed from the start, and the outcome', async () => {
+    const { t, events, trace } = await recorded();
+    const started = events[0];
+    expect(trace).toMatchObject({ format: 'kadtrace', version: TRACE_VERSION, id: started.lookupId, startedAt: started.at, self: t.id('A'), target: T, kind: 'find-node', origin: 'live', truncated: false });
+    expect(trace.params).toEqual({ k: 4, alpha: 2, rpcTimeoutMs: RPC_TIMEOUT_MS, lookupTimeoutMs: LOOKUP_TIMEOUT_MS });
+    expect(trace.events).toHaveLength(events.length);
+    expect(trace.events.map((e) => e.t)).toEqual(events.map((e) => e.at - started.at));
+    expect(trace.events.map((e) => e.type)).toEqual(events.map((e) => e.type));
+
+    // Every RPC: the peer's id and address, bytes each way, what it returned; the timeout's wait.
+    const queries = trace.events.filter((e) => e.type === 'query');
+    expect(queries.map((q) => t.name(q.peer.id))).toEqual(['B', 'D', 'C', 'E']);
+    for (const q of queries) {
+      expect(q.peer).toEqual({ id: q.peer.id, host: t.node(t.name(q.peer.id)).address.host, port: 4000 });
+      expect(q.bytes).toBeGreaterThan(0);
+    }
+    const fromB = trace.events.find((e) => e.type === 'response' && t.name(e.peer.id) === 'B');
+    expect(fromB).toMatchObject({ rttMs: RTT_MS, t: 2 * LATENCY_MS, hop: 1 });
+    if (fromB?.type !== 'response') throw new Error('no response from B');
+    expect(fromB.nodes.map((c) => t.name(c.id)).sort()).toEqual(['C', 'D']);
+    expect(fromB.bytes).toBeGreaterThan(0);
+    const timeout = trace.events.find((e) => e.type === 'timeout');
+    expect(timeout).toMatchObject({ peer: { id: t.id('D') }, afterMs: 2 * RPC_TIMEOUT_MS });
+
+    // The summary: the done event's figures plus counts of answers, timeouts and errors.
+    const done = ofType(events, 'done')[0];
+    expect(trace.summary).toEqual({
+      reason: done.reason,
+      durationMs: done.durationMs,
+      hops: done.hops,
+      messages: done.messages,
+      timeToClosestMs: done.timeToClosestMs,
+      closest: done.closest,
+      responses: 3,
+      timeouts: 1,
+      errors: 0,
+    });
+    expect(trace.summary.closest.map((c) => t.name(c.id))).toEqual(['E', 'C', 'B']);
+  });
+
+  it('round trip: record, save, load gives the identical trace', async () => {
+    const { trace } = await recorded();
+    const text = serializeTrace(trace);
+    expect(JSON.parse(text)).toEqual(trace);
+    expect(parseTrace(text)).toEqual({ ok: true, value: trace });
+    // Plain JSON that reads well: header first, one event per line.
+    const lines = text.split('\n');
+    expect(lines[1]).toBe('  "format": "kadtrace",');
+    expect(lines[2]).toBe('  "version": 1,');
+    expect(lines.filter((l) => l.startsWith('    {"t":')).length).toBe(trace.events.length);
+    const loaded = parseTrace(text);
+    expect(loaded.ok && JSON.parse(serializeTrace(loaded.value))).toEqual(trace);
+  });
+
+  it('the service recorder and the CLI builder make the same trace from the same events', async () => {
+    const { events, trace } = await recorded();
+    const rec = new TraceRecorder();
+    // Another lookup interleaved: each trace gets only its own events.
+    const other: LookupEvent = { ...events[0], lookupId: 'other', target: hid('11') } as LookupEvent;
+    rec.ingest(other);
+    const b = new TraceBuilder();
+    b.ingest(events[1]); // before 'started': nothing to attach it to
+    expect(b.trace).toBeNull();
+    for (const e of events) {
+      rec.ingest(e);
+      b.ingest(e);
+      b.ingest({ ...e, lookupId: 'other' });
+    }
+    expect(rec.get(trace.id)).toEqual(trace);
+    expect(b.trace).toEqual(trace);
+    expect(rec.get('other')?.events).toHaveLength(1);
+  });
+
+  it('names its file by kind, target and UTC start time', () => {
+    expect(traceFileName({ kind: 'find-value', target: 'ab'.repeat(32), startedAt: Date.UTC(2025, 0, 2, 3, 4, 5, 678) })).toBe('find-value-abababab-20250102-030405.kadtrace.json');
+    expect(traceFileName({ kind: 'find-node', target: 'ab'.repeat(32), startedAt: Number.MAX_VALUE })).toBe(`find-node-abababab-unknown-time${TRACE_FILE_SUFFIX}`);
+  });
+});
+
+type Mutate = (t: Record<string, unknown> & { events: Array<Record<string, unknown>> }) => unknown;
+
+describe('loading rejects corruption with a message naming the field', () => {
+  const cases: Array<[string, Mutate, RegExp]> = [
+    ['a foreign JSON file', () => ({ name: 'package', version: '1.0.0' }), /^not a trace file: format is undefined, expected "kadtrace"$/],
+    ['a file cut short', (t) => serializeTrace(t as unknown as Trace).slice(0, 300), /^not a trace file: not valid JSON/],
+    ['a wrong version type', (t) => ({ ...t, version: '1' }), /^invalid trace: version: /],
+    ['a missing field', (t) => ({ ...t, truncated: undefined }), /^invalid trace: truncated: /],
+    ['an unknown top-level field', (t) => ({ ...t, comment: 'hi' }), /^invalid trace: \(top level\): unknown field "comment"$/],
+    ['a bad id', (t) => ({ ...t, self: 'XYZ' }), /^invalid trace: self: expected 64 lowercase hex characters/],
+    ['a negative parameter', (t) => ({ ...t, params: { ...(t.params as object), k: -1 } }), /^invalid trace: params\.k: /],
+    ['an unknown parameter', (t) => ({ ...t, params: { ...(t.params as object), beta: 2 } }), /^invalid trace: params: unknown field "beta"$/],
+    ['an unknown event type', (t) => ((t.events[1].type = 'teleport'), t), /^invalid trace: events\.1\.type: /],
+    ['a bad port in an event', (t) => (((t.events[1].peer as { port: number }).port = 70_000), t), /^invalid trace: events\.1\.peer\.port: /],
+    ['a bad returned node', (t) => (((t.events[2].nodes as Array<{ id: string }>)[0].id = 'c0'), t), /^invalid trace: events\.2\.nodes\.0\.id: /],
+    ['a negative time offset', (t) => ((t.events[1].t = -5), t), /^invalid trace: events\.1\.t: must be at least 0/],
+    ['events out of order', (t) => ((t.events[2].t = 0), (t.events[1].t = 50), t), /^invalid trace: events\.2\.t: is earlier than the event before it \(0 < 50 ms\)$/],
+    ['no started event first', (t) => ({ ...t, events: t.events.slice(1) }), /^invalid trace: events\.0\.type: the first event must be "started"$/],
+    ['a started event for another target', (t) => ((t.events[0].target = 'f'.repeat(64)), t), /^invalid trace: events\.0\.target: differs from the trace's target/],
+    ['a done event before the end', (t) => ({ ...t, events: [t.events[0], t.events.at(-1), ...t.events.slice(1, -1)].map((e, i) => ({ ...e, t: i })) }), /^invalid trace: events\.1\.type: a "done" event must be the last$/],
+    ['an unknown termination reason', (t) => ({ ...t, summary: { ...(t.summary as object), reason: 'bored' } }), /^invalid trace: summary\.reason: /],
+    ['a bad origin', (t) => ({ ...t, origin: 'stolen' }), /^invalid trace: origin: /],
+    ['too many events', (t) => ({ ...t, events: [t.events[0], ...Array.from({ length: MAX_TRACE_EVENTS }, () => t.events[1])] }), /^invalid trace: events: at most 20000 events$/],
+  ];
+  it.each(cases)('%s', async (_name, mutate, message) => {
+    const { trace } = await recorded();
+    const copy = JSON.parse(JSON.stringify(trace)) as Parameters<Mutate>[0];
+    const out = mutate(copy);
+    const r = parseTrace(typeof out === 'string' ? out : JSON.stringify(out));
+    expect(r).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
+    expect(r.ok ? '' : r.message).toMatch(message);
+  });
+
+  it('says when a file comes from a newer kadscope', async () => {
+    const { trace } = await recorded();
+    const r = parseTrace(JSON.stringify({ ...trace, version: 2, somethingNew: [] }));
+    expect(r).toEqual({ ok: false, code: 'INVALID_ARGUMENT', message: 'this trace was written by a newer kadscope (format version 2); this one reads version 1' });
+  });
+
+  it('refuses a file over the size limit before parsing it', () => {
+    expect(parseTrace(' '.repeat(MAX_TRACE_JSON_CHARS + 1))).toMatchObject({ ok: false, message: /a trace file is at most 8000000 \(8 MB\)/ });
+  });
+});
