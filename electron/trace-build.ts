@@ -1,7 +1,7 @@
 // From a lookup's LookupEvent stream to a `kadtrace` Trace: the one builder behind the service's
 // recorder (the app) and `kadscope lookup --trace` (the CLI), so both write the same file. Pure and
 // Node-free; bounded in events per trace.
-import { TRACE_FORMAT, TRACE_VERSION, type LookupEvent, type Trace, type TraceEvent, type TraceSummary } from './contract';
+import { TRACE_FORMAT, TRACE_VERSION, type Contact, type LookupEvent, type Trace, type TraceEvent, type TraceSummary } from './contract';
 import { MAX_TRACE_EVENTS } from './trace-format';
 
 export type StartedEvent = Extract<LookupEvent, { type: 'started' }>;
@@ -82,4 +82,59 @@ export class TraceBuilder {
   get trace(): Trace | null {
     return this.current;
   }
+}
+
+/** One RPC of a trace: a query paired with its answer, timeout or error. */
+export interface TraceRpc {
+  peer: Contact;
+  hop: number;
+  /** ms since the lookup started. */
+  start: number;
+  /** null: no answer in the trace (it ends first, or events were cut). */
+  end: number | null;
+  outcome: 'response' | 'timeout' | 'error' | 'pending';
+  rttMs: number | null;
+  bytesOut: number;
+  bytesIn: number | null;
+  /** Nodes the answer returned. */
+  returned: Contact[];
+  hasValue: boolean;
+  /** For errors: "CODE: message". */
+  error: string | null;
+}
+
+/**
+ * The trace's RPCs in the order they were sent. Each query pairs with the next answer, timeout or
+ * error from the same peer (first in, first out: a peer asked twice answers in order).
+ */
+export function traceRpcs(events: readonly TraceEvent[]): TraceRpc[] {
+  const rpcs: TraceRpc[] = [];
+  const open = new Map<string, TraceRpc[]>();
+  for (const e of events) {
+    if (e.type === 'started' || e.type === 'done') continue;
+    if (e.type === 'query') {
+      const rpc: TraceRpc = { peer: e.peer, hop: e.hop, start: e.t, end: null, outcome: 'pending', rttMs: null, bytesOut: e.bytes, bytesIn: null, returned: [], hasValue: false, error: null };
+      rpcs.push(rpc);
+      const q = open.get(e.peer.id);
+      if (q) q.push(rpc);
+      else open.set(e.peer.id, [rpc]);
+      continue;
+    }
+    const rpc = open.get(e.peer.id)?.shift();
+    if (!rpc) continue; // its query was cut from a truncated trace
+    rpc.end = e.t;
+    if (e.type === 'response') {
+      rpc.outcome = 'response';
+      rpc.rttMs = e.rttMs;
+      rpc.bytesIn = e.bytes;
+      rpc.returned = e.nodes;
+      rpc.hasValue = e.hasValue === true;
+    } else if (e.type === 'timeout') {
+      rpc.outcome = 'timeout';
+    } else {
+      rpc.outcome = 'error';
+      rpc.error = `${e.code}: ${e.message}`;
+    }
+  }
+  return rpcs;
 }

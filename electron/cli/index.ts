@@ -6,10 +6,11 @@ import { lookupCommand } from './commands/lookup';
 import { nodeCommand } from './commands/node';
 import { peersCommand } from './commands/peers';
 import { putCommand } from './commands/put';
+import { traceCommand } from './commands/trace';
 import { serveCommand } from './serve';
 import { EXIT_OK, EXIT_USAGE, failure, stdio, type Command, type Io } from './shared';
 
-export const COMMANDS: Command[] = [nodeCommand, lookupCommand, putCommand, getCommand, announceCommand, peersCommand, serveCommand];
+export const COMMANDS: Command[] = [nodeCommand, lookupCommand, putCommand, getCommand, announceCommand, peersCommand, traceCommand, serveCommand];
 
 function help(io: Io): void {
   io.out('kadscope: an explorer for Kademlia DHT networks\n\nusage: kadscope <command> [options]\n\ncommands:');

@@ -1,18 +1,28 @@
-// `kadscope lookup <target>`: join through --bootstrap, run one find-node lookup, print the closest peers.
+// `kadscope lookup <target>`: join through --bootstrap, run one find-node lookup, print the closest peers;
+// --trace F also saves the lookup as a trace file (the same builder and format as the app's traces).
+import { writeFile } from 'node:fs/promises';
 import { parseAddressList } from '../../../core/address';
 import { isIdHex } from '../../../core/id';
 import { DhtNode } from '../../../core/node';
 import type { LookupEvent } from '../../../core/types';
+import { TraceBuilder } from '../../trace-build';
+import { TRACE_FILE_SUFFIX, serializeTrace } from '../../trace-format';
 import { EXIT_FAILURE, EXIT_OK, listFlag, parse, UsageError, type Command } from '../shared';
 
 export const lookupCommand: Command = {
   name: 'lookup',
   summary: 'find the nodes closest to a 64-hex-char id',
-  usage: `kadscope lookup <target-hex> --bootstrap host:port,... [--json]`,
+  usage: `kadscope lookup <target-hex> --bootstrap host:port,... [--trace F${TRACE_FILE_SUFFIX}] [--json]
+
+  --bootstrap  comma-separated host:port addresses to join through
+  --host       address to bind (default 127.0.0.1)
+  --trace F    save the lookup's trace to file F (show it with: kadscope trace show F)
+  --json       print one machine-readable JSON object`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
       bootstrap: { type: 'string' },
       host: { type: 'string' },
+      trace: { type: 'string' },
       json: { type: 'boolean' },
     });
     if (positionals.length !== 1) throw new UsageError('lookup takes one target id (64 hex characters)');
@@ -21,6 +31,7 @@ export const lookupCommand: Command = {
     const parsed = parseAddressList(listFlag(values.bootstrap));
     if (!parsed.ok) throw new UsageError(`--bootstrap: ${parsed.message}`);
     if (parsed.value.length === 0) throw new UsageError('--bootstrap is required: the addresses of nodes to join through');
+    if (values.trace === '') throw new UsageError('--trace needs a file name');
 
     const node = DhtNode.create({ host: values.host ?? '127.0.0.1', port: 0, refreshOnBootstrap: false });
     await node.start();
@@ -31,7 +42,19 @@ export const lookupCommand: Command = {
         return EXIT_FAILURE;
       }
       let done: Extract<LookupEvent, { type: 'done' }> | null = null;
-      for await (const e of node.lookup(target)) if (e.type === 'done') done = e;
+      const trace = new TraceBuilder();
+      for await (const e of node.lookup(target)) {
+        trace.ingest(e);
+        if (e.type === 'done') done = e;
+      }
+      if (values.trace !== undefined && trace.trace) {
+        try {
+          await writeFile(values.trace, serializeTrace(trace.trace));
+        } catch (e) {
+          throw new UsageError(`--trace: cannot write ${values.trace}: ${(e as Error).message}`);
+        }
+        io.err(`kadscope: trace saved to ${values.trace} (${trace.trace.events.length} events); show it with: kadscope trace show ${values.trace}`);
+      }
       if (!done) return EXIT_FAILURE;
       if (values.json) {
         io.out(JSON.stringify({ target, ...done }));
