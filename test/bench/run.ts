@@ -34,7 +34,11 @@ const WORKLOADS: Record<string, Runner> = {
   codec: (drivers, command) => runCodecWorkload(drivers, CODEC_DEFAULTS, command),
   'put-get': notYet('put-get', 'put then get from another node: success rate, latency, nodes holding each value'),
   'scale-memory': notYet('scale-memory', "10,000 and 50,000 nodes on kadscope's memory transport"),
-  'ui-frames': notYet('ui-frames', "the UI issue's frame-time benchmark"),
+  // Loaded on demand: it pulls in the web host and Playwright, which the DHT workloads do not need.
+  'ui-frames': async (_drivers, command) => {
+    const { UI_FRAMES_DEFAULTS, runUiFramesWorkload } = await import('./workloads/ui-frames');
+    return runUiFramesWorkload(UI_FRAMES_DEFAULTS, command);
+  },
 };
 
 async function main(): Promise<number> {
