@@ -667,6 +667,11 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     return this.storage.keyPair(name);
   }
 
+  /** Keeps an imported key pair under `name` (saved with the identity); refuses a name in use. */
+  addKeyPair(name: string, keyPair: KeyPair): KeyPair {
+    return this.storage.addKeyPair(name, keyPair);
+  }
+
   keyPairNames(): string[] {
     return this.storage.keyPairNames();
   }

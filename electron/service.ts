@@ -320,9 +320,7 @@ export class ExplorerService implements ContractHandler {
         const r = keyPairFromJson(raw);
         if (!r.ok) throw DhtError.invalidArgument(`json: not a key pair file: ${r.message}`);
         if (this.node.keyPairNames().includes(name)) throw DhtError.invalidArgument(`name: a key pair named "${name}" already exists`);
-        const node = this.node as DhtNode & { addKeyPair?: (name: string, keyPair: KeyPair) => void };
-        if (typeof node.addKeyPair !== 'function') throw new ServiceError('UNAVAILABLE', 'importing key pairs is not available in this build of the node');
-        node.addKeyPair(name, r.value);
+        this.node.addKeyPair(name, r.value);
         return keyPairInfo(name, r.value);
       },
       announce: async ({ topic, port }) => {

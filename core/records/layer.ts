@@ -60,6 +60,11 @@ export const MAX_PENDING_NEWCOMERS = 256;
 export const MAX_KEY_PAIRS = 64;
 export const DEFAULT_KEY_PAIR = 'default';
 const KEY_PAIR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+function checkKeyPairName(name: string): void {
+  if (!KEY_PAIR_NAME.test(name)) throw DhtError.invalidArgument(`a key pair name is 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit; got "${name.slice(0, 40)}"`);
+}
+
 /** Refusals that mean the network holds another version of a mutable record. */
 const CONFLICT_CODES: ReadonlySet<DhtErrorCode> = new Set(['SEQ_TOO_LOW', 'SEQ_REUSED', 'CAS_MISMATCH']);
 
@@ -367,11 +372,19 @@ export class RecordLayer {
    * directory) the first time it is asked for.
    */
   keyPair(name: string = DEFAULT_KEY_PAIR): KeyPair {
-    if (!KEY_PAIR_NAME.test(name)) throw DhtError.invalidArgument(`a key pair name is 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit; got "${name.slice(0, 40)}"`);
-    const held = this.keyPairs.get(name);
-    if (held) return held;
+    checkKeyPairName(name);
+    return this.keyPairs.get(name) ?? this.keepKeyPair(name, generateKeyPair());
+  }
+
+  /** Keeps an existing key pair (imported from a file) under a new name; refuses a name in use. */
+  addKeyPair(name: string, keyPair: KeyPair): KeyPair {
+    checkKeyPairName(name);
+    if (this.keyPairs.has(name)) throw DhtError.invalidArgument(`a key pair named "${name}" already exists`);
+    return this.keepKeyPair(name, keyPair);
+  }
+
+  private keepKeyPair(name: string, kp: KeyPair): KeyPair {
     if (this.keyPairs.size >= MAX_KEY_PAIRS) throw DhtError.invalidArgument(`this node already keeps ${MAX_KEY_PAIRS} key pairs`);
-    const kp = generateKeyPair();
     this.keyPairs.set(name, kp);
     if (this.state && this.running) {
       this.state.scheduleSave(this.persistedState);

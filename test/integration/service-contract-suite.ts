@@ -240,13 +240,10 @@ export function contractSuite(name: string, makeHarness: () => Promise<Harness>)
       const forged = { ...keyPairToJson(kp), publicKey: 'ab'.repeat(32) };
       const bad = await c.importKeyPair({ name: 'mallory', json: JSON.stringify(forged) });
       expect(bad).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT', message: /publicKey does not belong to secretKey/ });
-      const bob = await c.importKeyPair({ name: 'bob', json: JSON.stringify(keyPairToJson(kp)) });
-      if (bob.ok) {
-        expect(bob.value.publicKey).toBe(Buffer.from(kp.publicKey).toString('hex'));
-        expect(unwrap(await c.listKeyPairs()).map((k) => k.name)).toContain('bob');
-      } else {
-        expect(bob.code).toBe('UNAVAILABLE'); // until core can add an existing key pair
-      }
+      const bob = unwrap(await c.importKeyPair({ name: 'bob', json: JSON.stringify(keyPairToJson(kp)) }));
+      expect(bob.publicKey).toBe(Buffer.from(kp.publicKey).toString('hex'));
+      expect(unwrap(await c.listKeyPairs()).map((k) => k.name)).toContain('bob');
+      expect(await c.importKeyPair({ name: 'bob', json: JSON.stringify(keyPairToJson(generateKeyPair())) })).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT', message: /already exists/ });
     });
 
     it('stores a mutable record under a generated key pair and fetches it', async () => {
