@@ -1,4 +1,5 @@
 // `kadscope node`: one headless node (or a local testnet with --testnet N) that runs until Ctrl-C.
+import { resolve } from 'node:path';
 import { parseAddressList } from '../../../core/address';
 import { DhtNode } from '../../../core/node';
 import { createTestnet } from '../../../core/testnet';
@@ -10,11 +11,13 @@ export const STATUS_INTERVAL_MS = 10_000;
 export const nodeCommand: Command = {
   name: 'node',
   summary: 'run a headless DHT node (or a local testnet) until Ctrl-C',
-  usage: `kadscope node [--host 127.0.0.1] [--port 0] [--bootstrap host:port,...] [--k 20] [--alpha 3] [--testnet N] [--json]
+  usage: `kadscope node [--host 127.0.0.1] [--port 0] [--bootstrap host:port,...] [--data-dir D] [--k 20] [--alpha 3] [--testnet N] [--json]
 
   --host       address to bind (default 127.0.0.1; use 0.0.0.0 or :: to serve others)
   --port       UDP port (default 0: a free port)
   --bootstrap  comma-separated host:port addresses to join through
+  --data-dir   keep the node's identity, records and peers here; with no --bootstrap it rejoins
+               through the saved peers
   --testnet N  also start a local network of N nodes on 127.0.0.1 and join it
   --json       print machine-readable JSON lines`,
   async run(argv, io) {
@@ -25,6 +28,7 @@ export const nodeCommand: Command = {
       k: { type: 'string' },
       alpha: { type: 'string' },
       testnet: { type: 'string' },
+      'data-dir': { type: 'string' },
       json: { type: 'boolean' },
     }, false);
     const port = intFlag('port', values.port, 0, 65535, 0);
@@ -38,18 +42,22 @@ export const nodeCommand: Command = {
     const testnet = testnetSize > 0 ? await createTestnet({ size: testnetSize, transport: 'udp', host: '127.0.0.1', k, alpha }) : null;
     if (testnet) print({ event: 'testnet', size: testnetSize, bootstrap: testnet.bootstrap }, `testnet: ${testnetSize} nodes on 127.0.0.1, bootstrap ${testnet.bootstrap.join(',')}`);
     const bootstrap = [...parsed.value.map(endpointKey), ...(testnet?.bootstrap ?? [])];
-    const node = DhtNode.create({ host: values.host ?? '127.0.0.1', port, k, alpha });
+    const dataDir = values['data-dir'] !== undefined ? resolve(values['data-dir']) : undefined;
+    const node = DhtNode.create({ host: values.host ?? '127.0.0.1', port, k, alpha, dataDir, bootstrap });
+    let started;
     try {
-      await node.start();
+      started = await node.start();
     } catch (err) {
       await testnet?.destroy();
       throw err;
     }
-    print({ event: 'started', id: node.id, address: endpointKey(node.address) }, `node ${node.id}\nlistening on udp ${endpointKey(node.address)}`);
-    if (bootstrap.length > 0) {
-      const r = await node.bootstrap(bootstrap);
+    for (const w of started.warnings) io.err(`kadscope: ${w}`);
+    print({ event: 'started', id: node.id, address: endpointKey(node.address), dataDir: dataDir ?? null }, `node ${node.id}\nlistening on udp ${endpointKey(node.address)}${dataDir ? `\ndata in ${dataDir}` : ''}`);
+    const r = started.join;
+    if (r) {
       for (const f of r.failed) print({ event: 'bootstrap-failed', ...f }, `bootstrap ${f.address} failed: ${f.error}`);
-      print({ event: 'joined', reached: r.reached.length, peers: r.peers }, `joined through ${r.reached.length} of ${bootstrap.length} bootstrap addresses; ${r.peers} peers`);
+      const via = started.joinedVia === 'saved-peers' ? 'saved peers' : 'bootstrap addresses';
+      print({ event: 'joined', via: started.joinedVia, reached: r.reached.length, peers: r.peers }, `joined through ${r.reached.length} ${via}; ${r.peers} peers`);
     }
     const status = setInterval(() => {
       const s = node.snapshot();
