@@ -151,7 +151,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
   private begin(): void {
     const p = this.p;
     this.startedAt = p.clock.now();
-    for (const s of p.seeds) this.addCandidate(s, 1);
+    for (const s of p.seeds) this.addCandidate(s.id, s.idBytes, s.host, s.port, 1, s);
     this.push({
       type: 'started',
       lookupId: p.lookupId,
@@ -183,25 +183,26 @@ export class Lookup implements AsyncIterable<LookupEvent> {
 
   private readonly onExternalAbort = (): void => this.stop('aborted');
 
-  private addCandidate(peer: LookupPeer, hop: number): void {
-    const existing = this.candidates.get(peer.id);
+  /** Takes a candidate; the LookupPeer is built only if it is kept (most referrals are repeats). */
+  private addCandidate(id: string, idBytes: Uint8Array, host: string, port: number, hop: number, peer?: LookupPeer): void {
+    const existing = this.candidates.get(id);
     if (existing) {
       if (hop < existing.hop && existing.state === 'new') existing.hop = hop;
       return;
     }
-    const c: Candidate = { peer, state: 'new', hop, answeredAt: 0 };
     // Insert in order (binary search); the list is at most `cap` long.
     const list = this.sorted;
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (compareDistance(this.p.target, list[mid].peer.idBytes, peer.idBytes) < 0) lo = mid + 1;
+      if (compareDistance(this.p.target, list[mid].peer.idBytes, idBytes) < 0) lo = mid + 1;
       else hi = mid;
     }
     if (lo >= this.cap) return; // farther than everything we keep
+    const c: Candidate = { peer: peer ?? { id, idBytes, host, port }, state: 'new', hop, answeredAt: 0 };
     list.splice(lo, 0, c);
-    this.candidates.set(peer.id, c);
+    this.candidates.set(id, c);
     if (list.length > this.cap) {
       // Forget the farthest candidate that is not in flight.
       for (let i = list.length - 1; i >= 0; i--) {
@@ -278,7 +279,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       nodes.push({ id, host: n.host, port: n.port });
       if (id === p.self) continue;
       if (p.accept && !p.accept(n)) continue;
-      this.addCandidate({ id, idBytes: n.id, host: n.host, port: n.port }, c.hop + 1);
+      this.addCandidate(id, n.id, n.host, n.port, c.hop + 1);
     }
     this.push({
       type: 'response',

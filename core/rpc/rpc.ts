@@ -299,7 +299,7 @@ export class Rpc {
       this.drop('unexpected-response');
       return;
     }
-    if (endpointKey(from) !== p.toKey) {
+    if (from.port !== p.to.port || from.host !== p.to.host) {
       // A response from anywhere but the address we asked is ignored; the real answer may still come.
       this.drop('wrong-source');
       return;
