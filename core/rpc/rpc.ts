@@ -106,6 +106,8 @@ export class Rpc {
   private readonly admit?: (from: Endpoint, method: Method) => boolean;
 
   private readonly pending = new Map<number, Pending>();
+  /** endpointKey -> requests in flight to that address (bounded by `pending`). */
+  private readonly pendingTo = new Map<string, number>();
   private readonly queue: Queued[] = [];
   private handler: RequestHandler | null = null;
   private closed = false;
@@ -143,6 +145,15 @@ export class Rpc {
 
   get queued(): number {
     return this.queue.length;
+  }
+
+  /**
+   * Whether a request of ours to this address is in flight. Its answer will prove the address
+   * alive, so the node need not PING it to verify it meanwhile (a first contact otherwise costs a
+   * PING each way: both sides verify the other).
+   */
+  hasPendingTo(to: Endpoint): boolean {
+    return this.pendingTo.has(endpointKey(to));
   }
 
   drop(reason: DropReason): void {
@@ -232,6 +243,7 @@ export class Rpc {
       p.signal.addEventListener('abort', p.onAbort, { once: true });
     }
     this.pending.set(tid, p);
+    this.pendingTo.set(p.toKey, (this.pendingTo.get(p.toKey) ?? 0) + 1);
     this.counters.rpc[p.method].sent++;
     this.sendAttempt(p);
   }
@@ -260,6 +272,9 @@ export class Rpc {
   private finish(p: Pending, outcome: RpcResult | DhtError): void {
     if (this.pending.get(p.tid) !== p) return;
     this.pending.delete(p.tid);
+    const left = (this.pendingTo.get(p.toKey) ?? 1) - 1;
+    if (left > 0) this.pendingTo.set(p.toKey, left);
+    else this.pendingTo.delete(p.toKey);
     if (p.timer !== null) this.clock.clearTimeout(p.timer);
     p.timer = null;
     if (p.signal && p.onAbort) p.signal.removeEventListener('abort', p.onAbort);

@@ -337,6 +337,39 @@ describe('Rpc: abort and close', () => {
   });
 });
 
+describe('Rpc: requests in flight per address', () => {
+  it('knows which addresses it awaits an answer from, through retries, answers, timeouts and aborts', async () => {
+    const w = world();
+    const { rpc } = await client(w);
+    const srv = await server(w);
+    const silent = await rawPeer(w, '10.0.0.9', 9000);
+    const other = { host: '10.0.0.9', port: 9001 };
+    expect(rpc.hasPendingTo(srv.address)).toBe(false);
+    const a = track(rpc.request(srv.address, { method: 'PING' }));
+    const b = track(rpc.request(srv.address, { method: 'PING' }));
+    const ac = new AbortController();
+    const c = track(rpc.request(silent.transport.address, { method: 'PING' }, { signal: ac.signal }));
+    const d = track(rpc.request(silent.transport.address, { method: 'PING' }));
+    expect(rpc.hasPendingTo(srv.address)).toBe(true);
+    expect(rpc.hasPendingTo(silent.transport.address)).toBe(true);
+    expect(rpc.hasPendingTo(other)).toBe(false);
+    await w.clock.tickAsync(2 * LATENCY_MS);
+    expect(a.settled() && b.settled()).toBe(true);
+    expect(rpc.hasPendingTo(srv.address)).toBe(false);
+    ac.abort();
+    await Promise.resolve();
+    expect(c.settled()).toBe(true);
+    expect(rpc.hasPendingTo(silent.transport.address)).toBe(true); // d is still waiting, retry included
+    await w.clock.tickAsync(RPC_TIMEOUT_MS + LATENCY_MS);
+    expect(rpc.hasPendingTo(silent.transport.address)).toBe(true);
+    await w.clock.tickAsync(RPC_TIMEOUT_MS);
+    expect(isDhtError(d.error(), 'TIMEOUT')).toBe(true);
+    expect(rpc.hasPendingTo(silent.transport.address)).toBe(false);
+    rpc.close();
+    srv.rpc.close();
+  });
+});
+
 describe('Rpc: answering, errors and counters', () => {
   it('counts packets, bytes and per-method requests on both sides', async () => {
     const w = world();
