@@ -31,6 +31,34 @@ export interface BenchNetwork {
   ping(fromIndex: number, toIndex: number): Promise<void>;
   /** Stops every node and frees every socket and timer. */
   destroy(): Promise<void>;
+  /** Immutable values, where the system can store them (see RecordOps); absent where it cannot. */
+  readonly records?: RecordOps;
+}
+
+/**
+ * Storing an immutable value and fetching it from another node, through the system's own storage
+ * API (kadscope put/get, bittorrent-dht BEP 44 put/get) or, for a system with none, the smallest
+ * equivalent its documentation prescribes (dht-rpc: a command handler, as hyperdht's immutable
+ * put/get are built).
+ */
+export interface RecordOps {
+  /** The key the system stores `value` under, as lowercase hex. */
+  keyOf(value: Uint8Array): string;
+  /** Stores `value` from node `fromIndex`; resolves to the number of nodes that acknowledged it. */
+  put(fromIndex: number, value: Uint8Array): Promise<{ acknowledged: number }>;
+  /** Fetches the value stored under `keyHex` from node `fromIndex`; null when the system found none. */
+  get(fromIndex: number, keyHex: string): Promise<Uint8Array | null>;
+  /** Whether node `index` holds a value under `keyHex` right now (in its store, not a cache of ours). */
+  holds(index: number, keyHex: string): boolean;
+}
+
+/** How a workload wants a network built; each driver maps these onto its own settings. */
+export interface NetworkOptions {
+  /**
+   * Turn off admission limits on incoming requests that would cap a single-peer flood (kadscope's
+   * per-address rate limit). Only the ping-throughput workload asks for it; peers have no such limit.
+   */
+  unthrottled?: boolean;
 }
 
 /** One wire message of a system, encoded and decoded by that system's own codec. */
@@ -58,7 +86,7 @@ export interface SystemDriver {
   /** null when the system can run here, otherwise why not (printed, and the system is skipped). */
   unavailableReason(): Promise<string | null>;
   /** Builds a settled network of `size` nodes on 127.0.0.1. */
-  createNetwork(size: number): Promise<BenchNetwork>;
+  createNetwork(size: number, options?: NetworkOptions): Promise<BenchNetwork>;
   /**
    * Reads one datagram this system sent: whether it is a request (as opposed to a response or an
    * error) and its method, e.g. { request: true, method: 'FIND_NODE' }, for the per-method counts.

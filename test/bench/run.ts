@@ -11,6 +11,7 @@ import { allDrivers, networkDiagnostics } from './drivers/index';
 import { LOOKUP_DEFAULTS, runLookupWorkload } from './workloads/lookup';
 import { PING_DEFAULTS, runPingWorkload } from './workloads/ping';
 import { CODEC_DEFAULTS, runCodecWorkload } from './workloads/codec';
+import { PUT_GET_DEFAULTS, runPutGetWorkload } from './workloads/put-get';
 
 type Runner = (drivers: SystemDriver[], command: string) => Promise<WorkloadResult | null>;
 
@@ -32,7 +33,7 @@ const WORKLOADS: Record<string, Runner> = {
   'lookup-500': lookupRunner(500),
   ping: (drivers, command) => runPingWorkload(drivers, PING_DEFAULTS, command),
   codec: (drivers, command) => runCodecWorkload(drivers, CODEC_DEFAULTS, command),
-  'put-get': notYet('put-get', 'put then get from another node: success rate, latency, nodes holding each value'),
+  'put-get': (drivers, command) => runPutGetWorkload(drivers, { ...PUT_GET_DEFAULTS, diagnostics: networkDiagnostics }, command),
   'scale-memory': notYet('scale-memory', "10,000 and 50,000 nodes on kadscope's memory transport"),
   // Loaded on demand: it pulls in the web host and Playwright, which the DHT workloads do not need.
   'ui-frames': async (_drivers, command) => {

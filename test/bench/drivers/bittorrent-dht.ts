@@ -11,10 +11,16 @@
 // get_peers answers carry tokens and peers and would weigh bittorrent-dht's messages down unfairly.
 // k-rpc does not return the closest nodes, so the result is the k closest of the nodes that
 // answered (collected through the visit callback), as dht-rpc's closestReplies is.
+//
+// Records: BEP 44 immutable items, `dht.put({ v })` (a `get` walk to the key, then `put` with the
+// tokens to the k closest; its callback reports how many acknowledged) and `dht.get(key)` (a `get`
+// walk that stops at the first value hashing to the key). Keys are SHA-1(bencode(v)). A node's own
+// `_values` LRU is where it holds values; holders are counted there.
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { once } from 'node:events';
 import DHT from 'bittorrent-dht';
-import type { BenchNetwork, CodecCase, DatagramClass, DriverLookupResult, SystemDriver } from '../harness';
+import type { BenchNetwork, CodecCase, DatagramClass, DriverLookupResult, RecordOps, SystemDriver } from '../harness';
 import { sortByDistance, withTimeout } from '../harness';
 import { runBounded, settleUntil } from './common';
 
@@ -23,6 +29,7 @@ const ID_BYTES = 20;
 const JOIN_CONCURRENCY = 16;
 const JOIN_TIMEOUT_MS = 30_000;
 const LOOKUP_TIMEOUT_MS = 30_000;
+const RECORD_TIMEOUT_MS = 30_000;
 /** A bencoded KRPC query is a dict whose last key is y = "q": it ends with `1:y1:qe`. */
 const QUERY_SUFFIX = Buffer.from('1:y1:qe');
 const ERROR_SUFFIX = Buffer.from('1:y1:ee');
@@ -35,11 +42,38 @@ function isId(x: unknown): x is Buffer {
   return Buffer.isBuffer(x) && x.length === ID_BYTES;
 }
 
+/** BEP 44's immutable key: SHA-1 of the bencoded value (a byte string: `<length>:<bytes>`). */
+function immutableKey(value: Uint8Array): Buffer {
+  return createHash('sha1').update(`${value.byteLength}:`).update(value).digest();
+}
+
 class BittorrentNetwork implements BenchNetwork {
   readonly ids: string[];
+  readonly records: RecordOps;
 
   constructor(private readonly nodes: DHT[]) {
     this.ids = nodes.map((n) => hex(n.nodeId));
+    this.records = {
+      keyOf: (value) => hex(immutableKey(value)),
+      put: (fromIndex, value) => {
+        const expected = immutableKey(value);
+        const done = new Promise<{ acknowledged: number }>((resolve, reject) => {
+          nodes[fromIndex].put({ v: Buffer.from(value) }, (err, key, n) => {
+            if (err) return reject(err);
+            if (!key.equals(expected)) return reject(new Error('bittorrent-dht stored under another key than SHA-1(bencode(v))'));
+            resolve({ acknowledged: n });
+          });
+        });
+        return withTimeout(done, RECORD_TIMEOUT_MS, 'bittorrent-dht put');
+      },
+      get: (fromIndex, keyHex) => {
+        const done = new Promise<Uint8Array | null>((resolve, reject) => {
+          nodes[fromIndex].get(Buffer.from(keyHex, 'hex'), (err, res) => (err ? reject(err) : resolve(res?.v ?? null)));
+        });
+        return withTimeout(done, RECORD_TIMEOUT_MS, 'bittorrent-dht get');
+      },
+      holds: (index, keyHex) => nodes[index]._values.peek(keyHex) !== undefined,
+    };
   }
 
   get size(): number {

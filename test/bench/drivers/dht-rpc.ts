@@ -8,9 +8,18 @@
 //
 // Lookup: `node.findNode(target)`, dht-rpc's own iterative FIND_NODE query with its defaults
 // (k = 20, concurrency 10); the result is `closestReplies`, the k closest nodes that answered.
+//
+// Records: dht-rpc has no storage of its own. Its README's recipe (and hyperdht's immutablePut /
+// immutableGet, which follow it) is two user commands on every node: GET answers with the value
+// stored under the target, PUT stores a value whose hash is the target when the request echoes a
+// valid round-trip token. A put is a query walking to the target with GET, then a commit of PUT
+// to the k closest replies with their tokens; a get is a query with GET that stops at the first
+// reply whose value hashes to the key. Keys are SHA-256(value), as in the README. Each node keeps
+// at most MAX_STORED_VALUES values (oldest dropped), like bittorrent-dht's LRU of 1,000.
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import DHT from 'dht-rpc';
-import type { BenchNetwork, CodecCase, DatagramClass, DriverLookupResult, SystemDriver } from '../harness';
+import DHT, { type DhtRpcRequest } from 'dht-rpc';
+import type { BenchNetwork, CodecCase, DatagramClass, DriverLookupResult, RecordOps, SystemDriver } from '../harness';
 import { withTimeout } from '../harness';
 import { freeUdpPort, runBounded, settleUntil } from './common';
 
@@ -30,6 +39,44 @@ const CMD_FIND_NODE = 2;
 
 const INTERNAL_COMMANDS = ['PING', 'PING_NAT', 'FIND_NODE', 'DOWN_HINT', 'DELAYED_PING'];
 
+// The benchmark's own user commands (README: "define a command enum").
+const CMD_IMMUTABLE_PUT = 0;
+const CMD_IMMUTABLE_GET = 1;
+/** User error codes start at 16 (README), clear of dht-rpc's own. */
+const ERR_INVALID_VALUE = 16;
+const MAX_VALUE_BYTES = 1000;
+const MAX_STORED_VALUES = 1000;
+const RECORD_TIMEOUT_MS = 30_000;
+
+function sha256(b: Uint8Array): Buffer {
+  return createHash('sha256').update(b).digest();
+}
+
+/** A node's value store and the request handler that serves it. */
+function installImmutableStore(node: DHT): Map<string, Buffer> {
+  const values = new Map<string, Buffer>();
+  node.on('request', (req: DhtRpcRequest) => {
+    if (req.command === CMD_IMMUTABLE_GET) {
+      req.reply(req.target ? (values.get(hex(req.target)) ?? null) : null);
+      return;
+    }
+    if (req.command === CMD_IMMUTABLE_PUT) {
+      // Only with a valid round-trip token (the requester proved its address) and a value that is
+      // what the key says it is.
+      if (!req.token || !req.target || !req.value || req.value.byteLength > MAX_VALUE_BYTES) return req.error(ERR_INVALID_VALUE);
+      if (!sha256(req.value).equals(req.target)) return req.error(ERR_INVALID_VALUE);
+      const key = hex(req.target);
+      values.delete(key);
+      values.set(key, Buffer.from(req.value));
+      if (values.size > MAX_STORED_VALUES) values.delete(values.keys().next().value as string);
+      req.reply(null);
+      return;
+    }
+    req.error(DHT.ERROR_UNKNOWN_COMMAND);
+  });
+  return values;
+}
+
 /** The command of a request datagram, read as Request.decode does (lib/io.js). */
 function dhtRpcCommand(bytes: Uint8Array): string {
   const flags = bytes[1]; // c.uint: one byte for values below 0xfd
@@ -47,12 +94,49 @@ function hex(b: Buffer): string {
 
 class DhtRpcNetwork implements BenchNetwork {
   readonly ids: string[];
+  readonly records: RecordOps;
 
-  constructor(private readonly nodes: DHT[]) {
+  constructor(
+    private readonly nodes: DHT[],
+    stores: Map<string, Buffer>[],
+  ) {
     this.ids = nodes.map((n) => {
       if (!n.id) throw new Error('dht-rpc node still ephemeral after bootstrap');
       return hex(n.id);
     });
+    this.records = {
+      keyOf: (value) => hex(sha256(value)),
+      put: async (fromIndex, value) => {
+        const target = sha256(value);
+        let acknowledged = 0;
+        const q = nodes[fromIndex].query(
+          { target, command: CMD_IMMUTABLE_GET, value: null },
+          {
+            commit: async (reply, dht) => {
+              await dht.request({ token: reply.token, target, command: CMD_IMMUTABLE_PUT, value: Buffer.from(value) }, reply.from);
+              acknowledged++;
+            },
+          },
+        );
+        await withTimeout(q.finished(), RECORD_TIMEOUT_MS, 'dht-rpc put');
+        return { acknowledged };
+      },
+      get: async (fromIndex, keyHex) => {
+        const local = stores[fromIndex].get(keyHex);
+        if (local) return local;
+        const target = Buffer.from(keyHex, 'hex');
+        const q = nodes[fromIndex].query({ target, command: CMD_IMMUTABLE_GET, value: null });
+        const found = (async (): Promise<Buffer | null> => {
+          for await (const reply of q) {
+            // Leaving the loop destroys the query: the rest of the walk is not needed.
+            if (reply.value && sha256(reply.value).equals(target)) return reply.value;
+          }
+          return null;
+        })();
+        return withTimeout(found, RECORD_TIMEOUT_MS, 'dht-rpc get');
+      },
+      holds: (index, keyHex) => stores[index].has(keyHex),
+    };
   }
 
   get size(): number {
@@ -107,10 +191,12 @@ export function dhtRpcDriver(): SystemDriver {
       await withTimeout(boot.fullyBootstrapped(), JOIN_TIMEOUT_MS, 'dht-rpc bootstrapper');
       const bootstrap = [`${HOST}:${boot.address()?.port ?? port}`];
       const nodes: DHT[] = [boot];
+      const stores = [installImmutableStore(boot)];
       try {
         await runBounded(size - 1, JOIN_CONCURRENCY, async () => {
           const node = new DHT({ bootstrap, ephemeral: false, firewalled: false, host: HOST });
           nodes.push(node);
+          stores.push(installImmutableStore(node));
           await withTimeout(node.fullyBootstrapped(), JOIN_TIMEOUT_MS, 'dht-rpc node bootstrap');
         });
         // Settle: once everyone has joined, each node looks up its own id again (what its periodic
@@ -119,7 +205,7 @@ export function dhtRpcDriver(): SystemDriver {
           const self = nodes[i].id;
           if (self) await withTimeout(nodes[i].findNode(self).finished(), JOIN_TIMEOUT_MS, 'dht-rpc settle lookup');
         });
-        const net = new DhtRpcNetwork(nodes);
+        const net = new DhtRpcNetwork(nodes, stores);
         await settleUntil(() => net.inflight() === 0);
         return net;
       } catch (err) {

@@ -6,10 +6,15 @@
 // are 32 bytes. Requests are counted by the datagram tap on the node's UDP socket like the peers'
 // (the node's own `messages` figure is kept as a cross-check).
 //
+// Records: `node.put(value)` (immutable, key SHA-256(value), stored on the k closest that answered
+// its lookup) and `node.get(key)` (iterative FIND_VALUE); holders are counted from `node.records()`.
+// Nodes run with their defaults, rate limits and anti-amplification included, except where a
+// workload asks for `unthrottled` (ping throughput), which turns the per-address rate limit off.
+//
 // core/ is loaded with a dynamic import so this file typechecks and the run goes on (kadscope
 // skipped, with the reason printed) while core/index.ts or core/wire/codec.ts is missing or
 // incomplete. The shapes below are the API the core issue names; the loader checks them at runtime.
-import type { BenchNetwork, CodecCase, DatagramClass, DriverLookupResult, SystemDriver } from '../harness';
+import type { BenchNetwork, CodecCase, DatagramClass, DriverLookupResult, NetworkOptions, RecordOps, SystemDriver } from '../harness';
 import { withTimeout } from '../harness';
 import type { DecodeResult, Message, WireContact } from '../../../core/wire/types';
 import { runBounded, settleUntil } from './common';
@@ -20,6 +25,7 @@ const SETTLE_CONCURRENCY = 16;
 const SETTLE_LOOKUP_TIMEOUT_MS = 30_000;
 const LOOKUP_TIMEOUT_MS = 30_000;
 const TESTNET_TIMEOUT_MS = 120_000;
+const RECORD_TIMEOUT_MS = 30_000;
 
 const CORE_INDEX_URL = new URL('../../../core/index.ts', import.meta.url).href;
 const CORE_CODEC_URL = new URL('../../../core/wire/codec.ts', import.meta.url).href;
@@ -41,6 +47,9 @@ interface KadscopeNode {
   readonly address: Address;
   ping(to: Address): Promise<unknown>;
   findNode(targetHex: string): Promise<KadscopeFindNodeResult>;
+  put(value: Uint8Array): Promise<{ key: string; storedAt: string[] }>;
+  get(keyHex: string): Promise<{ value: Uint8Array }>;
+  records(): { key: string }[];
   snapshot?(): { counters?: { inFlight?: number }; peers?: unknown[] };
 }
 
@@ -51,7 +60,8 @@ interface KadscopeTestnet {
 }
 
 interface KadscopeCore {
-  createTestnet(options: { size: number; transport: 'udp' | 'memory'; host: string }): Promise<KadscopeTestnet>;
+  createTestnet(options: { size: number; transport: 'udp' | 'memory'; host: string; node?: { rateLimit?: false } }): Promise<KadscopeTestnet>;
+  immutableKey(value: Uint8Array): Uint8Array;
 }
 
 interface KadscopeCodec {
@@ -78,6 +88,7 @@ async function loadKadscope(): Promise<{ core: KadscopeCore; codec: KadscopeCode
     return { reason: `core/wire/codec.ts did not load: ${(err as Error).message.split('\n')[0]}` };
   }
   if (!isObject(core) || typeof core.createTestnet !== 'function') return { reason: 'core/index.ts exports no createTestnet()' };
+  if (typeof core.immutableKey !== 'function') return { reason: 'core/index.ts exports no immutableKey()' };
   if (!isObject(codec) || typeof codec.encodeMessage !== 'function' || typeof codec.decodeMessage !== 'function') {
     return { reason: 'core/wire/codec.ts exports no encodeMessage() / decodeMessage()' };
   }
@@ -86,9 +97,30 @@ async function loadKadscope(): Promise<{ core: KadscopeCore; codec: KadscopeCode
 
 class KadscopeNetwork implements BenchNetwork {
   readonly ids: string[];
+  readonly records: RecordOps;
 
-  constructor(private readonly testnet: KadscopeTestnet) {
+  constructor(
+    private readonly testnet: KadscopeTestnet,
+    core: KadscopeCore,
+  ) {
     this.ids = testnet.nodes.map((n) => n.id);
+    const nodes = testnet.nodes;
+    this.records = {
+      keyOf: (value) => Buffer.from(core.immutableKey(value)).toString('hex'),
+      put: async (fromIndex, value) => {
+        const r = await withTimeout(nodes[fromIndex].put(value), RECORD_TIMEOUT_MS, 'kadscope put');
+        return { acknowledged: r.storedAt.length };
+      },
+      get: async (fromIndex, keyHex) => {
+        try {
+          return (await withTimeout(nodes[fromIndex].get(keyHex), RECORD_TIMEOUT_MS, 'kadscope get')).value;
+        } catch (err) {
+          if ((err as { code?: unknown }).code === 'NOT_FOUND') return null;
+          throw err;
+        }
+      },
+      holds: (index, keyHex) => nodes[index].records().some((r) => r.key === keyHex),
+    };
   }
 
   get size(): number {
@@ -151,15 +183,19 @@ export function kadscopeDriver(): SystemDriver {
       }
     },
 
-    async createNetwork(size: number): Promise<BenchNetwork> {
+    async createNetwork(size: number, options: NetworkOptions = {}): Promise<BenchNetwork> {
       const { core } = await ensure();
-      const testnet = await withTimeout(core.createTestnet({ size, transport: 'udp', host: HOST }), TESTNET_TIMEOUT_MS, 'kadscope createTestnet');
+      const testnet = await withTimeout(
+        core.createTestnet({ size, transport: 'udp', host: HOST, ...(options.unthrottled ? { node: { rateLimit: false } } : {}) }),
+        TESTNET_TIMEOUT_MS,
+        'kadscope createTestnet',
+      );
       try {
         await runBounded(testnet.nodes.length, SETTLE_CONCURRENCY, async (i) => {
           const n = testnet.nodes[i];
           await withTimeout(n.findNode(n.id), SETTLE_LOOKUP_TIMEOUT_MS, 'kadscope settle lookup');
         });
-        const net = new KadscopeNetwork(testnet);
+        const net = new KadscopeNetwork(testnet, core);
         await settleUntil(() => net.inflight() === 0);
         return net;
       } catch (err) {

@@ -19,8 +19,28 @@ declare module 'dht-rpc' {
     from: DhtRpcPeer;
     to: DhtRpcAddress;
     closerNodes: DhtRpcPeer[] | null;
+    /** Round-trip token of the replier, to echo in a later request (commit). */
+    token: Buffer | null;
+    value: Buffer | null;
     error: number;
     rtt: number;
+  }
+
+  /** An incoming request, as the 'request' event hands it to user command handlers. */
+  export interface DhtRpcRequest {
+    command: number;
+    target: Buffer | null;
+    value: Buffer | null;
+    /** Set only when the requester echoed a valid round-trip token. */
+    token: Buffer | null;
+    from: DhtRpcAddress;
+    reply(value: Buffer | null): void;
+    error(code: number): void;
+  }
+
+  interface DhtRpcQueryOptions {
+    /** true, or a function called for each of the closest replies once the walk ends. */
+    commit?: boolean | ((reply: DhtRpcReply, dht: DHT, query: DhtRpcQuery) => Promise<unknown>);
   }
 
   interface DhtRpcOptions {
@@ -33,7 +53,7 @@ declare module 'dht-rpc' {
     concurrency?: number;
   }
 
-  interface DhtRpcQuery {
+  interface DhtRpcQuery extends AsyncIterable<DhtRpcReply> {
     readonly closestReplies: DhtRpcReply[];
     readonly successes: number;
     readonly errors: number;
@@ -47,6 +67,7 @@ declare module 'dht-rpc' {
   class DHT extends EventEmitter {
     constructor(opts?: DhtRpcOptions);
     static bootstrapper(port: number, host: string, opts?: DhtRpcOptions): DHT;
+    static readonly ERROR_UNKNOWN_COMMAND: number;
     readonly id: Buffer | null;
     readonly ephemeral: boolean;
     readonly firewalled: boolean;
@@ -56,6 +77,8 @@ declare module 'dht-rpc' {
     address(): DhtRpcAddress | null;
     fullyBootstrapped(): Promise<void>;
     findNode(target: Buffer): DhtRpcQuery;
+    query(q: { target: Buffer; command: number; value: Buffer | null }, opts?: DhtRpcQueryOptions): DhtRpcQuery;
+    request(q: { token: Buffer | null; command: number; target: Buffer | null; value: Buffer | null }, to: DhtRpcAddress): Promise<DhtRpcReply>;
     ping(to: DhtRpcAddress): Promise<DhtRpcReply>;
     destroy(): Promise<void>;
   }
@@ -138,6 +161,12 @@ declare module 'bittorrent-dht' {
     listening: boolean;
     ready?: boolean;
     listen(port: number, address: string, cb?: () => void): void;
+    /** BEP 44 put; the callback gets the key and how many nodes acknowledged. Returns the key. */
+    put(opts: { v: Buffer }, cb: (err: Error | null, key: Buffer, n: number) => void): Buffer;
+    /** BEP 44 get; res is null when no node returned a value matching the key. */
+    get(key: Buffer, cb: (err: Error | null, res: { v: Buffer } | null) => void): void;
+    /** The values this node stores (an LRU keyed by hex key). */
+    readonly _values: { peek(keyHex: string): unknown };
     address(): { address: string; port: number; family: string };
     destroy(cb?: () => void): void;
   }
