@@ -179,6 +179,16 @@ function lockDownSessions(): void {
   ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   // Copying an id to the clipboard is the one thing the page may do, and only on our origin.
   ses.setPermissionCheckHandler((_wc, permission, origin) => permission === 'clipboard-sanitized-write' && isOurPage(origin));
+  // Saving a lookup trace is a download of a Blob URL our page made (renderer/trace/files.ts):
+  // Electron asks where with its save dialog, suggesting the page's file name. Nothing else downloads.
+  ses.on('will-download', (event, item, wc) => {
+    const url = item.getURL();
+    if (wc !== window?.webContents || !url.startsWith('blob:') || !isOurPage(url.slice('blob:'.length))) {
+      event.preventDefault();
+      return;
+    }
+    item.setSaveDialogOptions({ title: 'Save lookup trace', defaultPath: item.getFilename(), filters: [{ name: 'kadscope lookup trace', extensions: ['json'] }] });
+  });
   app.on('web-contents-created', (_event, contents) => {
     contents.on('will-navigate', (e, url) => {
       if (!isOurPage(url)) e.preventDefault();

@@ -14,13 +14,14 @@ import { Buckets } from './views/Buckets';
 import { Peers } from './views/Peers';
 import { Records } from './views/Records';
 import { Lookups } from './views/Lookups';
+import { Traces } from './views/Traces';
 import { Testnet } from './views/Testnet';
 import { Join } from './views/Join';
 import { SettingsView } from './views/Settings';
 
 const NAV: { section: string; items: { view: ViewName; icon: IconName }[] }[] = [
   { section: 'Node', items: [{ view: 'overview', icon: 'overview' }, { view: 'graph', icon: 'graph' }, { view: 'buckets', icon: 'buckets' }, { view: 'peers', icon: 'peers' }] },
-  { section: 'Data', items: [{ view: 'records', icon: 'records' }, { view: 'lookups', icon: 'lookups' }] },
+  { section: 'Data', items: [{ view: 'records', icon: 'records' }, { view: 'lookups', icon: 'lookups' }, { view: 'traces', icon: 'traces' }] },
   { section: 'Network', items: [{ view: 'testnet', icon: 'testnet' }, { view: 'join', icon: 'join' }, { view: 'settings', icon: 'settings' }] },
 ];
 
@@ -43,6 +44,8 @@ function ViewBody({ view }: { view: ViewName }): ReactElement {
       return <Records />;
     case 'lookups':
       return <Lookups />;
+    case 'traces':
+      return <Traces />;
     case 'testnet':
       return <Testnet />;
     case 'join':

@@ -32,6 +32,12 @@ const paths: Record<string, ReactElement> = {
       <path d="m15.5 15.5 5.5 5.5" />
     </>
   ),
+  traces: (
+    <>
+      <rect x="3" y="4" width="18" height="16" rx="2" />
+      <path d="M10 9.2v5.6l4.8-2.8z" />
+    </>
+  ),
   testnet: (
     <>
       <rect x="3" y="3" width="7" height="7" rx="1.5" />

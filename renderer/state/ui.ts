@@ -3,7 +3,7 @@
 import { create } from 'zustand';
 import type { Theme } from '../../electron/contract';
 
-export const VIEWS = ['overview', 'graph', 'buckets', 'peers', 'records', 'lookups', 'testnet', 'join', 'settings'] as const;
+export const VIEWS = ['overview', 'graph', 'buckets', 'peers', 'records', 'lookups', 'traces', 'testnet', 'join', 'settings'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 export const VIEW_TITLES: Record<ViewName, string> = {
@@ -13,6 +13,7 @@ export const VIEW_TITLES: Record<ViewName, string> = {
   peers: 'Peers',
   records: 'Records',
   lookups: 'Lookups',
+  traces: 'Traces',
   testnet: 'Testnet',
   join: 'Join a network',
   settings: 'Settings',

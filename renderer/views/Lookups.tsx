@@ -9,6 +9,7 @@ import { buildWaterfall, type LookupModel, type WaterfallRow } from '../state/lo
 import { REASON_TEXT, REASON_TONE, useLookup } from '../state/lookups';
 import { useApi, useConnectionState } from '../state/sync';
 import { useUi } from '../state/ui';
+import { useTracesUi } from '../trace/store';
 import { unwrap } from '../state/call';
 import { endpointText, formatBytes, formatClock, formatDuration, formatRtt } from '../lib/format';
 import { useHostNow } from '../lib/hooks';
@@ -244,6 +245,19 @@ function LookupDetail({ id }: { id: string }): ReactElement {
           <Outcome reason={model.done?.reason ?? null} running={model.done === null} />
           <button type="button" className="btn small" onClick={() => go('graph')} data-testid="show-on-graph">
             Show on graph
+          </button>
+          <button
+            type="button"
+            className="btn small"
+            onClick={() => {
+              useTracesUi.getState().open(model.id);
+              go('traces');
+            }}
+            disabled={model.done === null}
+            title="Replay this lookup step by step, save it to a file, or compare it with another (Traces)"
+            data-testid="replay-lookup"
+          >
+            Replay…
           </button>
         </>
       }
