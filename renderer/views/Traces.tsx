@@ -52,6 +52,8 @@ function useOpenFiles(): { open(files: File[]): Promise<void>; busy: boolean; fa
         const item = await unwrap(api.traceImport({ json: await readTraceFile(f) }));
         ok.push(f.name);
         last = item.id;
+        // A file can replace a trace of the same id (one saved from here): drop what was loaded of it.
+        await qc.invalidateQueries({ queryKey: ['trace', item.id] });
       } catch (error) {
         failed.push({ name: f.name, error });
       }
