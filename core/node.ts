@@ -537,10 +537,13 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private onPeerFailed(id: string): void {
     if (!this.running) return;
     const r = this.table.recordFailure(id, this.clock.now());
-    if (!r) return;
-    if (r.evicted) this.emitRemoved(r.evicted, 'failed');
-    if (r.promoted) this.emitAdded(r.promoted);
-    this.emitHealth(id);
+    if (r) {
+      this.emitRemoved(r.evicted, 'failed');
+      this.emitAdded(r.promoted);
+    } else {
+      // Still in the table, one failure closer to bad: the UI shows it turning questionable.
+      this.emitHealth(id);
+    }
   }
 
   /** Majority of the last few addresses peers saw us at (counts kept incrementally: this runs per answer). */
@@ -609,6 +612,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     }
     if (id === this.id) return;
     if (!this.table.hasRoomFor(idBytes)) return;
+    // We are waiting for its answer to our own request: that answer verifies it, no PING needed.
+    if (this.rpc.hasPendingTo(from)) return;
     // Bounded and deduplicated per address by the verifier; the answer enters the table in onAnswered.
     void this.verifier.verify(from);
   }
