@@ -286,23 +286,46 @@ export function encodeContacts(contacts: readonly WireContact[], what = 'nodes')
 }
 
 function encodeList(items: readonly (WirePeer & { id?: Uint8Array })[], idBytes: number, what: string): CompactLists {
-  // Pass 1 sizes the two outputs (a ':' marks IPv6); pass 2 parses each host straight into place,
-  // so a list costs two allocations however long it is.
+  // Sizes the two outputs first (a ':' marks IPv6), then parses each host straight into place, so a
+  // list costs two allocations however long it is.
+  const n6 = countIPv6(items);
+  const v4 = new Uint8Array((items.length - n6) * (idBytes + COMPACT_IPV4_PEER_BYTES));
+  const v6 = new Uint8Array(n6 * (idBytes + COMPACT_IPV6_PEER_BYTES));
+  writeListsInto(items, idBytes, what, v4, 0, v6, 0);
+  return { v4, v6 };
+}
+
+function isIPv6Host(host: unknown): boolean {
+  return typeof host === 'string' && host.includes(':');
+}
+
+/** How many of the items have an IPv6 host (go in the "6" list). */
+export function countIPv6(items: readonly WirePeer[]): number {
   let n6 = 0;
-  for (let i = 0; i < items.length; i++) {
-    if (typeof items[i].host === 'string' && items[i].host.includes(':')) n6++;
-  }
-  const size4 = idBytes + COMPACT_IPV4_PEER_BYTES;
-  const size6 = idBytes + COMPACT_IPV6_PEER_BYTES;
-  const v4 = new Uint8Array((items.length - n6) * size4);
-  const v6 = new Uint8Array(n6 * size6);
-  let o4 = 0;
-  let o6 = 0;
+  for (let i = 0; i < items.length; i++) if (isIPv6Host(items[i].host)) n6++;
+  return n6;
+}
+
+/**
+ * Writes the compact form of every item, in order, IPv4 ones at out4[off4..] and IPv6 ones at
+ * out6[off6..] (the codec passes its datagram for both, so lists go straight into place). The
+ * first bad item throws INVALID_ARGUMENT naming `what[index]`. The outputs must have room
+ * (countIPv6 gives the split).
+ */
+export function writeListsInto(
+  items: readonly (WirePeer & { id?: Uint8Array })[],
+  idBytes: number,
+  what: string,
+  out4: Uint8Array,
+  off4: number,
+  out6: Uint8Array,
+  off6: number,
+): void {
   for (let i = 0; i < items.length; i++) {
     const { host, port, id } = items[i];
-    const isV6 = typeof host === 'string' && host.includes(':');
-    const out = isV6 ? v6 : v4;
-    const off = isV6 ? o6 : o4;
+    const isV6 = isIPv6Host(host);
+    const out = isV6 ? out6 : out4;
+    const off = isV6 ? off6 : off4;
     if (idBytes > 0) {
       if (!(id instanceof Uint8Array && id.length === idBytes)) throw DhtError.invalidArgument(`${what}[${i}]: id must be ${idBytes} bytes`);
       out.set(id, off);
@@ -310,10 +333,20 @@ function encodeList(items: readonly (WirePeer & { id?: Uint8Array })[], idBytes:
     const ok = isV6 ? parseIPv6Into(host, out, off + idBytes) : typeof host === 'string' && parseIPv4Into(host, 0, host.length, out, off + idBytes);
     if (!ok) throw hostError(host, `${what}[${i}]`);
     writePort(out, off + idBytes + (isV6 ? IPV6_BYTES : IPV4_BYTES), checkedPort(port, `${what}[${i}]`));
-    if (isV6) o6 += size6;
-    else o4 += size4;
+    if (isV6) off6 += idBytes + COMPACT_IPV6_PEER_BYTES;
+    else off4 += idBytes + COMPACT_IPV4_PEER_BYTES;
   }
-  return { v4, v6 };
+}
+
+/** Writes one peer's compact form into out at off and returns the end offset; throws like encodePeer. */
+export function writePeerInto(out: Uint8Array, off: number, peer: WirePeer, what: string): number {
+  const host = peer.host;
+  const v6 = isIPv6Host(host);
+  const ok = v6 ? parseIPv6Into(host, out, off) : typeof host === 'string' && parseIPv4Into(host, 0, host.length, out, off);
+  if (!ok) throw hostError(host, what);
+  const ipBytes = v6 ? IPV6_BYTES : IPV4_BYTES;
+  writePort(out, off + ipBytes, checkedPort(peer.port, what));
+  return off + ipBytes + PORT_BYTES;
 }
 
 export type IpFamily = 4 | 6;
