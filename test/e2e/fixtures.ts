@@ -20,15 +20,25 @@ export interface Host {
   log: string[];
 }
 
-async function startHost(): Promise<{ host: Host; stop: () => Promise<void> }> {
+/** `kadscope serve`, the headless host. */
+const SERVE = (dataDir: string): string[] => [resolve(ROOT, 'electron/bin/kadscope.mjs'), 'serve', '--port', '0', '--data-dir', dataDir];
+
+/**
+ * Starts a host process (by default `kadscope serve`; `command` gives node's arguments for another,
+ * e.g. `npm start`'s launcher) and waits for the URL it prints.
+ */
+export async function startHost(
+  command: (dataDir: string) => string[] = SERVE,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ host: Host; stop: () => Promise<void> }> {
   // A host someone already runs (`kadscope serve`), e.g. while developing the renderer.
   const given = process.env.KADSCOPE_E2E_URL;
-  if (given) return { host: { url: given, log: [] }, stop: async () => undefined };
+  if (given && command === SERVE) return { host: { url: given, log: [] }, stop: async () => undefined };
   const dataDir = mkdtempSync(join(tmpdir(), 'kadscope-e2e-'));
-  const child: ChildProcess = spawn(process.execPath, [resolve(ROOT, 'electron/bin/kadscope.mjs'), 'serve', '--port', '0', '--data-dir', dataDir], {
+  const child: ChildProcess = spawn(process.execPath, command(dataDir), {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
   });
   // If this worker dies without teardown, the host goes with it.
   const killOnExit = (): void => void child.kill('SIGKILL');
