@@ -32,7 +32,8 @@ import {
 import type { KeyPair } from './records/signing';
 import { AmplificationGuard, VERIFY_TIMEOUT_MS, type AmplificationOptions } from './rpc/amplification';
 import { RateLimiter, type RateLimitOptions } from './rpc/rate-limit';
-import { Rpc, RPC_TIMEOUT_MS, type HandlerResult, type ResponseBody } from './rpc/rpc';
+import { RetryPolicy } from './rpc/loss';
+import { Rpc, RPC_RETRIES, RPC_TIMEOUT_MS, type HandlerResult, type RequestOptions, type ResponseBody, type RpcResult } from './rpc/rpc';
 import { isLoopbackOrPrivate, RoutingTable, toPeerInfo, type RoutingEntry } from './routing';
 import { UdpTransport } from './transport/udp';
 import { endpointKey, type Endpoint, type Transport } from './transport/types';
@@ -158,6 +159,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private readonly pingingOldest = new Set<string>();
   /** Sends (bounded, deduplicated) verification PINGs and remembers verified addresses. */
   private readonly verifier: AmplificationGuard;
+  /** Retries for lookups and record requests, raised when answers show packet loss (rpc/loss.ts). */
+  private readonly retryPolicy: RetryPolicy;
   private readonly observedVotes: string[] = [];
   private readonly observedCounts = new Map<string, number>();
   private observed: Endpoint | null = null;
@@ -197,8 +200,10 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       {
         clock: this.clock,
         selfId: this.idBytes,
+        // One attempt on a clean network; more when answers show packet loss (a lost PING must not
+        // keep an honest node out of our table, or make it wait for its answer).
         ping: (to) =>
-          this.rpc.request(to, { method: 'PING' }, { signal: this.lifetime.signal, retries: 0, timeoutMs: verifyTimeoutMs }).then(
+          this.request(to, { method: 'PING' }, { signal: this.lifetime.signal, retries: this.retryPolicy.extraRetries(), timeoutMs: verifyTimeoutMs }).then(
             () => true,
             () => false,
           ),
@@ -206,6 +211,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       options.amplification === false ? {} : options.amplification,
     );
     this.amplification = options.amplification === false ? null : this.verifier;
+    this.retryPolicy = new RetryPolicy({ baseRetries: options.rpcRetries ?? RPC_RETRIES });
     this.rpc.setHandler((req, from, bytes) => this.answerRequest(req, from, bytes));
     this.rpc.onResponse = (res, from, rttMs) => {
       this.verifier.markVerified(from);
@@ -218,7 +224,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         randomBytes: this.randomBytes,
         selfId: this.idBytes,
         k: this.opts.k,
-        request: (to, args, o) => this.rpc.request(to, args, o),
+        request: (to, args, o) => this.request(to, args, o),
         lookup: (target, kind, args, o) => this.makeLookup(target, kind, this.queryFor(args), o),
         closest: (target, n) => this.table.closest(target, n),
         closestWire: (target) => this.closestWire(target),
@@ -434,10 +440,18 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     return this.queryFor(() => ({ method: 'FIND_NODE', target }));
   }
 
+  /** A request whose retries follow the packet loss we see (rpc/loss.ts), unless the caller chose them. */
+  private async request(to: Endpoint, args: RequestArgs, options: RequestOptions = {}): Promise<RpcResult> {
+    const retries = options.retries ?? this.retryPolicy.retries();
+    const r = await this.rpc.request(to, args, { ...options, retries });
+    this.retryPolicy.answered(r.attempts, retries + 1);
+    return r;
+  }
+
   /** A lookup's query: sends args(peer) and reads the answer's nodes, token, record and peers. */
   private queryFor(args: (peer: LookupPeer) => RequestArgs): QueryFn {
     return async (peer, signal, onSend) => {
-      const r = await this.rpc.request(peer, args(peer), { signal, onSend: (_a, bytes) => onSend(bytes) });
+      const r = await this.request(peer, args(peer), { signal, onSend: (_a, bytes) => onSend(bytes) });
       return answerOf(r.response, r);
     };
   }
