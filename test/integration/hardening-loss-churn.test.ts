@@ -70,8 +70,8 @@ describe('30% packet loss', () => {
 
 describe('churn', () => {
   it('with 30% of the nodes stopped and replaced, every stored value stays fetchable, from newcomers too', async () => {
-    const SIZE = 60;
-    const VALUES = 100;
+    const SIZE = 40;
+    const VALUES = 60;
     const tn = await testnet(SIZE, 0xc4a2);
     const pick = seededRandom(0xc4a3);
     const live = tn.live();
