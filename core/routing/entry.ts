@@ -22,6 +22,61 @@ export interface MutableRoutingEntry extends PeerHealthRecord {
 /** What callers get: owned and updated by the table, read-only outside it. */
 export type RoutingEntry = Readonly<MutableRoutingEntry>;
 
+/**
+ * The table's entries are instances of one class, so every entry has the same shape with all its
+ * fields in the object itself (a literal built from spreads grows a separate property array):
+ * smaller and faster to read, which matters at tens of thousands of nodes in one process.
+ */
+export class TableEntry implements MutableRoutingEntry {
+  rttMs: number | null;
+  lastSeen: number;
+  failures: number;
+  answered: number;
+  queried: number;
+
+  constructor(
+    readonly id: string,
+    readonly idBytes: Uint8Array,
+    public host: string,
+    public port: number,
+    readonly bucket: number,
+    readonly addedAt: number,
+    health: { rttMs: number | null; lastSeen: number; failures: number; answered: number; queried: number },
+  ) {
+    this.rttMs = health.rttMs;
+    this.lastSeen = health.lastSeen;
+    this.failures = health.failures;
+    this.answered = health.answered;
+    this.queried = health.queried;
+  }
+}
+
+/** 32-byte ids per slab chunk: one ArrayBuffer serves this many ids. */
+const ID_SLAB_IDS = 64;
+
+/**
+ * Copies of ids, carved out of shared chunks: an id the table keeps costs a 32-byte view instead of
+ * a view, an ArrayBuffer and a separate allocation of its own. Slots are never reused (an evicted
+ * entry handed to a caller keeps its bytes); a chunk is freed when none of its views is left.
+ */
+export class IdSlab {
+  private chunk = new Uint8Array(0);
+  private used = 0;
+
+  constructor(private readonly idBytes: number) {}
+
+  copy(id: Uint8Array): Uint8Array {
+    if (this.used + this.idBytes > this.chunk.length) {
+      this.chunk = new Uint8Array(this.idBytes * ID_SLAB_IDS);
+      this.used = 0;
+    }
+    const out = this.chunk.subarray(this.used, this.used + this.idBytes);
+    out.set(id);
+    this.used += this.idBytes;
+    return out;
+  }
+}
+
 /** A contact waiting in a bucket's replacement cache for a slot. */
 export interface Replacement {
   readonly id: string;

@@ -24,6 +24,8 @@ import {
 import { Bucket } from './bucket';
 import { ipKey, resolveDiversity, subnetKey, type DiversityOptions, type ResolvedDiversity } from './diversity';
 import {
+  IdSlab,
+  TableEntry,
   toBucketInfo,
   toPeerInfo,
   type BucketView,
@@ -107,10 +109,12 @@ export class RoutingTable {
   private readonly byId = new Map<string, MutableRoutingEntry>();
   /** endpointKey -> id of the entry at that address. */
   private readonly byAddress = new Map<string, string>();
-  /** subnetKey -> entries in that /24 or /48 (kept with or without limits; bounded by size). */
+  /** subnetKey -> entries in that /24 or /48 (kept only while limits are on; bounded by size). */
   private readonly subnetCounts = new Map<string, number>();
-  /** ipKey -> entries at that IP, any port. */
+  /** ipKey -> entries at that IP, any port (kept only while limits are on). */
   private readonly ipCounts = new Map<string, number>();
+  /** Where the table's copies of ids live. */
+  private readonly idSlab = new IdSlab(ID_BYTES);
 
   constructor(self: Uint8Array, options: RoutingTableOptions = {}) {
     if (!(self instanceof Uint8Array) || self.length !== ID_BYTES) {
@@ -290,37 +294,43 @@ export class RoutingTable {
     if (!(n > 0) || this.byId.size === 0) return out;
     const exclude = opts.exclude;
     const includeBad = opts.includeBad ?? false;
-    const group: MutableRoutingEntry[] = [];
-    const collect = (b: Bucket | undefined): void => {
-      if (!b) return;
-      for (const e of b.entries) {
-        if (exclude?.has(e.id)) continue;
-        if (!includeBad && isBad(e, this.badFailures)) continue;
-        group.push(e);
-      }
-    };
-    /** Sorts the collected group into `out`; true once n are there. */
-    const flush = (): boolean => {
-      if (group.length > 1) group.sort((a, b) => compareDistance(target, a.idBytes, b.idBytes));
-      for (const e of group) {
-        out.push(e);
-        if (out.length >= n) return true;
-      }
-      group.length = 0;
-      return false;
-    };
+    // Answering every FIND_NODE runs this, so no closures: the group gathers in a reused scratch array.
+    const group = closestScratch;
+    group.length = 0;
     const t = commonPrefixLength(this.self, target); // 0..256; 256 when target is our id
-    if (t < BUCKET_COUNT) {
-      collect(this.table[t]);
-      if (flush()) return out;
+    // Bucket t first, then buckets > t merged, then t-1 down to 0 (see the comment above).
+    let i = t < BUCKET_COUNT ? t : this.highest + 1;
+    let down = Math.min(t, BUCKET_COUNT) - 1;
+    for (;;) {
+      if (i === t) {
+        this.collectInto(group, this.table[t], exclude, includeBad);
+        i = t + 1;
+      } else if (i <= this.highest) {
+        for (; i <= this.highest; i++) this.collectInto(group, this.table[i], exclude, includeBad);
+      } else if (down >= 0) {
+        this.collectInto(group, this.table[down--], exclude, includeBad);
+      } else {
+        break;
+      }
+      if (group.length === 0) continue;
+      sortByDistanceKey(target, group);
+      for (let g = 0; g < group.length && out.length < n; g++) out.push(group[g]);
+      group.length = 0;
+      if (out.length >= n) break;
     }
-    for (let i = t + 1; i <= this.highest; i++) collect(this.table[i]);
-    if (flush()) return out;
-    for (let i = Math.min(t, BUCKET_COUNT) - 1; i >= 0; i--) {
-      collect(this.table[i]);
-      if (flush()) return out;
-    }
+    group.length = 0; // hold no entries between calls
     return out;
+  }
+
+  private collectInto(group: MutableRoutingEntry[], b: Bucket | undefined, exclude: ReadonlySet<string> | undefined, includeBad: boolean): void {
+    if (!b) return;
+    const entries = b.entries;
+    for (let j = 0; j < entries.length; j++) {
+      const e = entries[j];
+      if (exclude !== undefined && exclude.has(e.id)) continue;
+      if (!includeBad && e.failures >= this.badFailures) continue;
+      group.push(e);
+    }
   }
 
   /** Non-empty buckets (entries or candidates), by index. Arrays are copies. */
@@ -451,16 +461,7 @@ export class RoutingTable {
     const bucket = this.bucketAt(index, now);
     const cached = bucket.findReplacement(id);
     bucket.removeReplacement(id);
-    const entry: MutableRoutingEntry = {
-      id,
-      idBytes: new Uint8Array(idBytes),
-      host,
-      port,
-      bucket: index,
-      addedAt: now,
-      ...newPeerHealth(),
-      lastSeen: now,
-    };
+    const entry = new TableEntry(id, this.idSlab.copy(idBytes), host, port, index, now, { ...newPeerHealth(), lastSeen: now });
     if (cached && cached.host === host && cached.port === port) {
       entry.rttMs = cached.rttMs;
       entry.answered = cached.answered;
@@ -480,7 +481,7 @@ export class RoutingTable {
     const answered = rttMs !== undefined;
     bucket.addReplacement({
       id,
-      idBytes: same ? prev.idBytes : new Uint8Array(idBytes),
+      idBytes: same ? prev.idBytes : this.idSlab.copy(idBytes),
       host,
       port,
       lastSeen: now,
@@ -509,19 +510,13 @@ export class RoutingTable {
   }
 
   private promote(r: Replacement, index: number, now: number): MutableRoutingEntry {
-    const entry: MutableRoutingEntry = {
-      id: r.id,
-      idBytes: r.idBytes,
-      host: r.host,
-      port: r.port,
-      bucket: index,
-      addedAt: now,
+    const entry = new TableEntry(r.id, r.idBytes, r.host, r.port, index, now, {
       rttMs: r.rttMs,
       lastSeen: r.lastSeen,
       failures: 0,
       answered: r.answered,
       queried: r.answered,
-    };
+    });
     this.table[index]!.insert(entry);
     this.byId.set(entry.id, entry);
     this.index(entry);
@@ -537,6 +532,8 @@ export class RoutingTable {
 
   private index(entry: MutableRoutingEntry): void {
     this.byAddress.set(endpointKey(entry), entry.id);
+    // The counts only serve the limits, which are fixed at construction.
+    if (!this.diversity.enabled) return;
     bump(this.subnetCounts, subnetKey(entry.host), 1);
     bump(this.ipCounts, ipKey(entry.host), 1);
   }
@@ -544,6 +541,7 @@ export class RoutingTable {
   private unindex(entry: MutableRoutingEntry): void {
     const key = endpointKey(entry);
     if (this.byAddress.get(key) === entry.id) this.byAddress.delete(key);
+    if (!this.diversity.enabled) return;
     bump(this.subnetCounts, subnetKey(entry.host), -1);
     bump(this.ipCounts, ipKey(entry.host), -1);
   }
@@ -599,4 +597,47 @@ export function distanceFraction(a: Uint8Array, b: Uint8Array): number {
     if (x > 0 && scale < x * Number.EPSILON) break;
   }
   return x;
+}
+
+/** closest()'s working array (it is synchronous, so one serves every table). */
+const closestScratch: MutableRoutingEntry[] = [];
+const keyScratch: number[] = [];
+
+/**
+ * The first 6 bytes of the XOR distance as a number (exact: 48 bits), so a sort compares numbers
+ * and falls back to the full 32-byte comparison only on a tie.
+ */
+function distanceKey(target: Uint8Array, id: Uint8Array): number {
+  return (
+    (id[0] ^ target[0]) * 0x100_0000_0000 +
+    (id[1] ^ target[1]) * 0x1_0000_0000 +
+    (id[2] ^ target[2]) * 0x100_0000 +
+    (((id[3] ^ target[3]) << 16) | ((id[4] ^ target[4]) << 8) | (id[5] ^ target[5]))
+  );
+}
+
+/** Above this many entries a group is sorted by the engine's sort instead of by insertion. */
+const INSERTION_SORT_MAX = 48;
+
+/** Sorts entries nearest `target` first: insertion sort on distance keys (groups are about k long). */
+function sortByDistanceKey(target: Uint8Array, group: MutableRoutingEntry[]): void {
+  if (group.length > INSERTION_SORT_MAX) {
+    group.sort((a, b) => compareDistance(target, a.idBytes, b.idBytes));
+    return;
+  }
+  const keys = keyScratch;
+  keys.length = group.length;
+  for (let i = 0; i < group.length; i++) keys[i] = distanceKey(target, group[i].idBytes);
+  for (let i = 1; i < group.length; i++) {
+    const e = group[i];
+    const key = keys[i];
+    let j = i - 1;
+    while (j >= 0 && (keys[j] > key || (keys[j] === key && compareDistance(target, group[j].idBytes, e.idBytes) > 0))) {
+      group[j + 1] = group[j];
+      keys[j + 1] = keys[j];
+      j--;
+    }
+    group[j + 1] = e;
+    keys[j + 1] = key;
+  }
 }
