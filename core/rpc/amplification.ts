@@ -3,8 +3,8 @@
 // 93-byte FIND_NODE "from" a victim and have us send the victim an 850-byte answer (and a FIND_VALUE
 // for a record we hold, 1,300 bytes): a reflection attack with a factor of 9 to 14.
 //
-// The rule is QUIC's (RFC 9000, section 8): until an address is verified, what we send it is at most
-// AMPLIFICATION_FACTOR times what it sent. An address is verified once it has answered one of our
+// The rule is QUIC's (RFC 9000, section 8): until an address is verified, what we send it (answers
+// and our verification PING together) is at most AMPLIFICATION_FACTOR times what it sent. An address is verified once it has answered one of our
 // requests (it proved it receives what is sent to it: our transaction ids are unpredictable), and
 // stays verified for a while in a bounded LRU.
 //
@@ -18,6 +18,7 @@
 // Small answers (PING, STORE and ANNOUNCE acknowledgements, errors) go out at once.
 import type { Clock } from '../clock';
 import { DhtError } from '../errors';
+import { ID_BYTES } from '../id';
 import { endpointKey, type Endpoint } from '../transport/types';
 import { encodeMessage } from '../wire/codec';
 import type { ErrorMessage, ResponseMessage, WirePeer } from '../wire/types';
@@ -29,6 +30,12 @@ export const AMPLIFICATION_FACTOR = 3;
 export const MAX_VERIFIED_ADDRESSES = 16_384;
 /** How long an address stays verified after it last answered us. */
 export const VERIFIED_TTL_MS = 30 * 60_000;
+/**
+ * An address that answered less than this long ago is not re-verified on its next answer: every
+ * answer we accept marks its source, and moving a fresh entry to the LRU's end each time would cost
+ * more than the rest of the bookkeeping. It stays verified at least VERIFIED_TTL_MS minus this.
+ */
+export const VERIFIED_REFRESH_MS = 60_000;
 /** Answers waiting for their requester's verification, at most; beyond this they go out capped. */
 export const MAX_HELD_ANSWERS = 512;
 /** Verification PINGs in flight, at most. */
@@ -75,6 +82,15 @@ export function answerBytes(body: ResponseBody | DhtError, selfId: Uint8Array, o
   }
   const msg: ResponseMessage = { ...body, kind: 'response', tid: WORST_CASE_TID, id: selfId, observed: { host: observed.host, port: observed.port } };
   return encodeMessage(msg).length;
+}
+
+/**
+ * A floor under answerBytes() without encoding: the bytes of the body that go on the wire verbatim
+ * (each contact's id, the token, the record's value). Enough to tell that a FIND_* answer is far
+ * over an unverified requester's budget, which is the common case, without encoding it twice.
+ */
+function minAnswerBytes(body: ResponseBody): number {
+  return ID_BYTES * (body.nodes?.length ?? 0) + (body.token?.length ?? 0) + (body.record?.value.length ?? 0);
 }
 
 let pingBytes = 0;
@@ -136,17 +152,25 @@ export function capAnswer(body: ResponseBody | DhtError, maxBytes: number, selfI
 export class VerifiedAddresses {
   private readonly until = new Map<string, number>();
 
+  private readonly refreshMs: number;
+
   constructor(
     private readonly max: number,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    this.refreshMs = Math.min(VERIFIED_REFRESH_MS, ttlMs / 2);
+  }
 
   get size(): number {
     return this.until.size;
   }
 
   add(key: string, now: number): void {
-    this.until.delete(key);
+    const t = this.until.get(key);
+    if (t !== undefined) {
+      if (t - this.ttlMs + this.refreshMs > now) return; // verified moments ago: keep its place
+      this.until.delete(key);
+    }
     if (this.until.size >= this.max) this.until.delete(this.until.keys().next().value as string);
     this.until.set(key, now + this.ttlMs);
   }
@@ -230,7 +254,9 @@ export class AmplificationGuard {
     // which over-charges and so keeps the total within the factor.
     const budget = (): number => this.factor * requestBytes - (this.verifying.has(key) ? verifyPingBytes() : 0);
     const observed: WirePeer = { host: from.host, port: from.port };
-    if (answerBytes(body, this.deps.selfId, observed) <= budget()) return body;
+    // A floor already over the budget settles it without encoding (a FIND_* answer to a newcomer).
+    const overForSure = !(body instanceof DhtError) && minAnswerBytes(body) > budget();
+    if (!overForSure && answerBytes(body, this.deps.selfId, observed) <= budget()) return body;
     if (this.heldNow >= this.maxHeld) {
       // Too many waiting (a flood of forged requests): capped now. Verify anyway, so that a real
       // requester's next request gets a full answer.
