@@ -4,9 +4,9 @@
 // for a record we hold, 1,300 bytes): a reflection attack with a factor of 9 to 14.
 //
 // The rule is QUIC's (RFC 9000, section 8): until an address is verified, what we send it (answers
-// and our verification PING together) is at most AMPLIFICATION_FACTOR times what it sent. An address is verified once it has answered one of our
-// requests (it proved it receives what is sent to it: our transaction ids are unpredictable), and
-// stays verified for a while in a bounded LRU.
+// and our verification PING together) is at most AMPLIFICATION_FACTOR times what it sent. An
+// address is verified once it has answered one of our requests (it proved it receives what is sent
+// to it: our transaction ids are unpredictable), and stays verified for a while in a bounded LRU.
 //
 // A first contact is therefore the costly case. Capping a first contact's answer to 3x would cut a
 // FIND_NODE answer to its 5 nearest contacts and drop records, which costs a fresh node's lookups
