@@ -12,19 +12,13 @@ import { LOOKUP_DEFAULTS, runLookupWorkload } from './workloads/lookup';
 import { PING_DEFAULTS, runPingWorkload } from './workloads/ping';
 import { CODEC_DEFAULTS, runCodecWorkload } from './workloads/codec';
 import { PUT_GET_DEFAULTS, runPutGetWorkload } from './workloads/put-get';
+import { SCALE_MEMORY_DEFAULTS, runScaleMemoryWorkload } from './workloads/scale-memory';
 
 type Runner = (drivers: SystemDriver[], command: string) => Promise<WorkloadResult | null>;
 
 function lookupRunner(size: number): Runner {
   return (drivers, command) =>
     runLookupWorkload(`lookup-${size}`, drivers, { size, ...LOOKUP_DEFAULTS, diagnostics: networkDiagnostics }, command);
-}
-
-function notYet(name: string, what: string): Runner {
-  return async () => {
-    console.log(`  ${name}: not yet implemented (${what}); skipped`);
-    return null;
-  };
 }
 
 /** Every workload, in the order a full run takes them. */
@@ -34,7 +28,7 @@ const WORKLOADS: Record<string, Runner> = {
   ping: (drivers, command) => runPingWorkload(drivers, PING_DEFAULTS, command),
   codec: (drivers, command) => runCodecWorkload(drivers, CODEC_DEFAULTS, command),
   'put-get': (drivers, command) => runPutGetWorkload(drivers, { ...PUT_GET_DEFAULTS, diagnostics: networkDiagnostics }, command),
-  'scale-memory': notYet('scale-memory', "10,000 and 50,000 nodes on kadscope's memory transport"),
+  'scale-memory': (drivers, command) => runScaleMemoryWorkload(drivers, SCALE_MEMORY_DEFAULTS, command),
   // Loaded on demand: it pulls in the web host and Playwright, which the DHT workloads do not need.
   'ui-frames': async (_drivers, command) => {
     const { UI_FRAMES_DEFAULTS, runUiFramesWorkload } = await import('./workloads/ui-frames');
