@@ -256,8 +256,8 @@ export async function runScaleMemoryWorkload(drivers: SystemDriver[], opts: Scal
     notes: [
       'kadscope only: createTestnet({ size, transport: "memory", seed, node: { refreshOnBootstrap: false } }) in this process under a FakeClock; every node joins through real protocol traffic (PING its bootstrap nodes, then a lookup of its own id), JOIN_CONCURRENCY at a time. dht-rpc and bittorrent-dht have no simulated transport, only real sockets.',
       'refreshOnBootstrap: false skips the refresh of farther buckets after each join (~80% of join datagrams); lookups are as correct without it because later joiners fill earlier nodes\' far buckets (see test/integration/memory-network.test.ts).',
-      `heap per node: heapUsed growth over the build after a forced GC, measured after ${DRAIN_FAKE_MS / 1000} s of idle fake time (FakeClock keeps cleared timers\' callbacks, and so every finished lookup, until their due time).`,
-      `${opts.lookups} lookups per size from seeded askers to seeded random targets, one at a time; correctness against all ids but the asker\'s; messages = the lookup\'s own request count; lookup time is simulated (one-way latency ${opts.latencyMs.min}-${opts.latencyMs.max} ms).`,
+      `heap per node: heapUsed growth over the build after a forced GC, measured after ${DRAIN_FAKE_MS / 1000} s of idle fake time (FakeClock keeps cleared timers' callbacks, and so every finished lookup, until their due time).`,
+      `${opts.lookups} lookups per size from seeded askers to seeded random targets, one at a time; correctness against all ids but the asker's; messages = the lookup's own request count; lookup time is simulated (one-way latency ${opts.latencyMs.min}-${opts.latencyMs.max} ms).`,
     ],
   };
 }
