@@ -1,7 +1,7 @@
 // 256-bit node ids and keys: SHA-256 sized, compared by XOR distance.
 // Ids travel as lowercase hex strings in every public API and as Map keys (DESIGN habit 7);
 // the hot paths (distance sort, bucket index) work on the 32 raw bytes.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 
 export const ID_BYTES = 32;
 export const ID_BITS = ID_BYTES * 8;
@@ -39,7 +39,30 @@ export function sha256Hex(data: Uint8Array | string): string {
 /** A source of random bytes; tests inject a seeded one. */
 export type RandomBytes = (n: number) => Uint8Array;
 
-export const cryptoRandomBytes: RandomBytes = (n) => new Uint8Array(randomBytes(n));
+/**
+ * Small requests (a transaction id per RPC, ids, secrets) are served from a pool refilled from the
+ * CSPRNG a few KB at a time: one crypto.randomBytes call costs ~2 us, as much as the rest of a PING.
+ * Every byte is handed out once, and each call gets its own copy.
+ */
+const RANDOM_POOL_BYTES = 4096;
+/** Larger requests go to the CSPRNG directly. */
+const RANDOM_POOL_MAX_REQUEST = 64;
+const randomPool = new Uint8Array(RANDOM_POOL_BYTES);
+let randomPoolUsed = RANDOM_POOL_BYTES;
+
+export const cryptoRandomBytes: RandomBytes = (n) => {
+  // Anything but a small count (a large one, or one the CSPRNG refuses) goes straight to it.
+  if (!(Number.isInteger(n) && n >= 0 && n <= RANDOM_POOL_MAX_REQUEST)) return new Uint8Array(randomBytes(n));
+  if (randomPoolUsed + n > RANDOM_POOL_BYTES) {
+    randomFillSync(randomPool);
+    randomPoolUsed = 0;
+  }
+  const out = randomPool.slice(randomPoolUsed, randomPoolUsed + n);
+  // Spent bytes are wiped, so the pool never holds a value that was handed out.
+  randomPool.fill(0, randomPoolUsed, randomPoolUsed + n);
+  randomPoolUsed += n;
+  return out;
+};
 
 /** A deterministic generator (xorshift128+ style via splitmix32) for seeded tests and simulations. */
 export function seededRandomBytes(seed: number): RandomBytes {

@@ -1,7 +1,7 @@
 // Real UDP over node:dgram, IPv4 or IPv6, behind the Transport interface. This is the edge where a
 // node meets the OS: nothing here throws past the socket (send() counts failures, socket errors
 // are counted), and close() leaves no handle behind.
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
 import { isIP } from 'node:net';
 import { DhtError } from '../errors';
 import { dispatch, IGNORE_MESSAGES, isDestinationPort, newTransportStats, type TransportStats } from './stats';
@@ -54,6 +54,9 @@ export class UdpTransport implements Transport {
   /** Rejects the bind in progress; close() calls it because dgram then emits neither 'listening' nor 'error'. */
   private abortBind: ((err: Error) => void) | undefined;
   private closePromise: Promise<void> | undefined;
+  /** The last destination host and what destinationHost() made of it (a testnet sends to one host). */
+  private lastHost: string | undefined;
+  private lastDestination: string | undefined;
 
   // Bound once, so the per-datagram paths allocate no closures.
   private readonly onSendDone = (err: Error | null, bytes: number): void => {
@@ -75,6 +78,19 @@ export class UdpTransport implements Transport {
   private readonly onSocketError = (_err: Error): void => {
     // Before 'listening' the bind listener reports the error; afterwards it is only counted.
     if (this.state === 'bound') this.stats.socketErrors++;
+  };
+
+  /**
+   * dgram resolves every destination through `lookup`, by default dns.lookup, which answers an IP
+   * literal on the next tick: one deferred callback per datagram. destinationHost() only ever hands
+   * dgram IP literals, so once bound we answer at once and the datagram goes out inside send().
+   * Before that (bind() resolves its address through here too) the answer stays asynchronous, as
+   * dgram's bind expects.
+   */
+  private readonly literalLookup: NonNullable<SocketOptions['lookup']> = (address, _options, callback) => {
+    const family = this.kind === 'udp4' ? 4 : 6;
+    if (this.state === 'bound') callback(null, address, family);
+    else process.nextTick(callback, null, address, family);
   };
 
   private readonly label = (): string => `kadscope ${this.kind} transport ${this.bound ? endpointKey(this.bound) : `${this.host}:${this.port}`}`;
@@ -143,7 +159,7 @@ export class UdpTransport implements Transport {
 
   private openSocket(): Promise<Endpoint> {
     this.state = 'binding';
-    const socket = createSocket({ type: this.kind });
+    const socket = createSocket({ type: this.kind, lookup: this.literalLookup });
     this.socket = socket;
     socket.on('error', this.onSocketError);
     socket.on('message', this.onDatagram);
@@ -204,6 +220,14 @@ export class UdpTransport implements Transport {
   private destinationHost(to: Endpoint): string | undefined {
     const host = to.host;
     if (typeof host !== 'string') return undefined;
+    if (host === this.lastHost) return this.lastDestination;
+    const destination = this.resolveHost(host);
+    this.lastHost = host;
+    this.lastDestination = destination;
+    return destination;
+  }
+
+  private resolveHost(host: string): string | undefined {
     // Only IP literals: a host name would start a DNS lookup per datagram.
     const family = isIP(host);
     if (this.kind === 'udp4') {
