@@ -305,6 +305,10 @@ export interface MachineInfo {
   cpuModel: string;
   totalMemoryBytes: number;
   gcExposed: boolean;
+  /** os.loadavg() when the workload's result was made: 1, 5 and 15 minutes (other work on the machine). */
+  loadAverage: number[];
+  /** V8's heap limit (--max-old-space-size), bytes. */
+  heapLimitBytes: number;
 }
 
 export async function machineInfo(): Promise<MachineInfo> {
@@ -318,6 +322,8 @@ export async function machineInfo(): Promise<MachineInfo> {
     cpuModel: cpus[0]?.model ?? 'unknown',
     totalMemoryBytes: os.totalmem(),
     gcExposed: typeof globalThis.gc === 'function',
+    loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    heapLimitBytes: (await import('node:v8')).getHeapStatistics().heap_size_limit,
   };
 }
 

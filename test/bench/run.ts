@@ -1,13 +1,16 @@
 // kadscope benchmarks beside dht-rpc and bittorrent-dht, in one process and one run.
 //
 //   node --expose-gc --import tsx test/bench/run.ts [workload...]      (npm run bench -- <workload>)
+//   node --import tsx test/bench/run.ts --render                       (latest.json -> latest.md only)
 //
 // With no workload named, every implemented one runs. Each prints a markdown table and writes
-// test/bench/results/<workload>-<YYYY-MM-DD>.json, and merges itself into results/latest.json.
+// test/bench/results/<workload>-<YYYY-MM-DD>.json, and merges itself into results/latest.json;
+// results/latest.md (report.ts) is rendered from latest.json at the end.
 // Loopback only; every loop is bounded; the process exits when the last workload is done.
 import type { SystemDriver, WorkloadResult } from './harness';
 import { markdownTable, writeResult } from './harness';
 import { allDrivers, networkDiagnostics } from './drivers/index';
+import { renderLatest } from './report';
 import { LOOKUP_DEFAULTS, runLookupWorkload } from './workloads/lookup';
 import { PING_DEFAULTS, runPingWorkload } from './workloads/ping';
 import { CODEC_DEFAULTS, runCodecWorkload } from './workloads/codec';
@@ -20,6 +23,9 @@ function lookupRunner(size: number): Runner {
   return (drivers, command) =>
     runLookupWorkload(`lookup-${size}`, drivers, { size, ...LOOKUP_DEFAULTS, diagnostics: networkDiagnostics }, command);
 }
+
+/** Renders results/latest.json into results/latest.md without running anything. */
+const RENDER_FLAG = '--render';
 
 /** Every workload, in the order a full run takes them. */
 const WORKLOADS: Record<string, Runner> = {
@@ -37,7 +43,16 @@ const WORKLOADS: Record<string, Runner> = {
 };
 
 async function main(): Promise<number> {
-  const args = process.argv.slice(2);
+  const argv = process.argv.slice(2);
+  if (argv.includes(RENDER_FLAG)) {
+    if (argv.length > 1) {
+      console.error(`${RENDER_FLAG} takes no workloads: it renders results/latest.json as it is`);
+      return 2;
+    }
+    console.log(`wrote ${await renderLatest()}`);
+    return 0;
+  }
+  const args = argv;
   const unknown = args.filter((a) => !(a in WORKLOADS));
   if (unknown.length) {
     console.error(`unknown workload ${unknown.map((u) => JSON.stringify(u)).join(', ')}; choose from: ${Object.keys(WORKLOADS).join(', ')}`);
@@ -58,6 +73,7 @@ async function main(): Promise<number> {
     const { file } = await writeResult(result);
     console.log(`wrote ${file}`);
   }
+  console.log(`wrote ${await renderLatest()}`);
   return 0;
 }
 
