@@ -81,8 +81,13 @@ interface Pending {
   resolve: (r: RpcResult) => void;
   reject: (e: DhtError) => void;
   signal?: AbortSignal;
-  onAbort?: () => void;
   onSend?: (attempt: number, bytes: number) => void;
+}
+
+/** The requests in flight under one AbortSignal, and the one 'abort' listener they share. */
+interface SignalWatch {
+  pending: Set<Pending>;
+  onAbort: () => void;
 }
 
 interface Queued {
@@ -109,6 +114,13 @@ export class Rpc {
   /** endpointKey -> requests in flight to that address (bounded by `pending`). */
   private readonly pendingTo = new Map<string, number>();
   private readonly queue: Queued[] = [];
+  /**
+   * One 'abort' listener per signal with requests in flight, not one per request: every request of
+   * a lookup shares its signal, every PING the node's lifetime signal, and EventTarget listeners
+   * cost far more to add and remove than a Set entry. A watch lives while its set is non-empty, so
+   * this is bounded by `pending`.
+   */
+  private readonly watches = new Map<AbortSignal, SignalWatch>();
   private handler: RequestHandler | null = null;
   private closed = false;
 
@@ -238,10 +250,7 @@ export class Rpc {
       signal: options.signal,
       onSend: options.onSend,
     };
-    if (p.signal) {
-      p.onAbort = () => this.finish(p, DhtError.aborted(p.signal?.reason));
-      p.signal.addEventListener('abort', p.onAbort, { once: true });
-    }
+    if (p.signal) this.watch(p.signal, p);
     this.pending.set(tid, p);
     this.pendingTo.set(p.toKey, (this.pendingTo.get(p.toKey) ?? 0) + 1);
     this.counters.rpc[p.method].sent++;
@@ -277,10 +286,36 @@ export class Rpc {
     else this.pendingTo.delete(p.toKey);
     if (p.timer !== null) this.clock.clearTimeout(p.timer);
     p.timer = null;
-    if (p.signal && p.onAbort) p.signal.removeEventListener('abort', p.onAbort);
+    if (p.signal) this.unwatch(p.signal, p);
     if (outcome instanceof DhtError) p.reject(outcome);
     else p.resolve(outcome);
     this.pump();
+  }
+
+  private watch(signal: AbortSignal, p: Pending): void {
+    let w = this.watches.get(signal);
+    if (!w) {
+      const pending = new Set<Pending>();
+      const onAbort = (): void => {
+        this.watches.delete(signal);
+        // finish() unwatches each one; the copy keeps the iteration stable.
+        for (const q of [...pending]) this.finish(q, DhtError.aborted(signal.reason));
+      };
+      w = { pending, onAbort };
+      this.watches.set(signal, w);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    w.pending.add(p);
+  }
+
+  private unwatch(signal: AbortSignal, p: Pending): void {
+    const w = this.watches.get(signal);
+    if (!w) return;
+    w.pending.delete(p);
+    if (w.pending.size === 0) {
+      this.watches.delete(signal);
+      signal.removeEventListener('abort', w.onAbort);
+    }
   }
 
   private pump(): void {
@@ -359,16 +394,40 @@ export class Rpc {
     let out: Uint8Array;
     try {
       if (body instanceof DhtError) {
-        const e: ErrorMessage = { kind: 'error', tid: req.tid, id: this.selfId, code: body.toWire(), message: body.message.slice(0, 200) };
-        out = encodeMessage(e);
+        out = this.encodeError(req.tid, body);
       } else {
-        out = encodeMessage({ ...body, kind: 'response', tid: req.tid, id: this.selfId, observed: { host: from.host, port: from.port } });
+        // Every field named, in one order: one object shape for all answers (no spread of a body of
+        // varying shape), which keeps the encoder's property reads monomorphic. `satisfies` makes
+        // a field added to ResponseMessage a compile error here until it is copied too.
+        const res = {
+          kind: 'response' as const,
+          tid: req.tid,
+          id: this.selfId,
+          observed: from,
+          nodes: body.nodes,
+          token: body.token,
+          record: body.record,
+          peers: body.peers,
+        } satisfies Record<keyof ResponseMessage, unknown>;
+        out = encodeMessage(res);
       }
     } catch (err) {
+      // A bug of ours (or an address no answer can name): the requester gets INTERNAL rather than
+      // waiting for its timeout, as when a handler throws.
       console.error(`kadscope: could not encode the answer to ${req.method} from ${endpointKey(from)}:`, err);
-      return;
+      if (body instanceof DhtError) return;
+      try {
+        out = this.encodeError(req.tid, new DhtError('INTERNAL', 'internal error'));
+      } catch {
+        return;
+      }
     }
     this.sendRaw(out, from);
+  }
+
+  private encodeError(tid: number, error: DhtError): Uint8Array {
+    const e: ErrorMessage = { kind: 'error', tid, id: this.selfId, code: error.toWire(), message: error.message.slice(0, 200) };
+    return encodeMessage(e);
   }
 
   /** Rejects everything pending and queued with STOPPED; idempotent. Does not close the transport. */
