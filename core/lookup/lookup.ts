@@ -190,6 +190,11 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       if (hop < existing.hop && existing.state === 'new') existing.hop = hop;
       return;
     }
+    this.insertCandidate(id, idBytes, host, port, hop, peer);
+  }
+
+  /** A candidate we do not have yet, kept if it is among the `cap` nearest. */
+  private insertCandidate(id: string, idBytes: Uint8Array, host: string, port: number, hop: number, peer?: LookupPeer): void {
     // Insert in order (binary search); the list is at most `cap` long.
     const list = this.sorted;
     let lo = 0;
@@ -274,12 +279,19 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     if (answer.token) c.token = answer.token;
     p.onAnswer?.(c.peer, answer);
     const nodes: Contact[] = [];
+    const hop = c.hop + 1;
     for (const n of answer.nodes) {
       const id = bytesToHex(n.id);
       nodes.push({ id, host: n.host, port: n.port });
       if (id === p.self) continue;
+      // Most referrals name candidates we already have: settle those before the address checks.
+      const existing = this.candidates.get(id);
+      if (existing) {
+        if (hop < existing.hop && existing.state === 'new' && (!p.accept || p.accept(n))) existing.hop = hop;
+        continue;
+      }
       if (p.accept && !p.accept(n)) continue;
-      this.addCandidate(id, n.id, n.host, n.port, c.hop + 1);
+      this.insertCandidate(id, n.id, n.host, n.port, hop);
     }
     this.push({
       type: 'response',

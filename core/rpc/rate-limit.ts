@@ -45,6 +45,8 @@ interface Bucket {
   tokens: number;
   /** Clock ms of the last refill. */
   at: number;
+  /** `RateLimiter.inserts` when this bucket last moved to the recent end of the LRU order. */
+  order: number;
 }
 
 /** A token bucket refilled at `perMs` tokens per ms up to `burst`, lazily. */
@@ -70,8 +72,15 @@ export class RateLimiter {
   private readonly clock: Clock;
   private readonly perMs: number;
   private readonly global: { bucket: Bucket; perMs: number; burst: number } | null;
-  /** Insertion order is recency order: a hit re-inserts its key at the end. */
+  /**
+   * Insertion order is (nearly) recency order. A hit moves its key to the end only when the key is
+   * in the older half (more than maxTrackedAddresses / 2 insertions ago): moving it on every
+   * request cost a Map delete and insert per datagram. A key seen since the last
+   * maxTrackedAddresses / 2 insertions is therefore never the one forgotten.
+   */
   private readonly buckets = new Map<string, Bucket>();
+  private inserts = 0;
+  private readonly recentWindow: number;
   private readonly counts = { admitted: 0, limitedPerAddress: 0, limitedGlobal: 0 };
 
   constructor(deps: { clock: Clock }, options: RateLimitOptions = {}) {
@@ -81,11 +90,12 @@ export class RateLimiter {
     const max = options.maxTrackedAddresses ?? RATE_LIMIT_MAX_TRACKED_ADDRESSES;
     if (!Number.isInteger(max) || max < 1) throw DhtError.invalidArgument(`rateLimit.maxTrackedAddresses must be a positive integer; got ${String(max)}`);
     this.maxTrackedAddresses = max;
+    this.recentWindow = Math.floor(max / 2);
     this.perMs = this.requestsPerSecond / MS_PER_SECOND;
     const g = options.global === undefined ? { requestsPerSecond: RATE_LIMIT_GLOBAL_REQUESTS_PER_SECOND, burst: RATE_LIMIT_GLOBAL_BURST } : options.global;
     this.global = g
       ? {
-          bucket: { tokens: positive('global.burst', g.burst), at: this.clock.now() },
+          bucket: { tokens: positive('global.burst', g.burst), at: this.clock.now(), order: 0 },
           perMs: positive('global.requestsPerSecond', g.requestsPerSecond) / MS_PER_SECOND,
           burst: g.burst,
         }
@@ -97,16 +107,20 @@ export class RateLimiter {
     const now = this.clock.now();
     let b = this.buckets.get(key);
     if (b) {
-      // Move to the most recent end of the LRU order.
-      this.buckets.delete(key);
+      if (this.inserts - b.order > this.recentWindow) {
+        // In the older half: move to the most recent end of the LRU order.
+        this.buckets.delete(key);
+        b.order = ++this.inserts;
+        this.buckets.set(key, b);
+      }
     } else {
-      b = { tokens: this.burst, at: now };
+      b = { tokens: this.burst, at: now, order: ++this.inserts };
       if (this.buckets.size >= this.maxTrackedAddresses) {
         const oldest = this.buckets.keys().next().value as string;
         this.buckets.delete(oldest);
       }
+      this.buckets.set(key, b);
     }
-    this.buckets.set(key, b);
     // The sender's own bucket first: a flooder's refused requests must not drain the global one.
     if (!take(b, now, this.perMs, this.burst)) {
       this.counts.limitedPerAddress++;
