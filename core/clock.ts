@@ -10,8 +10,11 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/** Read once: the getter costs more than performance.now() itself, and now() runs per datagram. */
+const TIME_ORIGIN_MS = performance.timeOrigin;
+
 export const systemClock: Clock = {
-  now: () => performance.timeOrigin + performance.now(),
+  now: () => TIME_ORIGIN_MS + performance.now(),
   setTimeout: (fn, ms) => {
     const t = setTimeout(fn, ms);
     // A node's maintenance timers never keep a process alive by themselves.

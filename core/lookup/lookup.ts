@@ -75,6 +75,8 @@ interface Candidate {
   state: CandidateState;
   hop: number;
   answeredAt: number;
+  /** A datagram of our query to it went out (candidates are queried at most once). */
+  sent: boolean;
   token?: Uint8Array;
 }
 
@@ -205,7 +207,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       else hi = mid;
     }
     if (lo >= this.cap) return; // farther than everything we keep
-    const c: Candidate = { peer: peer ?? { id, idBytes, host, port }, state: 'new', hop, answeredAt: 0 };
+    const c: Candidate = { peer: peer ?? { id, idBytes, host, port }, state: 'new', hop, answeredAt: 0, sent: false };
     list.splice(lo, 0, c);
     this.candidates.set(id, c);
     if (list.length > this.cap) {
@@ -247,20 +249,20 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     const p = this.p;
     c.state = 'inflight';
     this.inflight++;
-    const contact = toContact(c.peer);
-    let sentOnce = false;
-    const onSend = (bytes: number): void => {
-      this.messages++;
-      if (!sentOnce) {
-        sentOnce = true;
-        this.push({ type: 'query', lookupId: p.lookupId, at: p.clock.now(), peer: contact, hop: c.hop, bytes });
-      }
-    };
     const sentAt = p.clock.now();
-    p.query(c.peer, this.abort.signal, onSend).then(
+    p.query(c.peer, this.abort.signal, (bytes) => this.onSent(c, bytes)).then(
       (answer) => this.onAnswer(c, answer),
       (err: unknown) => this.onError(c, err instanceof DhtError ? err : new DhtError('INTERNAL', String(err)), sentAt),
     );
+  }
+
+  /** A datagram of the query to `c` went out: counted; the first one is the 'query' event. */
+  private onSent(c: Candidate, bytes: number): void {
+    this.messages++;
+    if (c.sent) return;
+    c.sent = true;
+    const p = this.p;
+    this.push({ type: 'query', lookupId: p.lookupId, at: p.clock.now(), peer: toContact(c.peer), hop: c.hop, bytes });
   }
 
   private onAnswer(c: Candidate, answer: QueryAnswer): void {

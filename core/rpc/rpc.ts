@@ -176,16 +176,16 @@ export class Rpc {
     if (this.closed) return Promise.reject(DhtError.stopped());
     if (options.signal?.aborted) return Promise.reject(DhtError.aborted(options.signal.reason));
     return new Promise<RpcResult>((resolve, reject) => {
-      const start = (): void => this.startRequest(to, args, options, resolve, reject);
+      // No closure on this path (one per request): a queued request gets its own below.
       if (this.pending.size < this.maxInFlight) {
-        start();
+        this.startRequest(to, args, options, resolve, reject);
         return;
       }
       if (this.queue.length >= this.maxQueued) {
         reject(new DhtError('TOO_MANY_IN_FLIGHT', `${this.pending.size} requests in flight and ${this.queue.length} queued; refusing more`));
         return;
       }
-      const entry: Queued = { start, fail: reject };
+      const entry: Queued = { start: () => this.startRequest(to, args, options, resolve, reject), fail: reject };
       this.queue.push(entry);
       options.signal?.addEventListener(
         'abort',
