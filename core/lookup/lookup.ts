@@ -64,6 +64,11 @@ export interface LookupParams {
   onFailure?: (peer: LookupPeer, error: DhtError) => void;
   /** Sees every event as it is produced (the node re-emits them; traces record them). */
   onEvent?: (e: LookupEvent) => void;
+  /**
+   * Whether onEvent has anyone to tell right now (default: always). A lookup that is run() rather
+   * than iterated, with nobody listening, builds no events but its final `done`.
+   */
+  wantsEvents?: () => boolean;
   /** Skip contacts that are not worth asking (our own id, obviously bad addresses). */
   accept?: (c: WireContact) => boolean;
 }
@@ -80,6 +85,8 @@ interface Candidate {
   token?: Uint8Array;
 }
 
+export type LookupDoneEvent = Extract<LookupEvent, { type: 'done' }>;
+
 /** The outcome of a finished lookup beyond its events: tokens of the answering closest nodes. */
 export interface LookupOutcome {
   closest: Array<LookupPeer & { token?: Uint8Array }>;
@@ -92,7 +99,8 @@ export function toContact(p: { id: string; host: string; port: number }): Contac
 
 /**
  * Runs a lookup and yields its events. The final `done` event is always yielded (also on abort
- * and timeout). `outcome` is filled in before `done` is yielded.
+ * and timeout). `outcome` is filled in before `done` is yielded. A caller that wants only the end
+ * calls run() instead of iterating: no event is queued for it, and none is built that nobody sees.
  */
 export class Lookup implements AsyncIterable<LookupEvent> {
   readonly outcome: LookupOutcome = { closest: [], reason: 'converged' };
@@ -112,6 +120,9 @@ export class Lookup implements AsyncIterable<LookupEvent> {
   private wake: (() => void) | null = null;
   private readonly abort = new AbortController();
   private started = false;
+  /** Events are queued for an iterator only when one iterates (not under run()). */
+  private iterating = false;
+  private onDone: ((e: LookupDoneEvent) => void) | null = null;
 
   constructor(params: LookupParams) {
     this.p = params;
@@ -123,6 +134,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
   [Symbol.asyncIterator](): AsyncIterator<LookupEvent> {
     if (this.started) throw new DhtError('INVALID_ARGUMENT', 'a lookup can be iterated once');
     this.started = true;
+    this.iterating = true;
     this.begin();
     return {
       next: async (): Promise<IteratorResult<LookupEvent>> => {
@@ -142,8 +154,27 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     };
   }
 
+  /**
+   * Runs the lookup to its end and resolves with its `done` event (never rejects: failures are in
+   * it). The same lookup as iterating it, without an event queue; events still reach onEvent.
+   */
+  run(): Promise<LookupDoneEvent> {
+    if (this.started) return Promise.reject(new DhtError('INVALID_ARGUMENT', 'a lookup can be run or iterated once'));
+    this.started = true;
+    return new Promise<LookupDoneEvent>((resolve) => {
+      this.onDone = resolve;
+      this.begin();
+    });
+  }
+
+  /** Whether an event before `done` would be seen by anyone; if not, it is not built. */
+  private get watched(): boolean {
+    return this.iterating || (this.p.onEvent !== undefined && (this.p.wantsEvents?.() ?? true));
+  }
+
   private push(e: LookupEvent): void {
     this.p.onEvent?.(e);
+    if (!this.iterating) return;
     this.events.push(e);
     const w = this.wake;
     this.wake = null;
@@ -154,7 +185,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     const p = this.p;
     this.startedAt = p.clock.now();
     for (const s of p.seeds) this.addCandidate(s.id, s.idBytes, s.host, s.port, 1, s);
-    this.push({
+    if (this.watched) this.push({
       type: 'started',
       lookupId: p.lookupId,
       at: this.startedAt,
@@ -261,6 +292,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     this.messages++;
     if (c.sent) return;
     c.sent = true;
+    if (!this.watched) return;
     const p = this.p;
     this.push({ type: 'query', lookupId: p.lookupId, at: p.clock.now(), peer: toContact(c.peer), hop: c.hop, bytes });
   }
@@ -272,7 +304,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     if (answer.id !== c.peer.id) {
       // The address answered with another id: the node we were told about is not there.
       c.state = 'failed';
-      this.push({ type: 'error', lookupId: p.lookupId, at: p.clock.now(), peer: toContact(c.peer), hop: c.hop, code: 'ID_MISMATCH', message: `answered with id ${answer.id.slice(0, 16)}…` });
+      if (this.watched) this.push({ type: 'error', lookupId: p.lookupId, at: p.clock.now(), peer: toContact(c.peer), hop: c.hop, code: 'ID_MISMATCH', message: `answered with id ${answer.id.slice(0, 16)}…` });
       this.step();
       return;
     }
@@ -280,11 +312,12 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     c.answeredAt = p.clock.now();
     if (answer.token) c.token = answer.token;
     p.onAnswer?.(c.peer, answer);
-    const nodes: Contact[] = [];
+    // The referrals as the 'response' event shows them, when anyone sees it.
+    const nodes: Contact[] | null = this.watched ? [] : null;
     const hop = c.hop + 1;
     for (const n of answer.nodes) {
       const id = bytesToHex(n.id);
-      nodes.push({ id, host: n.host, port: n.port });
+      nodes?.push({ id, host: n.host, port: n.port });
       if (id === p.self) continue;
       // Most referrals name candidates we already have: settle those before the address checks.
       const existing = this.candidates.get(id);
@@ -295,7 +328,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       if (p.accept && !p.accept(n)) continue;
       this.insertCandidate(id, n.id, n.host, n.port, hop);
     }
-    this.push({
+    if (nodes) this.push({
       type: 'response',
       lookupId: p.lookupId,
       at: c.answeredAt,
@@ -315,7 +348,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
         this.stop('value-found');
         return;
       }
-      if (verdict === 'reject') {
+      if (verdict === 'reject' && this.watched) {
         this.push({ type: 'error', lookupId: p.lookupId, at: p.clock.now(), peer: toContact(c.peer), hop: c.hop, code: 'INVALID_RECORD', message: 'answered with a record that failed validation' });
       }
     }
@@ -329,10 +362,12 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     c.state = 'failed';
     p.onFailure?.(c.peer, err);
     const at = p.clock.now();
-    if (err.code === 'TIMEOUT') {
-      this.push({ type: 'timeout', lookupId: p.lookupId, at, peer: toContact(c.peer), hop: c.hop, afterMs: at - sentAt });
-    } else if (err.code !== 'ABORTED') {
-      this.push({ type: 'error', lookupId: p.lookupId, at, peer: toContact(c.peer), hop: c.hop, code: err.code, message: err.message });
+    if (this.watched) {
+      if (err.code === 'TIMEOUT') {
+        this.push({ type: 'timeout', lookupId: p.lookupId, at, peer: toContact(c.peer), hop: c.hop, afterMs: at - sentAt });
+      } else if (err.code !== 'ABORTED') {
+        this.push({ type: 'error', lookupId: p.lookupId, at, peer: toContact(c.peer), hop: c.hop, code: err.code, message: err.message });
+      }
     }
     this.step();
   }
@@ -354,7 +389,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     }
     this.outcome.closest = closest.map((c) => ({ ...c.peer, ...(c.token ? { token: c.token } : {}) }));
     this.outcome.reason = this.valueFound ? 'value-found' : reason;
-    this.push({
+    const done: LookupDoneEvent = {
       type: 'done',
       lookupId: p.lookupId,
       at: now,
@@ -364,9 +399,13 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       messages: this.messages,
       durationMs: now - this.startedAt,
       timeToClosestMs: lastAnswer - this.startedAt,
-    });
+    };
+    this.push(done);
     const w = this.wake;
     this.wake = null;
     w?.();
+    const onDone = this.onDone;
+    this.onDone = null;
+    onDone?.(done);
   }
 }
