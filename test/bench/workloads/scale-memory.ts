@@ -8,7 +8,12 @@
 //
 // Joins skip the refresh of the farther buckets (refreshOnBootstrap: false), as the 5,000-node
 // integration test does: that refresh is ~80% of a join's datagrams and lookups are as correct
-// without it, because later joiners' queries fill the earlier nodes' far buckets. The figures say so.
+// without it, because later joiners' queries fill the earlier nodes' far buckets. And the periodic
+// bucket refresh is held off for the build (refreshIntervalMs: a day): the testnet joins
+// JOIN_CONCURRENCY (8) nodes at a time, so simulated build time grows with size (18 simulated
+// minutes at 10,000 nodes, ~90 at 50,000) and early joiners would run their 15-minute refreshes
+// all along, which makes the build's traffic grow with the square of the size (measured at 10,000:
+// 204 datagrams per node to build with refreshes, about half that without). The figures say so.
 import type { Figure, Summary, SystemDriver, SystemStatus, WorkloadResult } from '../harness';
 import { machineInfo, seededRng, summarize } from '../harness';
 
@@ -33,6 +38,8 @@ const NO_SIMULATED_TRANSPORT = 'n/a: no simulated transport (real UDP sockets on
  * fake time; past that, the heap holds what the nodes hold.
  */
 const DRAIN_FAKE_MS = 61_000;
+/** Bucket refresh interval during the benchmark: longer than any build, so no refresh runs. */
+const REFRESH_HELD_OFF_MS = 24 * 60 * 60_000;
 
 interface Core {
   createTestnet(o: {
@@ -41,7 +48,7 @@ interface Core {
     seed: number;
     clock: FakeClockLike;
     latencyMs: { min: number; max: number };
-    node: { refreshOnBootstrap: boolean };
+    node: { refreshOnBootstrap: boolean; refreshIntervalMs: number };
   }): Promise<Testnet>;
   FakeClock: new () => FakeClockLike;
 }
@@ -129,7 +136,7 @@ async function runSize(core: Core, size: number, opts: ScaleMemoryOptions): Prom
   const clock = new core.FakeClock();
   const fake0 = clock.now();
   const t0 = performance.now();
-  const net = await core.createTestnet({ size, transport: 'memory', seed: opts.seed, clock, latencyMs: opts.latencyMs, node: { refreshOnBootstrap: false } });
+  const net = await core.createTestnet({ size, transport: 'memory', seed: opts.seed, clock, latencyMs: opts.latencyMs, node: { refreshOnBootstrap: false, refreshIntervalMs: REFRESH_HELD_OFF_MS } });
   const buildWallMs = performance.now() - t0;
   const buildFakeMs = clock.now() - fake0;
   const buildDatagrams = net.network?.stats.sent ?? 0;
@@ -248,14 +255,15 @@ export async function runScaleMemoryWorkload(drivers: SystemDriver[], opts: Scal
     finishedAt: new Date().toISOString(),
     command,
     machine: await machineInfo(),
-    settings: { ...opts, transport: 'memory', clock: 'FakeClock', refreshOnBootstrap: false, drainFakeMs: DRAIN_FAKE_MS },
+    settings: { ...opts, transport: 'memory', clock: 'FakeClock', refreshOnBootstrap: false, refreshIntervalMs: REFRESH_HELD_OFF_MS, drainFakeMs: DRAIN_FAKE_MS },
     systems,
     status,
     figures,
     diagnostics,
     notes: [
       'kadscope only: createTestnet({ size, transport: "memory", seed, node: { refreshOnBootstrap: false } }) in this process under a FakeClock; every node joins through real protocol traffic (PING its bootstrap nodes, then a lookup of its own id), JOIN_CONCURRENCY at a time. dht-rpc and bittorrent-dht have no simulated transport, only real sockets.',
-      'refreshOnBootstrap: false skips the refresh of farther buckets after each join (~80% of join datagrams); lookups are as correct without it because later joiners fill earlier nodes\' far buckets (see test/integration/memory-network.test.ts).',
+      "refreshOnBootstrap: false skips the refresh of farther buckets after each join (~80% of join datagrams); lookups are as correct without it because later joiners fill earlier nodes' far buckets (see test/integration/memory-network.test.ts).",
+      'refreshIntervalMs: 24 h holds the periodic bucket refresh off: the testnet joins 8 nodes at a time, so the build spans many simulated minutes (see settings and diagnostics) in which early joiners would otherwise refresh every 15 minutes, making build traffic grow with the square of the size.',
       `heap per node: heapUsed growth over the build after a forced GC, measured after ${DRAIN_FAKE_MS / 1000} s of idle fake time (FakeClock keeps cleared timers' callbacks, and so every finished lookup, until their due time).`,
       `${opts.lookups} lookups per size from seeded askers to seeded random targets, one at a time; correctness against all ids but the asker's; messages = the lookup's own request count; lookup time is simulated (one-way latency ${opts.latencyMs.min}-${opts.latencyMs.max} ms).`,
     ],
