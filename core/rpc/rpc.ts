@@ -69,7 +69,6 @@ export interface RpcOptions {
 
 interface Pending {
   tid: number;
-  toKey: string;
   to: Endpoint;
   method: Method;
   data: Uint8Array;
@@ -111,8 +110,11 @@ export class Rpc {
   private readonly admit?: (from: Endpoint, method: Method) => boolean;
 
   private readonly pending = new Map<number, Pending>();
-  /** endpointKey -> requests in flight to that address (bounded by `pending`). */
-  private readonly pendingTo = new Map<string, number>();
+  /**
+   * host -> port -> requests in flight to that address (bounded by `pending`). Two lookups on the
+   * strings and numbers we hold, not one on a "host:port" built per request.
+   */
+  private readonly pendingTo = new Map<string, Map<number, number>>();
   private readonly queue: Queued[] = [];
   /**
    * One 'abort' listener per signal with requests in flight, not one per request: every request of
@@ -165,7 +167,7 @@ export class Rpc {
    * PING each way: both sides verify the other).
    */
   hasPendingTo(to: Endpoint): boolean {
-    return this.pendingTo.has(endpointKey(to));
+    return this.pendingTo.get(to.host)?.has(to.port) ?? false;
   }
 
   drop(reason: DropReason): void {
@@ -237,7 +239,6 @@ export class Rpc {
     const p: Pending = {
       tid,
       to,
-      toKey: endpointKey(to),
       method: args.method,
       data,
       attempt: 0,
@@ -252,7 +253,12 @@ export class Rpc {
     };
     if (p.signal) this.watch(p.signal, p);
     this.pending.set(tid, p);
-    this.pendingTo.set(p.toKey, (this.pendingTo.get(p.toKey) ?? 0) + 1);
+    let ports = this.pendingTo.get(to.host);
+    if (ports === undefined) {
+      ports = new Map<number, number>();
+      this.pendingTo.set(to.host, ports);
+    }
+    ports.set(to.port, (ports.get(to.port) ?? 0) + 1);
     this.counters.rpc[p.method].sent++;
     this.sendAttempt(p);
   }
@@ -274,16 +280,20 @@ export class Rpc {
     }
     this.counters.rpc[p.method].timeouts++;
     this.onTimeout?.(p.to, p.method);
-    this.finish(p, DhtError.timeout(`${p.method} to ${p.toKey}`, p.timeoutMs * p.maxAttempts));
+    this.finish(p, DhtError.timeout(`${p.method} to ${endpointKey(p.to)}`, p.timeoutMs * p.maxAttempts));
   }
 
   /** Settles a pending request exactly once, frees its slot and starts a queued one. */
   private finish(p: Pending, outcome: RpcResult | DhtError): void {
     if (this.pending.get(p.tid) !== p) return;
     this.pending.delete(p.tid);
-    const left = (this.pendingTo.get(p.toKey) ?? 1) - 1;
-    if (left > 0) this.pendingTo.set(p.toKey, left);
-    else this.pendingTo.delete(p.toKey);
+    const ports = this.pendingTo.get(p.to.host);
+    if (ports !== undefined) {
+      const left = (ports.get(p.to.port) ?? 1) - 1;
+      if (left > 0) ports.set(p.to.port, left);
+      else if (ports.size > 1) ports.delete(p.to.port);
+      else this.pendingTo.delete(p.to.host);
+    }
     if (p.timer !== null) this.clock.clearTimeout(p.timer);
     p.timer = null;
     if (p.signal) this.unwatch(p.signal, p);
