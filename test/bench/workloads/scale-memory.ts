@@ -38,6 +38,12 @@ const NO_SIMULATED_TRANSPORT = 'n/a: no simulated transport (real UDP sockets on
  * fake time; past that, the heap holds what the nodes hold.
  */
 const DRAIN_FAKE_MS = 61_000;
+/**
+ * Nodes joined per createTestnet / addNodes call. Each call drives fake time for its joins with
+ * FakeClock.run, which gives up after an hour of fake time; joining JOIN_CONCURRENCY (8) at a time,
+ * 50,000 nodes need ~90 simulated minutes, so the network is grown in steps of this many.
+ */
+const BUILD_STEP_NODES = 10_000;
 /** Bucket refresh interval during the benchmark: longer than any build, so no refresh runs. */
 const REFRESH_HELD_OFF_MS = 24 * 60 * 60_000;
 
@@ -69,6 +75,7 @@ interface Testnet {
   nodes: Node[];
   network: { stats: { sent: number; delivered: number; lost: number } } | null;
   run<T>(p: Promise<T>): Promise<T>;
+  addNodes(n: number): Promise<Node[]>;
   destroy(): Promise<void>;
 }
 
@@ -136,7 +143,17 @@ async function runSize(core: Core, size: number, opts: ScaleMemoryOptions): Prom
   const clock = new core.FakeClock();
   const fake0 = clock.now();
   const t0 = performance.now();
-  const net = await core.createTestnet({ size, transport: 'memory', seed: opts.seed, clock, latencyMs: opts.latencyMs, node: { refreshOnBootstrap: false, refreshIntervalMs: REFRESH_HELD_OFF_MS } });
+  const first = Math.min(size, BUILD_STEP_NODES);
+  const net = await core.createTestnet({ size: first, transport: 'memory', seed: opts.seed, clock, latencyMs: opts.latencyMs, node: { refreshOnBootstrap: false, refreshIntervalMs: REFRESH_HELD_OFF_MS } });
+  try {
+    for (let built = first; built < size; built += BUILD_STEP_NODES) {
+      await net.addNodes(Math.min(BUILD_STEP_NODES, size - built));
+      console.log(`  kadscope: ${net.nodes.length} of ${size} nodes joined (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    }
+  } catch (err) {
+    await net.destroy();
+    throw err;
+  }
   const buildWallMs = performance.now() - t0;
   const buildFakeMs = clock.now() - fake0;
   const buildDatagrams = net.network?.stats.sent ?? 0;
@@ -261,7 +278,7 @@ export async function runScaleMemoryWorkload(drivers: SystemDriver[], opts: Scal
     figures,
     diagnostics,
     notes: [
-      'kadscope only: createTestnet({ size, transport: "memory", seed, node: { refreshOnBootstrap: false } }) in this process under a FakeClock; every node joins through real protocol traffic (PING its bootstrap nodes, then a lookup of its own id), JOIN_CONCURRENCY at a time. dht-rpc and bittorrent-dht have no simulated transport, only real sockets.',
+      `kadscope only: createTestnet({ size, transport: "memory", seed, node: { refreshOnBootstrap: false, refreshIntervalMs } }) in this process under a FakeClock, grown with testnet.addNodes() in steps of ${BUILD_STEP_NODES} nodes (each step's fake time is driven by FakeClock.run, which stops at one simulated hour); every node joins through real protocol traffic (PING its bootstrap nodes, then a lookup of its own id), 8 at a time. dht-rpc and bittorrent-dht have no simulated transport, only real sockets.`,
       "refreshOnBootstrap: false skips the refresh of farther buckets after each join (~80% of join datagrams); lookups are as correct without it because later joiners fill earlier nodes' far buckets (see test/integration/memory-network.test.ts).",
       'refreshIntervalMs: 24 h holds the periodic bucket refresh off: the testnet joins 8 nodes at a time, so the build spans many simulated minutes (see settings and diagnostics) in which early joiners would otherwise refresh every 15 minutes, making build traffic grow with the square of the size.',
       `heap per node: heapUsed growth over the build after a forced GC, measured after ${DRAIN_FAKE_MS / 1000} s of idle fake time (FakeClock keeps cleared timers' callbacks, and so every finished lookup, until their due time).`,
