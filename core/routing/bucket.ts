@@ -1,11 +1,11 @@
 // One k-bucket: up to k entries in least-recently-seen order (oldest first, as in the Kademlia
 // paper) and a bounded replacement cache (newest last). Pure bookkeeping; the policy (who gets in,
 // who is evicted) lives in table.ts, which also keeps the id and address indexes in step.
-import type { MutableRoutingEntry, Replacement } from './entry';
+import type { TableEntry, Replacement } from './entry';
 
 export class Bucket {
   /** Least recently seen first. Never longer than k. */
-  readonly entries: MutableRoutingEntry[] = [];
+  readonly entries: TableEntry[] = [];
   /** Newest last. Never longer than replacementCacheSize. */
   readonly replacements: Replacement[] = [];
   /** Clock ms of the last lookup into this bucket's range, or of its creation. */
@@ -29,7 +29,7 @@ export class Bucket {
   }
 
   /** Least recently seen entry, the one to ping when the bucket is full. */
-  oldest(): MutableRoutingEntry | undefined {
+  oldest(): TableEntry | undefined {
     return this.entries[0];
   }
 
@@ -37,7 +37,7 @@ export class Bucket {
    * Inserts keeping the order by lastSeen (a fresh entry lands at the tail; a promoted replacement
    * last heard long ago lands nearer the head, where it is the next to be checked).
    */
-  insert(entry: MutableRoutingEntry): void {
+  insert(entry: TableEntry): void {
     if (this.isFull) throw new Error(`bucket ${this.index} is full (k=${this.k}); the table must evict first`);
     let i = this.entries.length;
     while (i > 0 && this.entries[i - 1].lastSeen > entry.lastSeen) i--;
@@ -45,7 +45,7 @@ export class Bucket {
   }
 
   /** Moves an entry to the tail (most recently seen). */
-  moveToTail(entry: MutableRoutingEntry): void {
+  moveToTail(entry: TableEntry): void {
     const i = this.entries.indexOf(entry);
     if (i < 0) return;
     if (i !== this.entries.length - 1) {
@@ -54,7 +54,7 @@ export class Bucket {
     }
   }
 
-  remove(entry: MutableRoutingEntry): boolean {
+  remove(entry: TableEntry): boolean {
     const i = this.entries.indexOf(entry);
     if (i < 0) return false;
     this.entries.splice(i, 1);
@@ -62,7 +62,7 @@ export class Bucket {
   }
 
   /** The least recently seen entry for which `pred` holds. */
-  findOldest(pred: (e: MutableRoutingEntry) => boolean): MutableRoutingEntry | undefined {
+  findOldest(pred: (e: TableEntry) => boolean): TableEntry | undefined {
     return this.entries.find(pred);
   }
 

@@ -29,7 +29,6 @@ import {
   toBucketInfo,
   toPeerInfo,
   type BucketView,
-  type MutableRoutingEntry,
   type Replacement,
   type RoutingEntry,
 } from './entry';
@@ -106,7 +105,7 @@ export class RoutingTable {
   private readonly table: (Bucket | undefined)[] = new Array<Bucket | undefined>(BUCKET_COUNT);
   /** Highest index of an existing bucket, -1 if none: closest() scans no further. */
   private highest = -1;
-  private readonly byId = new Map<string, MutableRoutingEntry>();
+  private readonly byId = new Map<string, TableEntry>();
   /** endpointKey -> id of the entry at that address. */
   private readonly byAddress = new Map<string, string>();
   /** subnetKey -> entries in that /24 or /48 (kept only while limits are on; bounded by size). */
@@ -322,7 +321,7 @@ export class RoutingTable {
     return out;
   }
 
-  private collectInto(group: MutableRoutingEntry[], b: Bucket | undefined, exclude: ReadonlySet<string> | undefined, includeBad: boolean): void {
+  private collectInto(group: TableEntry[], b: Bucket | undefined, exclude: ReadonlySet<string> | undefined, includeBad: boolean): void {
     if (!b) return;
     const entries = b.entries;
     for (let j = 0; j < entries.length; j++) {
@@ -405,10 +404,10 @@ export class RoutingTable {
   // ---------------------------------------------------------------------------------------------
 
   private observeKnown(
-    entry: MutableRoutingEntry,
+    entry: TableEntry,
     host: string,
     port: number,
-    holder: MutableRoutingEntry | undefined,
+    holder: TableEntry | undefined,
     now: number,
     opts: ObserveOptions,
   ): ObserveResult {
@@ -434,7 +433,7 @@ export class RoutingTable {
     return { kind: 'updated', entry };
   }
 
-  private touch(entry: MutableRoutingEntry, now: number, opts: ObserveOptions): void {
+  private touch(entry: TableEntry, now: number, opts: ObserveOptions): void {
     if (opts.rttMs !== undefined) recordAnswer(entry, now, opts.rttMs);
     else recordHeard(entry, now);
   }
@@ -457,7 +456,7 @@ export class RoutingTable {
     index: number,
     now: number,
     opts: ObserveOptions,
-  ): MutableRoutingEntry {
+  ): TableEntry {
     const bucket = this.bucketAt(index, now);
     const cached = bucket.findReplacement(id);
     bucket.removeReplacement(id);
@@ -495,7 +494,7 @@ export class RoutingTable {
    * address free or the victim's, within diversity limits without the victim). Stale candidates met
    * on the way are dropped. With no valid candidate nothing changes and null is returned.
    */
-  private replaceWithCandidate(victim: MutableRoutingEntry, now: number): Eviction | null {
+  private replaceWithCandidate(victim: TableEntry, now: number): Eviction | null {
     const bucket = this.table[victim.bucket]!;
     for (let r = bucket.popNewestReplacement(); r; r = bucket.popNewestReplacement()) {
       if (this.byId.has(r.id)) continue;
@@ -509,7 +508,7 @@ export class RoutingTable {
     return null;
   }
 
-  private promote(r: Replacement, index: number, now: number): MutableRoutingEntry {
+  private promote(r: Replacement, index: number, now: number): TableEntry {
     const entry = new TableEntry(r.id, r.idBytes, r.host, r.port, index, now, {
       rttMs: r.rttMs,
       lastSeen: r.lastSeen,
@@ -524,13 +523,13 @@ export class RoutingTable {
   }
 
   /** Takes an entry out of its bucket and every index. */
-  private detach(entry: MutableRoutingEntry): void {
+  private detach(entry: TableEntry): void {
     this.table[entry.bucket]?.remove(entry);
     this.byId.delete(entry.id);
     this.unindex(entry);
   }
 
-  private index(entry: MutableRoutingEntry): void {
+  private index(entry: TableEntry): void {
     this.byAddress.set(endpointKey(entry), entry.id);
     // The counts only serve the limits, which are fixed at construction.
     if (!this.diversity.enabled) return;
@@ -538,7 +537,7 @@ export class RoutingTable {
     bump(this.ipCounts, ipKey(entry.host), 1);
   }
 
-  private unindex(entry: MutableRoutingEntry): void {
+  private unindex(entry: TableEntry): void {
     const key = endpointKey(entry);
     if (this.byAddress.get(key) === entry.id) this.byAddress.delete(key);
     if (!this.diversity.enabled) return;
@@ -547,7 +546,7 @@ export class RoutingTable {
   }
 
   /** Would a peer at `host` in bucket `index` break a diversity limit (not counting `excluding`)? */
-  private diversityRejects(host: string, index: number, excluding?: MutableRoutingEntry): boolean {
+  private diversityRejects(host: string, index: number, excluding?: TableEntry): boolean {
     const d = this.diversity;
     if (!d.enabled) return false;
     const subnet = subnetKey(host);
@@ -600,34 +599,33 @@ export function distanceFraction(a: Uint8Array, b: Uint8Array): number {
 }
 
 /** closest()'s working array (it is synchronous, so one serves every table). */
-const closestScratch: MutableRoutingEntry[] = [];
+const closestScratch: TableEntry[] = [];
 const keyScratch: number[] = [];
+const TWO_POW_24 = 0x100_0000;
 
 /**
- * The first 6 bytes of the XOR distance as a number (exact: 48 bits), so a sort compares numbers
- * and falls back to the full 32-byte comparison only on a tie.
+ * The first 6 bytes of the XOR distance between an entry and a target (split as TableEntry keeps
+ * them) as one exact 48-bit number, so a sort compares numbers and falls back to the full 32-byte
+ * comparison only on a tie.
  */
-function distanceKey(target: Uint8Array, id: Uint8Array): number {
-  return (
-    (id[0] ^ target[0]) * 0x100_0000_0000 +
-    (id[1] ^ target[1]) * 0x1_0000_0000 +
-    (id[2] ^ target[2]) * 0x100_0000 +
-    (((id[3] ^ target[3]) << 16) | ((id[4] ^ target[4]) << 8) | (id[5] ^ target[5]))
-  );
+function distanceKey(targetHigh: number, targetLow: number, e: TableEntry): number {
+  return (e.idHigh ^ targetHigh) * TWO_POW_24 + (e.idLow ^ targetLow);
 }
 
 /** Above this many entries a group is sorted by the engine's sort instead of by insertion. */
 const INSERTION_SORT_MAX = 48;
 
 /** Sorts entries nearest `target` first: insertion sort on distance keys (groups are about k long). */
-function sortByDistanceKey(target: Uint8Array, group: MutableRoutingEntry[]): void {
+function sortByDistanceKey(target: Uint8Array, group: TableEntry[]): void {
   if (group.length > INSERTION_SORT_MAX) {
     group.sort((a, b) => compareDistance(target, a.idBytes, b.idBytes));
     return;
   }
+  const targetHigh = (target[0] << 16) | (target[1] << 8) | target[2];
+  const targetLow = (target[3] << 16) | (target[4] << 8) | target[5];
   const keys = keyScratch;
   keys.length = group.length;
-  for (let i = 0; i < group.length; i++) keys[i] = distanceKey(target, group[i].idBytes);
+  for (let i = 0; i < group.length; i++) keys[i] = distanceKey(targetHigh, targetLow, group[i]);
   for (let i = 1; i < group.length; i++) {
     const e = group[i];
     const key = keys[i];
