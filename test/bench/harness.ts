@@ -3,6 +3,8 @@
 // Statistics, correctness against the whole network's ids, memory, interleaving and result output
 // live here; the workloads (workloads/*.ts) and drivers (drivers/*.ts) build on it.
 
+import type { SocketLayer } from './socket-floor';
+
 /** A contact as a system's own lookup returns it: its id in that system's id space, as hex. */
 export interface FoundNode {
   id: string;
@@ -94,6 +96,8 @@ export interface SystemDriver {
   classifyDatagram(bytes: Uint8Array): DatagramClass;
   /** The system's typical messages through its own codec, for the codec workload. */
   codecCases(): Promise<CodecCase[]>;
+  /** The UDP layer under the system's RPC, for the ping workload's socket floor (socket-floor.ts). */
+  readonly socketLayer: SocketLayer;
 }
 
 // ---------------------------------------------------------------- statistics

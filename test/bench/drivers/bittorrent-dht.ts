@@ -149,6 +149,7 @@ export function bittorrentDhtDriver(): SystemDriver {
   return {
     name: 'bittorrent-dht',
     idBytes: ID_BYTES,
+    socketLayer: 'node:dgram',
 
     async unavailableReason() {
       return null;

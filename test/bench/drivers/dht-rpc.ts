@@ -179,6 +179,7 @@ export function dhtRpcDriver(): SystemDriver {
   return {
     name: 'dht-rpc',
     idBytes: ID_BYTES,
+    socketLayer: 'udx-native',
 
     async unavailableReason() {
       return null; // a devDependency; an import failure would have stopped the run already

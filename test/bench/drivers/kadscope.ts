@@ -173,6 +173,7 @@ export function kadscopeDriver(): SystemDriver {
   return {
     name: 'kadscope',
     idBytes: ID_BYTES,
+    socketLayer: 'node:dgram',
 
     async unavailableReason() {
       try {
