@@ -34,17 +34,26 @@ async function dgramPair(): Promise<EchoPair> {
   await Promise.all([new Promise<void>((r) => a.bind(0, HOST, r)), new Promise<void>((r) => b.bind(0, HOST, r))]);
   const portB = b.address().port;
   b.on('message', (m, rinfo) => b.send(Buffer.from(m), rinfo.port, HOST));
+  return echoPair(
+    (msg) => a.send(Buffer.from(msg), portB, HOST),
+    (fn) => a.on('message', fn),
+    async () => {
+      await Promise.all([new Promise<void>((r) => a.close(() => r())), new Promise<void>((r) => b.close(() => r()))]);
+    },
+  );
+}
+
+/** The sending side's bookkeeping, the same for every layer. */
+function echoPair(send: (msg: Buffer) => void, listen: (fn: () => void) => void, close: () => Promise<void>): EchoPair {
   const msg = Buffer.alloc(DATAGRAM_BYTES, 7);
   let answer = (): void => {};
-  a.on('message', () => answer());
+  listen(() => answer());
   return {
-    send: () => a.send(Buffer.from(msg), portB, HOST),
+    send: () => send(msg),
     onAnswer: (fn) => {
       answer = fn;
     },
-    close: async () => {
-      await Promise.all([new Promise<void>((r) => a.close(() => r())), new Promise<void>((r) => b.close(() => r()))]);
-    },
+    close,
   };
 }
 
@@ -66,18 +75,13 @@ async function udxPair(): Promise<EchoPair> {
   b.bind(0, HOST);
   const portB = b.address().port;
   b.on('message', (m, rinfo) => b.trySend(m, rinfo.port, HOST));
-  const msg = Buffer.alloc(DATAGRAM_BYTES, 7);
-  let answer = (): void => {};
-  a.on('message', () => answer());
-  return {
-    send: () => a.trySend(Buffer.from(msg), portB, HOST),
-    onAnswer: (fn) => {
-      answer = fn;
-    },
-    close: async () => {
+  return echoPair(
+    (msg) => a.trySend(Buffer.from(msg), portB, HOST),
+    (fn) => a.on('message', fn),
+    async () => {
       await Promise.all([a.close(), b.close()]);
     },
-  };
+  );
 }
 
 export class SocketFloor {
