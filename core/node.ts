@@ -433,6 +433,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       },
       accept: (c) => this.acceptContact(c),
       onEvent: (e: LookupEvent) => this.emit('lookup', e),
+      wantsEvents: () => this.has('lookup'),
     });
   }
 
@@ -458,13 +459,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   /** Runs a find-node lookup to the end. */
   async findNode(targetHex: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<FindNodeResult> {
-    const lookup = this.lookup(targetHex, options);
-    for await (const e of lookup) {
-      if (e.type === 'done') {
-        return { closest: e.closest, hops: e.hops, messages: e.messages, durationMs: e.durationMs, reason: e.reason };
-      }
-    }
-    throw new DhtError('INTERNAL', 'lookup ended without a done event');
+    // run(): no event queue to drain, and no events built while nobody listens to 'lookup'.
+    const e = await this.lookup(targetHex, options).run();
+    return { closest: e.closest, hops: e.hops, messages: e.messages, durationMs: e.durationMs, reason: e.reason };
   }
 
   /** A contact from another node's answer: worth asking only if it is not us and has a usable address. */
@@ -562,6 +559,17 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   /** Majority of the last few addresses peers saw us at (counts kept incrementally: this runs per answer). */
   private noteObserved(observed: Endpoint): void {
+    // Steady state: every vote in the window is for the address we hold, and so is this one.
+    const held = this.observed;
+    if (
+      held !== null &&
+      held.port === observed.port &&
+      held.host === observed.host &&
+      this.observedVotes.length === OBSERVED_ADDRESS_WINDOW &&
+      this.observedCounts.size === 1
+    ) {
+      return;
+    }
     const key = endpointKey(observed);
     this.observedVotes.push(key);
     this.observedCounts.set(key, (this.observedCounts.get(key) ?? 0) + 1);
@@ -585,15 +593,18 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   /** Every request's answer, kept within the amplification budget for unverified requesters. */
   private answerRequest(req: RequestMessage, from: Endpoint, requestBytes: number): HandlerResult | Promise<HandlerResult> {
-    const result = this.handleRequest(req, from);
+    // One hex conversion and one table lookup per request, shared by noteRequester and the guard.
+    const id = bytesToHex(req.id);
+    const entry = this.table.get(id);
+    const knownHere = entry !== undefined && entry.host === from.host && entry.port === from.port;
+    const result = this.handleRequest(req, from, id, entry);
     if (!this.amplification) return result;
-    const known = this.table.get(bytesToHex(req.id));
-    return this.amplification.guard(from, requestBytes, result, known !== undefined && known.host === from.host && known.port === from.port);
+    return this.amplification.guard(from, requestBytes, result, knownHere);
   }
 
-  protected handleRequest(req: RequestMessage, from: Endpoint): HandlerResult | Promise<HandlerResult> {
+  protected handleRequest(req: RequestMessage, from: Endpoint, id: string, entry: RoutingEntry | undefined): HandlerResult | Promise<HandlerResult> {
     if (!this.running) return null;
-    this.noteRequester(bytesToHex(req.id), req.id, from);
+    this.noteRequester(id, req.id, from, entry);
     switch (req.method) {
       case 'PING':
         return {};
@@ -618,8 +629,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
    * A node that sent us a request is hearsay about itself until it answers us: known ones are
    * refreshed, unknown ones get a verification PING (bounded) and enter the table on the answer.
    */
-  private noteRequester(id: string, idBytes: Uint8Array, from: Endpoint): void {
-    const known = this.table.get(id);
+  private noteRequester(id: string, idBytes: Uint8Array, from: Endpoint, known: RoutingEntry | undefined): void {
     if (known) {
       if (known.host === from.host && known.port === from.port) this.table.observe({ id, host: from.host, port: from.port }, this.clock.now());
       return;

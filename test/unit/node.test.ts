@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isDhtError } from '../../core/errors';
 import { GOOD_WINDOW_MS } from '../../core/health/health';
 import { bucketIndex, hexToBytes } from '../../core/id';
-import { BUCKET_REFRESH_MS, MAINTENANCE_INTERVAL_MS } from '../../core/node';
+import { BUCKET_REFRESH_MS, MAINTENANCE_INTERVAL_MS, OBSERVED_ADDRESS_WINDOW } from '../../core/node';
 import { endpointKey } from '../../core/transport/types';
 import type { LookupEvent, NodeEvents, PeerInfo } from '../../core/types';
 import { decodeMessage, encodeMessage } from '../../core/wire/codec';
@@ -291,6 +291,35 @@ describe('DhtNode: the address peers see us at', () => {
     expect(seen.map((e) => e.payload)).toEqual([a.address, nat]);
     expect(a.snapshot().observedAddress).toEqual(nat);
     await Promise.all(liars.map((l) => l.close()));
+  });
+
+  it('with a full window of agreeing answers, a new address still needs a majority of the window', async () => {
+    const t = await make({ A: hid('f0'), B: hid('0f') });
+    const a = t.node('A');
+    const b = t.node('B');
+    const seen = record(t, 'A', ['observed-address']);
+    // More answers than the window holds, all for the real address (the steady state).
+    for (let i = 0; i < OBSERVED_ADDRESS_WINDOW + 4; i++) await t.run(a.ping(b.address));
+    expect(a.observedAddress).toEqual(a.address);
+    const nat = { host: '203.0.113.7', port: 61000 };
+    const liar = t.net.createTransport({ host: '10.0.1.9', port: 5000 });
+    await liar.bind();
+    liar.onMessage((data, from) => {
+      const d = decodeMessage(data);
+      if (d.ok && d.message.kind === 'request') liar.send(encodeMessage({ kind: 'response', tid: d.message.tid, id: hexToBytes(hid('59')), observed: nat }), from);
+    });
+    const half = OBSERVED_ADDRESS_WINDOW / 2;
+    for (let i = 0; i < half; i++) await t.run(a.ping(liar.address));
+    expect(a.observedAddress).toEqual(a.address); // half the window each: a tie does not move it
+    await t.run(a.ping(liar.address));
+    expect(a.observedAddress).toEqual(nat);
+    // And back: the real address needs a majority again.
+    for (let i = 0; i < half; i++) await t.run(a.ping(b.address));
+    expect(a.observedAddress).toEqual(nat);
+    await t.run(a.ping(b.address));
+    expect(a.observedAddress).toEqual(a.address);
+    expect(seen.map((e) => e.payload)).toEqual([a.address, nat, a.address]);
+    await liar.close();
   });
 });
 
