@@ -184,6 +184,14 @@ export class RoutingTable {
    * (a programming error in the caller; the table is unchanged).
    */
   observe(contact: Contact, now: number, opts: ObserveOptions = {}): ObserveResult {
+    // A known id at its known address (most calls: every answer and request of a peer we have)
+    // needs no parsing or validation: byId's keys are valid ids, and the address is the entry's.
+    const known = typeof contact === 'object' && contact !== null ? this.byId.get(contact.id) : undefined;
+    if (known !== undefined && known.host === contact.host && known.port === contact.port) {
+      this.touch(known, now, opts);
+      this.table[known.bucket]!.moveToTail(known);
+      return { kind: 'updated', entry: known };
+    }
     const idBytes = checkContact(contact);
     const id = contact.id.toLowerCase();
     if (id === this.selfId) return { kind: 'rejected', reason: 'self' };

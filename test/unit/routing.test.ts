@@ -106,6 +106,20 @@ describe('RoutingTable: placement and order', () => {
     expect(e).toMatchObject({ lastSeen: T0 + 10, answered: 0, queried: 0, rttMs: null });
     expect(t.peerInfo(A1, T0 + 10)?.state).toBe('unknown');
   });
+
+  it('a known peer seen again is matched however its id is spelled, and a malformed address still throws', () => {
+    const t = table({ k: 3 });
+    const x = hid('8a', 0xbeef); // bucket 0, with hex letters to spell in upper case
+    t.observe(c(x), T0 + 1);
+    t.observe(c(A2), T0 + 2);
+    const e = t.get(x)!;
+    expectKind(t.observe({ id: x.toUpperCase(), host: e.host, port: e.port }, T0 + 3), 'updated');
+    expect(e.lastSeen).toBe(T0 + 3);
+    expect(ids(bucketOf(t, 0)!.entries)).toEqual([A2, x]);
+    const a2 = t.get(A2)!;
+    expect(() => t.observe({ id: A2, host: a2.host, port: String(a2.port) as unknown as number }, T0 + 4)).toThrow(/port/);
+    expect(a2.lastSeen).toBe(T0 + 2);
+  });
 });
 
 describe('RoutingTable: full buckets, pings and replacements', () => {
