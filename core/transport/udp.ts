@@ -36,6 +36,12 @@ export interface UdpTransportStats extends TransportStats {
 
 const V4_MAPPED_PREFIX = '::ffff:';
 
+/**
+ * The largest UDP payload the OS takes: 65,535 minus the UDP header (8) and, for IPv4, the IP
+ * header (20). Larger ones fail with EMSGSIZE, which send() counts without asking the OS.
+ */
+export const UDP_MAX_PAYLOAD_BYTES: Readonly<Record<UdpKind, number>> = Object.freeze({ udp4: 65_507, udp6: 65_527 });
+
 type State = 'idle' | 'binding' | 'bound' | 'closed';
 
 export class UdpTransport implements Transport {
@@ -46,6 +52,7 @@ export class UdpTransport implements Transport {
   private readonly port: number;
   private readonly recvBufferBytes: number;
   private readonly sendBufferBytes: number;
+  private readonly maxPayload: number;
   private state: State = 'idle';
   private socket: Socket | undefined;
   private bound: Endpoint | undefined;
@@ -57,6 +64,9 @@ export class UdpTransport implements Transport {
   /** The last destination host and what destinationHost() made of it (a testnet sends to one host). */
   private lastHost: string | undefined;
   private lastDestination: string | undefined;
+
+  /** Whether the last destination is one the OS may refuse on this socket (see send()). */
+  private lastChecked = false;
 
   // Bound once, so the per-datagram paths allocate no closures.
   private readonly onSendDone = (err: Error | null, bytes: number): void => {
@@ -103,6 +113,7 @@ export class UdpTransport implements Transport {
     }
     this.host = host;
     this.kind = kind;
+    this.maxPayload = UDP_MAX_PAYLOAD_BYTES[kind];
     this.port = port;
     this.recvBufferBytes = positiveOr(options.recvBufferBytes, UDP_RECV_BUFFER_BYTES, 'recvBufferBytes');
     this.sendBufferBytes = positiveOr(options.sendBufferBytes, UDP_SEND_BUFFER_BYTES, 'sendBufferBytes');
@@ -127,20 +138,37 @@ export class UdpTransport implements Transport {
   }
 
   /**
-   * Fire and forget; never throws. The bytes are copied first, because dgram reads the buffer after
-   * send() returns (address lookup runs on the next tick) and callers reuse their encode buffers.
+   * Fire and forget; never throws. The bytes are copied first: when the socket's send queue is full
+   * libuv falls back to an asynchronous send that reads the buffer later, and callers reuse their
+   * encode buffers.
+   *
+   * Most datagrams go without a completion callback: with one, dgram defers a callback per datagram
+   * (process.nextTick even when the kernel took it at once), about 1 us of CPU each. Without one,
+   * dgram reports nothing about the OS's answer, so a datagram counts as sent once dgram accepts
+   * it, and sendErrors counts what the OS would refuse that we can tell beforehand: no socket, a
+   * destination this socket cannot reach, a datagram too large for UDP. The one destination the OS
+   * may refuse after those checks, an IPv4-mapped address from an IPv6 socket (only a dual-stack
+   * socket reaches it), still goes with the callback, so that refusal is counted too. Other OS
+   * refusals (no route, a firewall) are not visible to send(); those peers simply never answer.
    */
   send(data: Uint8Array, to: Endpoint): void {
     const socket = this.socket;
     const host = this.state === 'bound' && to != null ? this.destinationHost(to) : undefined;
-    if (socket === undefined || host === undefined || !isDestinationPort(to.port)) {
+    const length = data.byteLength;
+    if (socket === undefined || host === undefined || !isDestinationPort(to.port) || length > this.maxPayload) {
       this.stats.sendErrors++;
       return;
     }
     try {
-      socket.send(Buffer.from(data), to.port, host, this.onSendDone);
+      if (this.lastChecked) {
+        socket.send(Buffer.from(data), to.port, host, this.onSendDone);
+      } else {
+        socket.send(Buffer.from(data), to.port, host);
+        this.stats.sent++;
+        this.stats.bytesSent += length;
+      }
     } catch {
-      // Synchronous refusals (e.g. the socket closed under us); asynchronous ones reach onSendDone.
+      // Synchronous refusals (e.g. the socket closed under us).
       this.stats.sendErrors++;
     }
   }
@@ -224,6 +252,8 @@ export class UdpTransport implements Transport {
     const destination = this.resolveHost(host);
     this.lastHost = host;
     this.lastDestination = destination;
+    // On a udp6 socket the destination differs from the host only for an IPv4 peer (IPv4-mapped).
+    this.lastChecked = this.kind === 'udp6' && destination !== undefined && destination !== host;
     return destination;
   }
 
@@ -240,7 +270,8 @@ export class UdpTransport implements Transport {
     }
     if (family === 6) return host;
     // A dual-stack socket (bound to ::) reaches IPv4 peers through IPv4-mapped addresses; any other
-    // udp6 socket gets an OS error for this, which onSendDone counts.
+    // udp6 socket gets an OS error for this, which onSendDone counts (send() asks for the callback
+    // whenever the destination differs from the host it was given).
     if (family === 4) return V4_MAPPED_PREFIX + host;
     return undefined;
   }

@@ -3,7 +3,7 @@
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isDhtError } from '../../core/errors';
-import { UdpTransport } from '../../core/transport/udp';
+import { UDP_MAX_PAYLOAD_BYTES, UdpTransport } from '../../core/transport/udp';
 import type { Endpoint } from '../../core/transport/types';
 
 const PACKET_WAIT_MS = 2_000;
@@ -128,6 +128,8 @@ for (const fam of families) {
       const payload = new Uint8Array(1_000);
       for (let i = 0; i < N; i++) a.send(payload, eb);
       a.send(text('last'), eb);
+      // Counted as dgram takes each one (a full kernel queue makes libuv send later, not fail).
+      expect(a.stats).toMatchObject({ sent: N + 1, bytesSent: N * 1_000 + 4, sendErrors: 0 });
       await last;
       // Loopback with a 4 MiB receive buffer (or the kernel's cap) keeps most of a burst; what is
       // asserted is that the transport delivered and counted, not a rate.
@@ -157,6 +159,31 @@ describe('UdpTransport edge cases', () => {
     a.send(new Uint8Array(70_000), { host: '127.0.0.1', port: 9 });
     await until(() => a.stats.sendErrors === 2 + bad.length, 'EMSGSIZE counted');
     expect(a.stats.sent).toBe(0);
+  });
+
+  for (const fam of families.filter((f) => f.enabled)) {
+    it(`${fam.kind}: a datagram at the UDP size limit goes out; one byte more is counted, not sent`, async () => {
+      const a = transport({ host: fam.host });
+      const b = transport({ host: fam.host });
+      await a.bind();
+      const eb = await b.bind();
+      const max = UDP_MAX_PAYLOAD_BYTES[fam.kind];
+      const arrived = nextMessage(b);
+      a.send(new Uint8Array(max), eb);
+      expect((await arrived).data.byteLength).toBe(max);
+      a.send(new Uint8Array(max + 1), eb);
+      expect(a.stats).toMatchObject({ sent: 1, bytesSent: max, sendErrors: 1 });
+    });
+  }
+
+  it.skipIf(!IPV6)('an IPv6 socket that is not dual-stack counts the OS refusing an IPv4 peer', async () => {
+    const v6 = transport({ host: '::1' });
+    const v4 = transport({ host: '127.0.0.1' });
+    await v6.bind();
+    const e4 = await v4.bind();
+    v6.send(text('x'), e4);
+    await until(() => v6.stats.sendErrors === 1, 'ENETUNREACH counted');
+    expect(v6.stats.sent).toBe(0);
   });
 
   it('copies on send: reusing the buffer right after send() does not change what arrives', async () => {
@@ -219,5 +246,7 @@ describe('UdpTransport edge cases', () => {
     const at4 = nextMessage(v4);
     v6.send(text('back'), got.from);
     expect(decode((await at4).data)).toBe('back');
+    await until(() => v6.stats.sent === 1, 'send to an IPv4-mapped address confirmed');
+    expect(v6.stats).toMatchObject({ sendErrors: 0, bytesSent: 4 });
   });
 });
