@@ -4,7 +4,7 @@
 import cytoscape from 'cytoscape';
 import { diffGraph, isEmpty, type GraphChanges } from './diff';
 import { buildGraphModel, type GraphInput, type GraphModel, type GraphNode, type GraphStats } from './model';
-import { graphStyle, readPalette } from './style';
+import { graphStyle, readPalette, type Palette } from './style';
 
 export const MIN_ZOOM = 0.08;
 export const MAX_ZOOM = 6;
@@ -56,6 +56,17 @@ function preventInlineStylesheet(): void {
   document.head.appendChild(placeholder);
 }
 
+export interface GraphOptions {
+  /**
+   * Rules added after the Graph view's stylesheet, given the zoom of the last fit(): a view that is
+   * mostly looked at fitted (the replay) sizes its nodes and labels for that zoom, in screen pixels.
+   */
+  extraStyle?(p: Palette, fitZoom: number): cytoscape.StylesheetStyle[];
+}
+
+/** A fit that changes the zoom by more than this fraction restyles an extraStyle. */
+const RESTYLE_ZOOM_CHANGE = 0.04;
+
 export class GraphController {
   private readonly cy: cytoscape.Core;
   private drawn: GraphModel = { nodes: new Map(), edges: new Map() };
@@ -66,15 +77,18 @@ export class GraphController {
   private frame = 0;
   private lastApplyAt = -Infinity;
   private interval: number = APPLY_INTERVAL_MS.medium;
+  private readonly extraStyle: GraphOptions['extraStyle'];
+  private fitZoom = 1;
   /** Updates applied since creation (tests and the benchmark read it). */
   applied = 0;
 
-  constructor(container: HTMLElement, handlers: GraphHandlers) {
+  constructor(container: HTMLElement, handlers: GraphHandlers, options: GraphOptions = {}) {
     preventInlineStylesheet();
     this.handlers = handlers;
+    this.extraStyle = options.extraStyle;
     this.cy = cytoscape({
       container,
-      style: graphStyle(readPalette()),
+      style: this.stylesheet(),
       minZoom: MIN_ZOOM,
       maxZoom: MAX_ZOOM,
       autoungrabify: true,
@@ -175,9 +189,14 @@ export class GraphController {
     return changes;
   }
 
+  private stylesheet(): cytoscape.StylesheetStyle[] {
+    const p = readPalette();
+    return this.extraStyle ? [...graphStyle(p), ...this.extraStyle(p, this.fitZoom)] : graphStyle(p);
+  }
+
   /** Re-reads the CSS variables (after a theme change). */
   restyle(): void {
-    this.cy.style(graphStyle(readPalette()));
+    this.cy.style(this.stylesheet());
   }
 
   resize(): void {
@@ -186,6 +205,13 @@ export class GraphController {
 
   fit(): void {
     this.cy.fit(undefined, FIT_PADDING_PX);
+    const z = this.cy.zoom();
+    if (this.extraStyle && Math.abs(z - this.fitZoom) > this.fitZoom * RESTYLE_ZOOM_CHANGE) {
+      this.fitZoom = z;
+      this.restyle();
+      // Labels sized anew change what the fit spans: once more, without a further restyle.
+      this.cy.fit(undefined, FIT_PADDING_PX);
+    }
   }
 
   zoomBy(factor: number): void {

@@ -9,7 +9,7 @@ import { useLive } from '../state/live';
 import { effectiveDark, useUi } from '../state/ui';
 import { endpointText } from '../lib/format';
 import { shortId } from '../lib/id';
-import { buildReplayGraph } from './graph';
+import { buildReplayGraph, replayGraphStyle } from './graph';
 
 const LK_TEXT: Record<PeerLookupState, string> = { queried: 'asked, waiting for its answer', answered: 'answered', timeout: 'timed out', error: 'answered with an error' };
 
@@ -35,7 +35,7 @@ export function ReplayGraph({ origin, overlay, version, finalOverlay }: Props): 
 
   useEffect(() => {
     if (!container.current) return;
-    const c = new GraphController(container.current, { onSelect: () => undefined, onHover: setHover });
+    const c = new GraphController(container.current, { onSelect: () => undefined, onHover: setHover }, { extraStyle: replayGraphStyle });
     ctl.current = c;
     // Fit the whole lookup once, then show the moment.
     c.apply(buildReplayGraph({ origin, ourId, known: knownRef.current, overlay: finalOverlay, selected: null }));
@@ -58,8 +58,13 @@ export function ReplayGraph({ origin, overlay, version, finalOverlay }: Props): 
     // `version` stands for the overlay: a new overlay object with the same events draws nothing new.
   }, [version, origin, ourId]);
 
+  // Colours come from the page's CSS variables: re-read them when the theme or the system's scheme changes.
   useEffect(() => {
     ctl.current?.restyle();
+    const mq = window.matchMedia('(prefers-color-scheme: dark)');
+    const onChange = (): void => ctl.current?.restyle();
+    mq.addEventListener('change', onChange);
+    return () => mq.removeEventListener('change', onChange);
   }, [theme]);
 
   const contact = hover ? overlay.contacts.get(hover.ref) : undefined;

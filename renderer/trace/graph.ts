@@ -2,11 +2,13 @@
 // (graph/model.ts) around the node that ran the lookup. Peers in our routing table keep their
 // health colours; peers we do not know (a trace from another machine, or nodes met only in the
 // lookup) are ghost nodes. Pure, so tests check what is drawn without a canvas.
+import type cytoscape from 'cytoscape';
 import type { PeerInfo } from '../state/contract-types';
 import type { LookupOverlay } from '../state/lookup-model';
 import { bucketOf, shortId } from '../lib/id';
 import { ringRadius } from '../graph/geometry';
 import { buildGraphModel, nodeId, ringId, type GraphModel } from '../graph/model';
+import type { Palette } from '../graph/style';
 
 export interface ReplayGraphInput {
   /** The node that ran the lookup: the centre. */
@@ -43,4 +45,42 @@ export function buildReplayGraph(input: ReplayGraphInput): GraphModel {
     if (us) us.label = 'you';
   }
   return model;
+}
+
+/**
+ * The replay graph's rules on top of the Graph view's: the replay is looked at fitted to a whole
+ * lookup (a zoom near 0.3, where the Graph view's 7-unit labels are 2 px), so sizes here are screen
+ * pixels at the fitted zoom. The origin and the target are large and labelled on a plate. Peers are
+ * named only while the lookup waits for them (a few at a time, alpha at most): twenty ids in one
+ * cluster read as a smudge, and hovering any peer names it.
+ */
+export function replayGraphStyle(p: Palette, fitZoom: number): cytoscape.StylesheetStyle[] {
+  const px = (n: number): number => n / Math.max(fitZoom, 0.01);
+  const plate = { 'text-background-color': p.bg, 'text-background-opacity': 0.85, 'text-background-padding': `${px(2)}px`, 'text-background-shape': 'roundrectangle' } as const;
+  return [
+    {
+      selector: 'node',
+      style: { width: px(9), height: px(9), 'font-size': px(10), 'text-margin-y': px(2), 'min-zoomed-font-size': 7 },
+    },
+    { selector: 'node.peer, node.ghost', style: { label: '', color: p.text } },
+    { selector: 'node.lk-queried, node.selected', style: { label: 'data(label)', ...plate } },
+    { selector: 'node.ghost', style: { width: px(8), height: px(8), 'border-width': px(1.5) } },
+    {
+      selector: 'node.self',
+      style: { width: px(20), height: px(20), 'border-width': px(3), 'font-size': px(12.5), 'text-margin-y': px(4), 'min-zoomed-font-size': 0, ...plate },
+    },
+    {
+      selector: 'node.target',
+      style: { width: px(24), height: px(24), 'font-size': px(12.5), 'font-weight': 600, 'font-family': 'system-ui, sans-serif', 'text-margin-y': px(3), 'min-zoomed-font-size': 0, ...plate },
+    },
+    // The rings stay unnamed (the legend says what they are): their labels sat on the target's.
+    { selector: 'node.ring', style: { 'border-width': px(1), label: '' } },
+    { selector: 'node.lk-queried', style: { 'border-width': px(2.5) } },
+    { selector: 'node.lk-queried.pulse', style: { 'border-width': px(6) } },
+    { selector: 'node.lk-answered, node.lk-timeout, node.lk-error', style: { 'border-width': px(2.5) } },
+    { selector: 'node.lk-closest', style: { width: px(12), height: px(12) } },
+    { selector: 'node.selected', style: { width: px(14), height: px(14), 'border-width': px(2.5) } },
+    { selector: 'edge', style: { width: px(0.8) } },
+    { selector: 'edge.path', style: { width: px(1.6), 'arrow-scale': 0.8 } },
+  ];
 }

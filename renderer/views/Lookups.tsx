@@ -1,23 +1,22 @@
 // Lookups: start a find-node or find-value; the recent lookups; the selected lookup's waterfall of
 // every RPC in time (like a browser's network panel), highlighted on the graph.
-import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactElement } from 'react';
+import { useEffect, useMemo, useState, type FormEvent, type ReactElement } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { idHex, type LookupKind, type TraceListItem } from '../../electron/contract';
 import { Card, Empty, ErrorNote, Id, Progress, Segmented } from '../components/common';
 import { useLive } from '../state/live';
-import { buildWaterfall, type LookupModel, type WaterfallRow } from '../state/lookup-model';
+import { buildWaterfall, type LookupModel } from '../state/lookup-model';
+import { LookupWaterfall } from '../components/LookupWaterfall';
 import { REASON_TEXT, REASON_TONE, useLookup } from '../state/lookups';
 import { useApi, useConnectionState } from '../state/sync';
 import { useUi } from '../state/ui';
 import { useTracesUi } from '../trace/store';
 import { unwrap } from '../state/call';
-import { endpointText, formatBytes, formatClock, formatDuration, formatRtt } from '../lib/format';
+import { formatClock, formatDuration } from '../lib/format';
 import { useHostNow } from '../lib/hooks';
 
 /** Rows shown in the recent list. */
 const RECENT_ROWS = 100;
-/** Tick marks on the waterfall's time axis. */
-const AXIS_TICKS = 5;
 
 function randomIdHex(): string {
   const b = new Uint8Array(32);
@@ -306,113 +305,18 @@ function Summary({ model }: { model: LookupModel }): ReactElement {
 
 const KIND_SHORT: Record<string, string> = { 'find-node': 'node', 'find-value': 'value', 'get-peers': 'peers' };
 
-const OUTCOME_TEXT: Record<WaterfallRow['outcome'], string> = { pending: 'waiting', response: 'answered', timeout: 'timeout', error: 'error' };
-
 function WaterfallView({ model }: { model: LookupModel }): ReactElement {
   const running = model.done === null;
   const now = useHostNow(running ? 200 : 60_000);
   const w = useMemo(() => buildWaterfall(model.events, running ? now - model.startedAt : undefined), [model.events, running, now, model.startedAt]);
-  const [open, setOpen] = useState<string | null>(null);
-  const body = useRef<HTMLDivElement>(null);
-  const pct = (t: number): string => `${Math.min(100, (t / w.spanMs) * 100).toFixed(3)}%`;
-  const ticks = Array.from({ length: AXIS_TICKS }, (_, i) => (w.spanMs * i) / (AXIS_TICKS - 1));
   if (w.rows.length === 0)
     return (
       <div className="card-body">
         {running ? <Progress>Waiting for the first query…</Progress> : <Empty title="No RPCs">This lookup sent no queries: {model.done?.reason === 'no-peers' ? 'the node knew no peers to start from.' : 'nothing to ask.'}</Empty>}
       </div>
     );
-  const openRow = w.rows.find((r) => r.key === open);
   return (
-    <div className="wf" data-testid="waterfall">
-      <div className="wf-body" ref={body}>
-        <div className="wf-head" role="row">
-          <div>#</div>
-          <div>Peer</div>
-          <div>Hop</div>
-          <div>Status</div>
-          <div className="num">RTT</div>
-          <div className="wf-axis-cell" aria-hidden="true">
-            <div className="wf-lane">
-              {ticks.map((t) => (
-                <span key={t} style={{ left: pct(t) }}>
-                  {formatDuration(t)}
-                </span>
-              ))}
-            </div>
-          </div>
-        </div>
-        {w.rows.map((r, i) => {
-          const end = r.end ?? w.spanMs;
-          const cls = r.outcome === 'response' && r.hasValue ? 'value' : r.outcome;
-          return (
-            <div
-              key={r.key}
-              className={r.key === open ? 'wf-row is-sel' : 'wf-row'}
-              role="row"
-              tabIndex={0}
-              onClick={() => setOpen(r.key === open ? null : r.key)}
-              onKeyDown={(e) => {
-                if (e.key === 'Enter' || e.key === ' ') {
-                  e.preventDefault();
-                  setOpen(r.key === open ? null : r.key);
-                }
-              }}
-              data-testid="waterfall-row"
-              data-outcome={r.outcome}
-              title={`${r.peer.id}\n${endpointText(r.peer)}`}
-            >
-              <div className="faint">{i + 1}</div>
-              <div className="id">{r.peer.id.slice(0, 10)}</div>
-              <div>{r.hop}</div>
-              <div className={r.outcome === 'timeout' ? 'c-bad' : r.outcome === 'error' ? 'c-warn' : r.outcome === 'pending' ? 'muted' : undefined}>
-                {r.hasValue ? 'value' : OUTCOME_TEXT[r.outcome]}
-              </div>
-              <div className="num">{r.outcome === 'response' ? formatRtt(r.rttMs) : r.end !== null ? formatDuration(r.end - r.start) : '…'}</div>
-              <div className="wf-track">
-                <div className="wf-lane">
-                  <span className={`wf-bar ${cls}`} style={{ left: pct(r.start), width: `max(2px, ${pct(end - r.start)})` }} />
-                  {w.doneAt !== null && <span className="wf-done" style={{ left: pct(w.doneAt) }} />}
-                </div>
-              </div>
-            </div>
-          );
-        })}
-      </div>
-      {openRow && (
-        <div className="wf-detail" data-testid="waterfall-detail">
-          <dl className="kv">
-            <dt>Peer</dt>
-            <dd>
-              <Id id={openRow.peer.id} full copy /> <span className="mono muted">{endpointText(openRow.peer)}</span>
-            </dd>
-            <dt>Sent</dt>
-            <dd>
-              at {formatDuration(openRow.start)}, {formatBytes(openRow.bytesOut)}
-            </dd>
-            <dt>Result</dt>
-            <dd>
-              {openRow.outcome === 'response'
-                ? `answered after ${formatRtt(openRow.rttMs)} with ${formatBytes(openRow.bytesIn ?? 0)}${openRow.hasValue ? ', carrying the value' : ''}`
-                : (openRow.message ?? 'waiting for an answer')}
-            </dd>
-            {openRow.returned.length > 0 && (
-              <>
-                <dt>Returned</dt>
-                <dd>
-                  <ul className="list-inline">
-                    {openRow.returned.map((c) => (
-                      <li key={c.id}>
-                        <Id id={c.id} />
-                      </li>
-                    ))}
-                  </ul>
-                </dd>
-              </>
-            )}
-          </dl>
-        </div>
-      )}
+    <LookupWaterfall waterfall={w} testIds={{ root: 'waterfall', row: 'waterfall-row', detail: 'waterfall-detail' }} pendingText="waiting for an answer">
       {model.done && model.done.closest.length > 0 && (
         <div className="wf-detail">
           <div className="field-label">Final closest set ({model.done.closest.length}), nearest first</div>
@@ -426,6 +330,6 @@ function WaterfallView({ model }: { model: LookupModel }): ReactElement {
         </div>
       )}
       {model.truncated && <div className="wf-detail c-warn">This lookup had more events than the page keeps; the waterfall is cut short.</div>}
-    </div>
+    </LookupWaterfall>
   );
 }

@@ -1,7 +1,7 @@
 // Traces: every lookup the node made (the host keeps the last 500) and trace files opened here. Save
 // one to a .kadtrace.json file, open files (button or drag and drop), replay a trace with a scrubber
 // (the waterfall and the graph show that moment), and compare two side by side.
-import { useEffect, useMemo, useRef, useState, type DragEvent, type ReactElement } from 'react';
+import { useEffect, useMemo, useRef, useState, type CSSProperties, type DragEvent, type ReactElement } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Trace, TraceListItem } from '../../electron/contract';
 import { Card, Empty, ErrorNote, Id, Progress, Segmented } from '../components/common';
@@ -17,7 +17,7 @@ import { Player } from '../trace/Player';
 import { ReplayGraph } from '../trace/ReplayGraph';
 import { advance, defaultPace, describeEvent, frameAt, prepareReplay, type ReplayPace } from '../trace/replay';
 import { useTracesUi } from '../trace/store';
-import { TraceWaterfall } from '../trace/TraceWaterfall';
+import { TraceWaterfall, replayWaterfallRows } from '../trace/TraceWaterfall';
 import '../styles/traces.css';
 
 /** Rows shown in the list (the host keeps up to 500). */
@@ -374,7 +374,8 @@ function Replayer({ trace }: { trace: Trace }): ReactElement {
   const [speed, setSpeed] = useState(1);
   const [pace, setPace] = useState<ReplayPace>(() => defaultPace(replay));
   const frame = useMemo(() => frameAt(replay, t), [replay, t]);
-  const finalOverlay = useMemo(() => frameAt(replay, replay.durationMs).overlay, [replay]);
+  const finalFrame = useMemo(() => frameAt(replay, replay.durationMs), [replay]);
+  const finalOverlay = finalFrame.overlay;
 
   // Playback: one animation-frame loop while playing; time moves by wall time x speed (or a step a beat).
   const clock = useRef({ t, speed, pace, carry: 0 });
@@ -475,7 +476,7 @@ function Replayer({ trace }: { trace: Trace }): ReactElement {
         ))}
       </div>
       <div className="replay-stage-wrap">
-        <div className="replay-stage">
+        <div className="replay-stage" style={{ '--wf-rows': replayWaterfallRows(finalFrame.waterfall.rows.length) } as CSSProperties}>
           <TraceWaterfall waterfall={frame.waterfall} t={frame.t} follow={playing} />
           <ReplayGraph key={trace.id} origin={trace.self} overlay={frame.overlay} version={frame.shown} finalOverlay={finalOverlay} />
         </div>
