@@ -355,11 +355,20 @@ export class RecordLayer {
     this.scheduleSave();
   }
 
-  private readonly persistedState = (): PersistedState => ({
-    identity: { id: this.selfHex, keyPairs: [...this.keyPairs].map(([name, keyPair]) => ({ name, keyPair })) },
-    records: this.store.entries(this.deps.clock.now()),
-    peers: this.deps.peersToSave(),
-  });
+  /**
+   * What scheduleSave reads, one function per layer. Bound, not an arrow: under tsx (keepNames) a
+   * named arrow is renamed with defineProperty, which leaves each instance a 256-byte property
+   * dictionary; a bound method has none.
+   */
+  private readonly persistedState: () => PersistedState = this.takeState.bind(this);
+
+  private takeState(): PersistedState {
+    return {
+      identity: { id: this.selfHex, keyPairs: [...this.keyPairs].map(([name, keyPair]) => ({ name, keyPair })) },
+      records: this.store.entries(this.deps.clock.now()),
+      peers: this.deps.peersToSave(),
+    };
+  }
 
   private scheduleSave(): void {
     if (this.state && this.running) this.state.scheduleSave(this.persistedState);

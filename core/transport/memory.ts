@@ -294,7 +294,11 @@ export class MemoryTransport implements Transport {
   private state: 'idle' | 'bound' | 'closed' = 'idle';
   private bound: Endpoint | undefined;
   private handler: MessageHandler = IGNORE_MESSAGES;
-  private readonly label = (): string => `kadscope memory transport ${this.bound ? endpointKey(this.bound) : '(unbound)'}`;
+  /**
+   * Bound, not an arrow: under tsx (keepNames) a named arrow is renamed with defineProperty, which
+   * leaves each instance a 256-byte property dictionary; a bound method has none.
+   */
+  private readonly label: () => string = this.describe.bind(this);
 
   /** @internal Use MemoryNetwork.createTransport. */
   constructor(
@@ -302,6 +306,10 @@ export class MemoryTransport implements Transport {
     private readonly host: string | undefined,
     private readonly port: number,
   ) {}
+
+  private describe(): string {
+    return `kadscope memory transport ${this.bound ? endpointKey(this.bound) : '(unbound)'}`;
+  }
 
   get address(): Endpoint {
     if (!this.bound) throw new DhtError('NOT_STARTED', 'the memory transport is not bound; await bind() first');
