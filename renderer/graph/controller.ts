@@ -79,6 +79,7 @@ export class GraphController {
   private interval: number = APPLY_INTERVAL_MS.medium;
   private readonly extraStyle: GraphOptions['extraStyle'];
   private fitZoom = 1;
+  private refitFrame = 0;
   /** Updates applied since creation (tests and the benchmark read it). */
   applied = 0;
 
@@ -209,8 +210,10 @@ export class GraphController {
     if (this.extraStyle && Math.abs(z - this.fitZoom) > this.fitZoom * RESTYLE_ZOOM_CHANGE) {
       this.fitZoom = z;
       this.restyle();
-      // Labels sized anew change what the fit spans: once more, without a further restyle.
-      this.cy.fit(undefined, FIT_PADDING_PX);
+      // Nodes and labels sized anew change what the fit spans: once more when they have been
+      // measured (the next frame), without a further restyle.
+      cancelAnimationFrame(this.refitFrame);
+      this.refitFrame = requestAnimationFrame(() => this.cy.fit(undefined, FIT_PADDING_PX));
     }
   }
 
@@ -229,6 +232,7 @@ export class GraphController {
   destroy(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.frame !== 0) cancelAnimationFrame(this.frame);
+    cancelAnimationFrame(this.refitFrame);
     this.pending = null;
     this.cy.destroy();
   }

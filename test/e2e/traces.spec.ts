@@ -25,6 +25,17 @@ async function ids(list: Locator): Promise<string[]> {
   return list.locator('.id[data-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-id') ?? ''));
 }
 
+/** Each of these test ids is laid out wholly inside the viewport, as the page stands (not scrolled to). */
+async function expectInView(page: Page, testIds: string[]): Promise<void> {
+  const vp = page.viewportSize()!;
+  for (const id of testIds) {
+    const box = await page.getByTestId(id).boundingBox();
+    expect(box, id).not.toBeNull();
+    expect(box!.y, `${id} top`).toBeGreaterThanOrEqual(0);
+    expect(box!.y + box!.height, `${id} bottom`).toBeLessThanOrEqual(vp.height);
+  }
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `traces-${name}.png`) });
@@ -127,6 +138,10 @@ test('run a lookup, save its trace, reload, open the file, replay to the end: th
   await expect(page.getByTestId('replay-caption')).toContainText('event 7 of');
   expect(await page.getByTestId('replay-row').count()).toBeGreaterThan(0);
   await expect(page.locator('[data-testid="replay-graph"] canvas').first()).toBeVisible();
+  // At 1440x900, with the list beside it, the replay's waterfall and graph (and its legend) are in
+  // view together, without scrolling; the graph keeps a usable height.
+  await expectInView(page, ['replay-waterfall', 'replay-graph']);
+  expect((await page.getByTestId('replay-graph').boundingBox())!.height).toBeGreaterThanOrEqual(280);
   await shot(page, '01-replay-midway-light');
 
   // Play to the end at 8x.
@@ -153,6 +168,10 @@ test('run a lookup, save its trace, reload, open the file, replay to the end: th
   // With the list hidden the replay has the width for its waterfall and graph side by side.
   await page.getByTestId('toggle-list').click();
   await expect(page.getByTestId('trace-list')).toHaveCount(0);
+  await expectInView(page, ['replay-waterfall', 'replay-graph']);
+  const wfBox = (await page.getByTestId('replay-waterfall').boundingBox())!;
+  const graphBox = (await page.getByTestId('replay-graph').boundingBox())!;
+  expect(graphBox.x).toBeGreaterThanOrEqual(wfBox.x + wfBox.width - 1);
   await shot(page, '02b-replay-end-wide-light');
   await page.getByTestId('toggle-list').click();
   await expect(page.getByTestId('trace-list')).toBeVisible();
