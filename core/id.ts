@@ -12,8 +12,14 @@ export function isIdHex(s: unknown): s is string {
   return typeof s === 'string' && HEX_ID.test(s);
 }
 
+/** bytesToHex's staging area: copying up to an id's worth of bytes into it beats wrapping them in a new Buffer. */
+const HEX_SCRATCH = Buffer.allocUnsafeSlow(64);
+
 export function bytesToHex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  const n = b.byteLength;
+  if (n > HEX_SCRATCH.length) return Buffer.from(b.buffer, b.byteOffset, n).toString('hex');
+  HEX_SCRATCH.set(b);
+  return HEX_SCRATCH.toString('hex', 0, n);
 }
 
 export function hexToBytes(hex: string): Uint8Array {

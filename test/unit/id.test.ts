@@ -103,6 +103,20 @@ describe('ids', () => {
     expect(() => hexToBytes('abc')).toThrow(/not hex/);
   });
 
+  it('bytesToHex spells exactly the bytes of the view it is given, whatever its length or offset', () => {
+    const rand = seededRandomBytes(7);
+    const backing = rand(300);
+    for (const [offset, length] of [[0, 0], [3, 1], [5, 32], [0, 64], [7, 65], [11, 200]]) {
+      const view = backing.subarray(offset, offset + length);
+      const want = [...view].map((x) => x.toString(16).padStart(2, '0')).join('');
+      expect(bytesToHex(view)).toBe(want);
+      expect(bytesToHex(Buffer.from(view))).toBe(want);
+    }
+    // A long conversion followed by a short one: nothing of the first leaks into the second.
+    bytesToHex(new Uint8Array(64).fill(0xee));
+    expect(bytesToHex(new Uint8Array([1, 2]))).toBe('0102');
+  });
+
   it('seeded generators are deterministic per seed and differ across seeds', () => {
     expect(bytesToHex(seededRandomBytes(1)(32))).toBe(bytesToHex(seededRandomBytes(1)(32)));
     expect(bytesToHex(seededRandomBytes(1)(32))).not.toBe(bytesToHex(seededRandomBytes(2)(32)));
