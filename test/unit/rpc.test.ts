@@ -337,6 +337,49 @@ describe('Rpc: abort and close', () => {
   });
 });
 
+describe('Rpc: the table of requests in flight', () => {
+  it('matches answers for any tid, the extremes included, and close() settles requests in the order they were made', async () => {
+    const w = world();
+    const peer = await rawPeer(w, '10.0.0.9', 9000);
+    const transport = await w.bind('10.0.0.1', 1000);
+    // tids 0xffffffff, 0, 5, 2^31; then 7, 0 (free again by then) and 9.
+    const draws = [[0xff, 0xff, 0xff, 0xff], [0, 0, 0, 0], [0, 0, 0, 5], [0x80, 0, 0, 0], [0, 0, 0, 7], [0, 0, 0, 0], [0, 0, 0, 9]];
+    const randomBytes = (n: number): Uint8Array => {
+      const next = draws.shift();
+      if (n !== 4 || next === undefined) throw new Error(`unexpected draw of ${n} bytes`);
+      return Uint8Array.from(next);
+    };
+    const rpc = new Rpc({ transport, clock: w.clock, randomBytes, selfId: CLIENT_ID });
+    const to = peer.transport.address;
+    const settled: string[] = [];
+    const ask = (name: string): void => {
+      rpc.request(to, { method: 'PING' }).then(
+        () => settled.push(`${name} answered`),
+        (e: unknown) => settled.push(`${name} ${isDhtError(e) ? e.code : 'other'}`),
+      );
+    };
+    for (const name of ['a', 'b', 'c', 'd']) ask(name);
+    w.clock.advance(LATENCY_MS);
+    expect(peer.requests.map((r) => r.req.tid)).toEqual([0xffff_ffff, 0, 5, 0x8000_0000]);
+    expect(rpc.inFlight).toBe(4);
+    // Answered out of order: each answer settles its own request.
+    for (const tid of [0, 0x8000_0000, 0xffff_ffff]) peer.transport.send(pingResponse(tid, SERVER_ID), { host: '10.0.0.1', port: 1000 });
+    w.clock.advance(LATENCY_MS);
+    await Promise.resolve();
+    expect(settled).toEqual(['b answered', 'd answered', 'a answered']);
+    expect(rpc.inFlight).toBe(1);
+    for (const name of ['e', 'f', 'g']) ask(name);
+    w.clock.advance(LATENCY_MS);
+    expect(peer.requests.slice(4).map((r) => r.req.tid)).toEqual([7, 0, 9]);
+    // c (tid 5) was made first, then e (7), f (0), g (9): close() rejects them in that order.
+    settled.length = 0;
+    rpc.close();
+    await Promise.resolve();
+    expect(settled).toEqual(['c STOPPED', 'e STOPPED', 'f STOPPED', 'g STOPPED']);
+    expect(rpc.inFlight).toBe(0);
+  });
+});
+
 describe('Rpc: requests in flight per address', () => {
   it('knows which addresses it awaits an answer from, through retries, answers, timeouts and aborts', async () => {
     const w = world();
