@@ -378,6 +378,38 @@ describe('Rpc: the table of requests in flight', () => {
     expect(settled).toEqual(['c STOPPED', 'e STOPPED', 'f STOPPED', 'g STOPPED']);
     expect(rpc.inFlight).toBe(0);
   });
+
+  it('an aborted signal settles its requests in the order they were made, after others under it were answered', async () => {
+    const w = world();
+    const peer = await rawPeer(w, '10.0.0.9', 9000);
+    const other = await rawPeer(w, '10.0.0.9', 9001);
+    const { rpc } = await client(w);
+    const ctl = new AbortController();
+    const settled: string[] = [];
+    const ask = (name: string, to: Endpoint, signal?: AbortSignal): void => {
+      rpc.request(to, { method: 'PING' }, { signal }).then(
+        () => settled.push(`${name} answered`),
+        (e: unknown) => settled.push(`${name} ${isDhtError(e) ? e.code : 'other'}`),
+      );
+    };
+    for (const name of ['a', 'b', 'c', 'd', 'e']) ask(name, peer.transport.address, ctl.signal);
+    ask('x', other.transport.address); // no signal: not affected
+    w.clock.advance(LATENCY_MS);
+    const tids = peer.requests.map((r) => r.req.tid);
+    // Answer a and c: the list of b, d and e is reshuffled by their removal.
+    for (const i of [0, 2]) peer.transport.send(pingResponse(tids[i]), { host: '10.0.0.1', port: 1000 });
+    w.clock.advance(LATENCY_MS);
+    await Promise.resolve();
+    expect(rpc.hasPendingTo(peer.transport.address)).toBe(true);
+    expect(rpc.hasPendingTo(other.transport.address)).toBe(true);
+    ctl.abort();
+    await Promise.resolve();
+    expect(settled).toEqual(['a answered', 'c answered', 'b ABORTED', 'd ABORTED', 'e ABORTED']);
+    expect(rpc.hasPendingTo(peer.transport.address)).toBe(false);
+    expect(rpc.hasPendingTo(other.transport.address)).toBe(true);
+    expect(rpc.inFlight).toBe(1);
+    rpc.close();
+  });
 });
 
 describe('Rpc: requests in flight per address', () => {
