@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../core/clock';
 import { DhtError, WIRE_ERROR, isDhtError } from '../../core/errors';
 import { bytesToHex, hexToBytes, seededRandomBytes } from '../../core/id';
-import { Rpc, RPC_TIMEOUT_MS, type RpcOptions } from '../../core/rpc/rpc';
+import { Rpc, RPC_TIMEOUT_MS, TidTable, type RpcOptions } from '../../core/rpc/rpc';
 import { MemoryNetwork, type MemoryTransport } from '../../core/transport/memory';
 import type { Endpoint } from '../../core/transport/types';
 import { decodeMessage, encodeMessage } from '../../core/wire/codec';
@@ -338,6 +338,56 @@ describe('Rpc: abort and close', () => {
 });
 
 describe('Rpc: the table of requests in flight', () => {
+  it('TidTable agrees with a Map through random adds and deletes, colliding tids, growth and shrinking', () => {
+    const rand = seededRandomBytes(42);
+    const u32 = (): number => {
+      const b = rand(4);
+      return ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+    };
+    // Some tids share the first slot at every capacity (low 16 bits of t ^ t >>> 16 all zero), some
+    // the last (all ones: their runs wrap around the end), the rest are random; the extremes too.
+    const first = (i: number): number => ((i << 16) | i) >>> 0;
+    const last = (i: number): number => ((i << 16) | (i ^ 0xffff)) >>> 0;
+    const pool = [
+      0,
+      0xffff_ffff,
+      ...Array.from({ length: 150 }, (_, i) => first(i + 1)),
+      ...Array.from({ length: 150 }, (_, i) => last(i + 1)),
+      ...Array.from({ length: 300 }, u32),
+    ];
+    const table = new TidTable<{ tid: number }>();
+    const ref = new Map<number, { tid: number }>();
+    const check = (): void => {
+      expect(table.size).toBe(ref.size);
+      for (const tid of pool) {
+        expect(table.has(tid)).toBe(ref.has(tid));
+        expect(table.get(tid)).toBe(ref.get(tid));
+      }
+      expect(table.list().map((v) => v.tid).sort((a, b) => a - b)).toEqual([...ref.keys()].sort((a, b) => a - b));
+    };
+    // Fill up (grows well past its first capacity), churn, then drain (shrinks), checking as we go.
+    let largest = 0;
+    for (let step = 0; step < 8_000; step++) {
+      const phase = step < 2_000 ? 0.8 : step < 4_000 ? 0.5 : 0.05; // chance of an add
+      const tid = pool[u32() % pool.length];
+      if (u32() / 0x1_0000_0000 < phase) {
+        if (!ref.has(tid)) {
+          const v = { tid };
+          table.add(v);
+          ref.set(tid, v);
+        }
+      } else {
+        table.delete(tid);
+        ref.delete(tid);
+      }
+      largest = Math.max(largest, ref.size);
+      if (step % 97 === 0) check();
+    }
+    check();
+    expect(largest).toBeGreaterThan(300);
+    expect(ref.size).toBeLessThan(40); // from over 300: the table has shrunk from 1,024 slots on the way
+  });
+
   it('matches answers for any tid, the extremes included, and close() settles requests in the order they were made', async () => {
     const w = world();
     const peer = await rawPeer(w, '10.0.0.9', 9000);
