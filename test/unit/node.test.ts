@@ -260,6 +260,14 @@ describe('DhtNode: peer health', () => {
     expect(r).toMatchObject({ id: t.id('B'), rttMs: RTT_MS });
     expect(a.snapshot().peers[0]).toMatchObject({ id: t.id('B'), state: 'good', rttMs: RTT_MS, lastSeen: t.clock.now(), answered: 1 });
   });
+
+  it('each ping reports its own responder when answers from several peers arrive together', async () => {
+    const t = await make({ A: hid('f0'), B: hid('0f'), C: hid('3c'), D: hid('c3') });
+    const a = t.node('A');
+    const names = ['B', 'C', 'D', 'B', 'D', 'C'];
+    const results = await t.run(Promise.all(names.map((n) => a.ping(t.node(n).address))));
+    expect(results.map((r) => r.id)).toEqual(names.map((n) => t.id(n)));
+  });
 });
 
 describe('DhtNode: the address peers see us at', () => {
