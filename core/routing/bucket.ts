@@ -46,12 +46,13 @@ export class Bucket {
 
   /** Moves an entry to the tail (most recently seen). */
   moveToTail(entry: TableEntry): void {
-    const i = this.entries.indexOf(entry);
+    const entries = this.entries;
+    const i = entries.indexOf(entry);
     if (i < 0) return;
-    if (i !== this.entries.length - 1) {
-      this.entries.splice(i, 1);
-      this.entries.push(entry);
-    }
+    // Shifted by hand: splice() would build an array of the removed entry on every answer.
+    const last = entries.length - 1;
+    for (let j = i; j < last; j++) entries[j] = entries[j + 1];
+    entries[last] = entry;
   }
 
   remove(entry: TableEntry): boolean {
