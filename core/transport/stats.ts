@@ -3,11 +3,14 @@
 import { endpointKey, type Endpoint, type MessageHandler } from './types';
 
 export interface TransportStats {
-  /** Datagrams accepted by the OS (udp) or by the simulated network (memory). */
+  /**
+   * Datagrams handed over: to the OS socket (udp: counted once dgram takes them; an OS refusal after
+   * that is seen only for IPv4-mapped sends, see UdpTransport.send) or to the simulated network (memory).
+   */
   sent: number;
   /** Datagrams handed to the message handler. */
   received: number;
-  /** send() calls that could not go out: bad destination, not bound, closed, OS error. */
+  /** send() calls that could not go out: bad destination, too large, not bound, closed, an OS refusal we see. */
   sendErrors: number;
   /** Times the message handler threw (caught and counted; the first is reported as a process warning). */
   handlerErrors: number;
