@@ -166,6 +166,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private observed: Endpoint | null = null;
   private refreshing = false;
   private lookupSeq = 0;
+  /** The node's side of every lookup, made once (see the constructor on why not arrows). */
+  private readonly lookupHooks: Required<Pick<ConstructorParameters<typeof Lookup>[0], 'onFailure' | 'accept' | 'onEvent' | 'wantsEvents'>>;
 
   static create(options: DhtNodeOptions = {}): DhtNode {
     return new DhtNode(options);
@@ -225,6 +227,20 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     );
     this.amplification = options.amplification === false ? null : this.verifier;
     this.retryPolicy = new RetryPolicy({ baseRetries: options.rpcRetries ?? RPC_RETRIES });
+    this.lookupHooks = {
+      onFailure(peer: LookupPeer, err: DhtError): void {
+        if (err.code === 'TIMEOUT') node.onPeerFailed(peer.id);
+      },
+      accept(c: WireContact): boolean {
+        return node.acceptContact(c);
+      },
+      onEvent(e: LookupEvent): void {
+        node.emit('lookup', e);
+      },
+      wantsEvents(): boolean {
+        return node.has('lookup');
+      },
+    };
     this.rpc.setHandler((req, from, bytes) => this.answerRequest(req, from, bytes));
     this.rpc.onResponse = (res, from, rttMs) => {
       this.verifier.markVerified(from);
@@ -443,6 +459,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     options: LookupOptions & Partial<Pick<ConstructorParameters<typeof Lookup>[0], 'onRecord' | 'onPeers'>>,
   ): Lookup {
     const seeds: LookupPeer[] = this.table.closest(target, this.opts.k).map(entryToPeer);
+    const hooks = this.lookupHooks;
     const lookupId = `${this.id.slice(0, 8)}-${(++this.lookupSeq).toString(36)}-${bytesToHex(this.randomBytes(3))}`;
     return new Lookup({
       lookupId,
@@ -459,12 +476,10 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       timeoutMs: options.timeoutMs,
       onRecord: options.onRecord,
       onPeers: options.onPeers,
-      onFailure: (peer, err) => {
-        if (err.code === 'TIMEOUT') this.onPeerFailed(peer.id);
-      },
-      accept: (c) => this.acceptContact(c),
-      onEvent: (e: LookupEvent) => this.emit('lookup', e),
-      wantsEvents: () => this.has('lookup'),
+      onFailure: hooks.onFailure,
+      accept: hooks.accept,
+      onEvent: hooks.onEvent,
+      wantsEvents: hooks.wantsEvents,
     });
   }
 
@@ -483,7 +498,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   /** A lookup's query: sends args(peer) and reads the answer's nodes, token, record and peers. */
   private queryFor(args: (peer: LookupPeer) => RequestArgs): QueryFn {
     return async (peer, signal, onSend) => {
-      const r = await this.request(peer, args(peer), { signal, onSend: (_a, bytes) => onSend(bytes) });
+      const r = await this.request(peer, args(peer), { signal, onSend });
       return answerOf(r.response, r);
     };
   }

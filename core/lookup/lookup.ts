@@ -27,8 +27,12 @@ export interface QueryAnswer {
   id: string;
 }
 
-/** How the lookup asks a peer; the node supplies it (FIND_NODE, FIND_VALUE or GET_PEERS over RPC). */
-export type QueryFn = (peer: LookupPeer, signal: AbortSignal, onSend: (bytes: number) => void) => Promise<QueryAnswer>;
+/**
+ * How the lookup asks a peer; the node supplies it (FIND_NODE, FIND_VALUE or GET_PEERS over RPC).
+ * onSend has RequestOptions.onSend's signature (attempt from 1, datagram bytes), so a query can
+ * hand it to the RPC layer as it is, with no wrapper per request.
+ */
+export type QueryFn = (peer: LookupPeer, signal: AbortSignal, onSend: (attempt: number, bytes: number) => void) => Promise<QueryAnswer>;
 
 export interface LookupPeer {
   id: string;
@@ -127,6 +131,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
   constructor(params: LookupParams) {
     this.p = params;
     this.cap = Math.max(params.k * LOOKUP_CANDIDATES_PER_K, 64);
+    this.onExternalAbort = () => this.stop('aborted');
     // Each in-flight query listens on this signal (alpha at a time, but retries add more).
     setMaxListeners(0, this.abort.signal);
   }
@@ -214,7 +219,8 @@ export class Lookup implements AsyncIterable<LookupEvent> {
 
   private deadline: unknown = null;
 
-  private readonly onExternalAbort = (): void => this.stop('aborted');
+  /** Assigned in the constructor, not a class-field arrow: tsx (keepNames) would rename it per lookup (~300 ns). */
+  private readonly onExternalAbort: () => void;
 
   /** Takes a candidate; the LookupPeer is built only if it is kept (most referrals are repeats). */
   private addCandidate(id: string, idBytes: Uint8Array, host: string, port: number, hop: number, peer?: LookupPeer): void {
@@ -281,7 +287,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     c.state = 'inflight';
     this.inflight++;
     const sentAt = p.clock.now();
-    p.query(c.peer, this.abort.signal, (bytes) => this.onSent(c, bytes)).then(
+    p.query(c.peer, this.abort.signal, (_attempt, bytes) => this.onSent(c, bytes)).then(
       (answer) => this.onAnswer(c, answer),
       (err: unknown) => this.onError(c, err instanceof DhtError ? err : new DhtError('INTERNAL', String(err)), sentAt),
     );

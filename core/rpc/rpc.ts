@@ -86,9 +86,14 @@ interface Pending {
 }
 
 /** The requests in flight under one AbortSignal, and the one 'abort' listener they share. */
-interface SignalWatch {
-  pending: Set<Pending>;
-  onAbort: () => void;
+class SignalWatch {
+  readonly pending = new Set<Pending>();
+  readonly onAbort: () => void;
+
+  constructor(rpc: Rpc, signal: AbortSignal) {
+    // Assigned, not a named arrow: tsx (keepNames) would rename a named one per lookup.
+    this.onAbort = () => rpc.abortWatched(signal, this);
+  }
 }
 
 interface Queued {
@@ -309,17 +314,18 @@ export class Rpc {
   private watch(signal: AbortSignal, p: Pending): void {
     let w = this.watches.get(signal);
     if (!w) {
-      const pending = new Set<Pending>();
-      const onAbort = (): void => {
-        this.watches.delete(signal);
-        // finish() unwatches each one; the copy keeps the iteration stable.
-        for (const q of [...pending]) this.finish(q, DhtError.aborted(signal.reason));
-      };
-      w = { pending, onAbort };
+      w = new SignalWatch(this, signal);
       this.watches.set(signal, w);
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', w.onAbort, { once: true });
     }
     w.pending.add(p);
+  }
+
+  /** A watched signal aborted: its requests fail with ABORTED. */
+  abortWatched(signal: AbortSignal, w: SignalWatch): void {
+    this.watches.delete(signal);
+    // finish() unwatches each one; the copy keeps the iteration stable.
+    for (const q of [...w.pending]) this.finish(q, DhtError.aborted(signal.reason));
   }
 
   private unwatch(signal: AbortSignal, p: Pending): void {

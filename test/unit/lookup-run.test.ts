@@ -31,7 +31,7 @@ function peer(name: string): LookupPeer {
 
 function params(clock: FakeClock, extra: Partial<LookupParams> = {}, silent = false): LookupParams {
   const query: QueryFn = (p, signal, onSend) => {
-    onSend(93);
+    onSend(1, 93);
     const name = NAME_OF.get(p.id)!;
     if (silent && name === SILENT) {
       return new Promise((_resolve, reject) => {
