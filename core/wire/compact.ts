@@ -155,9 +155,26 @@ export function ipToBytes(host: string): Uint8Array | null {
   return parseIPv4Into(host, 0, host.length, out, 0) ? out : null;
 }
 
+/**
+ * Recently formatted IPv4 hosts, direct-mapped by address (a slot keeps the last address that fell
+ * in it). Every FIND_NODE answer names ~20 contacts, mostly on hosts seen before; building each
+ * host string again cost a chain of intermediate strings per contact (~200 bytes). Fixed arrays,
+ * not a Map: nothing here is rebuilt as addresses come and go. '' marks an empty slot.
+ */
+const V4_HOST_CACHE_SLOTS = 256;
+const v4HostCacheIps = new Int32Array(V4_HOST_CACHE_SLOTS);
+const v4HostCache: string[] = new Array<string>(V4_HOST_CACHE_SLOTS).fill('');
+
 /** Dotted quad of b[off..off+4]. */
 export function formatIPv4(b: Uint8Array, off = 0): string {
-  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+  const ip = ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) | 0;
+  const slot = (ip ^ (ip >>> 8) ^ (ip >>> 16) ^ (ip >>> 24)) & (V4_HOST_CACHE_SLOTS - 1);
+  const cached = v4HostCache[slot];
+  if (cached !== '' && v4HostCacheIps[slot] === ip) return cached;
+  const host = `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+  v4HostCacheIps[slot] = ip;
+  v4HostCache[slot] = host;
+  return host;
 }
 
 /**
