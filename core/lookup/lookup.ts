@@ -5,7 +5,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock';
 import { DhtError } from '../errors';
-import { bytesToHex, compareDistance } from '../id';
+import { bytesToHex, compareDistance, hexToBytes } from '../id';
 import type { Contact, LookupEvent, LookupKind, LookupTermination } from '../types';
 import type { WireContact, WirePeer, WireRecord } from '../wire/types';
 
@@ -97,6 +97,15 @@ export interface LookupOutcome {
   reason: LookupTermination;
 }
 
+const LOWER_HEX_ID = /^(?:[0-9a-f]{2})+$/;
+
+/** a and b are the same id (a referral's id is always ID_BYTES long; ours too). */
+function equalIds(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function toContact(p: { id: string; host: string; port: number }): Contact {
   return { id: p.id, host: p.host, port: p.port };
 }
@@ -110,10 +119,16 @@ export class Lookup implements AsyncIterable<LookupEvent> {
   readonly outcome: LookupOutcome = { closest: [], reason: 'converged' };
 
   private readonly p: LookupParams;
-  private readonly candidates = new Map<string, Candidate>();
-  /** Candidate ids sorted by distance to the target, nearest first. */
+  /**
+   * The candidates, sorted by distance to the target, nearest first. Also the index by id: two ids
+   * are at the same distance only if they are the same id, so a binary search finds one. (No Map by
+   * hex id: most referrals name candidates we have, and a hex string per referral and a hash of it
+   * cost more than the search.)
+   */
   private sorted: Candidate[] = [];
   private readonly cap: number;
+  /** Our own id, which referrals may name and the lookup skips. */
+  private readonly selfBytes: Uint8Array;
   private inflight = 0;
   private messages = 0;
   private startedAt = 0;
@@ -131,6 +146,8 @@ export class Lookup implements AsyncIterable<LookupEvent> {
   constructor(params: LookupParams) {
     this.p = params;
     this.cap = Math.max(params.k * LOOKUP_CANDIDATES_PER_K, 64);
+    // Referral ids are compared as bytes; `self` as the string compare did: only a lowercase hex id matches.
+    this.selfBytes = LOWER_HEX_ID.test(params.self) ? hexToBytes(params.self) : new Uint8Array(0);
     this.onExternalAbort = () => this.stop('aborted');
     // Each in-flight query listens on this signal (alpha at a time, but retries add more).
     setMaxListeners(0, this.abort.signal);
@@ -189,7 +206,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
   private begin(): void {
     const p = this.p;
     this.startedAt = p.clock.now();
-    for (const s of p.seeds) this.addCandidate(s.id, s.idBytes, s.host, s.port, 1, s);
+    for (const s of p.seeds) this.addCandidate(s, 1);
     if (this.watched) this.push({
       type: 'started',
       lookupId: p.lookupId,
@@ -222,36 +239,46 @@ export class Lookup implements AsyncIterable<LookupEvent> {
   /** Assigned in the constructor, not a class-field arrow: tsx (keepNames) would rename it per lookup (~300 ns). */
   private readonly onExternalAbort: () => void;
 
-  /** Takes a candidate; the LookupPeer is built only if it is kept (most referrals are repeats). */
-  private addCandidate(id: string, idBytes: Uint8Array, host: string, port: number, hop: number, peer?: LookupPeer): void {
-    const existing = this.candidates.get(id);
-    if (existing) {
+  /** Takes a seed as a candidate. */
+  private addCandidate(peer: LookupPeer, hop: number): void {
+    const at = this.position(peer.idBytes);
+    const existing = this.sorted[at];
+    if (existing !== undefined && this.isAt(existing, peer.idBytes)) {
       if (hop < existing.hop && existing.state === 'new') existing.hop = hop;
       return;
     }
-    this.insertCandidate(id, idBytes, host, port, hop, peer);
+    this.insertCandidate(at, peer, hop);
   }
 
-  /** A candidate we do not have yet, kept if it is among the `cap` nearest. */
-  private insertCandidate(id: string, idBytes: Uint8Array, host: string, port: number, hop: number, peer?: LookupPeer): void {
-    // Insert in order (binary search); the list is at most `cap` long.
+  /** Where idBytes is or would go in `sorted`: the first candidate not nearer the target (binary search). */
+  private position(idBytes: Uint8Array): number {
     const list = this.sorted;
+    const target = this.p.target;
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (compareDistance(this.p.target, list[mid].peer.idBytes, idBytes) < 0) lo = mid + 1;
+      if (compareDistance(target, list[mid].peer.idBytes, idBytes) < 0) lo = mid + 1;
       else hi = mid;
     }
-    if (lo >= this.cap) return; // farther than everything we keep
-    const c: Candidate = { peer: peer ?? { id, idBytes, host, port }, state: 'new', hop, answeredAt: 0, sent: false };
-    list.splice(lo, 0, c);
-    this.candidates.set(id, c);
+    return lo;
+  }
+
+  /** Whether candidate c (found by position()) is the id idBytes: equal distance means equal id. */
+  private isAt(c: Candidate, idBytes: Uint8Array): boolean {
+    return compareDistance(this.p.target, c.peer.idBytes, idBytes) === 0;
+  }
+
+  /** A candidate we do not have yet, at position `at`, kept if it is among the `cap` nearest. */
+  private insertCandidate(at: number, peer: LookupPeer, hop: number): void {
+    if (at >= this.cap) return; // farther than everything we keep
+    const list = this.sorted;
+    const c: Candidate = { peer, state: 'new', hop, answeredAt: 0, sent: false };
+    list.splice(at, 0, c);
     if (list.length > this.cap) {
       // Forget the farthest candidate that is not in flight.
       for (let i = list.length - 1; i >= 0; i--) {
         if (list[i].state !== 'inflight') {
-          this.candidates.delete(list[i].peer.id);
           list.splice(i, 1);
           break;
         }
@@ -321,18 +348,22 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     // The referrals as the 'response' event shows them, when anyone sees it.
     const nodes: Contact[] | null = this.watched ? [] : null;
     const hop = c.hop + 1;
+    const self = this.selfBytes;
     for (const n of answer.nodes) {
-      const id = bytesToHex(n.id);
-      nodes?.push({ id, host: n.host, port: n.port });
-      if (id === p.self) continue;
+      // A hex id only for the event and for a candidate we keep.
+      const shown = nodes === null ? null : bytesToHex(n.id);
+      if (shown !== null) nodes!.push({ id: shown, host: n.host, port: n.port });
+      if (equalIds(n.id, self)) continue;
       // Most referrals name candidates we already have: settle those before the address checks.
-      const existing = this.candidates.get(id);
-      if (existing) {
+      const at = this.position(n.id);
+      const existing = this.sorted[at];
+      if (existing !== undefined && this.isAt(existing, n.id)) {
         if (hop < existing.hop && existing.state === 'new' && (!p.accept || p.accept(n))) existing.hop = hop;
         continue;
       }
       if (p.accept && !p.accept(n)) continue;
-      this.insertCandidate(id, n.id, n.host, n.port, hop);
+      if (at >= this.cap) continue;
+      this.insertCandidate(at, { id: shown ?? bytesToHex(n.id), idBytes: n.id, host: n.host, port: n.port }, hop);
     }
     if (nodes) this.push({
       type: 'response',
