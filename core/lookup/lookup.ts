@@ -148,7 +148,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     this.cap = Math.max(params.k * LOOKUP_CANDIDATES_PER_K, 64);
     // Referral ids are compared as bytes; `self` as the string compare did: only a lowercase hex id matches.
     this.selfBytes = LOWER_HEX_ID.test(params.self) ? hexToBytes(params.self) : new Uint8Array(0);
-    this.onExternalAbort = () => this.stop('aborted');
+    this.onExternalAbort = this.stop.bind(this, 'aborted');
     // Each in-flight query listens on this signal (alpha at a time, but retries add more).
     setMaxListeners(0, this.abort.signal);
   }
@@ -236,7 +236,11 @@ export class Lookup implements AsyncIterable<LookupEvent> {
 
   private deadline: unknown = null;
 
-  /** Assigned in the constructor, not a class-field arrow: tsx (keepNames) would rename it per lookup (~300 ns). */
+  /**
+   * A bound method, not a class-field arrow (tsx keepNames renames those per lookup, ~300 ns) nor an
+   * arrow made in the constructor (measured: twice the bytes promoted per scavenge, 7 -> 15 KB per
+   * lookup, on the 100-node UDP testnet).
+   */
   private readonly onExternalAbort: () => void;
 
   /** Takes a seed as a candidate. */
