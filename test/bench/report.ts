@@ -141,7 +141,7 @@ export function renderMarkdown(latest: Record<string, WorkloadResult>): string {
   const lines: string[] = [
     '## Benchmarks',
     '',
-    `kadscope beside dht-rpc (holepunch) and bittorrent-dht (webtorrent), all in one process on one machine, systems interleaved.`,
+    `kadscope beside dht-rpc (holepunch) and bittorrent-dht (webtorrent), on one machine in one run: each workload in a fresh process, all systems together in it, interleaved.`,
     `Made by \`${commands.join('`, `')}\`${commands.length > 1 ? ' (see each table)' : ''}; figures are median [interquartile range], rates are means, and the last columns are kadscope / peer.`,
     '',
   ];

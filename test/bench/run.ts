@@ -1,4 +1,4 @@
-// kadscope benchmarks beside dht-rpc and bittorrent-dht, in one process and one run.
+// kadscope benchmarks beside dht-rpc and bittorrent-dht, in one run (a fresh process per workload, all systems together in it).
 //
 //   node --expose-gc --import tsx test/bench/run.ts [workload...]      (npm run bench -- <workload>)
 //   node --import tsx test/bench/run.ts --render                       (latest.json -> latest.md only)
@@ -6,7 +6,13 @@
 // With no workload named, every implemented one runs. Each prints a markdown table and writes
 // test/bench/results/<workload>-<YYYY-MM-DD>.json, and merges itself into results/latest.json;
 // results/latest.md (report.ts) is rendered from latest.json at the end.
+//
+// When more than one workload runs, each runs in a fresh child process (this file again, with the
+// same Node flags), one after the other, so no workload starts from the heap, compiled code and
+// closed sockets of the thousands of nodes before it. Inside a workload the systems still share
+// one process, interleaved.
 // Loopback only; every loop is bounded; the process exits when the last workload is done.
+import { spawn } from 'node:child_process';
 import type { SystemDriver, WorkloadResult } from './harness';
 import { markdownTable, writeResult } from './harness';
 import { allDrivers, networkDiagnostics } from './drivers/index';
@@ -26,6 +32,23 @@ function lookupRunner(size: number): Runner {
 
 /** Renders results/latest.json into results/latest.md without running anything. */
 const RENDER_FLAG = '--render';
+/** Set in a workload's child process: the command to record (the parent's, e.g. `npm run bench`). */
+const COMMAND_ENV = 'KADSCOPE_BENCH_COMMAND';
+
+/** Runs one workload in a fresh process with this process's Node flags; resolves with its exit code. */
+function runInChild(name: string, command: string): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], name], {
+      stdio: 'inherit',
+      env: { ...process.env, [COMMAND_ENV]: command },
+    });
+    child.on('error', (err) => {
+      console.error(`could not start the ${name} workload: ${err.message}`);
+      resolve(1);
+    });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
 
 /** Every workload, in the order a full run takes them. */
 const WORKLOADS: Record<string, Runner> = {
@@ -62,7 +85,19 @@ async function main(): Promise<number> {
     console.log('note: run with node --expose-gc for memory figures without garbage in them');
   }
   const names = args.length ? args : Object.keys(WORKLOADS);
-  const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  const command = process.env[COMMAND_ENV] ?? `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  if (names.length > 1) {
+    let failed = 0;
+    for (const name of names) {
+      const code = await runInChild(name, command);
+      if (code !== 0) {
+        failed++;
+        console.error(`workload ${name} exited with code ${code}`);
+      }
+    }
+    console.log(`wrote ${await renderLatest()}`);
+    return failed > 0 ? 1 : 0;
+  }
   const drivers = allDrivers();
 
   for (const name of names) {

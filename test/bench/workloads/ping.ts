@@ -17,7 +17,7 @@ export interface PingWorkloadOptions {
   warmup: number;
 }
 
-export const PING_DEFAULTS: PingWorkloadOptions = { pings: 2000, inFlight: 64, rounds: 5, warmup: 200 };
+export const PING_DEFAULTS: PingWorkloadOptions = { pings: 2000, inFlight: 64, rounds: 30, warmup: 200 };
 
 async function burst(net: BenchNetwork, count: number, inFlight: number): Promise<{ ms: number; failures: number; firstError: string | null }> {
   let started = 0;
