@@ -99,7 +99,7 @@ export interface LookupOutcome {
 
 const LOWER_HEX_ID = /^(?:[0-9a-f]{2})+$/;
 
-/** a and b are the same id (a referral's id is always ID_BYTES long; ours too). */
+/** a and b are the same id (position() finds an id's candidate, if any, where it would go). */
 function equalIds(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -247,7 +247,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
   private addCandidate(peer: LookupPeer, hop: number): void {
     const at = this.position(peer.idBytes);
     const existing = this.sorted[at];
-    if (existing !== undefined && this.isAt(existing, peer.idBytes)) {
+    if (existing !== undefined && equalIds(existing.peer.idBytes, peer.idBytes)) {
       if (hop < existing.hop && existing.state === 'new') existing.hop = hop;
       return;
     }
@@ -266,11 +266,6 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       else hi = mid;
     }
     return lo;
-  }
-
-  /** Whether candidate c (found by position()) is the id idBytes: equal distance means equal id. */
-  private isAt(c: Candidate, idBytes: Uint8Array): boolean {
-    return compareDistance(this.p.target, c.peer.idBytes, idBytes) === 0;
   }
 
   /** A candidate we do not have yet, at position `at`, kept if it is among the `cap` nearest. */
@@ -361,7 +356,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       // Most referrals name candidates we already have: settle those before the address checks.
       const at = this.position(n.id);
       const existing = this.sorted[at];
-      if (existing !== undefined && this.isAt(existing, n.id)) {
+      if (existing !== undefined && equalIds(existing.peer.idBytes, n.id)) {
         if (hop < existing.hop && existing.state === 'new' && (!p.accept || p.accept(n))) existing.hop = hop;
         continue;
       }

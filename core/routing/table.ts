@@ -187,11 +187,7 @@ export class RoutingTable {
     // A known id at its known address (most calls: every answer and request of a peer we have)
     // needs no parsing or validation: byId's keys are valid ids, and the address is the entry's.
     const known = typeof contact === 'object' && contact !== null ? this.byId.get(contact.id) : undefined;
-    if (known !== undefined && known.host === contact.host && known.port === contact.port) {
-      this.touch(known, now, opts);
-      this.table[known.bucket]!.moveToTail(known);
-      return { kind: 'updated', entry: known };
-    }
+    if (known !== undefined && known.host === contact.host && known.port === contact.port) return this.heardAgain(known, now, opts);
     const idBytes = checkContact(contact);
     const id = contact.id.toLowerCase();
     if (id === this.selfId) return { kind: 'rejected', reason: 'self' };
@@ -419,12 +415,7 @@ export class RoutingTable {
     now: number,
     opts: ObserveOptions,
   ): ObserveResult {
-    const bucket = this.table[entry.bucket]!;
-    if (entry.host === host && entry.port === port) {
-      this.touch(entry, now, opts);
-      bucket.moveToTail(entry);
-      return { kind: 'updated', entry };
-    }
+    if (entry.host === host && entry.port === port) return this.heardAgain(entry, now, opts);
     // The same id from another address. Unless the entry we have is bad, keep it: an unverified
     // request must not be able to redirect a healthy peer's traffic (NAT rebinding heals once the
     // old address stops answering). The new address must also be free.
@@ -436,8 +427,13 @@ export class RoutingTable {
     // Health belonged to the old address.
     Object.assign(entry, newPeerHealth(), { lastSeen: now });
     this.index(entry);
+    return this.heardAgain(entry, now, opts);
+  }
+
+  /** An entry heard from at its address: its health is updated and it moves to its bucket's tail. */
+  private heardAgain(entry: TableEntry, now: number, opts: ObserveOptions): ObserveResult {
     this.touch(entry, now, opts);
-    bucket.moveToTail(entry);
+    this.table[entry.bucket]!.moveToTail(entry);
     return { kind: 'updated', entry };
   }
 
