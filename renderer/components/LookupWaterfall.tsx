@@ -6,6 +6,7 @@ import { useEffect, useRef, useState, type ReactElement, type ReactNode } from '
 import type { Waterfall, WaterfallRow } from '../state/lookup-model';
 import { Id } from './common';
 import { endpointText, formatBytes, formatDuration, formatRtt } from '../lib/format';
+import { onActivateKey } from '../lib/hooks';
 
 /** Tick marks on the time axis. */
 export const AXIS_TICKS = 5;
@@ -101,12 +102,7 @@ export function LookupWaterfall({ waterfall: w, testIds, className, playhead, fo
               role="row"
               tabIndex={0}
               onClick={() => toggle(r.key)}
-              onKeyDown={(e) => {
-                if (e.key === 'Enter' || e.key === ' ') {
-                  e.preventDefault();
-                  toggle(r.key);
-                }
-              }}
+              onKeyDown={onActivateKey(() => toggle(r.key))}
               data-testid={testIds.row}
               data-outcome={r.outcome}
               title={`${r.peer.id}\n${endpointText(r.peer)}`}

@@ -9,6 +9,7 @@ import { useLive } from '../state/live';
 import { effectiveDark, useUi } from '../state/ui';
 import { endpointText } from '../lib/format';
 import { shortId } from '../lib/id';
+import { useRestyleOnTheme } from '../lib/hooks';
 import { buildReplayGraph, replayGraphStyle } from './graph';
 
 const LK_TEXT: Record<PeerLookupState, string> = { queried: 'asked, waiting for its answer', answered: 'answered', timeout: 'timed out', error: 'answered with an error' };
@@ -58,14 +59,7 @@ export function ReplayGraph({ origin, overlay, version, finalOverlay }: Props): 
     // `version` stands for the overlay: a new overlay object with the same events draws nothing new.
   }, [version, origin, ourId]);
 
-  // Colours come from the page's CSS variables: re-read them when the theme or the system's scheme changes.
-  useEffect(() => {
-    ctl.current?.restyle();
-    const mq = window.matchMedia('(prefers-color-scheme: dark)');
-    const onChange = (): void => ctl.current?.restyle();
-    mq.addEventListener('change', onChange);
-    return () => mq.removeEventListener('change', onChange);
-  }, [theme]);
+  useRestyleOnTheme(ctl, theme);
 
   const contact = hover ? overlay.contacts.get(hover.ref) : undefined;
   const lk = hover ? overlay.peers.get(hover.ref) : undefined;

@@ -16,7 +16,7 @@ import { effectiveDark, useUi } from '../state/ui';
 import { unwrap } from '../state/call';
 import { normalisePrefix, shortId } from '../lib/id';
 import { endpointText, formatAgo, formatRtt, plural } from '../lib/format';
-import { useHostNow } from '../lib/hooks';
+import { useHostNow, useRestyleOnTheme } from '../lib/hooks';
 import type { PeerInfo } from '../state/contract-types';
 
 /** A finished lookup stays on the graph this long when following, ms. */
@@ -110,13 +110,7 @@ export function GraphView(): ReactElement {
     ctl.current?.schedule({ self: node?.id ?? null, peers: peers.values(), maxPeers, overlay, pulse, search: prefix ?? '', selected });
   }, [node?.id, peers, maxPeers, overlay, pulse, prefix, selected]);
 
-  useEffect(() => {
-    ctl.current?.restyle();
-    const mq = window.matchMedia('(prefers-color-scheme: dark)');
-    const onChange = (): void => ctl.current?.restyle();
-    mq.addEventListener('change', onChange);
-    return () => mq.removeEventListener('change', onChange);
-  }, [theme]);
+  useRestyleOnTheme(ctl, theme);
 
   const firstMatch = (): string | null => {
     if (!prefix) return null;

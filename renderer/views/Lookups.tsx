@@ -13,7 +13,7 @@ import { useUi } from '../state/ui';
 import { useTracesUi } from '../trace/store';
 import { unwrap } from '../state/call';
 import { formatClock, formatDuration } from '../lib/format';
-import { useHostNow } from '../lib/hooks';
+import { onActivateKey, useHostNow } from '../lib/hooks';
 
 /** Rows shown in the recent list. */
 const RECENT_ROWS = 100;
@@ -180,12 +180,7 @@ function RecentLookups(): ReactElement {
                   key={t.id}
                   className={t.id === selected ? 'clickable selected' : 'clickable'}
                   onClick={() => selectLookup(t.id)}
-                  onKeyDown={(e) => {
-                    if (e.key === 'Enter' || e.key === ' ') {
-                      e.preventDefault();
-                      selectLookup(t.id);
-                    }
-                  }}
+                  onKeyDown={onActivateKey(() => selectLookup(t.id))}
                   tabIndex={0}
                   aria-selected={t.id === selected}
                   data-testid="recent-lookup"

@@ -11,6 +11,7 @@ import { useApi, useConnectionState } from '../state/sync';
 import { unwrap } from '../state/call';
 import { endpointText, formatClock, formatDuration, plural } from '../lib/format';
 import { shortId } from '../lib/id';
+import { onActivateKey } from '../lib/hooks';
 import { compareTraces, type CompareFigure, type PathStepSide } from '../trace/compare';
 import { TRACE_FILE_ACCEPT, downloadTrace, dragHasFiles, readTraceFile } from '../trace/files';
 import { Player } from '../trace/Player';
@@ -269,12 +270,7 @@ function TraceList({ files }: { files: ReturnType<typeof useOpenFiles> }): React
                   key={t.id}
                   className={t.id === selected ? 'clickable selected' : 'clickable'}
                   onClick={() => select(t.id)}
-                  onKeyDown={(e) => {
-                    if (e.key === 'Enter' || e.key === ' ') {
-                      e.preventDefault();
-                      select(t.id);
-                    }
-                  }}
+                  onKeyDown={onActivateKey(() => select(t.id))}
                   tabIndex={0}
                   aria-selected={t.id === selected}
                   data-testid="trace-row"
