@@ -10,9 +10,10 @@
 // (with the refresh) is covered on UDP in node-udp.test.ts and in unit/node.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../core/clock';
-import { bytesToHex, compareDistance, seededRandom, seededRandomBytes } from '../../core/id';
+import { bytesToHex, seededRandom, seededRandomBytes } from '../../core/id';
 import type { DhtNode } from '../../core/node';
 import { createTestnet, type Testnet } from '../../core/testnet';
+import { trueClosest } from './true-closest';
 
 /** 5,000 as the issue asks; KADSCOPE_MEMORY_TESTNET_SIZE overrides it for a quick local loop. */
 const SIZE = Number(process.env.KADSCOPE_MEMORY_TESTNET_SIZE ?? 5_000);
@@ -38,22 +39,6 @@ afterAll(async () => {
   // Even at this size, nothing is left scheduled.
   expect(clock.pendingTimers).toBe(0);
 });
-
-function trueClosest(target: Uint8Array, n: number, asker: DhtNode): string[] {
-  // A bounded insertion into the n best so far: O(size * n) at worst, far less than sorting every id per lookup.
-  const best: DhtNode[] = [];
-  for (const x of net.nodes) {
-    if (x === asker) continue;
-    if (best.length === n && compareDistance(target, x.idBytes, best[n - 1].idBytes) >= 0) continue;
-    let i = best.length === n ? n - 1 : best.length;
-    while (i > 0 && compareDistance(target, x.idBytes, best[i - 1].idBytes) < 0) {
-      best[i] = best[i - 1];
-      i--;
-    }
-    best[i] = x;
-  }
-  return best.map((x) => x.id);
-}
 
 describe(`a ${SIZE}-node memory network under fake time`, () => {
   it('bootstraps every node through real traffic', () => {
@@ -88,7 +73,7 @@ describe(`a ${SIZE}-node memory network under fake time`, () => {
         for (let i = 0; i < TARGETS_PER_ASKER; i++) {
           const target = rand(32);
           const r = await asker.findNode(bytesToHex(target));
-          const truth = trueClosest(target, K, asker);
+          const truth = trueClosest(net.nodes, target, K, asker);
           const found = r.closest.map((c) => c.id);
           lookups++;
           messages += r.messages;

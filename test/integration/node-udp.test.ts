@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareDistance, bytesToHex, hexToBytes, seededRandom, seededRandomBytes } from '../../core/id';
 import { createTestnet, type Testnet } from '../../core/testnet';
 import type { DhtNode } from '../../core/node';
+import { trueClosest } from './true-closest';
 
 const SIZE = 100;
 const K = 20;
@@ -21,23 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await net?.destroy();
 });
-
-/** Ids of the n nodes nearest target among all nodes except `asker` (a lookup never returns itself). */
-function trueClosest(target: Uint8Array, n: number, asker: DhtNode): string[] {
-  // A bounded insertion into the n best so far: O(size * n) at worst, far less than sorting every id per lookup.
-  const best: DhtNode[] = [];
-  for (const x of net.nodes) {
-    if (x === asker) continue;
-    if (best.length === n && compareDistance(target, x.idBytes, best[n - 1].idBytes) >= 0) continue;
-    let i = best.length === n ? n - 1 : best.length;
-    while (i > 0 && compareDistance(target, x.idBytes, best[i - 1].idBytes) < 0) {
-      best[i] = best[i - 1];
-      i--;
-    }
-    best[i] = x;
-  }
-  return best.map((x) => x.id);
-}
 
 describe('a 100-node testnet over UDP on 127.0.0.1', () => {
   it('settles: every node is running on loopback, with distinct ids and a filled routing table', () => {
@@ -70,7 +54,7 @@ describe('a 100-node testnet over UDP on 127.0.0.1', () => {
         const targets = Array.from({ length: TARGETS_PER_ASKER }, () => rand(32));
         for (const target of targets) {
           const r = await asker.findNode(bytesToHex(target));
-          const truth = trueClosest(target, K, asker);
+          const truth = trueClosest(net.nodes, target, K, asker);
           const found = r.closest.map((c) => c.id);
           lookups++;
           if (found[0] === truth[0]) closestFound++;
