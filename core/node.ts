@@ -161,6 +161,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private readonly verifier: AmplificationGuard;
   /** Retries for lookups and record requests, raised when answers show packet loss (rpc/loss.ts). */
   private readonly retryPolicy: RetryPolicy;
+  /** The policy's retries for a request started now (RequestOptions.retriesNow), bound once. */
+  private readonly retriesNow: () => number;
   private readonly observedVotes: string[] = [];
   private readonly observedCounts = new Map<string, number>();
   private observed: Endpoint | null = null;
@@ -227,6 +229,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     );
     this.amplification = options.amplification === false ? null : this.verifier;
     this.retryPolicy = new RetryPolicy({ baseRetries: options.rpcRetries ?? RPC_RETRIES });
+    this.retriesNow = this.retryPolicy.retries.bind(this.retryPolicy);
     this.lookupHooks = {
       onFailure(peer: LookupPeer, err: DhtError): void {
         if (err.code === 'TIMEOUT') node.onPeerFailed(peer.id);
@@ -487,11 +490,21 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     return this.queryFor(() => ({ method: 'FIND_NODE', target }));
   }
 
-  /** A request whose retries follow the packet loss we see (rpc/loss.ts), unless the caller chose them. */
+  /**
+   * A request whose retries follow the packet loss we see (rpc/loss.ts), unless the caller chose
+   * them. The policy is asked again when the attempts run out (retriesNow): answers that needed
+   * retries come back last, so the loss is underestimated while a burst of requests is started.
+   */
   private async request(to: Endpoint, args: RequestArgs, options: RequestOptions = {}): Promise<RpcResult> {
-    const retries = options.retries ?? this.retryPolicy.retries();
-    const r = await this.rpc.request(to, args, { ...options, retries });
-    this.retryPolicy.answered(r.attempts, retries + 1);
+    if (options.retries !== undefined) {
+      const r = await this.rpc.request(to, args, options);
+      this.retryPolicy.answered(r.attempts, options.retries + 1);
+      return r;
+    }
+    const retries = this.retryPolicy.retries();
+    const r = await this.rpc.request(to, args, { ...options, retries, retriesNow: this.retriesNow });
+    // Attempts allowed: as given, or more if the request was extended (then at least the ones it used).
+    this.retryPolicy.answered(r.attempts, Math.max(retries + 1, r.attempts));
     return r;
   }
 

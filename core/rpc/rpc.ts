@@ -47,6 +47,13 @@ export interface RequestOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
   retries?: number;
+  /**
+   * Asked when the last allowed attempt goes unanswered: the retries the caller would give a request
+   * started now. When that is more than this request was given, it goes on up to that many. (Node
+   * passes its loss policy: a request started before the loss was measured gets the retries that
+   * the loss measured meanwhile calls for.)
+   */
+  retriesNow?: () => number;
   /** Called each time a datagram for this request goes out (attempt number from 1). */
   onSend?: (attempt: number, bytes: number) => void;
 }
@@ -76,6 +83,7 @@ interface Pending {
   data: Uint8Array;
   attempt: number;
   maxAttempts: number;
+  retriesNow?: () => number;
   timeoutMs: number;
   sentAt: number;
   timer: TimerHandle | null;
@@ -252,6 +260,7 @@ export class Rpc {
       data,
       attempt: 0,
       maxAttempts: 1 + Math.max(0, options.retries ?? this.retries),
+      retriesNow: options.retriesNow,
       timeoutMs: options.timeoutMs ?? this.timeoutMs,
       sentAt: 0,
       timer: null,
@@ -283,6 +292,7 @@ export class Rpc {
   private onAttemptTimeout(p: Pending): void {
     p.timer = null;
     if (this.pending.get(p.tid) !== p) return;
+    if (p.attempt >= p.maxAttempts && p.retriesNow !== undefined) p.maxAttempts = Math.max(p.maxAttempts, 1 + p.retriesNow());
     if (p.attempt < p.maxAttempts) {
       this.sendAttempt(p);
       return;

@@ -246,6 +246,35 @@ describe('Rpc: timeouts', () => {
     expect(silent.requests).toHaveLength(1);
     rpc.close();
   });
+
+  it('asks retriesNow when the attempts run out: goes on to what it says, never fewer than given', async () => {
+    const w = world();
+    const silent = await rawPeer(w, '10.0.0.9', 9000);
+    const { rpc } = await client(w);
+    // What the caller would give a new request, as its loss estimate rises while this one waits.
+    let now = 1;
+    const asked: number[] = [];
+    const retriesNow = (): number => {
+      asked.push(silent.requests.length);
+      return now;
+    };
+    const r = track(rpc.request(silent.transport.address, { method: 'PING' }, { timeoutMs: 100, retries: 1, retriesNow }));
+    await w.clock.tickAsync(100 + LATENCY_MS);
+    expect(silent.requests).toHaveLength(2);
+    expect(asked).toEqual([]); // not asked while attempts remain
+    now = 3; // by the time the second attempt goes unanswered, the loss calls for 3 retries
+    await w.clock.tickAsync(100);
+    expect(asked).toEqual([2]);
+    expect(silent.requests).toHaveLength(3);
+    now = 0; // a lower answer later does not cut the request short
+    await w.clock.tickAsync(200);
+    expect(silent.requests).toHaveLength(4);
+    expect(r.settled()).toBe(true);
+    expect((r.error() as Error).message).toMatch(/timed out after 400 ms/);
+    expect(asked).toEqual([2, 4]);
+    expect(silent.requests.every((q) => q.req.tid === silent.requests[0].req.tid)).toBe(true);
+    rpc.close();
+  });
 });
 
 describe('Rpc: in-flight window', () => {
