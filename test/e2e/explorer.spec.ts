@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { SCREENSHOT_DIR, expect, openView, test } from './fixtures';
+import { LOOKUP_END_TIMEOUT_MS, SCREENSHOT_DIR, expect, openView, test } from './fixtures';
 
 /** The issue's promise: peers on the graph within 10 s of opening the app. */
 const FIRST_MINUTE_MS = 10_000;
@@ -101,7 +101,7 @@ test('a lookup shows its waterfall of RPCs and its outcome, and highlights on th
   await page.getByTestId('lookup-random').click();
   await page.getByTestId('lookup-start').click();
   const detail = page.getByTestId('lookup-detail');
-  await expect(detail.getByTestId('lookup-outcome')).toHaveAttribute('data-outcome', /converged|exhausted/);
+  await expect(detail.getByTestId('lookup-outcome')).toHaveAttribute('data-outcome', /converged|exhausted/, { timeout: LOOKUP_END_TIMEOUT_MS });
   const rows = detail.getByTestId('waterfall-row');
   expect(await rows.count()).toBeGreaterThanOrEqual(3);
   await expect(detail.locator('[data-testid="waterfall-row"][data-outcome="response"]').first()).toBeVisible();

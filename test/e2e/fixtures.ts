@@ -11,6 +11,13 @@ const ROOT = resolve(import.meta.dirname, '../..');
 /** The host prints its URL once the node, the testnet and the web server are up. */
 const HOST_START_TIMEOUT_MS = 45_000;
 const HOST_STOP_TIMEOUT_MS = 10_000;
+/**
+ * How long a lookup on the embedded testnet may run before the UI shows its outcome. The scenarios
+ * share one network, and one stops 10 of its 32 nodes: a lookup then waits for the dead peers it
+ * meets (2 attempts of 2 s each, in parallel, about 5 s; more if the node's loss estimate raises
+ * the retries on a loaded machine).
+ */
+export const LOOKUP_END_TIMEOUT_MS = 30_000;
 const URL_LINE = /kadscope: open (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/;
 /** Lines of host output kept to explain a failure. */
 const MAX_LOG_LINES = 200;

@@ -9,7 +9,7 @@ import type { Locator, Page } from '@playwright/test';
 import type { Contact, LookupEvent, Trace } from '../../electron/contract';
 import { TraceBuilder } from '../../electron/trace-build';
 import { parseTrace, serializeTrace } from '../../electron/trace-format';
-import { SCREENSHOT_DIR, expect, openView, test } from './fixtures';
+import { LOOKUP_END_TIMEOUT_MS, SCREENSHOT_DIR, expect, openView, test } from './fixtures';
 
 /** A replay at 8x of a loopback lookup ends in well under this. */
 const REPLAY_END_TIMEOUT_MS = 30_000;
@@ -100,7 +100,7 @@ test('run a lookup, save its trace, reload, open the file, replay to the end: th
   const target = await page.getByTestId('lookup-target').inputValue();
   await page.getByTestId('lookup-start').click();
   const detail = page.getByTestId('lookup-detail');
-  await expect(detail.getByTestId('lookup-outcome')).toHaveAttribute('data-outcome', /converged|exhausted/);
+  await expect(detail.getByTestId('lookup-outcome')).toHaveAttribute('data-outcome', /converged|exhausted/, { timeout: LOOKUP_END_TIMEOUT_MS });
   const outcome = await detail.getByTestId('lookup-outcome').getAttribute('data-outcome');
   const live = await figures(detail.getByTestId('lookup-summary'));
   const liveClosest = await ids(detail.getByTestId('closest-set'));

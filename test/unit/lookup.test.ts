@@ -163,13 +163,25 @@ describe('lookup: alpha', () => {
     });
   }
 
-  it('keeps alpha in flight while some peers are slow to fail', async () => {
+  it('does not let dead peers hold the alpha slots: the live ones are asked meanwhile, and the dead are waited for once', async () => {
+    // Four dead peers nearest T, alpha 3. Holding their slots, the lookup would time out P1-P3
+    // (2 attempts of 2 s), then P4: 8 s. Stalled after a quarter of the RPC timeout (no answer has
+    // come yet to measure a round trip by), they stop holding them.
     const t = await make(STAR, { A: STAR_PEERS }, { k: 8, alpha: 3 });
-    await t.node('P1').stop();
-    await t.node('P2').stop();
+    for (const dead of ['P1', 'P2', 'P3', 'P4']) await t.node(dead).stop();
     const events = await t.collect('A', T);
-    expect(maxOutstanding(events)).toBe(3);
-    expect(ofType(events, 'timeout').map((e) => t.name(e.peer.id)).sort()).toEqual(['P1', 'P2']);
+    const firstTimeout = events.findIndex((e) => e.type === 'timeout');
+    const answered = ofType(events, 'response').map((e) => t.name(e.peer.id));
+    expect(answered.sort()).toEqual(['P5', 'P6', 'P7', 'P8']);
+    expect(events.findLastIndex((e) => e.type === 'response')).toBeLessThan(firstTimeout);
+    expect(ofType(events, 'timeout').map((e) => t.name(e.peer.id)).sort()).toEqual(['P1', 'P2', 'P3', 'P4']);
+    const done = doneOf(events);
+    expect(done.reason).toBe('exhausted');
+    expect(done.closest.map((c) => t.name(c.id))).toEqual(['P5', 'P6', 'P7', 'P8']);
+    // P4 was asked when P1-P3 stalled (RPC timeout / 4), and its two attempts ran out 4 s later.
+    expect(done.durationMs).toBe(RPC_TIMEOUT_MS / 4 + 2 * RPC_TIMEOUT_MS);
+    // In flight at once: the three that stalled, and alpha more.
+    expect(maxOutstanding(events)).toBe(6);
   });
 });
 
