@@ -95,12 +95,15 @@ export function buildGraphModel(input: GraphInput): { model: GraphModel; stats: 
     nodes.set(ringId(b), { id: ringId(b), kind: 'ring', x: 0, y: 0, classes: 'ring', label: `bucket ${b}`, ref: String(b), size: Math.round(r * 2) });
   }
 
+  // A lookup's target near us in ID space sits close to the centre: its label goes on its outer side
+  // (above it when it is above us) and ours on the other, so the two never overlap.
+  const targetPos = overlay?.target && overlay.target !== self ? positionOf(self, overlay.target) : null;
   nodes.set(nodeId(self), {
     id: nodeId(self),
     kind: 'self',
     x: 0,
     y: 0,
-    classes: cls('self', input.selected === self && 'selected', searching && !self.startsWith(input.search) && 'dim'),
+    classes: cls('self', targetPos !== null && targetPos.y >= 0 && 'label-above', input.selected === self && 'selected', searching && !self.startsWith(input.search) && 'dim'),
     label: 'you',
     ref: self,
   });
@@ -146,9 +149,9 @@ export function buildGraphModel(input: GraphInput): { model: GraphModel; stats: 
         ref: id,
       });
     }
-    if (overlay.target && overlay.target !== self) {
+    if (overlay.target && targetPos !== null) {
       const tid = targetId(overlay.target);
-      nodes.set(tid, { id: tid, kind: 'target', ...positionOf(self, overlay.target), classes: 'target', label: `target ${shortId(overlay.target)}`, ref: overlay.target });
+      nodes.set(tid, { id: tid, kind: 'target', ...targetPos, classes: cls('target', targetPos.y < 0 && 'label-above'), label: `target ${shortId(overlay.target)}`, ref: overlay.target });
     }
     for (const e of overlay.edges) {
       const s = nodeId(e.from);

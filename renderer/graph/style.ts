@@ -97,6 +97,8 @@ export function graphStyle(p: Palette): cytoscape.StylesheetStyle[] {
       selector: 'node.target',
       style: { shape: 'star', width: 18, height: 18, 'background-color': p.text, label: 'data(label)', color: p.text, 'font-size': 9, 'min-zoomed-font-size': 0, 'z-index': 15, events: 'no' },
     },
+    // Set on the target and on us when a lookup's target is near the centre (graph/model.ts).
+    { selector: 'node.label-above', style: { 'text-valign': 'top', 'text-margin-y': -3 } },
     { selector: 'node.faded', style: { opacity: 0.3 } },
     { selector: 'node.dim', style: { opacity: 0.12 } },
     {

@@ -73,6 +73,7 @@ export function replayGraphStyle(p: Palette, fitZoom: number): cytoscape.Stylesh
       selector: 'node.target',
       style: { width: px(24), height: px(24), 'font-size': px(12.5), 'font-weight': 600, 'font-family': 'system-ui, sans-serif', 'text-margin-y': px(3), 'min-zoomed-font-size': 0, ...plate },
     },
+    { selector: 'node.label-above', style: { 'text-valign': 'top', 'text-margin-y': -px(4) } },
     // The rings stay unnamed (the legend says what they are): their labels sat on the target's.
     { selector: 'node.ring', style: { 'border-width': px(1), label: '' } },
     { selector: 'node.lk-queried', style: { 'border-width': px(2.5) } },

@@ -115,6 +115,20 @@ describe('buildGraphModel', () => {
       [edgeId(FAR, CLOSE)]: 'answer',
     });
 
+    // A target's label goes on its outer side and ours on the other: f… is near the top (above the
+    // centre), 6… is below it.
+    const withTarget = (t: string) => buildGraphModel(input({ overlay: buildOverlay(applyLookupEvent(undefined, { ...events[0], target: t } as LookupEvent)) })).model;
+    const above = withTarget(id('f'));
+    expect(above.nodes.get(targetId(id('f')))!.y).toBeLessThan(0);
+    expect(above.nodes.get(targetId(id('f')))?.classes).toContain('label-above');
+    expect(above.nodes.get(nodeId(SELF))?.classes).not.toContain('label-above');
+    const below = withTarget(id('6'));
+    expect(below.nodes.get(targetId(id('6')))!.y).toBeGreaterThan(0);
+    expect(below.nodes.get(targetId(id('6')))?.classes).not.toContain('label-above');
+    expect(below.nodes.get(nodeId(SELF))?.classes).toContain('label-above');
+    // Without a lookup, our label is where it always was.
+    expect(buildGraphModel(input()).model.nodes.get(nodeId(SELF))?.classes).not.toContain('label-above');
+
     // Its timeout turns the peer red.
     m = applyLookupEvent(m, { lookupId: 'L', at: 2102, type: 'timeout', peer: peer(MID), hop: 1, afterMs: 2000 });
     const after = buildGraphModel(input({ overlay: buildOverlay(m) })).model;
