@@ -496,14 +496,10 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
    * retries come back last, so the loss is underestimated while a burst of requests is started.
    */
   private async request(to: Endpoint, args: RequestArgs, options: RequestOptions = {}): Promise<RpcResult> {
-    if (options.retries !== undefined) {
-      const r = await this.rpc.request(to, args, options);
-      this.retryPolicy.answered(r.attempts, options.retries + 1);
-      return r;
-    }
-    const retries = this.retryPolicy.retries();
-    const r = await this.rpc.request(to, args, { ...options, retries, retriesNow: this.retriesNow });
-    // Attempts allowed: as given, or more if the request was extended (then at least the ones it used).
+    const chosen = options.retries !== undefined;
+    const retries = options.retries ?? this.retryPolicy.retries();
+    const r = await this.rpc.request(to, args, chosen ? options : { ...options, retries, retriesNow: this.retriesNow });
+    // Attempts allowed: as given, or more if the policy extended the request (then at least the ones it used).
     this.retryPolicy.answered(r.attempts, Math.max(retries + 1, r.attempts));
     return r;
   }

@@ -346,7 +346,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     this.inflight++;
     const sentAt = p.clock.now();
     c.sentAt = sentAt;
-    if (this.stallTimer === null) this.stallTimer = p.clock.setTimeout(this.onStallCheck, Math.max(1, Math.ceil(this.stallMs())));
+    if (this.stallTimer === null) this.armStallCheck(this.stallMs());
     p.query(c.peer, this.abort.signal, (_attempt, bytes) => this.onSent(c, bytes)).then(
       (answer) => this.onAnswer(c, answer),
       (err: unknown) => this.onError(c, err instanceof DhtError ? err : new DhtError('INTERNAL', String(err)), sentAt),
@@ -364,8 +364,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
   private checkStalls(): void {
     this.stallTimer = null;
     if (this.finished) return;
-    const clock = this.p.clock;
-    const now = clock.now();
+    const now = this.p.clock.now();
     const stallMs = this.stallMs();
     let next = Infinity;
     let freed = false;
@@ -378,9 +377,13 @@ export class Lookup implements AsyncIterable<LookupEvent> {
         freed = true;
       } else if (due < next) next = due;
     }
-    // Whole milliseconds, at least one: a timer rounded down to now would find nothing due and re-arm forever.
-    if (next !== Infinity) this.stallTimer = clock.setTimeout(this.onStallCheck, Math.max(1, Math.ceil(next - now)));
+    if (next !== Infinity) this.armStallCheck(next - now);
     if (freed) this.step();
+  }
+
+  private armStallCheck(delayMs: number): void {
+    // Whole milliseconds, at least one: a timer rounded down to now would find nothing due and re-arm forever.
+    this.stallTimer = this.p.clock.setTimeout(this.onStallCheck, Math.max(1, Math.ceil(delayMs)));
   }
 
   /** The query to `c` ended (answer or failure). */
