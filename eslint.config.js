@@ -26,14 +26,27 @@ export default tseslint.config(
       }],
     },
   },
+  // Only electron/desktop/ is Electron: the host-agnostic service, the web host and the CLI run in plain Node.
+  {
+    files: ['electron/host/**/*.ts', 'electron/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { regex: '^electron(/.*)?$', message: 'electron/host and electron/cli run without Electron: only electron/desktop/ may import it.' },
+          { group: ['**/desktop/**', '../desktop'], message: 'electron/host and electron/cli must not import the Electron shell (electron/desktop/).' },
+          { group: ['**/renderer/**'], message: 'the hosts must not import from renderer/.' },
+        ],
+      }],
+    },
+  },
   // The renderer talks to the host only through the contract's types and its api/ client.
   {
     files: ['renderer/**/*.{ts,tsx}'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
-          { group: ['**/core/**', '../core', '../../core'], message: 'renderer/ may only use the contract types in electron/contract.ts, never core/.' },
-          // A regex, not a gitignore-style group: the group 'electron' also matched ../../electron/contract.
+          { group: ['**/core/**', '../core', '../../core'], message: 'renderer/ may only use the contract types in electron/host/contract.ts, never core/.' },
+          // A regex, not a gitignore-style group: the group 'electron' also matched ../../electron/host/contract.
           { regex: '^(electron(/.*)?|node:.*)$', message: 'renderer/ runs in the browser: no Electron or Node imports.' },
         ],
       }],

@@ -7,7 +7,7 @@ import { nodeCommand } from './commands/node';
 import { peersCommand } from './commands/peers';
 import { putCommand } from './commands/put';
 import { traceCommand } from './commands/trace';
-import { serveCommand } from './serve';
+import { serveCommand } from './commands/serve';
 import { EXIT_OK, EXIT_USAGE, failure, stdio, type Command, type Io } from './shared';
 
 export const COMMANDS: Command[] = [nodeCommand, lookupCommand, putCommand, getCommand, announceCommand, peersCommand, traceCommand, serveCommand];

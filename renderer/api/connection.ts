@@ -4,8 +4,8 @@
 // Over WebSocket the connection is kept alive: when the socket closes, pending calls fail with
 // UNAVAILABLE, subscribers get a resync batch, and we reconnect with backoff; on reconnect the
 // subscription is renewed and subscribers get another resync (reload the snapshot).
-import { createApi, createWsClient, sequenceChecker, type BatchListener, type KadscopeClient } from '../../electron/client';
-import { TOKEN_PARAM, WS_PATH, err, type ArgsIn, type InvokeFn, type KadscopeApi, type MethodName, type Result, type ValueOf } from '../../electron/contract';
+import { createApi, createWsClient, sequenceChecker, type BatchListener, type KadscopeClient } from '../../electron/host/client';
+import { TOKEN_PARAM, WS_PATH, err, type ArgsIn, type InvokeFn, type KadscopeApi, type MethodName, type Result, type ValueOf } from '../../electron/host/contract';
 
 export type ConnectionState =
   | { status: 'connecting'; attempt: number }

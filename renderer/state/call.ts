@@ -1,6 +1,6 @@
 // Commands through react-query: a Result's error becomes a thrown ApiError, so mutations and queries
 // carry the host's code and message to where the error is shown.
-import type { ErrorCode, Result } from '../../electron/contract';
+import type { ErrorCode, Result } from '../../electron/host/contract';
 
 export class ApiError extends Error {
   constructor(

@@ -1,6 +1,6 @@
 // The contract's shapes the renderer uses, re-exported in one place. core/types.ts shapes reach the
-// renderer only through electron/contract.ts (lint keeps renderer/ off core/).
-import type { NodeSnapshot } from '../../electron/contract';
+// renderer only through electron/host/contract.ts (lint keeps renderer/ off core/).
+import type { NodeSnapshot } from '../../electron/host/contract';
 
 export type {
   Contact,
@@ -22,7 +22,7 @@ export type {
   Trace,
   TraceEvent,
   TraceListItem,
-} from '../../electron/contract';
+} from '../../electron/host/contract';
 
 export type BucketInfo = NodeSnapshot['buckets'][number];
 export type HealthState = NodeSnapshot['peers'][number]['state'];

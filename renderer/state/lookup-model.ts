@@ -1,6 +1,6 @@
 // A lookup as the UI holds it: built from the live LookupEvent stream or from a stored Trace, so the
 // waterfall, the graph overlay and the list treat both alike. Pure functions, unit-tested.
-import type { Contact, LookupEvent, LookupKind, LookupTermination, Trace, TraceEvent } from '../../electron/contract';
+import type { Contact, LookupEvent, LookupKind, LookupTermination, Trace, TraceEvent } from '../../electron/host/contract';
 import { closerTo } from '../lib/id';
 
 /** Events kept per lookup; a lookup past this is marked truncated (a normal one has well under 200). */

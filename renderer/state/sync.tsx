@@ -5,7 +5,7 @@
 import { createContext, useContext, useEffect, useState, type ReactElement, type ReactNode } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import type { Connection, ConnectionState } from '../api/connection';
-import type { EventBatch } from '../../electron/contract';
+import type { EventBatch } from '../../electron/host/contract';
 import { useLive } from './live';
 import { unwrap } from './call';
 

@@ -1,7 +1,7 @@
 // UI state that is not host data: the current view (kept in the URL hash so reload and the back
 // button work), selections shared between views, and the theme.
 import { create } from 'zustand';
-import type { Theme } from '../../electron/contract';
+import type { Theme } from '../../electron/host/contract';
 
 export const VIEWS = ['overview', 'graph', 'buckets', 'peers', 'records', 'lookups', 'traces', 'testnet', 'join', 'settings'] as const;
 export type ViewName = (typeof VIEWS)[number];

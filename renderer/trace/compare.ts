@@ -1,7 +1,7 @@
 // Compare two traces: their figures side by side, and their paths step by step (the queries in the
 // order each lookup sent them) with the step where they diverged. Pure: tested without a DOM.
-import type { Contact, Trace } from '../../electron/contract';
-import { traceRpcs, type TraceRpc } from '../../electron/trace-build';
+import type { Contact, Trace } from '../../electron/host/contract';
+import { traceRpcs, type TraceRpc } from '../../electron/host/trace-build';
 
 export interface CompareFigure {
   key: 'durationMs' | 'timeToClosestMs' | 'hops' | 'messages' | 'responses' | 'timeouts' | 'errors';

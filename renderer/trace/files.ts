@@ -1,9 +1,9 @@
 // Trace files in the browser (and in Electron, whose page is a browser too): saving is a download of
-// a Blob URL (Electron turns it into its save dialog, see electron/main.ts), opening reads a File from
+// a Blob URL (Electron turns it into its save dialog, see electron/desktop/main.ts), opening reads a File from
 // an <input type=file> or a drop. No contract method is needed for either: the host only ever sees the
 // trace's text, through traceImport, which validates it.
-import { MAX_TRACE_JSON_CHARS, type Trace } from '../../electron/contract';
-import { TRACE_FILE_SUFFIX, serializeTrace, traceFileName } from '../../electron/trace-format';
+import { MAX_TRACE_JSON_CHARS, type Trace } from '../../electron/host/contract';
+import { TRACE_FILE_SUFFIX, serializeTrace, traceFileName } from '../../electron/host/trace-format';
 import { ApiError } from '../state/call';
 import { formatBytes } from '../lib/format';
 

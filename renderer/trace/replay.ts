@@ -2,7 +2,7 @@
 // graph and the figures show then, so a scrubber can jump anywhere and tests need no DOM. The lookup
 // model, waterfall and graph overlay are the Lookups view's own (state/lookup-model.ts), fed the
 // events up to that moment.
-import type { Contact, Trace, TraceEvent } from '../../electron/contract';
+import type { Contact, Trace, TraceEvent } from '../../electron/host/contract';
 import { buildOverlay, buildWaterfall, type LookupDone, type LookupModel, type LookupOverlay, type Waterfall } from '../state/lookup-model';
 import { closerTo } from '../lib/id';
 

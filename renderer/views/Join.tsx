@@ -2,7 +2,7 @@
 // own rules, so the message is the one the host would give ("127.0.0.1:99999: port must be 1-65535").
 import { useMemo, useState, type FormEvent, type ReactElement } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { MAX_BOOTSTRAP_ADDRESSES, addressString } from '../../electron/contract';
+import { MAX_BOOTSTRAP_ADDRESSES, addressString } from '../../electron/host/contract';
 import { Card, ErrorNote, Id, Progress } from '../components/common';
 import { useLive } from '../state/live';
 import { useApi, useConnectionState } from '../state/sync';

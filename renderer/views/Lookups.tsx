@@ -2,7 +2,7 @@
 // every RPC in time (like a browser's network panel), highlighted on the graph.
 import { useEffect, useMemo, useState, type FormEvent, type ReactElement } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { idHex, type LookupKind, type TraceListItem } from '../../electron/contract';
+import { idHex, type LookupKind, type TraceListItem } from '../../electron/host/contract';
 import { Card, Empty, ErrorNote, Id, Progress, Segmented } from '../components/common';
 import { useLive } from '../state/live';
 import { buildWaterfall, type LookupModel } from '../state/lookup-model';

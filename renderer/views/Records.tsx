@@ -2,7 +2,7 @@
 // generated or loaded key pair) and a Fetch form (value as text or hex, who returned it, its lookup).
 import { useMemo, useState, type FormEvent, type ReactElement } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { MAX_VALUE_BYTES, idHex, type GetDto, type PutDto, type PutMutableDto, type ValueInput } from '../../electron/contract';
+import { MAX_VALUE_BYTES, idHex, type GetDto, type PutDto, type PutMutableDto, type ValueInput } from '../../electron/host/contract';
 import { Card, CopyButton, Empty, ErrorNote, Id, Progress, Segmented } from '../components/common';
 import { useLive } from '../state/live';
 import { useLookup } from '../state/lookups';

@@ -1,7 +1,7 @@
 // Settings: theme, graph size, default testnet size; and what host this page talks to.
 import { useState, type FormEvent, type ReactElement } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { settingsSchema, type Settings, type Theme } from '../../electron/contract';
+import { settingsSchema, type Settings, type Theme } from '../../electron/host/contract';
 import { Card, ErrorNote, Progress, Segmented } from '../components/common';
 import { useApi, useConnection, useConnectionState } from '../state/sync';
 import { useUi } from '../state/ui';

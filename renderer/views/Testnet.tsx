@@ -2,7 +2,7 @@
 // and watch the network react: peers' health, the size estimate and a log of what changed.
 import { useState, type FormEvent, type ReactElement } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { MAX_TESTNET_CHANGE, MAX_TESTNET_SIZE } from '../../electron/contract';
+import { MAX_TESTNET_CHANGE, MAX_TESTNET_SIZE } from '../../electron/host/contract';
 import { Card, CopyButton, Empty, ErrorNote, Id, Progress } from '../components/common';
 import { Sparkline } from '../components/Sparkline';
 import { useLive } from '../state/live';

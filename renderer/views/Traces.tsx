@@ -3,7 +3,7 @@
 // (the waterfall and the graph show that moment), and compare two side by side.
 import { useEffect, useMemo, useRef, useState, type CSSProperties, type DragEvent, type ReactElement } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Trace, TraceListItem } from '../../electron/contract';
+import type { Trace, TraceListItem } from '../../electron/host/contract';
 import { Card, Empty, ErrorNote, Id, Progress, Segmented } from '../components/common';
 import { useLive } from '../state/live';
 import { REASON_TEXT, REASON_TONE } from '../state/lookups';

@@ -2,7 +2,7 @@
 // one line, serves the UI headless and prints a URL; Chromium opens it and sees our node's id.
 import { resolve } from 'node:path';
 import { test as base, expect } from '@playwright/test';
-import { findElectronBinary } from '../../electron/electron-binary';
+import { findElectronBinary } from '../../electron/desktop/electron-binary';
 import { startHost } from './fixtures';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -14,7 +14,7 @@ base.describe('npm start without the Electron binary', () => {
   base('says why in one line, serves the UI, and the page shows the node id', async ({ page }) => {
     // The global setup has built the renderer; the launcher would otherwise build it first.
     const { host, stop } = await startHost(
-      (dataDir) => ['--import', 'tsx', resolve(ROOT, 'electron/start.ts'), '--port', '0', '--testnet-size', '8', '--data-dir', dataDir],
+      (dataDir) => ['--import', 'tsx', resolve(ROOT, 'electron/desktop/start.ts'), '--port', '0', '--testnet-size', '8', '--data-dir', dataDir],
       { KADSCOPE_SKIP_BUILD: '1' },
     );
     try {

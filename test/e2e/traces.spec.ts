@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
-import type { Contact, LookupEvent, Trace } from '../../electron/contract';
-import { TraceBuilder } from '../../electron/trace-build';
-import { parseTrace, serializeTrace } from '../../electron/trace-format';
+import type { Contact, LookupEvent, Trace } from '../../electron/host/contract';
+import { TraceBuilder } from '../../electron/host/trace-build';
+import { parseTrace, serializeTrace } from '../../electron/host/trace-format';
 import { LOOKUP_END_TIMEOUT_MS, SCREENSHOT_DIR, expect, openView, test } from './fixtures';
 
 /** A replay at 8x of a loopback lookup ends in well under this. */

@@ -2,7 +2,7 @@
 // headless host serves the BUILT renderer (out/renderer, or a fresh vite build when it is missing)
 // with the policy, and the built page has nothing the policy would have to allow (no inline
 // script, event-handler attribute, javascript: URL or inline style; every script and stylesheet our
-// own, same-origin file). Electron's policy (electron/csp.ts without a WebSocket) is held to the same
+// own, same-origin file). Electron's policy (electron/host/csp.ts without a WebSocket) is held to the same
 // rules. (host.test.ts checks the header on a stand-in page; this checks the real build.)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { err } from '../../electron/contract';
-import { contentSecurityPolicy } from '../../electron/csp';
-import { DEFAULT_RENDERER_DIR, startWebHost, type WebHost } from '../../electron/web-host';
+import { err } from '../../electron/host/contract';
+import { contentSecurityPolicy } from '../../electron/host/csp';
+import { DEFAULT_RENDERER_DIR, startWebHost, type WebHost } from '../../electron/host/web-host';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUILD_TIMEOUT_MS = 180_000;

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createWsClient, type SocketLike } from '../../electron/client';
-import { findElectronBinary } from '../../electron/electron-binary';
+import { createWsClient, type SocketLike } from '../../electron/host/client';
+import { findElectronBinary } from '../../electron/desktop/electron-binary';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSX_CLI = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
@@ -65,7 +65,7 @@ describe('npm start without the Electron binary', () => {
   }
 
   function launch(args: string[]): Launched {
-    const c = spawn(process.execPath, [TSX_CLI, 'electron/start.ts', ...args], {
+    const c = spawn(process.execPath, [TSX_CLI, 'electron/desktop/start.ts', ...args], {
       cwd: ROOT,
       // An empty override directory: "no binary" here even on a machine that has one.
       env: { ...process.env, KADSCOPE_SKIP_BUILD: '1', ELECTRON_OVERRIDE_DIST_PATH: join(dataDir, 'no-electron') },

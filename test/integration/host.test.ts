@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FakeClock } from '../../core/clock';
-import { EventBatcher, FLUSH_INTERVAL_MS } from '../../electron/batcher';
-import { createWsClient, type ContractHandler, type KadscopeClient, type SocketLike } from '../../electron/client';
-import { err, type EventBatch, type ExplorerEvent } from '../../electron/contract';
-import { startWebHost, type WebHost } from '../../electron/web-host';
+import { EventBatcher, FLUSH_INTERVAL_MS } from '../../electron/host/batcher';
+import { createWsClient, type ContractHandler, type KadscopeClient, type SocketLike } from '../../electron/host/client';
+import { err, type EventBatch, type ExplorerEvent } from '../../electron/host/contract';
+import { startWebHost, type WebHost } from '../../electron/host/web-host';
 import { contractSuite, startService, type Harness } from './service-contract-suite';
 
 /** Bounded real waits: sockets are real here. */

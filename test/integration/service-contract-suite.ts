@@ -5,9 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, keyPairToJson } from '../../core/records/signing';
-import type { KadscopeClient } from '../../electron/client';
-import { METHOD_NAMES, type EventBatch, type MethodName, type Result, type Trace } from '../../electron/contract';
-import { ExplorerService } from '../../electron/service';
+import type { KadscopeClient } from '../../electron/host/client';
+import { METHOD_NAMES, type EventBatch, type MethodName, type Result, type Trace } from '../../electron/host/contract';
+import { ExplorerService } from '../../electron/host/service';
 
 /** A service with the embedded testnet (TESTNET_SIZE nodes over UDP on 127.0.0.1), state in dataDir. */
 export async function startService(dataDir: string): Promise<ExplorerService> {

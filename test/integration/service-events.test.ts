@@ -7,10 +7,10 @@ import { seededRandom } from '../../core/id';
 import { DhtNode, type DhtNodeOptions } from '../../core/node';
 import { MemoryNetwork } from '../../core/transport/memory';
 import type { NodeEvents, PeerInfo } from '../../core/types';
-import { FLUSH_INTERVAL_MS } from '../../electron/batcher';
-import { createMemoryClient } from '../../electron/client';
-import type { EventBatch } from '../../electron/contract';
-import { ExplorerService } from '../../electron/service';
+import { FLUSH_INTERVAL_MS } from '../../electron/host/batcher';
+import { createMemoryClient } from '../../electron/host/client';
+import type { EventBatch } from '../../electron/host/contract';
+import { ExplorerService } from '../../electron/host/service';
 
 /** A real node whose events the test can fire, as the protocol would under a busy network. */
 class FiringNode extends DhtNode {

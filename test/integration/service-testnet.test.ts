@@ -2,7 +2,7 @@
 // ones. Here the worker path is forced with a small size so the test stays fast.
 import { describe, expect, it } from 'vitest';
 import { DhtNode } from '../../core/node';
-import { IN_PROCESS_TESTNET_MAX, startTestnet } from '../../electron/testnet';
+import { IN_PROCESS_TESTNET_MAX, startTestnet } from '../../electron/host/testnet-runner';
 
 describe('local testnet', () => {
   it('runs in a worker thread, answers UDP from this thread, and changes size on request', async () => {

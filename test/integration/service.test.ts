@@ -4,9 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createMemoryClient } from '../../electron/client';
-import { ExplorerService } from '../../electron/service';
-import { startTestnet } from '../../electron/testnet';
+import { createMemoryClient } from '../../electron/host/client';
+import { ExplorerService } from '../../electron/host/service';
+import { startTestnet } from '../../electron/host/testnet-runner';
 import { contractSuite, startService, type Harness } from './service-contract-suite';
 
 contractSuite('the in-memory client', async (): Promise<Harness> => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestnet, type Testnet } from '../../core/testnet';
 import { main } from '../../electron/cli/index';
-import { parseTrace } from '../../electron/trace-format';
+import { parseTrace } from '../../electron/host/trace-format';
 
 interface Run {
   code: number;

@@ -3,10 +3,10 @@
 // trace is complete, saves and loads back identical, and an opened file joins the list. Real UDP on
 // 127.0.0.1 (an 8-node testnet).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryClient, type KadscopeClient } from '../../electron/client';
-import type { Result, Trace } from '../../electron/contract';
-import { ExplorerService } from '../../electron/service';
-import { parseTrace, serializeTrace } from '../../electron/trace-format';
+import { createMemoryClient, type KadscopeClient } from '../../electron/host/client';
+import type { Result, Trace } from '../../electron/host/contract';
+import { ExplorerService } from '../../electron/host/service';
+import { parseTrace, serializeTrace } from '../../electron/host/trace-format';
 
 let service: ExplorerService;
 let c: KadscopeClient;

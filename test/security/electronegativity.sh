@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI security scan of the Electron host (electron/main.ts, electron/preload.ts and what they import)
+# CI security scan of the Electron host (electron/desktop/main.ts, electron/desktop/preload.ts and what they import)
 # with @doyensec/electronegativity. Fails on any HIGH or MEDIUM finding that is not explained in
 # test/security/electronegativity.ts (EXPECTED); see test/security/ELECTRONEGATIVITY.md.
 #

@@ -39,24 +39,24 @@ export const EXPECTED: Expected[] = [
     id: 'CSP_GLOBAL_CHECK',
     file: '*',
     why:
-      'The CSP is not a <meta> tag: it is an HTTP header on every response of the app:// protocol handler (electron/main.ts serveRenderer) and of ' +
-      'the headless host (electron/web-host.ts), from electron/csp.ts: default-src/script-src/style-src \'self\', object-src/base-uri/form-action/frame-ancestors \'none\', ' +
+      'The CSP is not a <meta> tag: it is an HTTP header on every response of the app:// protocol handler (electron/desktop/main.ts serveRenderer) and of ' +
+      'the headless host (electron/host/web-host.ts), from electron/host/csp.ts: default-src/script-src/style-src \'self\', object-src/base-uri/form-action/frame-ancestors \'none\', ' +
       'no unsafe-inline or unsafe-eval. test/integration/hardening-csp.test.ts checks the header and the built page.',
   },
   {
     id: 'OPEN_EXTERNAL_JS_CHECK',
-    file: 'electron/main.ts',
+    file: 'electron/desktop/main.ts',
     why:
       'shell.openExternal is called only from setWindowOpenHandler, only for https:// URLs (links to docs or an issue tracker), and the window is always denied; ' +
       'file:, smb:, custom schemes and http: never reach it.',
   },
   {
     id: 'PRELOAD_JS_CHECK',
-    file: 'electron/main.ts',
+    file: 'electron/desktop/main.ts',
     why:
-      'The preload (electron/preload.ts) runs sandboxed with contextIsolation and exposes only the contract\'s named functions through contextBridge; ' +
+      'The preload (electron/desktop/preload.ts) runs sandboxed with contextIsolation and exposes only the contract\'s named functions through contextBridge; ' +
       'ipcRenderer itself is never exposed, and main answers IPC only from its own window\'s top frame on app://kadscope and validates every argument ' +
-      'again (electron/contract.ts schemas; test/unit/contract-fuzz.test.ts).',
+      'again (electron/host/contract.ts schemas; test/unit/contract-fuzz.test.ts).',
   },
 ];
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../core/clock';
 import { seededRandom } from '../../core/id';
-import { EventBatcher, FLUSH_INTERVAL_MS, MAX_BATCH_EVENTS } from '../../electron/batcher';
-import type { EventBatch, ExplorerEvent } from '../../electron/contract';
+import { EventBatcher, FLUSH_INTERVAL_MS, MAX_BATCH_EVENTS } from '../../electron/host/batcher';
+import type { EventBatch, ExplorerEvent } from '../../electron/host/contract';
 
 const ev = (i: number): ExplorerEvent => ({ type: 'record-expired', key: i.toString(16).padStart(64, '0') });
 const indexOf = (e: ExplorerEvent): number => (e.type === 'record-expired' ? parseInt(e.key, 16) : -1);

@@ -12,15 +12,15 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../core/clock';
 import { DhtNode } from '../../core/node';
 import { MemoryNetwork } from '../../core/transport/memory';
-import { createMemoryClient, type KadscopeClient } from '../../electron/client';
-import { METHOD_NAMES, type ErrorCode, type MethodName, type Result, type TestnetStatus } from '../../electron/contract';
-import { ExplorerService } from '../../electron/service';
-import type { TestnetHandle } from '../../electron/testnet';
+import { createMemoryClient, type KadscopeClient } from '../../electron/host/client';
+import { METHOD_NAMES, type ErrorCode, type MethodName, type Result, type TestnetStatus } from '../../electron/host/contract';
+import { ExplorerService } from '../../electron/host/service';
+import type { TestnetHandle } from '../../electron/host/testnet-runner';
 
 const SEED = 0xf022;
 const RUNS_PER_METHOD = 120;
 
-/** Every code a caller may see (electron/contract.ts ErrorCode). */
+/** Every code a caller may see (electron/host/contract.ts ErrorCode). */
 const KNOWN_CODES = new Set<ErrorCode>([
   'INVALID_ARGUMENT', 'NOT_STARTED', 'STOPPED', 'ABORTED', 'TIMEOUT', 'TOO_MANY_IN_FLIGHT', 'BIND_FAILED', 'NO_PEERS', 'NOT_FOUND',
   'REMOTE_ERROR', 'INVALID_TOKEN', 'VALUE_TOO_LARGE', 'SALT_TOO_LARGE', 'BAD_SIGNATURE', 'HASH_MISMATCH', 'SEQ_TOO_LOW', 'SEQ_REUSED',

@@ -4,11 +4,11 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AppStore } from '../../electron/app-store';
-import { createWsClient, sequenceChecker, type SocketLike } from '../../electron/client';
-import { DEFAULT_SETTINGS, METHOD_NAMES, MAX_VALUE_BYTES, parseArgs, type ClientMessage, type EventBatch, type LookupEvent } from '../../electron/contract';
-import { parseTrace } from '../../electron/trace-format';
-import { TraceRecorder } from '../../electron/traces';
+import { AppStore } from '../../electron/host/app-store';
+import { createWsClient, sequenceChecker, type SocketLike } from '../../electron/host/client';
+import { DEFAULT_SETTINGS, METHOD_NAMES, MAX_VALUE_BYTES, parseArgs, type ClientMessage, type EventBatch, type LookupEvent } from '../../electron/host/contract';
+import { parseTrace } from '../../electron/host/trace-format';
+import { TraceRecorder } from '../../electron/host/trace-recorder';
 
 const ID_A = 'a'.repeat(64);
 const ID_B = 'b'.repeat(64);

@@ -6,7 +6,7 @@ import { OUTER_RING_RADIUS, idAngle, positionOf, ringRadius } from '../../render
 import { buildGraphModel, edgeId, nodeId, ringId, targetId, type GraphInput } from '../../renderer/graph/model';
 import { bucketOf, commonPrefixBits } from '../../renderer/lib/id';
 import { buildOverlay, applyLookupEvent, type LookupModel } from '../../renderer/state/lookup-model';
-import type { LookupEvent, PeerInfo } from '../../electron/contract';
+import type { LookupEvent, PeerInfo } from '../../electron/host/contract';
 
 // Ids by their leading hex digits; the rest is filler so each is 64 hex characters.
 const id = (prefix: string, fill = '0'): string => prefix.padEnd(64, fill);

@@ -1,7 +1,7 @@
 // The renderer's live store: batches applied on top of a snapshot, resync handling, bounds.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MAX_HISTORY_SAMPLES, useLive } from '../../renderer/state/live';
-import type { Counters, PeerInfo, SnapshotDto } from '../../electron/contract';
+import type { Counters, PeerInfo, SnapshotDto } from '../../electron/host/contract';
 
 const id = (c: string): string => c.repeat(64);
 const peer = (c: string, state: PeerInfo['state'] = 'good'): PeerInfo => ({ id: id(c), host: '127.0.0.1', port: 4000, bucket: 0, addedAt: 0, state, rttMs: 2, lastSeen: 0, failures: 0, answered: 1, queried: 1 });

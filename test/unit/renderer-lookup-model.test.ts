@@ -1,7 +1,7 @@
 // Lookups as the UI holds them: live events and stored traces to one model; the waterfall rows.
 import { describe, expect, it } from 'vitest';
 import { MAX_EVENTS_PER_LOOKUP, applyLookupEvent, buildWaterfall, type LookupModel } from '../../renderer/state/lookup-model';
-import type { Contact, LookupEvent } from '../../electron/contract';
+import type { Contact, LookupEvent } from '../../electron/host/contract';
 
 const c = (digit: string): Contact => ({ id: digit.repeat(64), host: '127.0.0.1', port: 4000 + digit.charCodeAt(0) });
 const A = c('a');

@@ -8,7 +8,7 @@ import { LookupWaterfall, axisPct, axisTicks, rowView } from '../../renderer/com
 import { buildWaterfall } from '../../renderer/state/lookup-model';
 import { replayGraphStyle } from '../../renderer/trace/graph';
 import type { Palette } from '../../renderer/graph/style';
-import type { Contact, TraceEvent } from '../../electron/contract';
+import type { Contact, TraceEvent } from '../../electron/host/contract';
 
 const c = (digit: string): Contact => ({ id: digit.repeat(64), host: '127.0.0.1', port: 4000 + digit.charCodeAt(0) });
 const A = c('a');

@@ -1,8 +1,8 @@
 // Comparing two traces: figures side by side with who did better, and the paths step by step with
 // the step where they diverged.
 import { describe, expect, it } from 'vitest';
-import type { Contact, LookupEvent, Trace } from '../../electron/contract';
-import { TraceBuilder } from '../../electron/trace-build';
+import type { Contact, LookupEvent, Trace } from '../../electron/host/contract';
+import { TraceBuilder } from '../../electron/host/trace-build';
 import { compareTraces } from '../../renderer/trace/compare';
 
 const hex = (prefix: string): string => prefix.padEnd(64, '0');

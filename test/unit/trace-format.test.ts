@@ -5,10 +5,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LOOKUP_TIMEOUT_MS } from '../../core/lookup/lookup';
 import type { LookupEvent } from '../../core/types';
-import { MAX_TRACE_JSON_CHARS, TRACE_VERSION, type Trace } from '../../electron/contract';
-import { TraceBuilder } from '../../electron/trace-build';
-import { MAX_TRACE_EVENTS, TRACE_FILE_SUFFIX, parseTrace, serializeTrace, traceFileName } from '../../electron/trace-format';
-import { TraceRecorder } from '../../electron/traces';
+import { MAX_TRACE_JSON_CHARS, TRACE_VERSION, type Trace } from '../../electron/host/contract';
+import { TraceBuilder } from '../../electron/host/trace-build';
+import { MAX_TRACE_EVENTS, TRACE_FILE_SUFFIX, parseTrace, serializeTrace, traceFileName } from '../../electron/host/trace-format';
+import { TraceRecorder } from '../../electron/host/trace-recorder';
 import { LATENCY_MS, RTT_MS, Topology, hid, ofType } from './topology';
 
 const RPC_TIMEOUT_MS = 2_000;

@@ -2,8 +2,8 @@
 // closest set the lookup had then; playback moves time in real time or event by event; the graph of
 // a trace shows peers we know by health and the others as ghosts.
 import { describe, expect, it } from 'vitest';
-import type { Contact, LookupEvent, PeerInfo, Trace } from '../../electron/contract';
-import { TraceBuilder } from '../../electron/trace-build';
+import type { Contact, LookupEvent, PeerInfo, Trace } from '../../electron/host/contract';
+import { TraceBuilder } from '../../electron/host/trace-build';
 import { nodeId, ringId, targetId } from '../../renderer/graph/model';
 import { buildReplayGraph } from '../../renderer/trace/graph';
 import { advance, defaultPace, describeEvent, eventsUpTo, frameAt, nextStop, prepareReplay, prevStop, STEP_BEAT_MS } from '../../renderer/trace/replay';

@@ -5,8 +5,8 @@ import { parseAddressList } from '../../../core/address';
 import { isIdHex } from '../../../core/id';
 import { DhtNode } from '../../../core/node';
 import type { LookupEvent } from '../../../core/types';
-import { TraceBuilder } from '../../trace-build';
-import { TRACE_FILE_SUFFIX, serializeTrace } from '../../trace-format';
+import { TraceBuilder } from '../../host/trace-build';
+import { TRACE_FILE_SUFFIX, serializeTrace } from '../../host/trace-format';
 import { EXIT_FAILURE, EXIT_OK, listFlag, parse, UsageError, type Command } from '../shared';
 
 export const lookupCommand: Command = {

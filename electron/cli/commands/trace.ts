@@ -2,9 +2,9 @@
 // terminal, one row per RPC like a browser's network panel, and a summary; `--json` prints the parsed
 // trace. A file that is not a valid trace exits 2 with the loader's message (which names the field).
 import { readFile } from 'node:fs/promises';
-import type { Trace } from '../../contract';
-import { traceRpcs, type TraceRpc } from '../../trace-build';
-import { TRACE_FILE_SUFFIX, parseTrace } from '../../trace-format';
+import type { Trace } from '../../host/contract';
+import { traceRpcs, type TraceRpc } from '../../host/trace-build';
+import { TRACE_FILE_SUFFIX, parseTrace } from '../../host/trace-format';
 import { EXIT_OK, intFlag, parse, UsageError, type Command } from '../shared';
 
 /** Characters the bar column spans by default, and the limits of --width. */

@@ -13,7 +13,7 @@ import { chromium } from 'playwright-core';
 import type { Figure, WorkloadResult } from '../harness';
 import { machineInfo, markdownTable, summarize, writeResult } from '../harness';
 import { bucketIndex, bytesToHex, randomIdInBucket, seededRandom, seededRandomBytes } from '../../../core/id';
-import type { BatchSink, ContractHandler } from '../../../electron/client';
+import type { BatchSink, ContractHandler } from '../../../electron/host/client';
 import {
   CONTRACT_VERSION,
   DEFAULT_SETTINGS,
@@ -26,8 +26,8 @@ import {
   type PeerInfo,
   type Result,
   type SnapshotDto,
-} from '../../../electron/contract';
-import { startWebHost } from '../../../electron/web-host';
+} from '../../../electron/host/contract';
+import { startWebHost } from '../../../electron/host/web-host';
 
 export interface UiFramesOptions {
   peers: number;

@@ -29,7 +29,7 @@ export const MAX_WS_BUFFERED_BYTES = 8 * 1024 * 1024;
 export const MAX_CONNECTIONS = 16;
 export const MAX_INFLIGHT_PER_CONNECTION = 256;
 /** Where `electron-vite build` puts the renderer, relative to the repository. */
-export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../out/renderer/', import.meta.url));
+export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../out/renderer/', import.meta.url));
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -7,8 +7,8 @@
 // This file is imported by the renderer: no Node or Electron imports, only zod, type imports of core/
 // shapes and core's pure address parser.
 import { z } from 'zod';
-import { parseAddress } from '../core/address';
-import type { DhtErrorCode } from '../core/errors';
+import { parseAddress } from '../../core/address';
+import type { DhtErrorCode } from '../../core/errors';
 import type {
   Contact,
   Counters,
@@ -18,8 +18,8 @@ import type {
   NodeSnapshot,
   PeerInfo,
   RecordInfo,
-} from '../core/types';
-import type { Endpoint } from '../core/transport/types';
+} from '../../core/types';
+import type { Endpoint } from '../../core/transport/types';
 
 // Zod probes `new Function` when it builds object schemas; a strict CSP (no 'unsafe-eval': the
 // renderer and the Electron preload both load this file) blocks and reports the probe. Jitless

@@ -6,7 +6,7 @@
 // MAX_BATCH_EVENTS. A subscriber that cannot keep up (its sink says it is congested) keeps queueing
 // up to MAX_QUEUED_EVENTS; beyond that its queue is dropped and it gets one `resync` batch instead,
 // telling it to reload the snapshot. Memory per subscriber is therefore bounded.
-import type { Clock, TimerHandle } from '../core/clock';
+import type { Clock, TimerHandle } from '../../core/clock';
 import type { BatchSink } from './client';
 import type { EventBatch, ExplorerEvent } from './contract';
 

@@ -2,7 +2,7 @@
 // binary is missing (it downloads on first launch, which cannot happen everywhere), says so in one
 // line and serves the same UI headless instead, printing the URL.
 //
-// Run with tsx: `tsx electron/start.ts [host options]` (see options.ts). KADSCOPE_SKIP_BUILD=1
+// Run with tsx: `tsx electron/desktop/start.ts [host options]` (see options.ts). KADSCOPE_SKIP_BUILD=1
 // skips the build step (tests, or when out/ is known to be fresh).
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -10,10 +10,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findElectronBinary } from './electron-binary';
-import { HOST_USAGE, OptionsError, parseHostOptions } from './options';
-import { startHeadless } from './serve';
+import { HOST_USAGE, OptionsError, parseHostOptions } from '../host/options';
+import { startHeadless } from '../host/headless';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUTPUTS = ['out/main/main.js', 'out/preload/preload.cjs', 'out/renderer/index.html'];
 const SOURCES = ['electron', 'renderer', 'core', 'electron.vite.config.ts', 'package.json'];
 /** The source walk gives up (and rebuilds) past this many files rather than crawl something huge. */

@@ -7,10 +7,10 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell, type IpcMainEvent, type IpcMainInvokeEvent, type MenuItemConstructorOptions, type WebContents } from 'electron';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { IPC_BATCH, IPC_INVOKE, IPC_SUBSCRIBE, IPC_UNSUBSCRIBE, err } from './contract';
-import { contentSecurityPolicy } from './csp';
-import { OptionsError, parseHostOptions } from './options';
-import { ExplorerService } from './service';
+import { IPC_BATCH, IPC_INVOKE, IPC_SUBSCRIBE, IPC_UNSUBSCRIBE, err } from '../host/contract';
+import { contentSecurityPolicy } from '../host/csp';
+import { OptionsError, parseHostOptions } from '../host/options';
+import { ExplorerService } from '../host/service';
 
 const APP_SCHEME = 'app';
 const APP_HOST = 'kadscope';

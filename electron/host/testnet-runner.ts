@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { createTestnet, type Testnet } from '../core/testnet';
+import { createTestnet, type Testnet } from '../../core/testnet';
 import type { TestnetStatus } from './contract';
 
 export const IN_PROCESS_TESTNET_MAX = 64;

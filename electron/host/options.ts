@@ -3,7 +3,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseAddressList } from '../core/address';
+import { parseAddressList } from '../../core/address';
 
 export const DEFAULT_WEB_PORT = 7420;
 export const DEFAULT_TESTNET_SIZE = 32;

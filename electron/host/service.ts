@@ -2,14 +2,14 @@
 // (it imports nothing of Electron). It owns the user's node and an optional local testnet, validates
 // every call against the contract's schemas, turns core events into DTOs, batches them per
 // subscriber and keeps the last lookups as traces.
-import { DhtError, isDhtError } from '../core/errors';
-import { parseAddress } from '../core/address';
-import { systemClock, type Clock, type TimerHandle } from '../core/clock';
-import { bytesToHex, sha256Hex } from '../core/id';
-import { DhtNode, type DhtNodeOptions } from '../core/node';
-import { keyPairFromJson, mutableKey, type KeyPair } from '../core/records/signing';
-import { endpointKey, type Endpoint } from '../core/transport/types';
-import type { LookupEvent, NodeEvents, RecordInfo } from '../core/types';
+import { DhtError, isDhtError } from '../../core/errors';
+import { parseAddress } from '../../core/address';
+import { systemClock, type Clock, type TimerHandle } from '../../core/clock';
+import { bytesToHex, sha256Hex } from '../../core/id';
+import { DhtNode, type DhtNodeOptions } from '../../core/node';
+import { keyPairFromJson, mutableKey, type KeyPair } from '../../core/records/signing';
+import { endpointKey, type Endpoint } from '../../core/transport/types';
+import type { LookupEvent, NodeEvents, RecordInfo } from '../../core/types';
 import { AppStore } from './app-store';
 import { EventBatcher, type BatcherOptions } from './batcher';
 import type { BatchSink, ContractHandler } from './client';
@@ -31,9 +31,9 @@ import {
   type ValueInput,
   type ValueOf,
 } from './contract';
-import { STOPPED_TESTNET, startTestnet, type StartTestnetOptions, type TestnetHandle } from './testnet';
+import { STOPPED_TESTNET, startTestnet, type StartTestnetOptions, type TestnetHandle } from './testnet-runner';
 import { parseTrace } from './trace-format';
-import { TraceRecorder } from './traces';
+import { TraceRecorder } from './trace-recorder';
 
 /** Counters and figures for the Overview charts go out this often. */
 export const TICK_INTERVAL_MS = 1000;

@@ -15,7 +15,7 @@ export interface Headless {
 
 export function appVersion(): string {
   try {
-    return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
   } catch {
     return '0.0.0';
   }

@@ -3,7 +3,7 @@
 // atomically (core/persist); a corrupt file is moved aside with one clear line and the defaults used.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readJsonFile, writeFileAtomic, zodValidator } from '../core/persist/atomic';
+import { readJsonFile, writeFileAtomic, zodValidator } from '../../core/persist/atomic';
 import { DEFAULT_SETTINGS, settingsSchema, type Settings } from './contract';
 
 export const SETTINGS_FILE = 'settings.json';

@@ -2,9 +2,9 @@
 // compete with the host's event loop (which serves the UI). The parent talks to it with the small
 // request/reply protocol in testnet.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import { createTestnet, type Testnet } from '../core/testnet';
+import { createTestnet, type Testnet } from '../../core/testnet';
 import type { TestnetStatus } from './contract';
-import type { WorkerReply, WorkerRequest, WorkerStart } from './testnet';
+import type { WorkerReply, WorkerRequest, WorkerStart } from './testnet-runner';
 
 const port = parentPort;
 if (!port) throw new Error('testnet-worker.ts runs only as a worker thread');

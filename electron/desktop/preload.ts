@@ -2,8 +2,8 @@
 // over IPC. Never exposes ipcRenderer. Arguments are validated here too (fail fast); main
 // validates again, since a compromised page could call IPC some other way.
 import { contextBridge, ipcRenderer } from 'electron';
-import { createApi, sequenceChecker, type BatchListener } from './client';
-import { IPC_BATCH, IPC_INVOKE, IPC_SUBSCRIBE, IPC_UNSUBSCRIBE, type EventBatch, type InvokeFn } from './contract';
+import { createApi, sequenceChecker, type BatchListener } from '../host/client';
+import { IPC_BATCH, IPC_INVOKE, IPC_SUBSCRIBE, IPC_UNSUBSCRIBE, type EventBatch, type InvokeFn } from '../host/contract';
 
 const listeners = new Set<BatchListener>();
 

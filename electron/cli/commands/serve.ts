@@ -1,8 +1,8 @@
 // `kadscope serve`: the headless host. Serves the built UI and the API on 127.0.0.1 and prints the
 // URL to open (it carries the session token the page needs).
-import { HOST_USAGE, OptionsError, parseHostOptions } from '../options';
-import { startHeadless } from '../serve';
-import { EXIT_OK, UsageError, untilSignal, type Command } from './shared';
+import { HOST_USAGE, OptionsError, parseHostOptions } from '../../host/options';
+import { startHeadless } from '../../host/headless';
+import { EXIT_OK, UsageError, untilSignal, type Command } from '../shared';
 
 export const serveCommand: Command = {
   name: 'serve',
