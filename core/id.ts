@@ -156,10 +156,14 @@ export function bucketIndex(self: Uint8Array, other: Uint8Array): number {
   return cpl === ID_BITS ? -1 : cpl;
 }
 
-/** A random id that falls in bucket `index` of self: shares exactly `index` leading bits with self. */
+/**
+ * A random id that falls in bucket `index` of self: shares exactly `index` leading bits with self.
+ * The id is as long as self (the crawler meets other protocols' 160-bit ids).
+ */
 export function randomIdInBucket(self: Uint8Array, index: number, rand: RandomBytes = cryptoRandomBytes): Uint8Array {
-  if (!Number.isInteger(index) || index < 0 || index >= ID_BITS) throw new RangeError(`bucket index ${index} outside 0..${ID_BITS - 1}`);
-  const out = rand(ID_BYTES);
+  const bits = self.length * 8;
+  if (!Number.isInteger(index) || index < 0 || index >= bits) throw new RangeError(`bucket index ${index} outside 0..${bits - 1}`);
+  const out = rand(self.length);
   const byte = index >> 3;
   const bit = 7 - (index & 7);
   for (let i = 0; i < byte; i++) out[i] = self[i];

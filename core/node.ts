@@ -519,6 +519,16 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     return { closest: e.closest, hops: e.hops, messages: e.messages, durationMs: e.durationMs, reason: e.reason };
   }
 
+  /**
+   * One FIND_NODE to an address, outside any lookup: the crawler's request (core/crawl). Rejects with
+   * the request's DhtError (TIMEOUT after the retries, the peer's refusal, ABORTED).
+   */
+  async findNodeAt(to: Endpoint, target: Uint8Array, options: RequestOptions = {}): Promise<{ id: Uint8Array; nodes: WireContact[]; rttMs: number }> {
+    this.assertRunning();
+    const r = await this.request(to, { method: 'FIND_NODE', target }, { ...options, signal: this.signalFor(options.signal) });
+    return { id: r.response.id, nodes: r.response.nodes ?? [], rttMs: r.rttMs };
+  }
+
   /** A contact from another node's answer: worth asking only if it is not us and has a usable address. */
   private acceptContact(c: WireContact): boolean {
     if (c.port === 0) return false;
