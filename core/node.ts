@@ -29,6 +29,8 @@ import {
   type RecordOptions,
   type StoreResult,
 } from './records/layer';
+import { LookupStats } from './metrics/lookup-stats';
+import type { NodeMetrics } from './metrics/node-metrics';
 import type { KeyPair } from './records/signing';
 import { AmplificationGuard, VERIFY_TIMEOUT_MS, type AmplificationOptions } from './rpc/amplification';
 import { RateLimiter, type RateLimitOptions } from './rpc/rate-limit';
@@ -137,6 +139,8 @@ function resolveOptions(o: DhtNodeOptions) {
 }
 
 export class DhtNode extends TypedEmitter<NodeEvents> {
+  /** The wire protocol this node speaks; metrics label every figure with it. */
+  readonly protocol: string = 'kadscope';
   readonly idBytes: Uint8Array;
   readonly clock: Clock;
   readonly transport: Transport;
@@ -169,7 +173,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private refreshing = false;
   private lookupSeq = 0;
   /** The node's side of every lookup, made once (see the constructor on why not arrows). */
-  private readonly lookupHooks: Required<Pick<ConstructorParameters<typeof Lookup>[0], 'onFailure' | 'accept' | 'onEvent' | 'wantsEvents'>>;
+  private readonly lookupHooks: Required<Pick<ConstructorParameters<typeof Lookup>[0], 'onFailure' | 'accept' | 'onEvent' | 'wantsEvents' | 'onFinish'>>;
+  /** Every finished lookup by kind and outcome, with durations and messages (metrics). */
+  readonly lookupStats = new LookupStats();
 
   static create(options: DhtNodeOptions = {}): DhtNode {
     return new DhtNode(options);
@@ -242,6 +248,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       },
       wantsEvents(): boolean {
         return node.has('lookup');
+      },
+      onFinish(kind: LookupKind, done: Extract<LookupEvent, { type: 'done' }>): void {
+        node.lookupStats.record(kind, done);
       },
     };
     this.rpc.setHandler((req, from, bytes) => this.answerRequest(req, from, bytes));
@@ -483,6 +492,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       accept: hooks.accept,
       onEvent: hooks.onEvent,
       wantsEvents: hooks.wantsEvents,
+      onFinish: hooks.onFinish,
     });
   }
 
@@ -799,6 +809,28 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   }
 
   // ---- views ----
+
+  /** The figures metrics exporters read at scrape time (core/metrics/node-metrics.ts). */
+  metrics(): NodeMetrics {
+    const now = this.clock.now();
+    return {
+      protocol: this.protocol,
+      id: this.id,
+      running: this.running,
+      uptimeMs: this.state === 'running' ? Math.max(0, now - this.startedAtMs) : 0,
+      k: this.opts.k,
+      peersByHealth: this.table.healthCounts(now),
+      buckets: this.table.bucketFill(),
+      counters: this.rpc.counters,
+      inFlight: this.rpc.inFlight,
+      rpcLatencyMs: this.rpc.latency,
+      lookups: this.lookupStats,
+      records: this.storage.store.stats(),
+      refusals: this.storage.refusals,
+      transport: this.transport.stats ?? null,
+      estimatedNetworkSize: this.table.estimateNetworkSize(),
+    };
+  }
 
   snapshot(): NodeSnapshot {
     const now = this.clock.now();

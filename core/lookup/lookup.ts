@@ -86,6 +86,8 @@ export interface LookupParams {
   wantsEvents?: () => boolean;
   /** Skip contacts that are not worth asking (our own id, obviously bad addresses). */
   accept?: (c: WireContact) => boolean;
+  /** Called once with the final `done` event, built whether or not anyone sees the others (metrics). */
+  onFinish?: (kind: LookupKind, done: LookupDoneEvent) => void;
 }
 
 type CandidateState = 'new' | 'inflight' | 'answered' | 'failed';
@@ -525,6 +527,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       timeToClosestMs: lastAnswer - this.startedAt,
     };
     this.push(done);
+    p.onFinish?.(p.kind, done);
     const w = this.wake;
     this.wake = null;
     w?.();

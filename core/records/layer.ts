@@ -244,6 +244,8 @@ export class RecordLayer {
   private readonly state: NodeStateStore | null;
   private readonly pool = new TaskPool({ concurrency: BACKGROUND_CONCURRENCY, maxQueued: MAX_BACKGROUND_QUEUE });
   private readonly keyPairs = new Map<string, KeyPair>();
+  /** STOREs and ANNOUNCEs refused, by method and refusal code (bounded by the DhtErrorCode set). */
+  readonly refusals: Record<'STORE' | 'ANNOUNCE', Partial<Record<DhtErrorCode, number>>> = { STORE: {}, ANNOUNCE: {} };
 
   /** Per held record: ids of nodes known to hold it (at most 2k each), so passes skip them. */
   private readonly holders = new Map<string, Set<string>>();
@@ -470,6 +472,8 @@ export class RecordLayer {
   }
 
   private refuse(method: 'STORE' | 'ANNOUNCE', key: string, error: DhtError, from: Endpoint): DhtError {
+    const counts = this.refusals[method];
+    counts[error.code] = (counts[error.code] ?? 0) + 1;
     this.deps.emit('record-refused', { key, method, code: error.code, reason: error.message, from: endpointKey(from) });
     return error;
   }

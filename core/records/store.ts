@@ -76,6 +76,8 @@ export interface RecordStoreStats {
   announcements: number;
   maxRecords: number;
   maxPerAddress: number;
+  /** Value bytes of the records held (expired ones not yet removed included, as in `records`). */
+  valueBytes: number;
 }
 
 interface Entry {
@@ -334,7 +336,9 @@ export class RecordStore {
   stats(): RecordStoreStats {
     let announcements = 0;
     for (const p of this.topics.values()) announcements += p.size;
-    return { records: this.records.size, topics: this.topics.size, announcements, maxRecords: this.maxRecords, maxPerAddress: this.maxPerAddress };
+    let valueBytes = 0;
+    for (const e of this.records.values()) valueBytes += e.stored.record.value.length;
+    return { records: this.records.size, topics: this.topics.size, announcements, maxRecords: this.maxRecords, maxPerAddress: this.maxPerAddress, valueBytes };
   }
 
   private live(hex: string, now: number): Entry | undefined {

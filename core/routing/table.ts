@@ -10,10 +10,11 @@
 import { DhtError } from '../errors';
 import { ID_BITS, ID_BYTES, bytesToHex, bucketIndex, commonPrefixLength, compareDistance, idFromHex, isIdHex } from '../id';
 import { endpointKey } from '../transport/types';
-import type { BucketInfo, Contact, PeerInfo } from '../types';
+import type { BucketInfo, Contact, HealthState, PeerInfo } from '../types';
 import {
   BAD_FAILURES,
   ewma,
+  healthState,
   isBad,
   newPeerHealth,
   recordAnswer,
@@ -350,6 +351,26 @@ export class RoutingTable {
   /** BucketInfo DTOs (core/types.ts) for a snapshot at `now`. */
   bucketInfos(now: number): BucketInfo[] {
     return this.buckets().map((b) => toBucketInfo(b, now, this.healthOptions));
+  }
+
+  /** Entries by health state at `now` (metrics read this every scrape: no DTO per peer). */
+  healthCounts(now: number): Record<HealthState, number> {
+    const counts: Record<HealthState, number> = { good: 0, questionable: 0, bad: 0, unknown: 0 };
+    for (let i = 0; i <= this.highest; i++) {
+      const b = this.table[i];
+      if (b) for (const e of b.entries) counts[healthState(e, now, this.healthOptions)]++;
+    }
+    return counts;
+  }
+
+  /** Entries per non-empty bucket, by bucket index. */
+  bucketFill(): Array<{ index: number; peers: number }> {
+    const out: Array<{ index: number; peers: number }> = [];
+    for (let i = 0; i <= this.highest; i++) {
+      const b = this.table[i];
+      if (b && b.entries.length > 0) out.push({ index: i, peers: b.entries.length });
+    }
+    return out;
   }
 
   /** PeerInfo DTOs (core/types.ts) of every entry at `now`. */

@@ -6,6 +6,7 @@ import type { Clock, TimerHandle } from '../clock';
 import { DhtError } from '../errors';
 import { bytesToHex, type RandomBytes } from '../id';
 import { endpointKey, type Endpoint, type Transport } from '../transport/types';
+import { Histogram, RPC_LATENCY_BOUNDS_MS } from '../metrics/histogram';
 import type { Counters, MethodCounters } from '../types';
 import { decodeMessage, encodeMessage } from '../wire/codec';
 import {
@@ -148,6 +149,8 @@ export class Rpc {
   onTimeout: ((to: Endpoint, method: Method) => void) | null = null;
 
   readonly counters: Omit<Counters, 'inFlight'>;
+  /** Round trips of answered requests (responses, not ERROR replies), by method, ms. */
+  readonly latency: Record<Method, Histogram>;
 
   constructor(deps: RpcDeps, options: RpcOptions = {}) {
     this.transport = deps.transport;
@@ -162,6 +165,9 @@ export class Rpc {
     const rpc = {} as Record<Method, MethodCounters>;
     for (const m of METHODS) rpc[m] = emptyMethodCounters();
     this.counters = { rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0, dropped: {}, rpc };
+    const latency = {} as Record<Method, Histogram>;
+    for (const m of METHODS) latency[m] = new Histogram(RPC_LATENCY_BOUNDS_MS);
+    this.latency = latency;
     this.transport.onMessage((data, from) => this.receive(data, from));
   }
 
@@ -391,6 +397,7 @@ export class Rpc {
       return;
     }
     this.counters.rpc[p.method].responses++;
+    this.latency[p.method].observe(rttMs);
     this.onResponse?.(msg, from, rttMs);
     this.finish(p, { response: msg, rttMs, bytesSent: p.data.byteLength, bytesReceived: data.byteLength, attempts: p.attempt });
   }

@@ -1,5 +1,6 @@
 // One interface for every way a node sends datagrams: real UDP (udp.ts) and the simulated
 // network (memory.ts). The node never knows which one it has.
+import type { TransportStats } from './stats';
 
 export interface Endpoint {
   host: string;
@@ -21,6 +22,8 @@ export interface Transport {
   readonly address: Endpoint;
   /** 'udp4' | 'udp6' | 'memory', for display. */
   readonly kind: string;
+  /** Datagram and error counters (transport/stats.ts); both built-in transports keep them. */
+  readonly stats?: TransportStats;
 }
 
 /** `host:port`, with IPv6 hosts in brackets: the canonical Map key for an address (habit 7). */

@@ -1,0 +1,43 @@
+// Fixed-bound histograms for the figures an operator watches (RPC round trips, lookup durations and
+// messages). Observing is a short scan and two additions, so it can run per answer; exporters
+// (electron/metrics.ts) read the counts at scrape time and make them cumulative there.
+
+/** Round trip of one answered request, ms. */
+export const RPC_LATENCY_BOUNDS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000] as const;
+/** One whole lookup, ms. */
+export const LOOKUP_DURATION_BOUNDS_MS = [5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000] as const;
+/** Requests one lookup sent. */
+export const LOOKUP_MESSAGES_BOUNDS = [5, 10, 15, 20, 30, 50, 75, 100, 150, 250] as const;
+
+export class Histogram {
+  readonly bounds: readonly number[];
+  /** counts[i]: observations in (bounds[i-1], bounds[i]]; the last slot holds those above every bound. */
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+
+  constructor(bounds: readonly number[]) {
+    for (let i = 1; i < bounds.length; i++) {
+      if (!(bounds[i] > bounds[i - 1])) throw new RangeError(`histogram bounds must increase; got ${bounds.join(', ')}`);
+    }
+    this.bounds = bounds;
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  observe(value: number): void {
+    const b = this.bounds;
+    let i = 0;
+    while (i < b.length && value > b[i]) i++;
+    this.counts[i]++;
+    this.sum += value;
+    this.count++;
+  }
+
+  /** Counts at or below each bound, then the total (the +Inf bucket). */
+  cumulative(): number[] {
+    const out: number[] = [];
+    let acc = 0;
+    for (const c of this.counts) out.push((acc += c));
+    return out;
+  }
+}
