@@ -1,6 +1,7 @@
 // The headless host as a whole: an ExplorerService plus the web host, with the data directory and
 // startup options every host shares. Used by `kadscope serve` and by `npm start` without Electron.
 import { createRequire } from 'node:module';
+import { startMetricsServer, type MetricsServer } from './metrics';
 import { headlessDataDir, type HostOptions } from './options';
 import { ExplorerService } from './service';
 import { startWebHost, type WebHost } from './web-host';
@@ -8,6 +9,8 @@ import { startWebHost, type WebHost } from './web-host';
 export interface Headless {
   service: ExplorerService;
   web: WebHost;
+  /** The /metrics endpoint, when --metrics asked for one. */
+  metrics: MetricsServer | null;
   warnings: string[];
   /** Idempotent: closes the web host, then stops the service (the node persists its state). */
   close(): Promise<void>;
@@ -43,13 +46,25 @@ export async function startHeadless(options: HostOptions, extra: { rendererDir?:
     if (code === 'EADDRINUSE') throw new Error(`port ${options.webPort} on 127.0.0.1 is in use; pick another with --port (0 picks a free one)`);
     throw e;
   }
+  let metrics: MetricsServer | null = null;
+  if (options.metrics) {
+    try {
+      metrics = await startMetricsServer(() => [{ name: 'self', node: service.node }], options.metrics);
+    } catch (e) {
+      await web.close();
+      await service.stop();
+      throw e;
+    }
+  }
   let closing: Promise<void> | null = null;
   return {
     service,
     web,
+    metrics,
     warnings,
     close() {
       closing ??= (async () => {
+        await metrics?.close();
         await web.close();
         await service.stop();
       })();

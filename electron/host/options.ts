@@ -4,6 +4,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAddressList } from '../../core/address';
+import type { Endpoint } from '../../core/transport/types';
+import { parseMetricsAddress } from './metrics';
 
 export const DEFAULT_WEB_PORT = 7420;
 export const DEFAULT_TESTNET_SIZE = 32;
@@ -20,6 +22,8 @@ export interface HostOptions {
   nodePort: number;
   /** Size of the embedded testnet started when no bootstrap is given; 0 turns it off. */
   testnetSize: number;
+  /** Serve Prometheus metrics of the user's node here (--metrics HOST:PORT); null: no metrics. */
+  metrics: Endpoint | null;
 }
 
 export class OptionsError extends Error {}
@@ -39,6 +43,7 @@ export function parseHostOptions(argv: string[], options: { lenient?: boolean } 
         'node-port': { type: 'string' },
         'testnet-size': { type: 'string' },
         'no-testnet': { type: 'boolean' },
+        metrics: { type: 'string' },
       },
     }).values as Record<string, string | boolean | undefined>;
   } catch (err) {
@@ -55,12 +60,20 @@ export function parseHostOptions(argv: string[], options: { lenient?: boolean } 
   }
   const testnetSize = values['no-testnet'] === true ? 0 : int('testnet-size', str('testnet-size'), 0, 2000, DEFAULT_TESTNET_SIZE);
   const dataDir = str('data-dir');
+  let metrics: Endpoint | null = null;
+  const m = str('metrics');
+  if (m !== undefined) {
+    const r = parseMetricsAddress(m);
+    if (!r.ok) throw new OptionsError(`--metrics: ${r.message}`);
+    metrics = r.value;
+  }
   return {
     bootstrap,
     dataDir: dataDir !== undefined ? resolve(dataDir) : null,
     webPort: int('port', str('port'), 0, 65535, DEFAULT_WEB_PORT),
     nodePort: int('node-port', str('node-port'), 0, 65535, 0),
     testnetSize,
+    metrics,
   };
 }
 
@@ -81,4 +94,4 @@ export function headlessDataDir(env: NodeJS.ProcessEnv = process.env, home: stri
 }
 
 export const HOST_USAGE =
-  '[--bootstrap host:port,...] [--data-dir DIR] [--port 7420] [--node-port N] [--testnet-size 32 | --no-testnet]';
+  '[--bootstrap host:port,...] [--data-dir DIR] [--port 7420] [--node-port N] [--testnet-size 32 | --no-testnet] [--metrics HOST:PORT]';

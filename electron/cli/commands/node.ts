@@ -4,6 +4,7 @@ import { parseAddressList } from '../../../core/address';
 import { DhtNode } from '../../../core/node';
 import { createTestnet } from '../../../core/testnet';
 import { endpointKey } from '../../../core/transport/types';
+import { parseMetricsAddress, startMetricsServer, testnetMetricsNodes, type MetricsServer } from '../../host/metrics';
 import { EXIT_OK, intFlag, listFlag, parse, untilSignal, UsageError, type Command } from '../shared';
 
 export const STATUS_INTERVAL_MS = 10_000;
@@ -11,7 +12,7 @@ export const STATUS_INTERVAL_MS = 10_000;
 export const nodeCommand: Command = {
   name: 'node',
   summary: 'run a headless DHT node (or a local testnet) until Ctrl-C',
-  usage: `kadscope node [--host 127.0.0.1] [--port 0] [--bootstrap host:port,...] [--data-dir D] [--k 20] [--alpha 3] [--testnet N] [--json]
+  usage: `kadscope node [--host 127.0.0.1] [--port 0] [--bootstrap host:port,...] [--data-dir D] [--k 20] [--alpha 3] [--testnet N] [--metrics HOST:PORT] [--json]
 
   --host       address to bind (default 127.0.0.1; use 0.0.0.0 or :: to serve others)
   --port       UDP port (default 0: a free port)
@@ -19,6 +20,9 @@ export const nodeCommand: Command = {
   --data-dir   keep the node's identity, records and peers here; with no --bootstrap it rejoins
                through the saved peers
   --testnet N  also start a local network of N nodes on 127.0.0.1 and join it
+  --metrics    serve Prometheus metrics at http://HOST:PORT/metrics (a bare PORT means
+               127.0.0.1:PORT): this node as node="self" and, with --testnet, every testnet node
+               on the same endpoint as node="testnet-I"
   --json       print machine-readable JSON lines`,
   async run(argv, io) {
     const { values } = parse(argv, {
@@ -30,6 +34,7 @@ export const nodeCommand: Command = {
       testnet: { type: 'string' },
       'data-dir': { type: 'string' },
       json: { type: 'boolean' },
+      metrics: { type: 'string' },
     }, false);
     const port = intFlag('port', values.port, 0, 65535, 0);
     const k = intFlag('k', values.k, 1, 20, 20);
@@ -37,6 +42,12 @@ export const nodeCommand: Command = {
     const testnetSize = values.testnet === undefined ? 0 : intFlag('testnet', values.testnet, 1, 2000, 0);
     const parsed = parseAddressList(listFlag(values.bootstrap));
     if (!parsed.ok) throw new UsageError(`--bootstrap: ${parsed.message}`);
+    let metricsAt = null;
+    if (values.metrics !== undefined) {
+      const m = parseMetricsAddress(values.metrics);
+      if (!m.ok) throw new UsageError(`--metrics: ${m.message}`);
+      metricsAt = m.value;
+    }
     const print = (obj: Record<string, unknown>, text: string): void => io.out(values.json ? JSON.stringify(obj) : text);
 
     const testnet = testnetSize > 0 ? await createTestnet({ size: testnetSize, transport: 'udp', host: '127.0.0.1', k, alpha }) : null;
@@ -52,7 +63,18 @@ export const nodeCommand: Command = {
       throw err;
     }
     for (const w of started.warnings) io.err(`kadscope: ${w}`);
+    let metrics: MetricsServer | null = null;
+    if (metricsAt) {
+      try {
+        metrics = await startMetricsServer(() => [{ name: 'self', node }, ...testnetMetricsNodes(testnet?.nodes ?? [])], metricsAt);
+      } catch (err) {
+        await node.stop();
+        await testnet?.destroy();
+        throw err;
+      }
+    }
     print({ event: 'started', id: node.id, address: endpointKey(node.address), dataDir: dataDir ?? null }, `node ${node.id}\nlistening on udp ${endpointKey(node.address)}${dataDir ? `\ndata in ${dataDir}` : ''}`);
+    if (metrics) print({ event: 'metrics', url: metrics.url }, `metrics at ${metrics.url}`);
     const r = started.join;
     if (r) {
       for (const f of r.failed) print({ event: 'bootstrap-failed', ...f }, `bootstrap ${f.address} failed: ${f.error}`);
@@ -69,6 +91,7 @@ export const nodeCommand: Command = {
     const sig = await untilSignal();
     clearInterval(status);
     print({ event: 'stopping', signal: sig }, `${sig}: stopping`);
+    await metrics?.close();
     await node.stop();
     await testnet?.destroy();
     return EXIT_OK;

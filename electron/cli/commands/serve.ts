@@ -13,7 +13,9 @@ export const serveCommand: Command = {
   --data-dir      where state lives (default $XDG_DATA_HOME/kadscope or ~/.local/share/kadscope)
   --port          HTTP port on 127.0.0.1 (default 7420; 0 picks a free one)
   --node-port     UDP port of your node (default: a free one)
-  --testnet-size  size of the embedded testnet (default 32); --no-testnet starts none`,
+  --testnet-size  size of the embedded testnet (default 32); --no-testnet starts none
+  --metrics       serve Prometheus metrics of your node at http://HOST:PORT/metrics (a bare PORT
+                  means 127.0.0.1:PORT; name another address only to let other machines scrape it)`,
   async run(argv, io) {
     let options;
     try {
@@ -26,6 +28,7 @@ export const serveCommand: Command = {
     for (const w of host.warnings) io.err(`kadscope: ${w}`);
     io.out(`kadscope: node ${host.service.node.id.slice(0, 16)}… on ${host.service.node.address.host}:${host.service.node.address.port}`);
     io.out(`kadscope: open ${host.web.url}`);
+    if (host.metrics) io.out(`kadscope: metrics at ${host.metrics.url}`);
     await untilSignal();
     io.out('kadscope: stopping…');
     await host.close();

@@ -12,12 +12,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { collectDefaultMetrics, Registry, type RegistryContentType } from 'prom-client';
-import { parseAddress } from '../core/address';
-import type { Histogram } from '../core/metrics/histogram';
-import { LOOKUP_KINDS, LOOKUP_TERMINATIONS } from '../core/metrics/lookup-stats';
-import type { NodeMetrics } from '../core/metrics/node-metrics';
-import { endpointKey, type Endpoint } from '../core/transport/types';
-import { DROP_REASONS, METHODS } from '../core/wire/types';
+import { parseAddress } from '../../core/address';
+import type { Histogram } from '../../core/metrics/histogram';
+import { LOOKUP_KINDS, LOOKUP_TERMINATIONS } from '../../core/metrics/lookup-stats';
+import type { NodeMetrics } from '../../core/metrics/node-metrics';
+import { endpointKey, type Endpoint } from '../../core/transport/types';
+import { DROP_REASONS, METHODS } from '../../core/wire/types';
 
 /** Where --metrics listens when given only a port. */
 export const DEFAULT_METRICS_HOST = '127.0.0.1';
@@ -26,6 +26,15 @@ export const DEFAULT_METRICS_HOST = '127.0.0.1';
 export interface MetricsNode {
   name: string;
   node: { metrics(): NodeMetrics; readonly address: Endpoint };
+}
+
+/** A testnet's running nodes, labelled by their place in it (stable while others stop). */
+export function testnetMetricsNodes(nodes: ReadonlyArray<MetricsNode['node'] & { readonly running: boolean }>): MetricsNode[] {
+  const out: MetricsNode[] = [];
+  nodes.forEach((node, i) => {
+    if (node.running) out.push({ name: `testnet-${i}`, node });
+  });
+  return out;
 }
 
 /** The nodes to expose right now (read at every scrape: testnets grow and shrink). */
@@ -170,7 +179,7 @@ export class NodeMetricsRegistry {
     collectDefaultMetrics({ register: reg });
     // prom-client names three Node gauges *_total, which Prometheus's lint (promtool check metrics) refuses.
     for (const metric of reg.getMetricsAsArray()) {
-      if (metric.name.endsWith('_total') && (metric as { type?: string }).type !== 'counter') reg.removeSingleMetric(metric.name);
+      if (metric.name.endsWith('_total') && String((metric as unknown as { type?: unknown }).type) !== 'counter') reg.removeSingleMetric(metric.name);
     }
     // One read of every node per scrape, shared by all the metrics of that scrape.
     let cached: { at: number; list: Array<{ m: NodeMetrics; base: Labels }> } | null = null;
