@@ -1,6 +1,7 @@
 // The kadscope CLI: one command per file in ./commands, dispatched by name.
 // Exit codes: 0 success, 1 network/operation failure, 2 bad usage (see shared.ts).
 import { announceCommand } from './commands/announce';
+import { crawlCommand, crawlsCommand } from './commands/crawl';
 import { getCommand } from './commands/get';
 import { lookupCommand } from './commands/lookup';
 import { nodeCommand } from './commands/node';
@@ -10,7 +11,7 @@ import { traceCommand } from './commands/trace';
 import { serveCommand } from './commands/serve';
 import { EXIT_OK, EXIT_USAGE, failure, stdio, type Command, type Io } from './shared';
 
-export const COMMANDS: Command[] = [nodeCommand, lookupCommand, putCommand, getCommand, announceCommand, peersCommand, traceCommand, serveCommand];
+export const COMMANDS: Command[] = [nodeCommand, lookupCommand, putCommand, getCommand, announceCommand, peersCommand, traceCommand, crawlCommand, crawlsCommand, serveCommand];
 
 function help(io: Io): void {
   io.out('kadscope: an explorer for Kademlia DHT networks\n\nusage: kadscope <command> [options]\n\ncommands:');

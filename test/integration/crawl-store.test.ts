@@ -1,0 +1,146 @@
+// Crawl history in DuckDB: a crawl saved and read back (figures, nodes, neighbours), two crawls
+// compared, exports by extension, history that survives a new store on the same directory, and a
+// corrupt or foreign database file refused with a clear error and moved aside, never overwritten.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { distributions, estimateSize, type CrawledNode, type CrawlResult } from '../../core/crawl';
+import { CRAWL_DB_FILE, CrawlStore } from '../../electron/host/crawl-store';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kadscope-crawls-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const hex = (i: number): string => i.toString(16).padStart(2, '0').repeat(32);
+
+/** A crawl of nodes 0..n-1 where `down` are unreachable; each node names the next two. */
+function fakeCrawl(n: number, down: number[] = [], startedAt = 1_700_000_000_000): CrawlResult {
+  const nodes: CrawledNode[] = Array.from({ length: n }, (_, i) => {
+    const up = !down.includes(i);
+    return {
+      id: hex(i),
+      host: '127.0.0.1',
+      port: 4000 + i,
+      addresses: [`127.0.0.1:${4000 + i}`],
+      status: up ? 'reachable' : 'unreachable',
+      ...(up ? {} : { failure: 'timeout' as const, error: 'no answer' }),
+      rttMs: up ? 1 + i : null,
+      client: up && i % 2 === 0 ? 'K1' : null,
+      ...(i === 0 ? { facts: { bep42: true } } : {}),
+      neighbours: up ? [(i + 1) % n, (i + 2) % n] : [],
+      requests: 3,
+      foundAt: startedAt,
+    };
+  });
+  const reachable = nodes.filter((x) => x.status === 'reachable').length;
+  return {
+    protocol: 'kadscope',
+    startedAt,
+    endedAt: startedAt + 1234,
+    durationMs: 1234,
+    bootstrap: ['127.0.0.1:4000'],
+    found: n,
+    reachable,
+    unreachable: n - reachable,
+    notCrawled: 0,
+    requests: 3 * n,
+    cancelled: false,
+    truncated: false,
+    sizeEstimate: estimateSize(nodes),
+    nodeEstimate: 42,
+    ...distributions(nodes),
+    nodes,
+  };
+}
+
+describe('CrawlStore', () => {
+  it('saves a crawl and reads back its figures and nodes; history survives a new store on the same directory', async () => {
+    const first = await new CrawlStore(dir).save(fakeCrawl(10, [3]));
+    expect(first).toBe(1);
+    const store = new CrawlStore(dir);
+    expect(await store.save(fakeCrawl(8))).toBe(2);
+    const list = await store.list();
+    expect(list.map((c) => c.id)).toEqual([2, 1]);
+    const one = (await store.get(1))!;
+    expect(one).toMatchObject({ protocol: 'kadscope', found: 10, reachable: 9, unreachable: 1, durationMs: 1234, bootstrap: ['127.0.0.1:4000'], nodeEstimate: 42 });
+    expect(one.clients).toEqual({ K1: 5, unknown: 4 });
+    expect(one.failures).toEqual({ timeout: 1, refused: 0, error: 0 });
+    expect(await store.get(99)).toBeNull();
+    const nodes = await store.nodes(1);
+    expect(nodes).toHaveLength(10);
+    expect(nodes[3]).toMatchObject({ id: hex(3), status: 'unreachable', failure: 'timeout', rttMs: null, neighbours: 0 });
+    expect(nodes[0]).toMatchObject({ status: 'reachable', client: 'K1', rttMs: 1, neighbours: 2 });
+  });
+
+  it('compares two crawls: joined, left, stayed', async () => {
+    const store = new CrawlStore(dir);
+    const a = await store.save(fakeCrawl(10, [3]));
+    const b = await store.save(fakeCrawl(12, [5, 6]));
+    const cmp = await store.compare(a, b);
+    // a: reachable 0-9 but 3; b: 0-11 but 5, 6.
+    expect(cmp).toMatchObject({ joined: 3, left: 2, stayed: 7 });
+    expect(cmp.joinedIds).toEqual([hex(3), hex(10), hex(11)]);
+    expect(cmp.leftIds).toEqual([hex(5), hex(6)]);
+  });
+
+  it('exports one row per node as NDJSON, CSV and Parquet by extension; refuses another extension', async () => {
+    const store = new CrawlStore(dir);
+    const id = await store.save(fakeCrawl(5, [4]));
+    const nd = join(dir, 'out.ndjson');
+    expect(await store.export(id, nd)).toEqual({ rows: 5, format: 'ndjson' });
+    const rows = readFileSync(nd, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(5);
+    expect(rows[0]).toMatchObject({ id: hex(0), host: '127.0.0.1', port: 4000, reachable: true, client: 'K1', rtt_ms: 1, neighbours: 2, neighbour_ids: [hex(1), hex(2)], bep42: true });
+    expect(rows[4]).toMatchObject({ reachable: false, status: 'unreachable', failure: 'timeout', neighbour_ids: [] });
+    const csv = join(dir, 'out.csv');
+    await store.export(id, csv);
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(6);
+    expect(lines[0]).toMatch(/^id,host,port,reachable,status,failure,client,rtt_ms,neighbours,neighbour_ids/);
+    const pq = join(dir, 'out.parquet');
+    await store.export(id, pq);
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    const back = (await c.runAndReadAll(`select id, reachable, neighbours from read_parquet('${pq}') order by port`)).getRowObjectsJS();
+    c.closeSync();
+    db.closeSync();
+    expect(back.map((r) => r.reachable)).toEqual([true, true, true, true, false]);
+    await expect(store.export(id, join(dir, 'out.xlsx'))).rejects.toThrow(/\.ndjson, \.csv or \.parquet/);
+    await expect(store.export(77, join(dir, 'x.csv'))).rejects.toThrow(/no crawl 77/);
+  });
+
+  it('refuses a corrupt file with a clear error, moves it aside, and starts anew on the next open', async () => {
+    const path = join(dir, CRAWL_DB_FILE);
+    writeFileSync(path, 'not a database at all '.repeat(50));
+    const store = new CrawlStore(dir);
+    const err = await store.list().catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/is not a DuckDB database .* moved it to .*crawls\.duckdb\.corrupt-/);
+    const aside = readdirSync(dir).find((f) => f.startsWith(`${CRAWL_DB_FILE}.corrupt-`))!;
+    expect(readFileSync(join(dir, aside), 'utf8')).toMatch(/^not a database at all/);
+    expect(await store.list()).toEqual([]);
+    expect(await store.save(fakeCrawl(3))).toBe(1);
+  });
+
+  it("refuses another program's DuckDB database, moves it aside untouched", async () => {
+    const path = join(dir, CRAWL_DB_FILE);
+    const db = await DuckDBInstance.create(path);
+    const c = await db.connect();
+    await c.run("create table invoices (n integer); insert into invoices values (7)");
+    c.closeSync();
+    db.closeSync();
+    const store = new CrawlStore(dir);
+    await expect(store.save(fakeCrawl(3))).rejects.toThrow(/not kadscope's crawl history \(tables: invoices\).*moved it to/);
+    const aside = readdirSync(dir).find((f) => f.startsWith(`${CRAWL_DB_FILE}.corrupt-`) && !f.endsWith('.wal'))!;
+    const db2 = await DuckDBInstance.create(join(dir, aside));
+    const c2 = await db2.connect();
+    expect((await c2.runAndReadAll('select n from invoices')).getRowObjectsJS()).toEqual([{ n: 7 }]);
+    c2.closeSync();
+    db2.closeSync();
+    expect(await store.save(fakeCrawl(3))).toBe(1);
+  });
+});
