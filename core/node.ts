@@ -15,7 +15,7 @@ import {
   randomIdInBucket,
   type RandomBytes,
 } from './id';
-import { healthState } from './health/health';
+import { healthState, isBad } from './health/health';
 import { Lookup, type LookupPeer, type QueryAnswer, type QueryFn } from './lookup/lookup';
 import { readSavedNodeId, type PersistedPeer } from './persist/state';
 import {
@@ -161,6 +161,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private maintenanceTimer: TimerHandle | null = null;
   private readonly lifetime = new AbortController();
   private readonly pingingOldest = new Set<string>();
+  /** Peers with an unanswered request that we are PINGing until they answer or turn bad. */
+  private readonly rechecking = new Set<string>();
   /** Sends (bounded, deduplicated) verification PINGs and remembers verified addresses. */
   private readonly verifier: AmplificationGuard;
   /** Retries for lookups and record requests, raised when answers show packet loss (rpc/loss.ts). */
@@ -428,6 +430,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     // The last save (records, peers) happens with the table still filled.
     if (wasRunning) await this.storage.close();
     this.pingingOldest.clear();
+    this.rechecking.clear();
     this.removeAllListeners();
   }
 
@@ -629,7 +632,33 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     } else {
       // Still in the table, one failure closer to bad: the UI shows it turning questionable.
       this.emitHealth(id);
+      this.recheck(id);
     }
+  }
+
+  /**
+   * A peer that left a request unanswered is PINGed again at once, and again after each PING it
+   * leaves unanswered, until it answers (its failures reset) or turns bad. Without this a stopped
+   * peer stays questionable until BAD_FAILURES separate lookups happen to ask it, and it keeps
+   * counting in the size estimate; with it, a stopped peer is bad BAD_FAILURES - 1 request
+   * lifetimes (timeout times attempts) after its first failure.
+   */
+  private recheck(id: string): void {
+    const entry = this.table.get(id);
+    if (!entry || isBad(entry) || this.rechecking.has(id) || this.rechecking.size >= MAX_VERIFYING) return;
+    this.rechecking.add(id);
+    const to: Endpoint = { host: entry.host, port: entry.port };
+    this.request(to, { method: 'PING' }, { signal: this.lifetime.signal }).then(
+      (r) => {
+        this.rechecking.delete(id);
+        // Another node at that address: the one we knew is gone from it.
+        if (this.running && bytesToHex(r.response.id) !== id) this.onPeerFailed(id);
+      },
+      (err: DhtError) => {
+        this.rechecking.delete(id);
+        if (err.code === 'TIMEOUT') this.onPeerFailed(id);
+      },
+    );
   }
 
   /** Majority of the last few addresses peers saw us at (counts kept incrementally: this runs per answer). */

@@ -416,14 +416,18 @@ export class RoutingTable {
    * the small-i terms are very noisy (1 / d_1 has infinite expectation, i / d_i is biased by
    * i / (i - 1)). Relative error is about 1 / sqrt(m - 2), ~24 % for k = 20, provided the table
    * really knows its neighbourhood (a node learns it by looking up its own id); missing near peers
-   * make it an underestimate. Bad entries are not counted. Never less than the entries we hold + 1.
+   * make it an underestimate. Bad entries are not counted, neither here nor in the floor: never
+   * less than the entries we hold that are not bad, + 1 (counting bad ones kept the estimate from
+   * ever falling after nodes left).
    */
   estimateNetworkSize(): number {
     const near = this.closest(this.self, this.k);
     const m = near.length;
     if (m < 2) return m + 1;
     const others = (m - 1) / distanceFraction(this.self, near[m - 1].idBytes);
-    return Math.max(Math.round(others) + 1, this.byId.size + 1);
+    let alive = 0;
+    for (const e of this.byId.values()) if (!isBad(e, this.badFailures)) alive++;
+    return Math.max(Math.round(others) + 1, alive + 1);
   }
 
   // ---------------------------------------------------------------------------------------------

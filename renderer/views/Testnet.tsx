@@ -175,7 +175,7 @@ export function Testnet(): ReactElement {
               <ErrorNote error={stop.error} context="Stop" />
               {stopRandom.isSuccess && (
                 <div className="alert info" role="status">
-                  Stopped nodes do not say goodbye: your node notices when it next asks them something (three unanswered requests make a peer bad). Wait for its own refresh lookups, or
+                  Stopped nodes do not say goodbye: your node notices when it next asks them something. A peer that leaves a request unanswered turns questionable (about 4 s: a 2 s timeout and one retry); your node PINGs it twice more, so it is bad and out of the size estimate about 12 s after it was first asked. Wait for your node's own bucket refreshes (every 15 min), or
                   <button type="button" className="btn small" onClick={() => probe.mutate()} disabled={probe.isPending} data-testid="testnet-probe">
                     Probe now
                   </button>

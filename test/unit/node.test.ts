@@ -232,11 +232,18 @@ describe('DhtNode: peer health', () => {
     expect(a.snapshot().peers[0]).toMatchObject({ id: t.id('B'), state: 'good', failures: 0, rttMs: RTT_MS });
     await t.node('B').stop();
     const states: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      await t.run(a.findNode(hid('')));
+    const now = (): void => {
       const p = a.snapshot().peers[0];
       states.push(`${p.state}/${p.failures}`);
-    }
+    };
+    // One lookup meets the silence; the node then PINGs B until it is bad, one request lifetime
+    // (a timeout and a retry) per PING, with no further lookup needed.
+    await t.run(a.findNode(hid('')));
+    now();
+    await t.clock.tickAsync(2 * RPC_TIMEOUT_MS);
+    now();
+    await t.clock.tickAsync(2 * RPC_TIMEOUT_MS);
+    now();
     expect(states).toEqual(['questionable/1', 'questionable/2', 'bad/3']);
     // A bad peer is no longer offered as a lookup seed.
     const r = await t.run(a.findNode(hid('')));
@@ -249,7 +256,8 @@ describe('DhtNode: peer health', () => {
     const health: PeerInfo[] = [];
     a.on('peer-health', (p) => health.push(p));
     await t.node('B').stop();
-    for (let i = 0; i < 3; i++) await t.run(a.findNode(hid('')));
+    await t.run(a.findNode(hid('')));
+    await t.clock.tickAsync(4 * RPC_TIMEOUT_MS);
     expect(health.map((p) => `${p.state}/${p.failures}`)).toEqual(['questionable/1', 'questionable/2', 'bad/3']);
   });
 

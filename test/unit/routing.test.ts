@@ -472,6 +472,26 @@ describe('RoutingTable: network size estimate', () => {
     expect(t.estimateNetworkSize()).toBeGreaterThanOrEqual(3);
   });
 
+  it('falls when peers turn bad: neither the density nor the floor counts them', () => {
+    // 40 peers, then 16 of them stop answering (3 failures each): the estimate must come down to
+    // what a table of the 24 that remain says, not stay at the 41 the floor held it to before.
+    const rand = seededRandomBytes(0x5e1f);
+    const self = rand(32);
+    const all = new RoutingTable(self, { k: 64, diversity: { enabled: false } });
+    const alive = new RoutingTable(self, { k: 64, diversity: { enabled: false } });
+    const ids = Array.from({ length: 40 }, () => bytesToHex(rand(32)));
+    ids.forEach((id, i) => {
+      all.observe({ id, host: '127.0.0.1', port: 1 + i }, T0, { rttMs: 10 });
+      if (i >= 16) alive.observe({ id, host: '127.0.0.1', port: 1 + i }, T0, { rttMs: 10 });
+    });
+    const before = all.estimateNetworkSize();
+    expect(before).toBeGreaterThanOrEqual(41);
+    for (const id of ids.slice(0, 16)) for (let f = 0; f < BAD_FAILURES; f++) all.recordFailure(id, T0 + MIN);
+    expect(all.size).toBe(40); // still held (no replacements), but bad
+    expect(all.estimateNetworkSize()).toBe(alive.estimateNetworkSize());
+    expect(all.estimateNetworkSize()).toBeLessThan(before);
+  });
+
   it('distanceFraction measures XOR distance as a share of the space', () => {
     expect(distanceFraction(hexToBytes(SELF), hexToBytes(hid('80')))).toBe(0.5);
     expect(distanceFraction(hexToBytes(SELF), hexToBytes(hid('40')))).toBe(0.25);
