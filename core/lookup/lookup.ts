@@ -36,6 +36,11 @@ export interface QueryAnswer {
   peers?: WirePeer[];
   /** The id the peer answered with (hex). */
   id: string;
+  /**
+   * false: the peer answered and its referrals count, but it is not a routing node and so not one
+   * of the closest (a HyperDHT node in ephemeral mode answers without an id). Default true.
+   */
+  member?: boolean;
 }
 
 /**
@@ -90,7 +95,7 @@ export interface LookupParams {
   onFinish?: (kind: LookupKind, done: LookupDoneEvent) => void;
 }
 
-type CandidateState = 'new' | 'inflight' | 'answered' | 'failed';
+type CandidateState = 'new' | 'inflight' | 'answered' | 'failed' | 'not-member';
 
 interface Candidate {
   peer: LookupPeer;
@@ -322,7 +327,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     let live = 0;
     let pendingInTopK = false;
     for (const c of this.sorted) {
-      if (c.state === 'failed') continue;
+      if (c.state === 'failed' || c.state === 'not-member') continue;
       if (c.stalled) {
         pendingInTopK = true;
         continue;
@@ -418,7 +423,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       this.step();
       return;
     }
-    c.state = 'answered';
+    c.state = answer.member === false ? 'not-member' : 'answered';
     c.answeredAt = p.clock.now();
     const firstAnswer = this.slowestRttMs < 0;
     if (answer.rttMs > this.slowestRttMs) this.slowestRttMs = answer.rttMs;

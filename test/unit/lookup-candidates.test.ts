@@ -61,3 +61,26 @@ describe('Lookup candidates', () => {
     });
   }
 });
+
+describe('Lookup with answers from non-members', () => {
+  it('follows the referrals of a peer that answers as a non-member but leaves it out of the closest', async () => {
+    // Ids by their first byte (target 00): B 01 (nearest, answers as a non-member), C 02, D 03.
+    const target = new Uint8Array(32);
+    const mk = (b: number, port: number): LookupPeer => {
+      const id = new Uint8Array(32);
+      id[0] = b;
+      return { id: bytesToHex(id), idBytes: id, host: '10.0.0.1', port };
+    };
+    const [b, c, d] = [mk(1, 2), mk(2, 3), mk(3, 4)];
+    const clock = new FakeClock();
+    const query: QueryFn = async (p) => {
+      // B knows C and D; the others know nobody.
+      const nodes = p === b ? [c, d].map((x) => ({ id: x.idBytes, host: x.host, port: x.port })) : [];
+      return { id: p.id, nodes, rttMs: 1, bytesSent: 1, bytesReceived: 1, attempts: 1, member: p !== b };
+    };
+    const l = new Lookup({ lookupId: 'm', kind: 'find-node', self: mk(0xf0, 1).id, target, k: 3, alpha: 3, rpcTimeoutMs: 10, seeds: [b], query, clock });
+    const done = await clock.run(l.run());
+    expect(done.closest.map((x) => x.id)).toEqual([c.id, d.id]);
+    expect(done.reason).toBe('exhausted');
+  });
+});
