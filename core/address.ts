@@ -1,5 +1,6 @@
-// Parsing of user-typed addresses (`host:port`, `[v6]:port`) with errors a person can act on.
-// Used by bootstrap lists in the CLI, the contract and the Join form.
+// Parsing of user-typed addresses (`host:port`, `[v6]:port`, and multiaddrs such as
+// `/ip4/127.0.0.1/udp/4000` or `/ip6/::1/udp/4000`) with errors a person can act on. The one place
+// addresses are parsed: bootstrap lists in the CLI, the contract and the Join form all come here.
 // Pure string code (no node:net), so the renderer-facing contract can validate with the same messages.
 import type { Endpoint } from './transport/types';
 
@@ -52,11 +53,19 @@ export function isIP(s: string): 0 | 4 | 6 {
 
 const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
-/** Parses `host:port`. The message starts with the input, e.g. "127.0.0.1:99999: port must be 1-65535". */
+/** Longest input echoed back in an error message (the rest is cut with "…"). */
+const ECHO_MAX_CHARS = 80;
+
+/**
+ * Parses `host:port` or a UDP multiaddr (`/ip4/H/udp/P`, `/ip6/H/udp/P`, `/dns/N/udp/P`,
+ * `/dns4/…`, `/dns6/…`). The message starts with the input, e.g. "127.0.0.1:99999: port must be 1-65535".
+ */
 export function parseAddress(input: string): ParseResult {
   const s = input.trim();
-  const fail = (why: string): ParseResult => ({ ok: false, message: `${s || '(empty)'}: ${why}` });
+  const echo = s.length > ECHO_MAX_CHARS ? `${s.slice(0, ECHO_MAX_CHARS)}…` : s;
+  const fail = (why: string): ParseResult => ({ ok: false, message: `${echo || '(empty)'}: ${why}` });
   if (s === '') return fail('empty address; expected host:port, e.g. 127.0.0.1:4000');
+  if (s.startsWith('/')) return parseMultiaddr(s, fail);
   let host: string;
   let portText: string;
   if (s.startsWith('[')) {
@@ -65,7 +74,7 @@ export function parseAddress(input: string): ParseResult {
     host = s.slice(1, close);
     if (s[close + 1] !== ':') return fail('missing ":port" after "]"');
     portText = s.slice(close + 2);
-    if (isIP(host) !== 6) return fail(`"${host}" is not an IPv6 address`);
+    if (isIP(host) !== 6) return fail(`"${clip(host)}" is not an IPv6 address`);
   } else {
     const colon = s.lastIndexOf(':');
     if (colon < 0) return fail('missing ":port"; expected host:port, e.g. 127.0.0.1:4000');
@@ -73,14 +82,50 @@ export function parseAddress(input: string): ParseResult {
     portText = s.slice(colon + 1);
     if (host.includes(':')) return fail('an IPv6 address goes in brackets: [::1]:4000');
     if (host === '') return fail('missing host before ":"');
-    if (isIP(host) === 0 && !HOSTNAME.test(host)) return fail(`"${host}" is not an IP address or host name`);
-    if (/^[0-9.]+$/.test(host) && isIP(host) !== 4) return fail(`"${host}" is not a valid IPv4 address`);
+    if (isIP(host) === 0 && !HOSTNAME.test(host)) return fail(`"${clip(host)}" is not an IP address or host name`);
+    if (/^[0-9.]+$/.test(host) && isIP(host) !== 4) return fail(`"${clip(host)}" is not a valid IPv4 address`);
   }
   if (portText === '') return fail('missing port after ":"');
-  if (!/^[0-9]+$/.test(portText)) return fail(`port "${portText}" is not a number`);
+  return withPort(host, portText, fail);
+}
+
+function withPort(host: string, portText: string, fail: (why: string) => ParseResult): ParseResult {
+  if (!/^[0-9]+$/.test(portText)) return fail(`port "${clip(portText)}" is not a number`);
   const port = Number(portText);
   if (port < 1 || port > 65535) return fail('port must be 1-65535');
   return { ok: true, value: { host, port } };
+}
+
+function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
+
+const MULTIADDR_HOST_PROTOCOLS = ['ip4', 'ip6', 'dns', 'dns4', 'dns6'];
+
+/** `/ip4/H/udp/P` and its kin: exactly four components; kadscope speaks UDP only. */
+function parseMultiaddr(s: string, fail: (why: string) => ParseResult): ParseResult {
+  const parts = s.slice(1).split('/');
+  if (parts[parts.length - 1] === '') parts.pop(); // a trailing "/" is harmless
+  const [proto, host, transport, portText] = parts;
+  if (!proto) return fail('empty multiaddr; expected e.g. /ip4/127.0.0.1/udp/4000');
+  if (!MULTIADDR_HOST_PROTOCOLS.includes(proto)) {
+    return fail(`multiaddr protocol "${clip(proto)}" is not supported; expected /ip4, /ip6, /dns, /dns4 or /dns6, e.g. /ip4/127.0.0.1/udp/4000`);
+  }
+  if (host === undefined || host === '') return fail(`missing the address after /${proto}`);
+  if (proto === 'ip4' && isIP(host) !== 4) return fail(`"${clip(host)}" is not an IPv4 address`);
+  if (proto === 'ip6' && isIP(host) !== 6) return fail(`"${clip(host)}" is not an IPv6 address`);
+  if (proto.startsWith('dns') && (!HOSTNAME.test(host) || isIP(host) !== 0)) return fail(`"${clip(host)}" is not a host name`);
+  if (transport === undefined) return fail(`missing /udp/port after /${proto}/${clip(host)}`);
+  if (transport !== 'udp') return fail(`kadscope speaks UDP: expected /udp/port, not /${clip(transport)}`);
+  if (portText === undefined || portText === '') return fail('missing port after /udp');
+  if (parts.length > 4) return fail(`unexpected "/${clip(parts.slice(4).join('/'))}" after the port; expected e.g. /ip4/127.0.0.1/udp/4000`);
+  return withPort(host, portText, fail);
+}
+
+/** The multiaddr form of an endpoint: `/ip4/H/udp/P`, `/ip6/H/udp/P` or `/dns/N/udp/P`. */
+export function formatMultiaddr(e: Endpoint): string {
+  const fam = isIP(e.host);
+  return `/${fam === 4 ? 'ip4' : fam === 6 ? 'ip6' : 'dns'}/${e.host}/udp/${e.port}`;
 }
 
 /** Parses a comma- or whitespace-separated list; every bad entry is reported. */

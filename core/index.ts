@@ -37,7 +37,7 @@ export { createTestnet, type Testnet, type TestnetOptions } from './testnet';
 export { Lookup } from './lookup/lookup';
 export { DhtError, WIRE_ERROR, isDhtError, type DhtErrorCode } from './errors';
 export { FakeClock, systemClock, type Clock } from './clock';
-export { parseAddress, parseAddressList } from './address';
+export { formatMultiaddr, parseAddress, parseAddressList } from './address';
 export {
   bucketIndex,
   bytesToHex,

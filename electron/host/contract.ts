@@ -75,8 +75,8 @@ export const idHex = z
   .regex(HEX_ID, { error: (iss) => `an id is 64 hex characters (256 bits); got ${JSON.stringify(String(iss.input).slice(0, 80))}` })
   .transform((s) => s.toLowerCase());
 
-/** `host:port` with core/address.ts's messages ("127.0.0.1:99999: port must be 1-65535"). */
-export const addressString = z.string({ error: 'expected an address "host:port"' }).superRefine((s, ctx) => {
+/** `host:port` or a UDP multiaddr, with core/address.ts's messages ("127.0.0.1:99999: port must be 1-65535"). */
+export const addressString = z.string({ error: 'expected an address "host:port" or "/ip4/H/udp/P"' }).superRefine((s, ctx) => {
   const r = parseAddress(s);
   if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });
 });

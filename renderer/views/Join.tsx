@@ -59,13 +59,13 @@ export function Join(): ReactElement {
       <Card title="Bootstrap addresses" sub="any node already in the network" className="span-2" testId="join-card">
         <form className="form" onSubmit={submit} aria-label="Join a network">
           <div className="field">
-            <label htmlFor="join-addresses">Addresses (host:port), separated by commas or new lines</label>
+            <label htmlFor="join-addresses">Addresses (host:port or a multiaddr such as /ip4/127.0.0.1/udp/4000), separated by commas or new lines</label>
             <textarea
               id="join-addresses"
               className="textarea"
               value={text}
               onChange={(e) => setText(e.target.value)}
-              placeholder={'203.0.113.7:4000\n[2001:db8::1]:4000\nbootstrap.example.org:6881'}
+              placeholder={'203.0.113.7:4000\n[2001:db8::1]:4000\n/ip6/2001:db8::1/udp/4000\nbootstrap.example.org:6881'}
               aria-invalid={bad.length > 0}
               aria-describedby="join-check"
               spellCheck={false}
@@ -73,7 +73,7 @@ export function Join(): ReactElement {
             />
             <div id="join-check" aria-live="polite" data-testid="join-validation">
               {checks.length === 0 ? (
-                <span className="hint">Give at least one address. IPv6 goes in brackets: [::1]:4000.</span>
+                <span className="hint">Give at least one address. IPv6 goes in brackets: [::1]:4000, or /ip6/::1/udp/4000.</span>
               ) : bad.length > 0 ? (
                 bad.map((c) => (
                   <div key={c.text} className="err" data-testid="join-error">

@@ -121,8 +121,10 @@ test('the bootstrap form validates as you type with the contract’s messages', 
   await input.fill('127.0.0.1:99999');
   await expect(page.getByTestId('join-error')).toHaveText('127.0.0.1:99999: port must be 1-65535');
   await expect(page.getByTestId('join-submit')).toBeDisabled();
-  await input.fill('127.0.0.1:4000, [::1]:4000');
-  await expect(page.getByTestId('join-validation')).toContainText('2 addresses look right');
+  await input.fill('/ip4/127.0.0.1/tcp/4000');
+  await expect(page.getByTestId('join-error')).toHaveText('/ip4/127.0.0.1/tcp/4000: kadscope speaks UDP: expected /udp/port, not /tcp');
+  await input.fill('127.0.0.1:4000, [::1]:4000\n/ip6/::1/udp/4001');
+  await expect(page.getByTestId('join-validation')).toContainText('3 addresses look right');
   await expect(page.getByTestId('join-submit')).toBeEnabled();
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isIP, parseAddress, parseAddressList } from '../../core/address';
+import fc from 'fast-check';
+import { formatMultiaddr, isIP, parseAddress, parseAddressList } from '../../core/address';
 import { endpointKey } from '../../core/transport/types';
 
 const ok = (s: string) => {
@@ -66,5 +67,96 @@ describe('parseAddressList', () => {
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.message).toBe('x: missing ":port"; expected host:port, e.g. 127.0.0.1:4000; 1.2.3.4:0: port must be 1-65535');
     expect(parseAddressList('')).toEqual({ ok: true, value: [] });
+  });
+});
+
+describe('parseAddress: multiaddrs', () => {
+  it('accepts /ip4, /ip6 and /dns forms over UDP', () => {
+    expect(ok('/ip4/127.0.0.1/udp/4000')).toEqual({ host: '127.0.0.1', port: 4000 });
+    expect(ok('/ip6/::1/udp/4000')).toEqual({ host: '::1', port: 4000 });
+    expect(ok(' /ip6/2001:db8::1/udp/53/ ')).toEqual({ host: '2001:db8::1', port: 53 });
+    expect(ok('/dns4/router.example.org/udp/6881')).toEqual({ host: 'router.example.org', port: 6881 });
+    expect(ok('/dns/localhost/udp/1')).toEqual({ host: 'localhost', port: 1 });
+  });
+
+  it('a bootstrap list mixes both forms', () => {
+    expect(parseAddressList('/ip4/127.0.0.1/udp/4000,/ip6/::1/udp/4000 [::1]:4001')).toEqual({
+      ok: true,
+      value: [
+        { host: '127.0.0.1', port: 4000 },
+        { host: '::1', port: 4000 },
+        { host: '::1', port: 4001 },
+      ],
+    });
+  });
+
+  it('refuses what kadscope cannot use, saying why', () => {
+    expect(message('/ip4/127.0.0.1/tcp/4000')).toBe('/ip4/127.0.0.1/tcp/4000: kadscope speaks UDP: expected /udp/port, not /tcp');
+    expect(message('/ip4/::1/udp/4000')).toBe('/ip4/::1/udp/4000: "::1" is not an IPv4 address');
+    expect(message('/ip6/127.0.0.1/udp/4000')).toBe('/ip6/127.0.0.1/udp/4000: "127.0.0.1" is not an IPv6 address');
+    expect(message('/ip4/127.0.0.1')).toBe('/ip4/127.0.0.1: missing /udp/port after /ip4/127.0.0.1');
+    expect(message('/ip4/127.0.0.1/udp')).toBe('/ip4/127.0.0.1/udp: missing port after /udp');
+    expect(message('/ip4/127.0.0.1/udp/0')).toBe('/ip4/127.0.0.1/udp/0: port must be 1-65535');
+    expect(message('/ip4/127.0.0.1/udp/4000/p2p/Qm')).toMatch(/unexpected "\/p2p\/Qm" after the port/);
+    expect(message('/unix/tmp/sock')).toMatch(/multiaddr protocol "unix" is not supported/);
+    expect(message('/')).toBe('/: empty multiaddr; expected e.g. /ip4/127.0.0.1/udp/4000');
+    expect(message('/dns/1.2.3.4/udp/5')).toBe('/dns/1.2.3.4/udp/5: "1.2.3.4" is not a host name');
+  });
+
+  it('formatMultiaddr is parsed back to the same endpoint', () => {
+    for (const e of [{ host: '127.0.0.1', port: 4000 }, { host: '::1', port: 1 }, { host: 'example.org', port: 65535 }]) {
+      expect(ok(formatMultiaddr(e))).toEqual(e);
+    }
+    expect(formatMultiaddr({ host: '::1', port: 4000 })).toBe('/ip6/::1/udp/4000');
+  });
+});
+
+describe('parseAddress: hostile strings (property)', () => {
+  // Pieces that sit near the grammar's edges, so random joins hit the interesting branches.
+  const piece = fc.constantFrom(
+    '/', 'ip4', 'ip6', 'dns', 'dns4', 'udp', 'tcp', 'p2p', '127.0.0.1', '::1', '::', '1.2.3', '256.0.0.1', '%', '%eth0',
+    '[', ']', ':', '::ffff:1.2.3.4', '0', '1', '4000', '65535', '65536', '99999999999999999999', '-1', '1e3', '0x10',
+    ' ', '\t', ',', '.', '..', '-', 'a', 'localhost', '\u0000', '\u202e', 'é', '🙂', 'x'.repeat(300),
+  );
+  const hostile = fc.oneof(
+    fc.array(piece, { maxLength: 12 }).map((a) => a.join('')),
+    fc.string({ maxLength: 200 }),
+    fc.string({ unit: 'binary', maxLength: 200 }),
+  );
+
+  it('never throws; refuses with a short message that starts with the input, or returns a usable endpoint', () => {
+    fc.assert(
+      fc.property(hostile, (s) => {
+        const r = parseAddress(s);
+        if (!r.ok) {
+          const t = s.trim();
+          expect(r.message.startsWith(t === '' ? '(empty)' : t.slice(0, 80))).toBe(true);
+          expect(r.message.length).toBeLessThan(400);
+          return;
+        }
+        expect(Number.isInteger(r.value.port) && r.value.port >= 1 && r.value.port <= 65535).toBe(true);
+        expect(r.value.host).not.toBe('');
+        expect(r.value.host).not.toMatch(/[\s/[\]]/);
+        // Whatever parsed is the same endpoint written either way.
+        expect(ok(endpointKey(r.value))).toEqual(r.value);
+        expect(ok(formatMultiaddr(r.value))).toEqual(r.value);
+      }),
+      { numRuns: 3000, seed: 0xadd2 },
+    );
+  });
+
+  it('every valid endpoint round-trips through both written forms', () => {
+    const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.'));
+    const v6 = fc.ipV6();
+    const port = fc.integer({ min: 1, max: 65535 });
+    fc.assert(
+      fc.property(fc.oneof(v4, v6), port, (host, p) => {
+        const e = { host, port: p };
+        expect(ok(formatMultiaddr(e))).toEqual(e);
+        expect(ok(endpointKey(e))).toEqual(e);
+        expect(parseAddressList([formatMultiaddr(e), endpointKey(e)])).toEqual({ ok: true, value: [e, e] });
+      }),
+      { numRuns: 1000, seed: 0xadd3 },
+    );
   });
 });

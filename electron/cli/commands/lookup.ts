@@ -14,7 +14,7 @@ export const lookupCommand: Command = {
   summary: 'find the nodes closest to a 64-hex-char id',
   usage: `kadscope lookup <target-hex> --bootstrap host:port,... [--trace F${TRACE_FILE_SUFFIX}] [--json]
 
-  --bootstrap  comma-separated host:port addresses to join through
+  --bootstrap  comma-separated addresses to join through: host:port, [v6]:port or /ip4|ip6/H/udp/P
   --host       address to bind (default 127.0.0.1)
   --trace F    save the lookup's trace to file F (show it with: kadscope trace show F)
   --json       print one machine-readable JSON object`,

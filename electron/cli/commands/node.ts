@@ -16,7 +16,7 @@ export const nodeCommand: Command = {
 
   --host       address to bind (default 127.0.0.1; use 0.0.0.0 or :: to serve others)
   --port       UDP port (default 0: a free port)
-  --bootstrap  comma-separated host:port addresses to join through
+  --bootstrap  comma-separated addresses to join through: host:port, [v6]:port or /ip4|ip6/H/udp/P
   --data-dir   keep the node's identity, records and peers here; with no --bootstrap it rejoins
                through the saved peers
   --testnet N  also start a local network of N nodes on 127.0.0.1 and join it

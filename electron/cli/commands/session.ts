@@ -15,7 +15,7 @@ export const SESSION_FLAGS = {
   json: { type: 'boolean' },
 } as const;
 
-export const SESSION_USAGE = `  --bootstrap   comma-separated host:port addresses to join through (required without --data-dir)
+export const SESSION_USAGE = `  --bootstrap   comma-separated addresses to join through: host:port, [v6]:port or /ip4|ip6/H/udp/P (required without --data-dir)
   --data-dir    keep this node's identity, key pairs, records and peers here; rejoin through them
   --host        address to bind (default 127.0.0.1)
   --json        print one machine-readable JSON object`;
