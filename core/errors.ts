@@ -25,6 +25,8 @@ export type DhtErrorCode =
   | 'RATE_LIMITED'
   | 'PROTOCOL'
   | 'UNKNOWN_METHOD'
+  /** The node's protocol has no room for what was asked (a custom method on Mainline, say). */
+  | 'UNSUPPORTED'
   | 'CORRUPT_FILE'
   | 'INTERNAL';
 

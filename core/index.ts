@@ -1,5 +1,5 @@
 // The public API of kadscope's core: the hosts, the benchmarks and outside scripts use these names.
-export { DhtNode, K, ALPHA, BUCKET_REFRESH_MS, REJOIN_PEERS, type DhtNodeOptions, type BootstrapResult, type LookupOptions, type StartResult } from './node';
+export { DhtNode, KADSCOPE_CAPABILITIES, K, ALPHA, BUCKET_REFRESH_MS, REJOIN_PEERS, type DhtNodeOptions, type BootstrapResult, type LookupOptions, type StartResult } from './node';
 export {
   REPUBLISH_INTERVAL_MS,
   REPLICATE_INTERVAL_MS,
@@ -33,6 +33,28 @@ export { validateRecord } from './records/validate';
 export { RecordStore, RECORD_TTL_MS, ANNOUNCE_TTL_MS, MAX_RECORDS, toRecordInfo, type StoredRecord } from './records/store';
 export { TokenManager, TOKEN_ROTATE_MS } from './records/tokens';
 export { NodeStateStore, type LoadResult } from './persist/state';
+export {
+  CustomMethods,
+  MAX_CUSTOM_METHODS,
+  checkMethodName,
+  encodeCallValue,
+  decodeCallValue,
+  type ArgSchema,
+  type CallContext,
+  type CallResult,
+  type CustomMethod,
+  type CustomMethodInfo,
+} from './extensions/methods';
+export {
+  BROADCAST_HOP_LIMIT,
+  BROADCAST_MAX_RECENT,
+  BROADCAST_SEEN_MAX,
+  BROADCAST_SEEN_TTL_MS,
+  type BroadcastInfo,
+  type BroadcastOptions,
+  type BroadcastResult,
+  type BroadcastStats,
+} from './extensions/broadcast';
 export { createTestnet, type Testnet, type TestnetOptions } from './testnet';
 export { Lookup } from './lookup/lookup';
 export { DhtError, WIRE_ERROR, isDhtError, type DhtErrorCode } from './errors';

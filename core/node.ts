@@ -15,6 +15,8 @@ import {
   randomIdInBucket,
   type RandomBytes,
 } from './id';
+import { Broadcaster, type BroadcastInfo, type BroadcastOptions, type BroadcastResult, type BroadcastStats } from './extensions/broadcast';
+import { CustomMethods, decodeCallValue, encodeCallValue, type CallResult, type CustomMethod, type CustomMethodInfo } from './extensions/methods';
 import { healthState, isBad } from './health/health';
 import { Lookup, type LookupPeer, type QueryAnswer, type QueryFn } from './lookup/lookup';
 import { readSavedNodeId, type PersistedPeer } from './persist/state';
@@ -48,9 +50,10 @@ import type {
   NodeSnapshot,
   PeerInfo,
   PingResult,
+  ProtocolCapabilities,
   RecordInfo,
 } from './types';
-import type { RequestArgs, RequestMessage, WireContact } from './wire/types';
+import { CUSTOM_METHOD_NAME, type RequestArgs, type RequestMessage, type WireContact } from './wire/types';
 
 export const K = 20;
 export const ALPHA = 3;
@@ -99,7 +102,12 @@ export interface DhtNodeOptions extends RecordOptions {
    * size, or waits for our verification PING. false turns it off.
    */
   amplification?: AmplificationOptions | false;
+  /** Broadcast hop limit and rate limits (extensions/broadcast.ts). */
+  broadcast?: BroadcastOptions;
 }
+
+/** kadscope's own protocol carries everything. */
+export const KADSCOPE_CAPABILITIES: ProtocolCapabilities = Object.freeze({ customMethods: true, broadcast: true });
 
 export interface BootstrapResult {
   /** Bootstrap addresses that answered our PING. */
@@ -155,6 +163,10 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   readonly rateLimiter: RateLimiter | null;
   /** Verified addresses and the anti-amplification budget (null when amplification: false). */
   readonly amplification: AmplificationGuard | null;
+  /** Application methods registered here (extensions/methods.ts). */
+  private readonly customMethods = new CustomMethods();
+  /** Whole-network broadcast: seen-set, limits, forwarding (extensions/broadcast.ts). */
+  private readonly broadcaster: Broadcaster;
 
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private startedAtMs = 0;
@@ -209,6 +221,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         timeoutMs: this.opts.rpcTimeoutMs,
         retries: options.rpcRetries,
         maxInFlight: options.maxInFlight,
+        customRow(name: string, incoming: boolean): string {
+          return node.customMethods.row(name, incoming);
+        },
         ...(limiter
           ? {
               admit(from: Endpoint): boolean {
@@ -297,8 +312,44 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       },
       options,
     );
+    this.broadcaster = new Broadcaster(
+      {
+        clock: this.clock,
+        selfId: this.idBytes,
+        randomBytes: this.randomBytes,
+        signal: this.lifetime.signal,
+        bucketContacts() {
+          return node.bucketContacts();
+        },
+        findInRange(index, signal) {
+          return node.findInRange(index, signal);
+        },
+        send(to, args, signal) {
+          return node.request(to, args, { signal }).then(() => undefined);
+        },
+        deliver(info) {
+          node.emit('broadcast', info);
+        },
+      },
+      options.broadcast,
+    );
     // Every request and lookup listens on the node's lifetime signal; that is by design, not a leak.
     setMaxListeners(0, this.lifetime.signal);
+  }
+
+  /**
+   * What this node's protocol has room for. The one place a node speaking another protocol
+   * (Mainline, HyperDHT) says so: register(), call() and broadcast() refuse with UNSUPPORTED what
+   * it does not carry.
+   */
+  get capabilities(): ProtocolCapabilities {
+    return KADSCOPE_CAPABILITIES;
+  }
+
+  private assertCapability(what: 'customMethods' | 'broadcast'): void {
+    if (this.capabilities[what]) return;
+    const label = what === 'customMethods' ? 'custom RPC methods' : 'broadcast';
+    throw new DhtError('UNSUPPORTED', `this node speaks the ${this.protocol} protocol, which has no room for ${label}`);
   }
 
   get id(): string {
@@ -448,12 +499,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   async ping(address: Endpoint | string, options: { signal?: AbortSignal } = {}): Promise<PingResult> {
     this.assertRunning();
-    let to: Endpoint;
-    if (typeof address === 'string') {
-      const r = parseAddress(address);
-      if (!r.ok) throw DhtError.invalidArgument(r.message);
-      to = r.value;
-    } else to = address;
+    const to = this.endpointOf(address);
     const res = await this.rpc.request(to, { method: 'PING' }, { signal: this.signalFor(options.signal) });
     return { id: bytesToHex(res.response.id), rttMs: res.rttMs, observed: res.response.observed };
   }
@@ -715,6 +761,10 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       case 'FIND_NODE':
         // A token here too, so a put's find-node lookup can STORE at the nodes it found.
         return { nodes: this.closestWire(req.target), token: this.storage.issueToken(from) };
+      case 'CALL':
+        return this.customMethods.handle(req.name, req.args, { id, host: from.host, port: from.port }).then((r) => (r instanceof DhtError ? r : { result: r }));
+      case 'BROADCAST':
+        return this.broadcaster.receive(req, { id, idBytes: req.id, host: from.host, port: from.port }) ?? {};
       default:
         return this.handleRecordRequest(req, from);
     }
@@ -752,6 +802,92 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       .entries()
       .sort((a, b) => b.lastSeen - a.lastSeen)
       .map((e) => ({ id: e.id, host: e.host, port: e.port }));
+  }
+
+  // ---- extension points: custom methods and broadcast ----
+
+  /**
+   * Registers an application method that peers can call (`node.call(peer, name, args)`): its
+   * arguments go through `args.parse` before `handler` sees them. Names are lowercase, 1-32 of
+   * [a-z0-9._-]; at most 64 methods.
+   */
+  register<A, R>(method: CustomMethod<A, R>): void {
+    this.assertCapability('customMethods');
+    this.customMethods.register(method);
+  }
+
+  unregister(name: string): boolean {
+    return this.customMethods.unregister(name);
+  }
+
+  /** The methods registered here. */
+  methods(): CustomMethodInfo[] {
+    return this.customMethods.list();
+  }
+
+  /**
+   * Calls `name` on the peer at `to` with `args` (CBOR-encoded, at most 1,000 bytes). Rejects with
+   * the peer's refusal: UNKNOWN_METHOD when it has no such method, PROTOCOL when its schema refused
+   * the arguments, REMOTE_ERROR (or the handler's own code) when the handler failed.
+   */
+  async call<R = unknown>(to: Endpoint | string, name: string, args?: unknown, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<CallResult<R>> {
+    this.assertRunning();
+    this.assertCapability('customMethods');
+    const problem = checkCallName(name);
+    if (problem) throw DhtError.invalidArgument(problem);
+    const address = this.endpointOf(to);
+    const bytes = encodeCallValue(args, `the arguments of "${name}"`);
+    const r = await this.request(address, { method: 'CALL', name, args: bytes }, { signal: this.signalFor(options.signal), timeoutMs: options.timeoutMs });
+    const decoded = decodeCallValue(r.response.result ?? new Uint8Array(0));
+    if (!decoded.ok) throw new DhtError('PROTOCOL', `the result of "${name}" from ${endpointKey(address)}: ${decoded.reason}`);
+    return { value: decoded.value as R, id: bytesToHex(r.response.id), rttMs: r.rttMs };
+  }
+
+  /**
+   * Sends `payload` (bytes, or a string as UTF-8; at most 1,000 bytes) to every node of the network
+   * once. Resolves when each of our bucket ranges has been handed it. Rate limited (1 a second,
+   * bursts of 10 by default): RATE_LIMITED beyond.
+   */
+  async broadcast(payload: Uint8Array | string, options: { hopLimit?: number } = {}): Promise<BroadcastResult> {
+    this.assertRunning();
+    this.assertCapability('broadcast');
+    return this.broadcaster.start(typeof payload === 'string' ? new TextEncoder().encode(payload) : payload, options);
+  }
+
+  /** Broadcasts received, oldest first (the last 200). */
+  broadcasts(): BroadcastInfo[] {
+    return this.broadcaster.recent();
+  }
+
+  get broadcastStats(): BroadcastStats {
+    return { ...this.broadcaster.stats };
+  }
+
+  /** The routing table's buckets, each with its contacts healthiest first (broadcast forwarding). */
+  private bucketContacts(): Array<{ index: number; contacts: Array<Contact & { idBytes: Uint8Array }> }> {
+    return this.table.buckets().map((b) => ({
+      index: b.index,
+      contacts: [...b.entries]
+        .sort((x, y) => x.failures - y.failures || y.lastSeen - x.lastSeen)
+        .map((e) => ({ id: e.id, idBytes: e.idBytes, host: e.host, port: e.port })),
+    }));
+  }
+
+  /**
+   * Contacts in our bucket `index` that others know of, for a bucket of ours that is empty: a
+   * find-node lookup of an id in that range (its answers also fill our table).
+   */
+  private async findInRange(index: number, signal: AbortSignal): Promise<Array<Contact & { idBytes: Uint8Array }>> {
+    const target = randomIdInBucket(this.idBytes, index, this.randomBytes);
+    const r = await this.findNode(bytesToHex(target), { signal });
+    return r.closest.filter((c) => bucketIndex(this.idBytes, idFromHex(c.id)) === index).map((c) => ({ ...c, idBytes: idFromHex(c.id) }));
+  }
+
+  private endpointOf(to: Endpoint | string): Endpoint {
+    if (typeof to !== 'string') return to;
+    const r = parseAddress(to);
+    if (!r.ok) throw DhtError.invalidArgument(r.message);
+    return r.value;
   }
 
   // ---- records ----
@@ -881,6 +1017,14 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       records: this.storage.records(),
     };
   }
+}
+
+/** A name call() may send: any name the wire carries (the peer decides whether it has it). */
+function checkCallName(name: unknown): string | null {
+  if (typeof name !== 'string' || !CUSTOM_METHOD_NAME.test(name)) {
+    return `method name ${JSON.stringify(String(name).slice(0, 40))} must be 1-32 characters of a-z 0-9 . _ - starting with a letter`;
+  }
+  return null;
 }
 
 function safeAddress(t: Transport): Endpoint {

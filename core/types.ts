@@ -1,7 +1,20 @@
 // The public shapes of core/: what DhtNode returns, emits and snapshots. Plain data with ids as
 // hex strings, so the hosts can pass them to the UI nearly unchanged.
 import type { Endpoint } from './transport/types';
+import type { BroadcastInfo } from './extensions/broadcast';
 import type { DropReason, Method } from './wire/types';
+
+/**
+ * What a node's protocol has room for. kadscope's own protocol (wire v1) has all of it; a node
+ * speaking another network's protocol declares what that protocol can carry, and DhtNode refuses
+ * the rest with UNSUPPORTED (see DhtNode.capabilities).
+ */
+export interface ProtocolCapabilities {
+  /** Application methods called on peers (CALL). */
+  customMethods: boolean;
+  /** Whole-network broadcast (BROADCAST). */
+  broadcast: boolean;
+}
 
 /** A node on the network: hex id and address. */
 export interface Contact {
@@ -61,6 +74,11 @@ export interface Counters {
   /** Datagrams dropped, by reason (decode failures, wrong source, rate limit, ...). */
   dropped: Partial<Record<DropReason, number>>;
   rpc: Record<Method, MethodCounters>;
+  /**
+   * CALLs by custom method name (also counted under rpc.CALL): calls we made by name; calls we got
+   * under the name if it is registered here, else under '(unregistered)'. At most 64 rows and '(other)'.
+   */
+  custom?: Record<string, MethodCounters>;
   /** Requests waiting for an answer right now. */
   inFlight: number;
 }
@@ -177,6 +195,8 @@ export interface NodeEvents {
   'record-expired': RecordInfo;
   /** We refused a STORE or ANNOUNCE: `code` is the refusal sent back, `reason` says why. */
   'record-refused': RecordRefusal;
+  /** A broadcast reached us (once per broadcast: duplicates are suppressed). */
+  broadcast: BroadcastInfo;
 }
 
 export interface RecordRefusal {

@@ -90,7 +90,7 @@ export function answerBytes(body: ResponseBody | DhtError, selfId: Uint8Array, o
  * over an unverified requester's budget, which is the common case, without encoding it twice.
  */
 function minAnswerBytes(body: ResponseBody): number {
-  return ID_BYTES * (body.nodes?.length ?? 0) + (body.token?.length ?? 0) + (body.record?.value.length ?? 0);
+  return ID_BYTES * (body.nodes?.length ?? 0) + (body.token?.length ?? 0) + (body.record?.value.length ?? 0) + (body.result?.length ?? 0);
 }
 
 let pingBytes = 0;
@@ -133,6 +133,8 @@ export function capAnswer(body: ResponseBody | DhtError, maxBytes: number, selfI
     const withText = (n: number): DhtError => new DhtError(body.code, text.slice(0, n), body.wireCode !== undefined ? { wireCode: body.wireCode } : undefined);
     return withText(Math.max(0, largest(text.length, (n) => fits(withText(n)))));
   }
+  // A custom method's result cannot be cut without changing its meaning: it is withheld, with a reason.
+  if (body.result !== undefined) return capAnswer(DhtError.refusal('PROTOCOL', 'result withheld: your address has not answered our verification PING'), maxBytes, selfId, observed);
   const rest: ResponseBody = { ...body };
   delete rest.record;
   const nodes = body.nodes ?? [];

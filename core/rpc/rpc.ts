@@ -73,10 +73,22 @@ export interface RpcOptions {
   maxQueued?: number;
   /** Admission control for incoming requests (rate limits); false drops the datagram. */
   admit?: (from: Endpoint, method: Method) => boolean;
+  /**
+   * The row a CALL counts under in `counters.custom`: the name for calls we make; for calls we
+   * receive, the name if it is registered here, else one shared row (a hostile peer must not be
+   * able to fill the table with names). Without it, CALLs count under CALL only.
+   */
+  customRow?: (name: string, incoming: boolean) => string;
 }
+
+/** Rows in `counters.custom`; names past this count under OTHER_CUSTOM_ROW. */
+export const MAX_CUSTOM_COUNTER_ROWS = 64;
+export const OTHER_CUSTOM_ROW = '(other)';
 
 interface Pending {
   tid: number;
+  /** CALL only: its row in counters.custom. */
+  customRow: MethodCounters | null;
   /** Start order, so that close() settles requests in the order they were made. */
   seq: number;
   to: Endpoint;
@@ -124,6 +136,7 @@ export class Rpc {
   private readonly maxInFlight: number;
   private readonly maxQueued: number;
   private readonly admit?: (from: Endpoint, method: Method) => boolean;
+  private readonly customRow?: (name: string, incoming: boolean) => string;
 
   private readonly pending = new TidTable<Pending>();
   private requestSeq = 0;
@@ -162,9 +175,10 @@ export class Rpc {
     this.maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT;
     this.maxQueued = options.maxQueued ?? MAX_QUEUED_REQUESTS;
     this.admit = options.admit;
+    this.customRow = options.customRow;
     const rpc = {} as Record<Method, MethodCounters>;
     for (const m of METHODS) rpc[m] = emptyMethodCounters();
-    this.counters = { rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0, dropped: {}, rpc };
+    this.counters = { rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0, dropped: {}, rpc, custom: {} };
     const latency = {} as Record<Method, Histogram>;
     for (const m of METHODS) latency[m] = new Histogram(RPC_LATENCY_BOUNDS_MS);
     this.latency = latency;
@@ -260,6 +274,7 @@ export class Rpc {
     }
     const p: Pending = {
       tid,
+      customRow: args.method === 'CALL' ? this.customCounters(args.name, false) : null,
       seq: this.requestSeq++,
       to,
       method: args.method,
@@ -284,6 +299,7 @@ export class Rpc {
     }
     ports.set(to.port, (ports.get(to.port) ?? 0) + 1);
     this.counters.rpc[p.method].sent++;
+    if (p.customRow) p.customRow.sent++;
     this.sendAttempt(p);
   }
 
@@ -304,6 +320,7 @@ export class Rpc {
       return;
     }
     this.counters.rpc[p.method].timeouts++;
+    if (p.customRow) p.customRow.timeouts++;
     this.onTimeout?.(p.to, p.method);
     this.finish(p, DhtError.timeout(`${p.method} to ${endpointKey(p.to)}`, p.timeoutMs * p.maxAttempts));
   }
@@ -373,6 +390,11 @@ export class Rpc {
     const decoded = decodeMessage(data);
     if (!decoded.ok) {
       this.drop(decoded.reason);
+      // A well-formed request for a method number we do not have (a newer node's): say so, rather
+      // than leave the asker to time out. Small, and admitted like any request.
+      if (decoded.tid !== undefined && (!this.admit || this.admit(from, 'PING'))) {
+        this.sendRaw(this.encodeError(decoded.tid, DhtError.refusal('UNKNOWN_METHOD', 'unknown method number')), from);
+      }
       return;
     }
     const msg = decoded.message;
@@ -393,11 +415,13 @@ export class Rpc {
     const rttMs = Math.max(0, this.clock.now() - p.sentAt);
     if (msg.kind === 'error') {
       this.counters.rpc[p.method].errors++;
+      if (p.customRow) p.customRow.errors++;
       this.finish(p, DhtError.fromWire(msg.code, msg.message));
       return;
     }
     this.counters.rpc[p.method].responses++;
     this.latency[p.method].observe(rttMs);
+    if (p.customRow) p.customRow.responses++;
     this.onResponse?.(msg, from, rttMs);
     this.finish(p, { response: msg, rttMs, bytesSent: p.data.byteLength, bytesReceived: data.byteLength, attempts: p.attempt });
   }
@@ -408,6 +432,7 @@ export class Rpc {
       return;
     }
     this.counters.rpc[req.method].received++;
+    if (req.method === 'CALL') this.customCounters(req.name, true).received++;
     if (!this.handler) return;
     let result: HandlerResult | Promise<HandlerResult>;
     try {
@@ -445,6 +470,7 @@ export class Rpc {
           token: body.token,
           record: body.record,
           peers: body.peers,
+          result: body.result,
         } satisfies Record<keyof ResponseMessage, unknown>;
         out = encodeMessage(res);
       }
@@ -475,10 +501,22 @@ export class Rpc {
     for (const p of this.pending.list().sort((a, b) => a.seq - b.seq)) this.finish(p, DhtError.stopped());
   }
 
+  /** The counters row of a custom method (created on first use, at most MAX_CUSTOM_COUNTER_ROWS + 1). */
+  private customCounters(name: string, incoming: boolean): MethodCounters {
+    const custom = this.counters.custom!;
+    let row = this.customRow ? this.customRow(name, incoming) : name;
+    if (!Object.hasOwn(custom, row) && Object.keys(custom).length >= MAX_CUSTOM_COUNTER_ROWS) row = OTHER_CUSTOM_ROW;
+    // Object.hasOwn: names are lowercase [a-z0-9._-], but a row named like a prototype key must not read one.
+    if (!Object.hasOwn(custom, row)) custom[row] = emptyMethodCounters();
+    return custom[row];
+  }
+
   snapshotCounters(): Counters {
     const rpc = {} as Record<Method, MethodCounters>;
     for (const m of METHODS) rpc[m] = { ...this.counters.rpc[m] };
-    return { ...this.counters, dropped: { ...this.counters.dropped }, rpc, inFlight: this.pending.size };
+    const custom: Record<string, MethodCounters> = {};
+    for (const [name, c] of Object.entries(this.counters.custom!)) custom[name] = { ...c };
+    return { ...this.counters, dropped: { ...this.counters.dropped }, rpc, custom, inFlight: this.pending.size };
   }
 
   /** For logs: tid as hex. */

@@ -46,6 +46,11 @@ import {
   writePeerInto,
 } from './compact';
 import {
+  BROADCAST_ID_BYTES,
+  CUSTOM_METHOD_NAME,
+  MAX_BROADCAST_BYTES,
+  MAX_BROADCAST_HOPS,
+  MAX_CALL_BYTES,
   MAX_DATAGRAM_BYTES,
   MAX_ERROR_MESSAGE_CHARS,
   MAX_NODES_PER_RESPONSE,
@@ -97,6 +102,13 @@ export const WIRE_KEYS = {
   token: 'w', // STORE, ANNOUNCE (also in responses)
   cas: 'c', // STORE
   port: 'p', // ANNOUNCE
+  name: 'n', // CALL: the custom method's name
+  callArgs: 'b', // CALL: the encoded arguments
+  origin: 'o', // BROADCAST: the node that started it
+  broadcastId: 'b', // BROADCAST: its random id
+  hops: 'h', // BROADCAST: hops made so far
+  hopLimit: 'l', // BROADCAST
+  payload: 'x', // BROADCAST
   /** Response body (`r`). */
   observed: 'o',
   nodes4: 'n4',
@@ -104,6 +116,7 @@ export const WIRE_KEYS = {
   // token: 'w', record: 'r' as above
   peers4: 'p4',
   peers6: 'p6',
+  result: 'x', // CALL
   /** Record map. */
   value: 'v',
   publicKey: 'k',
@@ -178,6 +191,11 @@ const K = {
   n6: keyBytes('n6'),
   p4: keyBytes('p4'),
   p6: keyBytes('p6'),
+  n: keyBytes('n'),
+  b: keyBytes('b'),
+  h: keyBytes('h'),
+  l: keyBytes('l'),
+  x: keyBytes('x'),
 } as const;
 const KIND_TEXT = { request: keyBytes(KIND_CODES.request), response: keyBytes(KIND_CODES.response), error: keyBytes(KIND_CODES.error) } as const;
 
@@ -235,6 +253,24 @@ function writeArgs(buf: Uint8Array, p: number, msg: RequestMessage): number {
     }
     case 'GET_PEERS':
       return writeBytesField(buf, writeHead(buf, p, MAJOR_MAP, 1), K.t, checkBytes(msg.topic, ID_BYTES, ID_BYTES, 'topic'));
+    case 'CALL': {
+      if (typeof msg.name !== 'string' || !CUSTOM_METHOD_NAME.test(msg.name)) fail(`name must match ${String(CUSTOM_METHOD_NAME)}, got ${JSON.stringify(String(msg.name).slice(0, 40))}`);
+      const args = checkBytes(msg.args, 0, MAX_CALL_BYTES, 'args');
+      p = writeText(buf, writeKey(buf, writeHead(buf, p, MAJOR_MAP, 2), K.n), msg.name);
+      return writeBytesField(buf, p, K.b, args);
+    }
+    case 'BROADCAST': {
+      const origin = checkBytes(msg.origin, ID_BYTES, ID_BYTES, 'origin');
+      const bid = checkBytes(msg.bid, BROADCAST_ID_BYTES, BROADCAST_ID_BYTES, 'bid');
+      if (!isUint(msg.hopLimit, MAX_BROADCAST_HOPS) || msg.hopLimit < 1) fail(`hopLimit must be an integer 1..${MAX_BROADCAST_HOPS}, got ${String(msg.hopLimit)}`);
+      if (!isUint(msg.hops, msg.hopLimit)) fail(`hops must be an integer 0..hopLimit (${msg.hopLimit}), got ${String(msg.hops)}`);
+      const payload = checkBytes(msg.payload, 0, MAX_BROADCAST_BYTES, 'payload');
+      p = writeBytesField(buf, writeHead(buf, p, MAJOR_MAP, 5), K.o, origin);
+      p = writeBytesField(buf, p, K.b, bid);
+      p = writeUintField(buf, p, K.h, msg.hops);
+      p = writeUintField(buf, p, K.l, msg.hopLimit);
+      return writeBytesField(buf, p, K.x, payload);
+    }
     default:
       return fail(`unknown method ${JSON.stringify((msg as { method: unknown }).method)}`);
   }
@@ -270,7 +306,7 @@ function listKeys(count: number, n6: number): number {
 
 function writeResponseBody(buf: Uint8Array, p: number, msg: ResponseMessage): number {
   if (msg.observed === null || typeof msg.observed !== 'object') fail('observed must be an address');
-  // At most 7 entries, so the map's head is one byte: reserved here, filled in once counted.
+  // At most 8 entries, so the map's head is one byte: reserved here, filled in once counted.
   const head = p++;
   let entries = 1;
   // The observed address is a 6 or 18-byte string: its head is one byte too.
@@ -298,6 +334,10 @@ function writeResponseBody(buf: Uint8Array, p: number, msg: ResponseMessage): nu
     const n6 = countIPv6(peers);
     p = writeLists(buf, p, peers, n6, 0, K.p4, K.p6, 'peers');
     entries += listKeys(peers.length, n6);
+  }
+  if (msg.result !== undefined) {
+    p = writeBytesField(buf, p, K.x, checkBytes(msg.result, 0, MAX_CALL_BYTES, 'result'));
+    entries++;
   }
   buf[head] = MAJOR_MAP | entries;
   return p;
@@ -372,6 +412,8 @@ class Reject {
   constructor(
     readonly reason: DropReason,
     readonly detail: string,
+    /** unknown-method only: the request's tid, so that it can be answered. */
+    readonly tid?: number,
   ) {}
 }
 
@@ -438,8 +480,10 @@ const ARG_KEYS: Readonly<Record<Method, readonly string[]>> = {
   STORE: ['k', 'r', 'w', 'c'],
   ANNOUNCE: ['t', 'p', 'w'],
   GET_PEERS: ['t'],
+  CALL: ['n', 'b'],
+  BROADCAST: ['o', 'b', 'h', 'l', 'x'],
 };
-const RESPONSE_KEYS = ['o', 'n4', 'n6', 'w', 'r', 'p4', 'p6'] as const;
+const RESPONSE_KEYS = ['o', 'n4', 'n6', 'w', 'r', 'p4', 'p6', 'x'] as const;
 const IMMUTABLE_RECORD_KEYS = ['v'] as const;
 const MUTABLE_RECORD_KEYS = ['v', 'k', 's', 'q', 'g'] as const;
 
@@ -512,6 +556,27 @@ function readArgs(method: Method, a: WireMap): RequestArgs | Reject {
       if (token instanceof Reject) return token;
       return { method, topic, port, token };
     }
+    case 'CALL': {
+      const name = a.n;
+      if (typeof name !== 'string' || !CUSTOM_METHOD_NAME.test(name)) {
+        return new Reject('bad-args', `args.n (name): expected a method name matching ${String(CUSTOM_METHOD_NAME)}, got ${typeof name === 'string' ? `a string of ${name.length}` : describe(name)}`);
+      }
+      const args = bytesField(a, 'b', 0, MAX_CALL_BYTES, 'bad-args', 'args.b (args)');
+      return args instanceof Reject ? args : { method, name, args };
+    }
+    case 'BROADCAST': {
+      const origin = bytesField(a, 'o', ID_BYTES, ID_BYTES, 'bad-args', 'args.o (origin)');
+      if (origin instanceof Reject) return origin;
+      const bid = bytesField(a, 'b', BROADCAST_ID_BYTES, BROADCAST_ID_BYTES, 'bad-args', 'args.b (broadcast id)');
+      if (bid instanceof Reject) return bid;
+      const hopLimit = uintField(a, 'l', MAX_BROADCAST_HOPS, 'bad-args', 'args.l (hop limit)');
+      if (hopLimit instanceof Reject) return hopLimit;
+      if (hopLimit < 1) return new Reject('bad-args', `args.l (hop limit): expected an integer 1..${MAX_BROADCAST_HOPS}, got 0`);
+      const hops = uintField(a, 'h', hopLimit, 'bad-args', 'args.h (hops)');
+      if (hops instanceof Reject) return hops;
+      const payload = bytesField(a, 'x', 0, MAX_BROADCAST_BYTES, 'bad-args', 'args.x (payload)');
+      return payload instanceof Reject ? payload : { method, origin, bid, hops, hopLimit, payload };
+    }
   }
 }
 
@@ -568,6 +633,11 @@ function readResponse(body: WireMap, header: { tid: number; id: Uint8Array }): R
   const peers = readList<WirePeer>(body, 'p4', 'p6', MAX_PEERS_PER_RESPONSE, decodePeersInto);
   if (peers instanceof Reject) return peers;
   if (peers !== undefined) msg.peers = peers;
+  if (body.x !== undefined) {
+    const result = bytesField(body, 'x', 0, MAX_CALL_BYTES, 'bad-response', 'response.x (result)');
+    if (result instanceof Reject) return result;
+    msg.result = result;
+  }
   return msg;
 }
 
@@ -601,7 +671,7 @@ function readMessage(raw: unknown): Message | Reject {
     const extra = checkKeys(raw, TOP_REQUEST_KEYS, 'bad-header', 'request');
     if (extra) return extra;
     const m = raw.m;
-    if (!isUint(m, METHODS.length - 1)) return new Reject('unknown-method', `m: ${describe(m)} is not a method number`);
+    if (!isUint(m, METHODS.length - 1)) return new Reject('unknown-method', `m: ${describe(m)} is not a method number`, isUint(m, MAX_UINT32) && isMap(raw.a) ? tid : undefined);
     const method = METHODS[m];
     if (!isMap(raw.a)) return new Reject('bad-args', `a (args of ${method}): expected a map, got ${describe(raw.a)}`);
     const args = readArgs(method, raw.a);
@@ -656,6 +726,10 @@ const KEY_N4 = keyCode('n4');
 const KEY_N6 = keyCode('n6');
 const KEY_P4 = keyCode('p4');
 const KEY_P6 = keyCode('p6');
+const KEY_B = keyCode('b');
+const KEY_H = keyCode('h');
+const KEY_L = keyCode('l');
+const KEY_X = keyCode('x');
 const CHAR_Q = KIND_CODES.request.charCodeAt(0);
 const CHAR_R = KIND_CODES.response.charCodeAt(0);
 
@@ -721,6 +795,21 @@ function fastArgs(r: Reader, method: Method): RequestArgs {
       if (!isValidPort(port) || r.key() !== KEY_W) throw readFail;
       return { method, topic, port, token: r.bytes(1, MAX_TOKEN_BYTES) };
     }
+    case 'BROADCAST': {
+      if (n !== 5 || r.key() !== KEY_O) throw readFail;
+      const origin = r.bytes(ID_BYTES, ID_BYTES);
+      if (r.key() !== KEY_B) throw readFail;
+      const bid = r.bytes(BROADCAST_ID_BYTES, BROADCAST_ID_BYTES);
+      if (r.key() !== KEY_H) throw readFail;
+      const hops = r.uint(MAX_BROADCAST_HOPS);
+      if (r.key() !== KEY_L) throw readFail;
+      const hopLimit = r.uint(MAX_BROADCAST_HOPS);
+      if (hopLimit < 1 || hops > hopLimit || r.key() !== KEY_X) throw readFail;
+      return { method, origin, bid, hops, hopLimit, payload: r.bytes(0, MAX_BROADCAST_BYTES) };
+    }
+    case 'CALL':
+      // A text field: the generic decoder reads it (and checks the UTF-8).
+      throw readFail;
   }
 }
 
@@ -757,6 +846,9 @@ function fastResponse(r: Reader, tid: number, id: Uint8Array): ResponseMessage {
     } else if (key === KEY_P6 && order < 6) {
       order = 6;
       fastList(r, 6, (msg.peers ??= []), MAX_PEERS_PER_RESPONSE, decodePeersInto);
+    } else if (key === KEY_X && order < 7) {
+      order = 7;
+      msg.result = r.bytes(0, MAX_CALL_BYTES);
     } else {
       throw readFail;
     }
@@ -822,7 +914,10 @@ export function decodeGeneric(data: Uint8Array): DecodeResult {
   }
   try {
     const result = readMessage(raw);
-    if (result instanceof Reject) return { ok: false, reason: result.reason, detail: result.detail.slice(0, MAX_DETAIL_CHARS) };
+    if (result instanceof Reject) {
+      const detail = result.detail.slice(0, MAX_DETAIL_CHARS);
+      return result.tid === undefined ? { ok: false, reason: result.reason, detail } : { ok: false, reason: result.reason, detail, tid: result.tid };
+    }
     return { ok: true, message: result };
   } catch (e) {
     // Unreachable by design (every field is type-checked before use); kept so that a bug here

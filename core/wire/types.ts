@@ -11,8 +11,20 @@ export const MAX_NODES_PER_RESPONSE = 20;
 export const MAX_PEERS_PER_RESPONSE = 32;
 export const MAX_TOKEN_BYTES = 32;
 export const MAX_ERROR_MESSAGE_CHARS = 200;
+/** A custom method's name (CALL `n`): 1..32 characters, see CUSTOM_METHOD_NAME. */
+export const MAX_CUSTOM_METHOD_NAME_CHARS = 32;
+/** Lowercase, starting with a letter; dots, dashes and underscores for namespaces ("chat.say"). */
+export const CUSTOM_METHOD_NAME = /^[a-z][a-z0-9._-]{0,31}$/;
+/** CALL arguments (`b`) and result (`x`): opaque bytes, CBOR by convention (core/extensions/methods.ts). */
+export const MAX_CALL_BYTES = 1000;
+/** BROADCAST payload (`x`). */
+export const MAX_BROADCAST_BYTES = 1000;
+/** BROADCAST id (`b`): chosen at random by the origin. */
+export const BROADCAST_ID_BYTES = 8;
+/** The largest hop limit (`l`) a BROADCAST may carry. */
+export const MAX_BROADCAST_HOPS = 64;
 
-export const METHODS = ['PING', 'FIND_NODE', 'FIND_VALUE', 'STORE', 'ANNOUNCE', 'GET_PEERS'] as const;
+export const METHODS = ['PING', 'FIND_NODE', 'FIND_VALUE', 'STORE', 'ANNOUNCE', 'GET_PEERS', 'CALL', 'BROADCAST'] as const;
 export type Method = (typeof METHODS)[number];
 
 /** A node as it travels: 32-byte id and an address (compact form on the wire). */
@@ -50,7 +62,15 @@ export type RequestArgs =
   /** cas: compare-and-swap, store only if the stored mutable record's seq equals cas. */
   | { method: 'STORE'; key: Uint8Array; record: WireRecord; token: Uint8Array; cas?: number }
   | { method: 'ANNOUNCE'; topic: Uint8Array; port: number; token: Uint8Array }
-  | { method: 'GET_PEERS'; topic: Uint8Array };
+  | { method: 'GET_PEERS'; topic: Uint8Array }
+  /** An application's own method (core/extensions/methods.ts): its name and its encoded arguments. */
+  | { method: 'CALL'; name: string; args: Uint8Array }
+  /**
+   * A message for every node (core/extensions/broadcast.ts): the node that started it, its random
+   * id, the hops it has made counting this one (1 from the origin), the hop limit the origin set,
+   * and the payload.
+   */
+  | { method: 'BROADCAST'; origin: Uint8Array; bid: Uint8Array; hops: number; hopLimit: number; payload: Uint8Array };
 
 interface Header {
   /** Transaction id: an unpredictable unsigned 32-bit integer chosen by the requester. */
@@ -73,6 +93,8 @@ export interface ResponseMessage extends Header {
   record?: WireRecord;
   /** GET_PEERS: announced addresses for the topic. */
   peers?: WirePeer[];
+  /** CALL: the method's encoded result. */
+  result?: Uint8Array;
 }
 
 export interface ErrorMessage extends Header {
@@ -104,4 +126,8 @@ export const DROP_REASONS = [
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
-export type DecodeResult = { ok: true; message: Message } | { ok: false; reason: DropReason; detail?: string };
+/**
+ * A failure carries the request's tid when only the method was wrong (`unknown-method` with a valid
+ * header), so the node can answer UNKNOWN_METHOD instead of leaving the asker to time out.
+ */
+export type DecodeResult = { ok: true; message: Message } | { ok: false; reason: DropReason; detail?: string; tid?: number };

@@ -65,6 +65,10 @@ const request: fc.Arbitrary<Message> = fc.oneof(
   ),
   fc.record({ kind: fc.constant('request' as const), tid, id: id32, method: fc.constant('ANNOUNCE' as const), topic: id32, port, token }),
   fc.record({ kind: fc.constant('request' as const), tid, id: id32, method: fc.constant('GET_PEERS' as const), topic: id32 }),
+  fc.record({ kind: fc.constant('request' as const), tid, id: id32, method: fc.constant('CALL' as const), name: fc.stringMatching(/^[a-z][a-z0-9._-]{0,31}$/), args: bytes(0, 1000) }),
+  fc
+    .record({ hopLimit: fc.integer({ min: 1, max: 64 }), hops: fc.nat({ max: 64 }), origin: id32, bid: bytes(8, 8), payload: bytes(0, 1000) })
+    .map(({ hops, hopLimit, ...rest }): Message => ({ kind: 'request', tid: 1, id: rest.origin, method: 'BROADCAST', ...rest, hopLimit, hops: Math.min(hops, hopLimit) })),
 );
 const response: fc.Arbitrary<Message> = fc.record(
   {
@@ -76,6 +80,7 @@ const response: fc.Arbitrary<Message> = fc.record(
     token,
     record,
     peers: fc.array(peer, { maxLength: 32, size: 'max' }),
+    result: bytes(0, 1000),
   },
   { requiredKeys: ['kind', 'tid', 'id', 'observed'] },
 );

@@ -260,7 +260,7 @@ describe('decoding rejects malformed datagrams', () => {
     ['undefined-valued top-level key', enc(top({ z: undefined })), 'bad-header', '"z"'],
     ['__proto__ key', hex('a7 6176 01 6174 07 6179 6171 6169 5820' + '00'.repeat(32) + '616d 00 6161 a0 69 5f5f70726f746f5f5f a0'), 'bad-header'],
     ['request key on a response', enc({ v: 1, t: 7, y: 'r', i: SELF, r: { o: OBS }, m: 0 }), 'bad-header', '"m"'],
-    ['method 6', enc(top({ m: 6 })), 'unknown-method', 'm'],
+    ['method 8', enc(top({ m: 8 })), 'unknown-method', 'm'],
     ['method -1', enc(top({ m: -1 })), 'unknown-method'],
     ['method by name', enc(top({ m: 'PING' })), 'unknown-method'],
     ['missing method', enc(without(top({}), 'm')), 'unknown-method'],

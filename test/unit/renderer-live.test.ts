@@ -12,7 +12,7 @@ const counters = (rx: number): Counters => ({
   rxBytes: rx * 100,
   txBytes: rx * 100,
   dropped: {},
-  rpc: { PING: { ...method, sent: rx }, FIND_NODE: method, FIND_VALUE: method, STORE: method, ANNOUNCE: method, GET_PEERS: method },
+  rpc: { PING: { ...method, sent: rx }, FIND_NODE: method, FIND_VALUE: method, STORE: method, ANNOUNCE: method, GET_PEERS: method, CALL: method, BROADCAST: method },
   inFlight: 0,
 });
 

@@ -107,7 +107,7 @@ class SyntheticHost implements ContractHandler {
       rxBytes: n * 120,
       txBytes: n * 90,
       dropped: {},
-      rpc: { PING: { ...METHOD, sent: n }, FIND_NODE: METHOD, FIND_VALUE: METHOD, STORE: METHOD, ANNOUNCE: METHOD, GET_PEERS: METHOD },
+      rpc: { PING: { ...METHOD, sent: n }, FIND_NODE: METHOD, FIND_VALUE: METHOD, STORE: METHOD, ANNOUNCE: METHOD, GET_PEERS: METHOD, CALL: METHOD, BROADCAST: METHOD },
       inFlight: 0,
     };
   }
