@@ -83,6 +83,11 @@ export interface HyperDhtNodeOptions {
   bootstrap: Endpoint[];
   /** true: client only; false: persistent once its address is known; unset: probe and decide. */
   ephemeral?: boolean;
+  /**
+   * The address others reach us at, when we know it (dht-rpc's bootstrapper): persistent from the
+   * start, with no one needed to tell us. The first node of a network needs it.
+   */
+  knownAddress?: Endpoint;
   /** A hex id saved by an earlier run; replaced (with a log line saying why) when it no longer fits. */
   persistedId?: string;
   k?: number;
@@ -235,6 +240,7 @@ export class HyperDhtNode extends EventEmitter<HyperDhtNodeEvents> {
 
   /** Joins: a lookup of our own id, then the ephemeral/persistent decision. */
   async bootstrap(): Promise<void> {
+    if (this.options.knownAddress && !this.persistent) await this.becomePersistent(this.options.knownAddress);
     await this.findNode(hexToBytes(this.id));
     if (this.options.ephemeral === true || this.persistent) return;
     const addr = this.observedAddress();
@@ -243,10 +249,10 @@ export class HyperDhtNode extends EventEmitter<HyperDhtNodeEvents> {
       return;
     }
     if (this.options.ephemeral === false) {
-      this.becomePersistent(addr);
+      await this.becomePersistent(addr);
       return;
     }
-    if (await this.reachable(addr)) this.becomePersistent(addr);
+    if (await this.reachable(addr)) await this.becomePersistent(addr);
     else this.log(`hyperdht: staying ephemeral: ${endpointKey(addr)} did not receive PING_NAT answers from the network`);
   }
 
@@ -272,7 +278,8 @@ export class HyperDhtNode extends EventEmitter<HyperDhtNodeEvents> {
     }
   }
 
-  private becomePersistent(addr: Endpoint): void {
+  /** Takes the id of addr and announces it with a lookup of it (so the nodes nearest it add us). */
+  private async becomePersistent(addr: Endpoint): Promise<void> {
     const id = hyperNodeId(addr);
     if (id === null) {
       this.log(`hyperdht: staying ephemeral: ${endpointKey(addr)} is not an IPv4 address, so it has no dht-rpc id`);
@@ -290,7 +297,7 @@ export class HyperDhtNode extends EventEmitter<HyperDhtNodeEvents> {
     this.rpc.id = id;
     this.emit('persistent', hex);
     this.log(`hyperdht: persistent at ${endpointKey(addr)} with id ${hex.slice(0, 16)}…`);
-    void this.findNode(id).catch(() => {});
+    await this.findNode(id).catch(() => {});
   }
 
   /** A new id means a new table: the entries move over (those that fit). */
@@ -307,7 +314,10 @@ export class HyperDhtNode extends EventEmitter<HyperDhtNodeEvents> {
     if (this.natSamples.length > HYPER_NAT_SAMPLES) this.natSamples.shift();
   }
 
-  /** The address most replies report, if at least 3 samples and two thirds of them agree. */
+  /**
+   * The address replies report, when enough agree: as dht-rpc's nat-sampler, all of the first 3
+   * samples, all but one of up to 7, all but two of up to 11, all but three beyond.
+   */
   observedAddress(): Endpoint | null {
     const counts = new Map<string, number>();
     let best = '';
@@ -320,7 +330,9 @@ export class HyperDhtNode extends EventEmitter<HyperDhtNodeEvents> {
         bestCount = n;
       }
     }
-    if (bestCount < 3 || bestCount * 3 < this.natSamples.length * 2) return null;
+    const size = this.natSamples.length;
+    const threshold = size - (size < 4 ? 0 : size < 8 ? 1 : size < 12 ? 2 : 3);
+    if (size === 0 || bestCount < threshold) return null;
     const at = best.lastIndexOf(':');
     return { host: best.slice(0, at), port: Number(best.slice(at + 1)) };
   }
