@@ -297,6 +297,39 @@ export interface TraceListItem {
   summary: TraceSummary;
 }
 
+/** One node's figures for the side-by-side Overview (ours or an attached remote's). */
+export interface RemoteSummary {
+  nodeId: string;
+  peers: number;
+  /** Requests sent plus requests answered per second, over the last poll interval; null on the first read. */
+  rpcPerSecond: number | null;
+  /** Median duration of its newest finished lookups, ms; null when it has none. */
+  lookupMedianMs: number | null;
+}
+
+/** A remote node this host is attached to (kadscope serve --listen on another machine). */
+export interface RemoteNodeDto {
+  /** This host's handle for it ("r1", ...); the page opens it with ?node=<id>. */
+  id: string;
+  /** https://host:port */
+  url: string;
+  label: string;
+  /** SHA-256 of the certificate it presented and that is pinned for it. */
+  fingerprint: string;
+  state: 'connecting' | 'connected' | 'disconnected' | 'error';
+  error: string | null;
+  summary: RemoteSummary | null;
+}
+
+export interface RemotesDto {
+  /** This host's own node. */
+  local: RemoteSummary;
+  remotes: RemoteNodeDto[];
+}
+
+/** Remote-node methods are answered by the host the page was loaded from, even while it shows a remote node. */
+export const LOCAL_ONLY_METHODS: readonly string[] = ['remoteList', 'remoteAttach', 'remoteDetach'];
+
 export type Theme = 'system' | 'light' | 'dark';
 
 export const settingsSchema = z.strictObject({
@@ -401,6 +434,16 @@ export const methods = {
     z.strictObject({ json: z.string().min(2).max(MAX_TRACE_JSON_CHARS, { error: 'a trace file is at most 8 MB' }) }),
     'Load a trace from its file contents (validated).',
   ),
+  remoteList: method<RemotesDto>()(noArgs, 'This node and the remote nodes attached, with their figures.'),
+  remoteAttach: method<RemoteNodeDto>()(
+    z.strictObject({
+      url: z.string().trim().min(1, { error: 'give the remote URL, https://HOST:PORT' }).max(300),
+      token: z.string().trim().min(1, { error: 'give the session token the remote host printed' }).max(200),
+      fingerprint: z.string().max(200).optional(),
+    }),
+    'Attach to a remote kadscope serve --listen over TLS (pinning the certificate fingerprint if given).',
+  ),
+  remoteDetach: method<{ detached: boolean }>()(z.strictObject({ id: z.string().min(1).max(32) }), 'Detach a remote node.'),
   settingsGet: method<Settings>()(noArgs, 'The saved settings.'),
   settingsSet: method<Settings>()(settingsSchema.partial(), 'Change some settings; returns all of them.'),
 } as const;

@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { startMetricsServer, type MetricsServer } from './metrics';
 import { headlessDataDir, type HostOptions } from './options';
+import { generatedCertificate, startRemoteListener, type RemoteListener } from './remote-listen';
 import { ExplorerService } from './service';
 import { startWebHost, type WebHost } from './web-host';
 
@@ -11,6 +12,8 @@ export interface Headless {
   web: WebHost;
   /** The /metrics endpoint, when --metrics asked for one. */
   metrics: MetricsServer | null;
+  /** The TLS API for other machines, when --listen asked for one. */
+  remote: RemoteListener | null;
   warnings: string[];
   /** Idempotent: closes the web host, then stops the service (the node persists its state). */
   close(): Promise<void>;
@@ -25,12 +28,15 @@ export function appVersion(): string {
 }
 
 export async function startHeadless(options: HostOptions, extra: { rendererDir?: string } = {}): Promise<Headless> {
+  const dataDir = options.dataDir ?? headlessDataDir();
+  // Certificate problems are found before anything starts.
+  const tls = options.listen ? (options.tls ?? generatedCertificate(dataDir, 'kadscope')) : null;
   const service = new ExplorerService(
     {},
     {
       host: 'web',
       appVersion: appVersion(),
-      dataDir: options.dataDir ?? headlessDataDir(),
+      dataDir,
       bootstrap: options.bootstrap,
       testnetSize: options.testnetSize,
       nodePort: options.nodePort,
@@ -39,7 +45,7 @@ export async function startHeadless(options: HostOptions, extra: { rendererDir?:
   const { warnings } = await service.start();
   let web: WebHost;
   try {
-    web = await startWebHost(service, { port: options.webPort, rendererDir: extra.rendererDir });
+    web = await startWebHost(service, { port: options.webPort, rendererDir: extra.rendererDir, remotes: service.remotes });
   } catch (e) {
     await service.stop();
     const code = (e as NodeJS.ErrnoException).code;
@@ -47,23 +53,26 @@ export async function startHeadless(options: HostOptions, extra: { rendererDir?:
     throw e;
   }
   let metrics: MetricsServer | null = null;
-  if (options.metrics) {
-    try {
-      metrics = await startMetricsServer(() => [{ name: 'self', node: service.node }], options.metrics);
-    } catch (e) {
-      await web.close();
-      await service.stop();
-      throw e;
-    }
+  let remote: RemoteListener | null = null;
+  try {
+    if (options.metrics) metrics = await startMetricsServer(() => [{ name: 'self', node: service.node }], options.metrics);
+    if (options.listen && tls) remote = await startRemoteListener(service, web.token, options.listen, tls);
+  } catch (e) {
+    await metrics?.close();
+    await web.close();
+    await service.stop();
+    throw e;
   }
   let closing: Promise<void> | null = null;
   return {
     service,
     web,
     metrics,
+    remote,
     warnings,
     close() {
       closing ??= (async () => {
+        await remote?.close();
         await metrics?.close();
         await web.close();
         await service.stop();

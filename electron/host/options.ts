@@ -24,6 +24,10 @@ export interface HostOptions {
   testnetSize: number;
   /** Serve Prometheus metrics of the user's node here (--metrics HOST:PORT); null: no metrics. */
   metrics: Endpoint | null;
+  /** Also serve the API to other machines here, over TLS with the session token (--listen HOST:PORT). */
+  listen: Endpoint | null;
+  /** --tls-cert/--tls-key: the certificate for --listen; null: generate one into the data directory. */
+  tls: { cert: string; key: string } | null;
 }
 
 export class OptionsError extends Error {}
@@ -44,6 +48,9 @@ export function parseHostOptions(argv: string[], options: { lenient?: boolean } 
         'testnet-size': { type: 'string' },
         'no-testnet': { type: 'boolean' },
         metrics: { type: 'string' },
+        listen: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
       },
     }).values as Record<string, string | boolean | undefined>;
   } catch (err) {
@@ -67,6 +74,17 @@ export function parseHostOptions(argv: string[], options: { lenient?: boolean } 
     if (!r.ok) throw new OptionsError(`--metrics: ${r.message}`);
     metrics = r.value;
   }
+  let listen: Endpoint | null = null;
+  const l = str('listen');
+  if (l !== undefined) {
+    const r = parseMetricsAddress(l);
+    if (!r.ok) throw new OptionsError(`--listen: ${r.message.replace('127.0.0.1:9464', '0.0.0.0:7443')}`);
+    listen = r.value;
+  }
+  const cert = str('tls-cert');
+  const key = str('tls-key');
+  if ((cert === undefined) !== (key === undefined)) throw new OptionsError('--tls-cert and --tls-key go together: give both, or neither to have a certificate generated');
+  if (cert !== undefined && listen === null) throw new OptionsError('--tls-cert/--tls-key are for --listen; add --listen HOST:PORT');
   return {
     bootstrap,
     dataDir: dataDir !== undefined ? resolve(dataDir) : null,
@@ -74,6 +92,8 @@ export function parseHostOptions(argv: string[], options: { lenient?: boolean } 
     nodePort: int('node-port', str('node-port'), 0, 65535, 0),
     testnetSize,
     metrics,
+    listen,
+    tls: cert !== undefined && key !== undefined ? { cert: resolve(cert), key: resolve(key) } : null,
   };
 }
 
@@ -94,4 +114,4 @@ export function headlessDataDir(env: NodeJS.ProcessEnv = process.env, home: stri
 }
 
 export const HOST_USAGE =
-  '[--bootstrap host:port,...] [--data-dir DIR] [--port 7420] [--node-port N] [--testnet-size 32 | --no-testnet] [--metrics HOST:PORT]';
+  '[--bootstrap host:port,...] [--data-dir DIR] [--port 7420] [--node-port N] [--testnet-size 32 | --no-testnet] [--metrics HOST:PORT] [--listen HOST:PORT [--tls-cert F --tls-key F]]';

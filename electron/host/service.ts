@@ -31,6 +31,7 @@ import {
   type ValueInput,
   type ValueOf,
 } from './contract';
+import { RemoteError, RemoteNodes, summarize } from './remote';
 import { STOPPED_TESTNET, startTestnet, type StartTestnetOptions, type TestnetHandle } from './testnet-runner';
 import { parseTrace } from './trace-format';
 import { TraceRecorder } from './trace-recorder';
@@ -118,6 +119,9 @@ export class ExplorerService implements ContractHandler {
   private readonly store: AppStore;
   private readonly traces = new TraceRecorder();
   private readonly handlers: Handlers;
+  /** Remote nodes this host is attached to (remote.ts). */
+  readonly remotes: RemoteNodes;
+  private localRpcSample: { at: number; requests: number } | null = null;
 
   private userNode: DhtNode | null = null;
   private nodeUnsubs: Unsubscribe[] = [];
@@ -141,6 +145,11 @@ export class ExplorerService implements ContractHandler {
     this.batcher = new EventBatcher({ clock: this.clock }, options.batcher);
     this.store = new AppStore({ dataDir: options.dataDir });
     this.handlers = this.makeHandlers();
+    this.remotes = new RemoteNodes(async () => {
+      const r = summarize({ node: this.node.snapshot() }, this.traces.list(), this.localRpcSample, Date.now());
+      this.localRpcSample = r.last;
+      return r;
+    });
   }
 
   /** The user's node; throws before start(). */
@@ -202,6 +211,7 @@ export class ExplorerService implements ContractHandler {
     this.activeLookups.clear();
     const node = this.userNode;
     if (node) this.publish({ type: 'node', id: node.id, address: node.address, state: 'stopped' });
+    this.remotes.close();
     this.batcher.flushAll();
     this.batcher.stop();
     for (const u of this.nodeUnsubs) u();
@@ -374,6 +384,9 @@ export class ExplorerService implements ContractHandler {
         if (!r.ok) throw new ServiceError(r.code, r.message);
         return this.traces.import(r.value);
       },
+      remoteList: () => this.remotes.list(),
+      remoteAttach: (args) => remoteCall(() => this.remotes.attach(args)),
+      remoteDetach: ({ id }) => ({ detached: this.remotes.detach(id) }),
       settingsGet: () => this.store.settings(),
       settingsSet: (changes) => this.store.updateSettings(changes),
     };
@@ -572,6 +585,16 @@ export class ExplorerService implements ContractHandler {
 
 function keyPairInfo(name: string, kp: KeyPair): KeyPairInfo {
   return { name, publicKey: bytesToHex(kp.publicKey) };
+}
+
+/** A remote that cannot be attached (refused, unreachable, untrusted) is UNAVAILABLE with its reason. */
+async function remoteCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof RemoteError) throw new ServiceError('UNAVAILABLE', e.message);
+    throw e;
+  }
 }
 
 function toErr(e: unknown): Result<never> {

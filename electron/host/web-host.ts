@@ -17,8 +17,9 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ContractHandler } from './client';
+import { openRemoteSocket, type RemoteNodes } from './remote';
 import { contentSecurityPolicy } from './csp';
-import { CONTRACT_VERSION, TOKEN_PARAM, WS_PATH, err, type ClientMessage, type ServerMessage } from './contract';
+import { CONTRACT_VERSION, LOCAL_ONLY_METHODS, TOKEN_PARAM, WS_PATH, err, type ClientMessage, type ServerMessage } from './contract';
 
 export const WEB_HOST = '127.0.0.1';
 export const SESSION_TOKEN_BYTES = 32;
@@ -59,7 +60,12 @@ export interface WebHostOptions {
   rendererDir?: string;
   /** Fixed token (tests); default: 32 random bytes, hex. */
   token?: string;
+  /** Attached remote nodes: the page reaches one at WS_PATH/remote/<id>, relayed here over TLS. */
+  remotes?: Pick<RemoteNodes, 'target'>;
 }
+
+/** The relay path of an attached remote node, under the API's own path. */
+export const REMOTE_PATH_PREFIX = `${WS_PATH}/remote/`;
 
 export interface WebHost {
   readonly url: string;
@@ -91,6 +97,13 @@ export async function startWebHost(handler: ContractHandler, options: WebHostOpt
     const refusal = checkUpgrade(req, token, origin, allowedHosts, wss.clients.size);
     if (refusal) {
       rejectUpgrade(socket, refusal.status, refusal.reason);
+      return;
+    }
+    const remoteId = refusal === null ? remoteIdOf(req) : null;
+    if (remoteId !== null) {
+      const target = options.remotes?.target(remoteId) ?? null;
+      if (!target) return rejectUpgrade(socket, 404, 'Not Found', `no remote node "${remoteId}" is attached`);
+      wss.handleUpgrade(req, socket, head, (ws) => relayConnection(ws, handler, () => openRemoteSocket(target)));
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, handler));
@@ -138,7 +151,7 @@ function checkUpgrade(
   connections: number,
 ): { status: number; reason: string } | null {
   const url = new URL(req.url ?? '/', 'http://placeholder');
-  if (url.pathname !== WS_PATH) return { status: 404, reason: 'Not Found' };
+  if (url.pathname !== WS_PATH && remoteIdOf(req) === null) return { status: 404, reason: 'Not Found' };
   if (!allowedHosts.has(req.headers.host ?? '')) return { status: 403, reason: 'Forbidden' };
   // Browsers always send Origin on a WebSocket handshake; it must be this host's own page. (A script
   // using the API sets the header itself: `new WebSocket(url, { origin })` with the `ws` package.)
@@ -149,18 +162,70 @@ function checkUpgrade(
   return null;
 }
 
-function tokenMatches(given: string | null, token: string): boolean {
+function remoteIdOf(req: IncomingMessage): string | null {
+  const path = new URL(req.url ?? '/', 'http://placeholder').pathname;
+  if (!path.startsWith(REMOTE_PATH_PREFIX)) return null;
+  const id = path.slice(REMOTE_PATH_PREFIX.length);
+  return /^[a-z0-9]{1,32}$/.test(id) ? id : null;
+}
+
+/**
+ * The page's connection to an attached remote node: its messages go to the remote over TLS and the
+ * remote's come back, unchanged, except the remote-node methods, which this host answers (the list
+ * of attached nodes is this host's, whichever node the page shows).
+ */
+function relayConnection(ws: WebSocket, handler: ContractHandler, open: () => Promise<import('ws').WebSocket>): void {
+  const early: string[] = [];
+  let remote: import('ws').WebSocket | null = null;
+  let closed = false;
+  const toPage = (text: string): void => {
+    if (ws.readyState === ws.OPEN) ws.send(text);
+  };
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) return;
+    const text = data.toString();
+    const msg = parseClientMessage(text);
+    if (msg?.type === 'invoke' && LOCAL_ONLY_METHODS.includes(msg.method)) {
+      void handler.invoke(msg.method, msg.args).then((result) => toPage(JSON.stringify({ type: 'result', id: msg.id, result } satisfies ServerMessage)));
+      return;
+    }
+    if (remote && remote.readyState === remote.OPEN) remote.send(text);
+    else if (early.length < MAX_INFLIGHT_PER_CONNECTION) early.push(text);
+  });
+  ws.on('close', () => {
+    closed = true;
+    remote?.close();
+  });
+  ws.on('error', () => ws.terminate());
+  open().then(
+    (r) => {
+      if (closed) return r.terminate();
+      remote = r;
+      r.on('message', (data, isBinary) => {
+        if (!isBinary) toPage(data.toString());
+      });
+      r.on('close', () => ws.close(4002, 'the remote node closed the connection'));
+      r.on('error', () => r.terminate());
+      for (const t of early.splice(0)) r.send(t);
+    },
+    (e: Error) => ws.close(4001, e.message.slice(0, 120)),
+  );
+}
+
+export function tokenMatches(given: string | null, token: string): boolean {
   if (given === null) return false;
   const a = Buffer.from(given);
   const b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+/** Refuses a WebSocket handshake; `detail` (one line) tells a client that reads the body why. */
+export function rejectUpgrade(socket: Duplex, status: number, reason: string, detail = ''): void {
+  const body = detail ? `${detail}\n` : '';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
-function serveConnection(ws: WebSocket, handler: ContractHandler): void {
+export function serveConnection(ws: WebSocket, handler: ContractHandler): void {
   let inflight = 0;
   let unsubscribe: (() => void) | null = null;
   const send = (msg: ServerMessage): void => {

@@ -10,7 +10,7 @@ import type { Figure, Summary, WorkloadResult } from './harness';
 import { RESULTS_DIR, SUBJECT, markdownTable } from './harness';
 
 /** Workloads in report order; any others follow in name order. */
-const ORDER = ['lookup-100', 'lookup-500', 'put-get', 'ping', 'codec', 'scale-memory', 'ui-frames'];
+const ORDER = ['lookup-100', 'lookup-500', 'put-get', 'ping', 'codec', 'scale-memory', 'ui-frames', 'metrics-cost'];
 
 /** Correctness a 50,000-node network must show to count as "queried correctly" (the core issue's bar). */
 const SCALE_TRUE_CLOSEST_MIN = 0.99;

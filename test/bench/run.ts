@@ -22,6 +22,7 @@ import { PING_DEFAULTS, runPingWorkload } from './workloads/ping';
 import { CODEC_DEFAULTS, runCodecWorkload } from './workloads/codec';
 import { PUT_GET_DEFAULTS, runPutGetWorkload } from './workloads/put-get';
 import { SCALE_MEMORY_DEFAULTS, runScaleMemoryWorkload } from './workloads/scale-memory';
+import { METRICS_COST_DEFAULTS, runMetricsCostWorkload } from './workloads/metrics-cost';
 
 type Runner = (drivers: SystemDriver[], command: string) => Promise<WorkloadResult | null>;
 
@@ -58,6 +59,7 @@ const WORKLOADS: Record<string, Runner> = {
   codec: (drivers, command) => runCodecWorkload(drivers, CODEC_DEFAULTS, command),
   'put-get': (drivers, command) => runPutGetWorkload(drivers, { ...PUT_GET_DEFAULTS, diagnostics: networkDiagnostics }, command),
   'scale-memory': (drivers, command) => runScaleMemoryWorkload(drivers, SCALE_MEMORY_DEFAULTS, command),
+  'metrics-cost': (_drivers, command) => runMetricsCostWorkload(METRICS_COST_DEFAULTS, command),
   // Loaded on demand: it pulls in the web host and Playwright, which the DHT workloads do not need.
   'ui-frames': async (_drivers, command) => {
     const { UI_FRAMES_DEFAULTS, runUiFramesWorkload } = await import('./workloads/ui-frames');

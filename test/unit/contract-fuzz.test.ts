@@ -56,6 +56,10 @@ const VALID: Record<MethodName, unknown> = {
   tracesList: undefined,
   traceGet: { id: 'nope' },
   traceImport: { json: '{"format":"kadtrace"}' },
+  remoteList: undefined,
+  // Port 1 on loopback: refused at once, never anything beyond this machine.
+  remoteAttach: { url: 'https://127.0.0.1:1', token: 'ab', fingerprint: 'AB:CD' },
+  remoteDetach: { id: 'r1' },
   settingsGet: undefined,
   settingsSet: { theme: 'dark', graphMaxPeers: 100 },
 };

@@ -1,0 +1,152 @@
+// Remote attach between two processes on 127.0.0.1: `kadscope serve --listen` in a child process
+// (TLS with a certificate it generates, its own small testnet), and this process attaching to it as
+// an explorer's host does. The explorer sees the remote node's peers, directly and through the web
+// host's relay; a wrong token, no token, plain HTTP and a bad certificate are refused, each with a
+// message that says what is wrong.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createWsClient } from '../../electron/host/client';
+import type { RemotesDto, SnapshotDto } from '../../electron/host/contract';
+import { openRemoteSocket, verifyRemote } from '../../electron/host/remote';
+import { ExplorerService } from '../../electron/host/service';
+import { startWebHost, type WebHost } from '../../electron/host/web-host';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const START_WAIT_MS = 45_000;
+
+interface Remote {
+  url: string;
+  token: string;
+  fingerprint: string;
+  child: ChildProcess;
+}
+
+async function startRemote(dataDir: string): Promise<Remote> {
+  const child = spawn(process.execPath, [join(ROOT, 'electron/bin/kadscope.mjs'), 'serve', '--port', '0', '--data-dir', dataDir, '--testnet-size', '6', '--listen', '127.0.0.1:0'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  return new Promise<Remote>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the remote printed no fingerprint within ${START_WAIT_MS} ms:\n${lines.join('\n')}`)), START_WAIT_MS);
+    const onData = (b: Buffer): void => {
+      lines.push(...b.toString().split('\n').filter(Boolean));
+      const text = lines.join('\n');
+      const url = /remote attach at (https:\/\/\S+)/.exec(text)?.[1];
+      const token = /token ([0-9a-f]{64})/.exec(text)?.[1];
+      const fingerprint = /certificate SHA-256 ([0-9A-F:]{95})/.exec(text)?.[1];
+      if (url && token && fingerprint) {
+        clearTimeout(timer);
+        resolve({ url, token, fingerprint, child });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the remote exited (${code}):\n${lines.join('\n')}`));
+    });
+  });
+}
+
+describe('remote attach over TLS, two processes on 127.0.0.1', () => {
+  let dir: string;
+  let remote: Remote;
+  let local: ExplorerService | null = null;
+  let web: WebHost | null = null;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kadscope-remote-'));
+    remote = await startRemote(join(dir, 'remote'));
+  }, START_WAIT_MS + 5_000);
+
+  afterAll(async () => {
+    await web?.close();
+    await local?.stop();
+    if (remote && remote.child.exitCode === null) {
+      const exited = new Promise((r) => remote.child.once('exit', r));
+      remote.child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (remote.child.exitCode === null) remote.child.kill('SIGKILL');
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('shows the remote node and its peers, pinned to the fingerprint it printed', async () => {
+    const target = await verifyRemote(remote.url, remote.token, remote.fingerprint.toLowerCase().replaceAll(':', ''));
+    expect(target.fingerprint).toBe(remote.fingerprint);
+    const socket = await openRemoteSocket(target);
+    const client = createWsClient(socket as never);
+    try {
+      const snap = await client.snapshot();
+      expect(snap.ok).toBe(true);
+      const s = (snap as { value: SnapshotDto }).value;
+      expect(s.node.peers.length).toBeGreaterThanOrEqual(6);
+      expect(s.testnet.running).toBe(true);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses a wrong token and no token, saying which', async () => {
+    const target = await verifyRemote(remote.url, remote.token, remote.fingerprint);
+    await expect(openRemoteSocket({ ...target, token: 'f'.repeat(64) })).rejects.toThrow(/refused the session token: wrong session token/);
+    await expect(openRemoteSocket({ ...target, token: '' })).rejects.toThrow(/refused the session token: no session token/);
+    await expect(verifyRemote(remote.url, '  ', remote.fingerprint)).rejects.toThrow(/a session token is needed/);
+  });
+
+  it('refuses plain HTTP, on both sides', async () => {
+    const plain = remote.url.replace('https://', 'http://');
+    await expect(verifyRemote(plain, remote.token, remote.fingerprint)).rejects.toThrow(/refusing plain HTTP: remote nodes are attached over TLS only; use https:\/\//);
+    // A plain-HTTP client that ignores that is told the same by the server, and gets nothing else.
+    const r = await fetch(`${plain}/ws?token=${remote.token}`);
+    expect(r.status).toBe(400);
+    expect(await r.text()).toMatch(/speaks TLS only; use https:\/\//);
+  });
+
+  it('refuses a certificate that does not match the pinned fingerprint, or that nothing vouches for', async () => {
+    const wrong = 'AB:'.repeat(31) + 'AB';
+    await expect(verifyRemote(remote.url, remote.token, wrong)).rejects.toThrow(
+      new RegExp(`certificate mismatch: .* presented a certificate with SHA-256 fingerprint ${remote.fingerprint}, not the pinned ${wrong}; not sending the token`),
+    );
+    await expect(verifyRemote(remote.url, remote.token)).rejects.toThrow(/is not trusted \(.*\); .* pin its SHA-256 fingerprint/);
+    await expect(verifyRemote(remote.url, remote.token, 'not-a-fingerprint')).rejects.toThrow(/not a SHA-256 fingerprint/);
+  });
+
+  it('attaches through a local host, which relays the page to the remote and answers the list itself', async () => {
+    local = new ExplorerService({}, { host: 'web', appVersion: 'test', dataDir: join(dir, 'local'), bootstrap: [], testnetSize: 0 });
+    await local.start();
+    web = await startWebHost(local, { port: 0, remotes: local.remotes });
+    const bad = await local.invoke('remoteAttach', { url: remote.url, token: 'nope', fingerprint: remote.fingerprint });
+    expect(bad).toMatchObject({ ok: false, code: 'UNAVAILABLE', message: expect.stringMatching(/refused the session token: wrong session token/) });
+    const attached = await local.invoke('remoteAttach', { url: remote.url, token: remote.token, fingerprint: remote.fingerprint });
+    expect(attached).toMatchObject({ ok: true, value: { id: 'r1', state: 'connected', fingerprint: remote.fingerprint } });
+    const remoteId = (attached as { value: { summary: { nodeId: string } } }).value.summary.nodeId;
+
+    // The page's connection, as the renderer opens it for ?node=r1.
+    const ws = new WebSocket(`${web.origin.replace('http', 'ws')}/ws/remote/r1?token=${web.token}`, { origin: web.origin });
+    const client = createWsClient(ws as never);
+    try {
+      const snap = await client.snapshot();
+      expect(snap.ok ? snap.value.node.id : snap).toBe(remoteId);
+      expect(snap.ok && snap.value.node.peers.length).toBeGreaterThanOrEqual(6);
+      const list = await client.remoteList();
+      expect(list.ok).toBe(true);
+      const l = (list as { value: RemotesDto }).value;
+      expect(l.local.nodeId).toBe(local.node.id);
+      expect(l.remotes.map((r) => r.id)).toEqual(['r1']);
+    } finally {
+      client.close();
+    }
+    // An id that is not attached: the relay says so rather than hanging.
+    const missing = new WebSocket(`${web.origin.replace('http', 'ws')}/ws/remote/r9?token=${web.token}`, { origin: web.origin });
+    const status = await new Promise<number>((resolve) => missing.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0)));
+    expect(status).toBe(404);
+    expect(await local.invoke('remoteDetach', { id: 'r1' })).toEqual({ ok: true, value: { detached: true } });
+  });
+});
