@@ -1,15 +1,21 @@
-// 256-bit node ids and keys: SHA-256 sized, compared by XOR distance.
+// Node ids and keys, compared by XOR distance. kadscope's own protocol uses 256-bit ids (SHA-256
+// sized, ID_BYTES); other protocols bring their own length (Mainline: 160 bits), so everything
+// below works on ids of any length and takes it from the ids it is given (all ids of one node
+// have the same length; the protocol layer checks that at the edges).
 // Ids travel as lowercase hex strings in every public API and as Map keys (DESIGN habit 7);
-// the hot paths (distance sort, bucket index) work on the 32 raw bytes.
+// the hot paths (distance sort, bucket index) work on the raw bytes.
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 
 export const ID_BYTES = 32;
 export const ID_BITS = ID_BYTES * 8;
 
 const HEX_ID = /^[0-9a-f]{64}$/;
+const HEX_BYTES = /^(?:[0-9a-f]{2})+$/;
 
-export function isIdHex(s: unknown): s is string {
-  return typeof s === 'string' && HEX_ID.test(s);
+/** Whether s is a lowercase hex id of `bytes` bytes (default kadscope's 32). */
+export function isIdHex(s: unknown, bytes: number = ID_BYTES): s is string {
+  if (typeof s !== 'string') return false;
+  return bytes === ID_BYTES ? HEX_ID.test(s) : s.length === bytes * 2 && HEX_BYTES.test(s);
 }
 
 /** bytesToHex's staging area: copying up to an id's worth of bytes into it beats wrapping them in a new Buffer. */
@@ -27,10 +33,10 @@ export function hexToBytes(hex: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
-/** Parses a 64-char hex id; throws a TypeError naming the problem. */
-export function idFromHex(hex: string): Uint8Array {
-  const h = hex.toLowerCase();
-  if (!HEX_ID.test(h)) throw new TypeError(`an id is 64 hex characters (256 bits); got ${JSON.stringify(hex.slice(0, 80))}`);
+/** Parses a hex id of `bytes` bytes (default 32: 64 hex chars); throws a TypeError naming the problem. */
+export function idFromHex(hex: string, bytes: number = ID_BYTES): Uint8Array {
+  const h = String(hex).toLowerCase();
+  if (!isIdHex(h, bytes)) throw new TypeError(`an id is ${bytes * 2} hex characters (${bytes * 8} bits); got ${JSON.stringify(String(hex).slice(0, 80))}`);
   return hexToBytes(h);
 }
 
@@ -114,13 +120,13 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export function randomId(rand: RandomBytes = cryptoRandomBytes): Uint8Array {
-  return rand(ID_BYTES);
+export function randomId(rand: RandomBytes = cryptoRandomBytes, bytes: number = ID_BYTES): Uint8Array {
+  return rand(bytes);
 }
 
 export function xorDistance(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(ID_BYTES);
-  for (let i = 0; i < ID_BYTES; i++) out[i] = a[i] ^ b[i];
+  const out = new Uint8Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] ^ b[i];
   return out;
 }
 
@@ -129,7 +135,8 @@ export function xorDistance(a: Uint8Array, b: Uint8Array): Uint8Array {
  * Allocation-free; this is the inner loop of every lookup.
  */
 export function compareDistance(target: Uint8Array, a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < ID_BYTES; i++) {
+  const n = target.length;
+  for (let i = 0; i < n; i++) {
     const da = a[i] ^ target[i];
     const db = b[i] ^ target[i];
     if (da !== db) return da - db;
@@ -137,23 +144,24 @@ export function compareDistance(target: Uint8Array, a: Uint8Array, b: Uint8Array
   return 0;
 }
 
-/** Number of leading bits a and b share (0..256). 256 means equal. */
+/** Number of leading bits a and b share (0..bits of a). All of a's bits means equal. */
 export function commonPrefixLength(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < ID_BYTES; i++) {
+  const n = a.length;
+  for (let i = 0; i < n; i++) {
     const x = a[i] ^ b[i];
     if (x !== 0) return i * 8 + Math.clz32(x) - 24;
   }
-  return ID_BITS;
+  return n * 8;
 }
 
 /**
- * The bucket an id falls in, seen from self: the length of their shared prefix (0..255).
- * Bucket 0 holds the half of the space farthest from us; bucket 255 the single id nearest.
+ * The bucket an id falls in, seen from self: the length of their shared prefix (0..bits-1).
+ * Bucket 0 holds the half of the space farthest from us; the last bucket the single id nearest.
  * Returns -1 for self.
  */
 export function bucketIndex(self: Uint8Array, other: Uint8Array): number {
   const cpl = commonPrefixLength(self, other);
-  return cpl === ID_BITS ? -1 : cpl;
+  return cpl === self.length * 8 ? -1 : cpl;
 }
 
 /**

@@ -12,11 +12,14 @@ import {
   bytesToHex,
   cryptoRandomBytes,
   idFromHex,
+  isIdHex,
   randomIdInBucket,
   type RandomBytes,
 } from './id';
 import { Broadcaster, type BroadcastInfo, type BroadcastOptions, type BroadcastResult, type BroadcastStats } from './extensions/broadcast';
 import { CustomMethods, decodeCallValue, encodeCallValue, type CallResult, type CustomMethod, type CustomMethodInfo } from './extensions/methods';
+import { KADSCOPE_PROTOCOL, type DhtProtocol, type ProtocolName } from './protocols/protocol';
+import { mainlineProtocol } from './protocols/mainline/protocol';
 import { healthState, isBad } from './health/health';
 import { Lookup, type LookupPeer, type QueryAnswer, type QueryFn } from './lookup/lookup';
 import { readSavedNodeId, type PersistedPeer } from './persist/state';
@@ -70,11 +73,17 @@ export const REJOIN_PEERS = 24;
 
 /** Record options (dataDir, lifetimes, store limits) are documented in records/layer.ts. */
 export interface DhtNodeOptions extends RecordOptions {
+  /**
+   * The network's protocol (core/protocols): 'kadscope' (default, 256-bit ids) or 'mainline'
+   * (BitTorrent's DHT, 160-bit ids), or a protocol object. Ids given to the node (id, lookup
+   * targets) must have the protocol's length.
+   */
+  protocol?: ProtocolName | DhtProtocol;
   /** Address to bind; default 127.0.0.1. Ignored when `transport` is given. */
   host?: string;
   /** Port to bind; 0 (default) picks a free one. Ignored when `transport` is given. */
   port?: number;
-  /** Our id as 64 hex chars; by default the one saved in dataDir, else random. */
+  /** Our id in hex (64 chars for kadscope, 40 for Mainline); by default the one saved in dataDir, else random. */
   id?: string;
   k?: number;
   alpha?: number;
@@ -107,7 +116,7 @@ export interface DhtNodeOptions extends RecordOptions {
 }
 
 /** kadscope's own protocol carries everything. */
-export const KADSCOPE_CAPABILITIES: ProtocolCapabilities = Object.freeze({ customMethods: true, broadcast: true });
+export const KADSCOPE_CAPABILITIES: ProtocolCapabilities = KADSCOPE_PROTOCOL.capabilities;
 
 export interface BootstrapResult {
   /** Bootstrap addresses that answered our PING. */
@@ -131,8 +140,16 @@ export interface LookupOptions {
   timeoutMs?: number;
 }
 
-function resolveOptions(o: DhtNodeOptions) {
-  const k = o.k ?? K;
+/** The protocol a node's options name. */
+export function resolveProtocol(p: DhtNodeOptions['protocol']): DhtProtocol {
+  if (p === undefined || p === 'kadscope') return KADSCOPE_PROTOCOL;
+  if (p === 'mainline') return mainlineProtocol();
+  if (typeof p === 'object' && p !== null && typeof p.codec === 'object') return p;
+  throw DhtError.invalidArgument(`protocol must be "kadscope" or "mainline"; got ${JSON.stringify(String(p)).slice(0, 40)}`);
+}
+
+function resolveOptions(o: DhtNodeOptions, protocol: DhtProtocol) {
+  const k = o.k ?? protocol.k;
   const alpha = o.alpha ?? ALPHA;
   if (!Number.isInteger(k) || k < 1 || k > 20) throw DhtError.invalidArgument(`k must be an integer 1-20 (a response carries at most 20 nodes); got ${k}`);
   if (!Number.isInteger(alpha) || alpha < 1 || alpha > 16) throw DhtError.invalidArgument(`alpha must be an integer 1-16; got ${alpha}`);
@@ -147,9 +164,9 @@ function resolveOptions(o: DhtNodeOptions) {
 }
 
 export class DhtNode extends TypedEmitter<NodeEvents> {
-  /** The wire protocol this node speaks; metrics label every figure with it. */
-  readonly protocol: string = 'kadscope';
   readonly idBytes: Uint8Array;
+  /** What this node speaks: id length, codec, limits (core/protocols); metrics label every figure with its name. */
+  readonly protocol: DhtProtocol;
   readonly clock: Clock;
   readonly transport: Transport;
   protected readonly rpc: Rpc;
@@ -197,16 +214,20 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   constructor(options: DhtNodeOptions = {}) {
     super();
-    this.opts = resolveOptions(options);
+    this.protocol = resolveProtocol(options.protocol);
+    this.opts = resolveOptions(options, this.protocol);
     this.clock = options.clock ?? systemClock;
     this.randomBytes = options.randomBytes ?? cryptoRandomBytes;
-    // A node with a data directory keeps its id across restarts (DESIGN: persistence).
-    const savedId = options.id === undefined && options.dataDir !== undefined ? readSavedNodeId(options.dataDir) : null;
-    this.idBytes = idFromHexOrThrow(options.id ?? savedId ?? bytesToHex(this.randomBytes(32)));
+    // A node with a data directory keeps its id across restarts (DESIGN: persistence), if the id
+    // saved there is one of this protocol's.
+    const idLength = this.protocol.idBytes;
+    const saved = options.id === undefined && options.dataDir !== undefined ? readSavedNodeId(options.dataDir) : null;
+    const savedId = saved !== null && isIdHex(saved, idLength) ? saved : null;
+    this.idBytes = idFromHexOrThrow(options.id ?? savedId ?? bytesToHex(this.protocol.randomId(this.randomBytes)), idLength);
     this.transport = options.transport ?? new UdpTransport({}, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
     const host = options.transport ? undefined : (options.host ?? '127.0.0.1');
     const diversity = options.diversity ?? !(host === undefined || isLoopbackOrPrivate(host));
-    this.table = new RoutingTable(this.idBytes, { k: this.opts.k, diversity: { enabled: diversity } });
+    this.table = new RoutingTable(this.idBytes, { idBytes: idLength, k: this.opts.k, diversity: { enabled: diversity } });
     const limiter = options.rateLimit === false ? null : new RateLimiter({ clock: this.clock }, options.rateLimit);
     this.rateLimiter = limiter;
     // The callbacks a node hands its parts live as long as it does, so they are method shorthands
@@ -216,7 +237,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const node = this;
     this.rpc = new Rpc(
-      { transport: this.transport, clock: this.clock, randomBytes: this.randomBytes, selfId: this.idBytes },
+      { transport: this.transport, clock: this.clock, randomBytes: this.randomBytes, selfId: this.idBytes, codec: this.protocol.codec },
       {
         timeoutMs: this.opts.rpcTimeoutMs,
         retries: options.rpcRetries,
@@ -239,6 +260,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       {
         clock: this.clock,
         selfId: this.idBytes,
+        encode: this.protocol.codec.encode,
         // One attempt on a clean network; more when answers show packet loss (a lost PING must not
         // keep an honest node out of our table, or make it wait for its answer).
         ping(to: Endpoint): Promise<boolean> {
@@ -343,13 +365,13 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
    * it does not carry.
    */
   get capabilities(): ProtocolCapabilities {
-    return KADSCOPE_CAPABILITIES;
+    return this.protocol.capabilities;
   }
 
   private assertCapability(what: 'customMethods' | 'broadcast'): void {
     if (this.capabilities[what]) return;
     const label = what === 'customMethods' ? 'custom RPC methods' : 'broadcast';
-    throw new DhtError('UNSUPPORTED', `this node speaks the ${this.protocol} protocol, which has no room for ${label}`);
+    throw new DhtError('UNSUPPORTED', `this node speaks the ${this.protocol.name} protocol, which has no room for ${label}`);
   }
 
   get id(): string {
@@ -507,7 +529,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   /** An iterative lookup of target, as a stream of events. Iterate it to run it; leaving the loop cancels it. */
   lookup(targetHex: string, options: LookupOptions = {}): Lookup {
     this.assertRunning();
-    const target = idFromHexOrThrow(targetHex);
+    const target = idFromHexOrThrow(targetHex, this.protocol.idBytes);
     const kind = options.kind ?? 'find-node';
     if (kind !== 'find-node') throw DhtError.invalidArgument(`lookup kind "${kind}" goes through get() or lookupPeers()`);
     return this.makeLookup(target, kind, this.findNodeQuery(target), options);
@@ -709,6 +731,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   /** Majority of the last few addresses peers saw us at (counts kept incrementally: this runs per answer). */
   private noteObserved(observed: Endpoint): void {
+    // Port 0: the peer did not say (a protocol whose answers may leave it out).
+    if (observed.port === 0) return;
     // Steady state: every vote in the window is for the address we hold, and so is this one.
     const held = this.observed;
     if (
@@ -754,7 +778,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   protected handleRequest(req: RequestMessage, from: Endpoint, id: string, entry: RoutingEntry | undefined): HandlerResult | Promise<HandlerResult> {
     if (!this.running) return null;
-    this.noteRequester(id, req.id, from, entry);
+    // BEP 43: a read-only sender stays out of the routing table.
+    if (req.readOnly !== true) this.noteRequester(id, req.id, from, entry);
     switch (req.method) {
       case 'PING':
         return {};
@@ -979,7 +1004,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   metrics(): NodeMetrics {
     const now = this.clock.now();
     return {
-      protocol: this.protocol,
+      protocol: this.protocol.name,
       id: this.id,
       running: this.running,
       uptimeMs: this.state === 'running' ? Math.max(0, now - this.startedAtMs) : 0,
@@ -1035,9 +1060,9 @@ function safeAddress(t: Transport): Endpoint {
   }
 }
 
-function idFromHexOrThrow(hex: string): Uint8Array {
+function idFromHexOrThrow(hex: string, bytes?: number): Uint8Array {
   try {
-    return idFromHex(hex);
+    return idFromHex(hex, bytes);
   } catch (err) {
     throw DhtError.invalidArgument((err as Error).message);
   }

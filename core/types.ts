@@ -2,7 +2,8 @@
 // hex strings, so the hosts can pass them to the UI nearly unchanged.
 import type { Endpoint } from './transport/types';
 import type { BroadcastInfo } from './extensions/broadcast';
-import type { DropReason, Method } from './wire/types';
+import type { AnyDropReason } from './protocols/protocol';
+import type { Method } from './wire/types';
 
 /**
  * What a node's protocol has room for. kadscope's own protocol (wire v1) has all of it; a node
@@ -72,7 +73,7 @@ export interface Counters {
   rxBytes: number;
   txBytes: number;
   /** Datagrams dropped, by reason (decode failures, wrong source, rate limit, ...). */
-  dropped: Partial<Record<DropReason, number>>;
+  dropped: Partial<Record<AnyDropReason, number>>;
   rpc: Record<Method, MethodCounters>;
   /**
    * CALLs by custom method name (also counted under rpc.CALL): calls we made by name; calls we got

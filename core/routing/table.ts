@@ -38,10 +38,15 @@ import {
 export const DEFAULT_K = 20;
 /** Upper bound on k, so a typo in a config cannot make buckets unbounded in practice. */
 export const MAX_K = 1024;
-/** Number of buckets: one per possible shared-prefix length. */
+/** Number of buckets of a table of kadscope's 256-bit ids: one per possible shared-prefix length (a table has one per bit of its ids). */
 export const BUCKET_COUNT = ID_BITS;
+/** Id lengths a table accepts (Mainline's 20 bytes, kadscope's and HyperDHT's 32). */
+const MIN_ID_BYTES = 4;
+const MAX_ID_BYTES = 64;
 
 export interface RoutingTableOptions {
+  /** Bytes of every id in the table, self's included: the protocol's id length (default kadscope's 32; Mainline 20). */
+  idBytes?: number;
   /** Entries per bucket. Default DEFAULT_K. */
   k?: number;
   /** Candidates kept per bucket for when an entry goes away. Default k. */
@@ -103,7 +108,11 @@ export class RoutingTable {
   private readonly healthOptions: HealthOptions;
   private readonly badFailures: number;
   /** Sparse: a bucket exists once something was stored in it or it was touched. */
-  private readonly table: (Bucket | undefined)[] = new Array<Bucket | undefined>(BUCKET_COUNT);
+  private readonly table: (Bucket | undefined)[];
+  /** Bytes of every id in this table: self's length (32 for kadscope, 20 for Mainline). */
+  readonly idBytes: number;
+  /** One bucket per bit of the ids. */
+  readonly bucketCount: number;
   /** Highest index of an existing bucket, -1 if none: closest() scans no further. */
   private highest = -1;
   private readonly byId = new Map<string, TableEntry>();
@@ -114,12 +123,20 @@ export class RoutingTable {
   /** ipKey -> entries at that IP, any port (kept only while limits are on). */
   private readonly ipCounts = new Map<string, number>();
   /** Where the table's copies of ids live. */
-  private readonly idSlab = new IdSlab(ID_BYTES);
+  private readonly idSlab: IdSlab;
 
   constructor(self: Uint8Array, options: RoutingTableOptions = {}) {
-    if (!(self instanceof Uint8Array) || self.length !== ID_BYTES) {
-      throw DhtError.invalidArgument(`routing table: self id must be ${ID_BYTES} bytes`);
+    const idBytes = options.idBytes ?? ID_BYTES;
+    if (!Number.isInteger(idBytes) || idBytes < MIN_ID_BYTES || idBytes > MAX_ID_BYTES) {
+      throw DhtError.invalidArgument(`routing table: idBytes must be an integer in ${MIN_ID_BYTES}..${MAX_ID_BYTES}; got ${String(options.idBytes)}`);
     }
+    if (!(self instanceof Uint8Array) || self.length !== idBytes) {
+      throw DhtError.invalidArgument(`routing table: self id must be ${idBytes} bytes`);
+    }
+    this.idBytes = self.length;
+    this.bucketCount = self.length * 8;
+    this.table = new Array<Bucket | undefined>(this.bucketCount);
+    this.idSlab = new IdSlab(self.length);
     const k = options.k ?? DEFAULT_K;
     if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw DhtError.invalidArgument(`routing table: k must be an integer in 1..${MAX_K}; got ${String(options.k)}`);
     const rc = options.replacementCacheSize ?? k;
@@ -189,7 +206,7 @@ export class RoutingTable {
     // needs no parsing or validation: byId's keys are valid ids, and the address is the entry's.
     const known = typeof contact === 'object' && contact !== null ? this.byId.get(contact.id) : undefined;
     if (known !== undefined && known.host === contact.host && known.port === contact.port) return this.heardAgain(known, now, opts);
-    const idBytes = checkContact(contact);
+    const idBytes = checkContact(contact, this.idBytes);
     const id = contact.id.toLowerCase();
     if (id === this.selfId) return { kind: 'rejected', reason: 'self' };
     const { host, port } = contact;
@@ -280,7 +297,7 @@ export class RoutingTable {
       return entry;
     }
     // Not in the table: it may be a candidate. Its bucket is fixed by its id.
-    if (isIdHex(key)) this.table[bucketIndex(this.self, idFromHex(key))]?.removeReplacement(key);
+    if (isIdHex(key, this.idBytes)) this.table[bucketIndex(this.self, idFromHex(key, this.idBytes))]?.removeReplacement(key);
     return undefined;
   }
 
@@ -293,7 +310,7 @@ export class RoutingTable {
    * t-2, ..., 0, each strictly farther than the last. Only the groups needed to reach n are sorted.
    */
   closest(target: Uint8Array, n: number, opts: ClosestOptions = {}): RoutingEntry[] {
-    if (target.length !== ID_BYTES) throw DhtError.invalidArgument(`closest: target must be ${ID_BYTES} bytes; got ${target.length}`);
+    if (target.length !== this.idBytes) throw DhtError.invalidArgument(`closest: target must be ${this.idBytes} bytes; got ${target.length}`);
     const out: RoutingEntry[] = [];
     if (!(n > 0) || this.byId.size === 0) return out;
     const exclude = opts.exclude;
@@ -303,8 +320,8 @@ export class RoutingTable {
     group.length = 0;
     const t = commonPrefixLength(this.self, target); // 0..256; 256 when target is our id
     // Bucket t first, then buckets > t merged, then t-1 down to 0 (see the comment above).
-    let i = t < BUCKET_COUNT ? t : this.highest + 1;
-    let down = Math.min(t, BUCKET_COUNT) - 1;
+    let i = t < this.bucketCount ? t : this.highest + 1;
+    let down = Math.min(t, this.bucketCount) - 1;
     for (;;) {
       if (i === t) {
         this.collectInto(group, this.table[t], exclude, includeBad);
@@ -399,8 +416,8 @@ export class RoutingTable {
 
   /** Marks bucket `index` as refreshed at `now` (a lookup into its range ran), creating it if needed. */
   touchBucket(index: number, now: number): void {
-    if (!Number.isInteger(index) || index < 0 || index >= BUCKET_COUNT) {
-      throw DhtError.invalidArgument(`touchBucket: index must be an integer in 0..${BUCKET_COUNT - 1}; got ${index}`);
+    if (!Number.isInteger(index) || index < 0 || index >= this.bucketCount) {
+      throw DhtError.invalidArgument(`touchBucket: index must be an integer in 0..${this.bucketCount - 1}; got ${index}`);
     }
     this.bucketAt(index, now).lastRefresh = now;
   }
@@ -603,22 +620,22 @@ function bump(m: Map<string, number>, key: string, by: number): void {
 }
 
 /** Validates a contact and returns its id bytes; throws INVALID_ARGUMENT naming the problem. */
-function checkContact(c: Contact): Uint8Array {
+function checkContact(c: Contact, idBytes: number): Uint8Array {
   if (typeof c !== 'object' || c === null) throw DhtError.invalidArgument('routing table: contact must be an object { id, host, port }');
   if (typeof c.host !== 'string' || c.host === '') throw DhtError.invalidArgument(`routing table: contact host must be a non-empty string; got ${JSON.stringify(c.host)}`);
   if (!Number.isInteger(c.port) || c.port < 1 || c.port > 65535) throw DhtError.invalidArgument(`routing table: contact port must be 1-65535; got ${String(c.port)}`);
   try {
-    return idFromHex(String(c.id));
+    return idFromHex(String(c.id), idBytes);
   } catch (e) {
     throw DhtError.invalidArgument(`routing table: ${(e as Error).message}`);
   }
 }
 
-/** XOR distance between a and b as a fraction of the 2^256 id space, in [0, 1). */
+/** XOR distance between a and b as a fraction of the id space (2^256 for kadscope ids), in [0, 1). */
 export function distanceFraction(a: Uint8Array, b: Uint8Array): number {
   let x = 0;
   let scale = 1 / 256;
-  for (let i = 0; i < ID_BYTES; i++) {
+  for (let i = 0; i < a.length; i++) {
     x += (a[i] ^ b[i]) * scale;
     scale /= 256;
     // Once a float can't register further bytes, stop.

@@ -18,10 +18,9 @@
 // Small answers (PING, STORE and ANNOUNCE acknowledgements, errors) go out at once.
 import type { Clock } from '../clock';
 import { DhtError } from '../errors';
-import { ID_BYTES } from '../id';
 import { endpointKey, type Endpoint } from '../transport/types';
 import { encodeMessage } from '../wire/codec';
-import type { ErrorMessage, ResponseMessage, WirePeer } from '../wire/types';
+import type { ErrorMessage, Message, ResponseMessage, WirePeer } from '../wire/types';
 import type { HandlerResult, ResponseBody } from './rpc';
 
 /** QUIC's anti-amplification factor: bytes sent to an unverified address <= 3x bytes received from it. */
@@ -53,7 +52,11 @@ export interface AmplificationDeps {
   selfId: Uint8Array;
   /** Sends a PING to `to`; resolves true when it answered, false otherwise. Never rejects. */
   ping: (to: Endpoint) => Promise<boolean>;
+  /** The protocol's encoder, which sizes answers (default kadscope's wire v1). */
+  encode?: (msg: Message) => Uint8Array;
 }
+
+type Encode = (msg: Message) => Uint8Array;
 
 export interface AmplificationOptions {
   factor?: number;
@@ -75,13 +78,13 @@ export interface AmplificationStats {
 }
 
 /** Bytes of the response or error datagram that would carry `body` to `observed` (an upper bound over tids). */
-export function answerBytes(body: ResponseBody | DhtError, selfId: Uint8Array, observed: WirePeer): number {
+export function answerBytes(body: ResponseBody | DhtError, selfId: Uint8Array, observed: WirePeer, encode: Encode = encodeMessage): number {
   if (body instanceof DhtError) {
     const e: ErrorMessage = { kind: 'error', tid: WORST_CASE_TID, id: selfId, code: body.toWire(), message: body.message.slice(0, MAX_ERROR_CHARS) };
-    return encodeMessage(e).length;
+    return encode(e).length;
   }
   const msg: ResponseMessage = { ...body, kind: 'response', tid: WORST_CASE_TID, id: selfId, observed: { host: observed.host, port: observed.port } };
-  return encodeMessage(msg).length;
+  return encode(msg).length;
 }
 
 /**
@@ -90,14 +93,13 @@ export function answerBytes(body: ResponseBody | DhtError, selfId: Uint8Array, o
  * over an unverified requester's budget, which is the common case, without encoding it twice.
  */
 function minAnswerBytes(body: ResponseBody): number {
-  return ID_BYTES * (body.nodes?.length ?? 0) + (body.token?.length ?? 0) + (body.record?.value.length ?? 0) + (body.result?.length ?? 0);
+  const nodes = body.nodes;
+  return (nodes !== undefined && nodes.length > 0 ? nodes.length * nodes[0].id.length : 0) + (body.token?.length ?? 0) + (body.record?.value.length ?? 0) + (body.result?.length ?? 0);
 }
 
-let pingBytes = 0;
-/** Size of our verification PING (worst-case tid): what verifying an address costs it in budget. */
-function verifyPingBytes(): number {
-  pingBytes ||= encodeMessage({ kind: 'request', tid: WORST_CASE_TID, id: new Uint8Array(32), method: 'PING' }).length;
-  return pingBytes;
+/** Size of a verification PING (worst-case tid) from selfId: what verifying an address costs it in budget. */
+function pingBytesOf(selfId: Uint8Array, encode: Encode): number {
+  return encode({ kind: 'request', tid: WORST_CASE_TID, id: selfId, method: 'PING' }).length;
 }
 
 /** Largest n in [0, max] with ok(n), ok monotone (true up to some n, false after); -1 if none. */
@@ -119,10 +121,10 @@ function largest(max: number, ok: (n: number) => boolean): number {
  * then peers, then the token. An error keeps its code and loses message text. Whatever cannot be
  * cut (the header and `observed`) stays, which is always far below 3x the smallest request.
  */
-export function capAnswer(body: ResponseBody | DhtError, maxBytes: number, selfId: Uint8Array, observed: WirePeer): ResponseBody | DhtError {
+export function capAnswer(body: ResponseBody | DhtError, maxBytes: number, selfId: Uint8Array, observed: WirePeer, encode: Encode = encodeMessage): ResponseBody | DhtError {
   const fits = (b: ResponseBody | DhtError): boolean => {
     try {
-      return answerBytes(b, selfId, observed) <= maxBytes;
+      return answerBytes(b, selfId, observed, encode) <= maxBytes;
     } catch {
       return false; // our own fields: the encoder refuses only for size (over the datagram limit)
     }
@@ -195,9 +197,12 @@ export class AmplificationGuard {
   private readonly verifying = new Map<string, Promise<boolean>>();
   private heldNow = 0;
   private readonly counts = { held: 0, capped: 0, verifications: 0 };
+  private readonly encode: Encode;
+  private pingBytes = 0;
 
   constructor(deps: AmplificationDeps, options: AmplificationOptions = {}) {
     this.deps = deps;
+    this.encode = deps.encode ?? encodeMessage;
     this.factor = options.factor ?? AMPLIFICATION_FACTOR;
     if (!(this.factor >= 1)) throw DhtError.invalidArgument(`amplification.factor must be at least 1; got ${String(options.factor)}`);
     this.verified = new VerifiedAddresses(positiveInt('maxVerified', options.maxVerified ?? MAX_VERIFIED_ADDRESSES), options.verifiedTtlMs ?? VERIFIED_TTL_MS);
@@ -254,11 +259,11 @@ export class AmplificationGuard {
     // Our verification PING to the requester counts against its budget too (QUIC counts every byte
     // sent to an unvalidated address). One PING in flight is charged to every request that sees it,
     // which over-charges and so keeps the total within the factor.
-    const budget = (): number => this.factor * requestBytes - (this.verifying.has(key) ? verifyPingBytes() : 0);
+    const budget = (): number => this.factor * requestBytes - (this.verifying.has(key) ? this.verifyPingBytes() : 0);
     const observed: WirePeer = { host: from.host, port: from.port };
     // A floor already over the budget settles it without encoding (a FIND_* answer to a newcomer).
     const overForSure = !(body instanceof DhtError) && minAnswerBytes(body) > budget();
-    if (!overForSure && answerBytes(body, this.deps.selfId, observed) <= budget()) return body;
+    if (!overForSure && answerBytes(body, this.deps.selfId, observed, this.encode) <= budget()) return body;
     if (this.heldNow >= this.maxHeld) {
       // Too many waiting (a flood of forged requests): capped now. Verify anyway, so that a real
       // requester's next request gets a full answer.
@@ -269,13 +274,18 @@ export class AmplificationGuard {
     this.counts.held++;
     return this.verify(from).then((ok) => {
       this.heldNow--;
-      return ok || this.isVerified(from) ? body : this.cap(body, this.factor * requestBytes - verifyPingBytes(), observed);
+      return ok || this.isVerified(from) ? body : this.cap(body, this.factor * requestBytes - this.verifyPingBytes(), observed);
     });
+  }
+
+  private verifyPingBytes(): number {
+    this.pingBytes ||= pingBytesOf(this.deps.selfId, this.encode);
+    return this.pingBytes;
   }
 
   private cap(body: ResponseBody | DhtError, budget: number, observed: WirePeer): ResponseBody | DhtError {
     this.counts.capped++;
-    return capAnswer(body, budget, this.deps.selfId, observed);
+    return capAnswer(body, budget, this.deps.selfId, observed, this.encode);
   }
 }
 

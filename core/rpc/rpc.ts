@@ -8,10 +8,9 @@ import { bytesToHex, type RandomBytes } from '../id';
 import { endpointKey, type Endpoint, type Transport } from '../transport/types';
 import { Histogram, RPC_LATENCY_BOUNDS_MS } from '../metrics/histogram';
 import type { Counters, MethodCounters } from '../types';
-import { decodeMessage, encodeMessage } from '../wire/codec';
+import { kadscopeCodec, type AnyDropReason, type WireCodec } from '../protocols/protocol';
 import {
   METHODS,
-  type DropReason,
   type ErrorMessage,
   type Method,
   type RequestArgs,
@@ -64,6 +63,8 @@ export interface RpcDeps {
   clock: Clock;
   randomBytes: RandomBytes;
   selfId: Uint8Array;
+  /** The protocol's datagrams (core/protocols/protocol.ts); default kadscope's wire v1. */
+  codec?: WireCodec;
 }
 
 export interface RpcOptions {
@@ -131,6 +132,7 @@ export class Rpc {
   private readonly clock: Clock;
   private readonly randomBytes: RandomBytes;
   private readonly selfId: Uint8Array;
+  private readonly codec: WireCodec;
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly maxInFlight: number;
@@ -170,6 +172,7 @@ export class Rpc {
     this.clock = deps.clock;
     this.randomBytes = deps.randomBytes;
     this.selfId = deps.selfId;
+    this.codec = deps.codec ?? kadscopeCodec;
     this.timeoutMs = options.timeoutMs ?? RPC_TIMEOUT_MS;
     this.retries = options.retries ?? RPC_RETRIES;
     this.maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT;
@@ -206,7 +209,7 @@ export class Rpc {
     return this.pendingTo.get(to.host)?.has(to.port) ?? false;
   }
 
-  drop(reason: DropReason): void {
+  drop(reason: AnyDropReason): void {
     this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1;
   }
 
@@ -266,7 +269,7 @@ export class Rpc {
     const tid = this.newTid();
     let data: Uint8Array;
     try {
-      data = encodeMessage({ kind: 'request', tid, id: this.selfId, ...args } as RequestMessage);
+      data = this.codec.encode({ kind: 'request', tid, id: this.selfId, ...args } as RequestMessage);
     } catch (err) {
       reject(err instanceof DhtError ? err : new DhtError('INTERNAL', String(err)));
       this.pump();
@@ -387,13 +390,16 @@ export class Rpc {
     if (this.closed) return;
     this.counters.rxPackets++;
     this.counters.rxBytes += data.byteLength;
-    const decoded = decodeMessage(data);
+    const decoded = this.codec.decode(data, from);
     if (!decoded.ok) {
       this.drop(decoded.reason);
       // A well-formed request for a method number we do not have (a newer node's): say so, rather
-      // than leave the asker to time out. Small, and admitted like any request.
-      if (decoded.tid !== undefined && (!this.admit || this.admit(from, 'PING'))) {
-        this.sendRaw(this.encodeError(decoded.tid, DhtError.refusal('UNKNOWN_METHOD', 'unknown method number')), from);
+      // than leave the asker to time out. A protocol that answers bad queries itself (KRPC errors
+      // 203, 204) hands over its reply. Small, and admitted like any request.
+      const reply = 'reply' in decoded ? decoded.reply : undefined;
+      const tid = 'tid' in decoded ? decoded.tid : undefined;
+      if ((reply !== undefined || tid !== undefined) && (!this.admit || this.admit(from, 'PING'))) {
+        this.sendRaw(reply ?? this.encodeError(tid as number, DhtError.refusal('UNKNOWN_METHOD', 'unknown method number')), from);
       }
       return;
     }
@@ -472,7 +478,7 @@ export class Rpc {
           peers: body.peers,
           result: body.result,
         } satisfies Record<keyof ResponseMessage, unknown>;
-        out = encodeMessage(res);
+        out = this.codec.encode(res);
       }
     } catch (err) {
       // A bug of ours (or an address no answer can name): the requester gets INTERNAL rather than
@@ -490,7 +496,7 @@ export class Rpc {
 
   private encodeError(tid: number, error: DhtError): Uint8Array {
     const e: ErrorMessage = { kind: 'error', tid, id: this.selfId, code: error.toWire(), message: error.message.slice(0, 200) };
-    return encodeMessage(e);
+    return this.codec.encode(e);
   }
 
   /** Rejects everything pending and queued with STOPPED; idempotent. Does not close the transport. */

@@ -79,7 +79,14 @@ interface Header {
   id: Uint8Array;
 }
 
-export type RequestMessage = Header & { kind: 'request' } & RequestArgs;
+export type RequestMessage = Header & {
+  kind: 'request';
+  /**
+   * The sender asks not to be added to routing tables (Mainline's BEP 43 `ro`). Never set by wire
+   * v1, which has no such field; set by protocols that have one.
+   */
+  readOnly?: boolean;
+} & RequestArgs;
 
 export interface ResponseMessage extends Header {
   kind: 'response';

@@ -208,15 +208,9 @@ describe('custom method arguments from the network', () => {
 describe('a protocol without room for the extension points', () => {
   it('refuses register, call and broadcast with UNSUPPORTED, naming the protocol', async () => {
     const { DhtNode } = await import('../../core/node');
-    class NoRoom extends DhtNode {
-      override readonly protocol: string = 'mainline';
-      override get capabilities() {
-        return { customMethods: false, broadcast: false };
-      }
-    }
     const clock = new FakeClock();
     const net = new MemoryNetwork({ clock }, { seed: 3 });
-    const node = new NoRoom({ transport: net.createTransport({}), clock, randomBytes: seededRandomBytes(4) });
+    const node = DhtNode.create({ protocol: 'mainline', transport: net.createTransport({}), clock, randomBytes: seededRandomBytes(4) });
     expect(() => node.register({ name: 'x', args: z.unknown(), handler: () => null })).toThrow(/mainline protocol, which has no room for custom RPC methods/);
     await clock.run(node.start());
     await expect(node.call('127.0.0.1:1', 'x')).rejects.toMatchObject({ code: 'UNSUPPORTED' });

@@ -152,6 +152,8 @@ declare module 'bittorrent-dht' {
     host?: string | false;
     k?: number;
     concurrency?: number;
+    /** BEP 44 mutable items: ed25519 verification (without it mutable puts are refused). */
+    verify?: (sig: Buffer, msg: Buffer, pk: Buffer) => boolean;
   }
 
   class DHT extends EventEmitter {
@@ -162,9 +164,17 @@ declare module 'bittorrent-dht' {
     ready?: boolean;
     listen(port: number, address: string, cb?: () => void): void;
     /** BEP 44 put; the callback gets the key and how many nodes acknowledged. Returns the key. */
-    put(opts: { v: Buffer }, cb: (err: Error | null, key: Buffer, n: number) => void): Buffer;
+    put(
+      opts: { v: Buffer; k?: Buffer; seq?: number; salt?: Buffer; cas?: number; sign?: (buf: Buffer) => Buffer },
+      cb: (err: Error | null, key: Buffer, n: number) => void,
+    ): Buffer;
     /** BEP 44 get; res is null when no node returned a value matching the key. */
-    get(key: Buffer, cb: (err: Error | null, res: { v: Buffer } | null) => void): void;
+    get(key: Buffer, cb: (err: Error | null, res: { v: Buffer; seq?: number; k?: Buffer; salt?: Buffer } | null) => void): void;
+    get(key: Buffer, opts: { salt?: Buffer; cache?: boolean }, cb: (err: Error | null, res: { v: Buffer; seq?: number; k?: Buffer; salt?: Buffer } | null) => void): void;
+    /** get_peers lookup; emits 'peer' ({ host, port }, infoHash, from) for each peer found. */
+    lookup(infoHash: Buffer | string, cb?: (err: Error | null, n: number) => void): () => void;
+    /** announce_peer at the closest nodes (port 0: implied_port). */
+    announce(infoHash: Buffer | string, port: number, cb?: (err: Error | null) => void): void;
     /** The values this node stores (an LRU keyed by hex key). */
     readonly _values: { peek(keyHex: string): unknown };
     address(): { address: string; port: number; family: string };

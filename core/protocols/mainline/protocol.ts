@@ -1,0 +1,234 @@
+// BitTorrent's Mainline DHT as a kadscope protocol: KRPC (krpc.ts) mapped to and from the engine's
+// message model (core/wire/types.ts).
+//
+//   PING <-> ping          FIND_NODE <-> find_node      GET_PEERS <-> get_peers
+//   ANNOUNCE <-> announce_peer (implied_port: the query's source port)
+//   FIND_VALUE <-> get     STORE <-> put (the key is the BEP 44 target of the item)
+//
+// Transaction ids: ours are 4 random bytes, the engine's uint32. Others' may be 1..4 bytes (libtorrent
+// sends 2); a shorter one maps to a number above 2^32 that encodes its length, so an answer echoes
+// it byte for byte. Queries with longer ids are answered with error 203.
+// Queries outside the model are answered here: sample_infohashes and unknown methods with 204.
+// BEP 43: a read-only codec marks every query `ro`; queries marked `ro` reach the engine with
+// readOnly set, and the node keeps such senders out of its routing table.
+import { DhtError, WIRE_ERROR } from '../../errors';
+import { cryptoRandomBytes, type RandomBytes } from '../../id';
+import type { Endpoint } from '../../transport/types';
+import type { Message, RequestArgs, RequestMessage, ResponseMessage, WireRecord } from '../../wire/types';
+import { UNKNOWN_OBSERVED, type CodecDecodeResult, type DhtProtocol, type WireCodec } from '../protocol';
+import { itemTarget } from './bep44';
+import { decodeKrpc, encodeKrpc } from './krpc';
+import {
+  KRPC_ERROR,
+  MAINLINE_ID_BYTES,
+  MAINLINE_K,
+  MAX_MAINLINE_SEND_BYTES,
+  type MainlineMessage,
+  type PutItem,
+  type QueryMessage,
+} from './types';
+
+/** Our `v`: "KS" and a two-byte version, as BEP 20 style clients do. */
+export const KADSCOPE_CLIENT_VERSION = new Uint8Array([0x4b, 0x53, 0x00, 0x01]);
+const TWO_POW_32 = 0x1_0000_0000;
+
+/** Our uint32 tids as 4 bytes; others' shorter tids as decoded by tidFromBytes. */
+export function tidToBytes(tid: number): Uint8Array {
+  const len = 4 - Math.floor(tid / TWO_POW_32);
+  if (!Number.isSafeInteger(tid) || tid < 0 || len < 1 || len > 4) throw DhtError.invalidArgument(`tid ${tid} is not a KRPC transaction id`);
+  let v = tid % TWO_POW_32;
+  const out = new Uint8Array(len);
+  for (let i = len - 1; i >= 0; i--) {
+    out[i] = v & 0xff;
+    v = Math.floor(v / 256);
+  }
+  return out;
+}
+
+/** A 1..4-byte tid as a number (4 bytes: its uint32 value); undefined for longer ones. */
+export function tidFromBytes(b: Uint8Array): number | undefined {
+  if (b.length < 1 || b.length > 4) return undefined;
+  let v = 0;
+  for (const x of b) v = v * 256 + x;
+  return v + (4 - b.length) * TWO_POW_32;
+}
+
+const TO_KRPC: Record<number, number> = {
+  [WIRE_ERROR.GENERIC]: KRPC_ERROR.GENERIC,
+  [WIRE_ERROR.PROTOCOL]: KRPC_ERROR.PROTOCOL,
+  [WIRE_ERROR.UNKNOWN_METHOD]: KRPC_ERROR.METHOD_UNKNOWN,
+  [WIRE_ERROR.RATE_LIMITED]: KRPC_ERROR.SERVER,
+  [WIRE_ERROR.INVALID_TOKEN]: KRPC_ERROR.PROTOCOL,
+  [WIRE_ERROR.VALUE_TOO_LARGE]: KRPC_ERROR.MESSAGE_TOO_BIG,
+  [WIRE_ERROR.SALT_TOO_LARGE]: KRPC_ERROR.SALT_TOO_BIG,
+  [WIRE_ERROR.BAD_SIGNATURE]: KRPC_ERROR.INVALID_SIGNATURE,
+  [WIRE_ERROR.HASH_MISMATCH]: KRPC_ERROR.PROTOCOL,
+  [WIRE_ERROR.SEQ_TOO_LOW]: KRPC_ERROR.SEQ_TOO_LOW,
+  [WIRE_ERROR.SEQ_REUSED]: KRPC_ERROR.SEQ_TOO_LOW,
+  [WIRE_ERROR.CAS_MISMATCH]: KRPC_ERROR.CAS_MISMATCH,
+  [WIRE_ERROR.STORE_FULL]: KRPC_ERROR.SERVER,
+};
+const FROM_KRPC: Record<number, number> = {
+  [KRPC_ERROR.GENERIC]: WIRE_ERROR.GENERIC,
+  [KRPC_ERROR.SERVER]: WIRE_ERROR.GENERIC,
+  [KRPC_ERROR.PROTOCOL]: WIRE_ERROR.PROTOCOL,
+  [KRPC_ERROR.METHOD_UNKNOWN]: WIRE_ERROR.UNKNOWN_METHOD,
+  [KRPC_ERROR.MESSAGE_TOO_BIG]: WIRE_ERROR.VALUE_TOO_LARGE,
+  [KRPC_ERROR.INVALID_SIGNATURE]: WIRE_ERROR.BAD_SIGNATURE,
+  [KRPC_ERROR.SALT_TOO_BIG]: WIRE_ERROR.SALT_TOO_LARGE,
+  [KRPC_ERROR.CAS_MISMATCH]: WIRE_ERROR.CAS_MISMATCH,
+  [KRPC_ERROR.SEQ_TOO_LOW]: WIRE_ERROR.SEQ_TOO_LOW,
+};
+
+export interface MainlineCodecOptions {
+  /** BEP 43: mark our queries read-only (one-shot CLI commands). */
+  readOnly?: boolean;
+}
+
+function putItemOf(record: WireRecord): PutItem {
+  return record.type === 'immutable'
+    ? { type: 'immutable', v: record.value }
+    : { type: 'mutable', v: record.value, k: record.publicKey, salt: record.salt, seq: record.seq, sig: record.sig };
+}
+
+function toKrpc(msg: Message, readOnly: boolean): MainlineMessage {
+  const tid = tidToBytes(msg.tid);
+  const version = KADSCOPE_CLIENT_VERSION;
+  if (msg.kind === 'error') return { kind: 'error', tid, version, code: TO_KRPC[msg.code] ?? KRPC_ERROR.GENERIC, message: msg.message };
+  if (msg.kind === 'response') {
+    const r: MainlineMessage = { kind: 'response', tid, version, id: msg.id };
+    if (msg.observed !== undefined && msg.observed.port !== 0) r.observed = msg.observed;
+    if (msg.nodes !== undefined) r.nodes = msg.nodes;
+    if (msg.token !== undefined) r.token = msg.token;
+    if (msg.peers !== undefined) r.values = msg.peers;
+    if (msg.record !== undefined) {
+      r.v = msg.record.value;
+      if (msg.record.type === 'mutable') {
+        r.k = msg.record.publicKey;
+        r.sig = msg.record.sig;
+        r.seq = msg.record.seq;
+      }
+    }
+    return r;
+  }
+  const head = { kind: 'query' as const, tid, version, id: msg.id, readOnly };
+  switch (msg.method) {
+    case 'PING':
+      return { ...head, method: 'ping' };
+    case 'FIND_NODE':
+      return { ...head, method: 'find_node', target: msg.target };
+    case 'GET_PEERS':
+      return { ...head, method: 'get_peers', infoHash: msg.topic };
+    case 'ANNOUNCE':
+      return { ...head, method: 'announce_peer', infoHash: msg.topic, port: msg.port, token: msg.token, impliedPort: false };
+    case 'FIND_VALUE':
+      return msg.seq === undefined ? { ...head, method: 'get', target: msg.key } : { ...head, method: 'get', target: msg.key, seq: msg.seq };
+    case 'STORE': {
+      const q: QueryMessage = { ...head, method: 'put', token: msg.token, item: putItemOf(msg.record) };
+      if (msg.cas !== undefined) q.cas = msg.cas;
+      return q;
+    }
+    default:
+      // The node refuses these first (capabilities); this guards against a caller that did not ask.
+      throw DhtError.invalidArgument(`KRPC has no ${msg.method}`);
+  }
+}
+
+function errorReply(tid: Uint8Array, code: number, message: string): Uint8Array {
+  return encodeKrpc({ kind: 'error', tid, version: KADSCOPE_CLIENT_VERSION, code, message });
+}
+
+function queryArgs(q: QueryMessage, from: Endpoint | undefined): RequestArgs | string {
+  switch (q.method) {
+    case 'ping':
+      return { method: 'PING' };
+    case 'find_node':
+      return { method: 'FIND_NODE', target: q.target };
+    case 'get_peers':
+      return { method: 'GET_PEERS', topic: q.infoHash };
+    case 'announce_peer': {
+      const port = q.impliedPort ? (from?.port ?? 0) : q.port;
+      if (!(port >= 1 && port <= 65535)) return 'announce_peer: no usable port';
+      return { method: 'ANNOUNCE', topic: q.infoHash, port, token: q.token };
+    }
+    case 'get':
+      return q.seq === undefined ? { method: 'FIND_VALUE', key: q.target } : { method: 'FIND_VALUE', key: q.target, seq: q.seq };
+    case 'put': {
+      const it = q.item;
+      const record: WireRecord =
+        it.type === 'immutable' ? { type: 'immutable', value: it.v } : { type: 'mutable', value: it.v, publicKey: it.k, salt: it.salt, seq: it.seq, sig: it.sig };
+      const args: RequestArgs = { method: 'STORE', key: itemTarget(it), record, token: q.token };
+      if (q.cas !== undefined) args.cas = q.cas;
+      return args;
+    }
+    default:
+      return `${q.method === 'unknown' ? q.name : q.method} is not a method this node answers`;
+  }
+}
+
+function fromKrpc(data: Uint8Array, from: Endpoint | undefined): CodecDecodeResult {
+  const decoded = decodeKrpc(data);
+  if (!decoded.ok) {
+    const out: CodecDecodeResult = { ok: false, reason: decoded.reason, detail: decoded.detail };
+    if (decoded.replyTid !== undefined) out.reply = errorReply(decoded.replyTid, KRPC_ERROR.PROTOCOL, `bad query: ${decoded.detail ?? decoded.reason}`);
+    return out;
+  }
+  const m = decoded.message;
+  const tid = tidFromBytes(m.tid);
+  if (tid === undefined) {
+    if (m.kind !== 'query') return { ok: false, reason: 'bad-header', detail: `t: ${m.tid.length} bytes; ours are 4` };
+    return { ok: false, reason: 'bad-header', detail: `t: ${m.tid.length} bytes`, reply: errorReply(m.tid, KRPC_ERROR.PROTOCOL, 'transaction ids over 4 bytes are not supported') };
+  }
+  if (m.kind === 'error') {
+    return { ok: true, message: { kind: 'error', tid, id: new Uint8Array(MAINLINE_ID_BYTES), code: FROM_KRPC[m.code] ?? WIRE_ERROR.GENERIC, message: m.message } };
+  }
+  if (m.kind === 'response') {
+    const res: ResponseMessage = { kind: 'response', tid, id: m.id, observed: m.observed ?? UNKNOWN_OBSERVED };
+    if (m.nodes !== undefined) res.nodes = m.nodes;
+    if (m.token !== undefined) res.token = m.token;
+    if (m.values !== undefined) res.peers = m.values;
+    if (m.v !== undefined) {
+      // A get answer carries no salt: the asker knows it and checks the item with it.
+      res.record =
+        m.k !== undefined && m.sig !== undefined && m.seq !== undefined
+          ? { type: 'mutable', value: m.v, publicKey: m.k, salt: new Uint8Array(0), seq: m.seq, sig: m.sig }
+          : { type: 'immutable', value: m.v };
+    }
+    return { ok: true, message: res };
+  }
+  const args = queryArgs(m, from);
+  if (typeof args === 'string') {
+    const code = m.method === 'announce_peer' ? KRPC_ERROR.PROTOCOL : KRPC_ERROR.METHOD_UNKNOWN;
+    return { ok: false, reason: code === KRPC_ERROR.PROTOCOL ? 'bad-args' : 'unknown-method', detail: args, reply: errorReply(m.tid, code, args) };
+  }
+  const req = { kind: 'request', tid, id: m.id, ...args } as RequestMessage;
+  if (m.readOnly) req.readOnly = true;
+  return { ok: true, message: req };
+}
+
+export function mainlineCodec(options: MainlineCodecOptions = {}): WireCodec {
+  const readOnly = options.readOnly ?? false;
+  return {
+    encode(msg: Message): Uint8Array {
+      const out = encodeKrpc(toKrpc(msg, readOnly));
+      if (out.length > MAX_MAINLINE_SEND_BYTES) throw DhtError.invalidArgument(`a ${out.length}-byte answer is over the datagram limit (${MAX_MAINLINE_SEND_BYTES})`);
+      return out;
+    },
+    decode(data: Uint8Array, from?: Endpoint): CodecDecodeResult {
+      return fromKrpc(data, from);
+    },
+  };
+}
+
+export function mainlineProtocol(options: MainlineCodecOptions = {}): DhtProtocol {
+  return {
+    name: 'mainline',
+    label: 'BitTorrent Mainline DHT',
+    idBytes: MAINLINE_ID_BYTES,
+    k: MAINLINE_K,
+    codec: mainlineCodec(options),
+    // KRPC has no CALL or BROADCAST: other Mainline nodes would answer 204.
+    capabilities: { customMethods: false, broadcast: false },
+    randomId: (rand: RandomBytes = cryptoRandomBytes) => rand(MAINLINE_ID_BYTES),
+  };
+}

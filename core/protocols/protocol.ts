@@ -1,0 +1,73 @@
+// The protocol seam: what differs between the DHTs a node can speak. One engine (routing table,
+// lookup, health, RPC bookkeeping, rate limits, amplification guard, events, traces) runs every
+// protocol; a protocol supplies its id length, its codec and its limits.
+//
+// The engine speaks one message model, wire v1's (core/wire/types.ts: PING, FIND_NODE,
+// FIND_VALUE, STORE, ANNOUNCE, GET_PEERS with numeric transaction ids). A protocol's codec maps
+// that model to and from its own datagrams: kadscope's codec is the model's own encoding; Mainline's
+// (mainline/protocol.ts) translates to KRPC. What a protocol has beyond the model (Mainline's
+// sample_infohashes, unknown methods) its codec answers itself with `reply`.
+//
+// How to add a protocol: see core/protocols/README.md.
+import { decodeMessage, encodeMessage } from '../wire/codec';
+import { ID_BYTES, type RandomBytes, cryptoRandomBytes } from '../id';
+import type { Endpoint } from '../transport/types';
+import type { ProtocolCapabilities } from '../types';
+import type { DecodeResult, DropReason, Message } from '../wire/types';
+import type { MainlineDropReason } from './mainline/types';
+
+export type ProtocolName = 'kadscope' | 'mainline';
+export const PROTOCOL_NAMES: readonly ProtocolName[] = ['kadscope', 'mainline'];
+
+/** Every reason a datagram can be dropped for, across protocols (Counters.dropped keys). */
+export type AnyDropReason = DropReason | MainlineDropReason;
+
+export type CodecDecodeResult =
+  | DecodeResult
+  | {
+      ok: false;
+      reason: AnyDropReason;
+      detail?: string;
+      /** An answer to send back to the datagram's source (a KRPC error for a bad or unknown query). */
+      reply?: Uint8Array;
+    };
+
+export interface WireCodec {
+  /** Our own message as a datagram. Throws DhtError INVALID_ARGUMENT for anything out of range. */
+  encode(msg: Message): Uint8Array;
+  /** A datagram from the network, and where it came from. Never throws. */
+  decode(data: Uint8Array, from?: Endpoint): CodecDecodeResult;
+}
+
+export interface DhtProtocol {
+  readonly name: ProtocolName;
+  /** What people call the network, for the header and logs. */
+  readonly label: string;
+  /** Node ids, keys and topics are this many bytes. */
+  readonly idBytes: number;
+  /** Default bucket size and contacts per answer. */
+  readonly k: number;
+  readonly codec: WireCodec;
+  /** What the protocol has room for beyond the message model (custom methods, broadcast). */
+  readonly capabilities: ProtocolCapabilities;
+  /** A fresh random node id. */
+  randomId(rand?: RandomBytes): Uint8Array;
+}
+
+export const kadscopeCodec: WireCodec = { encode: encodeMessage, decode: decodeMessage };
+
+export const KADSCOPE_PROTOCOL: DhtProtocol = {
+  name: 'kadscope',
+  label: 'kadscope',
+  idBytes: ID_BYTES,
+  k: 20,
+  codec: kadscopeCodec,
+  capabilities: Object.freeze({ customMethods: true, broadcast: true }),
+  randomId: (rand = cryptoRandomBytes) => rand(ID_BYTES),
+};
+
+/**
+ * The address peers report seeing us at, when a protocol's answer does not say (Mainline nodes
+ * that do not send BEP 42's `ip`): port 0, which the node never counts as a vote.
+ */
+export const UNKNOWN_OBSERVED = Object.freeze({ host: '', port: 0 });

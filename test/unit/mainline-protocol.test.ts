@@ -1,0 +1,128 @@
+// The protocol seam for Mainline: the engine's messages through the KRPC codec and back,
+// transaction ids echoed as bytes, bad and unknown queries answered with 203 / 204, BEP 43, and
+// ids of the wrong length refused with a clear error.
+import { describe, expect, it } from 'vitest';
+import { WIRE_ERROR } from '../../core/errors';
+import { DhtNode } from '../../core/node';
+import { decodeKrpc, encodeKrpc } from '../../core/protocols/mainline/krpc';
+import { mainlineCodec, mainlineProtocol, tidFromBytes, tidToBytes } from '../../core/protocols/mainline/protocol';
+import { KRPC_ERROR } from '../../core/protocols/mainline/types';
+import { FakeClock } from '../../core/clock';
+import { KADSCOPE_PROTOCOL } from '../../core/protocols/protocol';
+import { MemoryNetwork } from '../../core/transport/memory';
+import type { Message } from '../../core/wire/types';
+
+const id = new Uint8Array(20).fill(1);
+const key = new Uint8Array(20).fill(2);
+const from = { host: '127.0.0.1', port: 4000 };
+
+describe('Mainline codec on the seam', () => {
+  it('maps 1..4-byte transaction ids to numbers and back, byte for byte', () => {
+    for (const b of [[7], [0, 0], [1, 2, 3], [0xff, 0xff, 0xff, 0xff], [0, 0, 0, 0]]) {
+      const n = tidFromBytes(new Uint8Array(b)) as number;
+      expect(Array.from(tidToBytes(n))).toEqual(b);
+    }
+    expect(tidFromBytes(new Uint8Array(5))).toBeUndefined();
+    expect(tidFromBytes(new Uint8Array([0, 1]))).not.toBe(tidFromBytes(new Uint8Array([0, 0, 0, 1])));
+  });
+
+  it("round-trips the engine's requests, responses and errors", () => {
+    const codec = mainlineCodec();
+    const messages: Message[] = [
+      { kind: 'request', tid: 0xdeadbeef, id, method: 'PING' },
+      { kind: 'request', tid: 1, id, method: 'FIND_NODE', target: key },
+      { kind: 'request', tid: 2, id, method: 'GET_PEERS', topic: key },
+      { kind: 'request', tid: 3, id, method: 'ANNOUNCE', topic: key, port: 6881, token: new Uint8Array([9]) },
+      { kind: 'request', tid: 4, id, method: 'FIND_VALUE', key, seq: 3 },
+      { kind: 'response', tid: 5, id, observed: from, nodes: [{ id: key, host: '10.0.0.1', port: 1 }], token: new Uint8Array([1, 2]), peers: [from] },
+      { kind: 'error', tid: 6, id: new Uint8Array(20), code: WIRE_ERROR.CAS_MISMATCH, message: 'no' },
+    ];
+    for (const m of messages) {
+      const r = codec.decode(codec.encode(m), from);
+      expect(r.ok && r.message, m.kind).toEqual(m);
+    }
+    // KRPC has no code for a reused seq: BEP 44 answers it with 302 like a lower one.
+    const e = codec.decode(codec.encode({ kind: 'error', tid: 6, id, code: WIRE_ERROR.SEQ_REUSED, message: 'x' }), from);
+    expect(e.ok && e.message.kind === 'error' && e.message.code).toBe(WIRE_ERROR.SEQ_TOO_LOW);
+  });
+
+  it('announce_peer with implied_port takes the source port', () => {
+    const data = encodeKrpc({ kind: 'query', tid: new Uint8Array([1, 2]), id, readOnly: false, method: 'announce_peer', infoHash: key, port: 0, token: new Uint8Array([5]), impliedPort: true });
+    const r = mainlineCodec().decode(data, from);
+    expect(r.ok && r.message).toMatchObject({ kind: 'request', method: 'ANNOUNCE', port: 4000 });
+  });
+
+  it('answers an unknown method with 204 and a bad query with 203, echoing the tid bytes', () => {
+    const unknown = encodeKrpc({ kind: 'query', tid: new Uint8Array([0xaa, 0xbb]), id, readOnly: false, method: 'unknown', name: 'vote' });
+    const r = mainlineCodec().decode(unknown, from);
+    expect(r).toMatchObject({ ok: false, reason: 'unknown-method' });
+    const reply = decodeKrpc((r as { reply: Uint8Array }).reply);
+    expect(reply.ok && reply.message).toMatchObject({ kind: 'error', code: KRPC_ERROR.METHOD_UNKNOWN, tid: new Uint8Array([0xaa, 0xbb]) });
+
+    const bad = mainlineCodec().decode(new Uint8Array(Buffer.from('d1:ad2:id3:abce1:q4:ping1:t2:xy1:y1:qe')), from);
+    expect(bad).toMatchObject({ ok: false, reason: 'bad-args' });
+    const reply2 = decodeKrpc((bad as { reply: Uint8Array }).reply);
+    expect(reply2.ok && reply2.message).toMatchObject({ kind: 'error', code: KRPC_ERROR.PROTOCOL });
+  });
+
+  it('BEP 43: a read-only codec marks queries ro, and ro reaches the engine as readOnly', () => {
+    const ro = mainlineCodec({ readOnly: true });
+    const data = ro.encode({ kind: 'request', tid: 1, id, method: 'PING' });
+    const q = decodeKrpc(data);
+    expect(q.ok && q.message.kind === 'query' && q.message.readOnly).toBe(true);
+    const r = mainlineCodec().decode(data, from);
+    expect(r.ok && r.message.kind === 'request' && r.message.readOnly).toBe(true);
+  });
+});
+
+describe('DhtNode with a protocol', () => {
+  it('takes the id length from the protocol and refuses ids of another length', () => {
+    expect(() => DhtNode.create({ protocol: 'mainline', id: 'ab'.repeat(32) })).toThrow(/40 hex characters \(160 bits\)/);
+    expect(() => DhtNode.create({ protocol: 'kadscope', id: 'ab'.repeat(20) })).toThrow(/64 hex characters/);
+    expect(() => DhtNode.create({ protocol: 'nope' as 'kadscope' })).toThrow(/protocol must be "kadscope" or "mainline"/);
+    const clock = new FakeClock();
+    const n = DhtNode.create({ protocol: 'mainline', id: 'cd'.repeat(20), clock, transport: new MemoryNetwork({ clock }).createTransport() });
+    expect(n.id).toBe('cd'.repeat(20));
+    expect(n.protocol.name).toBe('mainline');
+    expect(n.table.k).toBe(8);
+    expect(DhtNode.create({ clock, transport: new MemoryNetwork({ clock }).createTransport() }).protocol).toBe(KADSCOPE_PROTOCOL);
+  });
+
+  it('two Mainline nodes on the memory network (fake time): join, lookup, and a 64-hex target refused', async () => {
+    const clock = new FakeClock();
+    const net = new MemoryNetwork({ clock });
+    const a = DhtNode.create({ protocol: 'mainline', clock, transport: net.createTransport() });
+    await clock.run(a.start());
+    const b = DhtNode.create({ protocol: 'mainline', clock, transport: net.createTransport(), bootstrap: [a.address] });
+    try {
+      await clock.run(b.start());
+      expect(b.table.size).toBe(1);
+      const found = await clock.run(b.findNode(a.id));
+      expect(found.closest.map((c) => c.id)).toEqual([a.id]);
+      expect(() => b.lookup('ab'.repeat(32))).toThrow(/40 hex characters/);
+      // Our answers carry BEP 42's `ip`: b learnt its address from a.
+      expect(b.observedAddress).toEqual(b.address);
+    } finally {
+      await b.stop();
+      await a.stop();
+    }
+  });
+
+  it('BEP 43: a read-only node that queries us stays out of our routing table; a normal one gets in', async () => {
+    const clock = new FakeClock();
+    const net = new MemoryNetwork({ clock });
+    const a = DhtNode.create({ protocol: 'mainline', clock, transport: net.createTransport() });
+    const ro = DhtNode.create({ protocol: mainlineProtocol({ readOnly: true }), clock, transport: net.createTransport() });
+    const rw = DhtNode.create({ protocol: 'mainline', clock, transport: net.createTransport() });
+    try {
+      for (const n of [a, ro, rw]) await clock.run(n.start());
+      await clock.run(ro.ping(a.address));
+      await clock.run(rw.ping(a.address));
+      await clock.tickAsync(10_000);
+      expect(a.table.get(ro.id)).toBeUndefined();
+      expect(a.table.get(rw.id)).toBeDefined();
+    } finally {
+      for (const n of [rw, ro, a]) await n.stop();
+    }
+  });
+});
