@@ -65,7 +65,8 @@ ${SESSION_USAGE}`,
   },
 };
 
-async function readValue(positionals: string[], file: string | undefined): Promise<Uint8Array> {
+/** The value of <text> or --file F, at most maxBytes. */
+export async function readValue(positionals: string[], file: string | undefined, maxBytes = MAX_VALUE_BYTES): Promise<Uint8Array> {
   if (file !== undefined && positionals.length > 0) throw new UsageError('give either <text> or --file F, not both');
   let value: Uint8Array;
   if (file !== undefined) {
@@ -78,12 +79,12 @@ async function readValue(positionals: string[], file: string | undefined): Promi
     if (positionals.length !== 1) throw new UsageError('put takes one value: <text> (quote it if it has spaces) or --file F');
     value = new TextEncoder().encode(positionals[0]);
   }
-  if (value.length > MAX_VALUE_BYTES) throw new UsageError(`the value is ${value.length} bytes; a record holds at most ${MAX_VALUE_BYTES}`);
+  if (value.length > maxBytes) throw new UsageError(`the value is ${value.length} bytes; a record holds at most ${maxBytes}`);
   return value;
 }
 
 /** Loads the key pair in path, or creates the file with a fresh key pair (saying so on stderr). */
-async function keyPairFile(path: string, io: Io): Promise<KeyPair> {
+export async function keyPairFile(path: string, io: Io): Promise<KeyPair> {
   try {
     return await loadKeyPair(path);
   } catch (e) {

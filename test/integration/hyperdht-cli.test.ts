@@ -1,0 +1,133 @@
+// The CLI with --protocol hyperdht, through main(), against 20 real hyperdht nodes on 127.0.0.1,
+// with the issue's JSON shapes: lookup { closest: [{ id, host, port }] }, put { key }, get <key>
+// prints the value, announce <topic> --keys F { publicKey } (F created when missing), peers <topic>
+// { peers: [public key hex] }; a refused write says "not accepted by N of M nodes". And kadscope's
+// own HyperDHT testnet (node --testnet N) serving a reference hyperdht client.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandomBytes } from '../../core/id';
+import { hyperNodeId } from '../../core/protocols/hyperdht/crypto';
+import { createHyperTestnet as createKadscopeHyperTestnet } from '../../core/protocols/hyperdht/testnet';
+import { endpointKey } from '../../core/transport/types';
+import { main } from '../../electron/cli/index';
+import { createHyperTestnet, refKeyPair, type RefNode, type RefTestnet } from './hyperdht-testnet';
+
+const require = createRequire(import.meta.url);
+const rand = seededRandomBytes(31);
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+describe('kadscope CLI --protocol hyperdht against hyperdht nodes', () => {
+  let net: RefTestnet;
+  let bs: string;
+  let dir: string;
+  beforeAll(async () => {
+    net = await createHyperTestnet(20);
+    bs = net.bootstrap.map(endpointKey).join(',');
+    dir = await mkdtemp(join(tmpdir(), 'kadscope-hyperdht-cli-'));
+  });
+  afterAll(async () => {
+    await net?.destroy();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('lookup --json: closest [{ id, host, port }], each id the BLAKE2b-256 of its address', async () => {
+    const target = hex(rand(32));
+    const r = await cli('lookup', target, '--protocol', 'hyperdht', '--bootstrap', bs, '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out[0]) as { closest: Array<{ id: string; host: string; port: number }> };
+    expect(j.closest).toHaveLength(19); // 20 nodes, the first of which stays ephemeral
+    for (const c of j.closest) {
+      expect(Object.keys(c).sort()).toEqual(['host', 'id', 'port']);
+      expect(c.id).toBe(hex(hyperNodeId(c)!));
+    }
+  });
+
+  it('put --json gives the key; a reference node reads it; get <key> prints the value', async () => {
+    const put = await cli('put', 'hello hyperdht', '--protocol=hyperdht', '--bootstrap', bs, '--json');
+    expect(put.code).toBe(0);
+    const { key } = JSON.parse(put.out[0]) as { key: string };
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect((await net.nodes[4].immutableGet(Buffer.from(key, 'hex')))!.value.toString()).toBe('hello hyperdht');
+    expect(await cli('get', key, '--protocol', 'hyperdht', '--bootstrap', bs)).toEqual({ code: 0, out: ['hello hyperdht'], err: [] });
+    const missing = await cli('get', hex(rand(32)), '--protocol', 'hyperdht', '--bootstrap', bs);
+    expect(missing.code).toBe(1);
+    expect(missing.err[0]).toMatch(/NOT_FOUND/);
+  });
+
+  it('announce <topic> --keys F --json creates F and gives publicKey; a reference lookup finds it; peers --json lists it', async () => {
+    const topic = hex(rand(32));
+    const keys = join(dir, 'announce.key');
+    expect(existsSync(keys)).toBe(false);
+    const ann = await cli('announce', topic, '--keys', keys, '--protocol', 'hyperdht', '--bootstrap', bs, '--json');
+    expect(ann.code).toBe(0);
+    expect(existsSync(keys)).toBe(true);
+    const { publicKey } = JSON.parse(ann.out[0]) as { publicKey: string };
+    expect(publicKey).toMatch(/^[0-9a-f]{64}$/);
+    const seen = new Set<string>();
+    for await (const reply of net.nodes[9].lookup(Buffer.from(topic, 'hex'))) for (const p of reply.peers ?? []) seen.add(hex(p.publicKey));
+    expect(seen.has(publicKey)).toBe(true);
+
+    // A reference node announces too; peers shows both.
+    const refKp = refKeyPair(Buffer.from(rand(32)));
+    await net.nodes[12].announce(Buffer.from(topic, 'hex'), refKp, []).finished();
+    const peers = await cli('peers', topic, '--protocol', 'hyperdht', '--bootstrap', bs, '--json');
+    expect(peers.code).toBe(0);
+    const j = JSON.parse(peers.out[0]) as { peers: string[] };
+    expect(j.peers).toEqual(expect.arrayContaining([publicKey, hex(refKp.publicKey)]));
+    // The same key file again: the same public key.
+    const again = await cli('announce', topic, '--keys', keys, '--protocol', 'hyperdht', '--bootstrap', bs, '--json');
+    expect((JSON.parse(again.out[0]) as { publicKey: string }).publicKey).toBe(publicKey);
+  });
+
+  it('mutable put and get, and a lower seq reported as not accepted by N of M nodes', async () => {
+    const keys = join(dir, 'mutable.key');
+    const put = await cli('put', '--mutable', '--keys', keys, '--seq', '5', 'five', '--protocol', 'hyperdht', '--bootstrap', bs, '--json');
+    expect(put.code).toBe(0);
+    const j = JSON.parse(put.out[0]) as { key: string; publicKey: string; seq: number; accepted: number; asked: number };
+    expect(j.seq).toBe(5);
+    expect(j.accepted).toBe(j.asked);
+    const got = await cli('get', j.publicKey, '--mutable', '--protocol', 'hyperdht', '--bootstrap', bs, '--json');
+    expect(JSON.parse(got.out[0])).toMatchObject({ text: 'five', seq: 5 });
+    const low = await cli('put', '--mutable', '--keys', keys, '--seq', '4', 'four', '--protocol', 'hyperdht', '--bootstrap', bs);
+    expect(low.code).toBe(1);
+    expect(low.err[0]).toBe(`kadscope: not accepted by ${j.asked} of ${j.asked} nodes`);
+    expect(low.err[1]).toMatch(/SEQ_TOO_LOW/);
+  });
+
+  it('bad usage is one clear line and exit 2', async () => {
+    expect(await cli('lookup', 'xyz', '--protocol', 'hyperdht', '--bootstrap', bs)).toMatchObject({ code: 2, err: [expect.stringMatching(/64 hex/)] });
+    expect(await cli('lookup', hex(rand(32)), '--protocol', 'hyperdht')).toMatchObject({ code: 2, err: [expect.stringMatching(/--bootstrap is required/)] });
+    expect(await cli('trace', 'show', 'x', '--protocol', 'hyperdht')).toMatchObject({ code: 2 });
+    expect(await cli('lookup', hex(rand(32)), '--protocol', 'nope', '--bootstrap', bs)).toMatchObject({ code: 2 });
+  });
+});
+
+describe("kadscope's own HyperDHT testnet", () => {
+  it('runs persistent nodes that serve a reference hyperdht client', async () => {
+    const tn = await createKadscopeHyperTestnet(10);
+    const HyperDHT = require('hyperdht') as new (opts: { bootstrap: string[]; host: string; ephemeral: boolean }) => RefNode & { fullyBootstrapped(): Promise<void> };
+    const ref = new HyperDHT({ bootstrap: tn.bootstrap, host: '127.0.0.1', ephemeral: true });
+    try {
+      for (const n of tn.nodes) expect(n.persistent).toBe(true);
+      await ref.fullyBootstrapped();
+      const { hash } = await ref.immutablePut(Buffer.from('served by kadscope'));
+      const r = await cli('get', hex(hash), '--protocol', 'hyperdht', '--bootstrap', tn.bootstrap.join(','));
+      expect(r).toEqual({ code: 0, out: ['served by kadscope'], err: [] });
+      expect(tn.nodes.filter((n) => n.store.size.immutables > 0).length).toBeGreaterThan(0);
+    } finally {
+      await ref.destroy();
+      await tn.destroy();
+    }
+  });
+});
