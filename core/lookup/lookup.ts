@@ -59,8 +59,10 @@ export interface LookupPeer {
 
 /**
  * Decides what to do with an answer that carries a record (find-value). 'stop' ends the lookup
- * with 'value-found'; 'continue' keeps going (mutable records: look for a higher seq);
- * 'reject' treats the record as invalid (counted as an error event for that peer).
+ * with 'value-found'; 'continue' keeps going (mutable records: look for a higher seq) and the lookup
+ * still ends 'value-found', since a valid value came back; 'reject' treats the record as invalid
+ * (counted as an error event for that peer). So a find-value ends 'value-found' exactly when a valid
+ * value was found, and a UI can say found / not found from the reason alone.
  */
 export type RecordVerdict = 'stop' | 'continue' | 'reject';
 
@@ -464,8 +466,8 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     if (answer.peers && p.onPeers) p.onPeers(answer.peers, c.peer);
     if (answer.record && p.onRecord) {
       const verdict = p.onRecord(answer.record, c.peer);
+      if (verdict !== 'reject') this.valueFound = true;
       if (verdict === 'stop') {
-        this.valueFound = true;
         this.stop('value-found');
         return;
       }

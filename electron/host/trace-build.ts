@@ -86,7 +86,10 @@ export class TraceBuilder {
 
 /** One RPC of a trace: a query paired with its answer, timeout or error. */
 export interface TraceRpc {
+  /** Stable key: the peer's id and the how-many-th query to it ("<id>#2"). */
+  key: string;
   peer: Contact;
+  /** The lookup's round that asked this peer: 1 for the seeds, n + 1 for a node an answer of round n named. */
   hop: number;
   /** ms since the lookup started. */
   start: number;
@@ -101,27 +104,35 @@ export interface TraceRpc {
   hasValue: boolean;
   /** For errors: "CODE: message". */
   error: string | null;
+  /** What a timeout or an error says in words ("no answer after 2000 ms", "CODE: message"); null otherwise. */
+  message: string | null;
 }
 
 /**
- * The trace's RPCs in the order they were sent. Each query pairs with the next answer, timeout or
- * error from the same peer (first in, first out: a peer asked twice answers in order).
+ * The trace's RPCs in the order they were sent: the one pairing of queries and answers, used by the
+ * app's waterfall and replay, `kadscope trace show` and compare. Each query pairs with the next
+ * answer, timeout or error from the same peer (first in, first out: a peer asked twice answers in
+ * order); an answer whose query was cut from a truncated trace is left out.
  */
 export function traceRpcs(events: readonly TraceEvent[]): TraceRpc[] {
   const rpcs: TraceRpc[] = [];
   const open = new Map<string, TraceRpc[]>();
+  const sent = new Map<string, number>();
   for (const e of events) {
     if (e.type === 'started' || e.type === 'done') continue;
+    const pid = e.peer.id;
     if (e.type === 'query') {
-      const rpc: TraceRpc = { peer: e.peer, hop: e.hop, start: e.t, end: null, outcome: 'pending', rttMs: null, bytesOut: e.bytes, bytesIn: null, returned: [], hasValue: false, error: null };
+      const n = (sent.get(pid) ?? 0) + 1;
+      sent.set(pid, n);
+      const rpc: TraceRpc = { key: `${pid}#${n}`, peer: e.peer, hop: e.hop, start: e.t, end: null, outcome: 'pending', rttMs: null, bytesOut: e.bytes, bytesIn: null, returned: [], hasValue: false, error: null, message: null };
       rpcs.push(rpc);
-      const q = open.get(e.peer.id);
+      const q = open.get(pid);
       if (q) q.push(rpc);
-      else open.set(e.peer.id, [rpc]);
+      else open.set(pid, [rpc]);
       continue;
     }
-    const rpc = open.get(e.peer.id)?.shift();
-    if (!rpc) continue; // its query was cut from a truncated trace
+    const rpc = open.get(pid)?.shift();
+    if (!rpc) continue;
     rpc.end = e.t;
     if (e.type === 'response') {
       rpc.outcome = 'response';
@@ -131,10 +142,47 @@ export function traceRpcs(events: readonly TraceEvent[]): TraceRpc[] {
       rpc.hasValue = e.hasValue === true;
     } else if (e.type === 'timeout') {
       rpc.outcome = 'timeout';
+      rpc.message = `no answer after ${Math.round(e.afterMs)} ms`;
     } else {
       rpc.outcome = 'error';
       rpc.error = `${e.code}: ${e.message}`;
+      rpc.message = rpc.error;
     }
   }
   return rpcs;
+}
+
+/** One arrow of a lookup's route: who led it to a peer, and in which round that peer was asked. */
+export interface RouteStep {
+  /** The node whose answer named `to` (the lookup's origin, `self`, for its seeds). */
+  from: string;
+  to: string;
+  /** The round that asked `to`: 1 for the seeds, n + 1 for a node an answer of round n named. */
+  round: number;
+}
+
+/**
+ * The route a lookup took: one step per peer it asked, in the order it asked them, from the node
+ * that named that peer. When several answers named the same peer before it was asked, the one of the
+ * earliest round is its referrer (the round the lookup gives the peer comes from that answer).
+ */
+export function traceRoute(trace: Pick<Trace, 'self' | 'events'>): RouteStep[] {
+  const namedBy = new Map<string, { from: string; round: number }>();
+  const steps: RouteStep[] = [];
+  const asked = new Set<string>();
+  for (const e of trace.events) {
+    if (e.type === 'started') {
+      for (const c of e.seeds) namedBy.set(c.id, { from: trace.self, round: 0 });
+    } else if (e.type === 'response') {
+      for (const c of e.nodes) {
+        if (c.id === trace.self || c.id === e.peer.id || asked.has(c.id)) continue;
+        const prev = namedBy.get(c.id);
+        if (!prev || e.hop < prev.round) namedBy.set(c.id, { from: e.peer.id, round: e.hop });
+      }
+    } else if (e.type === 'query' && !asked.has(e.peer.id)) {
+      asked.add(e.peer.id);
+      steps.push({ from: namedBy.get(e.peer.id)?.from ?? trace.self, to: e.peer.id, round: e.hop });
+    }
+  }
+  return steps;
 }

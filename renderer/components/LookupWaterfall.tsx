@@ -1,10 +1,11 @@
 // A lookup's waterfall: one row per RPC on the lookup's time axis, like a browser's network panel;
-// a row opens to what was sent and what came back. Shared by the Lookups view (a live or finished
+// a row opens to what was sent and what came back. Rows sort by start (the order sent) or by
+// duration (the slowest, which set the lookup's time, first); a row that returned the value says so. Shared by the Lookups view (a live or finished
 // lookup: waiting RPCs run to the axis' end, the lookup's end is a dashed line) and the Traces
 // replay (a moment in a trace: a playhead on every row, waiting RPCs run to it).
 import { useEffect, useRef, useState, type ReactElement, type ReactNode } from 'react';
 import type { Waterfall, WaterfallRow } from '../state/lookup-model';
-import { Id } from './common';
+import { Id, Segmented } from './common';
 import { endpointText, formatBytes, formatDuration, formatRtt } from '../lib/format';
 import { onActivateKey } from '../lib/hooks';
 
@@ -24,12 +25,25 @@ export function axisTicks(spanMs: number): number[] {
   return Array.from({ length: AXIS_TICKS }, (_, i) => (spanMs * i) / (AXIS_TICKS - 1));
 }
 
+export type WaterfallSort = 'start' | 'duration';
+
+/**
+ * The rows in the order asked, each with its number in the order sent (#). 'duration': longest
+ * first, a waiting row counted to `pendingEnd`; ties keep the order sent.
+ */
+export function sortRows(rows: readonly WaterfallRow[], sort: WaterfallSort, pendingEnd: number): Array<{ row: WaterfallRow; n: number }> {
+  const numbered = rows.map((row, i) => ({ row, n: i + 1 }));
+  if (sort === 'start') return numbered;
+  const length = (r: WaterfallRow): number => (r.end ?? pendingEnd) - r.start;
+  return numbered.sort((x, y) => length(y.row) - length(x.row) || x.n - y.n);
+}
+
 /** What a row shows: its status text and class, the RTT column, and its bar (start, length, colour class). */
 export function rowView(r: WaterfallRow, pendingEnd: number): { status: string; statusClass: string | undefined; rtt: string; barStart: number; barMs: number; barClass: string } {
   const end = r.end ?? pendingEnd;
   return {
-    status: r.hasValue ? 'value' : OUTCOME_TEXT[r.outcome],
-    statusClass: OUTCOME_CLASS[r.outcome],
+    status: r.hasValue ? 'returned the value' : OUTCOME_TEXT[r.outcome],
+    statusClass: r.hasValue ? 'c-good' : OUTCOME_CLASS[r.outcome],
     rtt: r.outcome === 'response' ? formatRtt(r.rttMs) : r.end !== null ? formatDuration(r.end - r.start) : '…',
     barStart: r.start,
     barMs: Math.max(0, end - r.start),
@@ -59,6 +73,7 @@ interface Props {
 
 export function LookupWaterfall({ waterfall: w, testIds, className, playhead, follow = false, empty, pendingText, children }: Props): ReactElement {
   const [open, setOpen] = useState<string | null>(null);
+  const [sort, setSort] = useState<WaterfallSort>('start');
   const body = useRef<HTMLDivElement>(null);
   const rows = w.rows.length;
   const pct = (ms: number): string => axisPct(ms, w.spanMs);
@@ -67,13 +82,30 @@ export function LookupWaterfall({ waterfall: w, testIds, className, playhead, fo
 
   useEffect(() => {
     const el = body.current;
-    if (follow && el) el.scrollTop = el.scrollHeight;
-  }, [rows, follow]);
+    if (follow && sort === 'start' && el) el.scrollTop = el.scrollHeight;
+  }, [rows, follow, sort]);
+  const values = w.rows.filter((r) => r.hasValue).length;
 
   const toggle = (key: string): void => setOpen(key === open ? null : key);
   const openRow = w.rows.find((r) => r.key === open);
   return (
-    <div className={className ? `wf ${className}` : 'wf'} data-testid={testIds.root} data-rows={rows}>
+    <div className={className ? `wf ${className}` : 'wf'} data-testid={testIds.root} data-rows={rows} data-sort={sort}>
+      {rows > 1 && (
+        <div className="wf-tools">
+          <Segmented
+            label="Sort the RPCs"
+            value={sort}
+            onChange={setSort}
+            options={[
+              { value: 'start', label: 'By start' },
+              { value: 'duration', label: 'Slowest first' },
+            ]}
+          />
+          <span className="faint">
+            {rows} RPCs{values > 0 ? ` · ${values} returned the value` : ''}
+          </span>
+        </div>
+      )}
       <div className="wf-body" ref={body}>
         <div className="wf-head" role="row">
           <div>#</div>
@@ -93,21 +125,22 @@ export function LookupWaterfall({ waterfall: w, testIds, className, playhead, fo
           </div>
         </div>
         {rows === 0 && empty}
-        {w.rows.map((r, i) => {
+        {sortRows(w.rows, sort, pendingEnd).map(({ row: r, n }) => {
           const v = rowView(r, pendingEnd);
           return (
             <div
               key={r.key}
-              className={r.key === open ? 'wf-row is-sel' : 'wf-row'}
+              className={`wf-row${r.key === open ? ' is-sel' : ''}${r.hasValue ? ' has-value' : ''}`}
               role="row"
               tabIndex={0}
               onClick={() => toggle(r.key)}
               onKeyDown={onActivateKey(() => toggle(r.key))}
               data-testid={testIds.row}
               data-outcome={r.outcome}
+              data-value={r.hasValue ? 'true' : undefined}
               title={`${r.peer.id}\n${endpointText(r.peer)}`}
             >
-              <div className="faint">{i + 1}</div>
+              <div className="faint">{n}</div>
               <div className="id">{r.peer.id.slice(0, 10)}</div>
               <div>{r.hop}</div>
               <div className={v.statusClass}>{v.status}</div>

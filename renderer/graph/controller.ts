@@ -170,7 +170,7 @@ export class GraphController {
         );
       }
       if (changes.addEdges.length > 0) {
-        cy.add(changes.addEdges.map((e) => ({ group: 'edges' as const, data: { id: e.id, source: e.source, target: e.target }, classes: e.classes })));
+        cy.add(changes.addEdges.map((e) => ({ group: 'edges' as const, data: { id: e.id, source: e.source, target: e.target, label: e.label ?? '' }, classes: e.classes })));
       }
       for (const u of changes.updateNodes) {
         const el = cy.getElementById(u.id);
@@ -179,7 +179,11 @@ export class GraphController {
         if (u.label !== undefined) el.data('label', u.label);
         if (u.size !== undefined) el.data('size', u.size);
       }
-      for (const u of changes.updateEdges) cy.getElementById(u.id).classes(u.classes);
+      for (const u of changes.updateEdges) {
+        const el = cy.getElementById(u.id);
+        el.classes(u.classes);
+        el.data('label', u.label ?? '');
+      }
     });
     this.drawn = model;
     this.applied++;

@@ -20,7 +20,7 @@ export interface GraphChanges {
   removeEdges: string[];
   removeNodes: string[];
   updateNodes: NodeUpdate[];
-  updateEdges: { id: string; classes: string }[];
+  updateEdges: { id: string; classes: string; label?: string }[];
 }
 
 export function isEmpty(c: GraphChanges): boolean {
@@ -71,8 +71,8 @@ export function diffGraph(prev: GraphModel, next: GraphModel): GraphChanges {
     if (!p || replaced.has(e.source) || replaced.has(e.target)) {
       if (p) out.removeEdges.push(id);
       out.addEdges.push(e);
-    } else if (p.classes !== e.classes) {
-      out.updateEdges.push({ id, classes: e.classes });
+    } else if (p.classes !== e.classes || p.label !== e.label) {
+      out.updateEdges.push({ id, classes: e.classes, label: e.label });
     }
   }
   for (const id of prev.edges.keys()) if (!next.edges.has(id)) out.removeEdges.push(id);

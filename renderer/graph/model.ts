@@ -27,6 +27,8 @@ export interface GraphEdge {
   source: string;
   target: string;
   classes: string;
+  /** Route edges: the round that asked the peer the arrow points to. */
+  label?: string;
 }
 
 export interface GraphModel {
@@ -65,6 +67,36 @@ function cachedPosition(self: string, id: string, bucket: number): { x: number; 
   let p = positions.get(key);
   if (!p) positions.set(key, (p = positionOf(self, id, bucket)));
   return p;
+}
+
+/** How far the target star keeps from any node, graph units (a node is 12 across, the star 18). */
+export const TARGET_CLEARANCE = 16;
+const MAX_TARGET_NUDGES = 12;
+
+/**
+ * The target's place, moved outward along its own radius until no node is within TARGET_CLEARANCE:
+ * the nearest answering node often has nearly the target's id, and the star then hid it (and their
+ * labels overlapped). The angle, which is what the id says, is kept.
+ */
+export function clearOfNodes(p: { x: number; y: number }, nodes: ReadonlyMap<string, GraphNode>): { x: number; y: number } {
+  const r = Math.hypot(p.x, p.y);
+  if (r === 0) return p;
+  const ux = p.x / r;
+  const uy = p.y / r;
+  let at = p;
+  for (let i = 0; i < MAX_TARGET_NUDGES; i++) {
+    let clear = true;
+    for (const n of nodes.values()) {
+      if (n.kind !== 'ring' && Math.hypot(n.x - at.x, n.y - at.y) < TARGET_CLEARANCE) {
+        clear = false;
+        break;
+      }
+    }
+    if (clear) return at;
+    const d = r + (i + 1) * TARGET_CLEARANCE;
+    at = { x: Math.round(ux * d * 100) / 100, y: Math.round(uy * d * 100) / 100 };
+  }
+  return at;
 }
 
 const cls = (...names: (string | false | null | undefined)[]): string => names.filter((n): n is string => !!n).sort().join(' ');
@@ -151,14 +183,17 @@ export function buildGraphModel(input: GraphInput): { model: GraphModel; stats: 
     }
     if (overlay.target && targetPos !== null) {
       const tid = targetId(overlay.target);
-      nodes.set(tid, { id: tid, kind: 'target', ...targetPos, classes: cls('target', targetPos.y < 0 && 'label-above'), label: `target ${shortId(overlay.target)}`, ref: overlay.target });
+      nodes.set(tid, { id: tid, kind: 'target', ...clearOfNodes(targetPos, nodes), classes: cls('target', targetPos.y < 0 && 'label-above'), label: `target ${shortId(overlay.target)}`, ref: overlay.target });
     }
+    // The route: an arrow per peer asked, from whoever named it, labelled with its round; the goal
+    // arrow from the nearest answering node to the target once the lookup is done.
     for (const e of overlay.edges) {
       const s = nodeId(e.from);
-      const t = nodeId(e.to);
+      const t = e.kind === 'goal' ? targetId(e.to) : nodeId(e.to);
       if (!nodes.has(s) || !nodes.has(t)) continue;
-      const id = edgeId(e.from, e.to);
-      edges.set(id, { id, source: s, target: t, classes: cls(e.kind, overlay.closest.has(e.to) && 'to-closest') });
+      const id = edgeId(e.from, e.kind === 'goal' ? `t:${e.to}` : e.to);
+      const lk = e.kind === 'route' ? overlay.peers.get(e.to) : undefined;
+      edges.set(id, { id, source: s, target: t, classes: cls(e.kind, lk && `to-${lk}`), label: e.kind === 'route' ? String(e.round) : '' });
     }
   }
   return { model: { nodes, edges }, stats: { drawn: peers.length, total: all.length, matches } };

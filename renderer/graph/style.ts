@@ -99,7 +99,7 @@ export function graphStyle(p: Palette): cytoscape.StylesheetStyle[] {
     },
     // Set on the target and on us when a lookup's target is near the centre (graph/model.ts).
     { selector: 'node.label-above', style: { 'text-valign': 'top', 'text-margin-y': -3 } },
-    { selector: 'node.faded', style: { opacity: 0.3 } },
+    { selector: 'node.faded', style: { opacity: 0.22 } },
     { selector: 'node.dim', style: { opacity: 0.12 } },
     {
       selector: 'node.lk-queried',
@@ -121,17 +121,35 @@ export function graphStyle(p: Palette): cytoscape.StylesheetStyle[] {
       selector: 'edge',
       style: { width: 1, 'line-color': p.accent, opacity: 0.14, 'curve-style': 'haystack', 'haystack-radius': 0, events: 'no' },
     },
+    // The route a lookup took: an arrow per peer asked, labelled with the round that asked it.
     {
-      selector: 'edge.path',
+      selector: 'edge.route',
       style: {
         width: 1.8,
-        opacity: 0.85,
+        opacity: 0.9,
         'curve-style': 'straight',
         'target-arrow-shape': 'triangle',
         'target-arrow-color': p.accent,
-        'arrow-scale': 0.7,
+        'arrow-scale': 0.9,
+        label: 'data(label)',
+        'font-family': 'system-ui, sans-serif',
+        'font-size': 8,
+        'font-weight': 600,
+        color: p.text,
+        'text-background-color': p.bg,
+        'text-background-opacity': 0.9,
+        'text-background-padding': '1px',
+        'text-background-shape': 'roundrectangle',
+        'min-zoomed-font-size': 6,
         'z-index': 5,
       },
+    },
+    // Asked and not answered yet: the arrow is drawn dashed until the answer comes.
+    { selector: 'edge.route.to-queried', style: { 'line-style': 'dashed', 'line-color': p.warn, 'target-arrow-color': p.warn } },
+    { selector: 'edge.route.to-timeout, edge.route.to-error', style: { 'line-style': 'dashed', 'line-color': p.bad, 'target-arrow-color': p.bad, opacity: 0.8 } },
+    {
+      selector: 'edge.goal',
+      style: { width: 1.5, opacity: 0.9, 'curve-style': 'straight', 'line-style': 'dotted', 'line-color': p.text, 'target-arrow-shape': 'triangle', 'target-arrow-color': p.text, 'arrow-scale': 0.8, 'z-index': 5 },
     },
   ];
 }

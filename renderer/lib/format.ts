@@ -34,6 +34,30 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
+/**
+ * The value formatDuration shows, in ms: a figure derived from shown durations (a difference) is
+ * computed from these, so "8 ms vs 24 ms" reads "+16 ms", never "+17 ms".
+ */
+export function shownDurationMs(ms: number): number {
+  const v = Math.max(0, ms);
+  if (v < 1000) return Math.round(v);
+  if (v < 10_000) return Math.round(v / 10) * 10;
+  if (v < 60_000) return Math.round(v / 100) * 100;
+  return Math.floor(v / 1000) * 1000;
+}
+
+/**
+ * A difference of two shown durations (shownDurationMs), exactly: whole ms below a second, then
+ * seconds with as many decimals as it needs (up to 3), then formatDuration's minutes.
+ */
+export function formatDurationDelta(ms: number): string {
+  const abs = Math.abs(ms);
+  const sign = ms > 0 ? '+' : ms < 0 ? '−' : '';
+  if (abs < 1000) return `${sign}${Math.round(abs)} ms`;
+  if (abs < 60_000) return `${sign}${(abs / 1000).toFixed(3).replace(/0+$/, '').replace(/\.$/, '')} s`;
+  return `${sign}${formatDuration(abs)}`;
+}
+
 /** "3 s ago", "never". `now` and `at` are on the same clock. */
 export function formatAgo(at: number | null | undefined, now: number): string {
   if (at === null || at === undefined) return 'never';

@@ -222,7 +222,7 @@ export function reduceBatch(s: LiveState, events: readonly ExplorerEvent[], loca
 /** Drops the oldest finished lookup (or the oldest of all when every one is running). */
 function evictOldest(ls: Map<string, LookupModel>): void {
   for (const [id, m] of ls) {
-    if (m.done) {
+    if (m.summary.reason !== null) {
       ls.delete(id);
       return;
     }

@@ -1,6 +1,7 @@
 // The replay's graph: a cytoscape instance of its own (the Graph view's controller and styles)
-// showing the lookup's world at the replayed moment, around the node that ran it. Redrawn only when
-// the moment shows a different set of events, as one diff inside one cytoscape batch.
+// showing the lookup's world at the replayed moment, around the node that ran it, from the trace
+// alone (nothing of today's routing table). Redrawn only when the moment shows a different set of
+// events, as one diff inside one cytoscape batch.
 import { useEffect, useMemo, useRef, useState, type ReactElement } from 'react';
 import { GraphController } from '../graph/controller';
 import type { GraphNode } from '../graph/model';
@@ -27,19 +28,15 @@ export function ReplayGraph({ origin, overlay, version, finalOverlay }: Props): 
   const container = useRef<HTMLDivElement>(null);
   const ctl = useRef<GraphController | null>(null);
   const ourId = useLive((s) => s.node?.id ?? null);
-  const known = useLive((s) => s.peers);
   const theme = useUi((s) => s.theme);
   const [hover, setHover] = useState<{ ref: string; kind: GraphNode['kind']; x: number; y: number } | null>(null);
-  // Our table changes all the time; the replay graph only needs it when the moment changes.
-  const knownRef = useRef(known);
-  knownRef.current = known;
 
   useEffect(() => {
     if (!container.current) return;
     const c = new GraphController(container.current, { onSelect: () => undefined, onHover: setHover }, { extraStyle: replayGraphStyle });
     ctl.current = c;
     // Fit the whole lookup once, then show the moment.
-    c.apply(buildReplayGraph({ origin, ourId, known: knownRef.current, overlay: finalOverlay, selected: null }));
+    c.apply(buildReplayGraph({ origin, ourId, overlay: finalOverlay, selected: null }));
     c.fit();
     const ro = new ResizeObserver(() => {
       c.resize();
@@ -55,7 +52,7 @@ export function ReplayGraph({ origin, overlay, version, finalOverlay }: Props): 
   }, []);
 
   useEffect(() => {
-    ctl.current?.apply(buildReplayGraph({ origin, ourId, known: knownRef.current, overlay, selected: null }));
+    ctl.current?.apply(buildReplayGraph({ origin, ourId, overlay, selected: null }));
     // `version` stands for the overlay: a new overlay object with the same events draws nothing new.
   }, [version, origin, ourId]);
 
@@ -63,15 +60,19 @@ export function ReplayGraph({ origin, overlay, version, finalOverlay }: Props): 
 
   const contact = hover ? overlay.contacts.get(hover.ref) : undefined;
   const lk = hover ? overlay.peers.get(hover.ref) : undefined;
-  const peer = hover ? known.get(hover.ref) : undefined;
   const counts = useMemo(() => {
-    let ghosts = 0;
-    for (const id of overlay.contacts.keys()) if (id !== origin && !known.has(id)) ghosts++;
-    return { ghosts, met: overlay.contacts.size };
-  }, [overlay, known, origin]);
+    let met = 0;
+    let unasked = 0;
+    for (const id of overlay.contacts.keys()) {
+      if (id === origin) continue;
+      met++;
+      if (!overlay.peers.has(id)) unasked++;
+    }
+    return { met, unasked };
+  }, [overlay, origin]);
 
   return (
-    <div className="replay-graph" data-testid="replay-graph" data-ghosts={counts.ghosts} data-dark={effectiveDark(theme) ? 'true' : 'false'}>
+    <div className="replay-graph" data-testid="replay-graph" data-met={counts.met} data-unasked={counts.unasked} data-dark={effectiveDark(theme) ? 'true' : 'false'}>
       <div className="replay-graph-canvas">
         <div className="cy" ref={container} />
       </div>
@@ -85,8 +86,8 @@ export function ReplayGraph({ origin, overlay, version, finalOverlay }: Props): 
         <span>
           <span className="sw timeout" /> timed out
         </span>
-        <span title="Peers not in this node's routing table: met only in this lookup, or the trace comes from another machine">
-          <span className="sw ghost" /> not in our table ({counts.ghosts})
+        <span title="Nodes an answer named that the lookup never asked">
+          <span className="sw ghost" /> heard of, not asked ({counts.unasked})
         </span>
         <span className="faint">★ target · rings: buckets from {origin === ourId ? 'us' : 'the origin'}</span>
         <button type="button" className="btn small ghost" onClick={() => ctl.current?.fit()} title="Fit the whole lookup in view">
@@ -97,8 +98,7 @@ export function ReplayGraph({ origin, overlay, version, finalOverlay }: Props): 
         <div className="tooltip" style={{ left: hover.x, top: hover.y }} role="tooltip">
           <div className="id">{hover.kind === 'self' ? (origin === ourId ? 'you: the lookup’s origin' : `origin ${shortId(origin, 16)}`) : hover.kind === 'target' ? 'lookup target' : shortId(hover.ref, 16)}</div>
           {contact && <div className="muted">{endpointText(contact)}</div>}
-          {peer ? <div className="muted">in our table · {peer.state}</div> : hover.kind === 'ghost' ? <div className="muted">not in our routing table</div> : null}
-          {lk && <div>{LK_TEXT[lk]}</div>}
+          <div>{lk ? LK_TEXT[lk] : hover.kind === 'ghost' ? 'named in an answer, not asked' : null}</div>
         </div>
       )}
     </div>

@@ -2,6 +2,7 @@
 // order each lookup sent them) with the step where they diverged. Pure: tested without a DOM.
 import type { Contact, Trace } from '../../electron/host/contract';
 import { traceRpcs, type TraceRpc } from '../../electron/host/trace-build';
+import { shownDurationMs } from '../lib/format';
 
 export interface CompareFigure {
   key: 'durationMs' | 'timeToClosestMs' | 'hops' | 'messages' | 'responses' | 'timeouts' | 'errors';
@@ -9,7 +10,7 @@ export interface CompareFigure {
   unit: 'ms' | 'count';
   a: number | null;
   b: number | null;
-  /** b - a, when both are known. */
+  /** b - a as shown (durations rounded as formatDuration shows them), when both are known. */
   delta: number | null;
   /** Which trace did better on this figure (less is better for all of them); null on a tie. */
   better: 'a' | 'b' | null;
@@ -78,7 +79,9 @@ export function compareTraces(a: Trace, b: Trace): TraceComparison {
   const figures = FIGURES.map((f): CompareFigure => {
     const va = a.summary[f.key];
     const vb = b.summary[f.key];
-    const delta = va !== null && vb !== null ? vb - va : null;
+    // Durations are compared as shown (formatDuration rounds them), so A, B and B − A add up on screen.
+    const shown = (v: number): number => (f.unit === 'ms' ? shownDurationMs(v) : v);
+    const delta = va !== null && vb !== null ? shown(vb) - shown(va) : null;
     // "Answers" is the one figure where more is not worse in itself; it is shown, not judged.
     const judged = f.key !== 'responses';
     return { ...f, a: va, b: vb, delta, better: !judged || delta === null || delta === 0 ? null : delta > 0 ? 'a' : 'b' };

@@ -1,9 +1,9 @@
 // The replay's graph: the lookup's world at one moment, drawn with the Graph view's own model
-// (graph/model.ts) around the node that ran the lookup. Peers in our routing table keep their
-// health colours; peers we do not know (a trace from another machine, or nodes met only in the
-// lookup) are ghost nodes. Pure, so tests check what is drawn without a canvas.
+// (graph/model.ts) around the node that ran the lookup, from the trace alone. Nothing of today's
+// routing table shows: a peer is coloured by what it did in the lookup (asked, answered, timed out)
+// or drawn hollow when the lookup only heard of it, so a trace recorded before peers failed does not
+// show them red. Pure, so tests check what is drawn without a canvas.
 import type cytoscape from 'cytoscape';
-import type { PeerInfo } from '../state/contract-types';
 import type { LookupOverlay } from '../state/lookup-model';
 import { bucketOf, shortId } from '../lib/id';
 import { ringRadius } from '../graph/geometry';
@@ -15,22 +15,15 @@ export interface ReplayGraphInput {
   origin: string;
   /** Our node's id (null before the snapshot): when it is the origin, the centre says "you". */
   ourId: string | null;
-  /** Our routing table, to colour peers we know by health. */
-  known: ReadonlyMap<string, PeerInfo>;
   overlay: LookupOverlay;
   selected: string | null;
 }
 
 export function buildReplayGraph(input: ReplayGraphInput): GraphModel {
   const { origin, overlay } = input;
-  // Only the peers this lookup met, placed around its origin (their buckets as seen from there).
-  const peers: PeerInfo[] = [];
-  for (const id of overlay.contacts.keys()) {
-    const p = input.known.get(id);
-    if (p && id !== origin) peers.push({ ...p, bucket: bucketOf(origin, id) });
-  }
-  const { model } = buildGraphModel({ self: origin, peers, maxPeers: Number.POSITIVE_INFINITY, overlay, pulse: false, search: '', selected: input.selected });
-  // Rings for the buckets ghosts sit in too, so a trace of strangers still reads as ID space.
+  // Every node the lookup met is drawn from the overlay (kind 'ghost': no health of its own).
+  const { model } = buildGraphModel({ self: origin, peers: [], maxPeers: Number.POSITIVE_INFINITY, overlay, pulse: false, search: '', selected: input.selected });
+  // A ring for each bucket a node sits in, so the picture reads as ID space.
   for (const n of model.nodes.values()) {
     if (n.kind !== 'ghost') continue;
     const b = Math.max(0, bucketOf(origin, n.ref));
@@ -65,6 +58,10 @@ export function replayGraphStyle(p: Palette, fitZoom: number): cytoscape.Stylesh
     { selector: 'node.peer, node.ghost', style: { label: '', color: p.text } },
     { selector: 'node.lk-queried, node.selected', style: { label: 'data(label)', ...plate } },
     { selector: 'node.ghost', style: { width: px(8), height: px(8), 'border-width': px(1.5) } },
+    // Coloured by what the peer did in the lookup: filled once it answered or failed, a solid ring
+    // while it is waited for, dashed and hollow when the lookup only heard of it.
+    { selector: 'node.ghost.lk-queried', style: { 'border-style': 'solid' } },
+    { selector: 'node.ghost.lk-answered', style: { 'border-style': 'solid', 'background-color': p.accent, 'background-opacity': 1 } },
     {
       selector: 'node.self',
       style: { width: px(20), height: px(20), 'border-width': px(3), 'font-size': px(12.5), 'text-margin-y': px(4), 'min-zoomed-font-size': 0, ...plate },
@@ -75,13 +72,16 @@ export function replayGraphStyle(p: Palette, fitZoom: number): cytoscape.Stylesh
     },
     { selector: 'node.label-above', style: { 'text-valign': 'top', 'text-margin-y': -px(4) } },
     // The rings stay unnamed (the legend says what they are): their labels sat on the target's.
-    { selector: 'node.ring', style: { 'border-width': px(1), label: '' } },
+    // The rule for every node above sets a width: rings take their diameter back (else each ring
+    // was a 9 px dot at the centre, and the legend named rings nobody could see).
+    { selector: 'node.ring', style: { width: 'data(size)', height: 'data(size)', 'border-width': px(1.2), 'border-opacity': 0.9, label: '' } },
     { selector: 'node.lk-queried', style: { 'border-width': px(2.5) } },
     { selector: 'node.lk-queried.pulse', style: { 'border-width': px(6) } },
     { selector: 'node.lk-answered, node.lk-timeout, node.lk-error', style: { 'border-width': px(2.5) } },
     { selector: 'node.lk-closest', style: { width: px(12), height: px(12) } },
     { selector: 'node.selected', style: { width: px(14), height: px(14), 'border-width': px(2.5) } },
     { selector: 'edge', style: { width: px(0.8) } },
-    { selector: 'edge.path', style: { width: px(1.6), 'arrow-scale': 0.8 } },
+    { selector: 'edge.route', style: { width: px(1.6), 'arrow-scale': 0.9, 'font-size': px(9), 'text-background-padding': `${px(1)}px` } },
+    { selector: 'edge.goal', style: { width: px(1.4), 'arrow-scale': 0.8 } },
   ];
 }

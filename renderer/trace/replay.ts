@@ -112,18 +112,15 @@ export function frameAt(r: Replay, time: number): ReplayFrame {
     }
   }
   figures.inFlight = Math.max(0, figures.messages - figures.answers - figures.timeouts - figures.errors);
+  // The trace as it stood at t: its events so far; the outcome only once its 'done' is shown.
   const model: LookupModel = {
-    id: tr.id,
-    kind: tr.kind,
-    target: tr.target,
-    self: tr.self,
-    startedAt: tr.startedAt,
-    params: tr.params,
+    ...tr,
     events,
-    done,
-    truncated: tr.truncated,
-    origin: tr.origin === 'imported' ? 'imported' : 'stored',
+    summary: done
+      ? tr.summary
+      : { reason: null, durationMs: null, hops: null, messages: figures.messages, timeToClosestMs: null, closest: [], responses: figures.answers, timeouts: figures.timeouts, errors: figures.errors },
   };
+
   const wf = buildWaterfall(events, t);
   const atEnd = shown === r.events.length && t >= r.durationMs;
   const k = tr.params.k > 0 ? tr.params.k : Infinity;

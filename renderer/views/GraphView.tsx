@@ -1,7 +1,8 @@
 // The graph: our node at the centre, peers by ID-space geometry, coloured by health. Hover for a
 // tooltip, click for the side panel, search by id prefix, pan and zoom. The lookup being followed
-// (the newest, or the one picked in Lookups) animates: queried peers pulse, answers draw edges to the
-// nodes they returned, timeouts turn red.
+// (the newest, or the one picked in Lookups) draws its route: an arrow per peer asked, from whoever
+// named it, labelled with the round; queried peers pulse, timeouts turn red. A loopback lookup is
+// over in a blink, so a finished one can be replayed here event by event at a watchable pace.
 import { useEffect, useMemo, useRef, useState, type ReactElement } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { GraphController, type DrawnSummary } from '../graph/controller';
@@ -10,7 +11,8 @@ import { PULSE_MS } from '../graph/style';
 import { CopyButton, Empty, ErrorNote, Health, Id, Progress } from '../components/common';
 import { useLive } from '../state/live';
 import { buildOverlay, type LookupModel, type PeerLookupState } from '../state/lookup-model';
-import { REASON_TEXT, REASON_TONE, useLookup } from '../state/lookups';
+import { STEP_BEAT_MS, describeEvent, frameAt, nextStop, prepareReplay, type Replay } from '../trace/replay';
+import { outcomeView, useLookup } from '../state/lookups';
 import { useApi, useConnectionState } from '../state/sync';
 import { effectiveDark, useUi } from '../state/ui';
 import { unwrap } from '../state/call';
@@ -36,10 +38,27 @@ function useFollowedLookup(): { model: LookupModel | null; pinned: boolean } {
   const picked = useLookup(selected);
   const followed = useRef<string | null>(null);
   if (selected) return { model: picked.model, pinned: true };
-  const expired = (m: LookupModel | undefined): boolean => !m || (m.done !== null && now - (m.startedAt + m.done.durationMs) > LINGER_MS);
+  const expired = (m: LookupModel | undefined): boolean => !m || (m.summary.durationMs !== null && now - (m.startedAt + m.summary.durationMs) > LINGER_MS);
   if (followed.current === null || expired(lookups.get(followed.current))) followed.current = latestId;
   const m = followed.current ? lookups.get(followed.current) : undefined;
   return { model: m && !expired(m) ? m : null, pinned: false };
+}
+
+/**
+ * A finished lookup replayed on the graph, one event time per beat (STEP_BEAT_MS): `t` is the moment
+ * shown (null: not replaying). A new lookup ends the replay.
+ */
+function useGraphReplay(model: LookupModel | null): { replay: Replay | null; t: number | null; play(): void; stop(): void } {
+  const replay = useMemo(() => (model && model.summary.reason !== null && model.target !== '' && model.events.length > 1 ? prepareReplay(model) : null), [model]);
+  const [t, setT] = useState<number | null>(null);
+  const replayId = replay?.trace.id ?? null;
+  useEffect(() => setT(null), [replayId]);
+  useEffect(() => {
+    if (t === null || !replay || t >= replay.durationMs) return;
+    const timer = setTimeout(() => setT(nextStop(replay, t)), STEP_BEAT_MS);
+    return () => clearTimeout(timer);
+  }, [t, replay]);
+  return { replay, t, play: () => setT(0), stop: () => setT(null) };
 }
 
 function usePulse(active: boolean): boolean {
@@ -81,7 +100,10 @@ export function GraphView(): ReactElement {
   const ctl = useRef<GraphController | null>(null);
 
   const followed = useFollowedLookup();
-  const overlay = useMemo(() => (followed.model ? buildOverlay(followed.model) : null), [followed.model]);
+  const graphReplay = useGraphReplay(followed.model);
+  const frame = useMemo(() => (graphReplay.replay && graphReplay.t !== null ? frameAt(graphReplay.replay, graphReplay.t) : null), [graphReplay.replay, graphReplay.t]);
+  const liveOverlay = useMemo(() => (followed.model ? buildOverlay(followed.model) : null), [followed.model]);
+  const overlay = frame ? frame.overlay : liveOverlay;
   const pulse = usePulse(overlay?.running === true);
   const prefix = normalisePrefix(search);
 
@@ -215,9 +237,7 @@ export function GraphView(): ReactElement {
           ))}
           <div className="sep" />
           <div className="item faint">rings: buckets, far (0) outside</div>
-          {overlay && (
-            <div className="item faint">arrows: the route the lookup took</div>
-          )}
+          {overlay && <div className="item faint">arrows: the route the lookup took, numbered by round (1: asked by us)</div>}
           <div className="item faint">angle: the id&apos;s leading bits</div>
           {overlay && (
             <>
@@ -239,9 +259,9 @@ export function GraphView(): ReactElement {
         </div>
 
         {followed.model && overlay && (
-          <div className="graph-lookup" data-testid="graph-lookup" aria-live="polite">
+          <div className="graph-lookup" data-testid="graph-lookup" data-route={overlay.edges.filter((e) => e.kind === 'route').length} aria-live="polite">
             <div className="title">
-              {overlay.running ? <span className="spinner" aria-hidden="true" /> : <span className={`dot ${REASON_TONE[followed.model.done?.reason ?? ''] === 'good' ? 'good' : 'warn'}`} />}
+              {overlay.running && !frame ? <span className="spinner" aria-hidden="true" /> : <span className={`dot ${outcomeView(followed.model.kind, followed.model.summary.reason)?.tone === 'good' ? 'good' : 'warn'}`} />}
               {followed.model.kind} {followed.model.target ? <Id id={followed.model.target} /> : null}
               {followed.pinned && (
                 <button type="button" className="btn small ghost" onClick={() => selectLookup(null)} title="Stop highlighting this lookup">
@@ -249,20 +269,52 @@ export function GraphView(): ReactElement {
                 </button>
               )}
             </div>
-            <span className="muted">
-              {overlay.running
-                ? `running · ${[...overlay.peers.values()].filter((s) => s === 'queried').length} waiting, ${[...overlay.peers.values()].filter((s) => s === 'answered').length} answered`
-                : `${REASON_TEXT[followed.model.done?.reason ?? ''] ?? 'done'} · ${plural(followed.model.done?.hops ?? 0, 'hop')} · ${plural(followed.model.done?.messages ?? 0, 'message')}`}
-              {[...overlay.peers.values()].some((s) => s === 'timeout') && ` · ${plural([...overlay.peers.values()].filter((s) => s === 'timeout').length, 'timeout')}`}
-            </span>
-            <a
-              href="#/lookups"
-              onClick={() => {
-                if (!followed.pinned && followed.model) selectLookup(followed.model.id);
-              }}
-            >
-              Open its waterfall
-            </a>
+            {frame ? (
+              <span data-testid="graph-replay-caption" data-shown={frame.shown} data-total={frame.total}>
+                <span className="faint">
+                  replay · event {frame.shown} of {frame.total}
+                  {frame.last && frame.last.type !== 'started' && frame.last.type !== 'done' ? ` · round ${frame.last.hop}` : ''}
+                </span>
+                <br />
+                {describeEvent(frame.last)}
+              </span>
+            ) : (
+              <span className="muted">
+                {overlay.running
+                  ? `running · ${[...overlay.peers.values()].filter((s) => s === 'queried').length} waiting, ${[...overlay.peers.values()].filter((s) => s === 'answered').length} answered`
+                  : `${outcomeView(followed.model.kind, followed.model.summary.reason)?.text ?? 'done'} · ${plural(followed.model.summary.hops ?? 0, 'hop')} · ${plural(followed.model.summary.messages, 'message')}`}
+                {[...overlay.peers.values()].some((s) => s === 'timeout') && ` · ${plural([...overlay.peers.values()].filter((s) => s === 'timeout').length, 'timeout')}`}
+              </span>
+            )}
+            <div className="btn-row">
+              {graphReplay.replay && (frame && !frame.atEnd ? (
+                <button type="button" className="btn small" onClick={graphReplay.stop} data-testid="graph-replay-stop">
+                  Stop replay
+                </button>
+              ) : (
+                <button
+                  type="button"
+                  className="btn small"
+                  onClick={() => {
+                    // Pinned, so the lookup stays on the graph while it replays.
+                    if (!followed.pinned && followed.model) selectLookup(followed.model.id);
+                    graphReplay.play();
+                  }}
+                  title="Replay this lookup on the graph, one event per beat"
+                  data-testid="graph-replay"
+                >
+                  {frame ? 'Replay again' : 'Replay on graph'}
+                </button>
+              ))}
+              <a
+                href="#/lookups"
+                onClick={() => {
+                  if (!followed.pinned && followed.model) selectLookup(followed.model.id);
+                }}
+              >
+                Open its waterfall
+              </a>
+            </div>
           </div>
         )}
 

@@ -5,15 +5,16 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { idHex, type LookupKind, type TraceListItem } from '../../electron/host/contract';
 import { Card, Empty, ErrorNote, Id, Progress, Segmented } from '../components/common';
 import { useLive } from '../state/live';
-import { buildWaterfall, type LookupModel } from '../state/lookup-model';
+import { buildWaterfall, lookupDone, type LookupModel } from '../state/lookup-model';
 import { LookupWaterfall } from '../components/LookupWaterfall';
-import { REASON_TEXT, REASON_TONE, useLookup } from '../state/lookups';
+import { useLookup } from '../state/lookups';
+import { LookupTable, Outcome } from '../components/lookup';
 import { useApi, useConnectionState } from '../state/sync';
 import { useUi } from '../state/ui';
 import { useTracesUi } from '../trace/store';
 import { unwrap } from '../state/call';
-import { formatClock, formatDuration } from '../lib/format';
-import { onActivateKey, useHostNow } from '../lib/hooks';
+import { formatDuration } from '../lib/format';
+import { useHostNow } from '../lib/hooks';
 
 /** Rows shown in the recent list. */
 const RECENT_ROWS = 100;
@@ -108,20 +109,6 @@ function StartLookup(): ReactElement {
   );
 }
 
-function Outcome({ reason, running }: { reason: string | null; running: boolean }): ReactElement {
-  if (running || reason === null)
-    return (
-      <span className="outcome info" data-testid="lookup-outcome" data-outcome="running">
-        <span className="spinner" aria-hidden="true" /> running
-      </span>
-    );
-  return (
-    <span className={`outcome ${REASON_TONE[reason] ?? 'info'}`} data-testid="lookup-outcome" data-outcome={reason}>
-      {REASON_TEXT[reason] ?? reason}
-    </span>
-  );
-}
-
 function RecentLookups(): ReactElement {
   const api = useApi();
   const qc = useQueryClient();
@@ -129,7 +116,7 @@ function RecentLookups(): ReactElement {
   const selected = useUi((s) => s.selectedLookup);
   const selectLookup = useUi((s) => s.selectLookup);
   const lookups = useLive((s) => s.lookups);
-  const doneCount = useMemo(() => [...lookups.values()].filter((l) => l.done).length, [lookups]);
+  const doneCount = useMemo(() => [...lookups.values()].filter((l) => l.summary.reason !== null).length, [lookups]);
   const traces = useQuery({ queryKey: ['traces'], queryFn: () => unwrap(api.tracesList()), enabled: open });
 
   // A lookup finishing is the moment the host's list changes.
@@ -142,7 +129,7 @@ function RecentLookups(): ReactElement {
     const known = new Set(list.map((t) => t.id));
     const running: TraceListItem[] = [];
     for (const m of lookups.values()) {
-      if (known.has(m.id) || m.done || m.target === '') continue;
+      if (known.has(m.id) || m.summary.reason !== null || m.target === '') continue;
       running.push({ id: m.id, startedAt: m.startedAt, target: m.target, kind: m.kind, origin: 'live', done: false, summary: { reason: null, durationMs: null, hops: null, messages: 0, timeToClosestMs: null, closest: [], responses: 0, timeouts: 0, errors: 0 } });
     }
     return [...running.reverse(), ...list].slice(0, RECENT_ROWS);
@@ -162,44 +149,7 @@ function RecentLookups(): ReactElement {
         <Empty title="No lookups yet">Start one above; the node also runs its own to refresh buckets.</Empty>
       ) : (
         <div className="table-wrap recent-wrap">
-          <table className="table compact">
-            <thead>
-              <tr>
-                <th>Started</th>
-                <th>Kind</th>
-                <th>Target</th>
-                <th className="num">Time</th>
-                <th className="num">Hops</th>
-                <th className="num">Msgs</th>
-                <th>Outcome</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((t) => (
-                <tr
-                  key={t.id}
-                  className={t.id === selected ? 'clickable selected' : 'clickable'}
-                  onClick={() => selectLookup(t.id)}
-                  onKeyDown={onActivateKey(() => selectLookup(t.id))}
-                  tabIndex={0}
-                  aria-selected={t.id === selected}
-                  data-testid="recent-lookup"
-                >
-                  <td className="muted">{formatClock(t.startedAt)}</td>
-                  <td title={t.kind}>{KIND_SHORT[t.kind] ?? t.kind}</td>
-                  <td>
-                    <Id id={t.target} />
-                  </td>
-                  <td className="num">{formatDuration(t.summary.durationMs)}</td>
-                  <td className="num">{t.summary.hops ?? '—'}</td>
-                  <td className="num">{t.summary.messages}</td>
-                  <td>
-                    <Outcome reason={t.summary.reason} running={!t.done} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <LookupTable rows={rows} selected={selected} onSelect={selectLookup} rowTestId="recent-lookup" outcomeTestId="lookup-outcome" />
         </div>
       )}
     </Card>
@@ -236,7 +186,7 @@ function LookupDetail({ id }: { id: string }): ReactElement {
       }
       right={
         <>
-          <Outcome reason={model.done?.reason ?? null} running={model.done === null} />
+          <Outcome kind={model.kind} reason={model.summary.reason} running={model.summary.reason === null} testId="lookup-outcome" />
           <button type="button" className="btn small" onClick={() => go('graph')} data-testid="show-on-graph">
             Show on graph
           </button>
@@ -247,7 +197,7 @@ function LookupDetail({ id }: { id: string }): ReactElement {
               useTracesUi.getState().open(model.id);
               go('traces');
             }}
-            disabled={model.done === null}
+            disabled={model.summary.reason === null}
             title="Replay this lookup step by step, save it to a file, or compare it with another (Traces)"
             data-testid="replay-lookup"
           >
@@ -276,7 +226,7 @@ function Summary({ model }: { model: LookupModel }): ReactElement {
     }
     return { responses, timeouts, errors };
   }, [model.events]);
-  const d = model.done;
+  const d = lookupDone(model);
   const cells: [string, string][] = [
     ['Duration', d ? formatDuration(d.durationMs) : 'running'],
     ['Hops', d ? String(d.hops) : '—'],
@@ -298,25 +248,24 @@ function Summary({ model }: { model: LookupModel }): ReactElement {
   );
 }
 
-const KIND_SHORT: Record<string, string> = { 'find-node': 'node', 'find-value': 'value', 'get-peers': 'peers' };
-
 function WaterfallView({ model }: { model: LookupModel }): ReactElement {
-  const running = model.done === null;
+  const done = lookupDone(model);
+  const running = done === null;
   const now = useHostNow(running ? 200 : 60_000);
   const w = useMemo(() => buildWaterfall(model.events, running ? now - model.startedAt : undefined), [model.events, running, now, model.startedAt]);
   if (w.rows.length === 0)
     return (
       <div className="card-body">
-        {running ? <Progress>Waiting for the first query…</Progress> : <Empty title="No RPCs">This lookup sent no queries: {model.done?.reason === 'no-peers' ? 'the node knew no peers to start from.' : 'nothing to ask.'}</Empty>}
+        {running ? <Progress>Waiting for the first query…</Progress> : <Empty title="No RPCs">This lookup sent no queries: {done?.reason === 'no-peers' ? 'the node knew no peers to start from.' : 'nothing to ask.'}</Empty>}
       </div>
     );
   return (
     <LookupWaterfall waterfall={w} testIds={{ root: 'waterfall', row: 'waterfall-row', detail: 'waterfall-detail' }} pendingText="waiting for an answer">
-      {model.done && model.done.closest.length > 0 && (
+      {done && done.closest.length > 0 && (
         <div className="wf-detail">
-          <div className="field-label">Final closest set ({model.done.closest.length}), nearest first</div>
+          <div className="field-label">Final closest set ({done.closest.length}), nearest first</div>
           <ul className="list-inline" data-testid="closest-set">
-            {model.done.closest.map((c) => (
+            {done.closest.map((c) => (
               <li key={c.id}>
                 <Id id={c.id} />
               </li>

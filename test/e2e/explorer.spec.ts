@@ -96,7 +96,8 @@ test('graph: search by id prefix focuses a peer; its panel pings it', async ({ a
   await expect(panel.getByTestId('ping-result')).toContainText('Answered in');
 });
 
-test('a lookup shows its waterfall of RPCs and its outcome, and highlights on the graph', async ({ app: page }) => {
+test('a lookup shows its waterfall of RPCs and its outcome, and its route on the graph', async ({ app: page }) => {
+  test.setTimeout(120_000); // a lookup, then a replay at one event per beat, on a loaded machine
   await openView(page, 'lookups');
   await page.getByTestId('lookup-random').click();
   await page.getByTestId('lookup-start').click();
@@ -111,8 +112,33 @@ test('a lookup shows its waterfall of RPCs and its outcome, and highlights on th
   await rows.first().click();
   await expect(page.getByTestId('waterfall-detail')).toContainText('answered');
 
+  // The route on the graph: an arrow per peer asked (the box counts them), replayable event by event.
+  const asked = await rows.count();
   await page.getByTestId('show-on-graph').click();
-  await expect(page.getByTestId('graph-lookup')).toBeVisible();
+  const box = page.getByTestId('graph-lookup');
+  await expect(box).toBeVisible();
+  await expect(box).toHaveAttribute('data-route', String(asked));
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, '20-lookup-route-light.png') });
+  await page.getByTestId('graph-replay').click();
+  const caption = page.getByTestId('graph-replay-caption');
+  await expect.poll(async () => Number(await caption.getAttribute('data-shown'))).toBeGreaterThanOrEqual(3);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, '21-lookup-route-replaying-light.png') });
+  await page.getByTestId('graph-replay-stop').click();
+  await expect(caption).toHaveCount(0);
+});
+
+test('a find-value for a key nobody holds says not found, not a green converged', async ({ app: page }) => {
+  await openView(page, 'lookups');
+  await page.getByRole('button', { name: 'Find value' }).click();
+  await page.getByTestId('lookup-random').click();
+  await page.getByTestId('lookup-start').click();
+  const outcome = page.getByTestId('lookup-detail').getByTestId('lookup-outcome');
+  await expect(outcome).toHaveAttribute('data-verdict', 'not-found', { timeout: LOOKUP_END_TIMEOUT_MS });
+  await expect(outcome).toHaveText('not found');
+  await expect(page.locator('[data-testid="waterfall-row"][data-value="true"]')).toHaveCount(0);
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, '22-find-value-miss-light.png') });
 });
 
 test('the bootstrap form validates as you type with the contract’s messages', async ({ app: page }) => {

@@ -180,7 +180,7 @@ test('run a lookup, save its trace, reload, open the file, replay to the end: th
   await page.emulateMedia({ colorScheme: 'light' });
 });
 
-test('traces from another machine: dropped files open, unknown peers are ghosts, bad files say what is wrong', async ({ app: page }) => {
+test('traces from another machine: dropped files open, every peer it met is drawn, bad files say what is wrong', async ({ app: page }) => {
   await openView(page, 'traces');
   const a = foreignTrace('remote-a', 'a');
   await dropFiles(page, [{ name: 'remote-a.kadtrace.json', text: serializeTrace(a) }]);
@@ -188,8 +188,8 @@ test('traces from another machine: dropped files open, unknown peers are ghosts,
   const replay = page.getByTestId('replay');
   await expect(replay).toContainText('(another node)');
   await page.getByTestId('to-end').click();
-  // All 9 peers it met are strangers to us: ghosts on the graph.
-  await expect(page.getByTestId('replay-graph')).toHaveAttribute('data-ghosts', '9');
+  // All 9 peers it met are drawn from the trace (our table plays no part in a replay).
+  await expect(page.getByTestId('replay-graph')).toHaveAttribute('data-met', '9');
   await expect(page.getByTestId('replay-outcome')).toHaveAttribute('data-outcome', 'converged');
   expect(await ids(page.getByTestId('replay-closest'))).toEqual(a.summary.closest.map((c) => c.id));
   const rows = page.getByTestId('replay-row');

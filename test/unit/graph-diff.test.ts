@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { diffGraph, isEmpty } from '../../renderer/graph/diff';
 import { OUTER_RING_RADIUS, idAngle, positionOf, ringRadius } from '../../renderer/graph/geometry';
-import { buildGraphModel, edgeId, nodeId, ringId, targetId, type GraphInput } from '../../renderer/graph/model';
+import { TARGET_CLEARANCE, buildGraphModel, edgeId, nodeId, ringId, targetId, type GraphInput } from '../../renderer/graph/model';
 import { bucketOf, commonPrefixBits } from '../../renderer/lib/id';
 import { buildOverlay, applyLookupEvent, type LookupModel } from '../../renderer/state/lookup-model';
 import type { LookupEvent, PeerInfo } from '../../electron/host/contract';
@@ -79,7 +79,7 @@ describe('buildGraphModel', () => {
     expect(model.nodes.get(nodeId(FAR))?.classes).toContain('dim');
   });
 
-  it('overlays a lookup: states, path and answer edges, ghost nodes and the target', () => {
+  it('overlays a lookup: states, the route with its rounds, ghost nodes and the target', () => {
     const GHOST = id('d'); //  1101… bucket 0, not in our table; XOR to the target c… is 0001…: close
     const CLOSE = id('e'); //  1110… bucket 0, XOR to c… is 0010…: closer than FAR (0100…), never queried
     const events: LookupEvent[] = [
@@ -109,10 +109,12 @@ describe('buildGraphModel', () => {
     expect(model.nodes.get(nodeId(GHOST))?.kind).toBe('ghost');
     expect(model.nodes.get(nodeId(GHOST))?.classes).toContain('lk-queried');
     expect(model.nodes.get(targetId(FAR2))?.kind).toBe('target');
-    // FAR led us to GHOST (path); it also pointed at CLOSE (answer); NEAR is farther than FAR: no edge.
-    expect(Object.fromEntries([...model.edges.values()].map((e) => [e.id, e.classes]))).toEqual({
-      [edgeId(FAR, GHOST)]: 'path',
-      [edgeId(FAR, CLOSE)]: 'answer',
+    // The route only: we asked FAR and MID (round 1, MID still waited for), FAR named GHOST, which
+    // round 2 asked. FAR's other referrals (CLOSE, NEAR) were never asked: no arrow to them.
+    expect(Object.fromEntries([...model.edges.values()].map((e) => [e.id, [e.classes, e.label]]))).toEqual({
+      [edgeId(SELF, FAR)]: ['route to-answered', '1'],
+      [edgeId(SELF, MID)]: ['route to-queried', '1'],
+      [edgeId(FAR, GHOST)]: ['route to-queried', '2'],
     });
 
     // A target's label goes on its outer side and ours on the other: f… is near the top (above the
@@ -133,6 +135,26 @@ describe('buildGraphModel', () => {
     m = applyLookupEvent(m, { lookupId: 'L', at: 2102, type: 'timeout', peer: peer(MID), hop: 1, afterMs: 2000 });
     const after = buildGraphModel(input({ overlay: buildOverlay(m) })).model;
     expect(after.nodes.get(nodeId(MID))?.classes).toContain('lk-timeout');
+    expect(after.edges.get(edgeId(SELF, MID))?.classes).toBe('route to-timeout');
+    // Done: an arrow from the nearest answering node to the target says where the lookup arrived.
+    m = applyLookupEvent(m, { lookupId: 'L', at: 2103, type: 'done', reason: 'converged', closest: [peer(FAR)], hops: 1, messages: 3, durationMs: 2003, timeToClosestMs: 10 });
+    const done = buildGraphModel(input({ overlay: buildOverlay(m) })).model;
+    expect(done.edges.get(edgeId(FAR, targetId(FAR2)))).toMatchObject({ source: nodeId(FAR), target: targetId(FAR2), classes: 'goal' });
+  });
+});
+
+describe('the target star', () => {
+  it('moves outward along its own angle until no node is under it', () => {
+    // A peer with nearly the target's id sits where the target would: the star steps out past it.
+    const target = id('8', '1'); // 1000… like FAR, differing only in low bits
+    const started: LookupEvent = { lookupId: 'T', at: 0, type: 'started', kind: 'find-node', target, self: SELF, k: 20, alpha: 3, rpcTimeoutMs: 2000, seeds: [peer(FAR)] };
+    const { model } = buildGraphModel(input({ overlay: buildOverlay(applyLookupEvent(undefined, started)) }));
+    const star = model.nodes.get(targetId(target))!;
+    const far = model.nodes.get(nodeId(FAR))!;
+    const plain = positionOf(SELF, target);
+    expect(Math.hypot(plain.x - far.x, plain.y - far.y)).toBeLessThan(TARGET_CLEARANCE);
+    expect(Math.hypot(star.x - far.x, star.y - far.y)).toBeGreaterThanOrEqual(TARGET_CLEARANCE);
+    expect(Math.atan2(star.x, -star.y)).toBeCloseTo(Math.atan2(plain.x, -plain.y), 4);
   });
 });
 

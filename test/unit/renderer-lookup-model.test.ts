@@ -27,7 +27,7 @@ describe('lookup model', () => {
     ]);
     expect(m.kind).toBe('find-value');
     expect(m.events.map((e) => e.t)).toEqual([0, 1, 20, 21]);
-    expect(m.done?.reason).toBe('value-found');
+    expect(m.summary.reason).toBe('value-found');
     expect(m.params).toEqual({ k: 20, alpha: 3, rpcTimeoutMs: 2000 });
   });
 

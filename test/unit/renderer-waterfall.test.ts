@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
-import { LookupWaterfall, axisPct, axisTicks, rowView } from '../../renderer/components/LookupWaterfall';
+import { LookupWaterfall, axisPct, axisTicks, rowView, sortRows } from '../../renderer/components/LookupWaterfall';
 import { buildWaterfall } from '../../renderer/state/lookup-model';
 import { replayGraphStyle } from '../../renderer/trace/graph';
 import type { Palette } from '../../renderer/graph/style';
@@ -63,6 +63,23 @@ describe('lookup waterfall', () => {
     expect(html).toContain('left:20.000%;width:max(2px, 20.000%)');
   });
 
+  it('sorts by start (the order sent) or slowest first, each row keeping its number in the order sent', () => {
+    const w = buildWaterfall(events);
+    expect(sortRows(w.rows, 'start', 2500).map((x) => [x.row.peer.id[0], x.n])).toEqual([['a', 1], ['b', 2], ['c', 3]]);
+    // B timed out after 2,000 ms; C waits from 500 ms to the end (2,000 ms too: sent order breaks the tie); A took 20 ms.
+    expect(sortRows(w.rows, 'duration', 2500).map((x) => [x.row.peer.id[0], x.n])).toEqual([['b', 2], ['c', 3], ['a', 1]]);
+    expect(sortRows(w.rows, 'duration', 3000).map((x) => x.row.peer.id[0])).toEqual(['c', 'b', 'a']);
+  });
+
+  it('marks the rows that returned the value, and counts them', () => {
+    const found: TraceEvent[] = events.map((e) => (e.type === 'response' ? { ...e, hasValue: true } : e));
+    const w = buildWaterfall(found);
+    expect(rowView(w.rows[0], 2500)).toMatchObject({ status: 'returned the value', statusClass: 'c-good', barClass: 'value' });
+    const html = renderToStaticMarkup(createElement(LookupWaterfall, { waterfall: w, testIds: ids, pendingText: 'waiting' }));
+    expect(count(html, 'data-value="true"')).toBe(1);
+    expect(html).toContain('3 RPCs · 1 returned the value');
+  });
+
   it('shows what it is given when there are no rows yet', () => {
     const html = renderToStaticMarkup(createElement(LookupWaterfall, { waterfall: buildWaterfall(events.slice(0, 1)), testIds: ids, pendingText: 'waiting', playhead: 0, empty: createElement('p', null, 'nothing yet') }));
     expect(html).toContain('<p>nothing yet</p>');
@@ -81,5 +98,9 @@ describe('replay graph style', () => {
       expect((rule(zoom, 'node')['font-size'] as number) * zoom).toBeCloseTo(10);
     }
     expect(rule(0.3, 'node.target')['min-zoomed-font-size']).toBe(0);
+  });
+
+  it('keeps the rings their diameter: the rule for every node must not shrink them to dots', () => {
+    expect(rule(0.3, 'node.ring')).toMatchObject({ width: 'data(size)', height: 'data(size)' });
   });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Contact, LookupEvent, Trace } from '../../electron/host/contract';
 import { TraceBuilder } from '../../electron/host/trace-build';
 import { compareTraces } from '../../renderer/trace/compare';
+import { formatDuration, formatDurationDelta } from '../../renderer/lib/format';
 
 const hex = (prefix: string): string => prefix.padEnd(64, '0');
 const c = (prefix: string): Contact => ({ id: hex(prefix), host: '127.0.0.1', port: 4000 + parseInt(prefix, 16) });
@@ -68,7 +69,7 @@ describe('compare traces', () => {
     expect(cmp.sameSelf).toBe(true);
     const byKey = Object.fromEntries(cmp.figures.map((f) => [f.key, [f.a, f.b, f.delta, f.better]]));
     expect(byKey).toEqual({
-      durationMs: [34, 1013, 979, 'a'],
+      durationMs: [34, 1013, 976, 'a'], // as shown: 1.01 s − 34 ms
       timeToClosestMs: [33, 35, 2, 'a'],
       hops: [3, 3, 0, null],
       messages: [4, 5, 1, 'a'],
@@ -114,5 +115,25 @@ describe('compare traces', () => {
   it('says when the targets differ', () => {
     const other = { ...slow, target: hex('0f') };
     expect(compareTraces(fast, other).sameTarget).toBe(false);
+  });
+});
+
+describe('compare figures add up as shown', () => {
+  const withTimes = (t: Trace, durationMs: number, timeToClosestMs: number): Trace => ({ ...t, summary: { ...t.summary, durationMs, timeToClosestMs } });
+  const shown = (f: { a: number | null; b: number | null; delta: number | null }): string => `${formatDuration(f.a)} vs ${formatDuration(f.b)}, ${formatDurationDelta(f.delta!)}`;
+
+  it('takes the difference of the rounded figures: 7.6 ms vs 24.4 ms reads 8 ms vs 24 ms, +16 ms', () => {
+    const cmp = compareTraces(withTimes(fast, 7.6, 7.6), withTimes(slow, 24.4, 24.4));
+    const d = cmp.figures.find((f) => f.key === 'durationMs')!;
+    expect(shown(d)).toBe('8 ms vs 24 ms, +16 ms');
+  });
+
+  it('adds up across units and signs, and calls equal-looking figures the same', () => {
+    const at = (a: number, b: number): string => shown(compareTraces(withTimes(fast, a, a), withTimes(slow, b, b)).figures[0]);
+    expect(at(850.4, 1234)).toBe('850 ms vs 1.23 s, +380 ms');
+    expect(at(5, 12_340)).toBe('5 ms vs 12.3 s, +12.295 s');
+    expect(at(4_567, 1_234)).toBe('4.57 s vs 1.23 s, −3.34 s');
+    const same = compareTraces(withTimes(fast, 24.4, 1), withTimes(slow, 23.6, 1)).figures[0];
+    expect([same.delta, same.better]).toEqual([0, null]);
   });
 });

@@ -2,8 +2,9 @@
 // closest set the lookup had then; playback moves time in real time or event by event; the graph of
 // a trace shows peers we know by health and the others as ghosts.
 import { describe, expect, it } from 'vitest';
-import type { Contact, LookupEvent, PeerInfo, Trace } from '../../electron/host/contract';
-import { TraceBuilder } from '../../electron/host/trace-build';
+import type { Contact, LookupEvent, Trace } from '../../electron/host/contract';
+import { TraceBuilder, traceRoute } from '../../electron/host/trace-build';
+import { lookupDone } from '../../renderer/state/lookup-model';
 import { nodeId, ringId, targetId } from '../../renderer/graph/model';
 import { buildReplayGraph } from '../../renderer/trace/graph';
 import { advance, defaultPace, describeEvent, eventsUpTo, frameAt, nextStop, prepareReplay, prevStop, STEP_BEAT_MS } from '../../renderer/trace/replay';
@@ -45,6 +46,28 @@ function trace(): Trace {
 
 const ids = (cs: Contact[]): string[] => cs.map((x) => x.id.slice(0, 2));
 
+describe('the route of a lookup', () => {
+  it('is an arrow per peer asked, from whoever named it, with the round that asked it', () => {
+    const route = traceRoute(trace()).map((r) => `${r.from.slice(0, 2)}>${r.to.slice(0, 2)} ${r.round}`);
+    // We asked the seeds A and B; A named D and C; D named E.
+    expect(route).toEqual(['00>80 1', '00>40 1', '80>e0 2', '80>c0 2', 'e0>f8 3']);
+  });
+
+  it('takes the referrer of the earliest round when two answers named the same peer', () => {
+    const t = trace();
+    // A's round-1 answer names E too, before D's round-2 answer does: A, of the earlier round, led to E.
+    const ev = t.events.map((e) => (e.type === 'response' && e.peer.id === A.id ? { ...e, nodes: [C, D, E] } : e));
+    const route = traceRoute({ self: t.self, events: ev }).map((r) => `${r.from.slice(0, 2)}>${r.to.slice(0, 2)} ${r.round}`);
+    expect(route).toContain('80>f8 3');
+  });
+
+  it('ends, once done, with an arrow from the nearest answering node to the target', () => {
+    const f = frameAt(prepareReplay(trace()), 2003);
+    expect(f.overlay.edges.at(-1)).toEqual({ from: E.id, to: TARGET, kind: 'goal', round: 0 });
+    expect(frameAt(prepareReplay(trace()), 60).overlay.edges.some((e) => e.kind === 'goal')).toBe(false);
+  });
+});
+
 describe('replay frames', () => {
   const r = prepareReplay(trace());
 
@@ -66,7 +89,7 @@ describe('replay frames', () => {
     expect(f.waterfall.rows).toEqual([]);
     expect([...f.overlay.contacts.keys()].map((id) => id.slice(0, 2))).toEqual(['80', '40']);
     expect(f.overlay.peers.size).toBe(0);
-    expect(f.model.done).toBeNull();
+    expect(lookupDone(f.model)).toBeNull();
     expect(f.closest).toEqual([]);
   });
 
@@ -85,7 +108,8 @@ describe('replay frames', () => {
     expect(f.waterfall.rows[0].returned).toEqual([C, D]);
     expect(Object.fromEntries([...f.overlay.peers].map(([id, s]) => [id.slice(0, 2), s]))).toEqual({ '80': 'answered', '40': 'queried', e0: 'queried', c0: 'queried' });
     // A told us of D and C, and we asked them: the route.
-    expect(f.overlay.edges.filter((e) => e.kind === 'path').map((e) => `${e.from.slice(0, 2)}>${e.to.slice(0, 2)}`).sort()).toEqual(['80>c0', '80>e0']);
+    // The route so far: we asked the seeds (round 1), A's answer led to D and C (round 2).
+    expect(f.overlay.edges.map((e) => `${e.from.slice(0, 2)}>${e.to.slice(0, 2)} ${e.kind} ${e.round}`)).toEqual(['00>80 route 1', '00>40 route 1', '80>e0 route 2', '80>c0 route 2']);
     expect(f.overlay.running).toBe(true);
     expect(ids(f.closest)).toEqual(['80']);
   });
@@ -100,7 +124,7 @@ describe('replay frames', () => {
     const t = r.trace;
     const f = frameAt(r, r.durationMs);
     expect(f.atEnd).toBe(true);
-    expect(f.model.done).toEqual({ reason: 'converged', closest: [E, D, C], hops: 3, messages: 5, durationMs: 2003, timeToClosestMs: 60 });
+    expect(lookupDone(f.model)).toEqual({ reason: 'converged', closest: [E, D, C], hops: 3, messages: 5, durationMs: 2003, timeToClosestMs: 60 });
     expect(f.closest).toEqual(t.summary.closest);
     expect(f.figures).toMatchObject({ messages: t.summary.messages, answers: t.summary.responses, timeouts: t.summary.timeouts, errors: t.summary.errors, inFlight: 0, hops: t.summary.hops });
     expect(f.waterfall.rows.find((w) => w.peer.id === B.id)).toMatchObject({ outcome: 'timeout', end: 2002, message: 'no answer after 2000 ms' });
@@ -160,16 +184,14 @@ describe('playback', () => {
 
 describe('the replay graph', () => {
   const r = prepareReplay(trace());
-  const peer = (x: Contact, state: PeerInfo['state']): PeerInfo =>
-    ({ ...x, bucket: 0, state, rttMs: 5, lastSeen: 0, failures: 0, answered: 1, queried: 1, addedAt: 0 }) as PeerInfo;
 
-  it('draws peers we know by health and the others as ghosts, around the lookup’s origin', () => {
-    const known = new Map([[A.id, peer(A, 'good')], [D.id, peer(D, 'bad')]]);
-    const m = buildReplayGraph({ origin: SELF, ourId: SELF, known, overlay: frameAt(r, 30).overlay, selected: null });
+  it('draws the lookup from the trace alone, around its origin: no health from our table of today', () => {
+    const m = buildReplayGraph({ origin: SELF, ourId: SELF, overlay: frameAt(r, 30).overlay, selected: null });
     const kinds = Object.fromEntries([...m.nodes.values()].filter((n) => n.kind !== 'ring').map((n) => [n.ref.slice(0, 2), n.kind]));
-    expect(kinds).toEqual({ '00': 'self', '80': 'peer', e0: 'peer', '40': 'ghost', c0: 'ghost', f0: 'target' });
+    expect(kinds).toEqual({ '00': 'self', '80': 'ghost', e0: 'ghost', '40': 'ghost', c0: 'ghost', f0: 'target' });
     expect(m.nodes.get(nodeId(SELF))?.label).toBe('you');
-    expect(m.nodes.get(nodeId(A.id))?.classes).toContain('h-good');
+    // Coloured by what each did in the lookup by then, never by a health state (h-good, h-bad, …).
+    expect([...m.nodes.values()].some((n) => /\bh-/.test(n.classes))).toBe(false);
     expect(m.nodes.get(nodeId(A.id))?.classes).toContain('lk-answered');
     expect(m.nodes.get(nodeId(D.id))?.classes).toContain('lk-queried');
     expect(m.nodes.get(nodeId(B.id))?.classes).toContain('lk-queried');
@@ -181,7 +203,7 @@ describe('the replay graph', () => {
 
   it('a trace from another machine: every peer a ghost, the centre named as the origin, and us as "you"', () => {
     const ourId = C.id; // the other node's lookup asked us
-    const m = buildReplayGraph({ origin: SELF, ourId, known: new Map(), overlay: frameAt(r, r.durationMs).overlay, selected: null });
+    const m = buildReplayGraph({ origin: SELF, ourId, overlay: frameAt(r, r.durationMs).overlay, selected: null });
     const peers = [...m.nodes.values()].filter((n) => n.kind === 'peer' || n.kind === 'ghost');
     expect(peers.every((n) => n.kind === 'ghost')).toBe(true);
     expect(peers).toHaveLength(5);
