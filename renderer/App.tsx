@@ -16,13 +16,14 @@ import { Records } from './views/Records';
 import { Lookups } from './views/Lookups';
 import { Traces } from './views/Traces';
 import { Testnet } from './views/Testnet';
+import { Network } from './views/Network';
 import { Join } from './views/Join';
 import { SettingsView } from './views/Settings';
 
 const NAV: { section: string; items: { view: ViewName; icon: IconName }[] }[] = [
   { section: 'Node', items: [{ view: 'overview', icon: 'overview' }, { view: 'graph', icon: 'graph' }, { view: 'buckets', icon: 'buckets' }, { view: 'peers', icon: 'peers' }] },
   { section: 'Data', items: [{ view: 'records', icon: 'records' }, { view: 'lookups', icon: 'lookups' }, { view: 'traces', icon: 'traces' }] },
-  { section: 'Network', items: [{ view: 'testnet', icon: 'testnet' }, { view: 'join', icon: 'join' }, { view: 'settings', icon: 'settings' }] },
+  { section: 'Network', items: [{ view: 'testnet', icon: 'testnet' }, { view: 'network', icon: 'network' }, { view: 'join', icon: 'join' }, { view: 'settings', icon: 'settings' }] },
 ];
 
 const NAV_LABEL: Partial<Record<ViewName, string>> = { join: 'Join' };
@@ -48,6 +49,8 @@ function ViewBody({ view }: { view: ViewName }): ReactElement {
       return <Traces />;
     case 'testnet':
       return <Testnet />;
+    case 'network':
+      return <Network />;
     case 'join':
       return <Join />;
     case 'settings':

@@ -94,6 +94,8 @@ class Crawler {
   private unreachable = 0;
   private requests = 0;
   private truncated = false;
+  /** Bootstrap entries that turned out to be nodes known by id (not counted as found). */
+  private aliases = 0;
   private startedAt = 0;
   private lastProgressAt = -Infinity;
   private readonly stop = new AbortController();
@@ -317,6 +319,7 @@ class Crawler {
   private dropAlias(node: CrawledNode): void {
     node.status = 'not-crawled';
     node.id = '';
+    this.aliases++;
   }
 
   private progress(final: boolean): void {
@@ -334,7 +337,7 @@ class Crawler {
       queued: this.queue.length - this.queueHead,
       active: this.active,
       done: this.done,
-      found: this.nodes.length,
+      found: this.nodes.length - this.aliases,
       reachable: this.reachable,
       unreachable: this.unreachable,
       requests: this.requests,

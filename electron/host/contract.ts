@@ -350,6 +350,93 @@ export const DEFAULT_SETTINGS: Settings = {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Crawls (issue 14): the whole-network map, kept in the data directory's crawl history.
+
+/** Crawls the app lists at most (newest first); the history keeps every one. */
+export const MAX_LISTED_CRAWLS = 500;
+/** Nodes of one crawl the app receives at most. */
+export const MAX_VIEW_NODES = 100_000;
+
+export type CrawlFailureDto = 'timeout' | 'refused' | 'error';
+
+/** A stored crawl's figures (core/crawl CrawlSummary plus its id in the history). */
+export interface CrawlSummaryDto {
+  id: number;
+  protocol: string;
+  startedAt: number;
+  endedAt: number;
+  durationMs: number;
+  bootstrap: string[];
+  found: number;
+  reachable: number;
+  unreachable: number;
+  notCrawled: number;
+  requests: number;
+  cancelled: boolean;
+  truncated: boolean;
+  sizeEstimate: number;
+  nodeEstimate: number | null;
+  clients: Record<string, number>;
+  /** [neighbours returned, reachable nodes that returned that many], ascending. */
+  neighbourCounts: Array<[number, number]>;
+  failures: Record<CrawlFailureDto, number>;
+}
+
+export interface CrawlNodeDto {
+  id: string | null;
+  host: string;
+  port: number;
+  status: 'reachable' | 'unreachable' | 'not-crawled';
+  failure: string | null;
+  rttMs: number | null;
+  client: string | null;
+  /** Distinct nodes it returned. */
+  neighbours: number;
+}
+
+export interface CrawlDetailDto {
+  crawl: CrawlSummaryDto;
+  nodes: CrawlNodeDto[];
+}
+
+export interface CrawlComparisonDto {
+  from: number;
+  to: number;
+  /** Reachable in `to`, not reachable in `from`. */
+  joined: number;
+  /** Reachable in `from`, not reachable in `to`. */
+  left: number;
+  /** Reachable in both. */
+  stayed: number;
+  joinedIds: string[];
+  leftIds: string[];
+}
+
+export interface CrawlProgressDto {
+  queued: number;
+  active: number;
+  done: number;
+  found: number;
+  reachable: number;
+  unreachable: number;
+  requests: number;
+  elapsedMs: number;
+  ratePerSec: number;
+}
+
+export interface CrawlStatus {
+  running: boolean;
+  /** The running crawl's progress, or the last one's final figures. */
+  progress: CrawlProgressDto | null;
+  /** The last finished crawl's id in the history. */
+  lastId: number | null;
+  /** Why the last crawl failed (it was not stored). */
+  error: string | null;
+}
+
+const crawlId = z.number({ error: 'expected a crawl id (a number)' }).int({ error: 'a crawl id is a whole number' }).min(1, { error: 'a crawl id is at least 1' }).max(2 ** 31 - 1);
+
+// ---------------------------------------------------------------------------------------------
 // Methods
 
 interface MethodSpec<A extends z.ZodType, R> {
@@ -446,6 +533,18 @@ export const methods = {
   remoteDetach: method<{ detached: boolean }>()(z.strictObject({ id: z.string().min(1).max(32) }), 'Detach a remote node.'),
   settingsGet: method<Settings>()(noArgs, 'The saved settings.'),
   settingsSet: method<Settings>()(settingsSchema.partial(), 'Change some settings; returns all of them.'),
+  crawlStart: method<CrawlStatus>()(
+    z.strictObject({
+      /** Default: the testnet's bootstrap addresses, else peers from the node's routing table. */
+      bootstrap: z.array(addressString).min(1).max(MAX_BOOTSTRAP_ADDRESSES, { error: `at most ${MAX_BOOTSTRAP_ADDRESSES} bootstrap addresses` }).optional(),
+    }),
+    'Crawl the whole network from bootstrap addresses with the user node; progress arrives as crawl events (fails if one is running).',
+  ),
+  crawlCancel: method<CrawlStatus>()(noArgs, 'Stop the running crawl; what it found is stored, marked cancelled.'),
+  crawlStatus: method<CrawlStatus>()(noArgs, 'The running or last crawl.'),
+  crawlsList: method<CrawlSummaryDto[]>()(noArgs, `Stored crawls, newest first (at most ${MAX_LISTED_CRAWLS}).`),
+  crawlGet: method<CrawlDetailDto>()(z.strictObject({ id: crawlId }), `One stored crawl: its figures and nodes (at most ${MAX_VIEW_NODES}).`),
+  crawlCompare: method<CrawlComparisonDto>()(z.strictObject({ from: crawlId, to: crawlId }), 'Nodes that joined, left and stayed between two crawls.'),
 } as const;
 
 export type Methods = typeof methods;
@@ -501,6 +600,8 @@ export type ExplorerEvent =
   /** Sent about once a second: the counters and the figures the Overview charts. */
   | { type: 'tick'; at: number; counters: Counters; peers: number; estimatedNetworkSize: number; observedAddress: Endpoint | null }
   | { type: 'testnet'; status: TestnetStatus }
+  /** A crawl's progress (at most a few per second), and its end. */
+  | { type: 'crawl'; status: CrawlStatus }
   /** The user's node was replaced or restarted: reload the snapshot. */
   | { type: 'node'; id: string; address: Endpoint; state: 'started' | 'stopped' };
 

@@ -9,17 +9,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { CrawlResult, CrawlSummary } from '../../core/crawl';
+import type { CrawlResult } from '../../core/crawl';
+import { MAX_LISTED_CRAWLS, MAX_VIEW_NODES, type CrawlComparisonDto, type CrawlNodeDto, type CrawlSummaryDto } from './contract';
 import { moveAside } from '../../core/persist/atomic';
 
 export const CRAWL_DB_FILE = 'crawls.duckdb';
 /** Written in kadscope_meta; a file without it is not ours. */
 const FORMAT = 'kadscope-crawls';
 const SCHEMA_VERSION = 1;
-/** Crawls listed at most (newest first); every crawl stays in the file. */
-export const MAX_LISTED_CRAWLS = 500;
-/** Nodes of one crawl sent to the app at most. */
-export const MAX_VIEW_NODES = 100_000;
 
 export const EXPORT_FORMATS = { '.ndjson': 'ndjson', '.csv': 'csv', '.parquet': 'parquet' } as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[keyof typeof EXPORT_FORMATS];
@@ -35,35 +32,9 @@ export class CrawlStoreError extends Error {
 }
 
 /** A stored crawl's figures, as `kadscope crawls` and the app list them. */
-export interface StoredCrawl extends Omit<CrawlSummary, 'bootstrap'> {
-  id: number;
-  bootstrap: string[];
-}
-
-export interface StoredNode {
-  id: string | null;
-  host: string;
-  port: number;
-  status: 'reachable' | 'unreachable' | 'not-crawled';
-  failure: string | null;
-  rttMs: number | null;
-  client: string | null;
-  neighbours: number;
-}
-
-export interface CrawlComparison {
-  from: number;
-  to: number;
-  /** Reachable in `to`, not reachable in `from`. */
-  joined: number;
-  /** Reachable in `from`, not reachable in `to`. */
-  left: number;
-  /** Reachable in both. */
-  stayed: number;
-  /** Hex ids, at most `limit` each, for a list to show. */
-  joinedIds: string[];
-  leftIds: string[];
-}
+export type StoredCrawl = CrawlSummaryDto;
+export type StoredNode = CrawlNodeDto;
+export type CrawlComparison = CrawlComparisonDto;
 
 const SCHEMA = `
 create table if not exists kadscope_meta (key varchar primary key, value varchar not null);

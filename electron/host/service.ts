@@ -11,6 +11,7 @@ import { keyPairFromJson, mutableKey, type KeyPair } from '../../core/records/si
 import { endpointKey, type Endpoint } from '../../core/transport/types';
 import type { LookupEvent, NodeEvents, RecordInfo } from '../../core/types';
 import { AppStore } from './app-store';
+import { CrawlService } from './crawl-service';
 import { EventBatcher, type BatcherOptions } from './batcher';
 import type { BatchSink, ContractHandler } from './client';
 import {
@@ -118,6 +119,7 @@ export class ExplorerService implements ContractHandler {
   private readonly batcher: EventBatcher;
   private readonly store: AppStore;
   private readonly traces = new TraceRecorder();
+  private readonly crawls: CrawlService;
   private readonly handlers: Handlers;
   /** Remote nodes this host is attached to (remote.ts). */
   readonly remotes: RemoteNodes;
@@ -144,6 +146,13 @@ export class ExplorerService implements ContractHandler {
     this.options = options;
     this.batcher = new EventBatcher({ clock: this.clock }, options.batcher);
     this.store = new AppStore({ dataDir: options.dataDir });
+    this.crawls = new CrawlService({
+      dataDir: options.dataDir,
+      node: () => this.node,
+      testnetBootstrap: () => this.testnet?.status().bootstrap ?? [],
+      publish: (e) => this.publish(e),
+      fail: (code, message) => new ServiceError(code, message),
+    });
     this.handlers = this.makeHandlers();
     this.remotes = new RemoteNodes(async () => {
       const r = summarize({ node: this.node.snapshot() }, this.traces.list(), this.localRpcSample, Date.now());
@@ -209,6 +218,7 @@ export class ExplorerService implements ContractHandler {
     this.tickTimer = null;
     for (const c of this.activeLookups.values()) c.abort();
     this.activeLookups.clear();
+    await this.crawls.stop();
     const node = this.userNode;
     if (node) this.publish({ type: 'node', id: node.id, address: node.address, state: 'stopped' });
     this.remotes.close();
@@ -389,6 +399,12 @@ export class ExplorerService implements ContractHandler {
       remoteDetach: ({ id }) => ({ detached: this.remotes.detach(id) }),
       settingsGet: () => this.store.settings(),
       settingsSet: (changes) => this.store.updateSettings(changes),
+      crawlStart: (args) => this.crawls.start(args),
+      crawlCancel: () => this.crawls.cancel(),
+      crawlStatus: () => this.crawls.current,
+      crawlsList: () => this.crawls.list(),
+      crawlGet: ({ id }) => this.crawls.get(id),
+      crawlCompare: ({ from, to }) => this.crawls.compare(from, to),
     };
   }
 

@@ -46,6 +46,16 @@ const paths: Record<string, ReactElement> = {
       <rect x="14" y="14" width="7" height="7" rx="1.5" />
     </>
   ),
+  network: (
+    <>
+      <circle cx="12" cy="12" r="9" />
+      <circle cx="12" cy="12" r="4.5" />
+      <circle cx="12" cy="3" r="1.2" />
+      <circle cx="19.5" cy="15.5" r="1.2" />
+      <circle cx="6" cy="18.5" r="1.2" />
+      <circle cx="15" cy="9.5" r="1" />
+    </>
+  ),
   join: <path d="M10 17l5-5-5-5M15 12H3M14 3h5a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2h-5" />,
   settings: (
     <>

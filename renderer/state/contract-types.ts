@@ -4,6 +4,12 @@ import type { NodeSnapshot } from '../../electron/host/contract';
 
 export type {
   Contact,
+  CrawlComparisonDto,
+  CrawlDetailDto,
+  CrawlNodeDto,
+  CrawlProgressDto,
+  CrawlStatus,
+  CrawlSummaryDto,
   Counters,
   Endpoint,
   EventBatch,

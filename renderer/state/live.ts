@@ -3,6 +3,7 @@
 import { create } from 'zustand';
 import type {
   BucketInfo,
+  CrawlStatus,
   Counters,
   Endpoint,
   EventBatch,
@@ -76,6 +77,8 @@ export interface LiveState {
   history: Sample[];
   records: RecordInfo[];
   testnet: TestnetStatus | null;
+  /** The running or last crawl (from 'crawl' events; the Network view asks for it on first show). */
+  crawl: CrawlStatus | null;
   lookups: ReadonlyMap<string, LookupModel>;
   /** Newest lookup id seen, for the graph to follow. */
   latestLookupId: string | null;
@@ -137,6 +140,7 @@ export function reduceBatch(s: LiveState, events: readonly ExplorerEvent[], loca
   let node = s.node;
   let counters = s.counters;
   let testnet = s.testnet;
+  let crawl = s.crawl;
   let latestLookupId = s.latestLookupId;
   let needsSnapshot = s.needsSnapshot;
   const samples: Sample[] = [];
@@ -203,6 +207,9 @@ export function reduceBatch(s: LiveState, events: readonly ExplorerEvent[], loca
         }
         testnet = e.status;
         break;
+      case 'crawl':
+        crawl = e.status;
+        break;
       case 'node':
         activity.push({ at: hostNow, kind: 'node', text: `our node ${e.state}`, tone: 'info' });
         needsSnapshot = true;
@@ -210,7 +217,7 @@ export function reduceBatch(s: LiveState, events: readonly ExplorerEvent[], loca
     }
   }
 
-  const out: Partial<LiveState> = { node, counters, testnet, latestLookupId, needsSnapshot };
+  const out: Partial<LiveState> = { node, counters, testnet, crawl, latestLookupId, needsSnapshot };
   if (peers) out.peers = peers;
   if (lookups) out.lookups = lookups;
   if (records) out.records = records;
@@ -241,6 +248,7 @@ export const useLive = create<LiveState>()((set, get) => ({
   history: [],
   records: [],
   testnet: null,
+  crawl: null,
   lookups: new Map(),
   latestLookupId: null,
   activity: [],

@@ -62,6 +62,12 @@ const VALID: Record<MethodName, unknown> = {
   remoteDetach: { id: 'r1' },
   settingsGet: undefined,
   settingsSet: { theme: 'dark', graphMaxPeers: 100 },
+  crawlStart: { bootstrap: ['10.200.0.9:4000'] },
+  crawlCancel: undefined,
+  crawlStatus: undefined,
+  crawlsList: undefined,
+  crawlGet: { id: 1 },
+  crawlCompare: { from: 1, to: 2 },
 };
 
 // ---- generators of hostile arguments ----
