@@ -331,6 +331,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         signal(signal) {
           return node.signalFor(signal);
         },
+        encode: this.protocol.codec.encode,
+        hashTopic: this.protocol.hashTopic,
       },
       options,
     );
@@ -935,7 +937,10 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     return this.storage.get(keyHex, options);
   }
 
-  /** Announces our address (our port, or `port`) under SHA-256(topic) and keeps it fresh until stop() or unannounce(). */
+  /**
+   * Announces our address (our port, or `port`) under a topic and keeps it fresh until stop() or
+   * unannounce(). A text topic is hashed by the protocol (SHA-256; Mainline SHA-1); bytes are the key.
+   */
   async announce(topic: string | Uint8Array, port?: number, options: RecordCallOptions = {}): Promise<AnnounceResult> {
     this.assertRunning();
     return this.storage.announce(topic, port, options);
@@ -945,7 +950,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     return this.storage.unannounce(topic, port);
   }
 
-  /** The addresses announced under SHA-256(topic). */
+  /** The addresses announced under a topic (hashed as in announce()). */
   async lookupPeers(topic: string | Uint8Array, options: RecordCallOptions = {}): Promise<LookupPeersResult> {
     this.assertRunning();
     return this.storage.lookupPeers(topic, options);

@@ -10,7 +10,7 @@
 //
 // How to add a protocol: see core/protocols/README.md.
 import { decodeMessage, encodeMessage } from '../wire/codec';
-import { ID_BYTES, type RandomBytes, cryptoRandomBytes } from '../id';
+import { ID_BYTES, type RandomBytes, cryptoRandomBytes, sha256 } from '../id';
 import type { Endpoint } from '../transport/types';
 import type { ProtocolCapabilities } from '../types';
 import type { DecodeResult, DropReason, Message } from '../wire/types';
@@ -52,6 +52,8 @@ export interface DhtProtocol {
   readonly capabilities: ProtocolCapabilities;
   /** A fresh random node id. */
   randomId(rand?: RandomBytes): Uint8Array;
+  /** A text topic's key (kadscope SHA-256, Mainline SHA-1): idBytes long. */
+  hashTopic(text: string): Uint8Array;
 }
 
 export const kadscopeCodec: WireCodec = { encode: encodeMessage, decode: decodeMessage };
@@ -64,6 +66,7 @@ export const KADSCOPE_PROTOCOL: DhtProtocol = {
   codec: kadscopeCodec,
   capabilities: Object.freeze({ customMethods: true, broadcast: true }),
   randomId: (rand = cryptoRandomBytes) => rand(ID_BYTES),
+  hashTopic: (text) => sha256(text),
 };
 
 /**

@@ -4,16 +4,16 @@
 // the asker came for, so contacts give way first: we send as many of the nearest as fit, possibly
 // none; only then are peers trimmed.
 import { encodeMessage } from '../wire/codec';
-import { MAX_DATAGRAM_BYTES, type ResponseMessage, type WirePeer } from '../wire/types';
+import { MAX_DATAGRAM_BYTES, type Message, type ResponseMessage, type WirePeer } from '../wire/types';
 import type { ResponseBody } from '../rpc/rpc';
 
 /** The largest transaction id: its CBOR encoding is the longest, so a fit with it fits any tid. */
 const WORST_CASE_TID = 0xffff_ffff;
 
-function fits(body: ResponseBody, selfId: Uint8Array, observed: WirePeer): boolean {
+function fits(body: ResponseBody, selfId: Uint8Array, observed: WirePeer, encode: (msg: Message) => Uint8Array): boolean {
   const msg: ResponseMessage = { ...body, kind: 'response', tid: WORST_CASE_TID, id: selfId, observed };
   try {
-    return encodeMessage(msg).length <= MAX_DATAGRAM_BYTES;
+    return encode(msg).length <= MAX_DATAGRAM_BYTES;
   } catch {
     // Our own, valid fields: the encoder refuses only for size.
     return false;
@@ -37,15 +37,15 @@ function largest(max: number, ok: (n: number) => boolean): number {
  * `body` with its `nodes` (nearest first), then its `peers`, cut so that the answer to `observed`
  * fits MAX_DATAGRAM_BYTES. Returns body itself when it already fits.
  */
-export function fitResponse(body: ResponseBody, selfId: Uint8Array, observed: WirePeer): ResponseBody {
-  if (fits(body, selfId, observed)) return body;
+export function fitResponse(body: ResponseBody, selfId: Uint8Array, observed: WirePeer, encode: (msg: Message) => Uint8Array = encodeMessage): ResponseBody {
+  if (fits(body, selfId, observed, encode)) return body;
   const nodes = body.nodes ?? [];
   const withNodes = (n: number): ResponseBody => ({ ...body, nodes: nodes.slice(0, n) });
-  const n = largest(nodes.length, (i) => fits(withNodes(i), selfId, observed));
+  const n = largest(nodes.length, (i) => fits(withNodes(i), selfId, observed, encode));
   if (n >= 0) return withNodes(n);
   const peers = body.peers ?? [];
   const withPeers = (p: number): ResponseBody => ({ ...body, nodes: [], peers: peers.slice(0, p) });
-  const p = largest(peers.length, (i) => fits(withPeers(i), selfId, observed));
+  const p = largest(peers.length, (i) => fits(withPeers(i), selfId, observed, encode));
   // A record alone always fits (1,000-byte value + key, salt, signature < 1,400 bytes).
   return withPeers(Math.max(0, p));
 }

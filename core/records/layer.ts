@@ -26,7 +26,7 @@ import type { RoutingEntry } from '../routing';
 import { endpointKey, type Endpoint } from '../transport/types';
 import type { LookupEvent, LookupKind, NodeEvents, RecordInfo } from '../types';
 import { isValidPort } from '../wire/compact';
-import { MAX_SALT_BYTES, MAX_VALUE_BYTES, type RequestArgs, type RequestMessage, type WireContact, type WirePeer, type WireRecord } from '../wire/types';
+import { MAX_SALT_BYTES, MAX_VALUE_BYTES, type Message, type RequestArgs, type RequestMessage, type WireContact, type WirePeer, type WireRecord } from '../wire/types';
 import { fitResponse } from './fit';
 import { TaskPool } from './pool';
 import { generateKeyPair, immutableKey, mutableKey, signMutable, type KeyPair, type MutableRecord } from './signing';
@@ -122,6 +122,10 @@ export interface RecordLayerDeps {
   address(): Endpoint;
   /** signal combined with the node's lifetime (aborted on stop). */
   signal(signal?: AbortSignal): AbortSignal;
+  /** The protocol's encoder, which sizes answers (default kadscope's wire v1). */
+  encode?: (msg: Message) => Uint8Array;
+  /** A text topic's key: the protocol's hash (default SHA-256; Mainline SHA-1). */
+  hashTopic?: (text: string) => Uint8Array;
 }
 
 export interface RecordCallOptions {
@@ -271,6 +275,7 @@ export class RecordLayer {
       maxRecords: options.maxRecords,
       maxPerAddressFraction: options.maxPerAddressFraction,
       maxTopics: options.maxTopics,
+      keyBytes: deps.selfId.length,
       recordTtlMs: this.opts.recordTtlMs,
       announceTtlMs: options.announceTtlMs,
     });
@@ -432,12 +437,12 @@ export class RecordLayer {
         const held = this.store.get(req.key, now);
         // With `seq` the asker already has that version: send ours only if it is newer.
         if (held && (held.record.type === 'immutable' || req.seq === undefined || held.record.seq > req.seq)) body.record = held.record;
-        return body.record ? fitResponse(body, this.deps.selfId, from) : body;
+        return body.record ? fitResponse(body, this.deps.selfId, from, this.deps.encode) : body;
       }
       case 'GET_PEERS': {
         const peers = this.store.peers(req.topic, now);
         const body: ResponseBody = { nodes: this.deps.closestWire(req.topic), token: this.tokens.issue(from), peers };
-        return peers.length > 0 ? fitResponse(body, this.deps.selfId, from) : body;
+        return peers.length > 0 ? fitResponse(body, this.deps.selfId, from, this.deps.encode) : body;
       }
       case 'STORE':
         return this.onStore(req, from, now);
@@ -697,7 +702,7 @@ export class RecordLayer {
 
   /** Records our address (our port, or `port`) at the k closest to SHA-256(topic), and keeps it fresh. */
   async announce(topic: string | Uint8Array, port?: number, options: RecordCallOptions = {}): Promise<AnnounceResult> {
-    const key = topicKey(topic);
+    const key = this.topicKey(topic);
     const p = port ?? this.deps.address().port;
     if (!isValidPort(p)) throw DhtError.invalidArgument(`port must be 1-65535; got ${p}`);
     const out = await this.announceOnce(key, p, options);
@@ -712,7 +717,12 @@ export class RecordLayer {
   /** Stops refreshing an announcement (it expires at the storers on its own). */
   unannounce(topic: string | Uint8Array, port?: number): boolean {
     const p = port ?? this.deps.address().port;
-    return this.ownAnnouncements.delete(`${bytesToHex(topicKey(topic))}:${p}`);
+    return this.ownAnnouncements.delete(`${bytesToHex(this.topicKey(topic))}:${p}`);
+  }
+
+  /** topicKey() in this node's protocol: its hash for text, its key length for bytes. */
+  private topicKey(topic: string | Uint8Array): Uint8Array {
+    return topicKey(topic, this.deps.selfId.length, this.deps.hashTopic);
   }
 
   private async announceOnce(topic: Uint8Array, port: number, options: RecordCallOptions): Promise<StoreResult> {
@@ -726,7 +736,7 @@ export class RecordLayer {
 
   /** The addresses announced under SHA-256(topic): a get-peers lookup to the end, answers merged. */
   async lookupPeers(topic: string | Uint8Array, options: RecordCallOptions = {}): Promise<LookupPeersResult> {
-    const key = topicKey(topic);
+    const key = this.topicKey(topic);
     const found = new Map<string, Endpoint>();
     const add = (p: WirePeer): void => {
       if (found.size < MAX_LOOKUP_PEERS) found.set(endpointKey(p), { host: p.host, port: p.port });
@@ -1008,12 +1018,12 @@ function parseKey(hex: string, what: string): Uint8Array {
   return hexToBytes(hex.toLowerCase());
 }
 
-/** A topic's key: SHA-256 of its UTF-8 text, or the 32-byte key itself. */
-export function topicKey(topic: string | Uint8Array): Uint8Array {
+/** A topic's key: the hash (default SHA-256) of its UTF-8 text, or a key of `keyBytes` (default 32) itself. */
+export function topicKey(topic: string | Uint8Array, keyBytes = 32, hash: (text: string) => Uint8Array = sha256): Uint8Array {
   if (typeof topic === 'string') {
     if (topic.length === 0) throw DhtError.invalidArgument('a topic cannot be empty');
-    return sha256(topic);
+    return hash(topic);
   }
-  if (topic instanceof Uint8Array && topic.length === 32) return topic;
-  throw DhtError.invalidArgument('a topic is a non-empty string or a 32-byte key');
+  if (topic instanceof Uint8Array && topic.length === keyBytes) return topic;
+  throw DhtError.invalidArgument(`a topic is a non-empty string or a ${keyBytes}-byte key`);
 }

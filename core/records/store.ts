@@ -8,7 +8,7 @@
 // they were (the only side effect is that already-expired entries may be swept early into the
 // expire() backlog, which readers could not see anyway).
 import { DhtError } from '../errors';
-import { bytesToHex, hexToBytes, ID_BYTES } from '../id';
+import { bytesToHex, hexToBytes, ID_BYTES, isIdHex } from '../id';
 import { endpointKey, type Endpoint } from '../transport/types';
 import type { RecordInfo } from '../types';
 import { MAX_PEERS_PER_RESPONSE, type WireRecord } from '../wire/types';
@@ -66,6 +66,8 @@ export interface RecordStoreOptions {
   maxPerAddressFraction?: number;
   maxTopics?: number;
   maxPeersPerTopic?: number;
+  /** Bytes of a topic key: the protocol's id length (default 32; Mainline 20). */
+  keyBytes?: number;
   recordTtlMs?: number;
   announceTtlMs?: number;
 }
@@ -108,6 +110,7 @@ export class RecordStore {
   /** Records one publisher address may hold. */
   readonly maxPerAddress: number;
   readonly maxTopics: number;
+  readonly keyBytes: number;
   readonly maxPeersPerTopic: number;
   readonly recordTtlMs: number;
   readonly announceTtlMs: number;
@@ -127,6 +130,7 @@ export class RecordStore {
     if (!(fraction > 0 && fraction <= 1)) throw DhtError.invalidArgument(`maxPerAddressFraction must be in (0, 1]; got ${fraction}`);
     this.maxPerAddress = Math.min(this.maxRecords, Math.max(MIN_PER_ADDRESS_RECORDS, Math.ceil(this.maxRecords * fraction)));
     this.maxTopics = positiveInt('maxTopics', options.maxTopics ?? MAX_TOPICS);
+    this.keyBytes = positiveInt('keyBytes', options.keyBytes ?? ID_BYTES);
     this.maxPeersPerTopic = positiveInt('maxPeersPerTopic', options.maxPeersPerTopic ?? MAX_PEERS_PER_TOPIC);
     this.recordTtlMs = positiveInt('recordTtlMs', options.recordTtlMs ?? RECORD_TTL_MS);
     this.announceTtlMs = positiveInt('announceTtlMs', options.announceTtlMs ?? ANNOUNCE_TTL_MS);
@@ -286,7 +290,7 @@ export class RecordStore {
    */
   announce(topic: KeyInput, peer: Endpoint, now: number): AnnounceResult {
     const t = keyHex(topic);
-    if (!/^[0-9a-f]{64}$/.test(t)) return { ok: false, error: DhtError.invalidArgument(`a topic is a ${ID_BYTES}-byte key`) };
+    if (!isIdHex(t, this.keyBytes)) return { ok: false, error: DhtError.invalidArgument(`a topic is a ${this.keyBytes}-byte key`) };
     const pk = endpointKey(peer);
     let peers = this.topics.get(t);
     if (!peers) {

@@ -1,7 +1,8 @@
 // A kadscope node speaking Mainline inside a loopback network of 100 real bittorrent-dht nodes
 // (explicit loopback bootstrap: bittorrent-dht's default is the public routers). It joins; 50
 // seeded random targets find the true closest node every time with recall of the 8 closest >= 95%;
-// and a reference node's lookup of kadscope's id reaches it.
+// a reference node's lookup of kadscope's id reaches it; announce_peer both ways.
+import { createHash } from 'node:crypto';
 import DHT from 'bittorrent-dht';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex, compareDistance, seededRandomBytes } from '../../core/id';
@@ -80,5 +81,47 @@ describe('kadscope (Mainline) in a network of 100 bittorrent-dht nodes', () => {
       );
     });
     expect(answeredBy.has(node.address.port)).toBe(true);
+  }, 60_000);
+
+  it('announce by kadscope is found by a reference lookup', async () => {
+    const infoHash = new Uint8Array(20).fill(0x5a);
+    const r = await node.announce(infoHash, 7777, { timeoutMs: LOOKUP_WAIT_MS });
+    expect(r.storedAt.length).toBeGreaterThan(0);
+    const asker: DHT = net.nodes[7];
+    const peers = new Set<string>();
+    const onPeer = (p: { host: string; port: number }): void => {
+      peers.add(`${p.host}:${p.port}`);
+    };
+    asker.on('peer', onPeer);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('reference lookup did not finish')), LOOKUP_WAIT_MS);
+      asker.lookup(Buffer.from(infoHash), () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    asker.off('peer', onPeer);
+    expect(peers.has('127.0.0.1:7777')).toBe(true);
+  }, 60_000);
+
+  it("a reference node's announce is found by kadscope's lookupPeers", async () => {
+    const infoHash = Buffer.alloc(20, 0xc3);
+    const announcer: DHT = net.nodes[42];
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('reference announce did not finish')), LOOKUP_WAIT_MS);
+      announcer.announce(infoHash, 8888, (err) => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+    const found = await node.lookupPeers(new Uint8Array(infoHash), { timeoutMs: LOOKUP_WAIT_MS });
+    expect(found.key).toBe(infoHash.toString('hex'));
+    expect(found.peers).toContainEqual({ host: '127.0.0.1', port: 8888 });
+  }, 60_000);
+
+  it('a text topic is hashed with SHA-1 (40-hex key)', async () => {
+    const found = await node.lookupPeers('ubuntu-24.04.iso', { timeoutMs: LOOKUP_WAIT_MS });
+    expect(found.key).toBe(createHash('sha1').update('ubuntu-24.04.iso').digest('hex'));
   }, 60_000);
 });

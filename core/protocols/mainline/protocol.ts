@@ -16,7 +16,7 @@ import { cryptoRandomBytes, type RandomBytes } from '../../id';
 import type { Endpoint } from '../../transport/types';
 import type { Message, RequestArgs, RequestMessage, ResponseMessage, WireRecord } from '../../wire/types';
 import { UNKNOWN_OBSERVED, type CodecDecodeResult, type DhtProtocol, type WireCodec } from '../protocol';
-import { itemTarget } from './bep44';
+import { itemTarget, sha1 } from './bep44';
 import { decodeKrpc, encodeKrpc } from './krpc';
 import {
   KRPC_ERROR,
@@ -230,5 +230,6 @@ export function mainlineProtocol(options: MainlineCodecOptions = {}): DhtProtoco
     // KRPC has no CALL or BROADCAST: other Mainline nodes would answer 204.
     capabilities: { customMethods: false, broadcast: false },
     randomId: (rand: RandomBytes = cryptoRandomBytes) => rand(MAINLINE_ID_BYTES),
+    hashTopic: (text: string) => sha1(new TextEncoder().encode(text)),
   };
 }
