@@ -23,6 +23,7 @@ import { CODEC_DEFAULTS, runCodecWorkload } from './workloads/codec';
 import { PUT_GET_DEFAULTS, runPutGetWorkload } from './workloads/put-get';
 import { SCALE_MEMORY_DEFAULTS, runScaleMemoryWorkload } from './workloads/scale-memory';
 import { METRICS_COST_DEFAULTS, runMetricsCostWorkload } from './workloads/metrics-cost';
+import { HYPERDHT_DEFAULTS, runHyperdhtWorkload } from './workloads/hyperdht';
 
 type Runner = (drivers: SystemDriver[], command: string) => Promise<WorkloadResult | null>;
 
@@ -60,6 +61,7 @@ const WORKLOADS: Record<string, Runner> = {
   'put-get': (drivers, command) => runPutGetWorkload(drivers, { ...PUT_GET_DEFAULTS, diagnostics: networkDiagnostics }, command),
   'scale-memory': (drivers, command) => runScaleMemoryWorkload(drivers, SCALE_MEMORY_DEFAULTS, command),
   'metrics-cost': (_drivers, command) => runMetricsCostWorkload(METRICS_COST_DEFAULTS, command),
+  'hyperdht-500': (_drivers, command) => runHyperdhtWorkload(HYPERDHT_DEFAULTS, command),
   // Loaded on demand: it pulls in the web host and Playwright, which the DHT workloads do not need.
   'ui-frames': async (_drivers, command) => {
     const { UI_FRAMES_DEFAULTS, runUiFramesWorkload } = await import('./workloads/ui-frames');
