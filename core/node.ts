@@ -68,6 +68,10 @@ export const MAX_VERIFYING = 256;
 export const OBSERVED_ADDRESS_WINDOW = 16;
 /** Concurrent bucket-refresh lookups during bootstrap and maintenance. */
 export const REFRESH_CONCURRENCY = 3;
+/** adaptiveTimeout: the shortest wait for a lookup query's answer, per attempt. */
+export const ADAPTIVE_TIMEOUT_MIN_MS = 250;
+/** adaptiveTimeout: answers measured before the measured timeout replaces rpcTimeoutMs. */
+export const ADAPTIVE_TIMEOUT_SAMPLES = 3;
 /** With no bootstrap option, the node rejoins through at most this many of its saved peers. */
 export const REJOIN_PEERS = 24;
 
@@ -101,6 +105,20 @@ export interface DhtNodeOptions extends RecordOptions {
   diversity?: boolean;
   /** Refresh every bucket farther than our nearest neighbour after joining (default true). */
   refreshOnBootstrap?: boolean;
+  /**
+   * Look up our own id after PINGing the bootstrap addresses (default true), which fills the table
+   * near us and makes us known there. A node that lives for one operation skips it: that
+   * operation's own lookup finds the nodes it needs.
+   */
+  lookupSelfOnBootstrap?: boolean;
+  /**
+   * Lookup queries wait as long as the round trips this node has measured call for (RFC 6298's
+   * srtt + 4 * rttvar, at least ADAPTIVE_TIMEOUT_MIN_MS, at most rpcTimeoutMs) instead of the full
+   * RPC timeout. Default false. The CLI's one-shot commands turn it on: a node that lives for one
+   * operation meets peers that left (earlier one-shot nodes among them) and would wait out the full
+   * timeout and its retry for each.
+   */
+  adaptiveTimeout?: boolean;
   /**
    * Per-address token buckets on incoming requests (rpc/rate-limit.ts; default 200/s, burst 400,
    * plus a global cap). false turns them off (benchmarks).
@@ -160,6 +178,8 @@ function resolveOptions(o: DhtNodeOptions, protocol: DhtProtocol) {
     refreshIntervalMs: o.refreshIntervalMs ?? BUCKET_REFRESH_MS,
     maintenanceIntervalMs: o.maintenanceIntervalMs ?? MAINTENANCE_INTERVAL_MS,
     refreshOnBootstrap: o.refreshOnBootstrap ?? true,
+    lookupSelfOnBootstrap: o.lookupSelfOnBootstrap ?? true,
+    adaptiveTimeout: o.adaptiveTimeout ?? false,
   };
 }
 
@@ -198,6 +218,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private readonly retryPolicy: RetryPolicy;
   /** The policy's retries for a request started now (RequestOptions.retriesNow), bound once. */
   private readonly retriesNow: () => number;
+  /** RFC 6298 round-trip estimate over every answer (adaptiveTimeout). */
+  private readonly rtt = { srtt: 0, rttvar: 0, samples: 0 };
   private readonly observedVotes: string[] = [];
   private readonly observedCounts = new Map<string, number>();
   private observed: Endpoint | null = null;
@@ -295,6 +317,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     this.rpc.setHandler((req, from, bytes) => this.answerRequest(req, from, bytes));
     this.rpc.onResponse = (res, from, rttMs) => {
       this.verifier.markVerified(from);
+      if (this.opts.adaptiveTimeout) this.sampleRtt(rttMs);
       this.onAnswered(bytesToHex(res.id), res.id, from, rttMs, res.observed);
     };
     this.bootstrapList = options.bootstrap ?? [];
@@ -462,7 +485,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
           }
         }),
     );
-    if (this.table.size > 0) {
+    if (this.table.size > 0 && this.opts.lookupSelfOnBootstrap) {
       await this.findNode(this.id, { signal }).catch(() => undefined);
       if (this.opts.refreshOnBootstrap) await this.refreshFartherBuckets(signal);
     }
@@ -587,10 +610,31 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     return r;
   }
 
+  private sampleRtt(rttMs: number): void {
+    if (!Number.isFinite(rttMs) || rttMs < 0) return;
+    const r = this.rtt;
+    if (r.samples === 0) {
+      r.srtt = rttMs;
+      r.rttvar = rttMs / 2;
+    } else {
+      r.rttvar = 0.75 * r.rttvar + 0.25 * Math.abs(r.srtt - rttMs);
+      r.srtt = 0.875 * r.srtt + 0.125 * rttMs;
+    }
+    r.samples++;
+  }
+
+  /** The per-attempt wait for a lookup query: measured (adaptiveTimeout) or the RPC timeout. */
+  private queryTimeoutMs(): number | undefined {
+    const r = this.rtt;
+    if (!this.opts.adaptiveTimeout || r.samples < ADAPTIVE_TIMEOUT_SAMPLES) return undefined;
+    return Math.min(this.opts.rpcTimeoutMs, Math.max(ADAPTIVE_TIMEOUT_MIN_MS, Math.ceil(r.srtt + 4 * r.rttvar)));
+  }
+
   /** A lookup's query: sends args(peer) and reads the answer's nodes, token, record and peers. */
   private queryFor(args: (peer: LookupPeer) => RequestArgs): QueryFn {
     return async (peer, signal, onSend) => {
-      const r = await this.request(peer, args(peer), { signal, onSend });
+      const timeoutMs = this.queryTimeoutMs();
+      const r = await this.request(peer, args(peer), timeoutMs === undefined ? { signal, onSend } : { signal, onSend, timeoutMs });
       return answerOf(r.response, r);
     };
   }

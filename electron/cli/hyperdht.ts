@@ -223,11 +223,5 @@ async function runNode(argv: string[], io: Io): Promise<number> {
   return EXIT_OK;
 }
 
-/** The --protocol value in argv (either "--protocol X" or "--protocol=X"), if any. */
-export function protocolOf(argv: string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--protocol') return argv[i + 1] ?? '';
-    if (argv[i].startsWith('--protocol=')) return argv[i].slice('--protocol='.length);
-  }
-  return undefined;
-}
+// protocolOf lives in shared.ts, so the CLI reads --protocol without loading this module.
+export { protocolOf } from './shared';

@@ -1,60 +1,69 @@
 // The kadscope CLI: one command per file in ./commands, dispatched by name.
 // Exit codes: 0 success, 1 network/operation failure, 2 bad usage (see shared.ts).
-import { announceCommand } from './commands/announce';
-import { crawlCommand, crawlsCommand } from './commands/crawl';
-import { getCommand } from './commands/get';
-import { lookupCommand } from './commands/lookup';
-import { nodeCommand } from './commands/node';
-import { peersCommand } from './commands/peers';
-import { putCommand } from './commands/put';
-import { traceCommand } from './commands/trace';
-import { serveCommand } from './commands/serve';
-import { HYPERDHT_CLI_COMMANDS, HYPERDHT_USAGE, protocolOf, runHyperdht } from './hyperdht';
-import { EXIT_OK, EXIT_USAGE, failure, stdio, type Command, type Io } from './shared';
+// Commands are imported when named, not all up front: a one-shot `put` or `get` should not pay for
+// the crawler's database or the web host (importing every command took seconds under tsx).
+import { EXIT_OK, EXIT_USAGE, failure, protocolOf, stdio, type Command, type Io } from './shared';
 
-export const COMMANDS: Command[] = [nodeCommand, lookupCommand, putCommand, getCommand, announceCommand, peersCommand, traceCommand, crawlCommand, crawlsCommand, serveCommand];
+/** Command name -> its module, loaded on demand; the order is the help's. */
+export const COMMAND_LOADERS: Record<string, () => Promise<Command>> = {
+  node: async () => (await import('./commands/node')).nodeCommand,
+  repl: async () => (await import('./commands/repl')).replCommand,
+  lookup: async () => (await import('./commands/lookup')).lookupCommand,
+  put: async () => (await import('./commands/put')).putCommand,
+  get: async () => (await import('./commands/get')).getCommand,
+  announce: async () => (await import('./commands/announce')).announceCommand,
+  peers: async () => (await import('./commands/peers')).peersCommand,
+  trace: async () => (await import('./commands/trace')).traceCommand,
+  crawl: async () => (await import('./commands/crawl')).crawlCommand,
+  crawls: async () => (await import('./commands/crawl')).crawlsCommand,
+  serve: async () => (await import('./commands/serve')).serveCommand,
+};
 
-function help(io: Io): void {
+const NAMES = Object.keys(COMMAND_LOADERS);
+
+async function help(io: Io): Promise<void> {
+  const commands = await Promise.all(NAMES.map((n) => COMMAND_LOADERS[n]()));
   io.out('kadscope: an explorer for Kademlia DHT networks\n\nusage: kadscope <command> [options]\n\ncommands:');
-  for (const c of COMMANDS) io.out(`  ${c.name.padEnd(10)} ${c.summary}`);
+  for (const c of commands) io.out(`  ${c.name.padEnd(10)} ${c.summary}`);
   io.out('\n`kadscope <command> --help` shows a command\'s options.');
+  const { HYPERDHT_CLI_COMMANDS } = await import('./hyperdht');
   io.out(`${HYPERDHT_CLI_COMMANDS.join(', ')} also speak HyperDHT (Hyperswarm): add --protocol hyperdht (\`kadscope lookup --protocol hyperdht --help\`).`);
 }
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    help(io);
+    await help(io);
     return name === undefined ? EXIT_USAGE : EXIT_OK;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
-    io.err(`kadscope: unknown command "${name}"; try: ${COMMANDS.map((c) => c.name).join(', ')}`);
+  const load = Object.hasOwn(COMMAND_LOADERS, name) ? COMMAND_LOADERS[name] : undefined;
+  if (!load) {
+    io.err(`kadscope: unknown command "${name.slice(0, 40)}"; try: ${NAMES.join(', ')}`);
     return EXIT_USAGE;
   }
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
-  // `crawl` reads --protocol itself; the other commands speak HyperDHT through ./hyperdht.
+  // `crawl` reads --protocol itself; the other commands speak HyperDHT through ./hyperdht, which is
+  // loaded only when asked for (it brings the whole HyperDHT implementation).
   const protocol = name === 'crawl' ? undefined : protocolOf(rest);
-  if (protocol !== undefined && protocol !== 'kadscope') {
-    if (protocol !== 'hyperdht' || !(HYPERDHT_CLI_COMMANDS as readonly string[]).includes(name)) {
-      io.err(`kadscope: ${name} speaks --protocol kadscope${(HYPERDHT_CLI_COMMANDS as readonly string[]).includes(name) ? ' or hyperdht' : ''}; got "${protocol.slice(0, 40)}"`);
-      return EXIT_USAGE;
+  try {
+    if (protocol !== undefined && protocol !== 'kadscope') {
+      const hyper = await import('./hyperdht');
+      const speaksHyper = (hyper.HYPERDHT_CLI_COMMANDS as readonly string[]).includes(name);
+      if (protocol !== 'hyperdht' || !speaksHyper) {
+        io.err(`kadscope: ${name} speaks --protocol kadscope${speaksHyper ? ' or hyperdht' : ''}; got "${protocol.slice(0, 40)}"`);
+        return EXIT_USAGE;
+      }
+      if (wantsHelp) {
+        io.out(hyper.HYPERDHT_USAGE);
+        return EXIT_OK;
+      }
+      return await hyper.runHyperdht(name, rest, io);
     }
+    const cmd = await load();
     if (wantsHelp) {
-      io.out(HYPERDHT_USAGE);
+      io.out(`usage: ${cmd.usage}`);
       return EXIT_OK;
     }
-    try {
-      return await runHyperdht(name, rest, io);
-    } catch (err) {
-      return failure(err, io);
-    }
-  }
-  if (wantsHelp) {
-    io.out(`usage: ${cmd.usage}`);
-    return EXIT_OK;
-  }
-  try {
     return await cmd.run(protocol === 'kadscope' ? withoutProtocol(rest) : rest, io);
   } catch (err) {
     return failure(err, io);

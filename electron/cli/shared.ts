@@ -49,6 +49,15 @@ export function listFlag(value: string | undefined): string[] {
   return value === undefined ? [] : value.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
+/** The --protocol flag's value, if any ('' when it has none); undefined without the flag. */
+export function protocolOf(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--protocol') return argv[i + 1] ?? '';
+    if (argv[i].startsWith('--protocol=')) return argv[i].slice('--protocol='.length);
+  }
+  return undefined;
+}
+
 /** Maps an error to an exit code and a one-line message. */
 export function failure(err: unknown, io: Io): number {
   if (err instanceof UsageError) {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isDhtError } from '../../core/errors';
 import { GOOD_WINDOW_MS } from '../../core/health/health';
 import { bucketIndex, hexToBytes } from '../../core/id';
-import { BUCKET_REFRESH_MS, MAINTENANCE_INTERVAL_MS, OBSERVED_ADDRESS_WINDOW } from '../../core/node';
+import { ADAPTIVE_TIMEOUT_MIN_MS, ADAPTIVE_TIMEOUT_SAMPLES, BUCKET_REFRESH_MS, MAINTENANCE_INTERVAL_MS, OBSERVED_ADDRESS_WINDOW } from '../../core/node';
 import { endpointKey } from '../../core/transport/types';
 import type { LookupEvent, NodeEvents, PeerInfo } from '../../core/types';
 import { decodeMessage, encodeMessage } from '../../core/wire/codec';
@@ -382,5 +382,24 @@ describe('DhtNode: API', () => {
     expect(snap.counters.rpc.FIND_NODE.responses).toBe(2);
     expect(snap.counters.txPackets).toBeGreaterThanOrEqual(2);
     expect(snap.estimatedNetworkSize).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('DhtNode: adaptiveTimeout (one-shot CLI nodes)', () => {
+  // A knows B (alive) and C (stopped). Three PINGs to B give A its round-trip estimate.
+  async function lookupPastDeadPeer(adaptiveTimeout: boolean): Promise<number> {
+    const t = await make({ A: hid('f0'), B: hid('0f'), C: hid('3c') }, { A: ['B', 'C'] }, { adaptiveTimeout });
+    const a = t.node('A');
+    await t.node('C').stop();
+    for (let i = 0; i < ADAPTIVE_TIMEOUT_SAMPLES; i++) await t.run(a.ping(t.node('B').address));
+    const r = await t.run(a.findNode(hid('')));
+    expect(r.closest.map((c) => c.id)).toEqual([t.id('B')]);
+    return r.durationMs;
+  }
+
+  it('a lookup waits for a dead peer as long as measured round trips call for, not the RPC timeout', async () => {
+    // Two attempts of the floor (the measured RTT here is far below it) instead of two of 2 s.
+    expect(await lookupPastDeadPeer(true)).toBe(2 * ADAPTIVE_TIMEOUT_MIN_MS);
+    expect(await lookupPastDeadPeer(false)).toBe(2 * RPC_TIMEOUT_MS);
   });
 });

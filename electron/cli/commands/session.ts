@@ -37,8 +37,12 @@ export async function openSession(values: SessionFlags, io: Io): Promise<DhtNode
   const node = DhtNode.create({
     host: values.host ?? '127.0.0.1',
     port: 0,
-    // One operation: its own lookup finds the nodes it needs; refreshing every bucket would only add traffic.
+    // One operation: its own lookup finds the nodes it needs; looking up our own id and refreshing
+    // every bucket would only add traffic and time. Lookups wait as long as the measured round
+    // trips call for: earlier one-shot nodes that have left are still in the network's tables.
     refreshOnBootstrap: false,
+    lookupSelfOnBootstrap: false,
+    adaptiveTimeout: true,
     bootstrap: parsed.value.map(endpointKey),
     ...(dataDir !== undefined ? { dataDir } : {}),
   });
