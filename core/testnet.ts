@@ -31,6 +31,8 @@ export interface TestnetOptions {
   loss?: number;
   /** Extra options for every node. */
   node?: Partial<DhtNodeOptions>;
+  /** Called with every node made, before it starts (to register custom methods, say). */
+  onNode?: (node: DhtNode) => void;
 }
 
 export interface Testnet {
@@ -72,6 +74,11 @@ export async function createTestnet(options: TestnetOptions): Promise<Testnet> {
   const run = <T>(p: Promise<T>): Promise<T> => (clock instanceof FakeClock ? clock.run(p) : p);
 
   const makeNode = (): DhtNode => {
+    const node = createNode();
+    options.onNode?.(node);
+    return node;
+  };
+  const createNode = (): DhtNode => {
     const transport = network ? network.createTransport({}) : new UdpTransport({}, { host, port: 0 });
     return DhtNode.create({
       ...options.node,

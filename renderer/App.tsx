@@ -15,6 +15,7 @@ import { Peers } from './views/Peers';
 import { Records } from './views/Records';
 import { Lookups } from './views/Lookups';
 import { Traces } from './views/Traces';
+import { Messages } from './views/Messages';
 import { Testnet } from './views/Testnet';
 import { Network } from './views/Network';
 import { Join } from './views/Join';
@@ -22,11 +23,11 @@ import { SettingsView } from './views/Settings';
 
 const NAV: { section: string; items: { view: ViewName; icon: IconName }[] }[] = [
   { section: 'Node', items: [{ view: 'overview', icon: 'overview' }, { view: 'graph', icon: 'graph' }, { view: 'buckets', icon: 'buckets' }, { view: 'peers', icon: 'peers' }] },
-  { section: 'Data', items: [{ view: 'records', icon: 'records' }, { view: 'lookups', icon: 'lookups' }, { view: 'traces', icon: 'traces' }] },
+  { section: 'Data', items: [{ view: 'records', icon: 'records' }, { view: 'lookups', icon: 'lookups' }, { view: 'traces', icon: 'traces' }, { view: 'messages', icon: 'messages' }] },
   { section: 'Network', items: [{ view: 'testnet', icon: 'testnet' }, { view: 'network', icon: 'network' }, { view: 'join', icon: 'join' }, { view: 'settings', icon: 'settings' }] },
 ];
 
-const NAV_LABEL: Partial<Record<ViewName, string>> = { join: 'Join' };
+const NAV_LABEL: Partial<Record<ViewName, string>> = { join: 'Join', messages: 'Messages' };
 
 /** Views that fill the content area edge to edge (their own scrolling). */
 const FLUSH_VIEWS: ReadonlySet<ViewName> = new Set(['graph', 'peers']);
@@ -47,6 +48,8 @@ function ViewBody({ view }: { view: ViewName }): ReactElement {
       return <Lookups />;
     case 'traces':
       return <Traces />;
+    case 'messages':
+      return <Messages />;
     case 'testnet':
       return <Testnet />;
     case 'network':

@@ -169,6 +169,54 @@ export interface JoinResult {
   peers: number;
 }
 
+/** Limits of the extension points (core/wire/types.ts), restated for the renderer. */
+export const MAX_CALL_ARGS_JSON_CHARS = 4000;
+export const MAX_BROADCAST_BYTES = 1000;
+export const MAX_BROADCAST_HOPS = 64;
+const CUSTOM_METHOD_NAME = /^[a-z][a-z0-9._-]{0,31}$/;
+
+/** A custom method's name as the wire carries it. */
+export const customMethodName = z
+  .string({ error: 'expected a method name' })
+  .trim()
+  .regex(CUSTOM_METHOD_NAME, { error: 'a method name is 1-32 characters of a-z 0-9 . _ - starting with a letter' });
+
+export interface CustomMethodDto {
+  name: string;
+  description: string;
+}
+
+export interface CallDto {
+  /** The result, made JSON-safe: byte strings as { bytes: hex }, big integers as strings. */
+  value: unknown;
+  /** The answering node's id, and the round trip. */
+  id: string;
+  rttMs: number;
+  address: string;
+}
+
+/** A broadcast the user's node received. */
+export interface BroadcastDto {
+  id: string;
+  origin: string;
+  from: Contact;
+  hops: number;
+  hopLimit: number;
+  /** Clock ms (wall clock on a real node). */
+  receivedAt: number;
+  size: number;
+  /** The payload as text when it is UTF-8, else null; base64 always. */
+  text: string | null;
+  base64: string;
+}
+
+export interface BroadcastSendDto {
+  id: string;
+  /** Bucket ranges handed the message, and ranges where every contact failed. */
+  reached: number;
+  failed: number;
+}
+
 export interface PingDto {
   id: string;
   rttMs: number;
@@ -531,6 +579,27 @@ export const methods = {
     'Attach to a remote kadscope serve --listen over TLS (pinning the certificate fingerprint if given).',
   ),
   remoteDetach: method<{ detached: boolean }>()(z.strictObject({ id: z.string().min(1).max(32) }), 'Detach a remote node.'),
+  methodsList: method<CustomMethodDto[]>()(noArgs, "The custom RPC methods registered on the user's node."),
+  call: method<CallDto>()(
+    z.strictObject({
+      address: addressString,
+      name: customMethodName,
+      /** The arguments as JSON text; absent or empty for none. */
+      args: z.string().max(MAX_CALL_ARGS_JSON_CHARS, { error: `arguments are at most ${MAX_CALL_ARGS_JSON_CHARS} characters of JSON` }).optional(),
+    }),
+    'Call a custom RPC method on the node at address; its refusal (UNKNOWN_METHOD, PROTOCOL, ...) is the error.',
+  ),
+  broadcast: method<BroadcastSendDto>()(
+    z.strictObject({
+      text: z
+        .string()
+        .min(1, { error: 'a broadcast cannot be empty' })
+        .refine((t) => byteLength(t) <= MAX_BROADCAST_BYTES, { error: `a broadcast is at most ${MAX_BROADCAST_BYTES} bytes as UTF-8` }),
+      hopLimit: z.number().int({ error: 'must be a whole number' }).min(1).max(MAX_BROADCAST_HOPS).optional(),
+    }),
+    'Send text to every node of the network, once each.',
+  ),
+  broadcasts: method<BroadcastDto[]>()(noArgs, 'Broadcasts the user\'s node received, newest first (at most 200).'),
   settingsGet: method<Settings>()(noArgs, 'The saved settings.'),
   settingsSet: method<Settings>()(settingsSchema.partial(), 'Change some settings; returns all of them.'),
   crawlStart: method<CrawlStatus>()(
@@ -597,6 +666,8 @@ export type ExplorerEvent =
   | { type: 'record-stored'; record: RecordInfo }
   | { type: 'record-expired'; key: string }
   | { type: 'record-refused'; key: string | null; code: string; message: string; from: string | null }
+  /** A broadcast reached the user's node (once per broadcast). */
+  | { type: 'broadcast'; broadcast: BroadcastDto }
   /** Sent about once a second: the counters and the figures the Overview charts. */
   | { type: 'tick'; at: number; counters: Counters; peers: number; estimatedNetworkSize: number; observedAddress: Endpoint | null }
   | { type: 'testnet'; status: TestnetStatus }

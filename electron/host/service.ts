@@ -9,6 +9,8 @@ import { bytesToHex, sha256Hex } from '../../core/id';
 import { DhtNode, type DhtNodeOptions } from '../../core/node';
 import { keyPairFromJson, mutableKey, type KeyPair } from '../../core/records/signing';
 import { endpointKey, type Endpoint } from '../../core/transport/types';
+import type { BroadcastInfo } from '../../core/extensions/broadcast';
+import { registerInfo } from '../../core/extensions/info';
 import type { LookupEvent, NodeEvents, RecordInfo } from '../../core/types';
 import { AppStore } from './app-store';
 import { CrawlService } from './crawl-service';
@@ -21,6 +23,7 @@ import {
   ok,
   parseArgs,
   type ArgsOut,
+  type BroadcastDto,
   type ErrorCode,
   type ExplorerEvent,
   type HostInfo,
@@ -397,6 +400,25 @@ export class ExplorerService implements ContractHandler {
       remoteList: () => this.remotes.list(),
       remoteAttach: (args) => remoteCall(() => this.remotes.attach(args)),
       remoteDetach: ({ id }) => ({ detached: this.remotes.detach(id) }),
+      methodsList: () => this.node.methods(),
+      call: async ({ address, name, args }) => {
+        const to = mustParseAddress(address);
+        let value: unknown;
+        if (args !== undefined && args.trim() !== '') {
+          try {
+            value = JSON.parse(args) as unknown;
+          } catch (e) {
+            throw DhtError.invalidArgument(`args: not valid JSON (${(e as Error).message.slice(0, 120)})`);
+          }
+        }
+        const r = await this.operation(() => this.node.call(to, name, value));
+        return { value: jsonSafe(r.value, 0), id: r.id, rttMs: r.rttMs, address: endpointKey(to) };
+      },
+      broadcast: async ({ text, hopLimit }) => {
+        const r = await this.operation(() => this.node.broadcast(text, hopLimit === undefined ? {} : { hopLimit }));
+        return { id: r.id, reached: r.reached, failed: r.failed };
+      },
+      broadcasts: () => this.node.broadcasts().reverse().map(broadcastDto),
       settingsGet: () => this.store.settings(),
       settingsSet: (changes) => this.store.updateSettings(changes),
       crawlStart: (args) => this.crawls.start(args),
@@ -473,6 +495,8 @@ export class ExplorerService implements ContractHandler {
 
   private attach(node: DhtNode): void {
     this.userNode = node;
+    // So that custom methods can be tried at once: the embedded testnet's nodes have it too.
+    if (node.capabilities.customMethods && !node.methods().some((m) => m.name === 'kadscope.info')) registerInfo(node);
     const on = <K extends keyof NodeEvents>(event: K, fn: (p: NodeEvents[K]) => void): void => {
       this.nodeUnsubs.push(node.on(event, fn));
     };
@@ -481,6 +505,7 @@ export class ExplorerService implements ContractHandler {
     on('peer-health', (peer) => this.publish({ type: 'peer-health', peer }));
     on('observed-address', (address) => this.publish({ type: 'observed-address', address }));
     on('lookup', (e) => this.onLookupEvent(e));
+    on('broadcast', (b) => this.publish({ type: 'broadcast', broadcast: broadcastDto(b) }));
     // Record events arrive with the records issue; listening early is harmless (nothing fires).
     const loose = node as unknown as { on<K extends keyof RecordEvents>(event: K, fn: (p: RecordEvents[K]) => void): Unsubscribe };
     this.nodeUnsubs.push(
@@ -632,6 +657,27 @@ function isLoopback(host: string): boolean {
 
 function decodeValue(v: ValueInput): Uint8Array {
   return 'text' in v ? new TextEncoder().encode(v.text) : new Uint8Array(Buffer.from(v.base64, 'base64'));
+}
+
+function broadcastDto(b: BroadcastInfo): BroadcastDto {
+  return { id: b.id, origin: b.origin, from: b.from, hops: b.hops, hopLimit: b.hopLimit, receivedAt: b.receivedAt, size: b.payload.length, text: utf8OrNull(b.payload), base64: toBase64(b.payload) };
+}
+
+/** Levels of nesting kept in a call's result; deeper ones read "…". */
+const MAX_JSON_DEPTH = 16;
+
+/** A decoded CBOR value as plain JSON: byte strings as { bytes: hex }, big integers as text, Maps as objects. */
+function jsonSafe(v: unknown, depth: number): unknown {
+  if (depth > MAX_JSON_DEPTH) return '…';
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
+  if (typeof v === 'string' || typeof v === 'boolean') return v;
+  if (v instanceof Uint8Array) return { bytes: bytesToHex(v) };
+  if (Array.isArray(v)) return v.map((x) => jsonSafe(x, depth + 1));
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), jsonSafe(x, depth + 1)]));
+  if (typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonSafe(x, depth + 1)]));
+  return String(v);
 }
 
 function toBase64(b: Uint8Array): string {

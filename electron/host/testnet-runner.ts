@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { registerInfo } from '../../core/extensions/info';
 import { createTestnet, type Testnet } from '../../core/testnet';
 import type { TestnetStatus } from './contract';
 
@@ -41,7 +42,7 @@ export interface StartTestnetOptions {
 
 export async function startTestnet(options: StartTestnetOptions): Promise<TestnetHandle> {
   const useWorker = options.inWorker ?? options.size > IN_PROCESS_TESTNET_MAX;
-  if (!useWorker) return new InProcessTestnet(await createTestnet({ size: options.size, transport: 'udp', host: TESTNET_HOST }), options.now());
+  if (!useWorker) return new InProcessTestnet(await createTestnet({ size: options.size, transport: 'udp', host: TESTNET_HOST, onNode: registerInfo }), options.now());
   const worker = (options.spawnWorker ?? spawnTestnetWorker)({ size: options.size, host: TESTNET_HOST });
   const handle = new WorkerTestnet(worker);
   await handle.ready;

@@ -2,6 +2,7 @@
 // compete with the host's event loop (which serves the UI). The parent talks to it with the small
 // request/reply protocol in testnet.ts.
 import { parentPort, workerData } from 'node:worker_threads';
+import { registerInfo } from '../../core/extensions/info';
 import { createTestnet, type Testnet } from '../../core/testnet';
 import type { TestnetStatus } from './contract';
 import type { WorkerReply, WorkerRequest, WorkerStart } from './testnet-runner';
@@ -47,7 +48,7 @@ port.on('message', (req: WorkerRequest) => {
   })();
 });
 
-createTestnet({ size: start.size, transport: 'udp', host: start.host }).then(
+createTestnet({ size: start.size, transport: 'udp', host: start.host, onNode: registerInfo }).then(
   (t) => {
     testnet = t;
     reply({ id: 0, ok: true, status: status(), stoppedIds: [] });

@@ -14,6 +14,12 @@ const paths: Record<string, ReactElement> = {
     </>
   ),
   buckets: <path d="M4 5h16M4 10h12M4 15h8M4 20h4" />,
+  messages: (
+    <>
+      <path d="M4 5h16v10H9l-5 4z" />
+      <path d="M8 9h8M8 12h5" />
+    </>
+  ),
   peers: (
     <>
       <circle cx="9" cy="8" r="3.5" />

@@ -3,6 +3,7 @@
 import type { NodeSnapshot } from '../../electron/host/contract';
 
 export type {
+  BroadcastDto,
   Contact,
   CrawlComparisonDto,
   CrawlDetailDto,

@@ -2,6 +2,7 @@
 // A batch flagged `resync` (a sequence gap, a reconnect) makes the store ask for a fresh snapshot.
 import { create } from 'zustand';
 import type {
+  BroadcastDto,
   BucketInfo,
   CrawlStatus,
   Counters,
@@ -22,6 +23,8 @@ export const MAX_HISTORY_SAMPLES = 600;
 export const MAX_LIVE_LOOKUPS = 100;
 /** Activity lines kept for the Testnet view. */
 export const MAX_ACTIVITY = 200;
+/** Received broadcasts kept for the Messages view (the host keeps as many). */
+export const MAX_BROADCASTS = 200;
 
 export interface NodeInfo {
   id: string;
@@ -59,7 +62,7 @@ export interface Sample {
 
 export interface Activity {
   at: number;
-  kind: 'added' | 'removed' | 'health' | 'testnet' | 'node' | 'record';
+  kind: 'added' | 'removed' | 'health' | 'testnet' | 'node' | 'record' | 'message';
   text: string;
   /** Peer id or record key, for linking. */
   ref?: string;
@@ -76,6 +79,8 @@ export interface LiveState {
   counters: Counters | null;
   history: Sample[];
   records: RecordInfo[];
+  /** Broadcasts the node received, newest first (bounded). */
+  broadcasts: BroadcastDto[];
   testnet: TestnetStatus | null;
   /** The running or last crawl (from 'crawl' events; the Network view asks for it on first show). */
   crawl: CrawlStatus | null;
@@ -137,6 +142,7 @@ export function reduceBatch(s: LiveState, events: readonly ExplorerEvent[], loca
   let peers: Map<string, PeerInfo> | null = null;
   let lookups: Map<string, LookupModel> | null = null;
   let records: RecordInfo[] | null = null;
+  let broadcasts: BroadcastDto[] | null = null;
   let node = s.node;
   let counters = s.counters;
   let testnet = s.testnet;
@@ -190,6 +196,10 @@ export function reduceBatch(s: LiveState, events: readonly ExplorerEvent[], loca
       case 'record-expired':
         records = (records ?? s.records).filter((r: RecordInfo) => r.key !== e.key);
         break;
+      case 'broadcast':
+        broadcasts = [e.broadcast, ...(broadcasts ?? s.broadcasts).filter((b) => b.id !== e.broadcast.id || b.origin !== e.broadcast.origin)].slice(0, MAX_BROADCASTS);
+        activity.push({ at: hostNow, kind: 'message', text: `broadcast received (${e.broadcast.hops} ${e.broadcast.hops === 1 ? 'hop' : 'hops'}, ${e.broadcast.size} B)`, ref: e.broadcast.origin, tone: 'info' });
+        break;
       case 'record-refused':
         activity.push({ at: hostNow, kind: 'record', text: `record refused: ${e.message}`, ref: e.key ?? undefined, tone: 'warn' });
         break;
@@ -221,6 +231,7 @@ export function reduceBatch(s: LiveState, events: readonly ExplorerEvent[], loca
   if (peers) out.peers = peers;
   if (lookups) out.lookups = lookups;
   if (records) out.records = records;
+  if (broadcasts) out.broadcasts = broadcasts;
   if (samples.length > 0) out.history = pushBounded(s.history, samples, MAX_HISTORY_SAMPLES);
   if (activity.length > 0) out.activity = pushBounded(s.activity, activity, MAX_ACTIVITY);
   return out;
@@ -247,6 +258,7 @@ export const useLive = create<LiveState>()((set, get) => ({
   counters: null,
   history: [],
   records: [],
+  broadcasts: [],
   testnet: null,
   crawl: null,
   lookups: new Map(),

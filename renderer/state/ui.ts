@@ -3,7 +3,7 @@
 import { create } from 'zustand';
 import type { Theme } from '../../electron/host/contract';
 
-export const VIEWS = ['overview', 'graph', 'buckets', 'peers', 'records', 'lookups', 'traces', 'testnet', 'network', 'join', 'settings'] as const;
+export const VIEWS = ['overview', 'graph', 'buckets', 'peers', 'records', 'lookups', 'traces', 'messages', 'testnet', 'network', 'join', 'settings'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 export const VIEW_TITLES: Record<ViewName, string> = {
@@ -14,6 +14,7 @@ export const VIEW_TITLES: Record<ViewName, string> = {
   records: 'Records',
   lookups: 'Lookups',
   traces: 'Traces',
+  messages: 'Methods & broadcasts',
   testnet: 'Testnet',
   network: 'Network map',
   join: 'Join a network',

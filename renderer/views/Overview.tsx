@@ -1,6 +1,6 @@
 // Overview: is my node healthy? Identity and addresses, uptime, peers by health, bucket fill,
 // traffic and RPCs with small charts over the last minutes, estimated network size.
-import { useMemo, type ReactElement } from 'react';
+import { Fragment, useMemo, type ReactElement } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { Card, CopyButton, Empty } from '../components/common';
 import { Sparkline, rates } from '../components/Sparkline';
@@ -80,6 +80,8 @@ export function Overview(): ReactElement {
   const k = node.k;
   const sizeSeries = history.slice(-CHART_SAMPLES).map((s) => s.estimatedNetworkSize);
   const rpcNames = counters ? Object.keys(counters.rpc) : [];
+  // Custom methods, each under CALL (counted there too): calls made by name, calls received by name when registered here.
+  const customNames = counters?.custom ? Object.keys(counters.custom).sort() : [];
 
   return (
     <div className="stack">
@@ -233,7 +235,8 @@ export function Overview(): ReactElement {
                   const m = counters.rpc[name as keyof typeof counters.rpc];
                   const r = rates(series(history, (s) => s.rpc[name] ?? 0));
                   return (
-                    <tr key={name}>
+                    <Fragment key={name}>
+                    <tr>
                       <td className="mono">{name}</td>
                       <td className="num">{formatCount(m.sent)}</td>
                       <td className="num">{formatCount(m.responses)}</td>
@@ -244,6 +247,23 @@ export function Overview(): ReactElement {
                         <Sparkline values={r} label={`${name} requests per second`} min={0} />
                       </td>
                     </tr>
+                    {name === 'CALL' && customNames.map((name) => {
+                  const m = counters.custom![name];
+                  return (
+                    <tr key={`custom:${name}`} className="sub-row" data-testid="rpc-custom-row">
+                      <td className="mono">
+                        <span className="muted">CALL ·</span> {name}
+                      </td>
+                      <td className="num">{formatCount(m.sent)}</td>
+                      <td className="num">{formatCount(m.responses)}</td>
+                      <td className={m.timeouts > 0 ? 'num c-bad' : 'num'}>{formatCount(m.timeouts)}</td>
+                      <td className={m.errors > 0 ? 'num c-warn' : 'num'}>{formatCount(m.errors)}</td>
+                      <td className="num">{formatCount(m.received)}</td>
+                      <td className="muted">custom method</td>
+                    </tr>
+                  );
+                    })}
+                    </Fragment>
                   );
                 })}
               </tbody>

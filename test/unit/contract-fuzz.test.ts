@@ -24,7 +24,7 @@ const RUNS_PER_METHOD = 120;
 const KNOWN_CODES = new Set<ErrorCode>([
   'INVALID_ARGUMENT', 'NOT_STARTED', 'STOPPED', 'ABORTED', 'TIMEOUT', 'TOO_MANY_IN_FLIGHT', 'BIND_FAILED', 'NO_PEERS', 'NOT_FOUND',
   'REMOTE_ERROR', 'INVALID_TOKEN', 'VALUE_TOO_LARGE', 'SALT_TOO_LARGE', 'BAD_SIGNATURE', 'HASH_MISMATCH', 'SEQ_TOO_LOW', 'SEQ_REUSED',
-  'CAS_MISMATCH', 'STORE_FULL', 'RATE_LIMITED', 'PROTOCOL', 'UNKNOWN_METHOD', 'CORRUPT_FILE', 'UNAVAILABLE', 'CONFLICT',
+  'CAS_MISMATCH', 'STORE_FULL', 'RATE_LIMITED', 'PROTOCOL', 'UNKNOWN_METHOD', 'UNSUPPORTED', 'CORRUPT_FILE', 'UNAVAILABLE', 'CONFLICT',
 ]);
 /** Longest error message we accept as "clear" rather than a dump. */
 const MAX_MESSAGE_CHARS = 2_000;
@@ -60,6 +60,10 @@ const VALID: Record<MethodName, unknown> = {
   // Port 1 on loopback: refused at once, never anything beyond this machine.
   remoteAttach: { url: 'https://127.0.0.1:1', token: 'ab', fingerprint: 'AB:CD' },
   remoteDetach: { id: 'r1' },
+  methodsList: undefined,
+  call: { address: '10.200.0.9:4000', name: 'kadscope.info', args: '{}' },
+  broadcast: { text: 'fuzz', hopLimit: 2 },
+  broadcasts: undefined,
   settingsGet: undefined,
   settingsSet: { theme: 'dark', graphMaxPeers: 100 },
   crawlStart: { bootstrap: ['10.200.0.9:4000'] },
