@@ -105,6 +105,18 @@ describe('kadscope CLI --protocol hyperdht against hyperdht nodes', () => {
     expect(low.err[1]).toMatch(/SEQ_TOO_LOW/);
   });
 
+  it('crawl --protocol hyperdht maps every node from one bootstrap address, staying out of their tables', async () => {
+    const addresses = (): Set<string> => new Set(net.nodes.flatMap((n) => n.table.toArray().map(endpointKey)));
+    const before = addresses();
+    const r = await cli('crawl', '--protocol', 'hyperdht', '--bootstrap', bs, '--json', '--data-dir', dir);
+    expect(r.code).toBe(0);
+    expect([...addresses()].filter((a) => !before.has(a))).toEqual([]);
+    const j = JSON.parse(r.out[0]) as { protocol: string; found: number; reachable: number };
+    expect(j.protocol).toBe('hyperdht');
+    expect(j.found).toBe(20);
+    expect(j.reachable).toBe(20);
+  });
+
   it('bad usage is one clear line and exit 2', async () => {
     expect(await cli('lookup', 'xyz', '--protocol', 'hyperdht', '--bootstrap', bs)).toMatchObject({ code: 2, err: [expect.stringMatching(/64 hex/)] });
     expect(await cli('lookup', hex(rand(32)), '--protocol', 'hyperdht')).toMatchObject({ code: 2, err: [expect.stringMatching(/--bootstrap is required/)] });
