@@ -3,7 +3,7 @@
 import { FakeClock, systemClock, type Clock } from './clock';
 import { DhtError } from './errors';
 import { bytesToHex, cryptoRandomBytes, seededRandom, seededRandomBytes, type RandomBytes } from './id';
-import { DhtNode, type DhtNodeOptions } from './node';
+import { DhtNode, resolveProtocol, type DhtNodeOptions } from './node';
 import { MemoryNetwork } from './transport/memory';
 import { UdpTransport } from './transport/udp';
 import { endpointKey } from './transport/types';
@@ -73,6 +73,8 @@ export async function createTestnet(options: TestnetOptions): Promise<Testnet> {
   const nodes: DhtNode[] = [];
   const run = <T>(p: Promise<T>): Promise<T> => (clock instanceof FakeClock ? clock.run(p) : p);
 
+  // Ids as long as the nodes' protocol wants (options.node.protocol: kadscope's 32 bytes, Mainline's 20).
+  const protocol = resolveProtocol(options.node?.protocol);
   const makeNode = (): DhtNode => {
     const node = createNode();
     options.onNode?.(node);
@@ -82,12 +84,13 @@ export async function createTestnet(options: TestnetOptions): Promise<Testnet> {
     const transport = network ? network.createTransport({}) : new UdpTransport({}, { host, port: 0 });
     return DhtNode.create({
       ...options.node,
+      protocol,
       k: options.k ?? options.node?.k,
       alpha: options.alpha ?? options.node?.alpha,
       transport,
       clock,
       randomBytes: rand,
-      id: bytesToHex(rand(32)),
+      id: bytesToHex(rand(protocol.idBytes)),
       // Loopback and simulated networks: diversity limits off (DESIGN: and the UI says so).
       diversity: options.node?.diversity ?? false,
     });

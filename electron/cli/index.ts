@@ -4,6 +4,9 @@
 // the crawler's database or the web host (importing every command took seconds under tsx).
 import { EXIT_OK, EXIT_USAGE, failure, protocolOf, stdio, type Command, type Io } from './shared';
 
+/** Commands that speak Mainline (BitTorrent's DHT) with --protocol mainline; they read the flag themselves. */
+export const MAINLINE_CLI_COMMANDS = ['node', 'lookup', 'announce', 'peers'] as const;
+
 /** Command name -> its module, loaded on demand; the order is the help's. */
 export const COMMAND_LOADERS: Record<string, () => Promise<Command>> = {
   node: async () => (await import('./commands/node')).nodeCommand,
@@ -28,6 +31,7 @@ async function help(io: Io): Promise<void> {
   io.out('\n`kadscope <command> --help` shows a command\'s options.');
   const { HYPERDHT_CLI_COMMANDS } = await import('./hyperdht');
   io.out(`${HYPERDHT_CLI_COMMANDS.join(', ')} also speak HyperDHT (Hyperswarm): add --protocol hyperdht (\`kadscope lookup --protocol hyperdht --help\`).`);
+  io.out(`${MAINLINE_CLI_COMMANDS.join(', ')} also speak BitTorrent's Mainline DHT: add --protocol mainline (ids and info hashes are 40 hex characters).`);
 }
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
@@ -46,6 +50,18 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   // loaded only when asked for (it brings the whole HyperDHT implementation).
   const protocol = name === 'crawl' ? undefined : protocolOf(rest);
   try {
+    if (protocol === 'mainline') {
+      if (!(MAINLINE_CLI_COMMANDS as readonly string[]).includes(name)) {
+        io.err(`kadscope: ${name} does not speak --protocol mainline yet (${MAINLINE_CLI_COMMANDS.join(', ')} do; BEP 44 put/get from the CLI is not implemented)`);
+        return EXIT_USAGE;
+      }
+      const cmd = await load();
+      if (wantsHelp) {
+        io.out(`usage: ${cmd.usage}`);
+        return EXIT_OK;
+      }
+      return await cmd.run(rest, io);
+    }
     if (protocol !== undefined && protocol !== 'kadscope') {
       const hyper = await import('./hyperdht');
       const speaksHyper = (hyper.HYPERDHT_CLI_COMMANDS as readonly string[]).includes(name);

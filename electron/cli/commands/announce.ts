@@ -1,6 +1,6 @@
 // `kadscope announce <topic>`: records an address under SHA-256(topic) at the nodes closest to it.
 import { EXIT_OK, intFlag, parse, untilSignal, UsageError, type Command } from '../shared';
-import { SESSION_FLAGS, SESSION_USAGE, withSession } from './session';
+import { cliProtocol, cliTopic, SESSION_FLAGS, SESSION_USAGE, withSession } from './session';
 
 export const announceCommand: Command = {
   name: 'announce',
@@ -15,10 +15,15 @@ ${SESSION_USAGE}`,
     if (positionals.length !== 1 || positionals[0] === '') throw new UsageError('announce takes one topic (any non-empty text)');
     const topic = positionals[0];
     const port = values.port === undefined ? undefined : intFlag('port', values.port, 1, 65535, 0);
+    const mainline = cliProtocol(values.protocol, true)?.name === 'mainline';
+    const { topic: key, hashed } = cliTopic(topic, cliProtocol(values.protocol, true));
     return withSession(values, io, async (node) => {
-      const r = await node.announce(topic, port);
-      if (values.json) io.out(JSON.stringify({ topic, key: r.key, port: r.port, storedAt: r.storedAt, failed: r.failed }));
-      else io.out(`announced port ${r.port} under "${topic}" (${r.key}) at ${r.storedAt.length} node${r.storedAt.length === 1 ? '' : 's'}`);
+      const r = await node.announce(key, port);
+      if (values.json) io.out(JSON.stringify({ topic, key: r.key, ...(mainline ? { hashed } : {}), port: r.port, storedAt: r.storedAt, failed: r.failed }));
+      else {
+        if (mainline && hashed) io.err(`kadscope: "${topic}" is not a 40-hex info hash: announcing under its SHA-1, ${r.key}`);
+        io.out(`announced port ${r.port} under "${topic}" (${r.key}) at ${r.storedAt.length} node${r.storedAt.length === 1 ? '' : 's'}`);
+      }
       if (values.stay) {
         io.err('kadscope: re-announcing until Ctrl-C');
         await untilSignal();

@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseAddressList } from '../../../core/address';
 import { isIdHex } from '../../../core/id';
 import { DhtNode } from '../../../core/node';
+import { cliProtocol } from './session';
 import type { LookupEvent } from '../../../core/types';
 import { TraceBuilder } from '../../host/trace-build';
 import { TRACE_FILE_SUFFIX, serializeTrace } from '../../host/trace-format';
@@ -17,23 +18,28 @@ export const lookupCommand: Command = {
   --bootstrap  comma-separated addresses to join through: host:port, [v6]:port or /ip4|ip6/H/udp/P
   --host       address to bind (default 127.0.0.1)
   --trace F    save the lookup's trace to file F (show it with: kadscope trace show F)
-  --json       print one machine-readable JSON object`,
+  --json       print one machine-readable JSON object
+  --protocol P kadscope (default) or mainline (BitTorrent's DHT: the target is 40 hex characters;
+               the lookup joins read-only, BEP 43)`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
       bootstrap: { type: 'string' },
       host: { type: 'string' },
       trace: { type: 'string' },
       json: { type: 'boolean' },
+      protocol: { type: 'string' },
     });
-    if (positionals.length !== 1) throw new UsageError('lookup takes one target id (64 hex characters)');
+    const protocol = cliProtocol(values.protocol, true);
+    const idBytes = protocol?.idBytes ?? 32;
+    if (positionals.length !== 1) throw new UsageError(`lookup takes one target id (${idBytes * 2} hex characters)`);
     const target = positionals[0].toLowerCase();
-    if (!isIdHex(target)) throw new UsageError(`target must be 64 hex characters (256 bits); got "${positionals[0].slice(0, 80)}"`);
+    if (!isIdHex(target, idBytes)) throw new UsageError(`target must be ${idBytes * 2} hex characters (${idBytes * 8} bits); got "${positionals[0].slice(0, 80)}"`);
     const parsed = parseAddressList(listFlag(values.bootstrap));
     if (!parsed.ok) throw new UsageError(`--bootstrap: ${parsed.message}`);
     if (parsed.value.length === 0) throw new UsageError('--bootstrap is required: the addresses of nodes to join through');
     if (values.trace === '') throw new UsageError('--trace needs a file name');
 
-    const node = DhtNode.create({ host: values.host ?? '127.0.0.1', port: 0, refreshOnBootstrap: false });
+    const node = DhtNode.create({ ...(protocol ? { protocol } : {}), host: values.host ?? '127.0.0.1', port: 0, refreshOnBootstrap: false });
     await node.start();
     try {
       const joined = await node.bootstrap(parsed.value);

@@ -6,6 +6,7 @@ import { createTestnet } from '../../../core/testnet';
 import { endpointKey } from '../../../core/transport/types';
 import { parseMetricsAddress, startMetricsServer, testnetMetricsNodes, type MetricsServer } from '../../host/metrics';
 import { EXIT_OK, intFlag, listFlag, parse, untilSignal, UsageError, type Command } from '../shared';
+import { cliProtocol } from './session';
 
 export const STATUS_INTERVAL_MS = 10_000;
 
@@ -23,7 +24,9 @@ export const nodeCommand: Command = {
   --metrics    serve Prometheus metrics at http://HOST:PORT/metrics (a bare PORT means
                127.0.0.1:PORT): this node as node="self" and, with --testnet, every testnet node
                on the same endpoint as node="testnet-I"
-  --json       print machine-readable JSON lines`,
+  --json       print machine-readable JSON lines
+  --protocol P kadscope (default) or mainline (BitTorrent's DHT; k defaults to 8; with --testnet N
+               the local network's nodes speak Mainline too)`,
   async run(argv, io) {
     const { values } = parse(argv, {
       host: { type: 'string' },
@@ -35,9 +38,12 @@ export const nodeCommand: Command = {
       'data-dir': { type: 'string' },
       json: { type: 'boolean' },
       metrics: { type: 'string' },
+      protocol: { type: 'string' },
     }, false);
+    // A node that stays serves others: it is not read-only.
+    const protocol = cliProtocol(values.protocol, false);
     const port = intFlag('port', values.port, 0, 65535, 0);
-    const k = intFlag('k', values.k, 1, 20, 20);
+    const k = intFlag('k', values.k, 1, 20, protocol?.k ?? 20);
     const alpha = intFlag('alpha', values.alpha, 1, 16, 3);
     const testnetSize = values.testnet === undefined ? 0 : intFlag('testnet', values.testnet, 1, 2000, 0);
     const parsed = parseAddressList(listFlag(values.bootstrap));
@@ -50,11 +56,12 @@ export const nodeCommand: Command = {
     }
     const print = (obj: Record<string, unknown>, text: string): void => io.out(values.json ? JSON.stringify(obj) : text);
 
-    const testnet = testnetSize > 0 ? await createTestnet({ size: testnetSize, transport: 'udp', host: '127.0.0.1', k, alpha }) : null;
-    if (testnet) print({ event: 'testnet', size: testnetSize, bootstrap: testnet.bootstrap }, `testnet: ${testnetSize} nodes on 127.0.0.1, bootstrap ${testnet.bootstrap.join(',')}`);
+    const testnet =
+      testnetSize > 0 ? await createTestnet({ size: testnetSize, transport: 'udp', host: '127.0.0.1', k, alpha, ...(protocol ? { node: { protocol } } : {}) }) : null;
+    if (testnet) print({ event: 'testnet', size: testnetSize, bootstrap: testnet.bootstrap, protocol: protocol?.name ?? 'kadscope' }, `testnet: ${testnetSize} ${protocol?.name ?? 'kadscope'} nodes on 127.0.0.1, bootstrap ${testnet.bootstrap.join(',')}`);
     const bootstrap = [...parsed.value.map(endpointKey), ...(testnet?.bootstrap ?? [])];
     const dataDir = values['data-dir'] !== undefined ? resolve(values['data-dir']) : undefined;
-    const node = DhtNode.create({ host: values.host ?? '127.0.0.1', port, k, alpha, dataDir, bootstrap });
+    const node = DhtNode.create({ ...(protocol ? { protocol } : {}), host: values.host ?? '127.0.0.1', port, k, alpha, dataDir, bootstrap });
     let started;
     try {
       started = await node.start();
@@ -73,7 +80,10 @@ export const nodeCommand: Command = {
         throw err;
       }
     }
-    print({ event: 'started', id: node.id, address: endpointKey(node.address), dataDir: dataDir ?? null }, `node ${node.id}\nlistening on udp ${endpointKey(node.address)}${dataDir ? `\ndata in ${dataDir}` : ''}`);
+    print(
+      { event: 'started', id: node.id, protocol: node.protocol.name, address: endpointKey(node.address), dataDir: dataDir ?? null },
+      `node ${node.id} (${node.protocol.label})\nlistening on udp ${endpointKey(node.address)}${dataDir ? `\ndata in ${dataDir}` : ''}`,
+    );
     if (metrics) print({ event: 'metrics', url: metrics.url }, `metrics at ${metrics.url}`);
     const r = started.join;
     if (r) {

@@ -1,7 +1,7 @@
 // `kadscope peers <topic>`: the addresses announced under SHA-256(topic), one host:port per line.
 import { endpointKey } from '../../../core/transport/types';
 import { EXIT_OK, parse, UsageError, type Command } from '../shared';
-import { SESSION_FLAGS, SESSION_USAGE, withSession } from './session';
+import { cliProtocol, cliTopic, SESSION_FLAGS, SESSION_USAGE, withSession } from './session';
 
 export const peersCommand: Command = {
   name: 'peers',
@@ -13,10 +13,13 @@ ${SESSION_USAGE}`,
     const { values, positionals } = parse(argv, SESSION_FLAGS);
     if (positionals.length !== 1 || positionals[0] === '') throw new UsageError('peers takes one topic (any non-empty text)');
     const topic = positionals[0];
-    const r = await withSession(values, io, (node) => node.lookupPeers(topic));
+    const mainline = cliProtocol(values.protocol, true)?.name === 'mainline';
+    const { topic: key, hashed } = cliTopic(topic, cliProtocol(values.protocol, true));
+    const r = await withSession(values, io, (node) => node.lookupPeers(key));
     const peers = r.peers.map(endpointKey);
-    if (values.json) io.out(JSON.stringify({ topic, key: r.key, peers, hops: r.hops, messages: r.messages, durationMs: r.durationMs }));
+    if (values.json) io.out(JSON.stringify({ topic, key: r.key, ...(mainline ? { hashed } : {}), peers, hops: r.hops, messages: r.messages, durationMs: r.durationMs }));
     else {
+      if (mainline && hashed) io.err(`kadscope: "${topic}" is not a 40-hex info hash: looking up its SHA-1, ${r.key}`);
       for (const p of peers) io.out(p);
       io.err(`kadscope: ${peers.length} address${peers.length === 1 ? '' : 'es'} announced under "${topic}"`);
     }

@@ -1,0 +1,120 @@
+// The CLI with --protocol mainline, through main(), against 30 real bittorrent-dht nodes on
+// 127.0.0.1 (first one `bootstrap: false`), with the issue's shapes: lookup --json has
+// closest [{ id, host, port }] with 40-hex ids; announce <40-hex> --port P; peers <40-hex> --json has
+// peers ["host:port"]; a topic that is not 40 hex is hashed with SHA-1 and the output says so.
+import { createHash } from 'node:crypto';
+import DHT from 'bittorrent-dht';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareDistance, seededRandomBytes } from '../../core/id';
+import { createTestnet } from '../../core/testnet';
+import { main } from '../../electron/cli/index';
+import { createReferenceNetwork, referenceNode, type ReferenceNetwork } from './mainline-reference';
+
+const LOOKUP_WAIT_MS = 30_000;
+const rand = seededRandomBytes(12);
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+let net: ReferenceNetwork;
+beforeAll(async () => {
+  net = await createReferenceNetwork(30);
+}, 120_000);
+afterAll(async () => {
+  await net?.close();
+});
+
+describe('kadscope CLI --protocol mainline against bittorrent-dht nodes', () => {
+  it('lookup --json: closest [{ id, host, port }] with 40-hex ids, the true closest first', async () => {
+    const target = rand(20);
+    const r = await cli('lookup', hex(target), '--protocol', 'mainline', '--bootstrap', net.bootstrap, '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out[0]) as { target: string; closest: Array<{ id: string; host: string; port: number }> };
+    expect(j.target).toBe(hex(target));
+    expect(j.closest).toHaveLength(8);
+    for (const c of j.closest) expect(c).toEqual({ id: expect.stringMatching(/^[0-9a-f]{40}$/), host: '127.0.0.1', port: expect.any(Number) });
+    const truth = net.nodes.map((d) => new Uint8Array(d.nodeId)).sort((a, b) => compareDistance(target, a, b));
+    expect(j.closest[0].id).toBe(hex(truth[0]));
+  }, 60_000);
+
+  it('a 64-hex target, put/get, or an unknown protocol are usage errors', async () => {
+    const bad = await cli('lookup', 'ab'.repeat(32), '--protocol', 'mainline', '--bootstrap', net.bootstrap);
+    expect(bad.code).toBe(2);
+    expect(bad.err.join('\n')).toMatch(/40 hex characters \(160 bits\)/);
+    const put = await cli('put', 'hello', '--protocol', 'mainline', '--bootstrap', net.bootstrap);
+    expect(put.code).toBe(2);
+    expect(put.err.join('\n')).toMatch(/put does not speak --protocol mainline yet/);
+  });
+
+  it('announce <40-hex> --port P, then peers <40-hex> --json lists "host:port"; a reference lookup finds it too', async () => {
+    const infoHash = hex(rand(20));
+    const a = await cli('announce', infoHash, '--port', '6881', '--protocol', 'mainline', '--bootstrap', net.bootstrap, '--json');
+    expect(a.code).toBe(0);
+    const aj = JSON.parse(a.out[0]) as { key: string; port: number; hashed: string | null; storedAt: string[] };
+    expect(aj).toMatchObject({ key: infoHash, port: 6881, hashed: null });
+    expect(aj.storedAt.length).toBeGreaterThan(0);
+
+    const p = await cli('peers', infoHash, '--protocol', 'mainline', '--bootstrap', net.bootstrap, '--json');
+    expect(p.code).toBe(0);
+    const pj = JSON.parse(p.out[0]) as { key: string; peers: string[] };
+    expect(pj.key).toBe(infoHash);
+    expect(pj.peers).toContain('127.0.0.1:6881');
+
+    const asker: DHT = net.nodes[3];
+    const seen: string[] = [];
+    const onPeer = (peer: { host: string; port: number }): void => {
+      seen.push(`${peer.host}:${peer.port}`);
+    };
+    asker.on('peer', onPeer);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('reference lookup did not finish')), LOOKUP_WAIT_MS);
+      asker.lookup(infoHash, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    asker.off('peer', onPeer);
+    expect(seen).toContain('127.0.0.1:6881');
+  }, 90_000);
+
+  it('a topic that is not 40 hex characters is hashed with SHA-1, and the output says so', async () => {
+    const sha1 = createHash('sha1').update('debian-13.iso').digest('hex');
+    const a = await cli('announce', 'debian-13.iso', '--port', '7000', '--protocol', 'mainline', '--bootstrap', net.bootstrap);
+    expect(a.code).toBe(0);
+    expect(a.err.join('\n')).toContain(`not a 40-hex info hash: announcing under its SHA-1, ${sha1}`);
+    const p = await cli('peers', 'debian-13.iso', '--protocol', 'mainline', '--bootstrap', net.bootstrap, '--json');
+    const pj = JSON.parse(p.out[0]) as { key: string; hashed: string; peers: string[] };
+    expect(pj).toMatchObject({ key: sha1, hashed: 'sha1' });
+    expect(pj.peers).toContain('127.0.0.1:7000');
+  }, 90_000);
+
+  it("node --testnet N --protocol mainline's network (createTestnet with Mainline nodes) serves a bittorrent-dht client", async () => {
+    const testnet = await createTestnet({ size: 20, transport: 'udp', host: '127.0.0.1', k: 8, node: { protocol: 'mainline' } });
+    const client = referenceNode(testnet.bootstrap);
+    try {
+      for (const n of testnet.nodes) expect(n.id).toMatch(/^[0-9a-f]{40}$/);
+      await new Promise<void>((resolve) => client.listen(0, '127.0.0.1', () => resolve()));
+      const target = testnet.nodes[13];
+      const reached = await new Promise<boolean>((resolve, reject) => {
+        let hit = false;
+        const timer = setTimeout(() => reject(new Error('reference lookup did not finish')), LOOKUP_WAIT_MS);
+        const t = Buffer.from(target.id, 'hex');
+        client._rpc.closest(t, { q: 'find_node', a: { id: client.nodeId, target: t } }, (_res, peer) => {
+          if (peer.port === target.address.port) hit = true;
+        }, () => {
+          clearTimeout(timer);
+          resolve(hit);
+        });
+      });
+      expect(reached).toBe(true);
+    } finally {
+      await new Promise<void>((resolve) => client.destroy(() => resolve()));
+      await testnet.destroy();
+    }
+  }, 60_000);
+});
