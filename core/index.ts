@@ -79,3 +79,6 @@ export { MemoryNetwork } from './transport/memory';
 export { endpointKey, type Endpoint, type Transport } from './transport/types';
 export { encodeMessage, decodeMessage } from './wire/codec';
 export * from './types';
+export { KADSCOPE_PROTOCOL, PROTOCOL_NAMES, type DhtProtocol, type ProtocolName, type WireCodec } from './protocols/protocol';
+export { mainlineProtocol, type MainlineCodecOptions } from './protocols/mainline/protocol';
+export { bep42Status, generateBep42Id, isBep42Exempt, type Bep42Status } from './protocols/mainline/bep42';
