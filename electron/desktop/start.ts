@@ -4,63 +4,11 @@
 //
 // Run with tsx: `tsx electron/desktop/start.ts [host options]` (see options.ts). KADSCOPE_SKIP_BUILD=1
 // skips the build step (tests, or when out/ is known to be fresh).
-import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { buildApp, buildReason, ROOT } from '../host/build';
 import { findElectronBinary } from './electron-binary';
 import { HOST_USAGE, OptionsError, parseHostOptions } from '../host/options';
 import { startHeadless } from '../host/headless';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const OUTPUTS = ['out/main/main.js', 'out/preload/preload.cjs', 'out/renderer/index.html'];
-const SOURCES = ['electron', 'renderer', 'core', 'electron.vite.config.ts', 'package.json'];
-/** The source walk gives up (and rebuilds) past this many files rather than crawl something huge. */
-const MAX_SOURCE_FILES = 20_000;
-
-/** Why a build is needed, or null when out/ is newer than every source file. */
-export function buildReason(root = ROOT): string | null {
-  let oldestOutput = Infinity;
-  for (const o of OUTPUTS) {
-    try {
-      oldestOutput = Math.min(oldestOutput, statSync(join(root, o)).mtimeMs);
-    } catch {
-      return `${o} is missing`;
-    }
-  }
-  let seen = 0;
-  const newer = (path: string): string | null => {
-    if (++seen > MAX_SOURCE_FILES) return 'too many source files to compare';
-    const st = statSync(path);
-    if (st.isDirectory()) {
-      for (const entry of readdirSync(path)) {
-        if (entry === 'node_modules' || entry.startsWith('.')) continue;
-        const r = newer(join(path, entry));
-        if (r) return r;
-      }
-      return null;
-    }
-    return st.mtimeMs > oldestOutput ? `${path.slice(root.length)} changed` : null;
-  };
-  for (const s of SOURCES) {
-    try {
-      const r = newer(join(root, s));
-      if (r) return r;
-    } catch {
-      // a missing optional source (e.g. no renderer yet) is not a reason to rebuild
-    }
-  }
-  return null;
-}
-
-function build(): boolean {
-  const req = createRequire(import.meta.url);
-  const pkgPath = req.resolve('electron-vite/package.json');
-  const bin = (JSON.parse(readFileSync(pkgPath, 'utf8')) as { bin: Record<string, string> }).bin['electron-vite'];
-  const r = spawnSync(process.execPath, [join(dirname(pkgPath), bin), 'build'], { cwd: ROOT, stdio: 'inherit' });
-  return r.status === 0;
-}
 
 async function main(argv: string[]): Promise<number> {
   let options;
@@ -75,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
     const reason = buildReason();
     if (reason) {
       process.stdout.write(`kadscope: building the app (${reason})…\n`);
-      if (!build()) {
+      if (!buildApp('inherit')) {
         process.stderr.write('kadscope: the build failed; see the messages above\n');
         return 1;
       }

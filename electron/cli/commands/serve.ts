@@ -1,8 +1,9 @@
 // `kadscope serve`: the headless host. Serves the built UI and the API on 127.0.0.1 and prints the
 // URL to open (it carries the session token the page needs).
+import { buildApp, serveBuildStep } from '../../host/build';
 import { HOST_USAGE, OptionsError, parseHostOptions } from '../../host/options';
 import { startHeadless } from '../../host/headless';
-import { EXIT_OK, UsageError, untilSignal, type Command } from '../shared';
+import { EXIT_FAILURE, EXIT_OK, UsageError, untilSignal, type Command } from '../shared';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -29,6 +30,20 @@ export const serveCommand: Command = {
     } catch (e) {
       if (e instanceof OptionsError) throw new UsageError(e.message);
       throw e;
+    }
+    // Right after npm install nothing is built yet: build the UI first, as npm start does.
+    // KADSCOPE_SKIP_BUILD=1 skips the check (tests that built once).
+    if (process.env.KADSCOPE_SKIP_BUILD !== '1') {
+      const b = serveBuildStep();
+      if (b.step === 'build') {
+        io.err(`kadscope: building the UI first (${b.reason}); this takes a minute, once…`);
+        if (!buildApp('stderr')) {
+          io.err('kadscope: the build failed; see the messages above (or run: npm run build)');
+          return EXIT_FAILURE;
+        }
+      } else if (b.step === 'stale') {
+        io.err(`kadscope: warning: serving a UI built before its sources changed (${b.reason}); npm run build rebuilds it`);
+      }
     }
     const host = await startHeadless(options);
     for (const w of host.warnings) io.err(`kadscope: ${w}`);
