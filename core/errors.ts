@@ -22,6 +22,8 @@ export type DhtErrorCode =
   | 'SEQ_REUSED'
   | 'CAS_MISMATCH'
   | 'STORE_FULL'
+  /** The storer's store policy or a validator refused the record (the message says why). */
+  | 'POLICY_REFUSED'
   | 'RATE_LIMITED'
   | 'PROTOCOL'
   | 'UNKNOWN_METHOD'
@@ -45,6 +47,7 @@ export const WIRE_ERROR = {
   SEQ_REUSED: 16,
   CAS_MISMATCH: 17,
   STORE_FULL: 18,
+  POLICY_REFUSED: 19,
 } as const;
 
 export type WireErrorCode = (typeof WIRE_ERROR)[keyof typeof WIRE_ERROR];
@@ -63,6 +66,7 @@ const WIRE_TO_CODE: Record<number, DhtErrorCode> = {
   [WIRE_ERROR.SEQ_REUSED]: 'SEQ_REUSED',
   [WIRE_ERROR.CAS_MISMATCH]: 'CAS_MISMATCH',
   [WIRE_ERROR.STORE_FULL]: 'STORE_FULL',
+  [WIRE_ERROR.POLICY_REFUSED]: 'POLICY_REFUSED',
 };
 
 export class DhtError extends Error {

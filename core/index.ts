@@ -30,6 +30,7 @@ export {
   type MutableRecord,
 } from './records/signing';
 export { validateRecord } from './records/validate';
+export { namespaceOf, StorePolicies, MAX_VALIDATORS, type StoreCandidate, type StorePolicy, type RecordValidator } from './records/policy';
 export { RecordStore, RECORD_TTL_MS, ANNOUNCE_TTL_MS, MAX_RECORDS, toRecordInfo, type StoredRecord } from './records/store';
 export { TokenManager, TOKEN_ROTATE_MS } from './records/tokens';
 export { NodeStateStore, type LoadResult } from './persist/state';

@@ -36,6 +36,7 @@ import {
 } from './records/layer';
 import { LookupStats } from './metrics/lookup-stats';
 import type { NodeMetrics } from './metrics/node-metrics';
+import type { RecordValidator, StorePolicy } from './records/policy';
 import type { KeyPair } from './records/signing';
 import { AmplificationGuard, VERIFY_TIMEOUT_MS, type AmplificationOptions } from './rpc/amplification';
 import { RateLimiter, type RateLimitOptions } from './rpc/rate-limit';
@@ -959,6 +960,26 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     const r = parseAddress(to);
     if (!r.ok) throw DhtError.invalidArgument(r.message);
     return r.value;
+  }
+
+  // ---- store policy and validators (records/policy.ts) ----
+
+  /**
+   * Decides which records other nodes may store here (go-dht's OnStore): called for every STORE
+   * that passed its token and record checks; true keeps the record, false or a string refuses it
+   * and the writer gets POLICY_REFUSED with that reason. null removes the policy.
+   */
+  setStorePolicy(policy: StorePolicy | null): void {
+    this.storage.policies.setPolicy(policy);
+  }
+
+  /** Checks the records whose value starts with "/NAMESPACE/" (go-libp2p's validators), before the store policy. */
+  addValidator(namespace: string, validator: RecordValidator): void {
+    this.storage.policies.addValidator(namespace, validator);
+  }
+
+  removeValidator(namespace: string): boolean {
+    return this.storage.policies.removeValidator(namespace);
   }
 
   // ---- records ----

@@ -28,6 +28,7 @@ import type { LookupEvent, LookupKind, NodeEvents, RecordInfo } from '../types';
 import { isValidPort } from '../wire/compact';
 import { MAX_SALT_BYTES, MAX_VALUE_BYTES, type Message, type RequestArgs, type RequestMessage, type WireContact, type WirePeer, type WireRecord } from '../wire/types';
 import { fitResponse } from './fit';
+import { StorePolicies } from './policy';
 import { TaskPool } from './pool';
 import { generateKeyPair, immutableKey, mutableKey, signMutable, type KeyPair, type MutableRecord } from './signing';
 import { ANNOUNCE_TTL_MS, RECORD_TTL_MS, RecordStore, toRecordInfo, type PutResult, type StoredRecord } from './store';
@@ -241,6 +242,8 @@ function resolve(o: RecordOptions) {
 
 export class RecordLayer {
   readonly store: RecordStore;
+  /** What this node agrees to keep for others: store policy and validators (policy.ts). */
+  readonly policies = new StorePolicies();
   readonly tokens: TokenManager;
   private readonly deps: RecordLayerDeps;
   private readonly opts: ReturnType<typeof resolve>;
@@ -463,6 +466,12 @@ export class RecordLayer {
     const key = bytesToHex(req.key);
     const bad = this.tokens.check(from, req.token);
     if (bad) return this.refuse('STORE', key, bad, from);
+    // The record's own checks first, so a forged record is refused as such (store.put checks
+    // again; only a node with a policy pays for that twice).
+    if (this.policies.active && validateRecord(req.key, req.record) === null) {
+      const refused = this.policies.check(req.key, req.record, from, req.id, now);
+      if (refused) return this.refuse('STORE', key, refused, from);
+    }
     const r = this.store.put(req.key, req.record, { from, now, ...(req.cas !== undefined ? { cas: req.cas } : {}) });
     if (!r.ok) return this.refuse('STORE', key, r.error, from);
     // New content is passed on once; a refresh is the publisher doing that job itself.
