@@ -2,7 +2,7 @@
 // load and names the offending field. No Node imports: the renderer validates opened files with it
 // too. The TypeScript shape is `Trace` in contract.ts; this schema is checked against it below.
 import { z } from 'zod';
-import { MAX_TRACE_JSON_CHARS, TRACE_FORMAT, TRACE_VERSION, formatIssues, type Result, type Trace, err, ok } from './contract';
+import { MAX_TRACE_JSON_CHARS, TRACE_FORMAT, TRACE_VERSION, type Result, type Trace, err, ok } from './contract';
 
 /** What a trace file's name ends with (the app's save dialog and download, the CLI's examples). */
 export const TRACE_FILE_SUFFIX = '.kadtrace.json';
@@ -126,12 +126,87 @@ export function parseTrace(text: string): Result<Trace> {
     return err('INVALID_ARGUMENT', `this trace was written by a newer kadscope (format version ${head.version}); this one reads version ${TRACE_VERSION}`);
   }
   const r = traceSchema.safeParse(raw);
-  if (!r.success) {
-    // formatIssues names a path-less issue after a method's "arguments"; in a file it is the top level.
-    const issues = r.error.issues.map((i) => (i.path.length === 0 ? { ...i, path: ['(top level)'] } : i));
-    return err('INVALID_ARGUMENT', `invalid trace: ${formatIssues(issues)}`);
-  }
+  if (!r.success) return err('INVALID_ARGUMENT', `invalid trace: ${describeTraceIssues(r.error.issues, raw)}`);
   return ok(r.data);
+}
+
+/** Problems named in one message; the rest are counted. */
+const MAX_TRACE_ISSUES = 3;
+
+/** What a schema type is called in words. */
+const TYPE_WORDS: Record<string, string> = { number: 'a number', int: 'a whole number', string: 'text', boolean: 'true or false', array: 'a list', object: 'an object' };
+
+/** A value as a reader would name it: the text "x", the number 3, a list, nothing. */
+function valueWords(v: unknown): string {
+  if (v === undefined) return 'missing';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `the text ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === 'number') return `the number ${v}`;
+  if (typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return 'a list';
+  return 'an object';
+}
+
+function at(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let v = raw;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+/**
+ * Where in the file, in words: "event 3 (a "query" event), its peer's port", "the summary's reason",
+ * "the top level". The dotted path stays in front for tools and for searching the file.
+ */
+function placeWords(path: readonly PropertyKey[], raw: unknown): string {
+  if (path.length === 0) return 'the file';
+  const words: string[] = [];
+  let i = 0;
+  if (path[0] === 'events' && typeof path[1] === 'number') {
+    const type = at(raw, ['events', path[1], 'type']);
+    words.push(`event ${path[1] + 1}${typeof type === 'string' && path.length > 2 ? ` (a ${JSON.stringify(type)} event)` : ''}`);
+    i = 2;
+  }
+  const rest = path.slice(i).map((k) => (typeof k === 'number' ? `#${k + 1}` : String(k)));
+  if (rest.length > 0) words.push(`field ${rest.join(' › ')}`);
+  return words.join(', ');
+}
+
+/** One schema problem in words: where it is and what is wrong, e.g. `events.2.peer.port: event 3 (a "query" event), field peer › port: should be a number, but it is the text "x"`. */
+function issueWords(i: z.core.$ZodIssue, raw: unknown): string {
+  const path = i.path.length > 0 ? i.path.map(String).join('.') : '(top level)';
+  const place = placeWords(i.path, raw);
+  const value = at(raw, i.path);
+  let what: string;
+  if (i.code === 'invalid_type') {
+    const want = TYPE_WORDS[i.expected] ?? i.expected;
+    what = value === undefined ? `missing (it should be ${want})` : `should be ${want}, but it is ${valueWords(value)}`;
+  } else if (i.code === 'unrecognized_keys') {
+    what = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+  } else if (i.code === 'invalid_value') {
+    what = `should be ${i.values.map((v) => JSON.stringify(v)).join(' or ')}, but it is ${valueWords(value)}`;
+  } else if (i.code === 'invalid_union' && 'discriminator' in i) {
+    what = `${valueWords(value)} is not a kind of event a trace has (${(i as { options?: unknown[] }).options?.map((o) => JSON.stringify(o)).join(', ') ?? ''})`;
+  } else if (i.code === 'invalid_format') {
+    what = `${i.message}, but it is ${valueWords(value)}`;
+  } else if (i.code === 'too_small') {
+    what = i.origin === 'array' || i.origin === 'string' ? `is too short: ${valueWords(value)}` : `must be at least ${String(i.minimum)}, but it is ${valueWords(value)}`;
+  } else if (i.code === 'too_big') {
+    what = i.origin === 'array' || i.origin === 'string' ? i.message : `must be at most ${String(i.maximum)}, but it is ${valueWords(value)}`;
+  } else {
+    what = i.message;
+  }
+  return `${path}: ${place}: ${what}`;
+}
+
+/** A trace file's schema problems in words, the first few of them. */
+export function describeTraceIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): string {
+  const parts = issues.slice(0, MAX_TRACE_ISSUES).map((i) => issueWords(i, raw));
+  const more = issues.length - MAX_TRACE_ISSUES;
+  if (more > 0) parts.push(`and ${more} more problem${more === 1 ? '' : 's'}`);
+  return parts.join('; ');
 }
 
 /**

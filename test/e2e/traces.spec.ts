@@ -211,7 +211,7 @@ test('traces from another machine: dropped files open, every peer it met is draw
     { name: 'package.json', text: '{"name":"not a trace"}' },
   ]);
   const status = page.getByTestId('open-status');
-  await expect(status).toContainText('Could not open corrupt.kadtrace.json: INVALID_ARGUMENT invalid trace: events.2.peer.port: Invalid input: expected number, received string');
+  await expect(status).toContainText('Could not open corrupt.kadtrace.json: INVALID_ARGUMENT invalid trace: events.2.peer.port: event 3 (a "query" event), field peer › port: should be a number, but it is the text "x"');
   await expect(status).toContainText('Could not open newer.kadtrace.json: INVALID_ARGUMENT this trace was written by a newer kadscope (format version 2); this one reads version 1');
   await expect(status).toContainText('Could not open package.json: INVALID_ARGUMENT not a trace file: format is undefined, expected "kadtrace"');
   await shot(page, '05-open-errors-light');

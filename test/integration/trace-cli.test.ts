@@ -94,7 +94,7 @@ describe('kadscope lookup --trace / trace show', () => {
     const t = JSON.parse(await readFile(good, 'utf8')) as { events: Array<{ peer?: { port: unknown } }>; version: number };
     t.events[1].peer!.port = 'x';
     await writeFile(corrupt, JSON.stringify(t));
-    expect(await cli('trace', 'show', corrupt)).toEqual({ code: 2, out: [], err: [`kadscope: ${corrupt}: invalid trace: events.1.peer.port: Invalid input: expected number, received string`] });
+    expect(await cli('trace', 'show', corrupt)).toEqual({ code: 2, out: [], err: [`kadscope: ${corrupt}: invalid trace: events.1.peer.port: event 2 (a "query" event), field peer › port: should be a number, but it is the text "x"`] });
 
     const newer = join(dir, 'newer.kadtrace.json');
     await writeFile(newer, JSON.stringify({ ...t, version: 2 }));
