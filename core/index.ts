@@ -7,6 +7,7 @@ export {
   DEFAULT_KEY_PAIR,
   topicKey,
   type RecordOptions,
+  type GetSource,
   type RecordCallOptions,
   type StoreResult,
   type StoreFailure,

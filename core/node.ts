@@ -30,6 +30,7 @@ import {
   type LookupPeersResult,
   type PutMutableInput,
   type PutMutableResult,
+  type GetSource,
   type RecordCallOptions,
   type RecordOptions,
   type StoreResult,
@@ -997,7 +998,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   }
 
   /** Fetches a record by hex key: the first valid immutable value, or the highest valid seq; NOT_FOUND otherwise. */
-  async get(keyHex: string, options: RecordCallOptions = {}): Promise<GetResult> {
+  async get(keyHex: string, options: RecordCallOptions & { source?: GetSource } = {}): Promise<GetResult> {
     this.assertRunning();
     return this.storage.get(keyHex, options);
   }

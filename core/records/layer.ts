@@ -135,6 +135,13 @@ export interface RecordCallOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Where get() looks. 'auto': an immutable value we hold is the answer, anything else asks the
+ * network (a mutable copy of ours takes part). 'local': this node's own copy only, no lookup.
+ * 'network': a lookup even for a key we hold, our copy left out, so the user sees what others have.
+ */
+export type GetSource = 'auto' | 'local' | 'network';
+
 export interface StoreFailure {
   /** Hex id of the node that did not store. */
   id: string;
@@ -561,10 +568,15 @@ export class RecordLayer {
    * checked against its key and returned at the first valid answer; a mutable key is looked up to the end and the highest valid seq wins (asking with
    * the best seq so far, so nodes send a record only when theirs is newer).
    */
-  async get(keyHex: string, options: RecordCallOptions = {}): Promise<GetResult> {
+  async get(keyHex: string, options: RecordCallOptions & { source?: GetSource } = {}): Promise<GetResult> {
     const key = parseKey(keyHex, 'key');
     const hex = bytesToHex(key);
-    const local = this.store.get(hex, this.deps.clock.now());
+    const source = options.source ?? 'auto';
+    const local = source === 'network' ? undefined : this.store.get(hex, this.deps.clock.now());
+    if (source === 'local') {
+      if (!local) throw DhtError.notFound(`this node holds no copy of key ${hex.slice(0, 16)}…; fetch it from the network`);
+      return { key: hex, value: new Uint8Array(local.record.value), from: this.selfHex, hops: 0, messages: 0, durationMs: 0, ...(local.record.type === 'mutable' ? { seq: local.record.seq } : {}), lookupId: null };
+    }
     // An immutable value we hold is the answer (it was checked against its key when stored); a
     // mutable one may have been superseded elsewhere, so we still ask the network.
     if (local?.record.type === 'immutable') {

@@ -517,7 +517,10 @@ export const methods = {
   ),
   cancelLookup: method<{ cancelled: boolean }>()(z.strictObject({ lookupId: z.string().min(1).max(128) }), 'Abort a lookup started with startLookup.'),
   records: method<RecordInfo[]>()(noArgs, 'The records this node stores.'),
-  get: method<GetDto>()(z.strictObject({ key: idHex }), 'Fetch a value by key (iterative FIND_VALUE).'),
+  get: method<GetDto>()(
+    z.strictObject({ key: idHex, source: z.enum(['auto', 'local', 'network'], { error: 'expected "auto", "local" or "network"' }).default('auto') }),
+    'Fetch a value by key: iterative FIND_VALUE ("network", or "auto": an immutable value this node holds is answered from its copy), or this node\'s own copy only ("local", no lookup).',
+  ),
   put: method<PutDto>()(z.strictObject({ value: valueInput }), 'Store an immutable value at SHA-256(value).'),
   putMutable: method<PutMutableDto>()(
     z.strictObject({

@@ -70,7 +70,7 @@ interface StoreOutcome {
 }
 export interface RecordsApi {
   put(value: Uint8Array, options?: { signal?: AbortSignal }): Promise<StoreOutcome>;
-  get(key: string, options?: { signal?: AbortSignal }): Promise<{ value: Uint8Array; from: string; hops: number; messages: number; durationMs: number; seq?: number; lookupId?: string | null }>;
+  get(key: string, options?: { signal?: AbortSignal; source?: 'auto' | 'local' | 'network' }): Promise<{ value: Uint8Array; from: string; hops: number; messages: number; durationMs: number; seq?: number; lookupId?: string | null }>;
   putMutable(input: { keyPair: KeyPair; salt?: Uint8Array; seq: number; value: Uint8Array; cas?: number }): Promise<StoreOutcome>;
   announce(topic: string, port: number): Promise<StoreOutcome>;
   lookupPeers(topic: string): Promise<{ peers: Endpoint[]; lookupId?: string | null }>;
@@ -286,8 +286,8 @@ export class ExplorerService implements ContractHandler {
         return { cancelled: c !== undefined };
       },
       records: () => this.localRecords(),
-      get: async ({ key }) => {
-        const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.records().get(key)));
+      get: async ({ key, source }) => {
+        const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.records().get(key, { source })));
         return {
           key,
           base64: toBase64(r.value),

@@ -279,21 +279,25 @@ function FetchForm(): ReactElement {
   const setFetchKey = useUi((s) => s.setFetchKey);
   const [touched, setTouched] = useState(false);
   const [show, setShow] = useState<'text' | 'hex'>('text');
-  const get = useMutation<GetDto, Error, string>({
-    mutationFn: (key) => unwrap(api.get({ key })),
+  const [source, setSource] = useState<'network' | 'local'>('network');
+  const get = useMutation<GetDto, Error, { key: string; source: 'network' | 'local' }>({
+    mutationFn: (args) => unwrap(api.get(args)),
     onSuccess: (r) => setShow(r.text === null ? 'hex' : 'text'),
   });
   const parsed = idHex.safeParse(fetchKey);
   const keyError = fetchKey.trim() === '' ? null : parsed.success ? null : parsed.error.issues[0]?.message;
+  // Whether this node holds the key: then the user chooses between its copy and the network's.
+  const held = useLive((s) => (parsed.success ? s.records.some((r) => r.key === parsed.data) : false));
+  const from = held ? source : 'network';
 
   const submit = (e: FormEvent): void => {
     e.preventDefault();
     setTouched(true);
-    if (parsed.success) get.mutate(parsed.data);
+    if (parsed.success) get.mutate({ key: parsed.data, source: from });
   };
 
   return (
-    <Card title="Fetch a value" sub="iterative FIND_VALUE by key" testId="fetch-card">
+    <Card title="Fetch a value" sub={from === 'local' ? 'this node’s own copy, no lookup' : 'iterative FIND_VALUE by key'} testId="fetch-card">
       <form className="form" onSubmit={submit} aria-label="Fetch a value">
         <div className="field">
           <label htmlFor="fetch-key">Key</label>
@@ -311,11 +315,26 @@ function FetchForm(): ReactElement {
           />
           {keyError && (touched || fetchKey.length >= 64) ? <span className="err">{keyError}</span> : <span className="hint">Paste a key, or use “Fetch it” after storing.</span>}
         </div>
+        {held && (
+          <div className="field" data-testid="fetch-source">
+            <span className="field-label">This node holds a copy of this key. Fetch</span>
+            <Segmented
+              label="Fetch from"
+              value={source}
+              onChange={setSource}
+              options={[
+                { value: 'network', label: 'From the network' },
+                { value: 'local', label: 'This node’s copy' },
+              ]}
+            />
+            <span className="hint">{source === 'network' ? 'A find-value lookup that leaves our own copy out: what other nodes return.' : 'Read from this node’s store; nothing is sent.'}</span>
+          </div>
+        )}
         <div className="btn-row">
           <button type="submit" className="btn primary" disabled={!parsed.success || get.isPending} data-testid="fetch-submit">
             {get.isPending ? 'Fetching…' : 'Fetch'}
           </button>
-          {get.isPending && <Progress>Asking the nodes closest to the key…</Progress>}
+          {get.isPending && <Progress>{from === 'local' ? 'Reading this node’s copy…' : 'Asking the nodes closest to the key…'}</Progress>}
         </div>
         <ErrorNote error={get.error} context="Fetch" />
         {get.data && <FetchResult r={get.data} show={show} setShow={setShow} />}
@@ -328,7 +347,9 @@ function FetchResult({ r, show, setShow }: { r: GetDto; show: 'text' | 'hex'; se
   const bytes = useMemo(() => base64ToBytes(r.base64), [r.base64]);
   const lookup = useLookup(r.lookupId);
   const self = useLive((s) => s.node?.id);
-  const local = r.from === self && r.hops === 0;
+  // No lookup ran: the answer is this node's own copy. A lookup whose best answer was our own
+  // (mutable) copy still ran, and says so with its figures.
+  const local = r.lookupId === null;
   // Every peer whose answer carried the value, from the lookup's trace; at least the one the host named.
   const holders = useMemo(() => {
     const ids = new Set<string>([r.from]);
@@ -371,7 +392,9 @@ function FetchResult({ r, show, setShow }: { r: GetDto; show: 'text' | 'hex'; se
         </ul>
       </div>
       <div className="muted" data-testid="fetch-route">
-        {local ? 'Answered from this node’s own copy: no lookup was needed.' : `${plural(r.hops, 'hop')} · ${plural(r.messages, 'message')} · ${formatDuration(r.durationMs)}`}
+        {local
+          ? 'Answered from this node’s own copy: no lookup ran.'
+          : `${r.from === self ? 'newest copy was this node’s own · ' : ''}${plural(r.hops, 'hop')} · ${plural(r.messages, 'message')} · ${formatDuration(r.durationMs)}`}
         {r.lookupId && (
           <>
             {' · '}

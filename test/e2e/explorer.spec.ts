@@ -59,8 +59,15 @@ test('store a value in Records, fetch it by its key: same value, and the nodes t
   await page.getByTestId('fetch-submit').click();
   await expect(page.getByTestId('fetch-value')).toHaveText(value);
   await expect.poll(() => count(page, 'fetch-holders')).toBeGreaterThan(0);
-  // Either it came over the network (with a link to its lookup) or from our own copy, and says so.
-  await expect(page.getByTestId('fetch-result').getByTestId('lookup-link').or(page.getByText('Answered from this node’s own copy'))).toBeVisible();
+  // We hold it, so the user chooses. The network (the default) ran a lookup and links to it; our own
+  // copy is read with no lookup and offers none.
+  await expect(page.getByTestId('fetch-source')).toBeVisible();
+  await expect(page.getByTestId('fetch-result').getByTestId('lookup-link')).toBeVisible();
+  await page.getByRole('button', { name: 'This node’s copy' }).click();
+  await page.getByTestId('fetch-submit').click();
+  await expect(page.getByTestId('fetch-route')).toHaveText('Answered from this node’s own copy: no lookup ran.');
+  await expect(page.getByTestId('fetch-value')).toHaveText(value);
+  await expect(page.getByTestId('fetch-result').getByTestId('lookup-link')).toHaveCount(0);
 });
 
 test('a mutable record: signed with a generated key pair, then updated with the next seq', async ({ app: page }) => {

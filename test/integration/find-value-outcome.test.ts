@@ -44,4 +44,22 @@ describe('find-value outcome', () => {
     expect(missing).toHaveLength(1);
     expect(missing[0]).not.toBe('value-found');
   });
+
+  it('fetches from the chosen source: this node\'s copy without a lookup, or the network leaving our copy out', async () => {
+    tn = await createTestnet({ size: 12, transport: 'memory', seed: 72, node: { k: 4 } });
+    const net = tn;
+    const holder = net.nodes[1];
+    const r = await net.run(holder.put('mine'));
+    const local = await net.run(holder.get(r.key, { source: 'local' }));
+    expect([new TextDecoder().decode(local.value), local.from, local.lookupId, local.messages]).toEqual(['mine', holder.id, null, 0]);
+    const remote = await net.run(holder.get(r.key, { source: 'network' }));
+    expect(new TextDecoder().decode(remote.value)).toBe('mine');
+    expect(remote.lookupId).not.toBeNull();
+    expect(remote.from).not.toBe(holder.id);
+    expect(remote.messages).toBeGreaterThan(0);
+    // 'auto' (the default) answers an immutable value we hold from our copy, as before.
+    expect((await net.run(holder.get(r.key))).lookupId).toBeNull();
+    const stranger = net.nodes.find((n) => n !== holder && !r.storedAt.includes(n.id))!;
+    await expect(net.run(stranger.get(r.key, { source: 'local' }))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/holds no copy/) });
+  });
 });
