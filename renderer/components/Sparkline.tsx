@@ -34,3 +34,16 @@ export function rates(samples: { at: number; v: number }[]): number[] {
   }
   return out;
 }
+
+/**
+ * The average rate over the samples' window and the window's length: the counter's growth over the
+ * time it took. A mean of per-interval rates over-weights short intervals and, shown beside a total
+ * since start, read as a rate of that total.
+ */
+export function windowRate(samples: { at: number; v: number }[]): { perSecond: number; spanMs: number } {
+  if (samples.length < 2) return { perSecond: 0, spanMs: 0 };
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  const spanMs = last.at - first.at;
+  return { perSecond: spanMs > 0 ? Math.max(0, last.v - first.v) / (spanMs / 1000) : 0, spanMs };
+}

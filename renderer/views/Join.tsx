@@ -8,6 +8,7 @@ import { useLive } from '../state/live';
 import { useApi, useConnectionState } from '../state/sync';
 import { unwrap } from '../state/call';
 import { endpointText } from '../lib/format';
+import { joinResultText } from '../lib/messages';
 
 export interface AddressCheck {
   text: string;
@@ -109,7 +110,7 @@ export function Join(): ReactElement {
           {join.data && (
             <div className="result" data-testid="join-result" aria-live="polite">
               <strong>
-                {join.data.reached.length > 0 ? `Joined: ${join.data.peers} peers in the routing table.` : 'No bootstrap address answered; the node is still alone.'}
+                {joinResultText(join.data.reached.length, join.data.peers)}
               </strong>
               {join.data.reached.length > 0 && (
                 <table className="table">

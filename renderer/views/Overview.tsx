@@ -3,7 +3,7 @@
 import { Fragment, useMemo, type ReactElement } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { Card, CopyButton, Empty } from '../components/common';
-import { Sparkline, rates } from '../components/Sparkline';
+import { Sparkline, rates, windowRate } from '../components/Sparkline';
 import { countHealth, useLive, type HealthCounts, type Sample } from '../state/live';
 import { HEALTH_STATES } from '../state/contract-types';
 import { useApi, useConnectionState } from '../state/sync';
@@ -40,14 +40,15 @@ export function HealthBar({ counts, total }: { counts: HealthCounts; total: numb
 }
 
 function RateCard({ title, history, pick, format, tone, testId }: { title: string; history: Sample[]; pick: (s: Sample) => number; format: (n: number) => string; tone: 'accent' | 'good' | 'warn' | 'bad'; testId?: string }): ReactElement {
-  const r = rates(series(history, pick));
-  const avg = r.length > 0 ? r.reduce((a, b) => a + b, 0) / r.length : 0;
+  const points = series(history, pick);
+  const r = rates(points);
+  const avg = windowRate(points);
   return (
     <div className="card stat" data-testid={testId}>
       <div className="stat-label">{title}</div>
       <div className="stat-value">{format(last(r))}/s</div>
       <div className="stat-sub">
-        avg {format(avg)}/s · total {history.length > 0 ? format(pick(history[history.length - 1])) : '—'}
+        {avg.spanMs > 0 ? `avg ${format(avg.perSecond)}/s over the last ${formatDuration(avg.spanMs)}` : 'avg —'} · total since start {history.length > 0 ? format(pick(history[history.length - 1])) : '—'}
       </div>
       <Sparkline values={r} tone={tone} label={`${title} per second over the last minutes`} min={0} />
     </div>

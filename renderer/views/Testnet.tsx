@@ -10,6 +10,7 @@ import { useApi, useConnectionState } from '../state/sync';
 import { unwrap } from '../state/call';
 import { formatAgo, formatClock } from '../lib/format';
 import { useHostNow } from '../lib/hooks';
+import { countError } from '../lib/messages';
 import { HealthBar } from './Overview';
 
 /** Samples in the reaction charts: the last three minutes. */
@@ -21,14 +22,6 @@ function randomIdHex(): string {
   const b = new Uint8Array(32);
   crypto.getRandomValues(b);
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
-
-function countError(text: string, max: number): string | null {
-  if (!/^\d+$/.test(text.trim())) return 'a whole number';
-  const n = Number(text);
-  if (n < 1) return 'at least 1';
-  if (n > max) return `at most ${max}`;
-  return null;
 }
 
 export function Testnet(): ReactElement {
@@ -141,9 +134,9 @@ export function Testnet(): ReactElement {
                 >
                   <label htmlFor="tn-add">Add nodes</label>
                   <div className="btn-row">
-                    <input id="tn-add" className="input" inputMode="numeric" value={add} onChange={(e) => setAdd(e.target.value)} aria-invalid={addError !== null} />
+                    <input id="tn-add" className="input" inputMode="numeric" value={add} onChange={(e) => setAdd(e.target.value)} aria-invalid={addError !== null} data-testid="testnet-add-count" />
                     <button type="submit" className="btn" disabled={!!addError || busy} data-testid="testnet-add">
-                      Add {addError ? '' : add}
+                      {addError ? 'Add' : `Add ${Number(add)}`}
                     </button>
                   </div>
                 </form>
@@ -158,7 +151,7 @@ export function Testnet(): ReactElement {
                   <div className="btn-row">
                     <input id="tn-kill" className="input" inputMode="numeric" value={kill} onChange={(e) => setKill(e.target.value)} aria-invalid={killError !== null} data-testid="testnet-kill-count" />
                     <button type="submit" className="btn danger" disabled={!!killError || busy} data-testid="testnet-kill">
-                      Stop {killError ? '' : kill}
+                      {killError ? 'Stop' : `Stop ${Number(kill)}`}
                     </button>
                   </div>
                 </form>
@@ -168,7 +161,16 @@ export function Testnet(): ReactElement {
                   </button>
                 </div>
               </div>
-              {(addError || killError) && <span className="err">{addError ? `Add: ${addError}` : `Stop: ${killError}`}</span>}
+              {addError && (
+                <span className="err" data-testid="testnet-add-error">
+                  Add: {addError}
+                </span>
+              )}
+              {killError && (
+                <span className="err" data-testid="testnet-kill-error">
+                  Stop: {killError}
+                </span>
+              )}
               {busy && <Progress>Updating the testnet…</Progress>}
               <ErrorNote error={addNodes.error} context="Add" />
               <ErrorNote error={stopRandom.error} context="Stop nodes" />
