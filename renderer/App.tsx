@@ -20,6 +20,7 @@ import { Testnet } from './views/Testnet';
 import { Network } from './views/Network';
 import { Join } from './views/Join';
 import { SettingsView } from './views/Settings';
+import { NodeSwitcher } from './views/Remote';
 
 const NAV: { section: string; items: { view: ViewName; icon: IconName }[] }[] = [
   { section: 'Node', items: [{ view: 'overview', icon: 'overview' }, { view: 'graph', icon: 'graph' }, { view: 'buckets', icon: 'buckets' }, { view: 'peers', icon: 'peers' }] },
@@ -113,6 +114,7 @@ function Header(): ReactElement {
     <header className="header">
       <h1>{VIEW_TITLES[view]}</h1>
       <div className="header-spacer" />
+      <NodeSwitcher />
       {node && !node.diversityLimits && (
         <span
           className="chip warn"

@@ -18,6 +18,8 @@ export type HostKindSeen = 'electron' | 'web';
 export interface Connection {
   api: KadscopeApi & { invoke: InvokeFn };
   kind: HostKindSeen;
+  /** The attached remote node this page shows (?node=<id>), or null for the host's own node. */
+  remote: string | null;
   state(): ConnectionState;
   onState(cb: (s: ConnectionState) => void): () => void;
   /** Try now instead of waiting for the backoff timer. */
@@ -31,6 +33,17 @@ declare global {
   interface Window {
     kadscope?: KadscopeApi;
   }
+}
+
+/** The page's query parameter naming the attached remote node it shows (remoteAttach's id). */
+export const NODE_PARAM = 'node';
+
+/** The URL that shows `node` (null: the host's own), keeping the token and the view. */
+export function urlForNode(location: Location, node: string | null): string {
+  const params = new URLSearchParams(location.search);
+  if (node === null) params.delete(NODE_PARAM);
+  else params.set(NODE_PARAM, node);
+  return `${location.pathname}?${params.toString()}${location.hash}`;
 }
 
 export function connect(): Connection {
@@ -48,11 +61,15 @@ function fromPreload(bridge: KadscopeApi): Connection {
   // Preload may or may not check sequence numbers; checking twice is harmless.
   const subscribe = (cb: BatchListener) => bridge.subscribe(sequenceChecker(cb));
   const state: ConnectionState = { status: 'open' };
-  return { api: createApi(invoke, subscribe), kind: 'electron', state: () => state, onState: () => () => undefined, reconnect: () => undefined };
+  return { api: createApi(invoke, subscribe), kind: 'electron', remote: null, state: () => state, onState: () => () => undefined, reconnect: () => undefined };
 }
 
 function fromWebSocket(location: Location): Connection {
   const token = new URLSearchParams(location.search).get(TOKEN_PARAM);
+  const remoteParam = new URLSearchParams(location.search).get(NODE_PARAM);
+  const remote = remoteParam !== null && /^[a-z0-9]{1,32}$/.test(remoteParam) ? remoteParam : null;
+  // An attached remote node is reached through this host, which relays to it over TLS.
+  const path = remote === null ? WS_PATH : `${WS_PATH}/remote/${remote}`;
   const listeners = new Set<BatchListener>();
   const stateListeners = new Set<(s: ConnectionState) => void>();
   let state: ConnectionState = { status: 'connecting', attempt: 1 };
@@ -75,7 +92,7 @@ function fromWebSocket(location: Location): Connection {
     attempt++;
     setState({ status: 'connecting', attempt });
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const socket = new WebSocket(`${scheme}://${location.host}${WS_PATH}?${TOKEN_PARAM}=${encodeURIComponent(token ?? '')}`);
+    const socket = new WebSocket(`${scheme}://${location.host}${path}?${TOKEN_PARAM}=${encodeURIComponent(token ?? '')}`);
     const c = createWsClient(socket);
     client = c;
     let opened = false;
@@ -97,7 +114,9 @@ function fromWebSocket(location: Location): Connection {
         return;
       }
       const delay = RECONNECT_BACKOFF_MS[Math.min(attempt, RECONNECT_BACKOFF_MS.length - 1)];
-      setState({ status: 'closed', message: opened ? 'Lost the connection to the host.' : 'Cannot reach the host.', retryInMs: delay });
+      // 4001/4002: the host could not reach the remote node, or the remote closed (web-host.ts relay).
+      const why = ev.code === 4001 || ev.code === 4002 ? `The remote node is unreachable: ${ev.reason}` : opened ? 'Lost the connection to the host.' : 'Cannot reach the host.';
+      setState({ status: 'closed', message: why, retryInMs: delay });
       timer = setTimeout(open, delay);
     });
   };
@@ -131,6 +150,7 @@ function fromWebSocket(location: Location): Connection {
   return {
     api,
     kind: 'web',
+    remote,
     state: () => state,
     onState: (cb) => {
       stateListeners.add(cb);

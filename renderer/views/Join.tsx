@@ -9,6 +9,7 @@ import { useApi, useConnectionState } from '../state/sync';
 import { unwrap } from '../state/call';
 import { endpointText } from '../lib/format';
 import { joinResultText } from '../lib/messages';
+import { AttachRemote } from './Remote';
 
 export interface AddressCheck {
   text: string;
@@ -164,6 +165,7 @@ export function Join(): ReactElement {
           all of them share the table.
         </p>
       </Card>
+      <AttachRemote />
     </div>
   );
 }

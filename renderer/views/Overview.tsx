@@ -11,6 +11,7 @@ import { useUi } from '../state/ui';
 import { unwrap } from '../state/call';
 import { endpointText, formatBytes, formatClock, formatCount, formatDuration } from '../lib/format';
 import { useHostNow } from '../lib/hooks';
+import { NodesSideBySide } from './Remote';
 
 /** Samples the charts show: the last five minutes at one a second. */
 const CHART_SAMPLES = 300;
@@ -86,6 +87,7 @@ export function Overview(): ReactElement {
 
   return (
     <div className="stack">
+      <NodesSideBySide />
       <div className="grid cols-4">
         <div className="card stat" data-testid="stat-peers">
           <div className="stat-label">Peers in the routing table</div>
