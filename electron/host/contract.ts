@@ -7,7 +7,7 @@
 // This file is imported by the renderer: no Node or Electron imports, only zod, type imports of core/
 // shapes and core's pure address parser.
 import { z } from 'zod';
-import { parseAddress } from '../../core/address';
+import { isIP, parseAddress } from '../../core/address';
 import type { DhtErrorCode } from '../../core/errors';
 import type {
   Contact,
@@ -138,6 +138,8 @@ export interface HostInfo {
   dataDir: string;
   /** Where the user's node came from at startup. */
   mode: 'embedded-testnet' | 'bootstrap' | 'saved-peers' | 'standalone';
+  /** http://HOST:PORT/metrics while the metrics setting serves them; null otherwise. */
+  metricsUrl: string | null;
 }
 
 export interface TestnetStatus {
@@ -387,6 +389,17 @@ export const settingsSchema = z.strictObject({
   defaultTestnetSize: count(MAX_TESTNET_SIZE),
   /** Graph view: draw at most this many peers (the rest are summarised). */
   graphMaxPeers: count(20_000),
+  /** Serve Prometheus metrics of the node at http://HOST:PORT/metrics; '' for none. */
+  metricsAddress: z
+    .string()
+    .trim()
+    .max(60)
+    .superRefine((s, ctx) => {
+      if (s === '') return;
+      const r = parseAddress(s);
+      if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });
+      else if (isIP(r.value.host) === 0) ctx.addIssue({ code: 'custom', message: `"${r.value.host}" is not an IP address; e.g. 127.0.0.1:9464` });
+    }),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -395,6 +408,7 @@ export const DEFAULT_SETTINGS: Settings = {
   savedBootstrap: [],
   defaultTestnetSize: 32,
   graphMaxPeers: 5000,
+  metricsAddress: '',
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ import {
   type ValueInput,
   type ValueOf,
 } from './contract';
+import { startMetricsServer, type MetricsServer } from './metrics';
 import { RemoteError, RemoteNodes, summarize } from './remote';
 import { STOPPED_TESTNET, startTestnet, type StartTestnetOptions, type TestnetHandle } from './testnet-runner';
 import { parseTrace } from './trace-format';
@@ -127,6 +128,8 @@ export class ExplorerService implements ContractHandler {
   /** Remote nodes this host is attached to (remote.ts). */
   readonly remotes: RemoteNodes;
   private localRpcSample: { at: number; requests: number } | null = null;
+  /** The metrics endpoint the metricsAddress setting asks for, and that address. */
+  private metricsServer: { address: string; server: MetricsServer } | null = null;
 
   private userNode: DhtNode | null = null;
   private nodeUnsubs: Unsubscribe[] = [];
@@ -207,10 +210,36 @@ export class ExplorerService implements ContractHandler {
       throw e;
     }
     this.state = 'running';
+    const metricsAddress = this.store.settings().metricsAddress;
+    if (metricsAddress) await this.serveMetrics(metricsAddress).catch((e: Error) => warnings.push(`metrics not served: ${e.message}`));
     this.publish({ type: 'node', id: this.node.id, address: this.node.address, state: 'started' });
     if (this.testnet) this.publish({ type: 'testnet', status: this.testnet.status() });
     this.scheduleTick();
     return { warnings };
+  }
+
+  /** Starts, moves or stops the metrics endpoint of the metricsAddress setting. */
+  private async serveMetrics(address: string): Promise<void> {
+    if ((this.metricsServer?.address ?? '') === address) return;
+    let next: MetricsServer | null = null;
+    if (address !== '') {
+      const r = parseAddress(address);
+      if (!r.ok) throw DhtError.invalidArgument(`metricsAddress: ${r.message}`);
+      const held = this.metricsServer;
+      // Moving to the port we hold: let it go first.
+      if (held && held.server.address.port === r.value.port) {
+        this.metricsServer = null;
+        await held.server.close();
+      }
+      try {
+        next = await startMetricsServer(() => (this.userNode ? [{ name: 'self', node: this.userNode }] : []), r.value);
+      } catch (e) {
+        throw new ServiceError('CONFLICT', `metricsAddress: ${(e as Error).message.replace(/^metrics: /, '')}`);
+      }
+    }
+    const old = this.metricsServer;
+    this.metricsServer = next ? { address, server: next } : null;
+    await old?.server.close();
   }
 
   /** Idempotent: aborts lookups, stops the node (which persists its state) and the testnet, drops subscribers. */
@@ -225,6 +254,9 @@ export class ExplorerService implements ContractHandler {
     const node = this.userNode;
     if (node) this.publish({ type: 'node', id: node.id, address: node.address, state: 'stopped' });
     this.remotes.close();
+    const metrics = this.metricsServer;
+    this.metricsServer = null;
+    await metrics?.server.close();
     this.batcher.flushAll();
     this.batcher.stop();
     for (const u of this.nodeUnsubs) u();
@@ -263,6 +295,7 @@ export class ExplorerService implements ContractHandler {
         host: this.options.host,
         dataDir: this.options.dataDir ?? '(memory only)',
         mode: this.mode,
+        metricsUrl: this.metricsServer?.server.url ?? null,
       }),
       snapshot: () => ({ node: this.node.snapshot(), testnet: this.testnetStatus, records: this.localRecords() }),
       join: ({ bootstrap }) =>
@@ -420,7 +453,11 @@ export class ExplorerService implements ContractHandler {
       },
       broadcasts: () => this.node.broadcasts().reverse().map(broadcastDto),
       settingsGet: () => this.store.settings(),
-      settingsSet: (changes) => this.store.updateSettings(changes),
+      settingsSet: async (changes) => {
+        // The endpoint first: an address in use is refused without saving it.
+        if (changes.metricsAddress !== undefined) await this.serveMetrics(changes.metricsAddress);
+        return this.store.updateSettings(changes);
+      },
       crawlStart: (args) => this.crawls.start(args),
       crawlCancel: () => this.crawls.cancel(),
       crawlStatus: () => this.crawls.current,

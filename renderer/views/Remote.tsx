@@ -75,6 +75,13 @@ export function AttachRemote(): ReactElement {
     if (url.trim() && token.trim() && !plain) attach.mutate();
   };
   const list = remotes.data?.remotes ?? [];
+  if (useConnection().kind === 'electron') {
+    return (
+      <Card title="Attach to a remote node" className="span-2" testId="attach-card">
+        <p className="muted">Remote nodes are attached from the headless host’s page for now: run kadscope serve and open the URL it prints.</p>
+      </Card>
+    );
+  }
   return (
     <Card title="Attach to a remote node" sub="a kadscope serve --listen on another machine" className="span-2" testId="attach-card">
       <form className="form" onSubmit={submit} aria-label="Attach to a remote node">

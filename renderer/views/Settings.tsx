@@ -60,6 +60,7 @@ export function SettingsView(): ReactElement {
             value={s.defaultTestnetSize}
             onSave={(v) => save.mutate({ defaultTestnetSize: v })}
           />
+          <MetricsSetting key={`m${s.metricsAddress}`} value={s.metricsAddress} url={info.data?.metricsUrl ?? null} onSave={(v) => save.mutate({ metricsAddress: v }, { onSuccess: () => void qc.invalidateQueries({ queryKey: ['info'] }) })} />
           {save.isPending && <Progress>Saving…</Progress>}
           <ErrorNote error={save.error} context="Save" />
         </div>
@@ -83,6 +84,37 @@ export function SettingsView(): ReactElement {
         )}
       </Card>
     </div>
+  );
+}
+
+/** Where the node's Prometheus metrics are served ('' for nowhere). */
+function MetricsSetting({ value, url, onSave }: { value: string; url: string | null; onSave: (v: string) => void }): ReactElement {
+  const [text, setText] = useState(value);
+  const parsed = settingsSchema.shape.metricsAddress.safeParse(text);
+  const error = parsed.success ? null : (parsed.error.issues[0]?.message ?? 'expected HOST:PORT');
+  const submit = (e: FormEvent): void => {
+    e.preventDefault();
+    if (parsed.success && parsed.data !== value) onSave(parsed.data);
+  };
+  return (
+    <form className="field" onSubmit={submit} aria-label="Prometheus metrics">
+      <label htmlFor="setting-metrics">Prometheus metrics (HOST:PORT, empty for off)</label>
+      <div className="btn-row">
+        <input id="setting-metrics" className="input mono" value={text} onChange={(e) => setText(e.target.value)} placeholder="127.0.0.1:9464" aria-invalid={error !== null} spellCheck={false} data-testid="setting-metrics" />
+        <button type="submit" className="btn small" disabled={!parsed.success || parsed.data === value}>
+          {text.trim() === '' && value !== '' ? 'Turn off' : 'Save'}
+        </button>
+      </div>
+      {error ? (
+        <span className="err">{error}</span>
+      ) : url ? (
+        <span className="hint" data-testid="metrics-url">
+          Serving <span className="mono">{url}</span> for Prometheus to scrape.
+        </span>
+      ) : (
+        <span className="hint">Off. 127.0.0.1 keeps the metrics on this machine; they have no password.</span>
+      )}
+    </form>
   );
 }
 
