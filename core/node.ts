@@ -44,6 +44,7 @@ import { RateLimiter, type RateLimitOptions } from './rpc/rate-limit';
 import { RetryPolicy } from './rpc/loss';
 import { Rpc, RPC_RETRIES, RPC_TIMEOUT_MS, type HandlerResult, type RequestOptions, type ResponseBody, type RpcResult } from './rpc/rpc';
 import { isLoopbackOrPrivate, RoutingTable, toPeerInfo, type RoutingEntry } from './routing';
+import { DualStackTransport, reachesFamily } from './transport/dual';
 import { UdpTransport } from './transport/udp';
 import { endpointKey, type Endpoint, type Transport } from './transport/types';
 import type {
@@ -87,6 +88,12 @@ export interface DhtNodeOptions extends RecordOptions {
   protocol?: ProtocolName | DhtProtocol;
   /** Address to bind; default 127.0.0.1. Ignored when `transport` is given. */
   host?: string;
+  /**
+   * Also bind this IPv6 address (e.g. ::1 or ::), so the node is on IPv4 (`host`) and IPv6 at once,
+   * one routing table holding peers of both families (transport/dual.ts). Ignored when `transport`
+   * is given.
+   */
+  host6?: string;
   /** Port to bind; 0 (default) picks a free one. Ignored when `transport` is given. */
   port?: number;
   /** Our id in hex (64 chars for kadscope, 40 for Mainline); by default the one saved in dataDir, else random. */
@@ -248,7 +255,11 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     const saved = options.id === undefined && options.dataDir !== undefined ? readSavedNodeId(options.dataDir) : null;
     const savedId = saved !== null && isIdHex(saved, idLength) ? saved : null;
     this.idBytes = idFromHexOrThrow(options.id ?? savedId ?? bytesToHex(this.protocol.randomId(this.randomBytes)), idLength);
-    this.transport = options.transport ?? new UdpTransport({}, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+    this.transport =
+      options.transport ??
+      (options.host6 !== undefined
+        ? new DualStackTransport({}, { host4: options.host ?? '127.0.0.1', host6: options.host6, port: options.port ?? 0 })
+        : new UdpTransport({}, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 }));
     const host = options.transport ? undefined : (options.host ?? '127.0.0.1');
     const diversity = options.diversity ?? !(host === undefined || isLoopbackOrPrivate(host));
     this.table = new RoutingTable(this.idBytes, { idBytes: idLength, k: this.opts.k, diversity: { enabled: diversity } });
@@ -663,8 +674,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     if (c.port === 0) return false;
     const fam = isIP(c.host);
     if (fam === 0) return false;
-    // An IPv4 socket cannot reach an IPv6 contact and vice versa.
-    return (fam === 6) === (this.transport.kind === 'udp6') || this.transport.kind === 'memory';
+    // An IPv4 socket cannot reach an IPv6 contact and vice versa; a dual-stack node reaches both.
+    return reachesFamily(this.transport, fam === 6 ? 6 : 4);
   }
 
   // ---- the routing table, fed by answers ----

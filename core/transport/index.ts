@@ -1,5 +1,6 @@
 // The transport layer: one Transport interface, two implementations (real UDP, simulated memory network).
 export { endpointKey, sameEndpoint, type Endpoint, type MessageHandler, type Transport } from './types';
+export { DualStackTransport, reachesFamily, type DualStackOptions } from './dual';
 export { newTransportStats, type TransportStats } from './stats';
 export {
   UdpTransport,

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseAddressList } from '../../../core/address';
 import { DhtNode } from '../../../core/node';
 import { createTestnet } from '../../../core/testnet';
+import { DualStackTransport } from '../../../core/transport/dual';
 import { endpointKey } from '../../../core/transport/types';
 import { parseMetricsAddress, startMetricsServer, testnetMetricsNodes, type MetricsServer } from '../../host/metrics';
 import { EXIT_OK, intFlag, listFlag, parse, untilSignal, UsageError, type Command } from '../shared';
@@ -16,6 +17,7 @@ export const nodeCommand: Command = {
   usage: `kadscope node [--host 127.0.0.1] [--port 0] [--bootstrap host:port,...] [--data-dir D] [--k 20] [--alpha 3] [--testnet N] [--metrics HOST:PORT] [--json]
 
   --host       address to bind (default 127.0.0.1; use 0.0.0.0 or :: to serve others)
+  --host6      also bind this IPv6 address (e.g. ::1 or ::): one node on IPv4 and IPv6 at once
   --port       UDP port (default 0: a free port)
   --bootstrap  comma-separated addresses to join through: host:port, [v6]:port or /ip4|ip6/H/udp/P
   --data-dir   keep the node's identity, records and peers here; with no --bootstrap it rejoins
@@ -30,6 +32,7 @@ export const nodeCommand: Command = {
   async run(argv, io) {
     const { values } = parse(argv, {
       host: { type: 'string' },
+      host6: { type: 'string' },
       port: { type: 'string' },
       bootstrap: { type: 'string' },
       k: { type: 'string' },
@@ -61,7 +64,7 @@ export const nodeCommand: Command = {
     if (testnet) print({ event: 'testnet', size: testnetSize, bootstrap: testnet.bootstrap, protocol: protocol?.name ?? 'kadscope' }, `testnet: ${testnetSize} ${protocol?.name ?? 'kadscope'} nodes on 127.0.0.1, bootstrap ${testnet.bootstrap.join(',')}`);
     const bootstrap = [...parsed.value.map(endpointKey), ...(testnet?.bootstrap ?? [])];
     const dataDir = values['data-dir'] !== undefined ? resolve(values['data-dir']) : undefined;
-    const node = DhtNode.create({ ...(protocol ? { protocol } : {}), host: values.host ?? '127.0.0.1', port, k, alpha, dataDir, bootstrap });
+    const node = DhtNode.create({ ...(protocol ? { protocol } : {}), host: values.host ?? '127.0.0.1', ...(values.host6 !== undefined ? { host6: values.host6 } : {}), port, k, alpha, dataDir, bootstrap });
     let started;
     try {
       started = await node.start();
@@ -82,7 +85,7 @@ export const nodeCommand: Command = {
     }
     print(
       { event: 'started', id: node.id, protocol: node.protocol.name, address: endpointKey(node.address), dataDir: dataDir ?? null },
-      `node ${node.id} (${node.protocol.label})\nlistening on udp ${endpointKey(node.address)}${dataDir ? `\ndata in ${dataDir}` : ''}`,
+      `node ${node.id} (${node.protocol.label})\nlistening on udp ${node.transport instanceof DualStackTransport ? node.transport.addresses.map(endpointKey).join(' and ') : endpointKey(node.address)}${dataDir ? `\ndata in ${dataDir}` : ''}`,
     );
     if (metrics) print({ event: 'metrics', url: metrics.url }, `metrics at ${metrics.url}`);
     const r = started.join;
