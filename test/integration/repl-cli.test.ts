@@ -73,26 +73,31 @@ describe('kadscope repl', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const done = ended(child, () => out, () => '');
-    const waitFor = async (pred: () => boolean): Promise<void> => {
-      while (!pred()) {
-        if (child.exitCode !== null) throw new Error(`the shell ended early:\n${out}`);
-        await new Promise<void>((ok) => child.stdout.once('data', () => ok()));
-      }
-    };
-    const count = (s: string): number => out.split(s).length - 1;
-    await waitFor(() => count('kadscope> ') >= 1);
-    // Line editing: a typo erased with Backspace (DEL) before Enter.
-    const value = 'typed at a terminal';
-    child.stdin.write(`s ${value}X\x7f\r`);
-    await waitFor(() => count('stored at ') >= 1);
-    expect(out).toContain(sha256(value));
-    expect(out).not.toContain(sha256(`${value}X`));
-    // History: the up arrow brings the last line back; Enter runs it again.
-    child.stdin.write('\x1b[A\r');
-    await waitFor(() => count('stored at ') >= 2);
-    expect(count(sha256(value))).toBe(2);
-    child.stdin.write('q\r');
-    const r = await done;
-    expect(r.code).toBe(0);
+    try {
+      const waitFor = async (pred: () => boolean): Promise<void> => {
+        while (!pred()) {
+          if (child.exitCode !== null) throw new Error(`the shell ended early:\n${out}`);
+          await new Promise<void>((ok) => child.stdout.once('data', () => ok()));
+        }
+      };
+      const count = (s: string): number => out.split(s).length - 1;
+      await waitFor(() => count('kadscope> ') >= 1);
+      // Line editing: a typo erased with Backspace (DEL) before Enter.
+      const value = 'typed at a terminal';
+      child.stdin.write(`s ${value}X\x7f\r`);
+      await waitFor(() => count('stored at ') >= 1);
+      expect(out).toContain(sha256(value));
+      expect(out).not.toContain(sha256(`${value}X`));
+      // History: the up arrow brings the last line back; Enter runs it again.
+      child.stdin.write('\x1b[A\r');
+      await waitFor(() => count('stored at ') >= 2);
+      expect(count(sha256(value))).toBe(2);
+      child.stdin.write('q\r');
+      const r = await done;
+      expect(r.code).toBe(0);
+    } finally {
+      // A failed expectation must not leave the shell behind (killing script(1) hangs up its terminal).
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });
