@@ -1,5 +1,5 @@
 // Building blocks shared by the views: ids, copy, health, empty and error states, progress.
-import { useState, type ReactElement, type ReactNode } from 'react';
+import { useRef, useState, type ReactElement, type ReactNode } from 'react';
 import type { HealthState } from '../state/contract-types';
 import { shortId } from '../lib/id';
 import { ApiError } from '../state/call';
@@ -105,5 +105,32 @@ export function Segmented<T extends string>({ value, options, onChange, label }:
         </button>
       ))}
     </div>
+  );
+}
+
+/** A file input drawn as the app's button with the chosen file's name beside it (the browser's bare input does not match the forms). */
+export function FilePicker({ id, label, accept, fileName, onFile, invalid = false, testId }: { id?: string; label: string; accept?: string; fileName: string | null; onFile: (f: File | undefined) => void; invalid?: boolean; testId?: string }): ReactElement {
+  const input = useRef<HTMLInputElement>(null);
+  return (
+    <span className="file-picker">
+      <input
+        ref={input}
+        id={id}
+        type="file"
+        accept={accept}
+        hidden
+        aria-invalid={invalid}
+        onChange={(e) => {
+          const f = e.target.files?.[0];
+          e.target.value = ''; // the same file can be picked again
+          onFile(f);
+        }}
+        data-testid={testId}
+      />
+      <button type="button" className="btn small" onClick={() => input.current?.click()}>
+        {label}
+      </button>
+      <span className={fileName ? 'file-name' : 'file-name faint'}>{fileName ?? 'no file chosen'}</span>
+    </span>
   );
 }

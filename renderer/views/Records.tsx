@@ -3,7 +3,7 @@
 import { useMemo, useState, type FormEvent, type ReactElement } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { MAX_VALUE_BYTES, idHex, type GetDto, type PutDto, type PutMutableDto, type ValueInput } from '../../electron/host/contract';
-import { Card, CopyButton, Empty, ErrorNote, Id, Progress, Segmented } from '../components/common';
+import { Card, CopyButton, Empty, ErrorNote, FilePicker, Id, Progress, Segmented } from '../components/common';
 import { useLive } from '../state/live';
 import { useLookup } from '../state/lookups';
 import { useApi, useConnectionState } from '../state/sync';
@@ -64,6 +64,7 @@ function StoreForm(): ReactElement {
   const [keyPair, setKeyPair] = useState<string>(GENERATE);
   const [seq, setSeq] = useState('0');
   const [salt, setSalt] = useState('');
+  const [keyFileName, setKeyFileName] = useState<string | null>(null);
 
   const keyPairs = useQuery({ queryKey: ['keypairs'], queryFn: () => unwrap(api.listKeyPairs()), enabled: open && kind === 'mutable' });
   const importPair = useMutation({
@@ -92,7 +93,10 @@ function StoreForm(): ReactElement {
   const seqError = kind === 'mutable' && !/^\d+$/.test(seq) ? 'seq is a whole number, 0 or more' : null;
   const saltError = kind === 'mutable' && utf8Length(salt) > 64 ? 'a salt is at most 64 bytes' : null;
   const empty = source === 'text' ? text === '' : file === null;
-  const canSubmit = !tooBig && !empty && !seqError && !saltError && !store.isPending;
+  // Only spaces, tabs or line breaks: typed text that shows nothing is taken for a slip and refused
+  // here; exact bytes, whitespace included, can still be stored from a file.
+  const blank = source === 'text' && !empty && text.trim() === '';
+  const canSubmit = !tooBig && !empty && !blank && !seqError && !saltError && !store.isPending;
 
   const onFile = async (f: File | undefined): Promise<void> => {
     setFileError(null);
@@ -161,24 +165,26 @@ function StoreForm(): ReactElement {
               value={text}
               onChange={(e) => setText(e.target.value)}
               placeholder="hello, DHT"
-              aria-invalid={tooBig}
+              aria-invalid={tooBig || blank}
               aria-describedby="store-size"
               data-testid="store-text"
             />
-            <span id="store-size" className={tooBig ? 'err' : 'hint'}>
-              {bytes} / {MAX_VALUE_BYTES} bytes{tooBig ? ': too long for one record' : ''}
+            <span id="store-size" className={tooBig || blank ? 'err' : 'hint'} data-testid="store-size">
+              {blank
+                ? 'The value is only spaces or line breaks, which nobody would see; type a value (to store exact whitespace, use a file).'
+                : `${bytes} / ${MAX_VALUE_BYTES} bytes${tooBig ? ': too long for one record' : ''}`}
             </span>
           </div>
         ) : (
           <div className="field">
             <label htmlFor="store-file">File (at most {MAX_VALUE_BYTES} bytes)</label>
-            <input id="store-file" type="file" className="input" onChange={(e) => void onFile(e.target.files?.[0])} aria-invalid={fileError !== null} />
+            <FilePicker id="store-file" label="Choose a file…" fileName={file?.name ?? null} onFile={(f) => void onFile(f)} invalid={fileError !== null} testId="store-file" />
             {fileError ? <span className="err">{fileError}</span> : file ? <span className="hint">{file.name}: {file.size} bytes</span> : <span className="hint">Pick a small file.</span>}
           </div>
         )}
 
         {kind === 'mutable' && (
-          <div className="row">
+          <div className="row top">
             <div className="field">
               <label htmlFor="store-keypair">Key pair</label>
               <select id="store-keypair" className="select" value={keyPair} onChange={(e) => setKeyPair(e.target.value)}>
@@ -189,9 +195,18 @@ function StoreForm(): ReactElement {
                   </option>
                 ))}
               </select>
-              <span className="hint">
-                or load one:{' '}
-                <input type="file" accept=".json,application/json" aria-label="Load a key pair file" onChange={(e) => void onKeyFile(e.target.files?.[0])} />
+              <span className="hint key-file">
+                or load one from a file:{' '}
+                <FilePicker
+                  label="Load a key pair…"
+                  accept=".json,application/json"
+                  fileName={keyFileName}
+                  onFile={(f) => {
+                    setKeyFileName(f?.name ?? null);
+                    void onKeyFile(f);
+                  }}
+                  testId="store-keypair-file"
+                />
               </span>
               {importPair.isPending && <Progress>Loading the key pair…</Progress>}
               <ErrorNote error={importPair.error} context="Key pair" />

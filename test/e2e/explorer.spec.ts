@@ -70,6 +70,16 @@ test('store a value in Records, fetch it by its key: same value, and the nodes t
   await expect(page.getByTestId('fetch-result').getByTestId('lookup-link')).toHaveCount(0);
 });
 
+test('a value of only spaces is refused with a word, before anything is stored', async ({ app: page }) => {
+  await openView(page, 'records');
+  await page.getByTestId('store-text').fill('   \n  ');
+  await expect(page.getByTestId('store-size')).toContainText('only spaces or line breaks');
+  await expect(page.getByTestId('store-submit')).toBeDisabled();
+  await page.getByRole('button', { name: 'Mutable (signed)' }).click();
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, '23-records-blank-mutable-light.png') });
+});
+
 test('a mutable record: signed with a generated key pair, then updated with the next seq', async ({ app: page }) => {
   await openView(page, 'records');
   await page.getByRole('button', { name: 'Mutable (signed)' }).click();
