@@ -62,6 +62,10 @@ const WORKLOADS: Record<string, Runner> = {
   'scale-memory': (drivers, command) => runScaleMemoryWorkload(drivers, SCALE_MEMORY_DEFAULTS, command),
   'metrics-cost': (_drivers, command) => runMetricsCostWorkload(METRICS_COST_DEFAULTS, command),
   'hyperdht-500': (_drivers, command) => runHyperdhtWorkload(HYPERDHT_DEFAULTS, command),
+  crawl: async (_drivers, command) => {
+    const { CRAWL_BENCH_DEFAULTS, runCrawlWorkload } = await import('./workloads/crawl');
+    return runCrawlWorkload(CRAWL_BENCH_DEFAULTS, command);
+  },
   // Loaded on demand: it pulls in the web host and Playwright, which the DHT workloads do not need.
   'ui-frames': async (_drivers, command) => {
     const { UI_FRAMES_DEFAULTS, runUiFramesWorkload } = await import('./workloads/ui-frames');
