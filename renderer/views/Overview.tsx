@@ -15,8 +15,6 @@ import { NodesSideBySide } from './Remote';
 
 /** Samples the charts show: the last five minutes at one a second. */
 const CHART_SAMPLES = 300;
-/** Fill fraction from which a bucket's bar reaches the count printed at the column's top. */
-const LABEL_ON_FILL = 0.8;
 
 const MODE_TEXT: Record<string, string> = {
   'embedded-testnet': 'joined the embedded local testnet',
@@ -194,8 +192,10 @@ export function Overview(): ReactElement {
                         go('peers');
                       }}
                     >
-                      {/* Near full, the bar reaches the count: then it is drawn in the bar's own text colour. */}
-                      <span className={n / k >= LABEL_ON_FILL ? 'col-label on-fill' : 'col-label'}>{n}</span>
+                      {/* On a plate of its own: a nearly full bar reaches the count, which then sat on the bar unreadable. */}
+                      <span className="col-label">
+                        <span>{n}</span>
+                      </span>
                       <span className={n >= k ? 'fill full' : 'fill'} style={{ height: `${Math.min(1, n / k) * 100}%` }} />
                     </button>
                   );

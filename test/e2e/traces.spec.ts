@@ -268,3 +268,36 @@ test('compare two traces side by side: figures and the step where their paths di
   await page.getByTestId('compare-with').selectOption('cmp-a');
   await expect(div).toHaveAttribute('data-step', '4');
 });
+
+test('a replay after churn shows the lookup as it was: no red from today, rings and the route drawn', async ({ app: page }) => {
+  test.setTimeout(150_000); // a lookup, stopping nodes, a replay: slow on a loaded machine
+  // A lookup on the whole testnet, recorded with no timeouts.
+  await openView(page, 'lookups');
+  await page.getByTestId('lookup-random').click();
+  await page.getByTestId('lookup-start').click();
+  const detail = page.getByTestId('lookup-detail');
+  await expect(detail.getByTestId('lookup-outcome')).toHaveAttribute('data-outcome', /converged|exhausted/, { timeout: LOOKUP_END_TIMEOUT_MS });
+  // The bucket fill (both themes): a full bucket's count readable on its bar.
+  await openView(page, 'overview');
+  await shot(page, '10-overview-buckets-light');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await shot(page, '11-overview-buckets-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
+  // Then 8 nodes stop and are noticed.
+  await openView(page, 'testnet');
+  await page.getByTestId('testnet-kill-count').fill('8');
+  await page.getByTestId('testnet-kill').click();
+  await page.getByTestId('testnet-probe').click();
+  // The replay of the lookup recorded before: drawn from the trace, no health state of today.
+  await openView(page, 'lookups');
+  await page.getByTestId('recent-lookup').filter({ hasText: 'node' }).last().click();
+  await page.getByTestId('replay-lookup').click();
+  await expect(page.getByTestId('replay')).toBeVisible();
+  await page.getByTestId('to-end').click();
+  await expect(page.getByTestId('fig-timeouts')).toHaveAttribute('data-value', '0');
+  await expect(page.getByTestId('replay-graph')).toHaveAttribute('data-met', /[1-9]/);
+  await shot(page, '12-replay-after-churn-light');
+  // The whole waterfall, slowest first.
+  await page.getByRole('button', { name: 'Slowest first' }).click();
+  await shot(page, '13-replay-slowest-first-light');
+});
