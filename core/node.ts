@@ -23,22 +23,13 @@ import { mainlineProtocol } from './protocols/mainline/protocol';
 import { healthState, isBad } from './health/health';
 import { Lookup, type LookupPeer, type QueryAnswer, type QueryFn } from './lookup/lookup';
 import { readSavedNodeId, type PersistedPeer } from './persist/state';
-import {
-  RecordLayer,
-  type AnnounceResult,
-  type GetResult,
-  type LookupPeersResult,
-  type PutMutableInput,
-  type PutMutableResult,
-  type GetSource,
-  type RecordCallOptions,
-  type RecordOptions,
-  type StoreResult,
-} from './records/layer';
+import type { RecordClient } from './records/client';
+import type { RecordOptions } from './records/config';
+import type { KeyPairRegistry } from './records/keys';
+import { RecordLayer } from './records/layer';
 import { LookupStats } from './metrics/lookup-stats';
 import type { NodeMetrics } from './metrics/node-metrics';
 import type { RecordValidator, StorePolicy } from './records/policy';
-import type { KeyPair } from './records/signing';
 import { AmplificationGuard, VERIFY_TIMEOUT_MS, type AmplificationOptions } from './rpc/amplification';
 import { RateLimiter, type RateLimitOptions } from './rpc/rate-limit';
 import { RetryPolicy } from './rpc/loss';
@@ -57,7 +48,6 @@ import type {
   PeerInfo,
   PingResult,
   ProtocolCapabilities,
-  RecordInfo,
 } from './types';
 import { CUSTOM_METHOD_NAME, type RequestArgs, type RequestMessage, type WireContact } from './wire/types';
 
@@ -78,7 +68,7 @@ export const ADAPTIVE_TIMEOUT_SAMPLES = 3;
 /** With no bootstrap option, the node rejoins through at most this many of its saved peers. */
 export const REJOIN_PEERS = 24;
 
-/** Record options (dataDir, lifetimes, store limits) are documented in records/layer.ts. */
+/** Record options (dataDir, lifetimes, store limits) are documented in records/config.ts. */
 export interface DhtNodeOptions extends RecordOptions {
   /**
    * The network's protocol (core/protocols): 'kadscope' (default, 256-bit ids) or 'mainline'
@@ -203,8 +193,17 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   protected readonly randomBytes: RandomBytes;
   protected readonly opts: ReturnType<typeof resolveOptions>;
   private readonly bootstrapList: Array<string | Endpoint>;
-  /** Records, topics, tokens, lifetimes and persistence (records/layer.ts). */
-  protected readonly storage: RecordLayer;
+  /** Records, topics, tokens, lifetimes and persistence, one part per concern (records/layer.ts). */
+  private readonly storage: RecordLayer;
+  /**
+   * Values, mutable records and topics on the network: put, putMutable, get, announce, unannounce,
+   * lookupPeers; held() lists what this node holds. Operations need a running node.
+   */
+  readonly records: RecordClient;
+  /** The node's named ed25519 key pairs, generated on first use and saved with the identity in dataDir. */
+  readonly keyPairs: KeyPairRegistry;
+  /** Where the node keeps its state, or null (options.dataDir). */
+  readonly dataDir: string | null;
   /** Incoming request admission (null when rateLimit: false). */
   readonly rateLimiter: RateLimiter | null;
   /** Verified addresses and the anti-amplification budget (null when amplification: false). */
@@ -369,6 +368,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         },
         encode: this.protocol.codec.encode,
         hashTopic: this.protocol.hashTopic,
+        assertRunning() {
+          node.assertRunning();
+        },
       },
       options,
     );
@@ -393,6 +395,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       },
       options.broadcast,
     );
+    this.records = this.storage.client;
+    this.keyPairs = this.storage.keys;
+    this.dataDir = this.storage.persistence.dataDir;
     // Every request and lookup listens on the node's lifetime signal; that is by design, not a leak.
     setMaxListeners(0, this.lifetime.signal);
   }
@@ -465,7 +470,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       result.joinedVia = 'saved-peers';
     }
     // Republish what fell due while we were down, now that we have peers.
-    if (result.join) this.storage.kick();
+    if (result.join) this.storage.maintenance.kick();
     return result;
   }
 
@@ -705,8 +710,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   }
 
   private emitAdded(e: RoutingEntry): void {
-    this.storage.onPeerAdded(e);
-    this.storage.peersChanged();
+    this.storage.peerAdded(e);
     if (this.has('peer-added')) this.emit('peer-added', toPeerInfo(e, this.clock.now()));
   }
 
@@ -717,7 +721,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   }
 
   private emitRemoved(e: RoutingEntry, reason: NodeEvents['peer-removed']['reason']): void {
-    this.storage.peersChanged();
+    this.storage.peerRemoved();
     if (this.has('peer-removed')) this.emit('peer-removed', { id: e.id, host: e.host, port: e.port, reason });
   }
 
@@ -844,7 +848,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         return {};
       case 'FIND_NODE':
         // A token here too, so a put's find-node lookup can STORE at the nodes it found.
-        return { nodes: this.closestWire(req.target), token: this.storage.issueToken(from) };
+        return { nodes: this.closestWire(req.target), token: this.storage.server.issueToken(from) };
       case 'CALL':
         return this.customMethods.handle(req.name, req.args, { id, host: from.host, port: from.port }).then((r) => (r instanceof DhtError ? r : { result: r }));
       case 'BROADCAST':
@@ -856,7 +860,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   /** FIND_VALUE, STORE, ANNOUNCE, GET_PEERS: the records layer answers (a STORE once it is durable). */
   protected handleRecordRequest(req: RequestMessage, from: Endpoint): ResponseBody | DhtError | Promise<ResponseBody | DhtError> {
-    return this.storage.handle(req, from);
+    return this.storage.server.handle(req, from);
   }
 
   protected closestWire(target: Uint8Array): WireContact[] {
@@ -982,78 +986,16 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
    * and the writer gets POLICY_REFUSED with that reason. null removes the policy.
    */
   setStorePolicy(policy: StorePolicy | null): void {
-    this.storage.policies.setPolicy(policy);
+    this.storage.server.policies.setPolicy(policy);
   }
 
   /** Checks the records whose value starts with "/NAMESPACE/" (go-libp2p's validators), before the store policy. */
   addValidator(namespace: string, validator: RecordValidator): void {
-    this.storage.policies.addValidator(namespace, validator);
+    this.storage.server.policies.addValidator(namespace, validator);
   }
 
   removeValidator(namespace: string): boolean {
-    return this.storage.policies.removeValidator(namespace);
-  }
-
-  // ---- records ----
-
-  /** Stores an immutable value (at most 1,000 bytes; a string is UTF-8) at SHA-256(value) on the k closest nodes. */
-  async put(value: Uint8Array | string, options: RecordCallOptions = {}): Promise<StoreResult> {
-    this.assertRunning();
-    return this.storage.put(value, options);
-  }
-
-  /** Signs and stores a mutable record; a storer's refusal (SEQ_TOO_LOW, SEQ_REUSED, CAS_MISMATCH, ...) is the rejection's code. */
-  async putMutable(input: PutMutableInput, options: RecordCallOptions = {}): Promise<PutMutableResult> {
-    this.assertRunning();
-    return this.storage.putMutable(input, options);
-  }
-
-  /** Fetches a record by hex key: the first valid immutable value, or the highest valid seq; NOT_FOUND otherwise. */
-  async get(keyHex: string, options: RecordCallOptions & { source?: GetSource } = {}): Promise<GetResult> {
-    this.assertRunning();
-    return this.storage.get(keyHex, options);
-  }
-
-  /**
-   * Announces our address (our port, or `port`) under a topic and keeps it fresh until stop() or
-   * unannounce(). A text topic is hashed by the protocol (SHA-256; Mainline SHA-1); bytes are the key.
-   */
-  async announce(topic: string | Uint8Array, port?: number, options: RecordCallOptions = {}): Promise<AnnounceResult> {
-    this.assertRunning();
-    return this.storage.announce(topic, port, options);
-  }
-
-  unannounce(topic: string | Uint8Array, port?: number): boolean {
-    return this.storage.unannounce(topic, port);
-  }
-
-  /** The addresses announced under a topic (hashed as in announce()). */
-  async lookupPeers(topic: string | Uint8Array, options: RecordCallOptions = {}): Promise<LookupPeersResult> {
-    this.assertRunning();
-    return this.storage.lookupPeers(topic, options);
-  }
-
-  /** The records this node holds (for others, and its own). */
-  records(): RecordInfo[] {
-    return this.storage.records();
-  }
-
-  /** The named ed25519 key pair, generated on first use and saved with the identity in dataDir. */
-  keyPair(name?: string): KeyPair {
-    return this.storage.keyPair(name);
-  }
-
-  /** Keeps an imported key pair under `name` (saved with the identity); refuses a name in use. */
-  addKeyPair(name: string, keyPair: KeyPair): KeyPair {
-    return this.storage.addKeyPair(name, keyPair);
-  }
-
-  keyPairNames(): string[] {
-    return this.storage.keyPairNames();
-  }
-
-  get dataDir(): string | null {
-    return this.storage.dataDir;
+    return this.storage.server.policies.removeValidator(namespace);
   }
 
   // ---- maintenance ----
@@ -1098,7 +1040,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       rpcLatencyMs: this.rpc.latency,
       lookups: this.lookupStats,
       records: this.storage.store.stats(),
-      refusals: this.storage.refusals,
+      refusals: this.storage.server.refusals,
       transport: this.transport.stats ?? null,
       estimatedNetworkSize: this.table.estimateNetworkSize(),
     };
@@ -1121,7 +1063,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       counters: this.rpc.snapshotCounters(),
       estimatedNetworkSize: this.table.estimateNetworkSize(),
       diversityLimits: this.table.diversityEnabled,
-      records: this.storage.records(),
+      records: this.records.held(),
     };
   }
 }

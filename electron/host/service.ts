@@ -59,32 +59,6 @@ export class ServiceError extends Error {
   }
 }
 
-/**
- * The records API the service uses (core/records/layer.ts, reached through the node). Until a node
- * has it, the record methods answer UNAVAILABLE instead of failing to start.
- */
-interface StoreOutcome {
-  key: string;
-  storedAt: string[];
-  failed?: Array<{ id: string; code: string; message: string }>;
-  lookupId?: string | null;
-}
-export interface RecordsApi {
-  put(value: Uint8Array, options?: { signal?: AbortSignal }): Promise<StoreOutcome>;
-  get(key: string, options?: { signal?: AbortSignal; source?: 'auto' | 'local' | 'network' }): Promise<{ value: Uint8Array; from: string; hops: number; messages: number; durationMs: number; seq?: number; lookupId?: string | null }>;
-  putMutable(input: { keyPair: KeyPair; salt?: Uint8Array; seq: number; value: Uint8Array; cas?: number }): Promise<StoreOutcome>;
-  announce(topic: string, port: number): Promise<StoreOutcome>;
-  lookupPeers(topic: string): Promise<{ peers: Endpoint[]; lookupId?: string | null }>;
-  records(): RecordInfo[];
-}
-
-/** The record events the service forwards (records issue); loosely typed until core declares them. */
-interface RecordEvents {
-  'record-stored': RecordInfo;
-  'record-expired': { key: string } | RecordInfo;
-  'record-refused': { key?: string; code?: string; reason?: string; message?: string; from?: string | Endpoint };
-}
-
 export interface ServiceDeps {
   /** Drives batching and ticks; the node gets it too. Default: the system clock. */
   clock?: Clock;
@@ -320,7 +294,7 @@ export class ExplorerService implements ContractHandler {
       },
       records: () => this.localRecords(),
       get: async ({ key, source }) => {
-        const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.records().get(key, { source })));
+        const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.node.records.get(key, { source })));
         return {
           key,
           base64: toBase64(r.value),
@@ -335,16 +309,16 @@ export class ExplorerService implements ContractHandler {
       },
       put: async ({ value }) => {
         const bytes = decodeValue(value);
-        const { value: r, lookupId } = await this.captureLookup(sha256Hex(bytes), () => this.operation(() => this.records().put(bytes)));
-        return { key: r.key, storedAt: r.storedAt, failed: r.failed ?? [], lookupId: r.lookupId ?? lookupId };
+        const { value: r, lookupId } = await this.captureLookup(sha256Hex(bytes), () => this.operation(() => this.node.records.put(bytes)));
+        return { key: r.key, storedAt: r.storedAt, failed: r.failed, lookupId: r.lookupId ?? lookupId };
       },
       putMutable: async ({ value, seq, salt, keyPair, cas }) => {
-        const records = this.records();
+        const records = this.node.records;
         const bytes = decodeValue(value);
         const saltBytes = salt !== undefined && salt !== '' ? new TextEncoder().encode(salt) : undefined;
         const name = keyPair === 'generate' ? this.freshKeyPairName() : keyPair;
         if (keyPair !== 'generate') this.savedKeyPair(keyPair); // NOT_FOUND before anything is generated
-        const kp = this.node.keyPair(name);
+        const kp = this.node.keyPairs.get(name);
         const key = bytesToHex(mutableKey(kp.publicKey, saltBytes));
         const { value: r, lookupId } = await this.captureLookup(key, () =>
           this.operation(() => records.putMutable({ keyPair: kp, salt: saltBytes, seq, value: bytes, cas })),
@@ -352,7 +326,7 @@ export class ExplorerService implements ContractHandler {
         return {
           key: r.key,
           storedAt: r.storedAt,
-          failed: r.failed ?? [],
+          failed: r.failed,
           lookupId: r.lookupId ?? lookupId,
           seq,
           publicKey: bytesToHex(kp.publicKey),
@@ -362,10 +336,10 @@ export class ExplorerService implements ContractHandler {
       },
       generateKeyPair: ({ name }) => {
         const n = name ?? this.freshKeyPairName();
-        if (this.node.keyPairNames().includes(n)) throw DhtError.invalidArgument(`name: a key pair named "${n}" already exists`);
-        return keyPairInfo(n, this.node.keyPair(n));
+        if (this.node.keyPairs.names().includes(n)) throw DhtError.invalidArgument(`name: a key pair named "${n}" already exists`);
+        return keyPairInfo(n, this.node.keyPairs.get(n));
       },
-      listKeyPairs: () => this.node.keyPairNames().map((n) => keyPairInfo(n, this.node.keyPair(n))),
+      listKeyPairs: () => this.node.keyPairs.names().map((n) => keyPairInfo(n, this.node.keyPairs.get(n))),
       importKeyPair: ({ name, json }) => {
         let raw: unknown;
         try {
@@ -375,18 +349,18 @@ export class ExplorerService implements ContractHandler {
         }
         const r = keyPairFromJson(raw);
         if (!r.ok) throw DhtError.invalidArgument(`json: not a key pair file: ${r.message}`);
-        if (this.node.keyPairNames().includes(name)) throw DhtError.invalidArgument(`name: a key pair named "${name}" already exists`);
-        this.node.addKeyPair(name, r.value);
+        if (this.node.keyPairs.names().includes(name)) throw DhtError.invalidArgument(`name: a key pair named "${name}" already exists`);
+        this.node.keyPairs.add(name, r.value);
         return keyPairInfo(name, r.value);
       },
       announce: async ({ topic, port }) => {
         const key = sha256Hex(topic);
-        const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.records().announce(topic, port)));
-        return { topic, key, storedAt: r.storedAt, failed: r.failed ?? [], lookupId: r.lookupId ?? lookupId };
+        const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.node.records.announce(topic, port)));
+        return { topic, key, storedAt: r.storedAt, failed: r.failed, lookupId: r.lookupId ?? lookupId };
       },
       lookupPeers: async ({ topic }) => {
         const key = sha256Hex(topic);
-        const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.records().lookupPeers(topic)));
+        const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.node.records.lookupPeers(topic)));
         return { topic, key, peers: r.peers.map(endpointKey), lookupId: r.lookupId ?? lookupId };
       },
       testnetStart: ({ size, join }) =>
@@ -474,7 +448,7 @@ export class ExplorerService implements ContractHandler {
     const abort = new AbortController();
     if (kind === 'find-value') {
       // find-value runs inside get(); its id comes from the first lookup event for this key.
-      const records = this.records();
+      const records = this.node.records;
       let started: (id: string) => void = () => undefined;
       const idPromise = new Promise<string>((resolve) => (started = resolve));
       const run = this.captureLookup(target, () => this.operation(() => records.get(target, { signal: abort.signal })), started);
@@ -543,21 +517,9 @@ export class ExplorerService implements ContractHandler {
     on('observed-address', (address) => this.publish({ type: 'observed-address', address }));
     on('lookup', (e) => this.onLookupEvent(e));
     on('broadcast', (b) => this.publish({ type: 'broadcast', broadcast: broadcastDto(b) }));
-    // Record events arrive with the records issue; listening early is harmless (nothing fires).
-    const loose = node as unknown as { on<K extends keyof RecordEvents>(event: K, fn: (p: RecordEvents[K]) => void): Unsubscribe };
-    this.nodeUnsubs.push(
-      loose.on('record-stored', (record) => this.publish({ type: 'record-stored', record })),
-      loose.on('record-expired', (r) => this.publish({ type: 'record-expired', key: r.key })),
-      loose.on('record-refused', (r) =>
-        this.publish({
-          type: 'record-refused',
-          key: r.key ?? null,
-          code: r.code ?? r.reason ?? 'REFUSED',
-          message: r.message ?? r.reason ?? '',
-          from: r.from === undefined ? null : typeof r.from === 'string' ? r.from : endpointKey(r.from),
-        }),
-      ),
-    );
+    on('record-stored', (record) => this.publish({ type: 'record-stored', record }));
+    on('record-expired', (r) => this.publish({ type: 'record-expired', key: r.key }));
+    on('record-refused', (r) => this.publish({ type: 'record-refused', key: r.key, code: r.code, message: r.reason, from: r.from }));
   }
 
   private onLookupEvent(e: LookupEvent): void {
@@ -607,28 +569,19 @@ export class ExplorerService implements ContractHandler {
 
   /** key-1, key-2, ...: the first name the node does not hold yet. */
   private freshKeyPairName(): string {
-    const taken = new Set(this.node.keyPairNames());
+    const taken = new Set(this.node.keyPairs.names());
     for (let i = taken.size + 1; ; i++) if (!taken.has(`key-${i}`)) return `key-${i}`;
   }
 
   private savedKeyPair(name: string): void {
-    const names = this.node.keyPairNames();
+    const names = this.node.keyPairs.names();
     if (names.includes(name)) return;
     const hint = names.length > 0 ? `; saved: ${names.slice(0, 10).join(', ')}` : '; generate one first';
     throw DhtError.notFound(`no saved key pair named "${name}"${hint}`);
   }
 
-  private records(): RecordsApi {
-    const node = this.node as unknown as Partial<RecordsApi>;
-    if (typeof node.put !== 'function' || typeof node.get !== 'function') {
-      throw new ServiceError('UNAVAILABLE', 'records are not available in this build of the node');
-    }
-    return node as RecordsApi;
-  }
-
   private localRecords(): RecordInfo[] {
-    const node = this.userNode as unknown as Partial<RecordsApi> | null;
-    return typeof node?.records === 'function' ? node.records() : [];
+    return this.userNode?.records.held() ?? [];
   }
 
   private runningTestnet(): TestnetHandle {

@@ -34,13 +34,13 @@ describe('find-value outcome', () => {
     // k 4 on 12 nodes: most nodes hold neither value, so their get asks the network.
     tn = await createTestnet({ size: 12, transport: 'memory', seed: 71, node: { k: 4 } });
     const net = tn;
-    const imm = await net.run(net.nodes[1].put('held'));
-    const mut = await net.run(net.nodes[1].putMutable({ keyPair: keyPairFromSecretKey(new Uint8Array(32).fill(9)), seq: 1, value: 'mutable' }));
+    const imm = await net.run(net.nodes[1].records.put('held'));
+    const mut = await net.run(net.nodes[1].records.putMutable({ keyPair: keyPairFromSecretKey(new Uint8Array(32).fill(9)), seq: 1, value: 'mutable' }));
     const asker = net.nodes.findIndex((n, i) => i !== 1 && !imm.storedAt.includes(n.id) && !mut.storedAt.includes(n.id));
     expect(asker).toBeGreaterThan(-1);
-    expect(await findValueReasons(net, asker, () => net.nodes[asker].get(imm.key))).toEqual(['value-found']);
-    expect(await findValueReasons(net, asker, () => net.nodes[asker].get(mut.key))).toEqual(['value-found']);
-    const missing = await findValueReasons(net, asker, () => net.nodes[asker].get('ab'.repeat(32)));
+    expect(await findValueReasons(net, asker, () => net.nodes[asker].records.get(imm.key))).toEqual(['value-found']);
+    expect(await findValueReasons(net, asker, () => net.nodes[asker].records.get(mut.key))).toEqual(['value-found']);
+    const missing = await findValueReasons(net, asker, () => net.nodes[asker].records.get('ab'.repeat(32)));
     expect(missing).toHaveLength(1);
     expect(missing[0]).not.toBe('value-found');
   });
@@ -49,17 +49,17 @@ describe('find-value outcome', () => {
     tn = await createTestnet({ size: 12, transport: 'memory', seed: 72, node: { k: 4 } });
     const net = tn;
     const holder = net.nodes[1];
-    const r = await net.run(holder.put('mine'));
-    const local = await net.run(holder.get(r.key, { source: 'local' }));
+    const r = await net.run(holder.records.put('mine'));
+    const local = await net.run(holder.records.get(r.key, { source: 'local' }));
     expect([new TextDecoder().decode(local.value), local.from, local.lookupId, local.messages]).toEqual(['mine', holder.id, null, 0]);
-    const remote = await net.run(holder.get(r.key, { source: 'network' }));
+    const remote = await net.run(holder.records.get(r.key, { source: 'network' }));
     expect(new TextDecoder().decode(remote.value)).toBe('mine');
     expect(remote.lookupId).not.toBeNull();
     expect(remote.from).not.toBe(holder.id);
     expect(remote.messages).toBeGreaterThan(0);
     // 'auto' (the default) answers an immutable value we hold from our copy, as before.
-    expect((await net.run(holder.get(r.key))).lookupId).toBeNull();
+    expect((await net.run(holder.records.get(r.key))).lookupId).toBeNull();
     const stranger = net.nodes.find((n) => n !== holder && !r.storedAt.includes(n.id))!;
-    await expect(net.run(stranger.get(r.key, { source: 'local' }))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/holds no copy/) });
+    await expect(net.run(stranger.records.get(r.key, { source: 'local' }))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/holds no copy/) });
   });
 });

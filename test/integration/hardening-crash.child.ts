@@ -22,6 +22,6 @@ process.stdout.write(
     id: node.id,
     port: node.address.port,
     warnings: started.warnings,
-    records: node.records().map((r) => ({ key: r.key, seq: r.seq ?? null })),
+    records: node.records.held().map((r) => ({ key: r.key, seq: r.seq ?? null })),
   })}\n`,
 );

@@ -12,7 +12,7 @@ import type { FakeClock } from '../../core/clock';
 import { DhtError } from '../../core/errors';
 import { bytesToHex, compareDistance, hexToBytes, seededRandom, seededRandomBytes } from '../../core/id';
 import type { DhtNode } from '../../core/node';
-import { REPLICATE_INTERVAL_MS, REPUBLISH_INTERVAL_MS } from '../../core/records/layer';
+import { REPLICATE_INTERVAL_MS, REPUBLISH_INTERVAL_MS } from '../../core/records/config';
 import { createTestnet, type Testnet } from '../../core/testnet';
 import { trueClosest } from './true-closest';
 
@@ -116,7 +116,7 @@ describe('churn', () => {
       Promise.all(
         Array.from({ length: VALUES }, async (_, i) => {
           const value = `churn record ${i}`;
-          const r = await live[Math.floor(pick() * live.length)].put(value);
+          const r = await live[Math.floor(pick() * live.length)].records.put(value);
           return { key: r.key, value };
         }),
       ),
@@ -137,7 +137,7 @@ describe('churn', () => {
         records.map(async (r, i) => {
           const asker: DhtNode = newcomers[i % newcomers.length];
           try {
-            return new TextDecoder().decode((await asker.get(r.key)).value) === r.value;
+            return new TextDecoder().decode((await asker.records.get(r.key)).value) === r.value;
           } catch (e) {
             if (e instanceof DhtError && e.code === 'NOT_FOUND') return false;
             throw e;
@@ -148,9 +148,9 @@ describe('churn', () => {
     const holding = records.map((r) => {
       const key = hexToBytes(r.key);
       const nearest = tn.live().sort((a, b) => compareDistance(key, a.idBytes, b.idBytes)).slice(0, 20);
-      return nearest.filter((n) => n.records().some((x) => x.key === r.key)).length;
+      return nearest.filter((n) => n.records.held().some((x) => x.key === r.key)).length;
     });
-    const lostHolders = records.filter((r) => tn.nodes.some((n) => stopped.has(n.id) && n.records().some((x) => x.key === r.key))).length;
+    const lostHolders = records.filter((r) => tn.nodes.some((n) => stopped.has(n.id) && n.records.held().some((x) => x.key === r.key))).length;
     console.log(
       `churn: ${replaced} of ${SIZE} nodes replaced; ${lostHolders}/${VALUES} values lost holders; ${got.filter(Boolean).length}/${VALUES} fetched by newcomers; ` +
         `k closest holding: min ${Math.min(...holding)}, mean ${(holding.reduce((a, b) => a + b, 0) / holding.length).toFixed(1)}`,

@@ -85,7 +85,7 @@ describe('kadscope (Mainline) in a network of 100 bittorrent-dht nodes', () => {
 
   it('announce by kadscope is found by a reference lookup', async () => {
     const infoHash = new Uint8Array(20).fill(0x5a);
-    const r = await node.announce(infoHash, 7777, { timeoutMs: LOOKUP_WAIT_MS });
+    const r = await node.records.announce(infoHash, 7777, { timeoutMs: LOOKUP_WAIT_MS });
     expect(r.storedAt.length).toBeGreaterThan(0);
     const asker: DHT = net.nodes[7];
     const peers = new Set<string>();
@@ -115,13 +115,13 @@ describe('kadscope (Mainline) in a network of 100 bittorrent-dht nodes', () => {
         else resolve();
       });
     });
-    const found = await node.lookupPeers(new Uint8Array(infoHash), { timeoutMs: LOOKUP_WAIT_MS });
+    const found = await node.records.lookupPeers(new Uint8Array(infoHash), { timeoutMs: LOOKUP_WAIT_MS });
     expect(found.key).toBe(infoHash.toString('hex'));
     expect(found.peers).toContainEqual({ host: '127.0.0.1', port: 8888 });
   }, 60_000);
 
   it('a text topic is hashed with SHA-1 (40-hex key)', async () => {
-    const found = await node.lookupPeers('ubuntu-24.04.iso', { timeoutMs: LOOKUP_WAIT_MS });
+    const found = await node.records.lookupPeers('ubuntu-24.04.iso', { timeoutMs: LOOKUP_WAIT_MS });
     expect(found.key).toBe(createHash('sha1').update('ubuntu-24.04.iso').digest('hex'));
   }, 60_000);
 });

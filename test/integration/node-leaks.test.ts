@@ -46,8 +46,8 @@ async function expectAllStopped(node: DhtNode, peer: string): Promise<void> {
   await expect(node.bootstrap([peer])).rejects.toEqual(STOPPED);
   expect(() => node.lookup('00'.repeat(32))).toThrow(STOPPED);
   // Record operations: awaited inside an async function so a synchronous throw shows as a rejection too.
-  await expect((async () => node.put('hello'))()).rejects.toEqual(STOPPED);
-  await expect((async () => node.get('00'.repeat(32)))()).rejects.toEqual(STOPPED);
+  await expect((async () => node.records.put('hello'))()).rejects.toEqual(STOPPED);
+  await expect((async () => node.records.get('00'.repeat(32)))()).rejects.toEqual(STOPPED);
 }
 
 describe('no leaks over UDP', () => {
@@ -119,7 +119,7 @@ describe('no leaks on the memory network', () => {
     const rand = seededRandomBytes(32);
     // Lookups, a put, and maintenance rounds: every kind of timer a node arms.
     for (const n of net.nodes.slice(0, 5)) await net.run(n.findNode(bytesToHex(rand(32))));
-    await net.run(net.nodes[3].put('leak check'));
+    await net.run(net.nodes[3].records.put('leak check'));
     await clock.tickAsync(16 * 60_000); // past BUCKET_REFRESH_MS: refresh lookups run
     // One node stops in the middle of a lookup.
     const victim = net.nodes[7];

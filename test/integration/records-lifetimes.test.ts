@@ -6,7 +6,7 @@ import { DhtError } from '../../core/errors';
 import { bytesToHex, compareDistance, hexToBytes, seededRandom } from '../../core/id';
 import { DhtNode } from '../../core/node';
 import { RECORD_TTL_MS } from '../../core/records/store';
-import { REPUBLISH_INTERVAL_MS, REPLICATE_INTERVAL_MS } from '../../core/records/layer';
+import { REPUBLISH_INTERVAL_MS, REPLICATE_INTERVAL_MS } from '../../core/records/config';
 import { createTestnet, type Testnet } from '../../core/testnet';
 import type { RecordInfo } from '../../core/types';
 
@@ -38,7 +38,7 @@ async function putMany(tn: Testnet, n: number, pick: () => number): Promise<Arra
       Array.from({ length: n }, async (_, i) => {
         const by = live[Math.floor(pick() * live.length)];
         const value = `record ${i}`;
-        const r = await by.put(value);
+        const r = await by.records.put(value);
         return { key: r.key, value, by };
       }),
     ),
@@ -53,7 +53,7 @@ async function fetchable(tn: Testnet, records: Array<{ key: string; value: strin
       records.map(async (r) => {
         const asker = live[Math.floor(pick() * live.length)];
         try {
-          const v = await asker.get(r.key);
+          const v = await asker.records.get(r.key);
           return new TextDecoder().decode(v.value) === r.value;
         } catch (e) {
           if (e instanceof DhtError && e.code === 'NOT_FOUND') return false;
@@ -65,7 +65,7 @@ async function fetchable(tn: Testnet, records: Array<{ key: string; value: strin
   return got.filter(Boolean).length;
 }
 
-const holdersOf = (tn: Testnet, key: string): DhtNode[] => tn.live().filter((n) => n.records().some((r) => r.key === key));
+const holdersOf = (tn: Testnet, key: string): DhtNode[] => tn.live().filter((n) => n.records.held().some((r) => r.key === key));
 
 describe('record lifetimes (memory network, fake time)', () => {
   it('records vanish after their expiry when nobody republishes them, and every node says so', async () => {
@@ -80,7 +80,7 @@ describe('record lifetimes (memory network, fake time)', () => {
     // A copy made by replication lives at most a little longer than the last refresh: give it that.
     await pass(tn, RECORD_TTL_MS + REPLICATE_INTERVAL_MS * 2);
     expect(await fetchable(tn, records, pick)).toBe(0);
-    expect(tn.nodes.flatMap((n) => n.records())).toEqual([]);
+    expect(tn.nodes.flatMap((n) => n.records.held())).toEqual([]);
     expect(new Set(expired.map((r) => r.key))).toEqual(new Set(records.map((r) => r.key)));
     expect(expired.every((r) => r.expiresInMs === 0)).toBe(true);
   });
@@ -93,7 +93,7 @@ describe('record lifetimes (memory network, fake time)', () => {
     expect(await fetchable(tn, records, pick)).toBe(20);
     // The storers' copies were refreshed: each expires at most one lifetime from now.
     for (const r of records) {
-      const copies = holdersOf(tn, r.key).flatMap((n) => n.records().filter((x) => x.key === r.key));
+      const copies = holdersOf(tn, r.key).flatMap((n) => n.records.held().filter((x) => x.key === r.key));
       expect(copies.length).toBeGreaterThanOrEqual(20);
       expect(Math.min(...copies.map((c) => c.expiresInMs))).toBeGreaterThan(RECORD_TTL_MS - REPUBLISH_INTERVAL_MS - 10 * 60_000);
     }
@@ -104,7 +104,7 @@ describe('record lifetimes (memory network, fake time)', () => {
     const pick = seededRandom(3);
     const records = await putMany(tn, 100, pick);
     const stopped = new Set(await tn.stopRandom(18));
-    const holdersStopped = records.filter((r) => tn.nodes.some((n) => stopped.has(n.id) && n.records().some((x) => x.key === r.key))).length;
+    const holdersStopped = records.filter((r) => tn.nodes.some((n) => stopped.has(n.id) && n.records.held().some((x) => x.key === r.key))).length;
     expect(holdersStopped).toBeGreaterThan(90); // nearly every record lost some of its holders
     const publishersStopped = records.filter((r) => stopped.has(r.by.id)).length;
     expect(publishersStopped).toBeGreaterThan(10); // and some lost their publisher: only storers keep those
@@ -125,7 +125,7 @@ describe('record lifetimes (memory network, fake time)', () => {
     await pass(tn, 2 * REPLICATE_INTERVAL_MS + 2 * 60_000);
     expect(2 * REPLICATE_INTERVAL_MS + 2 * 60_000).toBeLessThan(REPUBLISH_INTERVAL_MS);
     const nearest = byDistance(tn.live()).slice(0, 20);
-    const holding = nearest.filter((n) => n.records().some((r) => r.key === rec.key)).length;
+    const holding = nearest.filter((n) => n.records.held().some((r) => r.key === rec.key)).length;
     expect(holding).toBe(20);
   });
 
@@ -141,8 +141,8 @@ describe('record lifetimes (memory network, fake time)', () => {
     await tn.run(newcomer.start());
     try {
       await pass(tn, 30_000, 1_000); // well before any replication pass or republish
-      expect(newcomer.records().map((r) => r.key)).toEqual([rec.key]);
-      expect((await tn.run(newcomer.get(rec.key))).from).toBe(newcomer.id); // it answers for itself now
+      expect(newcomer.records.held().map((r) => r.key)).toEqual([rec.key]);
+      expect((await tn.run(newcomer.records.get(rec.key))).from).toBe(newcomer.id); // it answers for itself now
     } finally {
       await newcomer.stop();
     }
@@ -151,12 +151,12 @@ describe('record lifetimes (memory network, fake time)', () => {
   it('announcements expire unless their announcer refreshes them', async () => {
     const tn = await testnet(20, 16);
     const [a, b, asker] = [tn.nodes[1], tn.nodes[2], tn.nodes[3]];
-    await tn.run(a.announce('refreshed', 1111));
-    await tn.run(b.announce('one-shot', 2222));
-    expect(b.unannounce('one-shot', 2222)).toBe(true);
+    await tn.run(a.records.announce('refreshed', 1111));
+    await tn.run(b.records.announce('one-shot', 2222));
+    expect(b.records.unannounce('one-shot', 2222)).toBe(true);
     await pass(tn, HOUR);
-    expect((await tn.run(asker.lookupPeers('refreshed'))).peers.map((p) => p.port)).toEqual([1111]);
-    expect((await tn.run(asker.lookupPeers('one-shot'))).peers).toEqual([]);
+    expect((await tn.run(asker.records.lookupPeers('refreshed'))).peers.map((p) => p.port)).toEqual([1111]);
+    expect((await tn.run(asker.records.lookupPeers('one-shot'))).peers).toEqual([]);
   });
 
   it('stop() leaves no timer behind', async () => {

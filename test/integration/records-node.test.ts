@@ -62,7 +62,7 @@ describe('DhtNode records', () => {
     for (let i = 0; i < 4; i++) expect(await store(b, `b${i}`)).toBe('ok');
     expect(await store(b, 'b4')).toBe('STORE_FULL'); // the whole store
     expect(await store(a, 'a0')).toBe('ok'); // a refresh of a held key is always fine
-    expect(target.records()).toHaveLength(20);
+    expect(target.records.held()).toHaveLength(20);
     expect(refused.map((r) => r.code)).toEqual(['STORE_FULL', 'STORE_FULL']);
     expect(refused[0].reason).toMatch(/already holds 16 records here, its share of the store \(20 records\)/);
     expect(refused[1].reason).toMatch(/the store is full \(20 records\)/);
@@ -73,14 +73,14 @@ describe('DhtNode records', () => {
   it('a put that every storer refuses as full rejects with STORE_FULL', async () => {
     const tn = await testnet(4, 22, { maxRecords: 16 });
     const by = tn.nodes[0];
-    for (let i = 0; i < 16; i++) await tn.run(by.put(`fill ${i}`));
-    await expect(tn.run(by.put('one too many'))).rejects.toMatchObject({ code: 'STORE_FULL', message: /all 3 nodes asked refused the value: .*holds 16 records here/ });
+    for (let i = 0; i < 16; i++) await tn.run(by.records.put(`fill ${i}`));
+    await expect(tn.run(by.records.put('one too many'))).rejects.toMatchObject({ code: 'STORE_FULL', message: /all 3 nodes asked refused the value: .*holds 16 records here/ });
   });
 
   it('get returns the highest valid seq even when most holders answer an older one', async () => {
     const tn = await testnet(20, 23);
     const keyPair = keyPairFromSecretKey(new Uint8Array(32).fill(5));
-    const one = await tn.run(tn.nodes[1].putMutable({ keyPair, seq: 1, value: 'one' }));
+    const one = await tn.run(tn.nodes[1].records.putMutable({ keyPair, seq: 1, value: 'one' }));
     // Only the holder farthest from the key gets seq 2 (straight over the wire).
     const key = hexToBytes(one.key);
     const farthest = tn.nodes
@@ -94,8 +94,8 @@ describe('DhtNode records', () => {
     rpc.close();
     // The publisher itself holds seq 1: a local copy does not end the search for a newer one.
     const asker = tn.nodes[1];
-    expect(asker.records().find((r) => r.key === one.key)).toMatchObject({ seq: 1, local: true });
-    const got = await tn.run(asker.get(one.key));
+    expect(asker.records.held().find((r) => r.key === one.key)).toMatchObject({ seq: 1, local: true });
+    const got = await tn.run(asker.records.get(one.key));
     expect([got.seq, new TextDecoder().decode(got.value), got.from]).toEqual([2, 'two', farthest.id]);
   });
 
@@ -108,48 +108,48 @@ describe('DhtNode records', () => {
     by.on('lookup', (e: LookupEvent) => {
       if (e.type === 'started') kinds.push(e.kind);
     });
-    const r = await tn.run(by.put('observed'));
+    const r = await tn.run(by.records.put('observed'));
     expect(stored.filter((s) => s.key === r.key && !s.local)).toHaveLength(r.storedAt.length);
     expect(stored.find((s) => s.key === r.key && s.local)).toMatchObject({ type: 'immutable', size: 8, expiresInMs: 2 * 3_600_000 });
-    await tn.run(tn.nodes[3].get(r.key)); // not from `by`: its own get would answer locally
-    await tn.run(by.get(r.key));
-    await tn.run(by.putMutable({ keyPair: by.keyPair(), seq: 1, value: 'm' }));
-    await tn.run(by.announce('t', 80));
-    await tn.run(by.lookupPeers('t'));
+    await tn.run(tn.nodes[3].records.get(r.key)); // not from `by`: its own get would answer locally
+    await tn.run(by.records.get(r.key));
+    await tn.run(by.records.putMutable({ keyPair: by.keyPairs.get(), seq: 1, value: 'm' }));
+    await tn.run(by.records.announce('t', 80));
+    await tn.run(by.records.lookupPeers('t'));
     expect(kinds).toEqual(['find-node', 'find-value', 'get-peers', 'get-peers']);
-    expect(by.snapshot().records).toEqual(by.records());
-    expect(by.records().map((x) => x.key)).toContain(r.key);
+    expect(by.snapshot().records).toEqual(by.records.held());
+    expect(by.records.held().map((x) => x.key)).toContain(r.key);
   });
 
   it('keeps named key pairs: the same pair for a name, a new one for another, bad names refused', async () => {
     const tn = await testnet(2, 25);
     const n = tn.nodes[0];
-    const kp = n.keyPair();
-    expect(n.keyPair('default')).toBe(kp);
-    expect(n.keyPair('work')).not.toEqual(kp);
-    expect(n.keyPairNames()).toEqual(['default', 'work']);
-    expect(() => n.keyPair('../etc')).toThrow(/a key pair name is 1-100 letters/);
+    const kp = n.keyPairs.get();
+    expect(n.keyPairs.get('default')).toBe(kp);
+    expect(n.keyPairs.get('work')).not.toEqual(kp);
+    expect(n.keyPairs.names()).toEqual(['default', 'work']);
+    expect(() => n.keyPairs.get('../etc')).toThrow(/a key pair name is 1-100 letters/);
   });
 
   it('answers bad calls with errors a caller can act on', async () => {
     const tn = await testnet(6, 26);
     const n = tn.nodes[1];
-    await expect(tn.run(n.get('xyz'))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: /key must be 64 hex characters/ });
-    await expect(n.announce('t', 0)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: /port must be 1-65535/ });
-    await expect(n.announce('', 80)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: /a topic cannot be empty/ });
-    await expect(n.putMutable({ keyPair: n.keyPair(), seq: -1, value: 'x' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(tn.run(n.records.get('xyz'))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: /key must be 64 hex characters/ });
+    await expect(n.records.announce('t', 0)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: /port must be 1-65535/ });
+    await expect(n.records.announce('', 80)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: /a topic cannot be empty/ });
+    await expect(n.records.putMutable({ keyPair: n.keyPairs.get(), seq: -1, value: 'x' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     const abort = new AbortController();
     abort.abort();
-    await expect(tn.run(n.get(bytesToHex(randomId()), { signal: abort.signal }))).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(tn.run(n.records.get(bytesToHex(randomId()), { signal: abort.signal }))).rejects.toMatchObject({ code: 'ABORTED' });
     expect(() => DhtNode.create({ republishIntervalMs: 3 * 3_600_000 })).toThrow(/republishIntervalMs \(10800000\) must be shorter than recordTtlMs/);
 
     const alone = DhtNode.create({ transport: tn.network!.createTransport({}), clock: tn.clock });
-    await expect(alone.put('x')).rejects.toMatchObject({ code: 'NOT_STARTED' });
+    await expect(alone.records.put('x')).rejects.toMatchObject({ code: 'NOT_STARTED' });
     await tn.run(alone.start());
-    await expect(tn.run(alone.put('x'))).rejects.toMatchObject({ code: 'NO_PEERS', message: /join a network/ });
-    await expect(tn.run(alone.get(bytesToHex(randomId())))).rejects.toMatchObject({ code: 'NOT_FOUND', message: /knows no peers yet/ });
+    await expect(tn.run(alone.records.put('x'))).rejects.toMatchObject({ code: 'NO_PEERS', message: /join a network/ });
+    await expect(tn.run(alone.records.get(bytesToHex(randomId())))).rejects.toMatchObject({ code: 'NOT_FOUND', message: /knows no peers yet/ });
     await alone.stop();
-    await expect(alone.get(bytesToHex(randomId()))).rejects.toMatchObject({ code: 'STOPPED' });
+    await expect(alone.records.get(bytesToHex(randomId()))).rejects.toMatchObject({ code: 'STOPPED' });
     expect(tn.clock).toBeInstanceOf(FakeClock);
   });
 });

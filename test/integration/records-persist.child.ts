@@ -23,13 +23,13 @@ out({
   warnings: started.warnings,
   joinedVia: started.joinedVia,
   reached: started.join?.reached.length ?? 0,
-  records: node.records().map((r) => r.key),
+  records: node.records.held().map((r) => r.key),
 });
 for await (const line of createInterface({ input: process.stdin })) {
   const [cmd, arg] = line.split(' ');
   if (cmd === 'get') {
     try {
-      const r = await node.get(arg);
+      const r = await node.records.get(arg);
       out({ event: 'got', key: arg, value: new TextDecoder().decode(r.value), from: r.from });
     } catch (e) {
       out({ event: 'got', key: arg, error: (e as Error).message });

@@ -78,7 +78,7 @@ describe('a node with a data directory', () => {
     const dataDir = join(root, 'cli');
     const n = DhtNode.create({ dataDir, bootstrap: tn.bootstrap, ...FAST });
     await n.start();
-    const put = await n.put('via the cli');
+    const put = await n.records.put('via the cli');
     await n.stop();
     const out: string[] = [];
     const err: string[] = [];
@@ -104,8 +104,8 @@ describe('a node with a data directory', () => {
     const dataDir = join(root, 'truncated');
     const a = DhtNode.create({ dataDir, bootstrap: tn.bootstrap, ...FAST });
     await a.start();
-    const kp = a.keyPair('alice');
-    const put = await a.put('kept across restarts');
+    const kp = a.keyPairs.get('alice');
+    const put = await a.records.put('kept across restarts');
     await a.stop();
 
     const b = DhtNode.create({ dataDir, ...FAST });
@@ -113,8 +113,8 @@ describe('a node with a data directory', () => {
     try {
       expect(started).toMatchObject({ warnings: [], joinedVia: 'saved-peers' });
       expect(b.id).toBe(a.id);
-      expect(b.keyPair('alice')).toEqual(kp);
-      expect(b.records().find((r) => r.key === put.key)).toMatchObject({ local: true });
+      expect(b.keyPairs.get('alice')).toEqual(kp);
+      expect(b.records.held().find((r) => r.key === put.key)).toMatchObject({ local: true });
     } finally {
       await b.stop();
     }
@@ -131,7 +131,7 @@ describe('a node with a data directory', () => {
       expect(aside).toHaveLength(1);
       expect(await readFile(join(dataDir, aside[0]), 'utf8')).toBe(text.slice(0, Math.floor(text.length / 2))); // kept, never deleted
       expect(c.id).toBe(a.id); // identity.json was fine
-      expect(c.records()).toEqual([]); // the records file was the casualty
+      expect(c.records.held()).toEqual([]); // the records file was the casualty
       expect(existsSync(file)).toBe(true); // and a fresh one is written
     } finally {
       await c.stop();
@@ -154,7 +154,7 @@ async function killAndRestart(tn: Testnet, dataDir: string): Promise<void> {
   let killed = false;
   const writer = async (w: number): Promise<void> => {
     for (let i = 0; !killed; i++) {
-      const r = await tn.nodes[w].put(`writer ${w} record ${i} ${bytesToHex(cryptoRandomBytes(4))}`).catch(() => null);
+      const r = await tn.nodes[w].records.put(`writer ${w} record ${i} ${bytesToHex(cryptoRandomBytes(4))}`).catch(() => null);
       if (r?.storedAt.includes(id)) acked.add(r.key);
       if (acked.size >= KILL_AFTER_ACKS && !killed) {
         killed = true;
@@ -178,7 +178,7 @@ async function killAndRestart(tn: Testnet, dataDir: string): Promise<void> {
     expect(ackedAtKill.filter((k) => !held.has(k))).toEqual([]);
 
     // It is back on the network: it fetches a value stored after it came back.
-    const fresh = await tn.nodes[1].put('stored after the restart');
+    const fresh = await tn.nodes[1].records.put('stored after the restart');
     second.proc.stdin.write(`get ${fresh.key}\n`);
     expect(await second.next()).toMatchObject({ event: 'got', key: fresh.key, value: 'stored after the restart' });
   } finally {

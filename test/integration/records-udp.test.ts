@@ -80,7 +80,7 @@ describe(`records on a ${SIZE}-node UDP testnet`, () => {
       await Promise.all(
         values.slice(i, i + PUT_BATCH).map(async (value) => {
           const by = randomNode();
-          const r = await by.put(value);
+          const r = await by.records.put(value);
           puts.push({ key: r.key, by, value, storedAt: r.storedAt.length });
         }),
       );
@@ -88,13 +88,13 @@ describe(`records on a ${SIZE}-node UDP testnet`, () => {
     // Every put reached the k closest (k = 20 < 50 nodes; a datagram lost twice on a busy host may
     // cost one), and the publisher keeps its own copy.
     expect(Math.min(...puts.map((p) => p.storedAt))).toBeGreaterThanOrEqual(18);
-    expect(puts.every((p) => p.by.records().some((r) => r.key === p.key && r.local))).toBe(true);
+    expect(puts.every((p) => p.by.records.held().some((r) => r.key === p.key && r.local))).toBe(true);
 
     let fetched = 0;
     for (let i = 0; i < VALUES; i += PUT_BATCH) {
       await Promise.all(
         puts.slice(i, i + PUT_BATCH).map(async (p) => {
-          const r = await randomNode(p.by).get(p.key);
+          const r = await randomNode(p.by).records.get(p.key);
           expect(new TextDecoder().decode(r.value)).toBe(p.value);
           expect(r.seq).toBeUndefined();
           fetched++;
@@ -105,7 +105,7 @@ describe(`records on a ${SIZE}-node UDP testnet`, () => {
   });
 
   it('says NOT_FOUND for a key nobody stored', async () => {
-    await expect(randomNode().get(bytesToHex(randomId()))).rejects.toMatchObject({ code: 'NOT_FOUND', message: /no node returned a valid record/ });
+    await expect(randomNode().records.get(bytesToHex(randomId()))).rejects.toMatchObject({ code: 'NOT_FOUND', message: /no node returned a valid record/ });
   });
 
   describe('a mutable record', () => {
@@ -117,18 +117,18 @@ describe(`records on a ${SIZE}-node UDP testnet`, () => {
 
     /** What the network holds under the key: seq and value of every stored copy. */
     const copies = (): Array<{ seq?: number; size: number }> =>
-      tn.nodes.flatMap((n) => n.records().filter((r) => r.key === key).map((r) => ({ seq: r.seq, size: r.size })));
+      tn.nodes.flatMap((n) => n.records.held().filter((r) => r.key === key).map((r) => ({ seq: r.seq, size: r.size })));
 
     it('updated from seq 1 to 2 is seen at seq 2 from every node asked', async () => {
       publisher = randomNode();
-      const one = await publisher.putMutable({ keyPair, salt, seq: 1, value: enc('version one') });
+      const one = await publisher.records.putMutable({ keyPair, salt, seq: 1, value: enc('version one') });
       expect(one).toMatchObject({ key, seq: 1, publicKey: bytesToHex(keyPair.publicKey), salt: bytesToHex(salt) });
       expect(one.storedAt.length).toBeGreaterThanOrEqual(18);
-      const two = await publisher.putMutable({ keyPair, salt, seq: 2, value: enc('version 2') });
+      const two = await publisher.records.putMutable({ keyPair, salt, seq: 2, value: enc('version 2') });
       expect(two.storedAt.length).toBeGreaterThanOrEqual(18);
       expect(two.failed.filter((f) => f.code !== 'TIMEOUT')).toEqual([]);
 
-      const answers = await Promise.all(tn.nodes.map((n) => n.get(key)));
+      const answers = await Promise.all(tn.nodes.map((n) => n.records.get(key)));
       expect(answers.map((a) => [a.seq, new TextDecoder().decode(a.value)])).toEqual(tn.nodes.map(() => [2, 'version 2']));
       expect(copies().every((c) => c.seq === 2)).toBe(true);
     });
@@ -136,22 +136,22 @@ describe(`records on a ${SIZE}-node UDP testnet`, () => {
     it('refuses a lower seq, a reused seq, a failed compare-and-swap and a 1,001-byte value, each with its own code', async () => {
       const before = JSON.stringify(copies());
       const other = randomNode(publisher);
-      expect(await refusal(other.putMutable({ keyPair, salt, seq: 1, value: enc('rollback') }))).toBe('SEQ_TOO_LOW');
-      expect(await refusal(other.putMutable({ keyPair, salt, seq: 2, value: enc('same seq, other value') }))).toBe('SEQ_REUSED');
-      expect(await refusal(other.putMutable({ keyPair, salt, seq: 3, value: enc('cas'), cas: 1 }))).toBe('CAS_MISMATCH');
-      expect(await refusal(other.putMutable({ keyPair, salt, seq: 3, value: new Uint8Array(1001) }))).toBe('VALUE_TOO_LARGE');
-      expect(await refusal(other.put(new Uint8Array(1001)))).toBe('VALUE_TOO_LARGE');
-      expect(await refusal(other.putMutable({ keyPair, salt: new Uint8Array(65), seq: 3, value: enc('x') }))).toBe('SALT_TOO_LARGE');
+      expect(await refusal(other.records.putMutable({ keyPair, salt, seq: 1, value: enc('rollback') }))).toBe('SEQ_TOO_LOW');
+      expect(await refusal(other.records.putMutable({ keyPair, salt, seq: 2, value: enc('same seq, other value') }))).toBe('SEQ_REUSED');
+      expect(await refusal(other.records.putMutable({ keyPair, salt, seq: 3, value: enc('cas'), cas: 1 }))).toBe('CAS_MISMATCH');
+      expect(await refusal(other.records.putMutable({ keyPair, salt, seq: 3, value: new Uint8Array(1001) }))).toBe('VALUE_TOO_LARGE');
+      expect(await refusal(other.records.put(new Uint8Array(1001)))).toBe('VALUE_TOO_LARGE');
+      expect(await refusal(other.records.putMutable({ keyPair, salt: new Uint8Array(65), seq: 3, value: enc('x') }))).toBe('SALT_TOO_LARGE');
       expect(JSON.stringify(copies())).toBe(before);
-      const r = await other.get(key);
+      const r = await other.records.get(key);
       expect([r.seq, new TextDecoder().decode(r.value)]).toEqual([2, 'version 2']);
       // The caller learns why, and which node holds the newer version.
-      await expect(other.putMutable({ keyPair, salt, seq: 1, value: enc('rollback') })).rejects.toThrow(/seq 1 is lower than the stored seq 2 \(node [0-9a-f]{16}… holds seq 2\)/);
+      await expect(other.records.putMutable({ keyPair, salt, seq: 1, value: enc('rollback') })).rejects.toThrow(/seq 1 is lower than the stored seq 2 \(node [0-9a-f]{16}… holds seq 2\)/);
     });
 
     it('is refused by a storer itself: forged signature, wrong key, lower or reused seq, failed cas, missing, foreign or stale token', async () => {
       const before = JSON.stringify(copies());
-      const holder = tn.nodes.find((n) => n.records().some((r) => r.key === key))!;
+      const holder = tn.nodes.find((n) => n.records.held().some((r) => r.key === key))!;
       const to: Endpoint = holder.address;
       const refused: RecordRefusal[] = [];
       const off = holder.on('record-refused', (e) => refused.push(e));
@@ -197,7 +197,7 @@ describe(`records on a ${SIZE}-node UDP testnet`, () => {
         const fresh = await client.rpc.request(to, { method: 'FIND_VALUE', key: keyBytes, seq: 2 });
         expect(fresh.response.record).toBeUndefined(); // it holds seq 2, which we said we have
         await store(good, fresh.response.token!);
-        expect(holder.records().find((r) => r.key === key)?.seq).toBe(3);
+        expect(holder.records.held().find((r) => r.key === key)?.seq).toBe(3);
       } finally {
         off();
         await client.close();
@@ -208,9 +208,9 @@ describe(`records on a ${SIZE}-node UDP testnet`, () => {
     it('with the largest value and salt is still served in one datagram, from every node', async () => {
       const bigSalt = new Uint8Array(64).fill(7);
       const value = cryptoRandomBytes(1000);
-      const r = await publisher.putMutable({ keyPair, salt: bigSalt, seq: 1, value });
+      const r = await publisher.records.putMutable({ keyPair, salt: bigSalt, seq: 1, value });
       expect(r.storedAt.length).toBeGreaterThanOrEqual(18);
-      const answers = await Promise.all(tn.nodes.filter((n) => n !== publisher).map((n) => n.get(r.key)));
+      const answers = await Promise.all(tn.nodes.filter((n) => n !== publisher).map((n) => n.records.get(r.key)));
       expect(answers.every((a) => a.seq === 1 && Buffer.from(a.value).equals(Buffer.from(value)))).toBe(true);
     });
   });
@@ -218,12 +218,12 @@ describe(`records on a ${SIZE}-node UDP testnet`, () => {
   it('announces addresses under a topic and finds them from other nodes', async () => {
     const a = tn.nodes[3];
     const b = tn.nodes[4];
-    const r1 = await a.announce('chat room', 4242);
-    const r2 = await b.announce('chat room');
+    const r1 = await a.records.announce('chat room', 4242);
+    const r2 = await b.records.announce('chat room');
     expect(r1.storedAt.length).toBeGreaterThanOrEqual(18);
     expect(r2.port).toBe(b.address.port);
-    const found = await tn.nodes[40].lookupPeers('chat room');
+    const found = await tn.nodes[40].records.lookupPeers('chat room');
     expect(found.peers.map((p) => `${p.host}:${p.port}`).sort()).toEqual([`127.0.0.1:4242`, `127.0.0.1:${b.address.port}`].sort());
-    expect((await tn.nodes[41].lookupPeers('another topic')).peers).toEqual([]);
+    expect((await tn.nodes[41].records.lookupPeers('another topic')).peers).toEqual([]);
   });
 });

@@ -42,7 +42,7 @@ describe('store policy and validators', () => {
       }
     }
     const writer = net.nodes[0];
-    const r = await net.run(writer.put('buy spam now'));
+    const r = await net.run(writer.records.put('buy spam now'));
     expect(r.storedAt.length).toBeGreaterThan(0);
     expect(r.failed.length).toBeGreaterThan(0);
     for (const f of r.failed) {
@@ -54,9 +54,9 @@ describe('store policy and validators', () => {
     expect(seen.some((c) => c.key === r.key && c.type === 'immutable' && c.from.id === writer.id && c.namespace === null)).toBe(true);
     // A refusing node does not hold it; it counted the refusal.
     const refuser = net.nodes.find((n) => n.id === r.failed[0].id)!;
-    expect(refuser.records().some((x) => x.key === r.key)).toBe(false);
+    expect(refuser.records.held().some((x) => x.key === r.key)).toBe(false);
     // Something the policy allows is stored by all of them.
-    const ok = await net.run(writer.put('ham and eggs'));
+    const ok = await net.run(writer.records.put('ham and eggs'));
     expect(ok.failed).toEqual([]);
     for (const n of net.nodes) n.setStorePolicy(null);
   }, 60_000);
@@ -66,7 +66,7 @@ describe('store policy and validators', () => {
     const writer = net.nodes[3];
     let caught: unknown;
     try {
-      await net.run(writer.put('this is longer than ten bytes'));
+      await net.run(writer.records.put('this is longer than ten bytes'));
     } catch (e) {
       caught = e;
     }
@@ -79,9 +79,9 @@ describe('store policy and validators', () => {
         return true;
       });
     }
-    const kp = writer.keyPair('policy-test');
-    await expect(net.run(writer.putMutable({ keyPair: kp, seq: 9, value: text('v') }))).rejects.toThrow(/store policy: seq 9 is past what we allow/);
-    await expect(net.run(writer.putMutable({ keyPair: kp, seq: 2, value: text('v') }))).resolves.toMatchObject({ failed: [] });
+    const kp = writer.keyPairs.get('policy-test');
+    await expect(net.run(writer.records.putMutable({ keyPair: kp, seq: 9, value: text('v') }))).rejects.toThrow(/store policy: seq 9 is past what we allow/);
+    await expect(net.run(writer.records.putMutable({ keyPair: kp, seq: 2, value: text('v') }))).resolves.toMatchObject({ failed: [] });
     for (const n of net.nodes) n.setStorePolicy(null);
   }, 60_000);
 
@@ -97,11 +97,11 @@ describe('store policy and validators', () => {
       });
     }
     const writer = net.nodes[7];
-    await expect(net.run(writer.put('/chat/not json'))).rejects.toMatchObject({ code: 'POLICY_REFUSED', message: expect.stringContaining('validator "chat": a chat message is JSON') });
-    await expect(net.run(writer.put('/chat/{"text": 5}'))).rejects.toThrow(/validator "chat": a chat message is \{"text": string\}/);
-    await expect(net.run(writer.put('/chat/{"text": "hi"}'))).resolves.toMatchObject({ failed: [] });
+    await expect(net.run(writer.records.put('/chat/not json'))).rejects.toMatchObject({ code: 'POLICY_REFUSED', message: expect.stringContaining('validator "chat": a chat message is JSON') });
+    await expect(net.run(writer.records.put('/chat/{"text": 5}'))).rejects.toThrow(/validator "chat": a chat message is \{"text": string\}/);
+    await expect(net.run(writer.records.put('/chat/{"text": "hi"}'))).resolves.toMatchObject({ failed: [] });
     // Other namespaces, and values without one, are not its business.
-    await expect(net.run(writer.put('/news/not json either'))).resolves.toMatchObject({ failed: [] });
+    await expect(net.run(writer.records.put('/news/not json either'))).resolves.toMatchObject({ failed: [] });
     expect(() => writer.addValidator('Bad Name', () => true)).toThrow(/namespace/);
     for (const n of net.nodes) expect(n.removeValidator('chat')).toBe(true);
   }, 60_000);

@@ -61,7 +61,7 @@ describe('DhtNode.metrics()', () => {
   it('counts the bytes of the records held', async () => {
     tn = await createTestnet({ size: 6, transport: 'memory', seed: 0x3e8 });
     const before = tn.nodes[0].metrics().records;
-    await tn.run(tn.nodes[0].put('twelve bytes'));
+    await tn.run(tn.nodes[0].records.put('twelve bytes'));
     const after = tn.nodes[0].metrics().records;
     expect(after.records).toBe(before.records + 1);
     expect(after.valueBytes).toBe(before.valueBytes + 12);

@@ -2,7 +2,8 @@
 // failures becomes one error, how topics become keys, and how background work is bounded.
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '../../core/id';
-import { noneStored, topicKey, type StoreFailure } from '../../core/records/layer';
+import { topicKey } from '../../core/records/client';
+import { noneStored, type StoreFailure } from '../../core/records/publish';
 import { TaskPool } from '../../core/records/pool';
 
 const f = (code: StoreFailure['code'], message = `${code.toLowerCase()} here`): StoreFailure => ({ id: 'ab'.repeat(32), code, message });

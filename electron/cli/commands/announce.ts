@@ -18,7 +18,7 @@ ${SESSION_USAGE}`,
     const mainline = cliProtocol(values.protocol, true)?.name === 'mainline';
     const { topic: key, hashed } = cliTopic(topic, cliProtocol(values.protocol, true));
     return withSession(values, io, async (node) => {
-      const r = await node.announce(key, port);
+      const r = await node.records.announce(key, port);
       if (values.json) io.out(JSON.stringify({ topic, key: r.key, ...(mainline ? { hashed } : {}), port: r.port, storedAt: r.storedAt, failed: r.failed }));
       else {
         if (mainline && hashed) io.err(`kadscope: "${topic}" is not a 40-hex info hash: announcing under its SHA-1, ${r.key}`);

@@ -17,7 +17,7 @@ ${SESSION_USAGE}`,
     if (positionals.length !== 1) throw new UsageError('get takes one key (64 hex characters)');
     const key = positionals[0].toLowerCase();
     if (!isIdHex(key)) throw new UsageError(`a key is 64 hex characters; got "${positionals[0].slice(0, 80)}"`);
-    const r = await withSession(values, io, (node) => node.get(key));
+    const r = await withSession(values, io, (node) => node.records.get(key));
     const text = utf8(r.value);
     if (values.out !== undefined) {
       try {

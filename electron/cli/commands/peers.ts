@@ -15,7 +15,7 @@ ${SESSION_USAGE}`,
     const topic = positionals[0];
     const mainline = cliProtocol(values.protocol, true)?.name === 'mainline';
     const { topic: key, hashed } = cliTopic(topic, cliProtocol(values.protocol, true));
-    const r = await withSession(values, io, (node) => node.lookupPeers(key));
+    const r = await withSession(values, io, (node) => node.records.lookupPeers(key));
     const peers = r.peers.map(endpointKey);
     if (values.json) io.out(JSON.stringify({ topic, key: r.key, ...(mainline ? { hashed } : {}), peers, hops: r.hops, messages: r.messages, durationMs: r.durationMs }));
     else {

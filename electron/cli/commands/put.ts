@@ -38,7 +38,7 @@ ${SESSION_USAGE}`,
       for (const flag of ['keys', 'seq', 'salt', 'cas'] as const) {
         if (values[flag] !== undefined) throw new UsageError(`--${flag} is for mutable records; add --mutable`);
       }
-      const r = await withSession(values, io, (node) => node.put(value));
+      const r = await withSession(values, io, (node) => node.records.put(value));
       if (values.json) io.out(JSON.stringify({ key: r.key, storedAt: r.storedAt, failed: r.failed }));
       else {
         io.out(r.key);
@@ -54,7 +54,7 @@ ${SESSION_USAGE}`,
     const salt = values.salt === undefined ? undefined : new TextEncoder().encode(values.salt);
     if (salt && salt.length > MAX_SALT_BYTES) throw new UsageError(`--salt is ${salt.length} bytes as UTF-8; at most ${MAX_SALT_BYTES}`);
     const keyPair = await keyPairFile(values.keys, io);
-    const r = await withSession(values, io, (node) => node.putMutable({ keyPair, seq, value, ...(salt ? { salt } : {}), ...(cas !== undefined ? { cas } : {}) }));
+    const r = await withSession(values, io, (node) => node.records.putMutable({ keyPair, seq, value, ...(salt ? { salt } : {}), ...(cas !== undefined ? { cas } : {}) }));
     if (values.json) {
       io.out(JSON.stringify({ key: r.key, seq: r.seq, publicKey: r.publicKey, salt: r.salt, storedAt: r.storedAt, failed: r.failed }));
     } else {

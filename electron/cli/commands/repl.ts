@@ -133,20 +133,20 @@ export async function runLine(line: string, node: DhtNode, traces: TraceRecorder
         return false;
       case 's': {
         if (rest === '') throw new UsageError('s needs a value: s VALUE');
-        const r = await node.put(rest);
+        const r = await node.records.put(rest);
         io.out(r.key);
         io.out(`stored at ${r.storedAt.length} nodes${r.failed.length > 0 ? `; ${r.failed.length} refused or did not answer` : ''}`);
         return false;
       }
       case 'f': {
         const key = oneId(args, 'f KEY');
-        const r = await node.get(key);
+        const r = await node.records.get(key);
         io.out(printable(r.value));
         io.out(`from ${r.from === node.id ? 'our own copy' : r.from} · ${r.hops} hops, ${r.messages} messages, ${r.durationMs.toFixed(1)} ms`);
         return false;
       }
       case 'l': {
-        const records = node.records();
+        const records = node.records.held();
         if (records.length === 0) io.out('(no records)');
         for (const rec of records) {
           io.out(`${rec.key} ${rec.type}${rec.seq !== undefined ? ` seq ${rec.seq}` : ''} ${rec.size} B, expires in ${Math.round(rec.expiresInMs / 1000)} s${rec.local ? ', ours' : ''}`);
@@ -172,13 +172,13 @@ export async function runLine(line: string, node: DhtNode, traces: TraceRecorder
         if (args.length < 1 || args.length > 2) throw new UsageError('announce TOPIC [PORT]');
         const p = args[1] === undefined ? undefined : Number(args[1]);
         if (p !== undefined && !(Number.isInteger(p) && p >= 1 && p <= 65535)) throw new UsageError(`PORT must be 1-65535; got "${args[1].slice(0, 20)}"`);
-        const r = await node.announce(args[0], p);
+        const r = await node.records.announce(args[0], p);
         io.out(`announced ${endpointKey({ host: node.address.host, port: r.port })} under ${r.key} at ${r.storedAt.length} nodes`);
         return false;
       }
       case 'peers': {
         if (args.length !== 1) throw new UsageError('peers TOPIC');
-        const r = await node.lookupPeers(args[0]);
+        const r = await node.records.lookupPeers(args[0]);
         if (r.peers.length === 0) io.out('(no peers announced)');
         for (const p of r.peers) io.out(endpointKey(p));
         return false;
@@ -186,7 +186,7 @@ export async function runLine(line: string, node: DhtNode, traces: TraceRecorder
       case 'stats': {
         const s = node.snapshot();
         const dropped = Object.values(s.counters.dropped).reduce((a, b) => a + (b ?? 0), 0);
-        io.out(`peers ${s.peers.length}, network ~${s.estimatedNetworkSize}, records ${node.records().length}`);
+        io.out(`peers ${s.peers.length}, network ~${s.estimatedNetworkSize}, records ${node.records.held().length}`);
         io.out(`rx ${s.counters.rxPackets} packets, tx ${s.counters.txPackets} packets, dropped ${dropped}`);
         for (const [method, m] of Object.entries(s.counters.rpc)) {
           if (m.sent + m.received > 0) io.out(`  ${method.padEnd(10)} sent ${m.sent}, answered ${m.responses}, timeouts ${m.timeouts}; received ${m.received}`);

@@ -6,8 +6,8 @@
 // are 32 bytes. Requests are counted by the datagram tap on the node's UDP socket like the peers'
 // (the node's own `messages` figure is kept as a cross-check).
 //
-// Records: `node.put(value)` (immutable, key SHA-256(value), stored on the k closest that answered
-// its lookup) and `node.get(key)` (iterative FIND_VALUE); holders are counted from `node.records()`.
+// Records: `node.records.put(value)` (immutable, key SHA-256(value), stored on the k closest that answered
+// its lookup) and `node.records.get(key)` (iterative FIND_VALUE); holders are counted from `node.records.held()`.
 // Nodes run with their defaults, rate limits and anti-amplification included, except where a
 // workload asks for `unthrottled` (ping throughput), which turns the per-address rate limit off.
 //
@@ -47,9 +47,11 @@ interface KadscopeNode {
   readonly address: Address;
   ping(to: Address): Promise<unknown>;
   findNode(targetHex: string): Promise<KadscopeFindNodeResult>;
-  put(value: Uint8Array): Promise<{ key: string; storedAt: string[] }>;
-  get(keyHex: string): Promise<{ value: Uint8Array }>;
-  records(): { key: string }[];
+  records: {
+    put(value: Uint8Array): Promise<{ key: string; storedAt: string[] }>;
+    get(keyHex: string): Promise<{ value: Uint8Array }>;
+    held(): { key: string }[];
+  };
   snapshot?(): { counters?: { inFlight?: number }; peers?: unknown[] };
 }
 
@@ -108,18 +110,18 @@ class KadscopeNetwork implements BenchNetwork {
     this.records = {
       keyOf: (value) => Buffer.from(core.immutableKey(value)).toString('hex'),
       put: async (fromIndex, value) => {
-        const r = await withTimeout(nodes[fromIndex].put(value), RECORD_TIMEOUT_MS, 'kadscope put');
+        const r = await withTimeout(nodes[fromIndex].records.put(value), RECORD_TIMEOUT_MS, 'kadscope put');
         return { acknowledged: r.storedAt.length };
       },
       get: async (fromIndex, keyHex) => {
         try {
-          return (await withTimeout(nodes[fromIndex].get(keyHex), RECORD_TIMEOUT_MS, 'kadscope get')).value;
+          return (await withTimeout(nodes[fromIndex].records.get(keyHex), RECORD_TIMEOUT_MS, 'kadscope get')).value;
         } catch (err) {
           if ((err as { code?: unknown }).code === 'NOT_FOUND') return null;
           throw err;
         }
       },
-      holds: (index, keyHex) => nodes[index].records().some((r) => r.key === keyHex),
+      holds: (index, keyHex) => nodes[index].records.held().some((r) => r.key === keyHex),
     };
   }
 

@@ -1,0 +1,309 @@
+// The client side of records: put and get values, publish signed mutable records, announce and
+// find peers under a topic. Each is a lookup toward the key, then writes at the k closest
+// (publish.ts); what we publish we keep and republish (maintenance.ts).
+import { DhtError, type DhtErrorCode } from '../errors';
+import { bytesToHex, hexToBytes, isIdHex, sha256 } from '../id';
+import { endpointKey, type Endpoint } from '../transport/types';
+import type { RecordInfo } from '../types';
+import { isValidPort } from '../wire/compact';
+import { MAX_SALT_BYTES, MAX_VALUE_BYTES, type WirePeer, type WireRecord } from '../wire/types';
+import type { RecordCallOptions, RecordLayerDeps } from './config';
+import type { RecordMaintenance } from './maintenance';
+import { announceOnce, drain, noneStored, publish, throwIfAborted, writeToClosest, type StoreResult } from './publish';
+import { immutableKey, mutableKey, signMutable, type KeyPair, type MutableRecord } from './signing';
+import { toRecordInfo, type RecordStore } from './store';
+import { sameRecord, validateRecord } from './validate';
+
+/** Addresses collected by one lookupPeers. */
+export const MAX_LOOKUP_PEERS = 1_024;
+
+/** Refusals that mean the network holds another version of a mutable record. */
+const CONFLICT_CODES: ReadonlySet<DhtErrorCode> = new Set(['SEQ_TOO_LOW', 'SEQ_REUSED', 'CAS_MISMATCH']);
+
+export interface PutMutableInput {
+  keyPair: KeyPair;
+  /** 0..64 bytes (a string is UTF-8); default none. */
+  salt?: Uint8Array | string;
+  seq: number;
+  value: Uint8Array | string;
+  /** Compare-and-swap: storers accept only if the seq they hold equals cas. */
+  cas?: number;
+}
+
+export interface PutMutableResult extends StoreResult {
+  seq: number;
+  publicKey: string;
+  salt: string;
+}
+
+export interface GetResult {
+  key: string;
+  value: Uint8Array;
+  /** Hex id of the node whose answer we return (our own id for our local copy). */
+  from: string;
+  /** Hop at which that answer came (0 for our local copy). */
+  hops: number;
+  messages: number;
+  durationMs: number;
+  /** Mutable records: the highest valid seq seen. */
+  seq?: number;
+  lookupId: string | null;
+}
+
+export interface AnnounceResult extends StoreResult {
+  port: number;
+}
+
+export interface LookupPeersResult {
+  key: string;
+  peers: Endpoint[];
+  hops: number;
+  messages: number;
+  durationMs: number;
+  lookupId: string | null;
+}
+
+/**
+ * Where get() looks. 'auto': an immutable value we hold is the answer, anything else asks the
+ * network (a mutable copy of ours takes part). 'local': this node's own copy only, no lookup.
+ * 'network': a lookup even for a key we hold, our copy left out, so the user sees what others have.
+ */
+export type GetSource = 'auto' | 'local' | 'network';
+
+export class RecordClient {
+  private readonly selfHex: string;
+
+  constructor(
+    private readonly deps: RecordLayerDeps,
+    private readonly store: RecordStore,
+    private readonly maintenance: RecordMaintenance,
+  ) {
+    this.selfHex = bytesToHex(deps.selfId);
+  }
+
+  /** The records this node holds (for others, and its own). */
+  held(): RecordInfo[] {
+    const now = this.deps.clock.now();
+    return this.store.entries(now).map((s) => toRecordInfo(s, now));
+  }
+
+  // ---- values and mutable records ----
+
+  /** Stores an immutable value (at most 1,000 bytes) at SHA-256(value) on the k closest nodes. */
+  async put(value: Uint8Array | string, options: RecordCallOptions = {}): Promise<StoreResult> {
+    this.deps.assertRunning();
+    const bytes = toBytes(value, 'value');
+    if (bytes.length > MAX_VALUE_BYTES) throw DhtError.refusal('VALUE_TOO_LARGE', `value is ${bytes.length} bytes; at most ${MAX_VALUE_BYTES} allowed`);
+    const key = immutableKey(bytes);
+    const record: WireRecord = { type: 'immutable', value: bytes };
+    const out = await publish(this.deps, key, record, options);
+    if (out.storedAt.length === 0) throw noneStored('the value', out.failed);
+    await this.maintenance.keepOwn(key, record);
+    return out;
+  }
+
+  /** Signs and stores a mutable record at SHA-256(public key || salt). Every storer's refusal code reaches the caller. */
+  async putMutable(input: PutMutableInput, options: RecordCallOptions = {}): Promise<PutMutableResult> {
+    this.deps.assertRunning();
+    if (input === null || typeof input !== 'object' || !input.keyPair) throw DhtError.invalidArgument('putMutable needs { keyPair, seq, value }');
+    const salt = input.salt === undefined ? new Uint8Array(0) : toBytes(input.salt, 'salt');
+    if (salt.length > MAX_SALT_BYTES) throw DhtError.refusal('SALT_TOO_LARGE', `salt is ${salt.length} bytes; at most ${MAX_SALT_BYTES} allowed`);
+    if (!Number.isSafeInteger(input.seq) || input.seq < 0) throw DhtError.invalidArgument(`seq must be a non-negative whole number; got ${input.seq}`);
+    if (input.cas !== undefined && (!Number.isSafeInteger(input.cas) || input.cas < 0)) throw DhtError.invalidArgument(`cas must be a non-negative whole number; got ${input.cas}`);
+    const record = signMutable({ keyPair: input.keyPair, salt, seq: input.seq, value: toBytes(input.value, 'value') });
+    const key = mutableKey(input.keyPair.publicKey, salt);
+    const out = await this.publishMutable(key, record, { ...options, cas: input.cas });
+    if (out.storedAt.length === 0) throw noneStored(`seq ${input.seq}`, out.failed);
+    // Some stored it, but others hold a newer or different version: the caller must know.
+    const conflicts = out.failed.filter((f) => CONFLICT_CODES.has(f.code));
+    if (conflicts.length > 0) throw noneStored(`seq ${input.seq} everywhere (${out.storedAt.length} stored it)`, conflicts);
+    await this.maintenance.keepOwn(key, record);
+    return { ...out, seq: input.seq, publicKey: bytesToHex(input.keyPair.publicKey), salt: bytesToHex(salt) };
+  }
+
+  /**
+   * Iterative FIND_VALUE (answered locally for an immutable value we hold). An immutable value is
+   * checked against its key and returned at the first valid answer; a mutable key is looked up to the end and the highest valid seq wins (asking with
+   * the best seq so far, so nodes send a record only when theirs is newer).
+   */
+  async get(keyHex: string, options: RecordCallOptions & { source?: GetSource } = {}): Promise<GetResult> {
+    this.deps.assertRunning();
+    const key = parseKey(keyHex, 'key');
+    const hex = bytesToHex(key);
+    const source = options.source ?? 'auto';
+    const local = source === 'network' ? undefined : this.store.get(hex, this.deps.clock.now());
+    if (source === 'local') {
+      if (!local) throw DhtError.notFound(`this node holds no copy of key ${hex.slice(0, 16)}…; fetch it from the network`);
+      return { key: hex, value: new Uint8Array(local.record.value), from: this.selfHex, hops: 0, messages: 0, durationMs: 0, ...(local.record.type === 'mutable' ? { seq: local.record.seq } : {}), lookupId: null };
+    }
+    // An immutable value we hold is the answer (it was checked against its key when stored); a
+    // mutable one may have been superseded elsewhere, so we still ask the network.
+    if (local?.record.type === 'immutable') {
+      return { key: hex, value: new Uint8Array(local.record.value), from: this.selfHex, hops: 0, messages: 0, durationMs: 0, lookupId: null };
+    }
+    let best: { record: WireRecord; from: string } | null = local ? { record: local.record, from: this.selfHex } : null;
+    const bestSeq = (): number | undefined => (best?.record.type === 'mutable' ? best.record.seq : undefined);
+    const lookup = this.deps.lookup(
+      key,
+      'find-value',
+      () => {
+        const seq = bestSeq();
+        return seq === undefined ? { method: 'FIND_VALUE', key } : { method: 'FIND_VALUE', key, seq };
+      },
+      {
+        ...options,
+        onRecord: (record, from) => {
+          if (validateRecord(key, record) !== null) return 'reject';
+          if (record.type === 'immutable') {
+            best = { record: copyRecord(record), from: from.id };
+            return 'stop';
+          }
+          const seq = bestSeq();
+          if (seq === undefined || record.seq > seq) best = { record: copyRecord(record), from: from.id };
+          return 'continue';
+        },
+      },
+    );
+    const hopOf = new Map<string, number>();
+    const done = await drain(lookup, (e) => {
+      if (e.type === 'response' && e.hasValue) hopOf.set(e.peer.id, e.hop);
+    });
+    throwIfAborted(this.deps.signal(options.signal));
+    const found = best as { record: WireRecord; from: string } | null;
+    if (!found) {
+      const why = done.reason === 'no-peers' ? 'this node knows no peers yet; join a network first' : `${done.messages} requests, lookup ${done.reason}`;
+      throw DhtError.notFound(`no node returned a valid record for key ${hex.slice(0, 16)}… (${why})`);
+    }
+    return {
+      key: hex,
+      value: new Uint8Array(found.record.value),
+      from: found.from,
+      hops: found.from === this.selfHex ? 0 : (hopOf.get(found.from) ?? done.hops),
+      messages: done.messages,
+      durationMs: done.durationMs,
+      ...(found.record.type === 'mutable' ? { seq: found.record.seq } : {}),
+      lookupId: done.lookupId,
+    };
+  }
+
+  /**
+   * A find-value lookup toward the key (which also collects write tokens), so that a seq lower than
+   * or equal to one the network holds, or a compare-and-swap that cannot succeed, is refused before
+   * anything is written; then STORE at the k closest. Storers still check, and their refusals are
+   * reported (a newer version may arrive between our lookup and our STORE).
+   */
+  private async publishMutable(key: Uint8Array, record: MutableRecord, options: RecordCallOptions & { cas?: number }): Promise<StoreResult> {
+    const signal = this.deps.signal(options.signal);
+    const { cas } = options;
+    let newest: { record: MutableRecord; from: string } | null = null;
+    // With a cas we need the current seq whatever it is; otherwise only versions at or above ours matter.
+    const seqFilter = cas === undefined && record.seq > 0 ? record.seq - 1 : undefined;
+    const lookup = this.deps.lookup(
+      key,
+      'find-value',
+      () => (seqFilter === undefined ? { method: 'FIND_VALUE', key } : { method: 'FIND_VALUE', key, seq: seqFilter }),
+      {
+        ...options,
+        onRecord: (r, from) => {
+          if (r.type !== 'mutable' || validateRecord(key, r) !== null) return 'reject';
+          if (!newest || r.seq > newest.record.seq) newest = { record: copyRecord(r) as MutableRecord, from: from.id };
+          return 'continue';
+        },
+      },
+    );
+    const done = await drain(lookup);
+    throwIfAborted(signal);
+    const held = newest as { record: MutableRecord; from: string } | null;
+    const where = held ? `node ${held.from.slice(0, 16)}… holds seq ${held.record.seq}` : '';
+    if (held && held.record.seq > record.seq) {
+      throw DhtError.refusal('SEQ_TOO_LOW', `seq ${record.seq} is lower than the stored seq ${held.record.seq} (${where}); publish with a higher seq`);
+    }
+    if (held && held.record.seq === record.seq && !sameRecord(held.record, record)) {
+      throw DhtError.refusal('SEQ_REUSED', `seq ${record.seq} is already stored with a different value (${where}); publish with a higher seq`);
+    }
+    if (cas !== undefined && held?.record.seq !== cas) {
+      throw DhtError.refusal('CAS_MISMATCH', `compare-and-swap expected seq ${cas}, but ${held ? where : 'no node holds this key'}`);
+    }
+    const out = await writeToClosest(this.deps, lookup, done, signal, (token) =>
+      cas === undefined ? { method: 'STORE', key, record, token } : { method: 'STORE', key, record, token, cas },
+    );
+    return { key: bytesToHex(key), ...out };
+  }
+
+  // ---- topics ----
+
+  /**
+   * Announces our address (our port, or `port`) at the k closest to the topic's key and keeps it
+   * fresh until stop() or unannounce(). A text topic is hashed by the protocol (SHA-256; Mainline
+   * SHA-1); bytes are the key.
+   */
+  async announce(topic: string | Uint8Array, port?: number, options: RecordCallOptions = {}): Promise<AnnounceResult> {
+    this.deps.assertRunning();
+    const key = this.topicKey(topic);
+    const p = port ?? this.deps.address().port;
+    if (!isValidPort(p)) throw DhtError.invalidArgument(`port must be 1-65535; got ${p}`);
+    const out = await announceOnce(this.deps, key, p, options);
+    if (out.storedAt.length === 0) throw noneStored('the announcement', out.failed);
+    this.maintenance.keepAnnouncing(key, p);
+    return { ...out, port: p };
+  }
+
+  /** Stops refreshing an announcement (it expires at the storers on its own). */
+  unannounce(topic: string | Uint8Array, port?: number): boolean {
+    const p = port ?? this.deps.address().port;
+    return this.maintenance.stopAnnouncing(this.topicKey(topic), p);
+  }
+
+  /** topicKey() in this node's protocol: its hash for text, its key length for bytes. */
+  private topicKey(topic: string | Uint8Array): Uint8Array {
+    return topicKey(topic, this.deps.selfId.length, this.deps.hashTopic);
+  }
+
+  /** The addresses announced under a topic (hashed as in announce()): a get-peers lookup to the end, answers merged. */
+  async lookupPeers(topic: string | Uint8Array, options: RecordCallOptions = {}): Promise<LookupPeersResult> {
+    this.deps.assertRunning();
+    const key = this.topicKey(topic);
+    const found = new Map<string, Endpoint>();
+    const add = (p: WirePeer): void => {
+      if (found.size < MAX_LOOKUP_PEERS) found.set(endpointKey(p), { host: p.host, port: p.port });
+    };
+    for (const p of this.store.peers(key, this.deps.clock.now())) add(p);
+    const lookup = this.deps.lookup(key, 'get-peers', () => ({ method: 'GET_PEERS', topic: key }), {
+      ...options,
+      onPeers: (peers) => {
+        for (const p of peers) add(p);
+      },
+    });
+    const done = await drain(lookup);
+    throwIfAborted(this.deps.signal(options.signal));
+    return { key: bytesToHex(key), peers: [...found.values()], hops: done.hops, messages: done.messages, durationMs: done.durationMs, lookupId: done.lookupId };
+  }
+}
+
+// ---- helpers ----
+
+function copyRecord(r: WireRecord): WireRecord {
+  if (r.type === 'immutable') return { type: 'immutable', value: r.value.slice() };
+  return { type: 'mutable', value: r.value.slice(), publicKey: r.publicKey.slice(), salt: r.salt.slice(), seq: r.seq, sig: r.sig.slice() };
+}
+
+function toBytes(v: Uint8Array | string, what: string): Uint8Array {
+  if (typeof v === 'string') return new TextEncoder().encode(v);
+  if (v instanceof Uint8Array) return v;
+  throw DhtError.invalidArgument(`${what} must be bytes (Uint8Array) or a string`);
+}
+
+function parseKey(hex: string, what: string): Uint8Array {
+  if (typeof hex !== 'string' || !isIdHex(hex.toLowerCase())) throw DhtError.invalidArgument(`${what} must be 64 hex characters (a SHA-256 key); got "${String(hex).slice(0, 80)}"`);
+  return hexToBytes(hex.toLowerCase());
+}
+
+/** A topic's key: the hash (default SHA-256) of its UTF-8 text, or a key of `keyBytes` (default 32) itself. */
+export function topicKey(topic: string | Uint8Array, keyBytes = 32, hash: (text: string) => Uint8Array = sha256): Uint8Array {
+  if (typeof topic === 'string') {
+    if (topic.length === 0) throw DhtError.invalidArgument('a topic cannot be empty');
+    return hash(topic);
+  }
+  if (topic instanceof Uint8Array && topic.length === keyBytes) return topic;
+  throw DhtError.invalidArgument(`a topic is a non-empty string or a ${keyBytes}-byte key`);
+}
