@@ -19,7 +19,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
-          { group: ['**/electron/**', '../electron', 'electron', 'electron/*'], message: 'core/ must not import from electron/ (DESIGN.md: dependencies point one way).' },
+          { group: ['**/electron/**', '../electron', 'electron', 'electron/*'], message: 'core/ must not import from electron/ (ARCHITECTURE.md: dependencies point one way).' },
           { group: ['**/renderer/**', '../renderer'], message: 'core/ must not import from renderer/.' },
           { group: ['react', 'react-dom', 'zustand', 'cytoscape'], message: 'core/ is UI-free.' },
         ],

@@ -1,4 +1,4 @@
-// Every timer in core/ goes through a Clock (DESIGN habit 5), so tests run hours of protocol time
+// Every timer in core/ goes through a Clock (ARCHITECTURE.md, habit 5), so tests run hours of protocol time
 // in milliseconds with FakeClock, and no test ever sleeps on the wall clock.
 
 export type TimerHandle = { readonly __timer: unique symbol } | number | object;

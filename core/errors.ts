@@ -12,7 +12,7 @@ export type DhtErrorCode =
   | 'NO_PEERS'
   | 'NOT_FOUND'
   | 'REMOTE_ERROR'
-  // record and store refusals, each with its own code (records issue)
+  // record and store refusals, each with its own code
   | 'INVALID_TOKEN'
   | 'VALUE_TOO_LARGE'
   | 'SALT_TOO_LARGE'
@@ -49,8 +49,6 @@ export const WIRE_ERROR = {
   STORE_FULL: 18,
   POLICY_REFUSED: 19,
 } as const;
-
-export type WireErrorCode = (typeof WIRE_ERROR)[keyof typeof WIRE_ERROR];
 
 const WIRE_TO_CODE: Record<number, DhtErrorCode> = {
   [WIRE_ERROR.GENERIC]: 'REMOTE_ERROR',

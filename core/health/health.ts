@@ -1,6 +1,6 @@
 // Per-peer health: smoothed RTT, last contact, consecutive failures and the good / questionable /
 // bad / unknown classification. Plain functions on a plain record, no timers and no I/O: the node
-// reports what happened and passes the current time (DESIGN habit 1); the routing table keeps one
+// reports what happened and passes the current time (ARCHITECTURE.md, habit 1); the routing table keeps one
 // record per entry (its entries ARE health records, see core/routing/entry.ts).
 import type { HealthState, PeerHealth } from '../types';
 

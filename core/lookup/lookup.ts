@@ -1,4 +1,4 @@
-// The iterative Kademlia lookup, as an AsyncIterable of typed events (DESIGN habit 2).
+// The iterative Kademlia lookup, as an AsyncIterable of typed events (ARCHITECTURE.md, habit 2).
 // alpha queries run in parallel; the lookup ends when the k closest nodes seen have all answered
 // or failed. A query that has gone unanswered for a while (stallMs()) no longer holds one of the
 // alpha slots: the lookup asks the next candidate meanwhile and still waits for the stalled one's
@@ -14,7 +14,7 @@ import type { Contact, LookupEvent, LookupKind, LookupTermination } from '../typ
 import type { WireContact, WirePeer, WireRecord } from '../wire/types';
 
 export const LOOKUP_TIMEOUT_MS = 60_000;
-/** Candidates kept per lookup beyond which the farthest are forgotten (bounded, habit 6). */
+/** Candidates kept per lookup beyond which the farthest are forgotten (bounded: ARCHITECTURE.md, habit 6). */
 export const LOOKUP_CANDIDATES_PER_K = 8;
 /**
  * A query stalls (stops holding an alpha slot) after STALL_RTT_FACTOR times the slowest answer of
@@ -200,7 +200,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
         }
       },
       return: async (): Promise<IteratorResult<LookupEvent>> => {
-        // The consumer walked away: cancel everything in flight (habit 3).
+        // The consumer walked away: cancel everything in flight (ARCHITECTURE.md, habit 3).
         this.stop('aborted');
         this.events.length = 0;
         return { value: undefined, done: true };

@@ -16,7 +16,6 @@ export const SECRET_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
 
 export type MutableRecord = Extract<WireRecord, { type: 'mutable' }>;
-export type ImmutableRecord = Extract<WireRecord, { type: 'immutable' }>;
 
 export interface KeyPair {
   /** Raw 32-byte ed25519 public key. */

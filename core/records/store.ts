@@ -1,5 +1,5 @@
 // The record store: what this node holds for the network (records and topic announcements).
-// Pure data structure (DESIGN habit 1): no I/O, no timers; every call that depends on time takes
+// Pure data structure (ARCHITECTURE.md, habit 1): no I/O, no timers; every call that depends on time takes
 // `now` (clock ms) explicitly, so the node decides when to expire and tests decide what time it is.
 // Everything is bounded: records by a global cap and a per-publisher-address share of it, topics
 // by a cap, peers per topic by a cap with oldest-first eviction.

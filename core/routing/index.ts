@@ -1,4 +1,4 @@
-// The routing table: pure data structures, no I/O (DESIGN habit 1). The node owns pinging.
+// The routing table: pure data structures, no I/O (ARCHITECTURE.md, habit 1). The node owns pinging.
 export {
   RoutingTable,
   DEFAULT_K,

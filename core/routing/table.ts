@@ -1,5 +1,5 @@
 // The Kademlia routing table: one k-bucket per shared-prefix length with our id (0..255), created
-// lazily. A pure data structure (DESIGN habit 1): no I/O, no timers, time is an argument. When a
+// lazily. A pure data structure (ARCHITECTURE.md, habit 1): no I/O, no timers, time is an argument. When a
 // bucket is full the table does not ping anyone; it returns a decision ('pending-ping') and the node
 // reports the outcome with pingAnswered / pingFailed.
 //

@@ -5,7 +5,7 @@
 //
 // Keyed by host:port, not by IP: on a loopback or private test network every node shares one IP,
 // and a per-IP limit would throttle a whole local testnet. Buckets are refilled lazily from the
-// injected clock (no timers), and kept in a bounded LRU map (habit 6): an address that falls out
+// injected clock (no timers), and kept in a bounded LRU map (ARCHITECTURE.md, habit 6): an address that falls out
 // of it comes back with a full bucket, which is harmless since the global bucket still applies.
 // A bucket that has refilled to the burst is the same as no bucket (a newcomer starts full), so
 // each newcomer also checks the next two buckets of a sweep round the map and drops those full

@@ -26,7 +26,7 @@ export interface Transport {
   readonly stats?: TransportStats;
 }
 
-/** `host:port`, with IPv6 hosts in brackets: the canonical Map key for an address (habit 7). */
+/** `host:port`, with IPv6 hosts in brackets: the canonical Map key for an address (ARCHITECTURE.md, habit 7). */
 export function endpointKey(e: Endpoint): string {
   return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
 }

@@ -20,8 +20,6 @@ export const IPV6_BYTES = 16;
 export const PORT_BYTES = 2;
 export const COMPACT_IPV4_PEER_BYTES = IPV4_BYTES + PORT_BYTES; // 6
 export const COMPACT_IPV6_PEER_BYTES = IPV6_BYTES + PORT_BYTES; // 18
-export const COMPACT_IPV4_CONTACT_BYTES = ID_BYTES + COMPACT_IPV4_PEER_BYTES; // 38
-export const COMPACT_IPV6_CONTACT_BYTES = ID_BYTES + COMPACT_IPV6_PEER_BYTES; // 50
 
 const MAX_PORT = 65535;
 /** Longest IPv6 text we parse: "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255". */

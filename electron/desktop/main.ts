@@ -20,6 +20,8 @@ const DEV_URL = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
 const PAGE_URL = DEV_URL ?? `${APP_ORIGIN}/index.html`;
 const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url)).replace(/[\\/]$/, '');
 const PRELOAD = fileURLToPath(new URL('../preload/preload.cjs', import.meta.url));
+/** The app icon (resources/), two levels above out/main where this file is built to. */
+const ICON = fileURLToPath(new URL('../../resources/icon.png', import.meta.url));
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
@@ -89,6 +91,7 @@ function createWindow(): void {
     minHeight: 600,
     show: false,
     title: 'kadscope',
+    icon: ICON,
     webPreferences: {
       preload: PRELOAD,
       contextIsolation: true,

@@ -1,4 +1,4 @@
-// Fans live events out to subscribers in numbered batches (DESIGN habit 12).
+// Fans live events out to subscribers in numbered batches (ARCHITECTURE.md, habit 12).
 //
 // Each subscriber has its own stream: a queue, a flush timer on the injected clock and a batch
 // sequence that starts at 1 and never skips, so a client that loses a batch sees the gap. Flushes

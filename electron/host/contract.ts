@@ -46,7 +46,7 @@ export const ok = <T>(value: T): Ok<T> => ({ ok: true, value });
 export const err = (code: ErrorCode, message: string): Err => ({ ok: false, code, message });
 
 // ---------------------------------------------------------------------------------------------
-// Limits shared by both sides (the wire limits of DESIGN.md, restated here so the renderer can check
+// Limits shared by both sides (the wire limits of core/wire/README.md, restated here so the renderer can check
 // before sending; core enforces them again).
 
 export const MAX_VALUE_BYTES = 1000;
@@ -57,7 +57,7 @@ export const MAX_TESTNET_CHANGE = 500;
 export const MAX_TOPIC_CHARS = 256;
 /** Key pair names as core accepts them (core/records/layer.ts). */
 export const MAX_KEYPAIR_NAME_CHARS = 100;
-/** The service keeps this many lookup traces (issue 6). */
+/** The service keeps this many lookup traces. */
 export const MAX_TRACES = 500;
 /** An imported trace file larger than this is refused before parsing. */
 export const MAX_TRACE_JSON_CHARS = 8_000_000;
@@ -159,7 +159,7 @@ export interface TestnetStatus {
 export interface SnapshotDto {
   node: NodeSnapshot;
   testnet: TestnetStatus;
-  /** Local records this node stores (may be empty until the records issue lands). */
+  /** Local records this node stores. */
   records: RecordInfo[];
 }
 
@@ -296,7 +296,7 @@ export interface LookupPeersDto {
   lookupId: string | null;
 }
 
-// Traces (issue 6 extends these; the service already keeps the last MAX_TRACES lookups).
+// Traces: the service keeps the last MAX_TRACES lookups, and files load back through traceImport.
 
 /** A LookupEvent without its lookupId, timed as ms since the lookup started. */
 export type TraceEvent = DistributiveOmit<LookupEvent, 'lookupId' | 'at'> & { t: number };
@@ -692,8 +692,6 @@ export type ExplorerEvent =
   | { type: 'crawl'; status: CrawlStatus }
   /** The user's node was replaced or restarted: reload the snapshot. */
   | { type: 'node'; id: string; address: Endpoint; state: 'started' | 'stopped' };
-
-export type ExplorerEventType = ExplorerEvent['type'];
 
 /**
  * One delivery to a subscriber. `seq` counts batches per subscription from 1 with no gaps.

@@ -8,7 +8,6 @@ import { closerTo } from '../lib/id';
 
 /** Playback speeds offered, slowest first. */
 export const REPLAY_SPEEDS = [0.25, 0.5, 1, 2, 4, 8] as const;
-export type ReplaySpeed = (typeof REPLAY_SPEEDS)[number];
 
 /**
  * How time moves while playing: 'real' follows the trace's clock (times speed); 'steps' moves one

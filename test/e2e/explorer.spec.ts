@@ -1,5 +1,5 @@
 // The explorer in Chromium against the real headless host and its embedded 32-node UDP testnet.
-// Scenarios follow issue 5: a newcomer's first minute, store and fetch, a lookup's waterfall, nodes
+// Scenarios: a newcomer's first minute, store and fetch, a lookup's waterfall, nodes
 // going away, and a screenshot of every view in both themes (test-results/screenshots/).
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';

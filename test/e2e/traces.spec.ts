@@ -1,4 +1,4 @@
-// Lookup traces in Chromium against the real headless host (issue 6): run a lookup, save its trace
+// Lookup traces in Chromium against the real headless host: run a lookup, save its trace
 // (a download), reload, open the file (an upload), replay it to the end and see what the live lookup
 // showed; drop files from another machine (ghost peers), get clear errors for bad ones, and compare
 // two traces. Screenshots of the Traces views go to test-results/screenshots/.

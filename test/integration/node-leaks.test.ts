@@ -1,4 +1,4 @@
-// After stop() nothing is left behind: no socket, no timer, no listener (DESIGN habit 8). UDP is
+// After stop() nothing is left behind: no socket, no timer, no listener (ARCHITECTURE.md, habit 8). UDP is
 // checked against the process's live handles; the memory network against its fake clock.
 import { describe, expect, it } from 'vitest';
 import { FakeClock, systemClock, type Clock, type TimerHandle } from '../../core/clock';

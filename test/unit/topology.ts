@@ -1,4 +1,4 @@
-// Declarative topologies for algorithm tests (DESIGN habit 10): named nodes with fixed ids whose bit
+// Declarative topologies for algorithm tests (ARCHITECTURE.md, habit 10): named nodes with fixed ids whose bit
 // prefixes the test comments, on the simulated network under fake time, and who knows whom.
 // "A knows B" puts B in A's routing table as a peer that has answered (what a real exchange leaves
 // behind), without sending anything, so the test starts from exactly the declared state.

@@ -1,7 +1,7 @@
 // kadscope driven by the benchmark harness, through its public API (core/index.ts) only.
 //
 // Network: `createTestnet({ size, transport: 'udp', host: '127.0.0.1' })`, the product's own test
-// network (DESIGN habit 9), then the same settle round the peers get (every node looks up its own id
+// network (ARCHITECTURE.md, habit 9), then the same settle round the peers get (every node looks up its own id
 // once more). Lookup: `node.findNode(targetHex)` with kadscope's defaults (k = 20, alpha = 3); ids
 // are 32 bytes. Requests are counted by the datagram tap on the node's UDP socket like the peers'
 // (the node's own `messages` figure is kept as a cross-check).
@@ -229,7 +229,7 @@ export function kadscopeDiagnostics(net: BenchNetwork): Record<string, unknown> 
 
 /**
  * The same three messages as the peers', in wire v1. The FIND_NODE response carries what kadscope
- * sends for FIND_NODE (DESIGN: the observed address, up to k contacts and a write token); if the node
+ * sends for FIND_NODE (the observed address, up to k contacts and a write token); if the node
  * sends a shorter token than MAX_TOKEN_BYTES, shorten TOKEN_BYTES to match.
  */
 const TOKEN_BYTES = 32;

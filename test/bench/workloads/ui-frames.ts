@@ -2,7 +2,7 @@
 // (Debian's /usr/bin/chromium) opens the real renderer (out/renderer) served by the real web host;
 // behind it, instead of a DHT node, a synthetic ContractHandler publishes a seeded stream of peer
 // health changes, churn and lookups in ~30 batches a second. Frame time is sampled in the page with
-// requestAnimationFrame. Target (issue 5): p95 under 50 ms.
+// requestAnimationFrame. Target: p95 under 50 ms (a frame budget that keeps the UI smooth).
 //
 //   node --import tsx test/bench/workloads/ui-frames.ts          (standalone)
 //   or runUiFramesWorkload(...) from run.ts as the `ui-frames` workload
