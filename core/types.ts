@@ -74,6 +74,11 @@ export interface Counters {
   txBytes: number;
   /** Datagrams dropped, by reason (decode failures, wrong source, rate limit, ...). */
   dropped: Partial<Record<AnyDropReason, number>>;
+  /**
+   * Of the dropped datagrams, the requests we could not serve but still answered with an error
+   * (an unknown method number; KRPC 203/204), so the asker need not time out.
+   */
+  refusalsAnswered?: number;
   rpc: Record<Method, MethodCounters>;
   /**
    * CALLs by custom method name (also counted under rpc.CALL): calls we made by name; calls we got

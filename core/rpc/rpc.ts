@@ -399,6 +399,7 @@ export class Rpc {
       const reply = 'reply' in decoded ? decoded.reply : undefined;
       const tid = 'tid' in decoded ? decoded.tid : undefined;
       if ((reply !== undefined || tid !== undefined) && (!this.admit || this.admit(from, 'PING'))) {
+        this.counters.refusalsAnswered = (this.counters.refusalsAnswered ?? 0) + 1;
         this.sendRaw(reply ?? this.encodeError(tid as number, DhtError.refusal('UNKNOWN_METHOD', 'unknown method number')), from);
       }
       return;
