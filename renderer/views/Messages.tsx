@@ -5,12 +5,14 @@ import { useEffect, useMemo, useState, type FormEvent, type ReactElement } from 
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { MAX_BROADCAST_BYTES, addressString, customMethodName, type BroadcastSendDto, type CallDto } from '../../electron/host/contract';
 import { Card, Empty, ErrorNote, Id, Progress } from '../components/common';
-import type { BroadcastDto } from '../state/contract-types';
+import type { BroadcastDto, HealthState } from '../state/contract-types';
 import { hostNow, useLive } from '../state/live';
 import { useApi, useConnectionState } from '../state/sync';
 import { unwrap } from '../state/call';
 import { base64ToBytes, hexDump, utf8Length } from '../lib/bytes';
 import { endpointText, formatAgo, formatDuration, plural } from '../lib/format';
+
+const SUGGEST_RANK: Record<HealthState, number> = { good: 0, unknown: 1, questionable: 2, bad: 3 };
 
 /** Characters of a payload shown in the table; the row opens to the whole of it. */
 const PREVIEW_CHARS = 80;
@@ -47,7 +49,16 @@ function CallForm(): ReactElement {
       return `not valid JSON: ${(e as Error).message}`;
     }
   }, [args]);
-  const suggestions = useMemo(() => [...peers.values()].slice(0, 50).map((p) => `${endpointText(p)}`), [peers]);
+  // Peers that answer first (good, then the most recently heard); bad ones are not offered.
+  const suggestions = useMemo(
+    () =>
+      [...peers.values()]
+        .filter((p) => p.state !== 'bad')
+        .sort((a, b) => SUGGEST_RANK[a.state] - SUGGEST_RANK[b.state] || (b.lastSeen ?? 0) - (a.lastSeen ?? 0))
+        .slice(0, 50)
+        .map((p) => `${endpointText(p)}`),
+    [peers],
+  );
   const submit = (e: FormEvent): void => {
     e.preventDefault();
     if (addressCheck.success && nameCheck.success && argsError === null) call.mutate();
