@@ -19,6 +19,7 @@ import type {
   PeerInfo,
   RecordInfo,
 } from '../../core/types';
+import type { CrawlFailure, CrawlSummary } from '../../core/crawl/types';
 import type { Endpoint } from '../../core/transport/types';
 
 // Zod probes `new Function` when it builds object schemas; a strict CSP (no 'unsafe-eval': the
@@ -419,29 +420,11 @@ export const MAX_LISTED_CRAWLS = 500;
 /** Nodes of one crawl the app receives at most. */
 export const MAX_VIEW_NODES = 100_000;
 
-export type CrawlFailureDto = 'timeout' | 'refused' | 'error';
+export type CrawlFailureDto = CrawlFailure;
 
-/** A stored crawl's figures (core/crawl CrawlSummary plus its id in the history). */
-export interface CrawlSummaryDto {
+/** A stored crawl's figures: core's CrawlSummary (plain data already) plus its id in the history. */
+export interface CrawlSummaryDto extends CrawlSummary {
   id: number;
-  protocol: string;
-  startedAt: number;
-  endedAt: number;
-  durationMs: number;
-  bootstrap: string[];
-  found: number;
-  reachable: number;
-  unreachable: number;
-  notCrawled: number;
-  requests: number;
-  cancelled: boolean;
-  truncated: boolean;
-  sizeEstimate: number;
-  nodeEstimate: number | null;
-  clients: Record<string, number>;
-  /** [neighbours returned, reachable nodes that returned that many], ascending. */
-  neighbourCounts: Array<[number, number]>;
-  failures: Record<CrawlFailureDto, number>;
 }
 
 export interface CrawlNodeDto {
