@@ -83,47 +83,40 @@ const MAX_UINT32 = 0xffff_ffff;
 /** Keeps `detail` strings (which end up in logs and counters) short. */
 const MAX_DETAIL_CHARS = 160;
 
-/** The short keys of wire v1. Each map's key set is closed: a key not listed for it is an error. */
-export const WIRE_KEYS = {
-  /** Top level. */
-  version: 'v',
-  tid: 't',
-  kind: 'y',
-  sender: 'i',
-  method: 'm',
-  args: 'a',
-  response: 'r',
-  error: 'e',
-  /** Request arguments (`a`). */
-  target: 't', // FIND_NODE target, ANNOUNCE / GET_PEERS topic
-  key: 'k', // FIND_VALUE, STORE
-  seq: 'q', // FIND_VALUE: the seq the asker already has
-  record: 'r', // STORE
-  token: 'w', // STORE, ANNOUNCE (also in responses)
-  cas: 'c', // STORE
-  port: 'p', // ANNOUNCE
-  name: 'n', // CALL: the custom method's name
-  callArgs: 'b', // CALL: the encoded arguments
-  origin: 'o', // BROADCAST: the node that started it
-  broadcastId: 'b', // BROADCAST: its random id
-  hops: 'h', // BROADCAST: hops made so far
-  hopLimit: 'l', // BROADCAST
-  payload: 'x', // BROADCAST
-  /** Response body (`r`). */
-  observed: 'o',
-  nodes4: 'n4',
-  nodes6: 'n6',
-  // token: 'w', record: 'r' as above
-  peers4: 'p4',
-  peers6: 'p6',
-  result: 'x', // CALL
-  /** Record map. */
-  value: 'v',
-  publicKey: 'k',
-  salt: 's',
-  recordSeq: 'q',
-  sig: 'g',
-} as const;
+/**
+ * Wire v1's maps and their short keys, each set in the order encodeMessage writes it (README.md
+ * gives the meanings). A map's key set is closed: a key not listed for it makes the datagram
+ * invalid. The key type, the encoder's key bytes and the fast reader's key codes derive from here.
+ */
+const WIRE_MAPS = {
+  request: ['v', 't', 'y', 'i', 'm', 'a'], // version, tid, kind, sender id, method, args
+  response: ['v', 't', 'y', 'i', 'r'], // ..., response body
+  error: ['v', 't', 'y', 'i', 'e'], // ..., [code, message]
+  args: {
+    PING: [],
+    FIND_NODE: ['t'], // target
+    FIND_VALUE: ['k', 'q'], // key, the seq the asker already has
+    STORE: ['k', 'r', 'w', 'c'], // key, record, token, cas
+    ANNOUNCE: ['t', 'p', 'w'], // topic, port, token
+    GET_PEERS: ['t'], // topic
+    CALL: ['n', 'b'], // custom method name, its encoded arguments
+    BROADCAST: ['o', 'b', 'h', 'l', 'x'], // origin, broadcast id, hops, hop limit, payload
+  },
+  body: ['o', 'n4', 'n6', 'w', 'r', 'p4', 'p6', 'x'], // observed, nodes, token, record, peers, CALL result
+  immutable: ['v'], // value
+  mutable: ['v', 'k', 's', 'q', 'g'], // value, public key, salt, seq, sig
+} as const satisfies Record<string, readonly string[] | Record<Method, readonly string[]>>;
+
+type KeysOf<T> = T extends readonly (infer Key)[] ? Key : T extends object ? KeysOf<T[keyof T]> : never;
+/** Every short key of wire v1. */
+type WireKey = KeysOf<typeof WIRE_MAPS>;
+
+const ALL_KEYS: readonly WireKey[] = [
+  ...new Set([WIRE_MAPS.request, WIRE_MAPS.response, WIRE_MAPS.error, ...Object.values(WIRE_MAPS.args), WIRE_MAPS.body, WIRE_MAPS.mutable].flat()),
+];
+function perKey<T>(f: (key: WireKey) => T): Readonly<Record<WireKey, T>> {
+  return Object.freeze(Object.fromEntries(ALL_KEYS.map((k) => [k, f(k)])) as Record<WireKey, T>);
+}
 
 export const KIND_CODES = { request: 'q', response: 'r', error: 'e' } as const;
 
@@ -170,33 +163,7 @@ function checkSafeUint(value: unknown, what: string): number {
 
 // Every map is written key by key straight into the datagram (cbor-io.ts), in the order the
 // format lists them; a map's head needs its entry count, so optional fields are counted first.
-const K = {
-  v: keyBytes('v'),
-  t: keyBytes('t'),
-  y: keyBytes('y'),
-  i: keyBytes('i'),
-  m: keyBytes('m'),
-  a: keyBytes('a'),
-  r: keyBytes('r'),
-  e: keyBytes('e'),
-  k: keyBytes('k'),
-  q: keyBytes('q'),
-  w: keyBytes('w'),
-  c: keyBytes('c'),
-  p: keyBytes('p'),
-  o: keyBytes('o'),
-  s: keyBytes('s'),
-  g: keyBytes('g'),
-  n4: keyBytes('n4'),
-  n6: keyBytes('n6'),
-  p4: keyBytes('p4'),
-  p6: keyBytes('p6'),
-  n: keyBytes('n'),
-  b: keyBytes('b'),
-  h: keyBytes('h'),
-  l: keyBytes('l'),
-  x: keyBytes('x'),
-} as const;
+const K = perKey(keyBytes);
 const KIND_TEXT = { request: keyBytes(KIND_CODES.request), response: keyBytes(KIND_CODES.response), error: keyBytes(KIND_CODES.error) } as const;
 
 function writeUintField(buf: Uint8Array, p: number, key: Uint8Array, n: number): number {
@@ -445,7 +412,7 @@ function describe(x: unknown): string {
   return typeof x;
 }
 
-function bytesField(m: WireMap, key: string, min: number, max: number, reason: DropReason, where: string): Uint8Array | Reject {
+function bytesField(m: WireMap, key: WireKey, min: number, max: number, reason: DropReason, where: string): Uint8Array | Reject {
   const b = asBytes(m[key]);
   if (b === null) return new Reject(reason, `${where}: expected a byte string, got ${describe(m[key])}`);
   if (b.length < min || b.length > max) {
@@ -454,49 +421,33 @@ function bytesField(m: WireMap, key: string, min: number, max: number, reason: D
   return b;
 }
 
-function uintField(m: WireMap, key: string, max: number, reason: DropReason, where: string): number | Reject {
+function uintField(m: WireMap, key: WireKey, max: number, reason: DropReason, where: string): number | Reject {
   const x = m[key];
   if (!isUint(x, max)) return new Reject(reason, `${where}: expected an integer 0..${max}, got ${describe(x)}`);
   return x + 0; // -0 (a float on the wire) becomes 0
 }
 
 /** Rejects keys outside `allowed`. Counting first keeps the common (valid) case to one pass. */
-function checkKeys(m: WireMap, allowed: readonly string[], reason: DropReason, where: string): Reject | null {
+function checkKeys(m: WireMap, allowed: readonly WireKey[], reason: DropReason, where: string): Reject | null {
   const keys = Object.keys(m);
   let known = 0;
   for (const k of allowed) if (m[k] !== undefined) known++;
   if (keys.length === known) return null;
-  const extra = keys.find((k) => !allowed.includes(k) || m[k] === undefined) ?? '?';
+  const extra = keys.find((k) => !(allowed as readonly string[]).includes(k) || m[k] === undefined) ?? '?';
   return new Reject(reason, `${where}: unexpected key ${JSON.stringify(extra.slice(0, 20))}`);
 }
 
-const TOP_REQUEST_KEYS = ['v', 't', 'y', 'i', 'm', 'a'] as const;
-const TOP_RESPONSE_KEYS = ['v', 't', 'y', 'i', 'r'] as const;
-const TOP_ERROR_KEYS = ['v', 't', 'y', 'i', 'e'] as const;
-const ARG_KEYS: Readonly<Record<Method, readonly string[]>> = {
-  PING: [],
-  FIND_NODE: ['t'],
-  FIND_VALUE: ['k', 'q'],
-  STORE: ['k', 'r', 'w', 'c'],
-  ANNOUNCE: ['t', 'p', 'w'],
-  GET_PEERS: ['t'],
-  CALL: ['n', 'b'],
-  BROADCAST: ['o', 'b', 'h', 'l', 'x'],
-};
-const RESPONSE_KEYS = ['o', 'n4', 'n6', 'w', 'r', 'p4', 'p6', 'x'] as const;
-const IMMUTABLE_RECORD_KEYS = ['v'] as const;
-const MUTABLE_RECORD_KEYS = ['v', 'k', 's', 'q', 'g'] as const;
 
 function readRecord(x: unknown, reason: DropReason, where: string): WireRecord | Reject {
   if (!isMap(x)) return new Reject(reason, `${where}: expected a map, got ${describe(x)}`);
   const value = bytesField(x, 'v', 0, MAX_VALUE_BYTES, reason, `${where}.v (value)`);
   if (value instanceof Reject) return value;
   if (x.k === undefined) {
-    const extra = checkKeys(x, IMMUTABLE_RECORD_KEYS, reason, where);
+    const extra = checkKeys(x, WIRE_MAPS.immutable, reason, where);
     if (extra) return extra;
     return { type: 'immutable', value };
   }
-  const extra = checkKeys(x, MUTABLE_RECORD_KEYS, reason, where);
+  const extra = checkKeys(x, WIRE_MAPS.mutable, reason, where);
   if (extra) return extra;
   const publicKey = bytesField(x, 'k', PUBLIC_KEY_BYTES, PUBLIC_KEY_BYTES, reason, `${where}.k (publicKey)`);
   if (publicKey instanceof Reject) return publicKey;
@@ -516,7 +467,7 @@ function readRecord(x: unknown, reason: DropReason, where: string): WireRecord |
 }
 
 function readArgs(method: Method, a: WireMap): RequestArgs | Reject {
-  const extra = checkKeys(a, ARG_KEYS[method], 'bad-args', 'args');
+  const extra = checkKeys(a, WIRE_MAPS.args[method], 'bad-args', 'args');
   if (extra) return extra;
   switch (method) {
     case 'PING':
@@ -583,8 +534,8 @@ function readArgs(method: Method, a: WireMap): RequestArgs | Reject {
 /** Reads n4/n6 (contacts) or p4/p6 (peers) into one list; undefined when neither key is present. */
 function readList<T>(
   body: WireMap,
-  key4: string,
-  key6: string,
+  key4: WireKey,
+  key6: WireKey,
   max: number,
   decodeInto: (b: Uint8Array, family: 4 | 6, into: T[], max: number) => string | null,
 ): T[] | undefined | Reject {
@@ -596,7 +547,7 @@ function readList<T>(
 
 function readFamily<T>(
   body: WireMap,
-  key: string,
+  key: WireKey,
   family: 4 | 6,
   into: T[],
   max: number,
@@ -610,7 +561,7 @@ function readFamily<T>(
 }
 
 function readResponse(body: WireMap, header: { tid: number; id: Uint8Array }): ResponseMessage | Reject {
-  const extra = checkKeys(body, RESPONSE_KEYS, 'bad-response', 'response');
+  const extra = checkKeys(body, WIRE_MAPS.body, 'bad-response', 'response');
   if (extra) return extra;
   const o = asBytes(body.o);
   if (o === null) return new Reject('bad-response', `response.o (observed): expected a byte string, got ${describe(body.o)}`);
@@ -668,7 +619,7 @@ function readMessage(raw: unknown): Message | Reject {
   const header = { tid, id };
 
   if (y === KIND_CODES.request) {
-    const extra = checkKeys(raw, TOP_REQUEST_KEYS, 'bad-header', 'request');
+    const extra = checkKeys(raw, WIRE_MAPS.request, 'bad-header', 'request');
     if (extra) return extra;
     const m = raw.m;
     if (!isUint(m, METHODS.length - 1)) return new Reject('unknown-method', `m: ${describe(m)} is not a method number`, isUint(m, MAX_UINT32) && isMap(raw.a) ? tid : undefined);
@@ -679,12 +630,12 @@ function readMessage(raw: unknown): Message | Reject {
     return { kind: 'request', tid, id, ...args };
   }
   if (y === KIND_CODES.response) {
-    const extra = checkKeys(raw, TOP_RESPONSE_KEYS, 'bad-header', 'response');
+    const extra = checkKeys(raw, WIRE_MAPS.response, 'bad-header', 'response');
     if (extra) return extra;
     if (!isMap(raw.r)) return new Reject('bad-response', `r: expected a map, got ${describe(raw.r)}`);
     return readResponse(raw.r, header);
   }
-  const extra = checkKeys(raw, TOP_ERROR_KEYS, 'bad-header', 'error');
+  const extra = checkKeys(raw, WIRE_MAPS.error, 'bad-header', 'error');
   if (extra) return extra;
   return readError(raw.e, header);
 }
@@ -707,51 +658,30 @@ function errorText(e: unknown): string {
 // null) and the generic decoder below decides. So for any input it accepts it returns what the
 // generic decoder would, and the generic decoder alone defines drop reasons.
 
-const KEY_V = keyCode('v');
-const KEY_T = keyCode('t');
-const KEY_Y = keyCode('y');
-const KEY_I = keyCode('i');
-const KEY_M = keyCode('m');
-const KEY_A = keyCode('a');
-const KEY_R = keyCode('r');
-const KEY_K = keyCode('k');
-const KEY_Q = keyCode('q');
-const KEY_W = keyCode('w');
-const KEY_C = keyCode('c');
-const KEY_P = keyCode('p');
-const KEY_O = keyCode('o');
-const KEY_S = keyCode('s');
-const KEY_G = keyCode('g');
-const KEY_N4 = keyCode('n4');
-const KEY_N6 = keyCode('n6');
-const KEY_P4 = keyCode('p4');
-const KEY_P6 = keyCode('p6');
-const KEY_B = keyCode('b');
-const KEY_H = keyCode('h');
-const KEY_L = keyCode('l');
-const KEY_X = keyCode('x');
+/** What Reader.key() returns for each key. */
+const KEY = perKey(keyCode);
 const CHAR_Q = KIND_CODES.request.charCodeAt(0);
 const CHAR_R = KIND_CODES.response.charCodeAt(0);
 
 function fastRecord(r: Reader): WireRecord {
   const n = r.head(MAJOR_MAP);
   if (n === 1) {
-    if (r.key() !== KEY_V) throw readFail;
+    if (r.key() !== KEY.v) throw readFail;
     return { type: 'immutable', value: r.bytes(0, MAX_VALUE_BYTES) };
   }
   if (n !== 4 && n !== 5) throw readFail;
-  if (r.key() !== KEY_V) throw readFail;
+  if (r.key() !== KEY.v) throw readFail;
   const value = r.bytes(0, MAX_VALUE_BYTES);
-  if (r.key() !== KEY_K) throw readFail;
+  if (r.key() !== KEY.k) throw readFail;
   const publicKey = r.bytes(PUBLIC_KEY_BYTES, PUBLIC_KEY_BYTES);
   let salt: Uint8Array | null = null;
   if (n === 5) {
-    if (r.key() !== KEY_S) throw readFail;
+    if (r.key() !== KEY.s) throw readFail;
     salt = r.bytes(0, MAX_SALT_BYTES);
   }
-  if (r.key() !== KEY_Q) throw readFail;
+  if (r.key() !== KEY.q) throw readFail;
   const seq = r.uint(Number.MAX_SAFE_INTEGER);
-  if (r.key() !== KEY_G) throw readFail;
+  if (r.key() !== KEY.g) throw readFail;
   const sig = r.bytes(SIGNATURE_BYTES, SIGNATURE_BYTES);
   // Absent means empty: a fresh empty array per record, as the generic decoder gives.
   return { type: 'mutable', value, publicKey, salt: salt ?? new Uint8Array(0), seq, sig };
@@ -764,47 +694,47 @@ function fastArgs(r: Reader, method: Method): RequestArgs {
       if (n !== 0) throw readFail;
       return { method };
     case 'FIND_NODE':
-      if (n !== 1 || r.key() !== KEY_T) throw readFail;
+      if (n !== 1 || r.key() !== KEY.t) throw readFail;
       return { method, target: r.bytes(ID_BYTES, ID_BYTES) };
     case 'GET_PEERS':
-      if (n !== 1 || r.key() !== KEY_T) throw readFail;
+      if (n !== 1 || r.key() !== KEY.t) throw readFail;
       return { method, topic: r.bytes(ID_BYTES, ID_BYTES) };
     case 'FIND_VALUE': {
-      if ((n !== 1 && n !== 2) || r.key() !== KEY_K) throw readFail;
+      if ((n !== 1 && n !== 2) || r.key() !== KEY.k) throw readFail;
       const key = r.bytes(ID_BYTES, ID_BYTES);
       if (n === 1) return { method, key };
-      if (r.key() !== KEY_Q) throw readFail;
+      if (r.key() !== KEY.q) throw readFail;
       return { method, key, seq: r.uint(Number.MAX_SAFE_INTEGER) };
     }
     case 'STORE': {
-      if ((n !== 3 && n !== 4) || r.key() !== KEY_K) throw readFail;
+      if ((n !== 3 && n !== 4) || r.key() !== KEY.k) throw readFail;
       const key = r.bytes(ID_BYTES, ID_BYTES);
-      if (r.key() !== KEY_R) throw readFail;
+      if (r.key() !== KEY.r) throw readFail;
       const record = fastRecord(r);
-      if (r.key() !== KEY_W) throw readFail;
+      if (r.key() !== KEY.w) throw readFail;
       const token = r.bytes(1, MAX_TOKEN_BYTES);
       if (n === 3) return { method, key, record, token };
-      if (r.key() !== KEY_C) throw readFail;
+      if (r.key() !== KEY.c) throw readFail;
       return { method, key, record, token, cas: r.uint(Number.MAX_SAFE_INTEGER) };
     }
     case 'ANNOUNCE': {
-      if (n !== 3 || r.key() !== KEY_T) throw readFail;
+      if (n !== 3 || r.key() !== KEY.t) throw readFail;
       const topic = r.bytes(ID_BYTES, ID_BYTES);
-      if (r.key() !== KEY_P) throw readFail;
+      if (r.key() !== KEY.p) throw readFail;
       const port = r.uint(0xffff);
-      if (!isValidPort(port) || r.key() !== KEY_W) throw readFail;
+      if (!isValidPort(port) || r.key() !== KEY.w) throw readFail;
       return { method, topic, port, token: r.bytes(1, MAX_TOKEN_BYTES) };
     }
     case 'BROADCAST': {
-      if (n !== 5 || r.key() !== KEY_O) throw readFail;
+      if (n !== 5 || r.key() !== KEY.o) throw readFail;
       const origin = r.bytes(ID_BYTES, ID_BYTES);
-      if (r.key() !== KEY_B) throw readFail;
+      if (r.key() !== KEY.b) throw readFail;
       const bid = r.bytes(BROADCAST_ID_BYTES, BROADCAST_ID_BYTES);
-      if (r.key() !== KEY_H) throw readFail;
+      if (r.key() !== KEY.h) throw readFail;
       const hops = r.uint(MAX_BROADCAST_HOPS);
-      if (r.key() !== KEY_L) throw readFail;
+      if (r.key() !== KEY.l) throw readFail;
       const hopLimit = r.uint(MAX_BROADCAST_HOPS);
-      if (hopLimit < 1 || hops > hopLimit || r.key() !== KEY_X) throw readFail;
+      if (hopLimit < 1 || hops > hopLimit || r.key() !== KEY.x) throw readFail;
       return { method, origin, bid, hops, hopLimit, payload: r.bytes(0, MAX_BROADCAST_BYTES) };
     }
     case 'CALL':
@@ -820,7 +750,7 @@ function fastList<T>(r: Reader, family: 4 | 6, into: T[], max: number, decodeInt
 
 function fastResponse(r: Reader, tid: number, id: Uint8Array): ResponseMessage {
   let n = r.head(MAJOR_MAP);
-  if (n < 1 || r.key() !== KEY_O) throw readFail;
+  if (n < 1 || r.key() !== KEY.o) throw readFail;
   const observed = decodePeer(r.bytes(COMPACT_IPV4_PEER_BYTES, COMPACT_IPV6_PEER_BYTES));
   if (typeof observed === 'string') throw readFail;
   const msg: ResponseMessage = { kind: 'response', tid, id, observed };
@@ -828,25 +758,25 @@ function fastResponse(r: Reader, tid: number, id: Uint8Array): ResponseMessage {
   let order = 0;
   for (n--; n > 0; n--) {
     const key = r.key();
-    if (key === KEY_N4 && order < 1) {
+    if (key === KEY.n4 && order < 1) {
       order = 1;
       fastList(r, 4, (msg.nodes = []), MAX_NODES_PER_RESPONSE, decodeContactsInto);
-    } else if (key === KEY_N6 && order < 2) {
+    } else if (key === KEY.n6 && order < 2) {
       order = 2;
       fastList(r, 6, (msg.nodes ??= []), MAX_NODES_PER_RESPONSE, decodeContactsInto);
-    } else if (key === KEY_W && order < 3) {
+    } else if (key === KEY.w && order < 3) {
       order = 3;
       msg.token = r.bytes(1, MAX_TOKEN_BYTES);
-    } else if (key === KEY_R && order < 4) {
+    } else if (key === KEY.r && order < 4) {
       order = 4;
       msg.record = fastRecord(r);
-    } else if (key === KEY_P4 && order < 5) {
+    } else if (key === KEY.p4 && order < 5) {
       order = 5;
       fastList(r, 4, (msg.peers = []), MAX_PEERS_PER_RESPONSE, decodePeersInto);
-    } else if (key === KEY_P6 && order < 6) {
+    } else if (key === KEY.p6 && order < 6) {
       order = 6;
       fastList(r, 6, (msg.peers ??= []), MAX_PEERS_PER_RESPONSE, decodePeersInto);
-    } else if (key === KEY_X && order < 7) {
+    } else if (key === KEY.x && order < 7) {
       order = 7;
       msg.result = r.bytes(0, MAX_CALL_BYTES);
     } else {
@@ -862,21 +792,21 @@ export function decodeCanonical(data: Uint8Array): Message | null {
   try {
     const n = r.head(MAJOR_MAP);
     if (n !== 5 && n !== 6) return null;
-    if (r.key() !== KEY_V || r.uint(WIRE_VERSION) !== WIRE_VERSION) return null;
-    if (r.key() !== KEY_T) return null;
+    if (r.key() !== KEY.v || r.uint(WIRE_VERSION) !== WIRE_VERSION) return null;
+    if (r.key() !== KEY.t) return null;
     const tid = r.uint(MAX_UINT32);
-    if (r.key() !== KEY_Y) return null;
+    if (r.key() !== KEY.y) return null;
     const kind = r.key(); // a one-character text string, read like a key
-    if (r.key() !== KEY_I) return null;
+    if (r.key() !== KEY.i) return null;
     const id = r.bytes(ID_BYTES, ID_BYTES);
     let msg: Message;
     if (kind === CHAR_Q && n === 6) {
-      if (r.key() !== KEY_M) return null;
+      if (r.key() !== KEY.m) return null;
       const method = METHODS[r.uint(METHODS.length - 1)];
-      if (r.key() !== KEY_A) return null;
+      if (r.key() !== KEY.a) return null;
       msg = { kind: 'request', tid, id, ...fastArgs(r, method) };
     } else if (kind === CHAR_R && n === 5) {
-      if (r.key() !== KEY_R) return null;
+      if (r.key() !== KEY.r) return null;
       msg = fastResponse(r, tid, id);
     } else {
       return null; // errors are rare: the generic decoder reads them
