@@ -3,34 +3,18 @@
 // answer with 32 IPv6 peers and 20 IPv6 contacts is also too big. The record (or the peers) is what
 // the asker came for, so contacts give way first: we send as many of the nearest as fit, possibly
 // none; only then are peers trimmed.
+import { answerBytes, largest } from '../rpc/amplification';
 import { encodeMessage } from '../wire/codec';
-import { MAX_DATAGRAM_BYTES, type Message, type ResponseMessage, type WirePeer } from '../wire/types';
+import { MAX_DATAGRAM_BYTES, type Message, type WirePeer } from '../wire/types';
 import type { ResponseBody } from '../rpc/rpc';
 
-/** The largest transaction id: its CBOR encoding is the longest, so a fit with it fits any tid. */
-const WORST_CASE_TID = 0xffff_ffff;
-
 function fits(body: ResponseBody, selfId: Uint8Array, observed: WirePeer, encode: (msg: Message) => Uint8Array): boolean {
-  const msg: ResponseMessage = { ...body, kind: 'response', tid: WORST_CASE_TID, id: selfId, observed };
   try {
-    return encode(msg).length <= MAX_DATAGRAM_BYTES;
+    return answerBytes(body, selfId, observed, encode) <= MAX_DATAGRAM_BYTES;
   } catch {
     // Our own, valid fields: the encoder refuses only for size.
     return false;
   }
-}
-
-/** Largest n in [0, max] with ok(n), given ok is monotone (true up to some n, false after); -1 if none. */
-function largest(max: number, ok: (n: number) => boolean): number {
-  if (ok(max)) return max;
-  let lo = -1;
-  let hi = max;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (ok(mid)) lo = mid;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

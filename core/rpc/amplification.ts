@@ -103,7 +103,7 @@ function pingBytesOf(selfId: Uint8Array, encode: Encode): number {
 }
 
 /** Largest n in [0, max] with ok(n), ok monotone (true up to some n, false after); -1 if none. */
-function largest(max: number, ok: (n: number) => boolean): number {
+export function largest(max: number, ok: (n: number) => boolean): number {
   if (ok(max)) return max;
   let lo = -1;
   let hi = max;
