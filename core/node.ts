@@ -33,7 +33,7 @@ import type { RecordValidator, StorePolicy } from './records/policy';
 import { AmplificationGuard, VERIFY_TIMEOUT_MS, type AmplificationOptions } from './rpc/amplification';
 import { RateLimiter, type RateLimitOptions } from './rpc/rate-limit';
 import { RetryPolicy } from './rpc/loss';
-import { Rpc, RPC_RETRIES, RPC_TIMEOUT_MS, type HandlerResult, type RequestOptions, type ResponseBody, type RpcResult } from './rpc/rpc';
+import { Rpc, RPC_RETRIES, RPC_TIMEOUT_MS, type HandlerResult, type RequestOptions, type RpcResult } from './rpc/rpc';
 import { isLoopbackOrPrivate, RoutingTable, toPeerInfo, type RoutingEntry } from './routing';
 import { DualStackTransport, reachesFamily } from './transport/dual';
 import { UdpTransport } from './transport/udp';
@@ -188,10 +188,10 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   readonly protocol: DhtProtocol;
   readonly clock: Clock;
   readonly transport: Transport;
-  protected readonly rpc: Rpc;
+  private readonly rpc: Rpc;
   readonly table: RoutingTable;
-  protected readonly randomBytes: RandomBytes;
-  protected readonly opts: ReturnType<typeof resolveOptions>;
+  private readonly randomBytes: RandomBytes;
+  private readonly opts: ReturnType<typeof resolveOptions>;
   private readonly bootstrapList: Array<string | Endpoint>;
   /** Records, topics, tokens, lifetimes and persistence, one part per concern (records/layer.ts). */
   private readonly storage: RecordLayer;
@@ -578,7 +578,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     return this.makeLookup(target, kind, this.findNodeQuery(target), options);
   }
 
-  protected makeLookup(
+  private makeLookup(
     target: Uint8Array,
     kind: LookupKind,
     query: QueryFn,
@@ -839,7 +839,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     return this.amplification.guard(from, requestBytes, result, knownHere);
   }
 
-  protected handleRequest(req: RequestMessage, from: Endpoint, id: string, entry: RoutingEntry | undefined): HandlerResult | Promise<HandlerResult> {
+  private handleRequest(req: RequestMessage, from: Endpoint, id: string, entry: RoutingEntry | undefined): HandlerResult | Promise<HandlerResult> {
     if (!this.running) return null;
     // BEP 43: a read-only sender stays out of the routing table.
     if (req.readOnly !== true) this.noteRequester(id, req.id, from, entry);
@@ -854,16 +854,12 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       case 'BROADCAST':
         return this.broadcaster.receive(req, { id, idBytes: req.id, host: from.host, port: from.port }) ?? {};
       default:
-        return this.handleRecordRequest(req, from);
+        // FIND_VALUE, STORE, ANNOUNCE, GET_PEERS: the records layer answers (a STORE once it is durable).
+        return this.storage.server.handle(req, from);
     }
   }
 
-  /** FIND_VALUE, STORE, ANNOUNCE, GET_PEERS: the records layer answers (a STORE once it is durable). */
-  protected handleRecordRequest(req: RequestMessage, from: Endpoint): ResponseBody | DhtError | Promise<ResponseBody | DhtError> {
-    return this.storage.server.handle(req, from);
-  }
-
-  protected closestWire(target: Uint8Array): WireContact[] {
+  private closestWire(target: Uint8Array): WireContact[] {
     return this.table.closest(target, this.opts.k).map((e) => ({ id: e.idBytes, host: e.host, port: e.port }));
   }
 
