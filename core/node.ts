@@ -368,6 +368,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         },
         encode: this.protocol.codec.encode,
         hashTopic: this.protocol.hashTopic,
+        ...(this.protocol.records ? { model: this.protocol.records } : {}),
         assertRunning() {
           node.assertRunning();
         },

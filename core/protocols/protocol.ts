@@ -12,6 +12,7 @@
 import { decodeMessage, encodeMessage } from '../wire/codec';
 import { ID_BYTES, type RandomBytes, cryptoRandomBytes, sha256 } from '../id';
 import type { Endpoint } from '../transport/types';
+import { KADSCOPE_RECORDS, type RecordModel } from '../records/model';
 import type { ProtocolCapabilities } from '../types';
 import type { DecodeResult, DropReason, Message } from '../wire/types';
 import type { MainlineDropReason } from './mainline/types';
@@ -54,6 +55,8 @@ export interface DhtProtocol {
   randomId(rand?: RandomBytes): Uint8Array;
   /** A text topic's key (kadscope SHA-256, Mainline SHA-1): idBytes long. */
   hashTopic(text: string): Uint8Array;
+  /** The record model (keys, signed bytes, limits, where tokens come from); default kadscope's. */
+  readonly records?: RecordModel;
 }
 
 export const kadscopeCodec: WireCodec = { encode: encodeMessage, decode: decodeMessage };
@@ -67,6 +70,7 @@ export const KADSCOPE_PROTOCOL: DhtProtocol = {
   capabilities: Object.freeze({ customMethods: true, broadcast: true }),
   randomId: (rand = cryptoRandomBytes) => rand(ID_BYTES),
   hashTopic: (text) => sha256(text),
+  records: KADSCOPE_RECORDS,
 };
 
 /**

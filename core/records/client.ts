@@ -6,13 +6,14 @@ import { bytesToHex, hexToBytes, isIdHex, sha256 } from '../id';
 import { endpointKey, type Endpoint } from '../transport/types';
 import type { RecordInfo } from '../types';
 import { isValidPort } from '../wire/compact';
-import { MAX_SALT_BYTES, MAX_VALUE_BYTES, type WirePeer, type WireRecord } from '../wire/types';
+import type { WirePeer, WireRecord } from '../wire/types';
 import type { RecordCallOptions, RecordLayerDeps } from './config';
 import type { RecordMaintenance } from './maintenance';
 import { announceOnce, drain, noneStored, publish, throwIfAborted, writeToClosest, type StoreResult } from './publish';
-import { immutableKey, mutableKey, signMutable, type KeyPair, type MutableRecord } from './signing';
+import type { RecordModel } from './model';
+import { signMutable, type KeyPair, type MutableRecord } from './signing';
 import { toRecordInfo, type RecordStore } from './store';
-import { sameRecord, validateRecord } from './validate';
+import { sameRecord, validateRecord, withSalt } from './validate';
 
 /** Addresses collected by one lookupPeers. */
 export const MAX_LOOKUP_PEERS = 1_024;
@@ -70,8 +71,18 @@ export interface LookupPeersResult {
  */
 export type GetSource = 'auto' | 'local' | 'network';
 
+export interface GetOptions extends RecordCallOptions {
+  source?: GetSource;
+  /**
+   * The salt of a mutable record, for protocols whose answers leave it out (BEP 44): without it a
+   * salted item's signature cannot be checked. Our own records' salts are known.
+   */
+  salt?: Uint8Array | string;
+}
+
 export class RecordClient {
   private readonly selfHex: string;
+  private readonly model: RecordModel;
 
   constructor(
     private readonly deps: RecordLayerDeps,
@@ -79,6 +90,7 @@ export class RecordClient {
     private readonly maintenance: RecordMaintenance,
   ) {
     this.selfHex = bytesToHex(deps.selfId);
+    this.model = store.model;
   }
 
   /** The records this node holds (for others, and its own). */
@@ -89,12 +101,17 @@ export class RecordClient {
 
   // ---- values and mutable records ----
 
-  /** Stores an immutable value (at most 1,000 bytes) at SHA-256(value) on the k closest nodes. */
+  /**
+   * Stores an immutable value (at most 1,000 bytes as stored) at its hash (kadscope SHA-256 of the
+   * value; Mainline SHA-1 of the value bencoded as a byte string) on the k closest nodes.
+   */
   async put(value: Uint8Array | string, options: RecordCallOptions = {}): Promise<StoreResult> {
     this.deps.assertRunning();
-    const bytes = toBytes(value, 'value');
-    if (bytes.length > MAX_VALUE_BYTES) throw DhtError.refusal('VALUE_TOO_LARGE', `value is ${bytes.length} bytes; at most ${MAX_VALUE_BYTES} allowed`);
-    const key = immutableKey(bytes);
+    const raw = toBytes(value, 'value');
+    const bytes = this.model.encodeValue(raw);
+    const max = this.model.maxValueBytes;
+    if (bytes.length > max) throw DhtError.refusal('VALUE_TOO_LARGE', `value is ${bytes.length} bytes${bytes.length !== raw.length ? ' as stored' : ''}; at most ${max} allowed`);
+    const key = this.model.immutableKey(bytes);
     const record: WireRecord = { type: 'immutable', value: bytes };
     const out = await publish(this.deps, key, record, options);
     if (out.storedAt.length === 0) throw noneStored('the value', out.failed);
@@ -102,16 +119,16 @@ export class RecordClient {
     return out;
   }
 
-  /** Signs and stores a mutable record at SHA-256(public key || salt). Every storer's refusal code reaches the caller. */
+  /** Signs and stores a mutable record at the hash of public key || salt. Every storer's refusal code reaches the caller. */
   async putMutable(input: PutMutableInput, options: RecordCallOptions = {}): Promise<PutMutableResult> {
     this.deps.assertRunning();
     if (input === null || typeof input !== 'object' || !input.keyPair) throw DhtError.invalidArgument('putMutable needs { keyPair, seq, value }');
     const salt = input.salt === undefined ? new Uint8Array(0) : toBytes(input.salt, 'salt');
-    if (salt.length > MAX_SALT_BYTES) throw DhtError.refusal('SALT_TOO_LARGE', `salt is ${salt.length} bytes; at most ${MAX_SALT_BYTES} allowed`);
+    if (salt.length > this.model.maxSaltBytes) throw DhtError.refusal('SALT_TOO_LARGE', `salt is ${salt.length} bytes; at most ${this.model.maxSaltBytes} allowed`);
     if (!Number.isSafeInteger(input.seq) || input.seq < 0) throw DhtError.invalidArgument(`seq must be a non-negative whole number; got ${input.seq}`);
     if (input.cas !== undefined && (!Number.isSafeInteger(input.cas) || input.cas < 0)) throw DhtError.invalidArgument(`cas must be a non-negative whole number; got ${input.cas}`);
-    const record = signMutable({ keyPair: input.keyPair, salt, seq: input.seq, value: toBytes(input.value, 'value') });
-    const key = mutableKey(input.keyPair.publicKey, salt);
+    const record = signMutable({ keyPair: input.keyPair, salt, seq: input.seq, value: this.model.encodeValue(toBytes(input.value, 'value')) }, this.model);
+    const key = this.model.mutableKey(input.keyPair.publicKey, salt);
     const out = await this.publishMutable(key, record, { ...options, cas: input.cas });
     if (out.storedAt.length === 0) throw noneStored(`seq ${input.seq}`, out.failed);
     // Some stored it, but others hold a newer or different version: the caller must know.
@@ -126,21 +143,22 @@ export class RecordClient {
    * checked against its key and returned at the first valid answer; a mutable key is looked up to the end and the highest valid seq wins (asking with
    * the best seq so far, so nodes send a record only when theirs is newer).
    */
-  async get(keyHex: string, options: RecordCallOptions & { source?: GetSource } = {}): Promise<GetResult> {
+  async get(keyHex: string, options: GetOptions = {}): Promise<GetResult> {
     this.deps.assertRunning();
-    const key = parseKey(keyHex, 'key');
+    const key = parseKey(keyHex, 'key', this.model);
     const hex = bytesToHex(key);
     const source = options.source ?? 'auto';
     const local = source === 'network' ? undefined : this.store.get(hex, this.deps.clock.now());
     if (source === 'local') {
       if (!local) throw DhtError.notFound(`this node holds no copy of key ${hex.slice(0, 16)}…; fetch it from the network`);
-      return { key: hex, value: new Uint8Array(local.record.value), from: this.selfHex, hops: 0, messages: 0, durationMs: 0, ...(local.record.type === 'mutable' ? { seq: local.record.seq } : {}), lookupId: null };
+      return { key: hex, value: this.valueOf(local.record), from: this.selfHex, hops: 0, messages: 0, durationMs: 0, ...(local.record.type === 'mutable' ? { seq: local.record.seq } : {}), lookupId: null };
     }
     // An immutable value we hold is the answer (it was checked against its key when stored); a
     // mutable one may have been superseded elsewhere, so we still ask the network.
     if (local?.record.type === 'immutable') {
-      return { key: hex, value: new Uint8Array(local.record.value), from: this.selfHex, hops: 0, messages: 0, durationMs: 0, lookupId: null };
+      return { key: hex, value: this.valueOf(local.record), from: this.selfHex, hops: 0, messages: 0, durationMs: 0, lookupId: null };
     }
+    const salt = options.salt !== undefined ? toBytes(options.salt, 'salt') : local?.record.type === 'mutable' ? local.record.salt : undefined;
     let best: { record: WireRecord; from: string } | null = local ? { record: local.record, from: this.selfHex } : null;
     const bestSeq = (): number | undefined => (best?.record.type === 'mutable' ? best.record.seq : undefined);
     const lookup = this.deps.lookup(
@@ -152,8 +170,9 @@ export class RecordClient {
       },
       {
         ...options,
-        onRecord: (record, from) => {
-          if (validateRecord(key, record) !== null) return 'reject';
+        onRecord: (answered, from) => {
+          const record = withSalt(answered, salt);
+          if (validateRecord(key, record, this.model) !== null) return 'reject';
           if (record.type === 'immutable') {
             best = { record: copyRecord(record), from: from.id };
             return 'stop';
@@ -172,11 +191,12 @@ export class RecordClient {
     const found = best as { record: WireRecord; from: string } | null;
     if (!found) {
       const why = done.reason === 'no-peers' ? 'this node knows no peers yet; join a network first' : `${done.messages} requests, lookup ${done.reason}`;
-      throw DhtError.notFound(`no node returned a valid record for key ${hex.slice(0, 16)}… (${why})`);
+      const saltHint = !this.model.answersCarrySalt && salt === undefined ? '; a salted mutable item needs its salt to be checked' : '';
+      throw DhtError.notFound(`no node returned a valid record for key ${hex.slice(0, 16)}… (${why}${saltHint})`);
     }
     return {
       key: hex,
-      value: new Uint8Array(found.record.value),
+      value: this.valueOf(found.record),
       from: found.from,
       hops: found.from === this.selfHex ? 0 : (hopOf.get(found.from) ?? done.hops),
       messages: done.messages,
@@ -204,8 +224,9 @@ export class RecordClient {
       () => (seqFilter === undefined ? { method: 'FIND_VALUE', key } : { method: 'FIND_VALUE', key, seq: seqFilter }),
       {
         ...options,
-        onRecord: (r, from) => {
-          if (r.type !== 'mutable' || validateRecord(key, r) !== null) return 'reject';
+        onRecord: (answered, from) => {
+          const r = withSalt(answered, record.salt);
+          if (r.type !== 'mutable' || validateRecord(key, r, this.model) !== null) return 'reject';
           if (!newest || r.seq > newest.record.seq) newest = { record: copyRecord(r) as MutableRecord, from: from.id };
           return 'continue';
         },
@@ -228,6 +249,11 @@ export class RecordClient {
       cas === undefined ? { method: 'STORE', key, record, token } : { method: 'STORE', key, record, token, cas },
     );
     return { key: bytesToHex(key), ...out };
+  }
+
+  /** A record's value as the caller put it (Mainline: the byte string inside the bencoded value). */
+  private valueOf(record: WireRecord): Uint8Array {
+    return new Uint8Array(this.model.decodeValue(record.value));
   }
 
   // ---- topics ----
@@ -293,8 +319,10 @@ function toBytes(v: Uint8Array | string, what: string): Uint8Array {
   throw DhtError.invalidArgument(`${what} must be bytes (Uint8Array) or a string`);
 }
 
-function parseKey(hex: string, what: string): Uint8Array {
-  if (typeof hex !== 'string' || !isIdHex(hex.toLowerCase())) throw DhtError.invalidArgument(`${what} must be 64 hex characters (a SHA-256 key); got "${String(hex).slice(0, 80)}"`);
+function parseKey(hex: string, what: string, model: RecordModel): Uint8Array {
+  if (typeof hex !== 'string' || !isIdHex(hex.toLowerCase(), model.keyBytes)) {
+    throw DhtError.invalidArgument(`${what} must be ${model.keyBytes * 2} hex characters (a ${model.hashName} key); got "${String(hex).slice(0, 80)}"`);
+  }
   return hexToBytes(hex.toLowerCase());
 }
 

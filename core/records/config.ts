@@ -11,6 +11,7 @@ import type { RoutingEntry } from '../routing';
 import type { Endpoint } from '../transport/types';
 import type { LookupKind, NodeEvents } from '../types';
 import type { Message, RequestArgs, WireContact, WirePeer, WireRecord } from '../wire/types';
+import type { RecordModel } from './model';
 import { ANNOUNCE_TTL_MS, RECORD_TTL_MS } from './store';
 
 /** The publisher stores its records again this often (1 h by default). */
@@ -110,6 +111,8 @@ export interface RecordLayerDeps {
   encode?: (msg: Message) => Uint8Array;
   /** A text topic's key: the protocol's hash (default SHA-256; Mainline SHA-1). */
   hashTopic?: (text: string) => Uint8Array;
+  /** The protocol's records: keys, signed bytes, limits, where tokens come from (default kadscope's). */
+  model?: RecordModel;
 }
 
 export interface RecordCallOptions {

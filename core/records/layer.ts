@@ -39,6 +39,7 @@ export class RecordLayer {
       maxPerAddressFraction: options.maxPerAddressFraction,
       maxTopics: options.maxTopics,
       keyBytes: deps.selfId.length,
+      ...(deps.model ? { model: deps.model } : {}),
       recordTtlMs: lifetimes.recordTtlMs,
       announceTtlMs: options.announceTtlMs,
     });

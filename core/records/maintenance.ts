@@ -23,7 +23,8 @@ import type { RecordPersistence } from './persistence';
 import { TaskPool } from './pool';
 import { announceOnce, asDhtError, publish } from './publish';
 import { toRecordInfo, type PutResult, type RecordStore, type StoredRecord } from './store';
-import { validateRecord } from './validate';
+import type { RecordModel } from './model';
+import { validateRecord, withSalt } from './validate';
 
 /** Joins seen within this window are handed their records in one batch. */
 export const HANDOFF_DELAY_MS = 1_000;
@@ -302,7 +303,7 @@ export class RecordMaintenance {
     try {
       const answer = await this.deps.request({ host: peer.host, port: peer.port }, { method: 'FIND_VALUE', key: keyBytes }, { signal: this.deps.signal() });
       const theirs = answer.response.record;
-      const holds = theirs !== undefined && holdsAtLeast(keyBytes, theirs, held.record);
+      const holds = theirs !== undefined && holdsAtLeast(keyBytes, theirs, held.record, this.store.model);
       if (holds) this.noteHolder(key, peer.id);
       return { holds, ...(answer.response.token ? { token: answer.response.token } : {}) };
     } catch (e) {
@@ -356,8 +357,9 @@ export class RecordMaintenance {
   }
 }
 
-function holdsAtLeast(key: Uint8Array, theirs: WireRecord, ours: WireRecord): boolean {
-  if (validateRecord(key, theirs) !== null) return false;
+function holdsAtLeast(key: Uint8Array, answered: WireRecord, ours: WireRecord, model: RecordModel): boolean {
+  const theirs = withSalt(answered, ours.type === 'mutable' ? ours.salt : undefined);
+  if (validateRecord(key, theirs, model) !== null) return false;
   if (theirs.type === 'immutable' || ours.type === 'immutable') return theirs.type === ours.type;
   return theirs.seq >= ours.seq;
 }

@@ -26,10 +26,16 @@ export interface StoreResult {
 
 export type DoneEvent = Extract<LookupEvent, { type: 'done' }>;
 
-/** A find-node lookup toward key, then STORE at the k closest that gave us a token. */
+/**
+ * A lookup toward key that collects write tokens (find-node, or find-value where the protocol's
+ * tokens come from get, as BEP 44's do), then STORE at the k closest that gave us a token.
+ */
 export async function publish(deps: RecordLayerDeps, key: Uint8Array, record: WireRecord, options: RecordCallOptions): Promise<StoreResult> {
   const signal = deps.signal(options.signal);
-  const lookup = deps.lookup(key, 'find-node', () => ({ method: 'FIND_NODE', target: key }), options);
+  const lookup =
+    deps.model?.tokensFrom === 'find-value'
+      ? deps.lookup(key, 'find-value', () => ({ method: 'FIND_VALUE', key }), options)
+      : deps.lookup(key, 'find-node', () => ({ method: 'FIND_NODE', target: key }), options);
   const done = await drain(lookup);
   throwIfAborted(signal);
   const out = await writeToClosest(deps, lookup, done, signal, (token) => ({ method: 'STORE', key, record, token }));

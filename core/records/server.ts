@@ -68,7 +68,7 @@ export class RecordServer {
     if (bad) return this.refuse('STORE', key, bad, from);
     // The record's own checks first, so a forged record is refused as such (store.put checks
     // again; only a node with a policy pays for that twice).
-    if (this.policies.active && validateRecord(req.key, req.record) === null) {
+    if (this.policies.active && validateRecord(req.key, req.record, this.store.model) === null) {
       const refused = this.policies.check(req.key, req.record, from, req.id, now);
       if (refused) return this.refuse('STORE', key, refused, from);
     }

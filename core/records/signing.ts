@@ -10,6 +10,11 @@ import { DhtError } from '../errors';
 import { bytesToHex, hexToBytes, sha256 } from '../id';
 import { writeFileAtomic } from '../persist/atomic';
 import { MAX_SALT_BYTES, MAX_VALUE_BYTES, type WireRecord } from '../wire/types';
+import type { RecordModel } from './model';
+
+/** What signing needs of a record model (model.ts): the signed bytes and the limits. */
+export type SigningModel = Pick<RecordModel, 'signable' | 'maxValueBytes' | 'maxSaltBytes'>;
+const WIRE_V1_SIGNING: SigningModel = { signable: encodeSignable, maxValueBytes: MAX_VALUE_BYTES, maxSaltBytes: MAX_SALT_BYTES };
 
 export const PUBLIC_KEY_BYTES = 32;
 export const SECRET_KEY_BYTES = 32;
@@ -123,10 +128,10 @@ export function immutableKey(value: Uint8Array): Uint8Array {
 }
 
 /** Whether the signature of a mutable record verifies (sizes and key are validate.ts's business). */
-export function verifyMutable(record: MutableRecord): boolean {
+export function verifyMutable(record: MutableRecord, model: SigningModel = WIRE_V1_SIGNING): boolean {
   let message: Uint8Array;
   try {
-    message = encodeSignable(record.salt, record.seq, record.value);
+    message = model.signable(record.salt, record.seq, record.value);
   } catch {
     return false;
   }
@@ -145,11 +150,11 @@ export interface SignMutableInput {
  * A signed mutable record. Refuses what a storer would refuse, with the same codes
  * (VALUE_TOO_LARGE, SALT_TOO_LARGE), so a local caller sees the error before any network trip.
  */
-export function signMutable(input: SignMutableInput): MutableRecord {
+export function signMutable(input: SignMutableInput, model: SigningModel = WIRE_V1_SIGNING): MutableRecord {
   const salt = input.salt ?? new Uint8Array(0);
-  if (input.value.length > MAX_VALUE_BYTES) throw DhtError.refusal('VALUE_TOO_LARGE', `value is ${input.value.length} bytes; at most ${MAX_VALUE_BYTES} allowed`);
-  if (salt.length > MAX_SALT_BYTES) throw DhtError.refusal('SALT_TOO_LARGE', `salt is ${salt.length} bytes; at most ${MAX_SALT_BYTES} allowed`);
-  const sig = sign(encodeSignable(salt, input.seq, input.value), input.keyPair.secretKey);
+  if (input.value.length > model.maxValueBytes) throw DhtError.refusal('VALUE_TOO_LARGE', `value is ${input.value.length} bytes; at most ${model.maxValueBytes} allowed`);
+  if (salt.length > model.maxSaltBytes) throw DhtError.refusal('SALT_TOO_LARGE', `salt is ${salt.length} bytes; at most ${model.maxSaltBytes} allowed`);
+  const sig = sign(model.signable(salt, input.seq, input.value), input.keyPair.secretKey);
   return {
     type: 'mutable',
     value: new Uint8Array(input.value),

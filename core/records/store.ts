@@ -12,6 +12,7 @@ import { bytesToHex, hexToBytes, ID_BYTES, isIdHex } from '../id';
 import { endpointKey, type Endpoint } from '../transport/types';
 import type { RecordInfo } from '../types';
 import { MAX_PEERS_PER_RESPONSE, type WireRecord } from '../wire/types';
+import { KADSCOPE_RECORDS, type RecordModel } from './model';
 import { sameRecord, validateRecord } from './validate';
 
 export const RECORD_TTL_MS = 2 * 60 * 60_000;
@@ -68,6 +69,8 @@ export interface RecordStoreOptions {
   maxPeersPerTopic?: number;
   /** Bytes of a topic key: the protocol's id length (default 32; Mainline 20). */
   keyBytes?: number;
+  /** What a valid record is (keys, signatures, limits): the protocol's (default kadscope's). */
+  model?: RecordModel;
   recordTtlMs?: number;
   announceTtlMs?: number;
 }
@@ -111,6 +114,7 @@ export class RecordStore {
   readonly maxPerAddress: number;
   readonly maxTopics: number;
   readonly keyBytes: number;
+  readonly model: RecordModel;
   readonly maxPeersPerTopic: number;
   readonly recordTtlMs: number;
   readonly announceTtlMs: number;
@@ -131,6 +135,7 @@ export class RecordStore {
     this.maxPerAddress = Math.min(this.maxRecords, Math.max(MIN_PER_ADDRESS_RECORDS, Math.ceil(this.maxRecords * fraction)));
     this.maxTopics = positiveInt('maxTopics', options.maxTopics ?? MAX_TOPICS);
     this.keyBytes = positiveInt('keyBytes', options.keyBytes ?? ID_BYTES);
+    this.model = options.model ?? KADSCOPE_RECORDS;
     this.maxPeersPerTopic = positiveInt('maxPeersPerTopic', options.maxPeersPerTopic ?? MAX_PEERS_PER_TOPIC);
     this.recordTtlMs = positiveInt('recordTtlMs', options.recordTtlMs ?? RECORD_TTL_MS);
     this.announceTtlMs = positiveInt('announceTtlMs', options.announceTtlMs ?? ANNOUNCE_TTL_MS);
@@ -150,7 +155,7 @@ export class RecordStore {
    */
   put(key: Uint8Array, record: WireRecord, options: PutOptions): PutResult {
     const { now } = options;
-    const invalid = validateRecord(key, record);
+    const invalid = validateRecord(key, record, this.model);
     if (invalid) return { ok: false, error: invalid };
     const hex = bytesToHex(key);
     const existing = this.live(hex, now);
@@ -223,7 +228,7 @@ export class RecordStore {
     } catch {
       return DhtError.invalidArgument(`record key ${stored.key.slice(0, 16)}... is not hex`);
     }
-    const invalid = validateRecord(key, stored.record);
+    const invalid = validateRecord(key, stored.record, this.model);
     if (invalid) return invalid;
     const existing = this.live(stored.key, now);
     if (existing) {

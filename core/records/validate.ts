@@ -2,9 +2,9 @@
 // key binding (hash of the value, or of public key and salt) and the signature. Cheap checks come
 // first so a flood of junk never costs a signature verification.
 import { DhtError } from '../errors';
-import { ID_BYTES } from '../id';
-import { MAX_SALT_BYTES, MAX_VALUE_BYTES, type WireRecord } from '../wire/types';
-import { immutableKey, mutableKey, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifyMutable } from './signing';
+import type { WireRecord } from '../wire/types';
+import { KADSCOPE_RECORDS, type RecordModel } from './model';
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifyMutable } from './signing';
 
 /** Byte equality that does not stop at the first difference. */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -14,20 +14,25 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-/** null when the record is valid for key; otherwise the refusal to send back (its code is the wire code). */
-export function validateRecord(key: Uint8Array, record: WireRecord): DhtError | null {
-  if (record.value.length > MAX_VALUE_BYTES) {
-    return DhtError.refusal('VALUE_TOO_LARGE', `value is ${record.value.length} bytes; at most ${MAX_VALUE_BYTES} allowed`);
+/**
+ * null when the record is valid for key under the protocol's record model (default kadscope's);
+ * otherwise the refusal to send back (its code is the wire code).
+ */
+export function validateRecord(key: Uint8Array, record: WireRecord, model: RecordModel = KADSCOPE_RECORDS): DhtError | null {
+  if (record.value.length > model.maxValueBytes) {
+    return DhtError.refusal('VALUE_TOO_LARGE', `value is ${record.value.length} bytes; at most ${model.maxValueBytes} allowed`);
   }
-  if (key.length !== ID_BYTES) return DhtError.refusal('HASH_MISMATCH', `a record key is ${ID_BYTES} bytes; got ${key.length}`);
+  if (key.length !== model.keyBytes) return DhtError.refusal('HASH_MISMATCH', `a record key is ${model.keyBytes} bytes; got ${key.length}`);
+  const badValue = model.checkValue(record.value);
+  if (badValue !== null) return DhtError.refusal('PROTOCOL', badValue);
 
   if (record.type === 'immutable') {
-    if (!equalBytes(immutableKey(record.value), key)) return DhtError.refusal('HASH_MISMATCH', 'the value does not hash (SHA-256) to the key');
+    if (!equalBytes(model.immutableKey(record.value), key)) return DhtError.refusal('HASH_MISMATCH', `the value does not hash (${model.hashName}) to the key`);
     return null;
   }
 
-  if (record.salt.length > MAX_SALT_BYTES) {
-    return DhtError.refusal('SALT_TOO_LARGE', `salt is ${record.salt.length} bytes; at most ${MAX_SALT_BYTES} allowed`);
+  if (record.salt.length > model.maxSaltBytes) {
+    return DhtError.refusal('SALT_TOO_LARGE', `salt is ${record.salt.length} bytes; at most ${model.maxSaltBytes} allowed`);
   }
   if (!Number.isSafeInteger(record.seq) || record.seq < 0) {
     return DhtError.refusal('PROTOCOL', `seq must be a non-negative safe integer; got ${record.seq}`);
@@ -38,11 +43,20 @@ export function validateRecord(key: Uint8Array, record: WireRecord): DhtError | 
   if (record.sig.length !== SIGNATURE_BYTES) {
     return DhtError.refusal('BAD_SIGNATURE', `an ed25519 signature is ${SIGNATURE_BYTES} bytes; got ${record.sig.length}`);
   }
-  if (!equalBytes(mutableKey(record.publicKey, record.salt), key)) {
-    return DhtError.refusal('HASH_MISMATCH', 'the key is not SHA-256(public key || salt)');
+  if (!equalBytes(model.mutableKey(record.publicKey, record.salt), key)) {
+    return DhtError.refusal('HASH_MISMATCH', `the key is not ${model.hashName}(public key || salt)`);
   }
-  if (!verifyMutable(record)) return DhtError.refusal('BAD_SIGNATURE', `the signature does not verify for seq ${record.seq}`);
+  if (!verifyMutable(record, model)) return DhtError.refusal('BAD_SIGNATURE', `the signature does not verify for seq ${record.seq}`);
   return null;
+}
+
+/**
+ * A mutable record from an answer that leaves the salt out (BEP 44 get), with the salt the asker
+ * knows; any other record as it is. Safe for every model: a record with another salt fails the key check.
+ */
+export function withSalt(record: WireRecord, salt: Uint8Array | undefined): WireRecord {
+  if (record.type !== 'mutable' || salt === undefined || salt.length === 0 || record.salt.length > 0) return record;
+  return { ...record, salt };
 }
 
 /** Same type and the same bytes in every field. */

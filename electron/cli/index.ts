@@ -5,7 +5,7 @@
 import { EXIT_OK, EXIT_USAGE, failure, protocolOf, stdio, type Command, type Io } from './shared';
 
 /** Commands that speak Mainline (BitTorrent's DHT) with --protocol mainline; they read the flag themselves. */
-export const MAINLINE_CLI_COMMANDS = ['node', 'lookup', 'announce', 'peers'] as const;
+export const MAINLINE_CLI_COMMANDS = ['node', 'lookup', 'put', 'get', 'announce', 'peers'] as const;
 
 /** Command name -> its module, loaded on demand; the order is the help's. */
 export const COMMAND_LOADERS: Record<string, () => Promise<Command>> = {
@@ -52,7 +52,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   try {
     if (protocol === 'mainline') {
       if (!(MAINLINE_CLI_COMMANDS as readonly string[]).includes(name)) {
-        io.err(`kadscope: ${name} does not speak --protocol mainline yet (${MAINLINE_CLI_COMMANDS.join(', ')} do; BEP 44 put/get from the CLI is not implemented)`);
+        io.err(`kadscope: ${name} does not speak --protocol mainline yet (${MAINLINE_CLI_COMMANDS.join(', ')} do)`);
         return EXIT_USAGE;
       }
       const cmd = await load();

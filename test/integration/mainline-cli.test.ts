@@ -3,6 +3,9 @@
 // closest [{ id, host, port }] with 40-hex ids; announce <40-hex> --port P; peers <40-hex> --json has
 // peers ["host:port"]; a topic that is not 40 hex is hashed with SHA-1 and the output says so.
 import { createHash } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import DHT from 'bittorrent-dht';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareDistance, seededRandomBytes } from '../../core/id';
@@ -42,14 +45,50 @@ describe('kadscope CLI --protocol mainline against bittorrent-dht nodes', () => 
     expect(j.closest[0].id).toBe(hex(truth[0]));
   }, 60_000);
 
-  it('a 64-hex target, put/get, or an unknown protocol are usage errors', async () => {
+  it('a 64-hex target or key, or a command without Mainline, are usage errors', async () => {
     const bad = await cli('lookup', 'ab'.repeat(32), '--protocol', 'mainline', '--bootstrap', net.bootstrap);
     expect(bad.code).toBe(2);
     expect(bad.err.join('\n')).toMatch(/40 hex characters \(160 bits\)/);
-    const put = await cli('put', 'hello', '--protocol', 'mainline', '--bootstrap', net.bootstrap);
-    expect(put.code).toBe(2);
-    expect(put.err.join('\n')).toMatch(/put does not speak --protocol mainline yet/);
+    const get = await cli('get', 'ab'.repeat(32), '--protocol', 'mainline', '--bootstrap', net.bootstrap);
+    expect(get.code).toBe(2);
+    expect(get.err.join('\n')).toMatch(/a key is 40 hex characters/);
+    const crawls = await cli('trace', '--protocol', 'mainline');
+    expect(crawls.code).toBe(2);
+    expect(crawls.err.join('\n')).toMatch(/trace does not speak --protocol mainline yet/);
   });
+
+  it('put --json has a 40-hex key (BEP 44, SHA-1 of the bencoded value) that a reference node gets; get prints the value', async () => {
+    const put = await cli('put', 'hello mainline', '--protocol', 'mainline', '--bootstrap', net.bootstrap, '--json');
+    expect(put.code).toBe(0);
+    const { key, storedAt } = JSON.parse(put.out[0]) as { key: string; storedAt: string[] };
+    expect(key).toBe(createHash('sha1').update('14:hello mainline').digest('hex'));
+    expect(storedAt.length).toBeGreaterThan(0);
+    const ref = await new Promise<{ v: Buffer } | null>((resolve, reject) => net.nodes[9].get(Buffer.from(key, 'hex'), { cache: false }, (e, v) => (e ? reject(e) : resolve(v))));
+    expect(ref?.v.toString()).toBe('hello mainline');
+    const get = await cli('get', key, '--protocol', 'mainline', '--bootstrap', net.bootstrap);
+    expect(get.code).toBe(0);
+    expect(get.out).toEqual(['hello mainline']);
+  }, 90_000);
+
+  it('put --mutable --keys F --seq N --salt S, get --salt S; a reused seq and a cas mismatch fail', async () => {
+    const keys = join(await mkdtemp(join(tmpdir(), 'kadscope-ml-')), 'keys.json');
+    const flags = ['--protocol', 'mainline', '--bootstrap', net.bootstrap];
+    const one = await cli('put', '--mutable', '--keys', keys, '--seq', '1', '--salt', 'notes', 'first', ...flags, '--json');
+    expect(one.code).toBe(0);
+    const j = JSON.parse(one.out[0]) as { key: string; seq: number; publicKey: string; salt: string };
+    expect(j.key).toBe(createHash('sha1').update(Buffer.concat([Buffer.from(j.publicKey, 'hex'), Buffer.from('notes')])).digest('hex'));
+    expect(j).toMatchObject({ seq: 1, salt: Buffer.from('notes').toString('hex') });
+    expect((await cli('put', '--mutable', '--keys', keys, '--seq', '2', '--salt', 'notes', 'second', ...flags)).code).toBe(0);
+    const got = await cli('get', j.key, '--salt', 'notes', ...flags, '--json');
+    expect(got.code).toBe(0);
+    expect(JSON.parse(got.out[0])).toMatchObject({ key: j.key, text: 'second', seq: 2 });
+    const reused = await cli('put', '--mutable', '--keys', keys, '--seq', '2', '--salt', 'notes', 'other', ...flags);
+    expect(reused.code).toBe(1);
+    expect(reused.err.join('\n')).toMatch(/seq 2 is already stored with a different value/);
+    const cas = await cli('put', '--mutable', '--keys', keys, '--seq', '3', '--cas', '1', '--salt', 'notes', 'third', ...flags);
+    expect(cas.code).toBe(1);
+    expect(cas.err.join('\n')).toMatch(/compare-and-swap expected seq 1/);
+  }, 120_000);
 
   it('announce <40-hex> --port P, then peers <40-hex> --json lists "host:port"; a reference lookup finds it too', async () => {
     const infoHash = hex(rand(20));

@@ -18,6 +18,7 @@ import type { Message, RequestArgs, RequestMessage, ResponseMessage, WireRecord 
 import { UNKNOWN_OBSERVED, type CodecDecodeResult, type DhtProtocol, type WireCodec } from '../protocol';
 import { itemTarget, sha1 } from './bep44';
 import { decodeKrpc, encodeKrpc } from './krpc';
+import { MAINLINE_RECORDS } from './records';
 import {
   KRPC_ERROR,
   MAINLINE_ID_BYTES,
@@ -231,5 +232,6 @@ export function mainlineProtocol(options: MainlineCodecOptions = {}): DhtProtoco
     capabilities: { customMethods: false, broadcast: false },
     randomId: (rand: RandomBytes = cryptoRandomBytes) => rand(MAINLINE_ID_BYTES),
     hashTopic: (text: string) => sha1(new TextEncoder().encode(text)),
+    records: MAINLINE_RECORDS,
   };
 }

@@ -16,8 +16,10 @@ export const putCommand: Command = {
   usage: `kadscope put (<text> | --file F) --bootstrap host:port,... [--json]
        kadscope put --mutable --keys F --seq N [--salt S] [--cas N] (<text> | --file F) --bootstrap ...
 
-  --file F      store the bytes of file F instead of <text> (at most ${MAX_VALUE_BYTES} bytes)
-  --mutable     a signed record at SHA-256(public key || salt), updatable with a higher --seq
+  --file F      store the bytes of file F instead of <text> (at most ${MAX_VALUE_BYTES} bytes; on Mainline
+                at most ${MAX_VALUE_BYTES} bytes bencoded, BEP 44)
+  --mutable     a signed record at SHA-256(public key || salt) (Mainline: SHA-1, BEP 44), updatable
+                with a higher --seq
   --keys F      the ed25519 key pair file (created if it does not exist)
   --seq N       the record's sequence number; storers keep the highest
   --salt S      up to ${MAX_SALT_BYTES} bytes of UTF-8: one key pair, many records
