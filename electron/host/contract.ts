@@ -380,8 +380,27 @@ export interface RemotesDto {
 
 /** Remote-node methods are answered by the host the page was loaded from, even while it shows a remote node. */
 export const LOCAL_ONLY_METHODS: readonly string[] = ['remoteList', 'remoteAttach', 'remoteDetach'];
+/** The page's query parameter naming the attached node it shows (remoteAttach's id); absent: the host's own. */
+export const NODE_PARAM = 'node';
+/** An attached node's id as it may appear in a page's URL or a relay path (remoteAttach makes "r1", "r2", …). */
+export function isRemoteNodeId(id: string | null): id is string {
+  return id !== null && /^[a-z0-9]{1,32}$/.test(id);
+}
 
 export type Theme = 'system' | 'light' | 'dark';
+
+/**
+ * An address to listen on: an IP address and a port, where port 0 (unlike in a destination) asks
+ * the system for a free port; whoever listens reports the port it got.
+ */
+export function parseListenAddress(text: string): { ok: true; value: Endpoint } | { ok: false; message: string } {
+  const v = text.trim();
+  const anyPort = /:0$/.test(v);
+  const r = parseAddress(anyPort ? `${v.slice(0, -2)}:1` : v);
+  if (!r.ok) return { ok: false, message: `${anyPort ? `${v}: not HOST:0` : r.message.replace('port must be 1-65535', 'port must be 0-65535')} (expected HOST:PORT, e.g. 127.0.0.1:9464)` };
+  if (isIP(r.value.host) === 0) return { ok: false, message: `"${r.value.host}" is not an IP address (expected HOST:PORT, e.g. 127.0.0.1:9464)` };
+  return { ok: true, value: { host: r.value.host, port: anyPort ? 0 : r.value.port } };
+}
 
 export const settingsSchema = z.strictObject({
   theme: z.enum(['system', 'light', 'dark'], { error: 'expected "system", "light" or "dark"' }),
@@ -397,9 +416,8 @@ export const settingsSchema = z.strictObject({
     .max(60)
     .superRefine((s, ctx) => {
       if (s === '') return;
-      const r = parseAddress(s);
+      const r = parseListenAddress(s);
       if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });
-      else if (isIP(r.value.host) === 0) ctx.addIssue({ code: 'custom', message: `"${r.value.host}" is not an IP address; e.g. 127.0.0.1:9464` });
     }),
 });
 export type Settings = z.infer<typeof settingsSchema>;

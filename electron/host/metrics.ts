@@ -10,14 +10,13 @@
 // renames counters in place (it strips `_total` from the metric's name), which would change the
 // other format's names if the objects were shared.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
 import { collectDefaultMetrics, Registry, type RegistryContentType } from 'prom-client';
-import { parseAddress } from '../../core/address';
 import type { Histogram } from '../../core/metrics/histogram';
 import { LOOKUP_KINDS, LOOKUP_TERMINATIONS } from '../../core/metrics/lookup-stats';
 import type { NodeMetrics } from '../../core/metrics/node-metrics';
 import { endpointKey, type Endpoint } from '../../core/transport/types';
 import { DROP_REASONS, METHODS } from '../../core/wire/types';
+import { parseListenAddress } from './contract';
 
 /** Where --metrics listens when given only a port. */
 export const DEFAULT_METRICS_HOST = '127.0.0.1';
@@ -59,8 +58,11 @@ class Collected {
   ) {}
 
   get(): { name: string; help: string; type: MetricType; values: Sample[]; aggregator: 'sum' } {
-    const values: Sample[] = [];
+    let values: Sample[] = [];
     for (const { m, base } of this.source()) this.collect(values, m, base);
+    // Low cardinality: a counter's label combination appears once it counts something (most
+    // methods, reasons and outcomes stay at 0 on most nodes). Gauges keep their zeros.
+    if (this.type === 'counter') values = values.filter((v) => v.value !== 0);
     return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
   }
 
@@ -69,6 +71,7 @@ class Collected {
 
 /** A histogram kept in ms (or counts) in core, exported with bounds and sum scaled (ms -> seconds). */
 function histogramSamples(out: Sample[], name: string, h: Histogram, labels: Labels, scale: number): void {
+  if (h.count === 0) return; // a method or kind never observed: no bucket series of zeros
   const cum = h.cumulative();
   for (let i = 0; i < h.bounds.length; i++) out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: round(h.bounds[i] * scale) }, value: cum[i] });
   out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: cum[cum.length - 1] });
@@ -216,12 +219,7 @@ export function parseMetricsAddress(value: string): { ok: true; value: Endpoint 
     if (port < 0 || port > 65535) return { ok: false, message: `port must be 0-65535; got ${port}` };
     return { ok: true, value: { host: DEFAULT_METRICS_HOST, port } };
   }
-  // Port 0 (a free port, for tests and scripts) is no destination, so parseAddress refuses it.
-  const anyPort = /:0$/.test(v);
-  const r = parseAddress(anyPort ? `${v.slice(0, -2)}:1` : v);
-  if (!r.ok) return { ok: false, message: `${anyPort ? `${v}: not HOST:0` : r.message} (expected HOST:PORT, e.g. 127.0.0.1:9464)` };
-  if (isIP(r.value.host) === 0) return { ok: false, message: `"${r.value.host}" is not an IP address (expected HOST:PORT, e.g. 127.0.0.1:9464)` };
-  return { ok: true, value: { host: r.value.host, port: anyPort ? 0 : r.value.port } };
+  return parseListenAddress(v);
 }
 
 export interface MetricsServer {

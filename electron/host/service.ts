@@ -22,6 +22,7 @@ import {
   isMethodName,
   ok,
   parseArgs,
+  parseListenAddress,
   type ArgsOut,
   type BroadcastDto,
   type ErrorCode,
@@ -197,7 +198,7 @@ export class ExplorerService implements ContractHandler {
     if ((this.metricsServer?.address ?? '') === address) return;
     let next: MetricsServer | null = null;
     if (address !== '') {
-      const r = parseAddress(address);
+      const r = parseListenAddress(address);
       if (!r.ok) throw DhtError.invalidArgument(`metricsAddress: ${r.message}`);
       const held = this.metricsServer;
       // Moving to the port we hold: let it go first.

@@ -98,7 +98,7 @@ function MetricsSetting({ value, url, onSave }: { value: string; url: string | n
   };
   return (
     <form className="field" onSubmit={submit} aria-label="Prometheus metrics">
-      <label htmlFor="setting-metrics">Prometheus metrics (HOST:PORT, empty for off)</label>
+      <label htmlFor="setting-metrics">Prometheus metrics (HOST:PORT, port 0 for any free port, empty for off)</label>
       <div className="btn-row">
         <input id="setting-metrics" className="input mono" value={text} onChange={(e) => setText(e.target.value)} placeholder="127.0.0.1:9464" aria-invalid={error !== null} spellCheck={false} data-testid="setting-metrics" />
         <button type="submit" className="btn small" disabled={!parsed.success || parsed.data === value}>
@@ -109,7 +109,7 @@ function MetricsSetting({ value, url, onSave }: { value: string; url: string | n
         <span className="err">{error}</span>
       ) : url ? (
         <span className="hint" data-testid="metrics-url">
-          Serving <span className="mono">{url}</span> for Prometheus to scrape.
+          Serving <span className="mono">{url}</span> for Prometheus to scrape{/:0$/.test(value) ? ' (the port the system chose; another one after a restart)' : ''}.
         </span>
       ) : (
         <span className="hint">Off. 127.0.0.1 keeps the metrics on this machine; they have no password.</span>

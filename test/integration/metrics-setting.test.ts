@@ -39,6 +39,18 @@ describe('the metricsAddress setting', () => {
     await expect(fetch(url)).rejects.toThrow();
   });
 
+  it('takes port 0, serves on the port the system chose and says which', async () => {
+    expect(await service.invoke('settingsSet', { metricsAddress: '127.0.0.1:0' })).toMatchObject({ ok: true, value: { metricsAddress: '127.0.0.1:0' } });
+    const url = (await info()).metricsUrl!;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    expect(url).not.toContain(':0/');
+    expect(await (await fetch(url)).text()).toContain('kadscope_node_info{');
+    // Saved again unchanged, the endpoint stays where it is.
+    expect(await service.invoke('settingsSet', { metricsAddress: '127.0.0.1:0' })).toMatchObject({ ok: true });
+    expect((await info()).metricsUrl).toBe(url);
+    expect(await service.invoke('settingsSet', { metricsAddress: '' })).toMatchObject({ ok: true });
+  });
+
   it('refuses a name or a busy port, and keeps the setting as it was', async () => {
     expect(await service.invoke('settingsSet', { metricsAddress: 'localhost:9464' })).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT', message: expect.stringMatching(/not an IP address/) });
     const busy = createServer();

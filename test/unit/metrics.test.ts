@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Histogram } from '../../core/metrics/histogram';
 import { createTestnet, type Testnet } from '../../core/testnet';
 import { formatFor, NodeMetricsRegistry, parseMetricsAddress, testnetMetricsNodes } from '../../electron/host/metrics';
+import { settingsSchema } from '../../electron/host/contract';
 
 let tn: Testnet | null = null;
 afterEach(async () => {
@@ -86,6 +87,28 @@ describe('the /metrics text', () => {
     expect(body).toContain('# TYPE process_cpu_seconds_total counter');
   });
 
+  it('leaves out counter and histogram series that have counted nothing, keeping their TYPE lines and the gauges\' zeros', async () => {
+    tn = await createTestnet({ size: 4, transport: 'memory', seed: 0x3eb });
+    const reg = new NodeMetricsRegistry(() => testnetMetricsNodes(tn!.nodes));
+    const { body } = await reg.scrape('prometheus');
+    const samples = body.split('\n').filter((l) => l.startsWith('kadscope_'));
+    const types = new Map(body.split('\n').filter((l) => l.startsWith('# TYPE kadscope_')).map((l) => l.split(' ').slice(2, 4) as [string, string]));
+    for (const line of samples) {
+      const name = line.split(/[{ ]/)[0];
+      const type = types.get(name) ?? types.get(name.replace(/_(bucket|sum|count)$/, ''));
+      if (type === 'counter') expect(line, line).not.toMatch(/ 0$/);
+      if (type === 'histogram' && name.endsWith('_count')) expect(line, line).not.toMatch(/ 0$/);
+    }
+    // Nothing was stored or dropped in this network: those metrics are declared, with no series.
+    expect(body).toContain('# TYPE kadscope_dropped_datagrams_total counter');
+    expect(samples.some((l) => l.startsWith('kadscope_dropped_datagrams_total{'))).toBe(false);
+    expect(samples.some((l) => l.includes('method="STORE"'))).toBe(false);
+    // What did happen is there, and a gauge at 0 stays.
+    expect(sample(body, 'kadscope_rpc_requests_sent_total{protocol="kadscope",node="testnet-1",method="FIND_NODE"}')).toBe(tn.nodes[1].metrics().counters.rpc.FIND_NODE.sent);
+    expect(sample(body, 'kadscope_records{protocol="kadscope",node="testnet-0"}')).toBe(0);
+    expect(sample(body, 'kadscope_routing_table_peers{protocol="kadscope",node="testnet-0",health="bad"}')).toBe(tn.nodes[0].metrics().peersByHealth.bad);
+  });
+
   it('speaks OpenMetrics when asked, without renaming the Prometheus text\'s counters', async () => {
     tn = await createTestnet({ size: 2, transport: 'memory', seed: 0x3ea });
     const reg = new NodeMetricsRegistry(() => testnetMetricsNodes(tn!.nodes));
@@ -110,6 +133,13 @@ describe('--metrics HOST:PORT', () => {
     expect(parseMetricsAddress('9464')).toEqual({ ok: true, value: { host: '127.0.0.1', port: 9464 } });
     expect(parseMetricsAddress('0.0.0.0:9464')).toEqual({ ok: true, value: { host: '0.0.0.0', port: 9464 } });
     expect(parseMetricsAddress('[::1]:0')).toEqual({ ok: true, value: { host: '::1', port: 0 } });
+  });
+
+  it('lets the app\'s setting take port 0 (any free port) too', () => {
+    expect(settingsSchema.shape.metricsAddress.safeParse('127.0.0.1:0').success).toBe(true);
+    expect(settingsSchema.shape.metricsAddress.safeParse('[::1]:0').success).toBe(true);
+    const r = settingsSchema.shape.metricsAddress.safeParse('127.0.0.1:70000');
+    expect(r.success ? '' : r.error.issues[0].message).toMatch(/port must be 0-65535/);
   });
 
   it('refuses anything else with a message that says what it expects', () => {
