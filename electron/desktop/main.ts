@@ -4,12 +4,16 @@
 // Security: contextIsolation and sandbox on, nodeIntegration off; the page is served from the
 // privileged app:// scheme with a strict CSP; navigation, new windows, webviews and permission
 // requests are refused; IPC is answered only for our own window's top frame on our own origin.
+// Remote nodes: the page shows an attached node when its URL says ?node=<id>; main answers its IPC
+// over main's TLS connection to that node (electron/host/remote.ts), the page never leaves app://.
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell, type IpcMainEvent, type IpcMainInvokeEvent, type MenuItemConstructorOptions, type WebContents } from 'electron';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ContractHandler } from '../host/client';
 import { IPC_BATCH, IPC_INVOKE, IPC_SUBSCRIBE, IPC_UNSUBSCRIBE, err } from '../host/contract';
 import { contentSecurityPolicy } from '../host/csp';
 import { OptionsError, parseHostOptions } from '../host/options';
+import { handlerForPage } from '../host/remote';
 import { ExplorerService } from '../host/service';
 
 const APP_SCHEME = 'app';
@@ -151,17 +155,22 @@ function trustedSender(event: IpcMainEvent | IpcMainInvokeEvent): boolean {
   return window !== null && event.sender === window.webContents && frame !== null && frame === event.sender.mainFrame && isOurPage(frame.url);
 }
 
+/** The window shows this host's node, or the attached remote node its URL names (?node=<id>): main relays to it. */
+function handlerFor(svc: ExplorerService, event: IpcMainEvent | IpcMainInvokeEvent): ContractHandler {
+  return handlerForPage(event.senderFrame?.url ?? '', svc, svc.remotes);
+}
+
 function bindIpc(svc: ExplorerService): void {
   ipcMain.handle(IPC_INVOKE, async (event, method: unknown, args: unknown) => {
     if (!trustedSender(event)) return err('UNAVAILABLE', 'refused: the request did not come from the kadscope window');
-    return svc.invoke(typeof method === 'string' ? method : '', args);
+    return handlerFor(svc, event).invoke(typeof method === 'string' ? method : '', args);
   });
   ipcMain.on(IPC_SUBSCRIBE, (event) => {
     if (!trustedSender(event)) return;
     const wc = event.sender;
     // A reloaded page subscribes again: its old stream goes, the new one starts at seq 1.
     subscriptions.get(wc.id)?.();
-    const unsubscribe = svc.subscribe({
+    const unsubscribe = handlerFor(svc, event).subscribe({
       deliver: (batch) => {
         if (!wc.isDestroyed()) wc.send(IPC_BATCH, batch);
       },

@@ -9,13 +9,15 @@
 import { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import WebSocket from 'ws';
-import { createWsClient, type KadscopeClient } from './client';
-import { TOKEN_PARAM, WS_PATH, type RemoteNodeDto, type RemoteSummary, type RemotesDto } from './contract';
+import { createWsClient, type BatchSink, type ContractHandler, type KadscopeClient } from './client';
+import { LOCAL_ONLY_METHODS, NODE_PARAM, isRemoteNodeId, TOKEN_PARAM, WS_PATH, err, type RemoteNodeDto, type RemoteSummary, type RemotesDto } from './contract';
 
 export const MAX_ATTACHED_NODES = 8;
 export const REMOTE_CONNECT_TIMEOUT_MS = 10_000;
 /** How often the host reads each attached node's figures for the side-by-side Overview. */
 export const REMOTE_POLL_MS = 2_000;
+/** Pages (subscribers) one attached node serves through this host at once (handler()). */
+export const MAX_REMOTE_SUBSCRIBERS = 16;
 /** Lookups whose median duration the summary shows (the newest finished ones). */
 const SUMMARY_LOOKUPS = 50;
 
@@ -158,6 +160,29 @@ interface Attached {
   nodeId: string | null;
   last: { at: number; requests: number } | null;
   polling: boolean;
+  /** Pages shown this node through handler(), and their subscriptions on the current client. */
+  sinks: Map<BatchSink, (() => void) | null>;
+}
+
+/** The attached node a page shows: its URL's ?node=<id> (as the renderer sets it), or null for this host's own. */
+export function pageNode(pageUrl: string): string | null {
+  let id: string | null;
+  try {
+    id = new URL(pageUrl).searchParams.get(NODE_PARAM);
+  } catch {
+    return null;
+  }
+  return isRemoteNodeId(id) ? id : null;
+}
+
+/**
+ * The contract as the page at `pageUrl` should see it: this host's own node, or the attached node
+ * its URL names. For a host whose page cannot open a connection of its own (Electron's window talks
+ * to main over IPC): main calls the handler for the page, whichever node that is.
+ */
+export function handlerForPage(pageUrl: string, local: ContractHandler, remotes: Pick<RemoteNodes, 'handler'>): ContractHandler {
+  const id = pageNode(pageUrl);
+  return id === null ? local : remotes.handler(id, local);
 }
 
 type SnapshotLike = { node: { id: string; peers: unknown[]; counters: { rpc: Record<string, { sent: number; received: number }> } } };
@@ -226,6 +251,7 @@ export class RemoteNodes {
       nodeId: null,
       last: null,
       polling: false,
+      sinks: new Map(),
     };
     this.nodes.set(id, a);
     this.adopt(a, socket);
@@ -238,7 +264,8 @@ export class RemoteNodes {
     const a = this.nodes.get(id);
     if (!a) return false;
     this.nodes.delete(id);
-    a.client?.close();
+    a.client?.close(); // its subscribers get a resync batch; what they ask next is refused as detached
+    a.sinks.clear();
     a.socket?.terminate();
     if (this.nodes.size === 0 && this.timer) {
       clearInterval(this.timer);
@@ -249,6 +276,34 @@ export class RemoteNodes {
 
   async list(): Promise<RemotesDto> {
     return { local: (await this.local()).summary, remotes: [...this.nodes.values()].map((a) => this.dto(a)) };
+  }
+
+  /**
+   * The contract as attached node `id` answers it, over this host's connection to it (for a page
+   * this host serves without a connection of its own: Electron's window). The remote-node methods
+   * are answered by `local`: the list is this host's, whichever node the page shows. Subscribers
+   * follow reconnects: a lost connection sends them a resync batch, and so does the new one.
+   */
+  handler(id: string, local: ContractHandler): ContractHandler {
+    const unavailable = (a: Attached | undefined) =>
+      err('UNAVAILABLE', a ? `the remote node ${a.label} is not connected (${a.error ?? 'connecting'}); retrying every ${REMOTE_POLL_MS / 1000} s` : `no remote node "${id}" is attached (detached, or the app restarted); attach it again from Join`);
+    return {
+      invoke: async (method, args) => {
+        if (LOCAL_ONLY_METHODS.includes(method)) return local.invoke(method, args);
+        const a = this.nodes.get(id);
+        if (!a?.client) return unavailable(a);
+        return a.client.invoke(method as never, args as never);
+      },
+      subscribe: (sink) => {
+        const a = this.nodes.get(id);
+        if (!a || a.sinks.size >= MAX_REMOTE_SUBSCRIBERS) return () => undefined;
+        a.sinks.set(sink, a.client ? a.client.subscribe((batch) => sink.deliver(batch)) : null);
+        return () => {
+          a.sinks.get(sink)?.();
+          a.sinks.delete(sink);
+        };
+      },
+    };
   }
 
   /** The verified target of an attached node (the web host opens its relays with it). */
@@ -270,10 +325,16 @@ export class RemoteNodes {
     a.client = createWsClient(socket as never);
     a.state = 'connected';
     a.error = null;
+    for (const sink of a.sinks.keys()) {
+      // A fresh subscription on the new connection: seq starts over, so the page reloads its snapshot.
+      sink.deliver({ seq: 0, events: [], resync: true });
+      a.sinks.set(sink, a.client.subscribe((batch) => sink.deliver(batch)));
+    }
     socket.on('close', () => {
       if (a.socket !== socket) return;
       a.socket = null;
       a.client = null;
+      for (const sink of a.sinks.keys()) a.sinks.set(sink, null);
       a.state = 'disconnected';
       a.error = 'the connection closed; retrying';
     });

@@ -19,7 +19,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { ContractHandler } from './client';
 import { openRemoteSocket, type RemoteNodes } from './remote';
 import { contentSecurityPolicy } from './csp';
-import { CONTRACT_VERSION, LOCAL_ONLY_METHODS, TOKEN_PARAM, WS_PATH, err, type ClientMessage, type ServerMessage } from './contract';
+import { CONTRACT_VERSION, LOCAL_ONLY_METHODS, isRemoteNodeId, TOKEN_PARAM, WS_PATH, err, type ClientMessage, type ServerMessage } from './contract';
 
 export const WEB_HOST = '127.0.0.1';
 export const SESSION_TOKEN_BYTES = 32;
@@ -166,7 +166,7 @@ function remoteIdOf(req: IncomingMessage): string | null {
   const path = new URL(req.url ?? '/', 'http://placeholder').pathname;
   if (!path.startsWith(REMOTE_PATH_PREFIX)) return null;
   const id = path.slice(REMOTE_PATH_PREFIX.length);
-  return /^[a-z0-9]{1,32}$/.test(id) ? id : null;
+  return isRemoteNodeId(id) ? id : null;
 }
 
 /**

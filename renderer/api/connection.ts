@@ -5,7 +5,7 @@
 // UNAVAILABLE, subscribers get a resync batch, and we reconnect with backoff; on reconnect the
 // subscription is renewed and subscribers get another resync (reload the snapshot).
 import { createApi, createWsClient, sequenceChecker, type BatchListener, type KadscopeClient } from '../../electron/host/client';
-import { TOKEN_PARAM, WS_PATH, err, type ArgsIn, type InvokeFn, type KadscopeApi, type MethodName, type Result, type ValueOf } from '../../electron/host/contract';
+import { NODE_PARAM, TOKEN_PARAM, isRemoteNodeId, WS_PATH, err, type ArgsIn, type InvokeFn, type KadscopeApi, type MethodName, type Result, type ValueOf } from '../../electron/host/contract';
 
 export type ConnectionState =
   | { status: 'connecting'; attempt: number }
@@ -35,8 +35,11 @@ declare global {
   }
 }
 
-/** The page's query parameter naming the attached remote node it shows (remoteAttach's id). */
-export const NODE_PARAM = 'node';
+/** The attached remote node a page shows (?node=<id>), or null for the host's own. */
+function nodeOf(location: Location): string | null {
+  const id = new URLSearchParams(location.search).get(NODE_PARAM);
+  return isRemoteNodeId(id) ? id : null;
+}
 
 /** The URL that shows `node` (null: the host's own), keeping the token and the view. */
 export function urlForNode(location: Location, node: string | null): string {
@@ -47,11 +50,12 @@ export function urlForNode(location: Location, node: string | null): string {
 }
 
 export function connect(): Connection {
-  if (window.kadscope) return fromPreload(window.kadscope);
+  if (window.kadscope) return fromPreload(window.kadscope, nodeOf(window.location));
   return fromWebSocket(window.location);
 }
 
-function fromPreload(bridge: KadscopeApi): Connection {
+/** Electron: main answers for the node this page's URL names, ours or an attached one (remote.ts handlerForPage). */
+function fromPreload(bridge: KadscopeApi, remote: string | null): Connection {
   const byName = bridge as unknown as Record<string, (args?: unknown) => Promise<Result<unknown>>>;
   const invoke: InvokeFn = <M extends MethodName>(method: M, args?: ArgsIn<M>) => {
     const fn = byName[method];
@@ -61,13 +65,12 @@ function fromPreload(bridge: KadscopeApi): Connection {
   // Preload may or may not check sequence numbers; checking twice is harmless.
   const subscribe = (cb: BatchListener) => bridge.subscribe(sequenceChecker(cb));
   const state: ConnectionState = { status: 'open' };
-  return { api: createApi(invoke, subscribe), kind: 'electron', remote: null, state: () => state, onState: () => () => undefined, reconnect: () => undefined };
+  return { api: createApi(invoke, subscribe), kind: 'electron', remote, state: () => state, onState: () => () => undefined, reconnect: () => undefined };
 }
 
 function fromWebSocket(location: Location): Connection {
   const token = new URLSearchParams(location.search).get(TOKEN_PARAM);
-  const remoteParam = new URLSearchParams(location.search).get(NODE_PARAM);
-  const remote = remoteParam !== null && /^[a-z0-9]{1,32}$/.test(remoteParam) ? remoteParam : null;
+  const remote = nodeOf(location);
   // An attached remote node is reached through this host, which relays to it over TLS.
   const path = remote === null ? WS_PATH : `${WS_PATH}/remote/${remote}`;
   const listeners = new Set<BatchListener>();

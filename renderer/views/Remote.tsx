@@ -1,7 +1,8 @@
 // Remote nodes: the Join view's "Attach to a remote node" form, the header's node switcher and the
 // Overview's side-by-side figures. The list is the host's (remoteList), so it is the same whichever
 // node the page shows; switching loads the page for that node (?node=<id>), and every view then
-// shows that node as it shows ours.
+// shows that node as it shows ours: the headless host relays the page's WebSocket to it, Electron's
+// main answers the window's IPC for it (electron/host/remote.ts).
 import { useState, type FormEvent, type ReactElement } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { RemoteSummary, RemotesDto } from '../../electron/host/contract';
@@ -17,8 +18,7 @@ const REMOTES_REFRESH_MS = 2_000;
 export function useRemotes(): ReturnType<typeof useQuery<RemotesDto>> {
   const api = useApi();
   const open = useConnectionState().status === 'open';
-  const electron = useConnection().kind === 'electron';
-  return useQuery({ queryKey: ['remotes'], queryFn: () => unwrap(api.remoteList()), enabled: open && !electron, refetchInterval: REMOTES_REFRESH_MS });
+  return useQuery({ queryKey: ['remotes'], queryFn: () => unwrap(api.remoteList()), enabled: open, refetchInterval: REMOTES_REFRESH_MS });
 }
 
 function go(node: string | null): void {
@@ -75,13 +75,6 @@ export function AttachRemote(): ReactElement {
     if (url.trim() && token.trim() && !plain) attach.mutate();
   };
   const list = remotes.data?.remotes ?? [];
-  if (useConnection().kind === 'electron') {
-    return (
-      <Card title="Attach to a remote node" className="span-2" testId="attach-card">
-        <p className="muted">Remote nodes are attached from the headless host’s page for now: run kadscope serve and open the URL it prints.</p>
-      </Card>
-    );
-  }
   return (
     <Card title="Attach to a remote node" sub="a kadscope serve --listen on another machine" className="span-2" testId="attach-card">
       <form className="form" onSubmit={submit} aria-label="Attach to a remote node">

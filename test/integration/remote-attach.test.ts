@@ -1,8 +1,8 @@
 // Remote attach between two processes on 127.0.0.1: `kadscope serve --listen` in a child process
 // (TLS with a certificate it generates, its own small testnet), and this process attaching to it as
 // an explorer's host does. The explorer sees the remote node's peers, directly and through the web
-// host's relay; a wrong token, no token, plain HTTP and a bad certificate are refused, each with a
-// message that says what is wrong.
+// host's relay and through the handler Electron's main answers its window with; a wrong token, no
+// token, plain HTTP and a bad certificate are refused, each with a message that says what is wrong.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createWsClient } from '../../electron/host/client';
-import type { RemotesDto, SnapshotDto } from '../../electron/host/contract';
-import { openRemoteSocket, verifyRemote } from '../../electron/host/remote';
+import { createMemoryClient, createWsClient } from '../../electron/host/client';
+import type { EventBatch, RemotesDto, SnapshotDto } from '../../electron/host/contract';
+import { handlerForPage, openRemoteSocket, verifyRemote } from '../../electron/host/remote';
 import { ExplorerService } from '../../electron/host/service';
 import { startWebHost, type WebHost } from '../../electron/host/web-host';
 
@@ -148,5 +148,64 @@ describe('remote attach over TLS, two processes on 127.0.0.1', () => {
     const status = await new Promise<number>((resolve) => missing.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0)));
     expect(status).toBe(404);
     expect(await local.invoke('remoteDetach', { id: 'r1' })).toEqual({ ok: true, value: { detached: true } });
+  });
+
+  it("answers an Electron window showing the attached node through this host's own connection, and follows a reconnect", async () => {
+    if (!local) {
+      local = new ExplorerService({}, { host: 'electron', appVersion: 'test', dataDir: join(dir, 'local'), bootstrap: [], testnetSize: 0 });
+      await local.start();
+    }
+    const svc = local;
+    const attached = await svc.invoke('remoteAttach', { url: remote.url, token: remote.token, fingerprint: remote.fingerprint });
+    expect(attached).toMatchObject({ ok: true, value: { state: 'connected' } });
+    const { id, summary } = (attached as { value: { id: string; summary: { nodeId: string } } }).value;
+    // Main's choice for the window's page: its own node without ?node=, the attached one with it.
+    expect(handlerForPage('app://kadscope/index.html', svc, svc.remotes)).toBe(svc);
+    const page = createMemoryClient(handlerForPage(`app://kadscope/index.html?node=${id}`, svc, svc.remotes));
+    const batches: EventBatch[] = [];
+    let wake: (() => void) | null = null;
+    const next = (ok: (b: EventBatch) => boolean): Promise<EventBatch> =>
+      new Promise((resolve) => {
+        const check = (): void => {
+          const b = batches.find(ok);
+          if (b) resolve(b);
+          else wake = check;
+        };
+        check();
+      });
+    const unsubscribe = page.subscribe((b) => {
+      batches.push(b);
+      wake?.();
+    });
+    try {
+      const snap = await page.snapshot();
+      expect(snap.ok ? snap.value.node.id : snap).toBe(summary.nodeId);
+      expect(snap.ok && snap.value.node.peers.length).toBeGreaterThanOrEqual(6);
+      // The list is this host's, whichever node the page shows.
+      const list = await page.remoteList();
+      expect(list.ok && list.value.local.nodeId).toBe(svc.node.id);
+      // The remote's events reach the page: a lookup started on the remote node.
+      const started = await page.startLookup({ target: 'cd'.repeat(32) });
+      expect(started.ok).toBe(true);
+      await next((b) => b.events.some((e) => e.type === 'lookup'));
+
+      // The connection drops: the page gets a resync, then the host reconnects (its 2 s poll) and
+      // subscribes the page again, which gets another resync and the remote's answers once more.
+      batches.length = 0;
+      (svc.remotes as unknown as { nodes: Map<string, { socket: WebSocket }> }).nodes.get(id)!.socket.terminate();
+      await next((b) => b.resync === true);
+      const down = await page.snapshot();
+      expect(down).toMatchObject({ ok: false, code: 'UNAVAILABLE', message: expect.stringMatching(/is not connected .*retrying every 2 s/) });
+      await next((b) => b.seq === 0 && b.resync === true);
+      const again = await page.snapshot();
+      expect(again.ok ? again.value.node.id : again).toBe(summary.nodeId);
+
+      // Detached: the page is told so, not left waiting.
+      expect(await svc.invoke('remoteDetach', { id })).toEqual({ ok: true, value: { detached: true } });
+      expect(await page.snapshot()).toMatchObject({ ok: false, code: 'UNAVAILABLE', message: expect.stringMatching(new RegExp(`no remote node "${id}" is attached`)) });
+    } finally {
+      unsubscribe();
+      page.close();
+    }
   });
 });

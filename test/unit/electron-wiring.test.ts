@@ -3,7 +3,9 @@
 // ipcMain, behind the sender check; every function the preload exposes calls exactly one contract
 // method, its own; the window gets the security checklist's webPreferences; navigation, new
 // windows, webviews, downloads and permission requests are refused. A method renamed or dropped
-// in the contract fails here (PINNED_METHODS), not in the desktop app on someone's machine.
+// in the contract fails here (PINNED_METHODS), not in the desktop app on someone's machine. A page
+// that shows an attached remote node (?node=<id>) is answered through that node's handler, whose
+// relaying is tested over real TLS in test/integration/remote-attach.test.ts.
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { IPC_BATCH, IPC_INVOKE, IPC_SUBSCRIBE, IPC_UNSUBSCRIBE, METHOD_NAMES, type ArgsIn, type MethodName } from '../../electron/host/contract';
@@ -95,10 +97,33 @@ const h = vi.hoisted(() => {
     on: vi.fn(),
   };
 
+  /** An attached remote node as main reaches it (RemoteNodes.handler): records what it is asked. */
+  class FakeRemote {
+    readonly invoked: Array<[string, unknown]> = [];
+    readonly sinks: Array<{ deliver: Fn }> = [];
+    constructor(readonly id: string) {}
+    invoke(method: string, args: unknown): Promise<unknown> {
+      this.invoked.push([method, args]);
+      return Promise.resolve({ ok: true, value: `${this.id}:${method}` });
+    }
+    subscribe(sink: { deliver: Fn }): () => void {
+      this.sinks.push(sink);
+      return () => this.sinks.splice(this.sinks.indexOf(sink), 1);
+    }
+  }
+
   class FakeService {
     static readonly instances: FakeService[] = [];
     readonly invoked: Array<[string, unknown]> = [];
     readonly sinks: Array<{ deliver: Fn }> = [];
+    readonly attached = new Map<string, FakeRemote>();
+    readonly remotes = {
+      handler: (id: string, local: unknown): FakeRemote => {
+        if (local !== this) throw new Error('main must pass its service as the local handler');
+        if (!this.attached.has(id)) this.attached.set(id, new FakeRemote(id));
+        return this.attached.get(id)!;
+      },
+    };
     constructor(
       readonly deps: unknown,
       readonly options: any,
@@ -292,6 +317,42 @@ describe('Electron main', () => {
     expect(service.sinks).toHaveLength(1);
     h.ipcOn.get(IPC_UNSUBSCRIBE)!(trusted());
     expect(service.sinks).toHaveLength(0);
+  });
+
+  it('answers a page that shows an attached remote node (?node=<id>) through that node, not the service', async () => {
+    const before = win.webContents.mainFrame.url;
+    const frame = win.webContents.mainFrame as { url: string };
+    try {
+      frame.url = 'app://kadscope/index.html?token=x&node=r2#overview';
+      service.invoked.length = 0;
+      expect(await invoke(trusted(), 'snapshot', undefined)).toEqual({ ok: true, value: 'r2:snapshot' });
+      const remote = service.attached.get('r2')!;
+      expect(remote.invoked).toEqual([['snapshot', undefined]]);
+      expect(service.invoked).toEqual([]);
+      // Its event stream comes from the remote node; switching back to our node swaps the stream.
+      h.ipcOn.get(IPC_SUBSCRIBE)!(trusted());
+      expect(remote.sinks).toHaveLength(1);
+      expect(service.sinks).toHaveLength(0);
+      win.webContents.sent.length = 0;
+      remote.sinks[0].deliver({ seq: 1, events: [] });
+      expect(win.webContents.sent).toEqual([[IPC_BATCH, { seq: 1, events: [] }]]);
+      frame.url = 'app://kadscope/index.html';
+      h.ipcOn.get(IPC_SUBSCRIBE)!(trusted());
+      expect(remote.sinks).toHaveLength(0);
+      expect(service.sinks).toHaveLength(1);
+      h.ipcOn.get(IPC_UNSUBSCRIBE)!(trusted());
+      // A node parameter that is no attached node's id is our own node's page.
+      frame.url = 'app://kadscope/index.html?node=../../etc';
+      expect(await invoke(trusted(), 'info', undefined)).toEqual({ ok: true, value: 'info' });
+      // A stranger naming a remote node is refused like any stranger.
+      const other = new h.WebContents();
+      (other.mainFrame as { url: string }).url = 'app://kadscope/index.html?node=r2';
+      remote.invoked.length = 0;
+      expect(await invoke({ sender: other, senderFrame: other.mainFrame }, 'snapshot', undefined)).toMatchObject({ ok: false, code: 'UNAVAILABLE' });
+      expect(remote.invoked).toEqual([]);
+    } finally {
+      frame.url = before;
+    }
   });
 
   it('refuses navigation, redirects, webviews and new windows away from the app', () => {
