@@ -12,6 +12,7 @@ import {
   bytesToHex,
   cryptoRandomBytes,
   idFromHex,
+  hexToBytes,
   isIdHex,
   randomIdInBucket,
   type RandomBytes,
@@ -19,6 +20,7 @@ import {
 import { Broadcaster, type BroadcastInfo, type BroadcastOptions, type BroadcastResult, type BroadcastStats } from './extensions/broadcast';
 import { CustomMethods, decodeCallValue, encodeCallValue, type CallResult, type CustomMethod, type CustomMethodInfo } from './extensions/methods';
 import { KADSCOPE_PROTOCOL, type DhtProtocol, type ProtocolName } from './protocols/protocol';
+import { hyperdhtProtocol } from './protocols/hyperdht/protocol';
 import { mainlineProtocol } from './protocols/mainline/protocol';
 import { healthState, isBad } from './health/health';
 import { Lookup, type LookupPeer, type QueryAnswer, type QueryFn } from './lookup/lookup';
@@ -161,8 +163,9 @@ export interface LookupOptions {
 export function resolveProtocol(p: DhtNodeOptions['protocol']): DhtProtocol {
   if (p === undefined || p === 'kadscope') return KADSCOPE_PROTOCOL;
   if (p === 'mainline') return mainlineProtocol();
+  if (p === 'hyperdht') return hyperdhtProtocol();
   if (typeof p === 'object' && p !== null && typeof p.codec === 'object') return p;
-  throw DhtError.invalidArgument(`protocol must be "kadscope" or "mainline"; got ${JSON.stringify(String(p)).slice(0, 40)}`);
+  throw DhtError.invalidArgument(`protocol must be "kadscope", "mainline" or "hyperdht"; got ${JSON.stringify(String(p)).slice(0, 40)}`);
 }
 
 function resolveOptions(o: DhtNodeOptions, protocol: DhtProtocol) {
@@ -189,7 +192,11 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   readonly clock: Clock;
   readonly transport: Transport;
   private readonly rpc: Rpc;
-  readonly table: RoutingTable;
+  /** Replaced (same peers) only when a protocol whose id follows the address re-keys the node. */
+  table: RoutingTable;
+  private readonly tableOptions: ConstructorParameters<typeof RoutingTable>[1];
+  /** The id came from the data directory (said so when it has to be replaced). */
+  private readonly idFromDisk: boolean;
   private readonly randomBytes: RandomBytes;
   private readonly opts: ReturnType<typeof resolveOptions>;
   private readonly bootstrapList: Array<string | Endpoint>;
@@ -231,6 +238,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private readonly observedVotes: string[] = [];
   private readonly observedCounts = new Map<string, number>();
   private observed: Endpoint | null = null;
+  private idAdopted = false;
   private refreshing = false;
   private lookupSeq = 0;
   /** The node's side of every lookup, made once (see the constructor on why not arrows). */
@@ -261,7 +269,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         : new UdpTransport({}, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 }));
     const host = options.transport ? undefined : (options.host ?? '127.0.0.1');
     const diversity = options.diversity ?? !(host === undefined || isLoopbackOrPrivate(host));
-    this.table = new RoutingTable(this.idBytes, { idBytes: idLength, k: this.opts.k, diversity: { enabled: diversity } });
+    this.idFromDisk = options.id === undefined && savedId !== null;
+    this.tableOptions = { idBytes: idLength, k: this.opts.k, diversity: { enabled: diversity } };
+    this.table = new RoutingTable(this.idBytes, this.tableOptions);
     const limiter = options.rateLimit === false ? null : new RateLimiter({ clock: this.clock }, options.rateLimit);
     this.rateLimiter = limiter;
     // The callbacks a node hands its parts live as long as it does, so they are method shorthands
@@ -330,7 +340,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     this.rpc.onResponse = (res, from, rttMs) => {
       this.verifier.markVerified(from);
       if (this.opts.adaptiveTimeout) this.sampleRtt(rttMs);
-      this.onAnswered(bytesToHex(res.id), res.id, from, rttMs, res.observed);
+      // A non-member (dht-rpc's id-less answer) tells us our address but stays out of the table.
+      if (res.readOnly === true) this.noteObserved(res.observed);
+      else this.onAnswered(bytesToHex(res.id), res.id, from, rttMs, res.observed);
     };
     this.bootstrapList = options.bootstrap ?? [];
     this.storage = new RecordLayer(
@@ -504,8 +516,13 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
           }
         }),
     );
-    if (this.table.size > 0 && this.opts.lookupSelfOnBootstrap) {
-      await this.findNode(this.id, { signal }).catch(() => undefined);
+    // A bootstrap node that answered as a non-member (dht-rpc's id-less first node) is in no table,
+    // but the self-lookup still starts from it.
+    const seeds = reached.filter((c) => !this.table.has(c.id)).map((c) => ({ id: c.id, idBytes: hexToBytes(c.id), host: c.host, port: c.port }));
+    if ((this.table.size > 0 || seeds.length > 0) && this.opts.lookupSelfOnBootstrap) {
+      await this.makeLookup(this.idBytes, 'find-node', this.findNodeQuery(this.idBytes), { signal, extraSeeds: seeds })
+        .run()
+        .catch(() => undefined);
       if (this.opts.refreshOnBootstrap) await this.refreshFartherBuckets(signal);
     }
     return { reached, failed, peers: this.table.size };
@@ -583,9 +600,10 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     target: Uint8Array,
     kind: LookupKind,
     query: QueryFn,
-    options: LookupOptions & Partial<Pick<ConstructorParameters<typeof Lookup>[0], 'onRecord' | 'onPeers'>>,
+    options: LookupOptions & Partial<Pick<ConstructorParameters<typeof Lookup>[0], 'onRecord' | 'onPeers'>> & { extraSeeds?: LookupPeer[] },
   ): Lookup {
     const seeds: LookupPeer[] = this.table.closest(target, this.opts.k).map(entryToPeer);
+    if (options.extraSeeds) seeds.push(...options.extraSeeds);
     const hooks = this.lookupHooks;
     const lookupId = `${this.id.slice(0, 8)}-${(++this.lookupSeq).toString(36)}-${bytesToHex(this.randomBytes(3))}`;
     return new Lookup({
@@ -824,7 +842,32 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     if (mine > theirs) {
       this.observed = { host: observed.host, port: observed.port };
       this.emit('observed-address', this.observed);
+      if (this.protocol.idForAddress) this.adoptAddressId(this.observed);
     }
+  }
+
+  /**
+   * A protocol whose id follows the address (dht-rpc: BLAKE2b-256 of ip:port) takes the id of the
+   * address the network now agrees on. The id buffer is shared by the node's parts (RPC, guard,
+   * broadcaster), so it is rewritten in place; the table is rebuilt around the new id with the
+   * peers that fit it. The records layer keeps the id it started with (HyperDHT records are not on
+   * the seam yet).
+   */
+  private adoptAddressId(observed: Endpoint): void {
+    const id = this.protocol.idForAddress?.(observed);
+    if (!id || id.length !== this.idBytes.length || bytesToHex(id) === this.id) return;
+    const from = this.id;
+    this.idBytes.set(id);
+    const old = this.table;
+    this.table = new RoutingTable(this.idBytes, this.tableOptions);
+    const now = this.clock.now();
+    for (const e of old.entries()) {
+      const r = this.table.observe({ id: e.id, host: e.host, port: e.port }, now);
+      if (r.kind !== 'added') this.emit('peer-removed', { id: e.id, host: e.host, port: e.port, reason: 'evicted' });
+    }
+    const why = `a ${this.protocol.label} id is derived from the address others see (${endpointKey(observed)})`;
+    this.emit('id-changed', { from, to: this.id, reason: this.idFromDisk && !this.idAdopted ? `the saved id no longer fits: ${why}` : why });
+    this.idAdopted = true;
   }
 
   // ---- answering requests ----
@@ -1094,7 +1137,7 @@ function entryToPeer(e: RoutingEntry): LookupPeer {
 }
 
 export function answerOf(
-  res: { id: Uint8Array; nodes?: WireContact[]; token?: Uint8Array; record?: QueryAnswer['record']; peers?: QueryAnswer['peers'] },
+  res: { id: Uint8Array; nodes?: WireContact[]; token?: Uint8Array; record?: QueryAnswer['record']; peers?: QueryAnswer['peers']; readOnly?: boolean },
   r: { rttMs: number; bytesSent: number; bytesReceived: number; attempts: number },
 ): QueryAnswer {
   return {
@@ -1107,5 +1150,7 @@ export function answerOf(
     ...(res.token ? { token: res.token } : {}),
     ...(res.record ? { record: res.record } : {}),
     ...(res.peers ? { peers: res.peers } : {}),
+    // dht-rpc leaves a node that answers without an id out of the closest.
+    ...(res.readOnly === true ? { member: false } : {}),
   };
 }

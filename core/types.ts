@@ -195,6 +195,8 @@ export interface NodeEvents {
   'peer-health': PeerInfo;
   lookup: LookupEvent;
   'observed-address': Endpoint;
+  /** The node took another id: a protocol whose id follows the address (dht-rpc) saw it change. */
+  'id-changed': { from: string; to: string; reason: string };
   /** A record was stored here or refreshed (a STORE we accepted, or our own put). */
   'record-stored': RecordInfo;
   /** A record reached its expiry without being refreshed and was dropped. */

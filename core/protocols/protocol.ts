@@ -17,8 +17,8 @@ import type { ProtocolCapabilities } from '../types';
 import type { DecodeResult, DropReason, Message } from '../wire/types';
 import type { MainlineDropReason } from './mainline/types';
 
-export type ProtocolName = 'kadscope' | 'mainline';
-export const PROTOCOL_NAMES: readonly ProtocolName[] = ['kadscope', 'mainline'];
+export type ProtocolName = 'kadscope' | 'mainline' | 'hyperdht';
+export const PROTOCOL_NAMES: readonly ProtocolName[] = ['kadscope', 'mainline', 'hyperdht'];
 
 /** Every reason a datagram can be dropped for, across protocols (Counters.dropped keys). */
 export type AnyDropReason = DropReason | MainlineDropReason;
@@ -34,10 +34,16 @@ export type CodecDecodeResult =
     };
 
 export interface WireCodec {
-  /** Our own message as a datagram. Throws DhtError INVALID_ARGUMENT for anything out of range. */
-  encode(msg: Message): Uint8Array;
+  /**
+   * Our own message as a datagram to `to` (dht-rpc writes the receiver's address into every
+   * message). Callers that only measure a message's size may leave `to` out. Throws DhtError
+   * INVALID_ARGUMENT for anything out of range.
+   */
+  encode(msg: Message, to?: Endpoint): Uint8Array;
   /** A datagram from the network, and where it came from. Never throws. */
   decode(data: Uint8Array, from?: Endpoint): CodecDecodeResult;
+  /** Transaction ids the wire carries are below this (dht-rpc: 2^16); unset: any uint32. */
+  readonly tidLimit?: number;
 }
 
 export interface DhtProtocol {
@@ -57,6 +63,12 @@ export interface DhtProtocol {
   hashTopic(text: string): Uint8Array;
   /** The record model (keys, signed bytes, limits, where tokens come from); default kadscope's. */
   readonly records?: RecordModel;
+  /**
+   * For a protocol whose node id follows the node's address (dht-rpc: BLAKE2b-256 of ip:port as
+   * others see it): the id to take now that the network agrees on our address, or null to keep
+   * the one we have (an ephemeral node, or an address that has no id).
+   */
+  idForAddress?(observed: Endpoint): Uint8Array | null;
 }
 
 export const kadscopeCodec: WireCodec = { encode: encodeMessage, decode: decodeMessage };

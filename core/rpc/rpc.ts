@@ -245,7 +245,8 @@ export class Rpc {
   private newTid(): number {
     for (;;) {
       const b = this.randomBytes(4);
-      const tid = ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+      let tid = ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+      if (this.codec.tidLimit !== undefined) tid %= this.codec.tidLimit;
       if (!this.pending.has(tid)) return tid;
     }
   }
@@ -269,7 +270,7 @@ export class Rpc {
     const tid = this.newTid();
     let data: Uint8Array;
     try {
-      data = this.codec.encode({ kind: 'request', tid, id: this.selfId, ...args } as RequestMessage);
+      data = this.codec.encode({ kind: 'request', tid, id: this.selfId, ...args } as RequestMessage, to);
     } catch (err) {
       reject(err instanceof DhtError ? err : new DhtError('INTERNAL', String(err)));
       this.pump();
@@ -400,7 +401,7 @@ export class Rpc {
       const tid = 'tid' in decoded ? decoded.tid : undefined;
       if ((reply !== undefined || tid !== undefined) && (!this.admit || this.admit(from, 'PING'))) {
         this.counters.refusalsAnswered = (this.counters.refusalsAnswered ?? 0) + 1;
-        this.sendRaw(reply ?? this.encodeError(tid as number, DhtError.refusal('UNKNOWN_METHOD', 'unknown method number')), from);
+        this.sendRaw(reply ?? this.encodeError(tid as number, DhtError.refusal('UNKNOWN_METHOD', 'unknown method number'), from), from);
       }
       return;
     }
@@ -463,7 +464,7 @@ export class Rpc {
     let out: Uint8Array;
     try {
       if (body instanceof DhtError) {
-        out = this.encodeError(req.tid, body);
+        out = this.encodeError(req.tid, body, from);
       } else {
         // Every field named, in one order: one object shape for all answers (no spread of a body of
         // varying shape), which keeps the encoder's property reads monomorphic. `satisfies` makes
@@ -478,8 +479,9 @@ export class Rpc {
           record: body.record,
           peers: body.peers,
           result: body.result,
+          readOnly: undefined,
         } satisfies Record<keyof ResponseMessage, unknown>;
-        out = this.codec.encode(res);
+        out = this.codec.encode(res, from);
       }
     } catch (err) {
       // A bug of ours (or an address no answer can name): the requester gets INTERNAL rather than
@@ -487,7 +489,7 @@ export class Rpc {
       console.error(`kadscope: could not encode the answer to ${req.method} from ${endpointKey(from)}:`, err);
       if (body instanceof DhtError) return;
       try {
-        out = this.encodeError(req.tid, new DhtError('INTERNAL', 'internal error'));
+        out = this.encodeError(req.tid, new DhtError('INTERNAL', 'internal error'), from);
       } catch {
         return;
       }
@@ -495,9 +497,9 @@ export class Rpc {
     this.sendRaw(out, from);
   }
 
-  private encodeError(tid: number, error: DhtError): Uint8Array {
+  private encodeError(tid: number, error: DhtError, to: Endpoint): Uint8Array {
     const e: ErrorMessage = { kind: 'error', tid, id: this.selfId, code: error.toWire(), message: error.message.slice(0, 200) };
-    return this.codec.encode(e);
+    return this.codec.encode(e, to);
   }
 
   /** Rejects everything pending and queued with STOPPED; idempotent. Does not close the transport. */

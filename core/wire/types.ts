@@ -102,6 +102,11 @@ export interface ResponseMessage extends Header {
   peers?: WirePeer[];
   /** CALL: the method's encoded result. */
   result?: Uint8Array;
+  /**
+   * The responder is not a routing-table member: a dht-rpc node that answered without an id (or
+   * with one its address does not hash to). Set only by a protocol's decoder; wire v1 never does.
+   */
+  readOnly?: boolean;
 }
 
 export interface ErrorMessage extends Header {

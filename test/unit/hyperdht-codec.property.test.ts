@@ -18,6 +18,7 @@ import {
   encodeLookupReply,
   encodeMutablePut,
 } from '../../core/protocols/hyperdht/records';
+import { hyperdhtProtocol } from '../../core/protocols/hyperdht/protocol';
 import { ReferenceIo } from './hyperdht-reference';
 
 const SEED = 1313;
@@ -141,6 +142,24 @@ describe('hyperdht codec under hostile input', () => {
         expect(idMatchesSource(idA, a)).toBe(true);
         if (a.host !== b.host || a.port !== b.port) expect(idMatchesSource(idA, b)).toBe(false);
         expect(idMatchesSource(random, a)).toBe(false);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it('the seam codec (DhtNode with protocol hyperdht) never throws, and lets through no id that is not its source', () => {
+    const codec = hyperdhtProtocol().codec;
+    const input = fc.oneof(bytes(0, 300), datagram, corrupted);
+    fc.assert(
+      fc.property(input, addr, (d, from) => {
+        const r = codec.decode(d, from);
+        if (!r.ok || r.message.kind === 'error') return;
+        // Every message carries the id its source hashes to; a claimed id that differs makes it a non-member.
+        expect(Buffer.from(r.message.id).toString('hex')).toBe(Buffer.from(hyperNodeId(from)!).toString('hex'));
+        for (const n of r.message.kind === 'response' ? (r.message.nodes ?? []) : []) expect(idMatchesSource(n.id, n)).toBe(true);
+        const decoded = decodeHyperMessage(d);
+        const claimed = decoded.ok ? decoded.message.id : null;
+        if (claimed === null || !idMatchesSource(claimed, from)) expect(r.message.readOnly).toBe(true);
       }),
       { seed: SEED, numRuns: RUNS },
     );

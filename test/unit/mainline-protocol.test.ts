@@ -79,7 +79,7 @@ describe('DhtNode with a protocol', () => {
   it('takes the id length from the protocol and refuses ids of another length', () => {
     expect(() => DhtNode.create({ protocol: 'mainline', id: 'ab'.repeat(32) })).toThrow(/40 hex characters \(160 bits\)/);
     expect(() => DhtNode.create({ protocol: 'kadscope', id: 'ab'.repeat(20) })).toThrow(/64 hex characters/);
-    expect(() => DhtNode.create({ protocol: 'nope' as 'kadscope' })).toThrow(/protocol must be "kadscope" or "mainline"/);
+    expect(() => DhtNode.create({ protocol: 'nope' as 'kadscope' })).toThrow(/protocol must be "kadscope", "mainline" or "hyperdht"/);
     const clock = new FakeClock();
     const n = DhtNode.create({ protocol: 'mainline', id: 'cd'.repeat(20), clock, transport: new MemoryNetwork({ clock }).createTransport() });
     expect(n.id).toBe('cd'.repeat(20));

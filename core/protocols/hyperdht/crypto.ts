@@ -19,19 +19,31 @@ export function blake2b256Batch(parts: readonly Uint8Array[]): Uint8Array {
   return h.digest();
 }
 
+/** Ids derived lately, by "host:port": a lookup derives one per closer node, 20 per answer. */
+export const HYPER_ID_CACHE_SIZE = 4_096;
+const idCache = new Map<string, Uint8Array>();
+
 /**
  * A dht-rpc node id: BLAKE2b-256 of the node's IPv4 address and port as the network sees them
  * (4 address bytes, port little-endian). Null for an address that is not IPv4 with a valid port:
- * such a node has no id in this network.
+ * such a node has no id in this network. Cached per address (pure-JS BLAKE2b costs more than a
+ * lookup's round of answers otherwise); every caller gets its own copy.
  */
 export function hyperNodeId(e: Endpoint): Uint8Array | null {
+  const key = `${e.host}:${e.port}`;
+  const hit = idCache.get(key);
+  if (hit !== undefined) return new Uint8Array(hit);
+  let id: Uint8Array;
   try {
     const w = new Writer(IPV4_ADDRESS_BYTES);
     w.ipv4(e);
-    return blake2b256(w.finish());
+    id = blake2b256(w.finish());
   } catch {
     return null;
   }
+  if (idCache.size >= HYPER_ID_CACHE_SIZE) idCache.delete(idCache.keys().next().value as string);
+  idCache.set(key, id);
+  return new Uint8Array(id);
 }
 
 /** Whether `id` is the one `source` must carry. Any id that a datagram claims goes through this first. */
