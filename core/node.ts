@@ -381,6 +381,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         encode: this.protocol.codec.encode,
         hashTopic: this.protocol.hashTopic,
         ...(this.protocol.records ? { model: this.protocol.records } : {}),
+        namedKeys: this.protocol.capabilities.namedKeys,
         assertRunning() {
           node.assertRunning();
         },

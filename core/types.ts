@@ -15,6 +15,8 @@ export interface ProtocolCapabilities {
   customMethods: boolean;
   /** Whole-network broadcast (BROADCAST). */
   broadcast: boolean;
+  /** Values stored at the hash of a name (wire v2's named records). */
+  namedKeys: boolean;
 }
 
 /** A node on the network: hex id and address. */
@@ -222,7 +224,9 @@ export interface RecordRefusal {
 export interface RecordInfo {
   /** Hex of the 32-byte key. */
   key: string;
-  type: 'immutable' | 'mutable';
+  type: 'immutable' | 'mutable' | 'named';
+  /** Named only: the name whose SHA-256 is the key. */
+  name?: string;
   /** Value length in bytes. */
   size: number;
   /** Mutable only. */

@@ -26,7 +26,7 @@ import { DhtError } from '../errors';
 import { bytesToHex, hexToBytes } from '../id';
 import { keyPairFromJson, keyPairToJson, type KeyPair } from '../records/signing';
 import type { StoredRecord } from '../records/store';
-import type { WireRecord } from '../wire/types';
+import { MAX_NAME_BYTES, type WireRecord } from '../wire/types';
 import { fsyncDir, moveAside, readJsonFile, STATE_FILE_MODE, writeFileAtomic, zodValidator, type ReadJsonResult } from './atomic';
 
 export const STATE_VERSION = 1;
@@ -62,6 +62,7 @@ const recordCommon = {
 };
 const recordJsonSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('immutable'), ...recordCommon }),
+  z.object({ type: z.literal('named'), ...recordCommon, name: z.string().min(1).max(MAX_NAME_BYTES) }),
   z.object({
     type: z.literal('mutable'),
     ...recordCommon,
@@ -148,6 +149,7 @@ export function recordToJson(s: StoredRecord): RecordJson {
   };
   const r = s.record;
   if (r.type === 'immutable') return { type: 'immutable', ...common };
+  if (r.type === 'named') return { type: 'named', ...common, name: r.name };
   return { type: 'mutable', ...common, publicKey: bytesToHex(r.publicKey), salt: bytesToHex(r.salt), seq: r.seq, sig: bytesToHex(r.sig) };
 }
 
@@ -156,7 +158,9 @@ export function recordFromJson(j: RecordJson): StoredRecord {
   const record: WireRecord =
     j.type === 'immutable'
       ? { type: 'immutable', value }
-      : { type: 'mutable', value, publicKey: hexToBytes(j.publicKey), salt: hexToBytes(j.salt), seq: j.seq, sig: hexToBytes(j.sig) };
+      : j.type === 'named'
+        ? { type: 'named', name: j.name, value }
+        : { type: 'mutable', value, publicKey: hexToBytes(j.publicKey), salt: hexToBytes(j.salt), seq: j.seq, sig: hexToBytes(j.sig) };
   return { key: j.key, record, storedAt: j.storedAt, expiresAt: j.expiresAt, ...(j.publisher ? { publisher: j.publisher } : {}), local: j.local };
 }
 

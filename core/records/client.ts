@@ -11,9 +11,9 @@ import type { RecordCallOptions, RecordLayerDeps } from './config';
 import type { RecordMaintenance } from './maintenance';
 import { announceOnce, drain, noneStored, publish, throwIfAborted, writeToClosest, type StoreResult } from './publish';
 import type { RecordModel } from './model';
-import { signMutable, type KeyPair, type MutableRecord } from './signing';
+import { namedKey, nameProblem, signMutable, type KeyPair, type MutableRecord } from './signing';
 import { toRecordInfo, type RecordStore } from './store';
-import { sameRecord, validateRecord, withSalt } from './validate';
+import { copyRecord, sameRecord, validateRecord, withSalt } from './validate';
 
 /** Addresses collected by one lookupPeers. */
 export const MAX_LOOKUP_PEERS = 1_024;
@@ -48,7 +48,13 @@ export interface GetResult {
   durationMs: number;
   /** Mutable records: the highest valid seq seen. */
   seq?: number;
+  /** Named records: the name (its SHA-256 is the key). */
+  name?: string;
   lookupId: string | null;
+}
+
+export interface PutNamedResult extends StoreResult {
+  name: string;
 }
 
 export interface AnnounceResult extends StoreResult {
@@ -78,6 +84,8 @@ export interface GetOptions extends RecordCallOptions {
    * salted item's signature cannot be checked. Our own records' salts are known.
    */
   salt?: Uint8Array | string;
+  /** getNamed: take only a named record with this name. */
+  name?: string;
 }
 
 export class RecordClient {
@@ -119,7 +127,35 @@ export class RecordClient {
     return out;
   }
 
-  /** Signs and stores a mutable record at the hash of public key || salt. Every storer's refusal code reaches the caller. */
+  /**
+   * Stores a value at SHA-256(name) on the k closest nodes (wire v2's named record; go-dht's
+   * StoreAt). Nothing binds the value to the name: anyone can write the same name, and each storer
+   * keeps the last write (README, "Named keys"). Storers' refusals (a store policy that takes no
+   * named records, for one) are listed under `failed`, or thrown when none stored it.
+   */
+  async putNamed(name: string, value: Uint8Array | string, options: RecordCallOptions = {}): Promise<PutNamedResult> {
+    this.deps.assertRunning();
+    if (this.deps.namedKeys === false) throw new DhtError('UNSUPPORTED', "this node's protocol has no named records (they are kadscope wire v2)");
+    const problem = nameProblem(name);
+    if (problem !== null) throw DhtError.invalidArgument(problem);
+    const bytes = toBytes(value, 'value');
+    if (bytes.length > this.model.maxValueBytes) throw DhtError.refusal('VALUE_TOO_LARGE', `value is ${bytes.length} bytes; at most ${this.model.maxValueBytes} allowed`);
+    const key = namedKey(name);
+    const record: WireRecord = { type: 'named', name, value: bytes };
+    const out = await publish(this.deps, key, record, options);
+    if (out.storedAt.length === 0) throw noneStored(`the value named ${JSON.stringify(name.slice(0, 40))}`, out.failed);
+    await this.maintenance.keepOwn(key, record);
+    return { ...out, name };
+  }
+
+  /** The value stored under a name (putNamed): get() at SHA-256(name), taking only a named record with that name. */
+  async getNamed(name: string, options: RecordCallOptions & { source?: GetSource } = {}): Promise<GetResult> {
+    const problem = nameProblem(name);
+    if (problem !== null) throw DhtError.invalidArgument(problem);
+    return this.get(bytesToHex(namedKey(name)), { ...options, name });
+  }
+
+    /** Signs and stores a mutable record at the hash of public key || salt. Every storer's refusal code reaches the caller. */
   async putMutable(input: PutMutableInput, options: RecordCallOptions = {}): Promise<PutMutableResult> {
     this.deps.assertRunning();
     if (input === null || typeof input !== 'object' || !input.keyPair) throw DhtError.invalidArgument('putMutable needs { keyPair, seq, value }');
@@ -148,10 +184,13 @@ export class RecordClient {
     const key = parseKey(keyHex, 'key', this.model);
     const hex = bytesToHex(key);
     const source = options.source ?? 'auto';
-    const local = source === 'network' ? undefined : this.store.get(hex, this.deps.clock.now());
+    // getNamed: only a named record with that name answers (an immutable value equal to the name hashes to the same key).
+    const wanted = (r: WireRecord): boolean => options.name === undefined || (r.type === 'named' && r.name === options.name);
+    const held = source === 'network' ? undefined : this.store.get(hex, this.deps.clock.now());
+    const local = held && wanted(held.record) ? held : undefined;
     if (source === 'local') {
       if (!local) throw DhtError.notFound(`this node holds no copy of key ${hex.slice(0, 16)}…; fetch it from the network`);
-      return { key: hex, value: this.valueOf(local.record), from: this.selfHex, hops: 0, messages: 0, durationMs: 0, ...(local.record.type === 'mutable' ? { seq: local.record.seq } : {}), lookupId: null };
+      return { key: hex, value: this.valueOf(local.record), from: this.selfHex, hops: 0, messages: 0, durationMs: 0, ...recordExtras(local.record), lookupId: null };
     }
     // An immutable value we hold is the answer (it was checked against its key when stored); a
     // mutable one may have been superseded elsewhere, so we still ask the network.
@@ -172,8 +211,9 @@ export class RecordClient {
         ...options,
         onRecord: (answered, from) => {
           const record = withSalt(answered, salt);
-          if (validateRecord(key, record, this.model) !== null) return 'reject';
-          if (record.type === 'immutable') {
+          if (validateRecord(key, record, this.model) !== null || !wanted(record)) return 'reject';
+          // A named value may have been written again elsewhere: any valid answer is as good as ours.
+          if (record.type !== 'mutable') {
             best = { record: copyRecord(record), from: from.id };
             return 'stop';
           }
@@ -201,7 +241,7 @@ export class RecordClient {
       hops: found.from === this.selfHex ? 0 : (hopOf.get(found.from) ?? done.hops),
       messages: done.messages,
       durationMs: done.durationMs,
-      ...(found.record.type === 'mutable' ? { seq: found.record.seq } : {}),
+      ...recordExtras(found.record),
       lookupId: done.lookupId,
     };
   }
@@ -308,9 +348,10 @@ export class RecordClient {
 
 // ---- helpers ----
 
-function copyRecord(r: WireRecord): WireRecord {
-  if (r.type === 'immutable') return { type: 'immutable', value: r.value.slice() };
-  return { type: 'mutable', value: r.value.slice(), publicKey: r.publicKey.slice(), salt: r.salt.slice(), seq: r.seq, sig: r.sig.slice() };
+/** What a get result says beside the value: a mutable record's seq, a named record's name. */
+function recordExtras(r: WireRecord): { seq?: number; name?: string } {
+  if (r.type === 'mutable') return { seq: r.seq };
+  return r.type === 'named' ? { name: r.name } : {};
 }
 
 function toBytes(v: Uint8Array | string, what: string): Uint8Array {

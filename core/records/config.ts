@@ -113,6 +113,8 @@ export interface RecordLayerDeps {
   hashTopic?: (text: string) => Uint8Array;
   /** The protocol's records: keys, signed bytes, limits, where tokens come from (default kadscope's). */
   model?: RecordModel;
+  /** false when the protocol has no named records (Mainline); putNamed refuses then. */
+  namedKeys?: boolean;
 }
 
 export interface RecordCallOptions {

@@ -361,5 +361,7 @@ function holdsAtLeast(key: Uint8Array, answered: WireRecord, ours: WireRecord, m
   const theirs = withSalt(answered, ours.type === 'mutable' ? ours.salt : undefined);
   if (validateRecord(key, theirs, model) !== null) return false;
   if (theirs.type === 'immutable' || ours.type === 'immutable') return theirs.type === ours.type;
+  // Any value under a name will do: passing ours on must not overwrite a later writer's.
+  if (theirs.type === 'named' || ours.type === 'named') return theirs.type === ours.type;
   return theirs.seq >= ours.seq;
 }

@@ -8,7 +8,8 @@
 // A record's namespace is the first path segment of its value, when the value is UTF-8 text that
 // begins with "/NAME/" ("/chat/hello" is in namespace "chat"), like a libp2p key. Keys here are
 // hashes, so the value is the only place a namespace can live; a value without one is checked by
-// the store policy alone.
+// the store policy alone. A named record's namespace is its name's ("/chat/room" is in "chat"),
+// the place a libp2p key keeps it.
 import { DhtError } from '../errors';
 import { bytesToHex } from '../id';
 import type { Endpoint } from '../transport/types';
@@ -24,13 +25,15 @@ const MAX_REASON_CHARS = 160;
 export interface StoreCandidate {
   /** Hex record key. */
   key: string;
-  type: 'immutable' | 'mutable';
+  type: 'immutable' | 'mutable' | 'named';
   value: Uint8Array;
+  /** Named only: the name whose SHA-256 is the key (anyone may write any name: README, "Named keys"). */
+  name?: string;
   /** Mutable only: hex public key, seq and salt. */
   publicKey?: string;
   seq?: number;
   salt?: Uint8Array;
-  /** The value's namespace ("chat" for "/chat/…"), or null. */
+  /** The value's namespace ("chat" for "/chat/…"; a named record's name's), or null. */
   namespace: string | null;
   /** Who is storing it: the requester's node id (hex, as claimed) and address. */
   from: { id: string; host: string; port: number };
@@ -96,7 +99,7 @@ export class StorePolicies {
   /** null to keep the record, else the refusal to send back. Never throws. */
   check(key: Uint8Array, record: WireRecord, from: Endpoint, fromId: Uint8Array, now: number): DhtError | null {
     if (!this.active) return null;
-    const namespace = namespaceOf(record.value);
+    const namespace = namespaceOf(record.type === 'named' ? new TextEncoder().encode(record.name) : record.value);
     const candidate: StoreCandidate = {
       key: bytesToHex(key),
       type: record.type,
@@ -105,6 +108,7 @@ export class StorePolicies {
       from: { id: bytesToHex(fromId), host: from.host, port: from.port },
       now,
       ...(record.type === 'mutable' ? { publicKey: bytesToHex(record.publicKey), seq: record.seq, salt: record.salt } : {}),
+      ...(record.type === 'named' ? { name: record.name } : {}),
     };
     const validator = namespace === null ? undefined : this.validators.get(namespace);
     const steps: Array<[RecordValidator, string]> = [];

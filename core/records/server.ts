@@ -39,7 +39,7 @@ export class RecordServer {
         const body: ResponseBody = { nodes: this.deps.closestWire(req.key), token: this.tokens.issue(from) };
         const held = this.store.get(req.key, now);
         // With `seq` the asker already has that version: send ours only if it is newer.
-        if (held && (held.record.type === 'immutable' || req.seq === undefined || held.record.seq > req.seq)) body.record = held.record;
+        if (held && (held.record.type !== 'mutable' || req.seq === undefined || held.record.seq > req.seq)) body.record = held.record;
         return body.record ? fitResponse(body, this.deps.selfId, from, this.deps.encode) : body;
       }
       case 'GET_PEERS': {

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { DhtError } from '../errors';
 import { bytesToHex, hexToBytes, sha256 } from '../id';
 import { writeFileAtomic } from '../persist/atomic';
-import { MAX_SALT_BYTES, MAX_VALUE_BYTES, type WireRecord } from '../wire/types';
+import { MAX_NAME_BYTES, MAX_SALT_BYTES, MAX_VALUE_BYTES, type WireRecord } from '../wire/types';
 import type { RecordModel } from './model';
 
 /** What signing needs of a record model (model.ts): the signed bytes and the limits. */
@@ -125,6 +125,24 @@ export function mutableKey(publicKey: Uint8Array, salt: Uint8Array = new Uint8Ar
 /** Key of an immutable record: SHA-256(value). */
 export function immutableKey(value: Uint8Array): Uint8Array {
   return sha256(value);
+}
+
+/** Key of a named record (wire v2): SHA-256 of the name's UTF-8 bytes, as a text topic's key. */
+export function namedKey(name: string): Uint8Array {
+  return sha256(new TextEncoder().encode(name));
+}
+
+/**
+ * Why `name` cannot name a record, or null: it must be text of 1..MAX_NAME_BYTES UTF-8 bytes with
+ * no lone surrogate (which UTF-8 cannot carry, so its hash would not be the one a reader computes).
+ */
+export function nameProblem(name: unknown): string | null {
+  if (typeof name !== 'string') return 'a name is text';
+  if (name.length === 0) return 'a name cannot be empty';
+  if (/\p{Cs}/u.test(name)) return 'a name cannot hold a lone UTF-16 surrogate';
+  const bytes = new TextEncoder().encode(name).length;
+  if (bytes > MAX_NAME_BYTES) return `a name is at most ${MAX_NAME_BYTES} bytes as UTF-8; got ${bytes}`;
+  return null;
 }
 
 /** Whether the signature of a mutable record verifies (sizes and key are validate.ts's business). */

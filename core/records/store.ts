@@ -13,7 +13,7 @@ import { endpointKey, type Endpoint } from '../transport/types';
 import type { RecordInfo } from '../types';
 import { MAX_PEERS_PER_RESPONSE, type WireRecord } from '../wire/types';
 import { KADSCOPE_RECORDS, type RecordModel } from './model';
-import { sameRecord, validateRecord } from './validate';
+import { copyRecord, sameRecord, validateRecord } from './validate';
 
 export const RECORD_TTL_MS = 2 * 60 * 60_000;
 export const ANNOUNCE_TTL_MS = 20 * 60_000;
@@ -150,7 +150,8 @@ export class RecordStore {
    * Stores a record if it is valid and allowed. Mutable records keep the highest seq: a lower seq
    * is SEQ_TOO_LOW, the same seq with other content SEQ_REUSED, the same record again is a refresh
    * that extends the expiry. `cas` (mutable only; ignored for immutable records) must equal the
-   * stored seq, and a cas on a key we do not hold is CAS_MISMATCH. A new key in a full store, or
+   * stored seq, and a cas on a key we do not hold is CAS_MISMATCH. A named record's new value
+   * replaces the held one (the last write wins). A new key in a full store, or
    * beyond the sender's per-address share, is STORE_FULL; updating a held key is always allowed.
    */
   put(key: Uint8Array, record: WireRecord, options: PutOptions): PutResult {
@@ -178,6 +179,9 @@ export class RecordStore {
           return refuse('SEQ_REUSED', `seq ${record.seq} is already stored with a different value; publish with a higher seq`);
         }
         if (record.seq > held.seq) outcome = 'replaced';
+      } else if (record.type === 'named' && !sameRecord(record, held)) {
+        // Named keys: the last write wins (README, "Named keys").
+        outcome = 'replaced';
       }
       const prev = existing.stored;
       const stored: StoredRecord = {
@@ -186,7 +190,8 @@ export class RecordStore {
         storedAt: outcome === 'replaced' ? now : prev.storedAt,
         expiresAt: Math.max(prev.expiresAt, now + this.recordTtlMs),
         ...(prev.publisher ? { publisher: prev.publisher } : {}),
-        local: prev.local || options.local === true,
+        // A named value another node wrote over ours is theirs now: we stop republishing it.
+        local: record.type === 'named' && outcome === 'replaced' ? options.local === true : prev.local || options.local === true,
       };
       existing.stored = stored;
       return { ok: true, stored, replaced: outcome === 'replaced', outcome };
@@ -415,12 +420,6 @@ function refuse(code: 'CAS_MISMATCH' | 'HASH_MISMATCH' | 'SEQ_TOO_LOW' | 'SEQ_RE
   return { ok: false, error: DhtError.refusal(code, message) };
 }
 
-/** Our own copy, so a caller reusing its buffers cannot change what we hold. */
-function copyRecord(r: WireRecord): WireRecord {
-  if (r.type === 'immutable') return { type: 'immutable', value: new Uint8Array(r.value) };
-  return { type: 'mutable', value: new Uint8Array(r.value), publicKey: new Uint8Array(r.publicKey), salt: new Uint8Array(r.salt), seq: r.seq, sig: new Uint8Array(r.sig) };
-}
-
 /** A stored record as the UI shows it: plain data, hex strings, time left rather than a clock reading. */
 export function toRecordInfo(stored: StoredRecord, now: number): RecordInfo {
   const r = stored.record;
@@ -429,6 +428,7 @@ export function toRecordInfo(stored: StoredRecord, now: number): RecordInfo {
     type: r.type,
     size: r.value.length,
     ...(r.type === 'mutable' ? { seq: r.seq, publicKey: bytesToHex(r.publicKey), salt: bytesToHex(r.salt) } : {}),
+    ...(r.type === 'named' ? { name: r.name } : {}),
     storedAt: stored.storedAt,
     expiresInMs: Math.max(0, stored.expiresAt - now),
     ...(stored.publisher ? { publisher: endpointKey(stored.publisher) } : {}),

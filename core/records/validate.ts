@@ -4,7 +4,7 @@
 import { DhtError } from '../errors';
 import type { WireRecord } from '../wire/types';
 import { KADSCOPE_RECORDS, type RecordModel } from './model';
-import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifyMutable } from './signing';
+import { namedKey, nameProblem, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifyMutable } from './signing';
 
 /** Byte equality that does not stop at the first difference. */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -28,6 +28,12 @@ export function validateRecord(key: Uint8Array, record: WireRecord, model: Recor
 
   if (record.type === 'immutable') {
     if (!equalBytes(model.immutableKey(record.value), key)) return DhtError.refusal('HASH_MISMATCH', `the value does not hash (${model.hashName}) to the key`);
+    return null;
+  }
+  if (record.type === 'named') {
+    const problem = nameProblem(record.name);
+    if (problem !== null) return DhtError.refusal('PROTOCOL', problem);
+    if (!equalBytes(namedKey(record.name), key)) return DhtError.refusal('HASH_MISMATCH', 'the key is not SHA-256(name)');
     return null;
   }
 
@@ -63,5 +69,13 @@ export function withSalt(record: WireRecord, salt: Uint8Array | undefined): Wire
 export function sameRecord(a: WireRecord, b: WireRecord): boolean {
   if (a.type !== b.type || !equalBytes(a.value, b.value)) return false;
   if (a.type === 'immutable' || b.type === 'immutable') return true;
+  if (a.type === 'named' || b.type === 'named') return a.type === 'named' && b.type === 'named' && a.name === b.name;
   return a.seq === b.seq && equalBytes(a.sig, b.sig) && equalBytes(a.publicKey, b.publicKey) && equalBytes(a.salt, b.salt);
+}
+
+/** Our own copy, so a caller reusing its buffers cannot change what we hold. */
+export function copyRecord(r: WireRecord): WireRecord {
+  if (r.type === 'immutable') return { type: 'immutable', value: r.value.slice() };
+  if (r.type === 'named') return { type: 'named', name: r.name, value: r.value.slice() };
+  return { type: 'mutable', value: r.value.slice(), publicKey: r.publicKey.slice(), salt: r.salt.slice(), seq: r.seq, sig: r.sig.slice() };
 }

@@ -17,7 +17,7 @@
 import { Decoder, type Options } from 'cbor-x';
 import { DhtError } from '../errors';
 import { ID_BYTES } from '../id';
-import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../records/signing';
+import { nameProblem, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../records/signing';
 import {
   beginWrite,
   endWrite,
@@ -60,6 +60,7 @@ import {
   MAX_VALUE_BYTES,
   METHODS,
   WIRE_VERSION,
+  WIRE_VERSION_NAMED,
   type DecodeResult,
   type DropReason,
   type ErrorMessage,
@@ -105,6 +106,7 @@ const WIRE_MAPS = {
   body: ['o', 'n4', 'n6', 'w', 'r', 'p4', 'p6', 'x'], // observed, nodes, token, record, peers, CALL result
   immutable: ['v'], // value
   mutable: ['v', 'k', 's', 'q', 'g'], // value, public key, salt, seq, sig
+  named: ['v', 'n'], // value, name (wire v2 only)
 } as const satisfies Record<string, readonly string[] | Record<Method, readonly string[]>>;
 
 type KeysOf<T> = T extends readonly (infer Key)[] ? Key : T extends object ? KeysOf<T[keyof T]> : never;
@@ -112,7 +114,7 @@ type KeysOf<T> = T extends readonly (infer Key)[] ? Key : T extends object ? Key
 type WireKey = KeysOf<typeof WIRE_MAPS>;
 
 const ALL_KEYS: readonly WireKey[] = [
-  ...new Set([WIRE_MAPS.request, WIRE_MAPS.response, WIRE_MAPS.error, ...Object.values(WIRE_MAPS.args), WIRE_MAPS.body, WIRE_MAPS.mutable].flat()),
+  ...new Set([WIRE_MAPS.request, WIRE_MAPS.response, WIRE_MAPS.error, ...Object.values(WIRE_MAPS.args), WIRE_MAPS.body, WIRE_MAPS.mutable, WIRE_MAPS.named].flat()),
 ];
 function perKey<T>(f: (key: WireKey) => T): Readonly<Record<WireKey, T>> {
   return Object.freeze(Object.fromEntries(ALL_KEYS.map((k) => [k, f(k)])) as Record<WireKey, T>);
@@ -178,7 +180,13 @@ function writeRecord(buf: Uint8Array, p: number, record: WireRecord, what: strin
   if (record === null || typeof record !== 'object') fail(`${what} must be a record`);
   const value = checkBytes(record.value, 0, MAX_VALUE_BYTES, `${what}.value`);
   if (record.type === 'immutable') return writeBytesField(buf, writeHead(buf, p, MAJOR_MAP, 1), K.v, value);
-  if (record.type !== 'mutable') fail(`${what}.type must be 'immutable' or 'mutable'`);
+  if (record.type === 'named') {
+    const problem = nameProblem(record.name);
+    if (problem !== null) fail(`${what}.name: ${problem}`);
+    p = writeBytesField(buf, writeHead(buf, p, MAJOR_MAP, 2), K.v, value);
+    return writeText(buf, writeKey(buf, p, K.n), record.name);
+  }
+  if (record.type !== 'mutable') fail(`${what}.type must be 'immutable', 'named' or 'mutable'`);
   const publicKey = checkBytes(record.publicKey, PUBLIC_KEY_BYTES, PUBLIC_KEY_BYTES, `${what}.publicKey`);
   const salt = checkBytes(record.salt, 0, MAX_SALT_BYTES, `${what}.salt`);
   const seq = checkSafeUint(record.seq, `${what}.seq`);
@@ -351,7 +359,7 @@ export function encodeMessage(msg: Message): Uint8Array {
   }
   const { buf, start } = beginWrite();
   let p = writeHead(buf, start, MAJOR_MAP, kind === 'request' ? 6 : 5);
-  p = writeUintField(buf, p, K.v, WIRE_VERSION);
+  p = writeUintField(buf, p, K.v, carriesNamed(msg) ? WIRE_VERSION_NAMED : WIRE_VERSION);
   p = writeUintField(buf, p, K.t, msg.tid);
   p = writeKey(buf, writeKey(buf, p, K.y), KIND_TEXT[kind]);
   p = writeBytesField(buf, p, K.i, id);
@@ -369,6 +377,12 @@ export function encodeMessage(msg: Message): Uint8Array {
     fail(`the encoded message is ${p - start} bytes, more than the ${MAX_DATAGRAM_BYTES}-byte datagram limit`);
   }
   return endWrite(buf, start, p);
+}
+
+/** Whether a message holds a named record, the one thing that needs wire v2. */
+function carriesNamed(msg: Message): boolean {
+  if (msg.kind === 'request') return msg.method === 'STORE' && msg.record?.type === 'named';
+  return msg.kind === 'response' && msg.record?.type === 'named';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,10 +452,19 @@ function checkKeys(m: WireMap, allowed: readonly WireKey[], reason: DropReason, 
 }
 
 
-function readRecord(x: unknown, reason: DropReason, where: string): WireRecord | Reject {
+/** `named`: the message is v2, where a record map may be a named record (`v n`); in v1 `n` is an unknown key. */
+function readRecord(x: unknown, reason: DropReason, where: string, named: boolean): WireRecord | Reject {
   if (!isMap(x)) return new Reject(reason, `${where}: expected a map, got ${describe(x)}`);
   const value = bytesField(x, 'v', 0, MAX_VALUE_BYTES, reason, `${where}.v (value)`);
   if (value instanceof Reject) return value;
+  if (named && x.n !== undefined) {
+    const extra = checkKeys(x, WIRE_MAPS.named, reason, where);
+    if (extra) return extra;
+    const name = x.n;
+    const problem = nameProblem(name);
+    if (problem !== null) return new Reject(reason, `${where}.n (name): ${typeof name === 'string' ? problem : `expected text, got ${describe(name)}`}`);
+    return { type: 'named', name: name as string, value };
+  }
   if (x.k === undefined) {
     const extra = checkKeys(x, WIRE_MAPS.immutable, reason, where);
     if (extra) return extra;
@@ -466,7 +489,7 @@ function readRecord(x: unknown, reason: DropReason, where: string): WireRecord |
   return { type: 'mutable', value, publicKey, salt, seq, sig };
 }
 
-function readArgs(method: Method, a: WireMap): RequestArgs | Reject {
+function readArgs(method: Method, a: WireMap, named: boolean): RequestArgs | Reject {
   const extra = checkKeys(a, WIRE_MAPS.args[method], 'bad-args', 'args');
   if (extra) return extra;
   switch (method) {
@@ -490,7 +513,7 @@ function readArgs(method: Method, a: WireMap): RequestArgs | Reject {
     case 'STORE': {
       const key = bytesField(a, 'k', ID_BYTES, ID_BYTES, 'bad-args', 'args.k (key)');
       if (key instanceof Reject) return key;
-      const record = readRecord(a.r, 'bad-args', 'args.r (record)');
+      const record = readRecord(a.r, 'bad-args', 'args.r (record)', named);
       if (record instanceof Reject) return record;
       const token = bytesField(a, 'w', 1, MAX_TOKEN_BYTES, 'bad-args', 'args.w (token)');
       if (token instanceof Reject) return token;
@@ -560,7 +583,7 @@ function readFamily<T>(
   return problem === null ? null : new Reject('bad-response', `response.${key}: ${problem}`);
 }
 
-function readResponse(body: WireMap, header: { tid: number; id: Uint8Array }): ResponseMessage | Reject {
+function readResponse(body: WireMap, header: { tid: number; id: Uint8Array }, named: boolean): ResponseMessage | Reject {
   const extra = checkKeys(body, WIRE_MAPS.body, 'bad-response', 'response');
   if (extra) return extra;
   const o = asBytes(body.o);
@@ -577,7 +600,7 @@ function readResponse(body: WireMap, header: { tid: number; id: Uint8Array }): R
     msg.token = token;
   }
   if (body.r !== undefined) {
-    const record = readRecord(body.r, 'bad-response', 'response.r (record)');
+    const record = readRecord(body.r, 'bad-response', 'response.r (record)', named);
     if (record instanceof Reject) return record;
     msg.record = record;
   }
@@ -605,9 +628,19 @@ function readError(e: unknown, header: { tid: number; id: Uint8Array }): ErrorMe
 
 function readMessage(raw: unknown): Message | Reject {
   if (!isMap(raw)) return new Reject('not-a-map', `top level is ${describe(raw)}`);
-  if (raw.v !== WIRE_VERSION) {
+  if (raw.v !== WIRE_VERSION && raw.v !== WIRE_VERSION_NAMED) {
     return new Reject('bad-version', `v: expected ${WIRE_VERSION}, got ${describe(raw.v)}`);
   }
+  const msg = readBody(raw);
+  // v2 exists for named records alone: any other message is written as v1 (one message, one encoding).
+  if (raw.v === WIRE_VERSION_NAMED && !(msg instanceof Reject) && !carriesNamed(msg)) {
+    return new Reject('bad-version', `v: ${WIRE_VERSION_NAMED} is only for a message that carries a named record; expected ${WIRE_VERSION}`);
+  }
+  return msg;
+}
+
+function readBody(raw: WireMap): Message | Reject {
+  const named = raw.v === WIRE_VERSION_NAMED;
   const y = raw.y;
   if (y !== KIND_CODES.request && y !== KIND_CODES.response && y !== KIND_CODES.error) {
     return new Reject('bad-kind', `y: expected "q", "r" or "e", got ${typeof y === 'string' ? JSON.stringify(y.slice(0, 8)) : describe(y)}`);
@@ -625,7 +658,7 @@ function readMessage(raw: unknown): Message | Reject {
     if (!isUint(m, METHODS.length - 1)) return new Reject('unknown-method', `m: ${describe(m)} is not a method number`, isUint(m, MAX_UINT32) && isMap(raw.a) ? tid : undefined);
     const method = METHODS[m];
     if (!isMap(raw.a)) return new Reject('bad-args', `a (args of ${method}): expected a map, got ${describe(raw.a)}`);
-    const args = readArgs(method, raw.a);
+    const args = readArgs(method, raw.a, named);
     if (args instanceof Reject) return args;
     return { kind: 'request', tid, id, ...args };
   }
@@ -633,7 +666,7 @@ function readMessage(raw: unknown): Message | Reject {
     const extra = checkKeys(raw, WIRE_MAPS.response, 'bad-header', 'response');
     if (extra) return extra;
     if (!isMap(raw.r)) return new Reject('bad-response', `r: expected a map, got ${describe(raw.r)}`);
-    return readResponse(raw.r, header);
+    return readResponse(raw.r, header, named);
   }
   const extra = checkKeys(raw, WIRE_MAPS.error, 'bad-header', 'error');
   if (extra) return extra;

@@ -2,6 +2,13 @@
 // them to and from one CBOR map per datagram with short keys; see core/wire/README.md.
 
 export const WIRE_VERSION = 1;
+/**
+ * Version 2 is version 1 plus named records (a record map with `n`). A message is written as v2
+ * exactly when it carries a named record, so every other message stays readable by v1 nodes.
+ */
+export const WIRE_VERSION_NAMED = 2;
+/** A named record's name (`n`): UTF-8 text of 1..128 bytes; its key is SHA-256 of those bytes. */
+export const MAX_NAME_BYTES = 128;
 /** Largest datagram we send or accept. */
 export const MAX_DATAGRAM_BYTES = 1400;
 export const MAX_VALUE_BYTES = 1000;
@@ -41,6 +48,11 @@ export interface WirePeer {
 
 export type WireRecord =
   | { type: 'immutable'; value: Uint8Array }
+  /**
+   * A value stored at SHA-256(name) (go-dht's StoreAt; wire v2). Anyone may write any name: the
+   * storer checks only that the key is the name's hash, and the last write wins.
+   */
+  | { type: 'named'; name: string; value: Uint8Array }
   | {
       type: 'mutable';
       value: Uint8Array;

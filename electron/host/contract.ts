@@ -52,6 +52,8 @@ export const err = (code: ErrorCode, message: string): Err => ({ ok: false, code
 
 export const MAX_VALUE_BYTES = 1000;
 export const MAX_SALT_BYTES = 64;
+/** A named record's name, in UTF-8 bytes (core/wire/types.ts MAX_NAME_BYTES). */
+export const MAX_NAME_BYTES = 128;
 export const MAX_BOOTSTRAP_ADDRESSES = 64;
 export const MAX_TESTNET_SIZE = 2000;
 export const MAX_TESTNET_CHANGE = 500;
@@ -111,6 +113,13 @@ export const valueInput = z.union(
   { error: 'expected { text } or { base64 }' },
 );
 export type ValueInput = z.infer<typeof valueInput>;
+
+/** A record's name (put's `at`, get's `name`): its SHA-256 is the key. */
+export const recordName = z
+  .string({ error: 'expected a name (text)' })
+  .min(1, { error: 'a name cannot be empty' })
+  .refine((s) => byteLength(s) <= MAX_NAME_BYTES, { error: (iss) => `a name is at most ${MAX_NAME_BYTES} bytes as UTF-8; got ${byteLength(String(iss.input))}` })
+  .refine((s) => !/\p{Cs}/u.test(s), { error: 'a name cannot hold a lone UTF-16 surrogate' });
 
 const keyPairName = z
   .string()
@@ -250,6 +259,8 @@ export interface PutDto {
   storedAt: string[];
   failed: StoreFailureDto[];
   lookupId: string | null;
+  /** put with `at`: the name the value was stored under. */
+  name?: string;
 }
 
 export interface PutMutableDto extends PutDto {
@@ -272,6 +283,8 @@ export interface GetDto {
   messages: number;
   durationMs: number;
   seq: number | null;
+  /** A named record's name, else null. */
+  name: string | null;
   lookupId: string | null;
 }
 
@@ -533,10 +546,19 @@ export const methods = {
   cancelLookup: method<{ cancelled: boolean }>()(z.strictObject({ lookupId: z.string().min(1).max(128) }), 'Abort a lookup started with startLookup.'),
   records: method<RecordInfo[]>()(noArgs, 'The records this node stores.'),
   get: method<GetDto>()(
-    z.strictObject({ key: idHex, source: z.enum(['auto', 'local', 'network'], { error: 'expected "auto", "local" or "network"' }).default('auto') }),
-    'Fetch a value by key: iterative FIND_VALUE ("network", or "auto": an immutable value this node holds is answered from its copy), or this node\'s own copy only ("local", no lookup).',
+    z
+      .strictObject({
+        key: idHex.optional(),
+        name: recordName.optional(),
+        source: z.enum(['auto', 'local', 'network'], { error: 'expected "auto", "local" or "network"' }).default('auto'),
+      })
+      .refine((a) => (a.key === undefined) !== (a.name === undefined), { error: 'give either key (64 hex characters) or name' }),
+    'Fetch a value by key, or by name (a value put with `at`, at SHA-256(name)): iterative FIND_VALUE ("network", or "auto": an immutable value this node holds is answered from its copy), or this node\'s own copy only ("local", no lookup).',
   ),
-  put: method<PutDto>()(z.strictObject({ value: valueInput }), 'Store an immutable value at SHA-256(value).'),
+  put: method<PutDto>()(
+    z.strictObject({ value: valueInput, at: recordName.optional() }),
+    'Store an immutable value at SHA-256(value), or with `at` a named value at SHA-256(at) that anyone may overwrite (README, "Named keys").',
+  ),
   putMutable: method<PutMutableDto>()(
     z.strictObject({
       value: valueInput,

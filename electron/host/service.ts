@@ -294,8 +294,12 @@ export class ExplorerService implements ContractHandler {
         return { cancelled: c !== undefined };
       },
       records: () => this.localRecords(),
-      get: async ({ key, source }) => {
-        const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.node.records.get(key, { source })));
+      get: async ({ key: byKey, name, source }) => {
+        const key = byKey ?? sha256Hex(name ?? '');
+        const records = this.node.records;
+        const { value: r, lookupId } = await this.captureLookup(key, () =>
+          this.operation(() => (name !== undefined ? records.getNamed(name, { source }) : records.get(key, { source }))),
+        );
         return {
           key,
           base64: toBase64(r.value),
@@ -305,12 +309,18 @@ export class ExplorerService implements ContractHandler {
           messages: r.messages,
           durationMs: r.durationMs,
           seq: r.seq ?? null,
+          name: r.name ?? null,
           lookupId: r.lookupId ?? lookupId,
         };
       },
-      put: async ({ value }) => {
+      put: async ({ value, at }) => {
         const bytes = decodeValue(value);
-        const { value: r, lookupId } = await this.captureLookup(sha256Hex(bytes), () => this.operation(() => this.node.records.put(bytes)));
+        const records = this.node.records;
+        if (at !== undefined) {
+          const { value: r, lookupId } = await this.captureLookup(sha256Hex(at), () => this.operation(() => records.putNamed(at, bytes)));
+          return { key: r.key, storedAt: r.storedAt, failed: r.failed, lookupId: r.lookupId ?? lookupId, name: r.name };
+        }
+        const { value: r, lookupId } = await this.captureLookup(sha256Hex(bytes), () => this.operation(() => records.put(bytes)));
         return { key: r.key, storedAt: r.storedAt, failed: r.failed, lookupId: r.lookupId ?? lookupId };
       },
       putMutable: async ({ value, seq, salt, keyPair, cas }) => {

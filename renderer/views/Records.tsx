@@ -1,8 +1,9 @@
 // Records: the local store, a Store form (text or a small file; immutable, or mutable signed with a
-// generated or loaded key pair) and a Fetch form (value as text or hex, who returned it, its lookup).
-import { useMemo, useState, type FormEvent, type ReactElement } from 'react';
+// generated or loaded key pair; or named, at SHA-256 of a name) and a Fetch form (by key or by name;
+// value as text or hex, who returned it, its lookup).
+import { useEffect, useMemo, useState, type FormEvent, type ReactElement } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { MAX_VALUE_BYTES, idHex, type GetDto, type PutDto, type PutMutableDto, type ValueInput } from '../../electron/host/contract';
+import { MAX_VALUE_BYTES, idHex, recordName, type GetDto, type PutDto, type PutMutableDto, type ValueInput } from '../../electron/host/contract';
 import { Card, CopyButton, Empty, ErrorNote, FilePicker, Id, Progress, Segmented } from '../components/common';
 import { useLive } from '../state/live';
 import { useLookup } from '../state/lookups';
@@ -42,7 +43,7 @@ export function Records(): ReactElement {
 // ---------------------------------------------------------------------------------------------
 
 type Source = 'text' | 'file';
-type Kind = 'immutable' | 'mutable';
+type Kind = 'immutable' | 'named' | 'mutable';
 const GENERATE = 'generate';
 
 interface FileValue {
@@ -64,6 +65,7 @@ function StoreForm(): ReactElement {
   const [keyPair, setKeyPair] = useState<string>(GENERATE);
   const [seq, setSeq] = useState('0');
   const [salt, setSalt] = useState('');
+  const [name, setName] = useState('');
   const [keyFileName, setKeyFileName] = useState<string | null>(null);
 
   const keyPairs = useQuery({ queryKey: ['keypairs'], queryFn: () => unwrap(api.listKeyPairs()), enabled: open && kind === 'mutable' });
@@ -78,6 +80,7 @@ function StoreForm(): ReactElement {
     mutationFn: async () => {
       const value: ValueInput = source === 'text' ? { text } : { base64: file?.base64 ?? '' };
       if (kind === 'immutable') return { ...(await unwrap(api.put({ value }))), kind };
+      if (kind === 'named') return { ...(await unwrap(api.put({ value, at: name }))), kind };
       const r = await unwrap(api.putMutable({ value, seq: Number(seq), keyPair, ...(salt !== '' ? { salt } : {}) }));
       void qc.invalidateQueries({ queryKey: ['keypairs'] });
       return { ...r, kind };
@@ -92,11 +95,13 @@ function StoreForm(): ReactElement {
   const tooBig = bytes > MAX_VALUE_BYTES;
   const seqError = kind === 'mutable' && !/^\d+$/.test(seq) ? 'seq is a whole number, 0 or more' : null;
   const saltError = kind === 'mutable' && utf8Length(salt) > 64 ? 'a salt is at most 64 bytes' : null;
+  const nameCheck = recordName.safeParse(name);
+  const nameError = kind === 'named' && name !== '' && !nameCheck.success ? (nameCheck.error.issues[0]?.message ?? 'not a name') : null;
   const empty = source === 'text' ? text === '' : file === null;
   // Only spaces, tabs or line breaks: typed text that shows nothing is taken for a slip and refused
   // here; exact bytes, whitespace included, can still be stored from a file.
   const blank = source === 'text' && !empty && text.trim() === '';
-  const canSubmit = !tooBig && !empty && !blank && !seqError && !saltError && !store.isPending;
+  const canSubmit = !tooBig && !empty && !blank && !seqError && !saltError && (kind !== 'named' || nameCheck.success) && !store.isPending;
 
   const onFile = async (f: File | undefined): Promise<void> => {
     setFileError(null);
@@ -133,6 +138,7 @@ function StoreForm(): ReactElement {
               onChange={setKind}
               options={[
                 { value: 'immutable', label: 'Immutable' },
+                { value: 'named', label: 'At a name' },
                 { value: 'mutable', label: 'Mutable (signed)' },
               ]}
             />
@@ -153,8 +159,15 @@ function StoreForm(): ReactElement {
         <p className="hint muted">
           {kind === 'immutable'
             ? 'The key is SHA-256 of the value: anyone can check it, nobody can change it.'
-            : 'The key is SHA-256 of your public key and salt; store again with a higher seq to update it.'}
+            : kind === 'named'
+              ? 'The key is SHA-256 of the name. Nothing proves who wrote it: anyone can store another value at the same name, and the last write wins.'
+              : 'The key is SHA-256 of your public key and salt; store again with a higher seq to update it.'}
         </p>
+        {kind === 'named' && (
+          <div className="field">
+            <NameInput id="store-name" value={name} onChange={setName} error={nameError} hint="Fetch it back by this name; up to 128 bytes of text." />
+          </div>
+        )}
 
         {source === 'text' ? (
           <div className="field">
@@ -259,6 +272,11 @@ function StoreForm(): ReactElement {
                 </ul>
               )}
             </div>
+            {store.data.name !== undefined && (
+              <div className="muted" data-testid="store-result-name">
+                at the name <b>{store.data.name}</b> · SHA-256 of the name is the key
+              </div>
+            )}
             {'seq' in store.data && (
               <div className="muted">
                 seq {store.data.seq} · signed by key pair <b>{store.data.keyPair}</b> · public key <Id id={store.data.publicKey} />
@@ -274,6 +292,27 @@ function StoreForm(): ReactElement {
         )}
       </form>
     </Card>
+  );
+}
+
+/** A record name's label, input and message (store "at a name", fetch by name). */
+function NameInput({ id, value, onChange, error, hint }: { id: string; value: string; onChange: (v: string) => void; error: string | null; hint: string }): ReactElement {
+  return (
+    <>
+      <label htmlFor={id}>Name</label>
+      <input
+        id={id}
+        className="input"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        placeholder="config/greeting"
+        aria-invalid={error !== null}
+        autoComplete="off"
+        spellCheck={false}
+        data-testid={id}
+      />
+      {error ? <span className="err">{error}</span> : <span className="hint">{hint}</span>}
+    </>
   );
 }
 
@@ -295,41 +334,69 @@ function FetchForm(): ReactElement {
   const [touched, setTouched] = useState(false);
   const [show, setShow] = useState<'text' | 'hex'>('text');
   const [source, setSource] = useState<'network' | 'local'>('network');
-  const get = useMutation<GetDto, Error, { key: string; source: 'network' | 'local' }>({
+  const [by, setBy] = useState<'key' | 'name'>('key');
+  const [name, setName] = useState('');
+  // "Fetch it" and a row's Fetch fill in a key: show the key field.
+  useEffect(() => setBy('key'), [fetchKey]);
+  const get = useMutation<GetDto, Error, { key: string; source: 'network' | 'local' } | { name: string; source: 'auto' }>({
     mutationFn: (args) => unwrap(api.get(args)),
     onSuccess: (r) => setShow(r.text === null ? 'hex' : 'text'),
   });
   const parsed = idHex.safeParse(fetchKey);
   const keyError = fetchKey.trim() === '' ? null : parsed.success ? null : parsed.error.issues[0]?.message;
   // Whether this node holds the key: then the user chooses between its copy and the network's.
-  const held = useLive((s) => (parsed.success ? s.records.some((r) => r.key === parsed.data) : false));
+  const held = useLive((s) => (by === 'key' && parsed.success ? s.records.some((r) => r.key === parsed.data) : false));
   const from = held ? source : 'network';
+  const nameCheck = recordName.safeParse(name);
+  const nameError = name === '' || nameCheck.success ? null : (nameCheck.error.issues[0]?.message ?? 'not a name');
+  const ready = by === 'key' ? parsed.success : nameCheck.success;
 
   const submit = (e: FormEvent): void => {
     e.preventDefault();
     setTouched(true);
-    if (parsed.success) get.mutate({ key: parsed.data, source: from });
+    // By name the network answers (a name can be overwritten anywhere); our own copy takes part.
+    if (by === 'name') {
+      if (nameCheck.success) get.mutate({ name: nameCheck.data, source: 'auto' });
+    } else if (parsed.success) get.mutate({ key: parsed.data, source: from });
   };
 
   return (
-    <Card title="Fetch a value" sub={from === 'local' ? 'this node’s own copy, no lookup' : 'iterative FIND_VALUE by key'} testId="fetch-card">
+    <Card title="Fetch a value" sub={from === 'local' ? 'this node’s own copy, no lookup' : by === 'name' ? 'iterative FIND_VALUE at SHA-256(name)' : 'iterative FIND_VALUE by key'} testId="fetch-card">
       <form className="form" onSubmit={submit} aria-label="Fetch a value">
         <div className="field">
-          <label htmlFor="fetch-key">Key</label>
-          <input
-            id="fetch-key"
-            className="input mono"
-            value={fetchKey}
-            onChange={(e) => setFetchKey(e.target.value)}
-            onBlur={() => setTouched(true)}
-            placeholder="64 hex characters"
-            aria-invalid={keyError !== null && keyError !== undefined}
-            autoComplete="off"
-            spellCheck={false}
-            data-testid="fetch-key"
+          <span className="field-label">Fetch by</span>
+          <Segmented
+            label="Fetch by"
+            value={by}
+            onChange={setBy}
+            options={[
+              { value: 'key', label: 'Key' },
+              { value: 'name', label: 'Name' },
+            ]}
           />
-          {keyError && (touched || fetchKey.length >= 64) ? <span className="err">{keyError}</span> : <span className="hint">Paste a key, or use “Fetch it” after storing.</span>}
         </div>
+        {by === 'name' ? (
+          <div className="field">
+            <NameInput id="fetch-name" value={name} onChange={setName} error={nameError} hint="A value stored “at a name”: whoever wrote that name last, not necessarily who you expect." />
+          </div>
+        ) : (
+          <div className="field">
+            <label htmlFor="fetch-key">Key</label>
+            <input
+              id="fetch-key"
+              className="input mono"
+              value={fetchKey}
+              onChange={(e) => setFetchKey(e.target.value)}
+              onBlur={() => setTouched(true)}
+              placeholder="64 hex characters"
+              aria-invalid={keyError !== null && keyError !== undefined}
+              autoComplete="off"
+              spellCheck={false}
+              data-testid="fetch-key"
+            />
+            {keyError && (touched || fetchKey.length >= 64) ? <span className="err">{keyError}</span> : <span className="hint">Paste a key, or use “Fetch it” after storing.</span>}
+          </div>
+        )}
         {held && (
           <div className="field" data-testid="fetch-source">
             <span className="field-label">This node holds a copy of this key. Fetch</span>
@@ -346,7 +413,7 @@ function FetchForm(): ReactElement {
           </div>
         )}
         <div className="btn-row">
-          <button type="submit" className="btn primary" disabled={!parsed.success || get.isPending} data-testid="fetch-submit">
+          <button type="submit" className="btn primary" disabled={!ready || get.isPending} data-testid="fetch-submit">
             {get.isPending ? 'Fetching…' : 'Fetch'}
           </button>
           {get.isPending && <Progress>{from === 'local' ? 'Reading this node’s copy…' : 'Asking the nodes closest to the key…'}</Progress>}
@@ -376,6 +443,7 @@ function FetchResult({ r, show, setShow }: { r: GetDto; show: 'text' | 'hex'; se
       <div className="row">
         <span className="field-label">
           Value · {bytes.length} bytes{r.seq !== null ? ` · seq ${r.seq}` : ''}
+          {r.name !== null ? ` · at the name “${r.name}”` : ''}
         </span>
         <Segmented
           label="Show value as"
@@ -453,7 +521,10 @@ function LocalStore(): ReactElement {
                   <td>
                     <Id id={r.key} chars={16} copy />
                   </td>
-                  <td>{r.type}</td>
+                  <td>
+                    {r.type}
+                    {r.name !== undefined && <span className="muted"> · {r.name}</span>}
+                  </td>
                   <td className="num">{formatBytes(r.size)}</td>
                   <td className="num">{r.seq ?? '—'}</td>
                   <td className={r.expiresInMs < EXPIRY_WARNING_MS ? 'c-warn' : undefined}>{formatDuration(r.expiresInMs).replace(/\.\d+ s$/, ' s')}</td>

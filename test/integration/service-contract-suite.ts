@@ -1,6 +1,7 @@
 // The contract test suite, written once and run against every way of reaching the service:
 // service.test.ts (in-memory client pair) and host.test.ts (WebSocket through the web host).
 // Behind it: a real ExplorerService with a small UDP testnet on 127.0.0.1.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +56,10 @@ export const BAD_ARGUMENTS: Array<[MethodName, unknown, RegExp]> = [
   ['put', { value: { text: 'x'.repeat(1001) } }, /value\.text: is 1001 bytes as UTF-8; a value is at most 1000 bytes/],
   ['put', { value: { base64: '@@@@' } }, /value\.base64: is not valid base64/],
   ['put', { value: 'hello' }, /value: expected \{ text \} or \{ base64 \}/],
+  ['put', { value: { text: 'v' }, at: '' }, /at: a name cannot be empty/],
+  ['put', { value: { text: 'v' }, at: 'n'.repeat(129) }, /at: a name is at most 128 bytes as UTF-8; got 129/],
+  ['get', { key: 'ab'.repeat(32), name: 'both' }, /give either key \(64 hex characters\) or name/],
+  ['get', {}, /give either key \(64 hex characters\) or name/],
   ['putMutable', { value: { text: 'a' }, seq: 1.5, keyPair: 'generate' }, /seq: must be a whole number/],
   ['putMutable', { value: { text: 'a' }, seq: 1, keyPair: '../etc/passwd' }, /keyPair: a key pair name uses letters, digits/],
   ['putMutable', { value: { text: 'a' }, seq: 1, keyPair: 'generate', salt: 's'.repeat(65) }, /salt: a salt is at most 64 bytes/],
@@ -287,6 +292,15 @@ export function contractSuite(name: string, makeHarness: () => Promise<Harness>)
       const bytes = unwrap(await c.put({ value: { base64: Buffer.from([0xff, 0x00, 0xfe]).toString('base64') } }));
       expect(unwrap(await c.get({ key: bytes.key }))).toMatchObject({ text: null, base64: '/wD+' });
       expect(await c.get({ key: '0'.repeat(64) })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    });
+
+    it('stores a value at a name and fetches it by the name (and by its key)', async () => {
+      const put = unwrap(await c.put({ value: { text: 'named value' }, at: 'suite/name' }));
+      expect(put).toMatchObject({ key: createHash('sha256').update('suite/name').digest('hex'), name: 'suite/name' });
+      expect(put.storedAt.length).toBeGreaterThan(0);
+      expect(unwrap(await c.get({ name: 'suite/name' }))).toMatchObject({ key: put.key, text: 'named value', name: 'suite/name', seq: null });
+      expect(unwrap(await c.get({ key: put.key }))).toMatchObject({ text: 'named value', name: 'suite/name' });
+      expect(await c.get({ name: 'nobody wrote this' })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
     });
 
     it('announces a topic and finds the address under it', async () => {

@@ -79,6 +79,7 @@ const uint = (n: number): number | bigint => (n > 0xffff_ffff ? BigInt(n) : n);
 
 function recordMap(r: WireRecord): WireMap {
   if (r.type === 'immutable') return { v: r.value };
+  if (r.type === 'named') return { v: r.value, n: r.name }; // wire v2; the generated messages here are v1
   const out: WireMap = { v: r.value, k: r.publicKey };
   if (r.salt.length > 0) out.s = r.salt;
   out.q = uint(r.seq);

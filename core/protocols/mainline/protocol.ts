@@ -87,6 +87,8 @@ export interface MainlineCodecOptions {
 }
 
 function putItemOf(record: WireRecord): PutItem {
+  // The records layer refuses named puts on Mainline first (capabilities.namedKeys); a guard.
+  if (record.type === 'named') throw DhtError.invalidArgument('BEP 44 has no named records');
   return record.type === 'immutable'
     ? { type: 'immutable', v: record.value }
     : { type: 'mutable', v: record.value, k: record.publicKey, salt: record.salt, seq: record.seq, sig: record.sig };
@@ -229,7 +231,7 @@ export function mainlineProtocol(options: MainlineCodecOptions = {}): DhtProtoco
     k: MAINLINE_K,
     codec: mainlineCodec(options),
     // KRPC has no CALL or BROADCAST: other Mainline nodes would answer 204.
-    capabilities: { customMethods: false, broadcast: false },
+    capabilities: { customMethods: false, broadcast: false, namedKeys: false },
     randomId: (rand: RandomBytes = cryptoRandomBytes) => rand(MAINLINE_ID_BYTES),
     hashTopic: (text: string) => sha1(new TextEncoder().encode(text)),
     records: MAINLINE_RECORDS,

@@ -1,9 +1,10 @@
 // `kadscope put <text> | --file F`: stores an immutable value and prints its key.
 // `kadscope put --mutable --keys F --seq N [--salt S] [--cas N] ...`: signs and stores a mutable
 // record with the key pair in F (created, and said so, when F does not exist).
+// `kadscope put --at NAME <text> | --file F`: stores the value at SHA-256(NAME) (a named record).
 import { readFile } from 'node:fs/promises';
 import { DhtError } from '../../../core/errors';
-import { generateKeyPair, loadKeyPair, saveKeyPair, type KeyPair } from '../../../core/records/signing';
+import { generateKeyPair, loadKeyPair, nameProblem, saveKeyPair, type KeyPair } from '../../../core/records/signing';
 import { MAX_SALT_BYTES, MAX_VALUE_BYTES } from '../../../core/wire/types';
 import { EXIT_OK, intFlag, parse, UsageError, type Command, type Io } from '../shared';
 import { SESSION_FLAGS, SESSION_USAGE, withSession } from './session';
@@ -15,6 +16,7 @@ export const putCommand: Command = {
   summary: 'store a value (or a signed mutable record) and print its key',
   usage: `kadscope put (<text> | --file F) --bootstrap host:port,... [--json]
        kadscope put --mutable --keys F --seq N [--salt S] [--cas N] (<text> | --file F) --bootstrap ...
+       kadscope put --at NAME (<text> | --file F) --bootstrap ...
 
   --file F      store the bytes of file F instead of <text> (at most ${MAX_VALUE_BYTES} bytes; on Mainline
                 at most ${MAX_VALUE_BYTES} bytes bencoded, BEP 44)
@@ -24,6 +26,8 @@ export const putCommand: Command = {
   --seq N       the record's sequence number; storers keep the highest
   --salt S      up to ${MAX_SALT_BYTES} bytes of UTF-8: one key pair, many records
   --cas N       store only where the stored seq is N (compare-and-swap)
+  --at NAME     store at SHA-256(NAME) instead of SHA-256(value); read it back with get --at NAME.
+                Anyone can overwrite a name (the last write wins): see the README, "Named keys"
 ${SESSION_USAGE}`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
@@ -34,8 +38,20 @@ ${SESSION_USAGE}`,
       seq: { type: 'string' },
       salt: { type: 'string' },
       cas: { type: 'string' },
+      at: { type: 'string' },
     });
     const value = await readValue(positionals, values.file);
+    if (values.at !== undefined) {
+      if (values.mutable) throw new UsageError('--at stores a plain value under a name; a mutable record is found by its key pair (drop --at or --mutable)');
+      const name = nameArg(values.at);
+      const r = await withSession(values, io, (node) => node.records.putNamed(name, value));
+      if (values.json) io.out(JSON.stringify({ key: r.key, name: r.name, storedAt: r.storedAt, failed: r.failed }));
+      else {
+        io.out(r.key);
+        io.err(`kadscope: stored at ${r.storedAt.length} node${r.storedAt.length === 1 ? '' : 's'} under the name ${JSON.stringify(name)}`);
+      }
+      return EXIT_OK;
+    }
     if (!values.mutable) {
       for (const flag of ['keys', 'seq', 'salt', 'cas'] as const) {
         if (values[flag] !== undefined) throw new UsageError(`--${flag} is for mutable records; add --mutable`);
@@ -66,6 +82,13 @@ ${SESSION_USAGE}`,
     return EXIT_OK;
   },
 };
+
+/** --at NAME, checked as storers check it. */
+export function nameArg(name: string): string {
+  const problem = nameProblem(name);
+  if (problem !== null) throw new UsageError(`--at: ${problem}`);
+  return name;
+}
 
 /** The value of <text> or --file F, at most maxBytes. */
 export async function readValue(positionals: string[], file: string | undefined, maxBytes = MAX_VALUE_BYTES): Promise<Uint8Array> {
