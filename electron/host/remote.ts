@@ -286,7 +286,7 @@ export class RemoteNodes {
    */
   handler(id: string, local: ContractHandler): ContractHandler {
     const unavailable = (a: Attached | undefined) =>
-      err('UNAVAILABLE', a ? `the remote node ${a.label} is not connected (${a.error ?? 'connecting'}); retrying every ${REMOTE_POLL_MS / 1000} s` : `no remote node "${id}" is attached (detached, or the app restarted); attach it again from Join`);
+      err('UNAVAILABLE', a ? `the remote node ${a.label} is not connected (${(a.error ?? 'connecting').replace(/; retrying$/, '')}); retrying every ${REMOTE_POLL_MS / 1000} s` : `no remote node "${id}" is attached (detached, or the app restarted); attach it again from Join`);
     return {
       invoke: async (method, args) => {
         if (LOCAL_ONLY_METHODS.includes(method)) return local.invoke(method, args);

@@ -195,7 +195,7 @@ describe('remote attach over TLS, two processes on 127.0.0.1', () => {
       (svc.remotes as unknown as { nodes: Map<string, { socket: WebSocket }> }).nodes.get(id)!.socket.terminate();
       await next((b) => b.resync === true);
       const down = await page.snapshot();
-      expect(down).toMatchObject({ ok: false, code: 'UNAVAILABLE', message: expect.stringMatching(/is not connected .*retrying every 2 s/) });
+      expect(down).toMatchObject({ ok: false, code: 'UNAVAILABLE', message: expect.stringMatching(/is not connected \(the connection closed\); retrying every 2 s$/) });
       await next((b) => b.seq === 0 && b.resync === true);
       const again = await page.snapshot();
       expect(again.ok ? again.value.node.id : again).toBe(summary.nodeId);
