@@ -3,7 +3,7 @@
 // duration (the slowest, which set the lookup's time, first); a row that returned the value says so. Shared by the Lookups view (a live or finished
 // lookup: waiting RPCs run to the axis' end, the lookup's end is a dashed line) and the Traces
 // replay (a moment in a trace: a playhead on every row, waiting RPCs run to it).
-import { useEffect, useRef, useState, type ReactElement, type ReactNode } from 'react';
+import { useState, type ReactElement, type ReactNode } from 'react';
 import type { Waterfall, WaterfallRow } from '../state/lookup-model';
 import { Id, Segmented } from './common';
 import { endpointText, formatBytes, formatDuration, formatRtt } from '../lib/format';
@@ -61,8 +61,6 @@ interface Props {
    * waiting run to it. Without one they run to the axis' end and the lookup's end is marked.
    */
   playhead?: number;
-  /** Keep the newest row in view (while a replay plays). */
-  follow?: boolean;
   /** Shown in place of the rows when there are none. */
   empty?: ReactNode;
   /** The open row's result while it has no answer. */
@@ -71,19 +69,14 @@ interface Props {
   children?: ReactNode;
 }
 
-export function LookupWaterfall({ waterfall: w, testIds, className, playhead, follow = false, empty, pendingText, children }: Props): ReactElement {
+export function LookupWaterfall({ waterfall: w, testIds, className, playhead, empty, pendingText, children }: Props): ReactElement {
   const [open, setOpen] = useState<string | null>(null);
   const [sort, setSort] = useState<WaterfallSort>('start');
-  const body = useRef<HTMLDivElement>(null);
   const rows = w.rows.length;
   const pct = (ms: number): string => axisPct(ms, w.spanMs);
   const pendingEnd = playhead ?? w.spanMs;
   const doneAt = playhead === undefined ? w.doneAt : null;
 
-  useEffect(() => {
-    const el = body.current;
-    if (follow && sort === 'start' && el) el.scrollTop = el.scrollHeight;
-  }, [rows, follow, sort]);
   const values = w.rows.filter((r) => r.hasValue).length;
 
   const toggle = (key: string): void => setOpen(key === open ? null : key);
@@ -106,7 +99,7 @@ export function LookupWaterfall({ waterfall: w, testIds, className, playhead, fo
           </span>
         </div>
       )}
-      <div className="wf-body" ref={body}>
+      <div className="wf-body">
         <div className="wf-head" role="row">
           <div>#</div>
           <div>Peer</div>

@@ -62,6 +62,13 @@ export interface GraphOptions {
    * mostly looked at fitted (the replay) sizes its nodes and labels for that zoom, in screen pixels.
    */
   extraStyle?(p: Palette, fitZoom: number): cytoscape.StylesheetStyle[];
+  /** Room around a fitted graph, px (default FIT_PADDING_PX). */
+  fitPaddingPx?: number;
+  /**
+   * What fit() frames, graph units, instead of the elements drawn now (the replay frames the whole
+   * lookup while it shows one moment of it). Given the units per px of the last fit.
+   */
+  fitBounds?(unitsPerPx: number): { x1: number; y1: number; x2: number; y2: number } | null;
 }
 
 /** A fit that changes the zoom by more than this fraction restyles an extraStyle. */
@@ -78,6 +85,8 @@ export class GraphController {
   private lastApplyAt = -Infinity;
   private interval: number = APPLY_INTERVAL_MS.medium;
   private readonly extraStyle: GraphOptions['extraStyle'];
+  private readonly fitPadding: number;
+  private readonly fitBounds: GraphOptions['fitBounds'];
   private fitZoom = 1;
   private refitFrame = 0;
   /** Updates applied since creation (tests and the benchmark read it). */
@@ -87,6 +96,8 @@ export class GraphController {
     preventInlineStylesheet();
     this.handlers = handlers;
     this.extraStyle = options.extraStyle;
+    this.fitPadding = options.fitPaddingPx ?? FIT_PADDING_PX;
+    this.fitBounds = options.fitBounds;
     this.cy = cytoscape({
       container,
       style: this.stylesheet(),
@@ -208,8 +219,25 @@ export class GraphController {
     this.cy.resize();
   }
 
+  /** The zoom of the last fit() that restyled an extraStyle (1 before any). */
+  get fittedZoom(): number {
+    return this.fitZoom;
+  }
+
+  private frameView(): void {
+    const b = this.fitBounds?.(1 / Math.max(this.fitZoom, MIN_ZOOM));
+    if (!b) {
+      this.cy.fit(undefined, this.fitPadding);
+      return;
+    }
+    const w = Math.max(1, this.cy.width() - 2 * this.fitPadding);
+    const h = Math.max(1, this.cy.height() - 2 * this.fitPadding);
+    const zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, Math.min(w / Math.max(1, b.x2 - b.x1), h / Math.max(1, b.y2 - b.y1))));
+    this.cy.viewport({ zoom, pan: { x: this.cy.width() / 2 - (zoom * (b.x1 + b.x2)) / 2, y: this.cy.height() / 2 - (zoom * (b.y1 + b.y2)) / 2 } });
+  }
+
   fit(): void {
-    this.cy.fit(undefined, FIT_PADDING_PX);
+    this.frameView();
     const z = this.cy.zoom();
     if (this.extraStyle && Math.abs(z - this.fitZoom) > this.fitZoom * RESTYLE_ZOOM_CHANGE) {
       this.fitZoom = z;
@@ -217,7 +245,7 @@ export class GraphController {
       // Nodes and labels sized anew change what the fit spans: once more when they have been
       // measured (the next frame), without a further restyle.
       cancelAnimationFrame(this.refitFrame);
-      this.refitFrame = requestAnimationFrame(() => this.cy.fit(undefined, FIT_PADDING_PX));
+      this.refitFrame = requestAnimationFrame(() => this.frameView());
     }
   }
 

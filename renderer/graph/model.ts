@@ -47,6 +47,8 @@ export interface GraphInput {
   /** Lowercase hex prefix; '' for no search. */
   search: string;
   selected: string | null;
+  /** How far the target star keeps from any node, graph units (default TARGET_CLEARANCE). */
+  targetClearance?: number;
 }
 
 export const nodeId = (hex: string): string => `n:${hex}`;
@@ -78,7 +80,7 @@ const MAX_TARGET_NUDGES = 12;
  * the nearest answering node often has nearly the target's id, and the star then hid it (and their
  * labels overlapped). The angle, which is what the id says, is kept.
  */
-export function clearOfNodes(p: { x: number; y: number }, nodes: ReadonlyMap<string, GraphNode>): { x: number; y: number } {
+export function clearOfNodes(p: { x: number; y: number }, nodes: ReadonlyMap<string, GraphNode>, clearance = TARGET_CLEARANCE): { x: number; y: number } {
   const r = Math.hypot(p.x, p.y);
   if (r === 0) return p;
   const ux = p.x / r;
@@ -87,13 +89,13 @@ export function clearOfNodes(p: { x: number; y: number }, nodes: ReadonlyMap<str
   for (let i = 0; i < MAX_TARGET_NUDGES; i++) {
     let clear = true;
     for (const n of nodes.values()) {
-      if (n.kind !== 'ring' && Math.hypot(n.x - at.x, n.y - at.y) < TARGET_CLEARANCE) {
+      if (n.kind !== 'ring' && n.kind !== 'target' && Math.hypot(n.x - at.x, n.y - at.y) < clearance) {
         clear = false;
         break;
       }
     }
     if (clear) return at;
-    const d = r + (i + 1) * TARGET_CLEARANCE;
+    const d = r + (i + 1) * clearance;
     at = { x: Math.round(ux * d * 100) / 100, y: Math.round(uy * d * 100) / 100 };
   }
   return at;
@@ -183,7 +185,7 @@ export function buildGraphModel(input: GraphInput): { model: GraphModel; stats: 
     }
     if (overlay.target && targetPos !== null) {
       const tid = targetId(overlay.target);
-      nodes.set(tid, { id: tid, kind: 'target', ...clearOfNodes(targetPos, nodes), classes: cls('target', targetPos.y < 0 && 'label-above'), label: `target ${shortId(overlay.target)}`, ref: overlay.target });
+      nodes.set(tid, { id: tid, kind: 'target', ...clearOfNodes(targetPos, nodes, input.targetClearance), classes: cls('target', targetPos.y < 0 && 'label-above'), label: `target ${shortId(overlay.target)}`, ref: overlay.target });
     }
     // The route: an arrow per peer asked, from whoever named it, labelled with its round; the goal
     // arrow from the nearest answering node to the target once the lookup is done.

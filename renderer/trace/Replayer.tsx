@@ -1,6 +1,6 @@
 // The replayer: one trace stepped through in time with a scrubber; the figures, the waterfall and
 // the graph show the lookup as it stood at that moment (trace/replay.ts computes the moment).
-import { useEffect, useMemo, useRef, useState, type CSSProperties, type ReactElement } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactElement } from 'react';
 import type { Trace } from '../../electron/host/contract';
 import { Card, Empty, ErrorNote, Id, Progress } from '../components/common';
 import { Outcome } from '../components/lookup';
@@ -12,7 +12,7 @@ import { lookupDone } from '../state/lookup-model';
 import { Player } from './Player';
 import { ReplayGraph } from './ReplayGraph';
 import { advance, defaultPace, describeEvent, frameAt, prepareReplay, type ReplayPace } from './replay';
-import { TraceWaterfall, replayWaterfallRows } from './TraceWaterfall';
+import { TraceWaterfall } from './TraceWaterfall';
 
 function SaveButton({ trace }: { trace: Trace }): ReactElement {
   const [saved, setSaved] = useState<string | null>(null);
@@ -157,9 +157,9 @@ export function Replayer({ trace }: { trace: Trace }): ReactElement {
         ))}
       </div>
       <div className="replay-stage-wrap">
-        <div className="replay-stage" style={{ '--wf-rows': replayWaterfallRows(finalFrame.waterfall.rows.length) } as CSSProperties}>
-          <TraceWaterfall waterfall={frame.waterfall} t={frame.t} follow={playing} />
+        <div className="replay-stage">
           <ReplayGraph key={trace.id} origin={trace.self} overlay={frame.overlay} version={frame.shown} finalOverlay={finalOverlay} />
+          <TraceWaterfall waterfall={frame.waterfall} t={frame.t} />
         </div>
       </div>
       <div className="replay-closest">

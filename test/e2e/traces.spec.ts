@@ -36,6 +36,13 @@ async function expectInView(page: Page, testIds: string[]): Promise<void> {
   }
 }
 
+/** The element's top is inside the viewport (it may run on below the fold). */
+async function expectStartsInView(page: Page, testId: string): Promise<void> {
+  const box = (await page.getByTestId(testId).boundingBox())!;
+  expect(box.y, `${testId} top`).toBeGreaterThanOrEqual(0);
+  expect(box.y + 60, `${testId} top`).toBeLessThanOrEqual(page.viewportSize()!.height);
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `traces-${name}.png`) });
@@ -94,6 +101,7 @@ async function dropFiles(page: Page, files: Array<{ name: string; text: string }
 }
 
 test('run a lookup, save its trace, reload, open the file, replay to the end: the same closest set and figures', async ({ app: page }, testInfo) => {
+  test.setTimeout(120_000); // a lookup, a download, a reload, a replay at 8x and seven screenshots
   // The live lookup, as the Lookups view shows it.
   await openView(page, 'lookups');
   await page.getByTestId('lookup-random').click();
@@ -138,10 +146,11 @@ test('run a lookup, save its trace, reload, open the file, replay to the end: th
   await expect(page.getByTestId('replay-caption')).toContainText('event 7 of');
   expect(await page.getByTestId('replay-row').count()).toBeGreaterThan(0);
   await expect(page.locator('[data-testid="replay-graph"] canvas').first()).toBeVisible();
-  // At 1440x900, with the list beside it, the replay's waterfall and graph (and its legend) are in
-  // view together, without scrolling; the graph keeps a usable height.
-  await expectInView(page, ['replay-waterfall', 'replay-graph']);
-  expect((await page.getByTestId('replay-graph').boundingBox())!.height).toBeGreaterThanOrEqual(280);
+  // At 1440x900, with the list beside it, the replay's graph (and its legend) is in view without
+  // scrolling, at a usable height, and the waterfall starts under it.
+  await expectInView(page, ['replay-graph']);
+  await expectStartsInView(page, 'replay-waterfall');
+  expect((await page.getByTestId('replay-graph').boundingBox())!.height).toBeGreaterThanOrEqual(300);
   await shot(page, '01-replay-midway-light');
 
   // Play to the end at 8x.
@@ -163,16 +172,29 @@ test('run a lookup, save its trace, reload, open the file, replay to the end: th
   expect(await ids(page.getByTestId('replay-closest'))).toEqual(liveClosest);
   // One waterfall row per RPC, each ended by an answer, a timeout or an error (Messages also
   // counts retries, so it can be larger when peers went quiet).
-  expect(await page.getByTestId('replay-row').count()).toBe(Number(live['Answers']) + Number(live['Timeouts']) + Number(live['Errors']));
+  const rowCount = Number(live['Answers']) + Number(live['Timeouts']) + Number(live['Errors']);
+  expect(await page.getByTestId('replay-row').count()).toBe(rowCount);
+  // The whole waterfall, no box of its own to scroll: every row is laid out at its full height.
+  expect(await page.locator('[data-testid="replay-waterfall"] .wf-body').evaluate((e) => e.scrollHeight <= e.clientHeight)).toBe(true);
   await shot(page, '02-replay-end-light');
-  // With the list hidden the replay has the width for its waterfall and graph side by side.
+  // The last row is reached by scrolling the page.
+  await page.getByTestId('replay-row').last().scrollIntoViewIfNeeded();
+  await shot(page, '02a-replay-end-scrolled-light');
+  // With the list hidden the replay has the width for its waterfall and graph side by side; the
+  // graph stays in view while the page scrolls down the waterfall.
   await page.getByTestId('toggle-list').click();
   await expect(page.getByTestId('trace-list')).toHaveCount(0);
-  await expectInView(page, ['replay-waterfall', 'replay-graph']);
+  await page.getByTestId('player').scrollIntoViewIfNeeded();
+  await expectInView(page, ['replay-graph']);
+  await expectStartsInView(page, 'replay-waterfall');
   const wfBox = (await page.getByTestId('replay-waterfall').boundingBox())!;
   const graphBox = (await page.getByTestId('replay-graph').boundingBox())!;
   expect(graphBox.x).toBeGreaterThanOrEqual(wfBox.x + wfBox.width - 1);
   await shot(page, '02b-replay-end-wide-light');
+  await page.getByTestId('replay-row').last().scrollIntoViewIfNeeded();
+  await expectInView(page, ['replay-graph']);
+  await shot(page, '02c-replay-end-wide-scrolled-light');
+  await page.getByTestId('player').scrollIntoViewIfNeeded();
   await page.getByTestId('toggle-list').click();
   await expect(page.getByTestId('trace-list')).toBeVisible();
   await page.emulateMedia({ colorScheme: 'dark' });

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { Contact, LookupEvent, Trace } from '../../electron/host/contract';
 import { TraceBuilder, traceRoute } from '../../electron/host/trace-build';
 import { lookupDone } from '../../renderer/state/lookup-model';
-import { nodeId, ringId, targetId } from '../../renderer/graph/model';
-import { buildReplayGraph } from '../../renderer/trace/graph';
+import { nodeId, ringId, targetId, type GraphModel } from '../../renderer/graph/model';
+import { REPLAY_PX, buildReplayGraph, replayBounds } from '../../renderer/trace/graph';
 import { advance, defaultPace, describeEvent, eventsUpTo, frameAt, nextStop, prepareReplay, prevStop, STEP_BEAT_MS } from '../../renderer/trace/replay';
 
 const hex = (prefix: string): string => prefix.padEnd(64, '0');
@@ -210,5 +210,102 @@ describe('the replay graph', () => {
     expect(m.nodes.get(nodeId(SELF))?.label).toBe('origin 00000000');
     expect(m.nodes.get(nodeId(C.id))?.label).toBe('you');
     expect(m.nodes.get(nodeId(E.id))?.classes).toContain('lk-closest');
+  });
+});
+
+describe('the replay graph in a crowd', () => {
+  // A dense cluster: X (0x80) names twelve peers whose ids begin f001..f00c, next to the
+  // target f0 00…: round 2 asks them all, so twelve arrows from X end a few px apart, and the
+  // nearest of them sits where the target's star would be drawn.
+  const X = c('80', 5000);
+  // Bits 64.. (which push a node in or out within its ring) differ, so they are not all on one spot.
+  const crowd = Array.from({ length: 12 }, (_, i) => c(`f0${(i + 1).toString(16).padStart(2, '0')}000000000000${((i * 37) % 256).toString(16).padStart(2, '0')}`, 5001 + i));
+  function crowdTrace(): Trace {
+    const at = (t: number) => ({ ...L, at: START + t });
+    const ev: LookupEvent[] = [
+      { ...at(0), type: 'started', kind: 'find-node', target: TARGET, self: SELF, k: 8, alpha: 3, rpcTimeoutMs: 1000, lookupTimeoutMs: 60_000, seeds: [X] },
+      { ...at(1), type: 'query', peer: X, hop: 1, bytes: 70 },
+      { ...at(10), type: 'response', peer: X, hop: 1, rttMs: 9, bytes: 600, nodes: crowd },
+      ...crowd.map((p, i): LookupEvent => ({ ...at(11 + i), type: 'query', peer: p, hop: 2, bytes: 70 })),
+      ...crowd.map((p, i): LookupEvent => ({ ...at(40 + i), type: 'response', peer: p, hop: 2, rttMs: 20, bytes: 100, nodes: [] })),
+      { ...at(60), type: 'done', reason: 'converged', closest: crowd.slice(0, 8), hops: 2, messages: 13, durationMs: 60, timeToClosestMs: 52 },
+    ];
+    const b = new TraceBuilder();
+    for (const e of ev) b.ingest(e);
+    return b.trace!;
+  }
+  const r = prepareReplay(crowdTrace());
+  const graph = (unitsPerPx: number, t = r.durationMs): GraphModel => buildReplayGraph({ origin: SELF, ourId: SELF, overlay: frameAt(r, t).overlay, selected: null, unitsPerPx });
+  const labelled = (m: GraphModel) => [...m.edges.values()].filter((e) => /\broute\b/.test(e.classes) && e.label);
+  const midpoint = (m: GraphModel, e: { source: string; target: string }) => {
+    const s = m.nodes.get(e.source)!;
+    const t = m.nodes.get(e.target)!;
+    return { x: (s.x + t.x) / 2, y: (s.y + t.y) / 2 };
+  };
+
+  it('numbers every arrow where there is room', () => {
+    // Zoomed far in (0.01 graph units a pixel) every label fits.
+    const m = graph(0.01);
+    expect(labelled(m)).toHaveLength(13);
+  });
+
+  it('leaves off the round numbers that would overlap, so no two drawn ones touch', () => {
+    const u = 4; // a lookup fitted into a small box
+    const m = graph(u);
+    const shown = labelled(m);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.length).toBeLessThan(13);
+    // Two one-digit labels overlap when their centres are closer than a label's height (in graph units).
+    const labelHeight = REPLAY_PX.roundFont * 1.4 * u;
+    for (let i = 0; i < shown.length; i++)
+      for (let j = i + 1; j < shown.length; j++) {
+        const a = midpoint(m, shown[i]);
+        const b = midpoint(m, shown[j]);
+        expect(Math.abs(a.x - b.x) >= labelHeight || Math.abs(a.y - b.y) >= labelHeight).toBe(true);
+      }
+    // The ones left off are still arrows (the tooltip gives their round).
+    expect([...m.edges.values()].filter((e) => /\broute\b/.test(e.classes))).toHaveLength(13);
+  });
+
+  it('keeps the target star clear of every peer at the replay’s size, however crowded', () => {
+    for (const u of [1, 3, 6]) {
+      const m = graph(u);
+      const star = m.nodes.get(targetId(TARGET))!;
+      const clearance = ((REPLAY_PX.target + REPLAY_PX.closest) / 2) * u;
+      for (const n of m.nodes.values()) {
+        if (n.kind !== 'ghost') continue;
+        expect(Math.hypot(n.x - star.x, n.y - star.y), `star vs ${n.ref.slice(0, 4)} at ${u} units/px`).toBeGreaterThanOrEqual(clearance);
+      }
+    }
+  });
+
+  it('names the peers it waits for only where the names do not collide', () => {
+    // Mid-way through round 2 all twelve are asked: the names that fit show, the others wait for a hover.
+    const m = graph(4, 30);
+    const asked = [...m.nodes.values()].filter((n) => /\blk-queried\b/.test(n.classes));
+    expect(asked).toHaveLength(12);
+    const named = asked.filter((n) => n.label !== '');
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.length).toBeLessThan(12);
+    expect(m.nodes.get(nodeId(SELF))?.label).toBe('you');
+    expect(m.nodes.get(targetId(TARGET))?.label).toMatch(/^target /);
+  });
+
+  it('is framed by the whole lookup, with the origin’s and target’s labels, whatever moment is shown', () => {
+    const u = 3;
+    const end = graph(u);
+    const b = replayBounds(end, u)!;
+    for (const n of end.nodes.values()) {
+      const r = n.kind === 'ring' ? n.size! / 2 : 0;
+      expect(n.x - r).toBeGreaterThanOrEqual(b.x1);
+      expect(n.x + r).toBeLessThanOrEqual(b.x2);
+      expect(n.y - r).toBeGreaterThanOrEqual(b.y1);
+      expect(n.y + r).toBeLessThanOrEqual(b.y2);
+    }
+    // The star's label sits below or above it, inside the frame.
+    const star = end.nodes.get(targetId(TARGET))!;
+    expect(b.y2 - star.y >= REPLAY_PX.bigFont * u || star.y - b.y1 >= REPLAY_PX.bigFont * u).toBe(true);
+    // At the start only the seed is drawn; the frame is the end's.
+    expect(graph(u, 0).nodes.size).toBeLessThan(end.nodes.size);
   });
 });
