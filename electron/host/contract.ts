@@ -453,6 +453,10 @@ export const MAX_VIEW_NODES = 100_000;
 
 export type CrawlFailureDto = CrawlFailure;
 
+/** The protocols a crawl can speak (electron/host/crawl-clients.ts opens a crawling node for each). */
+export const CRAWL_PROTOCOLS = ['kadscope', 'mainline', 'hyperdht'] as const;
+export type CrawlProtocol = (typeof CRAWL_PROTOCOLS)[number];
+
 /** A stored crawl's figures: core's CrawlSummary (plain data already) plus its id in the history. */
 export interface CrawlSummaryDto extends CrawlSummary {
   id: number;
@@ -508,6 +512,8 @@ export interface CrawlStatus {
   lastId: number | null;
   /** Why the last crawl failed (it was not stored). */
   error: string | null;
+  /** The user's node's protocol: a crawl speaks it unless told otherwise. */
+  nodeProtocol: string;
 }
 
 const crawlId = z.number({ error: 'expected a crawl id (a number)' }).int({ error: 'a crawl id is a whole number' }).min(1, { error: 'a crawl id is at least 1' }).max(2 ** 31 - 1);
@@ -646,8 +652,10 @@ export const methods = {
     z.strictObject({
       /** Default: the testnet's bootstrap addresses, else peers from the node's routing table. */
       bootstrap: z.array(addressString).min(1).max(MAX_BOOTSTRAP_ADDRESSES, { error: `at most ${MAX_BOOTSTRAP_ADDRESSES} bootstrap addresses` }).optional(),
+      /** Default: the user's node's protocol (its node crawls); another protocol crawls from a node of its own and needs `bootstrap`. */
+      protocol: z.enum(CRAWL_PROTOCOLS, { error: `protocol must be one of: ${CRAWL_PROTOCOLS.join(', ')}` }).optional(),
     }),
-    'Crawl the whole network from bootstrap addresses with the user node; progress arrives as crawl events (fails if one is running).',
+    "Crawl the whole network from bootstrap addresses, with the user's node or, for another protocol, a crawling node of that protocol; progress arrives as crawl events (fails if one is running).",
   ),
   crawlCancel: method<CrawlStatus>()(noArgs, 'Stop the running crawl; what it found is stored, marked cancelled.'),
   crawlStatus: method<CrawlStatus>()(noArgs, 'The running or last crawl.'),

@@ -1,5 +1,5 @@
-// The protocols a crawl can speak, each as a short-lived crawling node (the CLI's `crawl`); the
-// app's Network view crawls with the node the host already runs. HyperDHT crawls from an ephemeral
+// The protocols a crawl can speak, each as a short-lived crawling node (the CLI's `crawl`, and the
+// app's Network view for a protocol other than its node's). HyperDHT crawls from an ephemeral
 // HyperDhtNode and Mainline from a BEP 43 read-only node (in no routing table either way).
 import { hyperdhtCrawlClient, nodeCrawlClient, type CrawlClient } from '../../core/crawl';
 import { DhtError } from '../../core/errors';
@@ -7,9 +7,9 @@ import { DhtNode } from '../../core/node';
 import { HyperDhtNode } from '../../core/protocols/hyperdht/node';
 import { mainlineProtocol } from '../../core/protocols/mainline/protocol';
 import { UdpTransport } from '../../core/transport/udp';
+import { CRAWL_PROTOCOLS, type CrawlProtocol } from './contract';
 
-export const CRAWL_PROTOCOLS = ['kadscope', 'mainline', 'hyperdht'] as const;
-export type CrawlProtocol = (typeof CRAWL_PROTOCOLS)[number];
+export { CRAWL_PROTOCOLS, type CrawlProtocol };
 
 export function isCrawlProtocol(p: string): p is CrawlProtocol {
   return (CRAWL_PROTOCOLS as readonly string[]).includes(p);

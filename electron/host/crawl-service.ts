@@ -1,7 +1,8 @@
 // The host's side of crawls: one crawl at a time with the user's node, progress published as
 // 'crawl' events, each finished (or cancelled) crawl stored in the data directory's history.
-import { crawl, kadscopeCrawlClient, type CrawlProgress } from '../../core/crawl';
+import { crawl, kadscopeCrawlClient, type CrawlClient, type CrawlProgress } from '../../core/crawl';
 import type { DhtNode } from '../../core/node';
+import { openCrawlClient } from './crawl-clients';
 import type { ArgsOut, CrawlComparisonDto, CrawlDetailDto, CrawlStatus, CrawlSummaryDto, ErrorCode, ExplorerEvent } from './contract';
 import { CrawlStore, CrawlStoreError } from './crawl-store';
 
@@ -20,7 +21,7 @@ export interface CrawlServiceDeps {
 export class CrawlService {
   private readonly store: CrawlStore | null;
   private running: AbortController | null = null;
-  private status: CrawlStatus = { running: false, progress: null, lastId: null, error: null };
+  private status: Omit<CrawlStatus, 'nodeProtocol'> = { running: false, progress: null, lastId: null, error: null };
   private finished: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: CrawlServiceDeps) {
@@ -28,21 +29,36 @@ export class CrawlService {
   }
 
   get current(): CrawlStatus {
-    return this.status;
+    return { ...this.status, nodeProtocol: this.deps.node().protocol.name };
   }
 
   start(args: ArgsOut<'crawlStart'>): CrawlStatus {
     const store = this.history();
     if (this.running) throw this.deps.fail('CONFLICT', 'a crawl is running; cancel it or wait for it to finish');
     const node = this.deps.node();
+    const own = node.protocol.name;
+    const protocol = args.protocol ?? own;
+    // The testnet and the node's table speak the node's protocol: another one needs addresses of its own.
+    if (protocol !== own && !args.bootstrap)
+      throw this.deps.fail('INVALID_ARGUMENT', `crawling ${protocol} needs bootstrap addresses of ${protocol} nodes: the testnet and your node's routing table speak ${own}`);
     const bootstrap = args.bootstrap ?? this.defaultBootstrap(node);
     if (bootstrap.length === 0) throw this.deps.fail('INVALID_ARGUMENT', 'nothing to start a crawl from: give bootstrap addresses, start the testnet or join a network');
     const ac = new AbortController();
     this.running = ac;
     this.update({ running: true, progress: null, error: null });
     this.finished = (async () => {
+      // The node's own protocol crawls with the node; another from a crawling node of that protocol
+      // on the node's interface, stopped when the crawl ends.
+      let client: CrawlClient;
+      let close = async (): Promise<void> => undefined;
       try {
-        const result = await crawl(kadscopeCrawlClient(node), {
+        if (protocol === own) client = kadscopeCrawlClient(node);
+        else {
+          const opened = await openCrawlClient(protocol, { host: node.address.host });
+          client = opened.client;
+          close = () => opened.close();
+        }
+        const result = await crawl(client, {
           bootstrap,
           signal: ac.signal,
           onProgress: (p: CrawlProgress) => this.update({ progress: p }),
@@ -52,16 +68,17 @@ export class CrawlService {
       } catch (e) {
         this.update({ running: false, error: e instanceof Error ? e.message : String(e) });
       } finally {
+        await close().catch(() => undefined);
         this.running = null;
       }
     })();
-    return this.status;
+    return this.current;
   }
 
   async cancel(): Promise<CrawlStatus> {
     this.running?.abort();
     await this.finished;
-    return this.status;
+    return this.current;
   }
 
   /** Cancels a running crawl and waits for it to be stored. */
@@ -110,8 +127,8 @@ export class CrawlService {
     }
   }
 
-  private update(change: Partial<CrawlStatus>): void {
+  private update(change: Partial<Omit<CrawlStatus, 'nodeProtocol'>>): void {
     this.status = { ...this.status, ...change };
-    this.deps.publish({ type: 'crawl', status: this.status });
+    this.deps.publish({ type: 'crawl', status: this.current });
   }
 }

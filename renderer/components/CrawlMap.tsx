@@ -38,8 +38,7 @@ function cssVar(name: string, fallback: string): string {
 
 export function CrawlMap({ self, nodes, colouring, theme }: { self: string; nodes: readonly CrawlNodeDto[]; colouring: CrawlColouring; theme: string }): ReactElement {
   const canvas = useRef<HTMLCanvasElement>(null);
-  const box = useRef<HTMLDivElement>(null);
-  const [size, setSize] = useState(480);
+  const [size, setSize] = useState(420);
   const [hover, setHover] = useState<CrawlNodeDto | null>(null);
   // Colours come from CSS variables: repaint when the theme (or the system's scheme) changes.
   const [paints, setPaints] = useState(0);
@@ -57,10 +56,12 @@ export function CrawlMap({ self, nodes, colouring, theme }: { self: string; node
   );
   const clients = useMemo(() => new Map(clientColours(nodes).map((c) => [c.name, c.colour])), [nodes]);
 
+  // The canvas' size is CSS's (network.css: the card's width or what the window's height leaves,
+  // whichever is less); the drawing follows it.
   useEffect(() => {
-    const el = box.current;
+    const el = canvas.current;
     if (!el) return;
-    const ro = new ResizeObserver(() => setSize(Math.max(240, Math.min(el.clientWidth, 720))));
+    const ro = new ResizeObserver(() => setSize(Math.max(200, el.clientWidth)));
     ro.observe(el);
     return () => ro.disconnect();
   }, []);
@@ -130,10 +131,9 @@ export function CrawlMap({ self, nodes, colouring, theme }: { self: string; node
   };
 
   return (
-    <div className="crawl-map" ref={box}>
+    <div className="crawl-map">
       <canvas
         ref={canvas}
-        style={{ width: size, height: size }}
         onMouseMove={onMove}
         onMouseLeave={() => setHover(null)}
         role="img"

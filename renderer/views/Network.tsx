@@ -6,6 +6,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Card, Empty, ErrorNote, Id, Progress, Segmented } from '../components/common';
 import { clientColours, CrawlMap, type CrawlColouring } from '../components/CrawlMap';
 import type { CrawlStatus, CrawlSummaryDto } from '../state/contract-types';
+import { CRAWL_PROTOCOLS, type CrawlProtocol } from '../../electron/host/contract';
 import { useLive } from '../state/live';
 import { useApi, useConnectionState } from '../state/sync';
 import { unwrap } from '../state/call';
@@ -35,6 +36,8 @@ export function Network(): ReactElement {
   const [compareWith, setCompareWith] = useState<number | null>(null);
   const [colouring, setColouring] = useState<CrawlColouring>('reachability');
   const [bootstrap, setBootstrap] = useState('');
+  // The node's own protocol unless the user picks another.
+  const [picked, setPicked] = useState<CrawlProtocol | null>(null);
 
   // A finished crawl appears in the list and opens.
   const lastId = status?.lastId ?? null;
@@ -54,19 +57,25 @@ export function Network(): ReactElement {
     staleTime: Infinity,
   });
 
+  const nodeProtocol = status?.nodeProtocol ?? null;
+  const protocol: string = picked ?? nodeProtocol ?? CRAWL_PROTOCOLS[0];
+  const foreign = nodeProtocol !== null && protocol !== nodeProtocol;
   const start = useMutation({
-    mutationFn: (addresses: string[]) => unwrap(api.crawlStart(addresses.length > 0 ? { bootstrap: addresses } : {})),
+    mutationFn: (addresses: string[]) => unwrap(api.crawlStart({ ...(addresses.length > 0 ? { bootstrap: addresses } : {}), ...(picked !== null ? { protocol: picked } : {}) })),
   });
   const cancel = useMutation({ mutationFn: () => unwrap(api.crawlCancel()) });
 
   const onStart = (e: FormEvent): void => {
     e.preventDefault();
-    start.mutate(bootstrap.split(/[\s,]+/).filter((s) => s !== ''));
+    start.mutate(addresses);
   };
 
   const running = status?.running ?? false;
   const p = status?.progress ?? null;
   const defaultFrom = testnet?.running ? `the testnet (${testnet.bootstrap.slice(0, 2).join(', ')}…)` : 'peers in your routing table';
+  const addresses = bootstrap.split(/[\s,]+/).filter((s) => s !== '');
+  // Another protocol's network is not the testnet's nor our table's: it needs addresses of its own.
+  const needsAddresses = foreign && addresses.length === 0;
 
   return (
     <div className="stack">
@@ -74,20 +83,40 @@ export function Network(): ReactElement {
         <Card title="Crawl the network" className="span-2" testId="crawl-now">
           <form className="form" onSubmit={onStart} aria-label="Crawl the network">
             <p className="muted">
-              Asks every node it reaches for the contents of each of its buckets until no new node appears, and keeps the crawl in the history. With no address it starts from {defaultFrom}.
+              Asks every node it reaches for the contents of each of its buckets until no new node appears, and keeps the crawl in the history. {foreign ? `A ${protocol} crawl runs from a crawling node of its own and starts from the addresses you give.` : `With no address it starts from ${defaultFrom}.`}
             </p>
             <div className="row">
-              <div className="field">
-                <label htmlFor="crawl-bootstrap">Start from (host:port, comma-separated; optional)</label>
-                <input id="crawl-bootstrap" className="input mono" value={bootstrap} onChange={(e) => setBootstrap(e.target.value)} placeholder={testnet?.bootstrap[0] ?? '127.0.0.1:4000'} disabled={running} />
+              <div className="field crawl-protocol">
+                <label htmlFor="crawl-protocol">Protocol</label>
+                <select id="crawl-protocol" className="input" value={protocol} onChange={(e) => setPicked(e.target.value as CrawlProtocol)} disabled={running} data-testid="crawl-protocol">
+                  {CRAWL_PROTOCOLS.map((p) => (
+                    <option key={p} value={p}>
+                      {p}
+                      {p === nodeProtocol ? ' (your node’s)' : ''}
+                    </option>
+                  ))}
+                </select>
               </div>
               <div className="field">
+                <label htmlFor="crawl-bootstrap">Start from (host:port, comma-separated{foreign ? `; ${protocol} nodes, required` : '; optional'})</label>
+                <input
+                  id="crawl-bootstrap"
+                  className="input mono"
+                  value={bootstrap}
+                  onChange={(e) => setBootstrap(e.target.value)}
+                  placeholder={foreign ? 'host:port of a node of that network' : (testnet?.bootstrap[0] ?? '127.0.0.1:4000')}
+                  disabled={running}
+                  aria-invalid={needsAddresses}
+                  data-testid="crawl-bootstrap"
+                />
+              </div>
+              <div className="field crawl-go">
                 {running ? (
                   <button type="button" className="btn danger" onClick={() => cancel.mutate()} disabled={cancel.isPending} data-testid="crawl-cancel">
                     Cancel crawl
                   </button>
                 ) : (
-                  <button type="submit" className="btn primary" disabled={start.isPending} data-testid="crawl-start">
+                  <button type="submit" className="btn primary" disabled={start.isPending || needsAddresses} title={needsAddresses ? `Give the address of a ${protocol} node to start from` : undefined} data-testid="crawl-start">
                     Crawl now
                   </button>
                 )}
@@ -199,7 +228,7 @@ function CrawlDetail(props: {
         }
       >
         <CrawlMap self={props.self} nodes={nodes} colouring={props.colouring} theme={props.theme} />
-        <div className="legend-row crawl-legend">
+        <div className="legend-row crawl-legend" data-testid="crawl-legend">
           {props.colouring === 'reachability' ? (
             <>
               <span>

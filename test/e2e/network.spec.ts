@@ -14,6 +14,16 @@ test('crawl the embedded testnet from the Network view: the map and the figures;
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await openView(page, 'network');
   await expect(page.getByTestId('crawl-list')).toBeVisible();
+  // The crawl speaks the node's protocol unless another is picked; another network needs addresses.
+  const picker = page.getByTestId('crawl-protocol');
+  await expect(picker).toHaveValue('kadscope');
+  await expect(picker.locator('option')).toHaveText(['kadscope (your node’s)', 'mainline', 'hyperdht']);
+  await picker.selectOption('mainline');
+  await expect(page.getByTestId('crawl-start')).toBeDisabled();
+  await page.getByTestId('crawl-bootstrap').fill('127.0.0.1:6881');
+  await expect(page.getByTestId('crawl-start')).toBeEnabled();
+  await page.getByTestId('crawl-bootstrap').fill('');
+  await picker.selectOption('kadscope');
   await page.getByTestId('crawl-start').click();
   // Progress shows while it runs, then crawl 1 opens by itself.
   await expect(page.getByTestId('crawl-progress')).toBeVisible();
@@ -23,6 +33,13 @@ test('crawl the embedded testnet from the Network view: the map and the figures;
   await expect(page.getByTestId('crawl-reachable')).toContainText('%');
   await expect(page.getByTestId('crawl-map')).toHaveAttribute('data-nodes', String(found));
   await expect(page.getByTestId('crawl-row-1')).toBeVisible();
+  // At 1440x900 the map, its legend and the figures are in view together, without scrolling.
+  const vp = page.viewportSize()!;
+  for (const id of ['crawl-map', 'crawl-legend', 'crawl-figures']) {
+    const box = (await page.getByTestId(id).boundingBox())!;
+    expect(box.y + box.height, `${id} bottom`).toBeLessThanOrEqual(vp.height);
+  }
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'network-crawl-fold-light.png') });
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     await page.screenshot({ path: join(SCREENSHOT_DIR, `network-crawl-${scheme}.png`), fullPage: true });

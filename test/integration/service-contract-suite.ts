@@ -92,6 +92,7 @@ export const BAD_ARGUMENTS: Array<[MethodName, unknown, RegExp]> = [
   ['broadcasts', { since: 1 }, /unknown field "since"/],
   ['crawlStart', { bootstrap: ['127.0.0.1:99999'] }, /bootstrap\.0: 127\.0\.0\.1:99999: port must be 1-65535/],
   ['crawlStart', { bootstrap: [], depth: 2 }, /unknown field "depth"|bootstrap: /],
+  ['crawlStart', { protocol: 'ipfs' }, /protocol: protocol must be one of: kadscope, mainline, hyperdht/],
   ['crawlCancel', { now: true }, /unknown field "now"/],
   ['crawlStatus', { all: true }, /unknown field "all"/],
   ['crawlsList', { limit: 5 }, /unknown field "limit"/],
@@ -309,6 +310,37 @@ export function contractSuite(name: string, makeHarness: () => Promise<Harness>)
       const found = unwrap(await c.lookupPeers({ topic: 'chat' }));
       expect(found.key).toBe(a.key);
       expect(found.peers.some((p) => p.endsWith(':4242'))).toBe(true);
+    });
+
+    it("crawls with the node's protocol unless told another, which needs addresses and crawls from a node of its own", async () => {
+      const sub = collect(c);
+      // The last crawl event says a crawl other than `before` was stored.
+      const ended = (before: number | null) => (bs: EventBatch[]) => {
+        const last = bs.flatMap((b) => b.events).filter((e) => e.type === 'crawl').at(-1);
+        return last?.type === 'crawl' && !last.status.running && last.status.lastId !== before;
+      };
+      try {
+        const before = unwrap(await c.crawlStatus());
+        expect(before.nodeProtocol).toBe('kadscope');
+        // The testnet and the routing table speak kadscope: a mainline crawl has nowhere to start.
+        const refused = await c.crawlStart({ protocol: 'mainline' });
+        expect(refused).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
+        expect(!refused.ok && refused.message).toBe("crawling mainline needs bootstrap addresses of mainline nodes: the testnet and your node's routing table speak kadscope");
+        // The default: the node crawls the testnet.
+        unwrap(await c.crawlStart({}));
+        await sub.until(ended(before.lastId), 'the kadscope crawl to end');
+        const own = unwrap(await c.crawlsList())[0];
+        expect(own).toMatchObject({ protocol: 'kadscope' });
+        expect(own.reachable).toBeGreaterThanOrEqual(TESTNET_SIZE);
+        // Mainline from a testnet node's address: a read-only Mainline node asks, a kadscope node cannot answer.
+        const { testnet } = unwrap(await c.snapshot());
+        unwrap(await c.crawlStart({ protocol: 'mainline', bootstrap: [testnet.bootstrap[0]] }));
+        await sub.until(ended(own.id), 'the mainline crawl to end');
+        const other = unwrap(await c.crawlsList())[0];
+        expect(other).toMatchObject({ protocol: 'mainline', found: 1, reachable: 0, unreachable: 1 });
+      } finally {
+        sub.unsubscribe();
+      }
     });
 
     it('controls the testnet and reports it in events', async () => {
