@@ -171,6 +171,21 @@ test('the bootstrap form validates as you type with the contract’s messages', 
   await expect(page.getByTestId('join-submit')).toBeEnabled();
 });
 
+test('a join where nothing listens (127.0.0.1:9) says so, and that the node keeps the peers it has', async ({ app: page }) => {
+  await openView(page, 'join');
+  await page.getByTestId('join-addresses').fill('127.0.0.1:9');
+  await page.getByTestId('join-submit').click();
+  const result = page.getByTestId('join-result');
+  // The node has the testnet's peers: it is not "still alone", whatever this address did.
+  await expect(result).toContainText(/No bootstrap address answered; the node keeps the \d+ peers it already had\./, { timeout: LOOKUP_END_TIMEOUT_MS });
+  await expect(result).not.toContainText('alone');
+  const kept = Number(/keeps the (\d+) peers/.exec((await result.textContent()) ?? '')?.[1]);
+  expect(kept).toBeGreaterThan(0);
+  await expect(result.locator('.alert.error')).toContainText('127.0.0.1:9: ');
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, '24-join-nothing-listens-light.png') });
+});
+
 test('keyboard: the navigation is reachable with Tab and shows focus', async ({ app: page }) => {
   await page.keyboard.press('Tab');
   const first = page.getByTestId('nav-overview');
