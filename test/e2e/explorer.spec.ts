@@ -9,7 +9,7 @@ import { LOOKUP_END_TIMEOUT_MS, SCREENSHOT_DIR, expect, openView, test } from '.
 
 /** How long the poll waits for the embedded network to fill the graph: a bound on a hung page, not a
  *  speed assertion (tests never assert timings; how fast a newcomer sees peers is a benchmark's figure). */
-const FIRST_PEERS_POLL_MS = 60_000;
+const FIRST_PEERS_POLL_MS = 45_000;
 const MIN_PEERS_ON_GRAPH = 20;
 /** Dead peers turn bad after three unanswered requests (2 s timeout each, plus a retry). */
 const BAD_PEERS_TIMEOUT_MS = 45_000;
