@@ -2,7 +2,7 @@
 // sized, ID_BYTES); other protocols bring their own length (Mainline: 160 bits), so everything
 // below works on ids of any length and takes it from the ids it is given (all ids of one node
 // have the same length; the protocol layer checks that at the edges).
-// Ids travel as lowercase hex strings in every public API and as Map keys (DESIGN habit 7);
+// Ids travel as lowercase hex strings in every public API and as Map keys (ARCHITECTURE.md, habit 7);
 // the hot paths (distance sort, bucket index) work on the raw bytes.
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 

@@ -1,4 +1,4 @@
-// DhtNode: the facade that owns all I/O (DESIGN habit 1). The routing table and record store are
+// DhtNode: the facade that owns all I/O (ARCHITECTURE.md, habit 1). The routing table and record store are
 // pure data structures; the node feeds them what the network says, pings when a full bucket asks,
 // runs lookups, answers requests and keeps the maintenance timers.
 import { setMaxListeners } from 'node:events';
@@ -256,7 +256,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     this.opts = resolveOptions(options, this.protocol);
     this.clock = options.clock ?? systemClock;
     this.randomBytes = options.randomBytes ?? cryptoRandomBytes;
-    // A node with a data directory keeps its id across restarts (DESIGN: persistence), if the id
+    // A node with a data directory keeps its id across restarts, if the id
     // saved there is one of this protocol's.
     const idLength = this.protocol.idBytes;
     const saved = options.id === undefined && options.dataDir !== undefined ? readSavedNodeId(options.dataDir) : null;

@@ -1,5 +1,5 @@
 // A local network of real nodes, over UDP on loopback or over the simulated memory network.
-// Product code (DESIGN habit 9): the app's embedded default, the tests and the benchmarks all use it.
+// Product code (ARCHITECTURE.md, habit 9): the app's embedded default, the tests and the benchmarks all use it.
 import { FakeClock, systemClock, type Clock } from './clock';
 import { DhtError } from './errors';
 import { bytesToHex, cryptoRandomBytes, seededRandom, seededRandomBytes, type RandomBytes } from './id';
@@ -91,7 +91,7 @@ export async function createTestnet(options: TestnetOptions): Promise<Testnet> {
       clock,
       randomBytes: rand,
       id: bytesToHex(rand(protocol.idBytes)),
-      // Loopback and simulated networks: diversity limits off (DESIGN: and the UI says so).
+      // Loopback and simulated networks: every node shares one address or /24, so diversity limits are off.
       diversity: options.node?.diversity ?? false,
     });
   };

@@ -2,8 +2,8 @@
 // alpha queries run in parallel; the lookup ends when the k closest nodes seen have all answered
 // or failed. A query that has gone unanswered for a while (stallMs()) no longer holds one of the
 // alpha slots: the lookup asks the next candidate meanwhile and still waits for the stalled one's
-// answer or timeout. Without that, dead peers are timed out alpha at a time: with 10 of 32 nodes
-// stopped, a lookup took 8-16 s (2 attempts of 2 s per dead peer, three at a time); now 4.4-4.8 s.
+// answer or timeout. Without that, dead peers are timed out alpha at a time, and a network with
+// many stopped nodes makes every lookup wait for each of them in turn.
 // Per-peer failures are events, never exceptions. The same event stream feeds findNode, get/put,
 // the UI and the trace recorder.
 import { setMaxListeners } from 'node:events';
@@ -269,9 +269,8 @@ export class Lookup implements AsyncIterable<LookupEvent> {
   private deadline: unknown = null;
 
   /**
-   * A bound method, not a class-field arrow (tsx keepNames renames those per lookup, ~300 ns) nor an
-   * arrow made in the constructor (measured: twice the bytes promoted per scavenge, 7 -> 15 KB per
-   * lookup, on the 100-node UDP testnet).
+   * A bound method, not a class-field arrow (tsx keepNames renames those per lookup) nor an arrow
+   * made in the constructor (that doubled the bytes each lookup left for the GC to promote).
    */
   private readonly onExternalAbort: () => void;
 

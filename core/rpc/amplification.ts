@@ -10,7 +10,7 @@
 //
 // A first contact is therefore the costly case. Capping a first contact's answer to 3x would cut a
 // FIND_NODE answer to its 5 nearest contacts and drop records, which costs a fresh node's lookups
-// much of their recall of the k closest (measured: 58% instead of 100% on a 500-node network). So
+// much of their recall of the k closest. So
 // instead the answer waits: we ping the requester (a PING is smaller than the request, so the
 // verification itself amplifies nothing), and once it answers we send the full answer, one round
 // trip later. Only if it does not answer in time, or too many answers are already waiting, does it

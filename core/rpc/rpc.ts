@@ -541,8 +541,8 @@ export class Rpc {
  * Not a Map: a Map that keeps taking new keys and dropping old ones rebuilds its table every few
  * dozen requests, and V8 links each replaced table to its successor (for iterators that may still
  * walk it). Once one of those tables has been promoted to the old generation, the links keep every
- * later table, and every request it held, alive through each scavenge until the next full GC: with
- * 64 PINGs in flight 1.3 MB survived each scavenge and GC cost ~3 us per PING. This table's arrays
+ * later table, and every request it held, alive through each scavenge until the next full GC, which
+ * makes GC the larger part of a request's cost. This table's arrays
  * are only replaced when it grows or shrinks, and nothing links the old ones to the new.
  * Exported for tests.
  */

@@ -358,7 +358,7 @@ export class MemoryTransport implements Transport {
 /**
  * host -> port -> value. Two lookups on strings and numbers the caller already holds beat one
  * lookup on a freshly built 'host:port' string (which must be concatenated, flattened and hashed
- * per datagram) by several times at a million datagrams; keys stay strings and numbers (ARCHITECTURE.md, habit 7).
+ * per datagram); keys stay strings and numbers (ARCHITECTURE.md, habit 7).
  */
 class AddressBook<T> {
   private readonly hosts = new Map<string, Map<number, T>>();

@@ -444,7 +444,7 @@ export const DEFAULT_SETTINGS: Settings = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Crawls (issue 14): the whole-network map, kept in the data directory's crawl history.
+// Crawls: the whole-network map, kept in the data directory's crawl history.
 
 /** Crawls the app lists at most (newest first); the history keeps every one. */
 export const MAX_LISTED_CRAWLS = 500;

@@ -85,7 +85,7 @@ describe('dead peers', () => {
     const live = tn.live();
     const rand = seededRandomBytes(0xdeae);
     // A dead peer costs its attempts: 2 of 2 s. Holding an alpha slot each, the dead peers of a
-    // lookup were timed out three at a time (8-16 s per lookup, measured before stalls).
+    // lookup were timed out three at a time before stalled queries gave up their slot.
     const deadPeerMs = 2 * 2_000;
     const durations: number[] = [];
     for (let i = 0; i < 20; i++) {
