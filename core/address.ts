@@ -12,12 +12,12 @@ const IPV6_GROUP = /^[0-9a-fA-F]{1,4}$/;
 const IPV6_GROUPS = 8;
 
 /** Dotted-quad IPv4 without leading zeros, as node:net's isIPv4 accepts. */
-export function isIPv4(s: string): boolean {
+function isIPv4(s: string): boolean {
   return IPV4.test(s);
 }
 
 /** IPv6 text form: 8 groups, one "::" abbreviation, an optional trailing IPv4 and an optional %zone. */
-export function isIPv6(input: string): boolean {
+function isIPv6(input: string): boolean {
   const zone = input.indexOf('%');
   const s = zone >= 0 ? input.slice(0, zone) : input;
   if (zone >= 0 && zone === input.length - 1) return false;

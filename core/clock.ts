@@ -194,6 +194,6 @@ export class FakeClock implements Clock {
 }
 
 /** Lets every queued promise continuation run (one macrotask turn). Not a wall-clock wait. */
-export function flushMicrotasks(): Promise<void> {
+function flushMicrotasks(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }

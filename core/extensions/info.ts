@@ -24,7 +24,7 @@ const noArgs = {
   },
 };
 
-export function infoMethod(node: DhtNode): CustomMethod<undefined, NodeInfo> {
+function infoMethod(node: DhtNode): CustomMethod<undefined, NodeInfo> {
   return {
     name: INFO_METHOD,
     description: "the node's id, peer and record counts, uptime and methods",

@@ -153,7 +153,7 @@ export function recordToJson(s: StoredRecord): RecordJson {
   return { type: 'mutable', ...common, publicKey: bytesToHex(r.publicKey), salt: bytesToHex(r.salt), seq: r.seq, sig: bytesToHex(r.sig) };
 }
 
-export function recordFromJson(j: RecordJson): StoredRecord {
+function recordFromJson(j: RecordJson): StoredRecord {
   const value = new Uint8Array(Buffer.from(j.value, 'base64'));
   const record: WireRecord =
     j.type === 'immutable'

@@ -21,7 +21,7 @@ export const MAX_ERROR_MESSAGE_CHARS = 200;
 /** A custom method's name (CALL `n`): 1..32 characters, see CUSTOM_METHOD_NAME. */
 export const MAX_CUSTOM_METHOD_NAME_CHARS = 32;
 /** Lowercase, starting with a letter; dots, dashes and underscores for namespaces ("chat.say"). */
-export const CUSTOM_METHOD_NAME = /^[a-z][a-z0-9._-]{0,31}$/;
+export const CUSTOM_METHOD_NAME = new RegExp(`^[a-z][a-z0-9._-]{0,${MAX_CUSTOM_METHOD_NAME_CHARS - 1}}$`);
 /** CALL arguments (`b`) and result (`x`): opaque bytes, CBOR by convention (core/extensions/methods.ts). */
 export const MAX_CALL_BYTES = 1000;
 /** BROADCAST payload (`x`). */

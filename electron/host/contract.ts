@@ -691,7 +691,7 @@ const MAX_REPORTED_ISSUES = 5;
 const MAX_ISSUE_CHARS = 300;
 const clip = (s: string): string => (s.length > MAX_ISSUE_CHARS ? `${s.slice(0, MAX_ISSUE_CHARS - 1)}…` : s);
 
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   const parts = issues.slice(0, MAX_REPORTED_ISSUES).map((i) => {
     const where = i.path.length > 0 ? i.path.map(String).join('.') : 'arguments';
     if (i.code === 'unrecognized_keys') return clip(`${where}: unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`);

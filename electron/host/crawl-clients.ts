@@ -11,7 +11,7 @@ import { CRAWL_PROTOCOLS, type CrawlProtocol } from './contract';
 
 export { CRAWL_PROTOCOLS, type CrawlProtocol };
 
-export function isCrawlProtocol(p: string): p is CrawlProtocol {
+function isCrawlProtocol(p: string): p is CrawlProtocol {
   return (CRAWL_PROTOCOLS as readonly string[]).includes(p);
 }
 

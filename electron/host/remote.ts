@@ -37,7 +37,7 @@ export interface RemoteTarget {
 }
 
 /** "ab cd…", "abcd…" or "AB:CD:…" to "AB:CD:…"; null when it is not 32 bytes of hex. */
-export function normalizeFingerprint(text: string): string | null {
+function normalizeFingerprint(text: string): string | null {
   const hex = text.replace(/^sha256[:=]?/i, '').replace(/[\s:]/g, '').toUpperCase();
   if (!/^[0-9A-F]{64}$/.test(hex)) return null;
   return hex.match(/../g)!.join(':');

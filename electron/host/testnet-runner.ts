@@ -188,7 +188,7 @@ class WorkerTestnet implements TestnetHandle {
  * The built app ships testnet-worker.js beside the main bundle. From source (tsx, vitest) the worker
  * loads the .ts file through tsx's API: loader flags in execArgv do not reach worker threads on Node 20.
  */
-export function spawnTestnetWorker(data: WorkerStart): Worker {
+function spawnTestnetWorker(data: WorkerStart): Worker {
   const js = new URL('./testnet-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: data });
   const ts = new URL('./testnet-worker.ts', import.meta.url).href;

@@ -11,7 +11,7 @@ export function emptySummary(): TraceSummary {
 }
 
 /** A LookupEvent as the trace keeps it: without its lookup id, timed from the lookup's start. */
-export function toTraceEvent(e: LookupEvent, startedAt: number): TraceEvent {
+function toTraceEvent(e: LookupEvent, startedAt: number): TraceEvent {
   const { lookupId: _id, at, ...rest } = e;
   // t first: a saved event reads "at 12 ms, a query to …".
   return { t: Math.max(0, at - startedAt), ...rest } as TraceEvent;

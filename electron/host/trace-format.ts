@@ -69,7 +69,7 @@ const summary = z.strictObject({
   errors: count,
 });
 
-export const traceSchema = z.strictObject({
+const traceSchema = z.strictObject({
   format: z.literal(TRACE_FORMAT, { error: `expected "${TRACE_FORMAT}"` }),
   version: z.literal(TRACE_VERSION),
   id: z.string().min(1).max(128),
@@ -202,7 +202,7 @@ function issueWords(i: z.core.$ZodIssue, raw: unknown): string {
 }
 
 /** A trace file's schema problems in words, the first few of them. */
-export function describeTraceIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): string {
+function describeTraceIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): string {
   const parts = issues.slice(0, MAX_TRACE_ISSUES).map((i) => issueWords(i, raw));
   const more = issues.length - MAX_TRACE_ISSUES;
   if (more > 0) parts.push(`and ${more} more problem${more === 1 ? '' : 's'}`);

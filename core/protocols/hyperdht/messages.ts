@@ -44,16 +44,6 @@ export const HYPERDHT_COMMANDS = {
 /** Error codes in a response: dht-rpc's (1, 2) and hyperdht's (16, 17). */
 export const HYPERDHT_ERRORS = { NONE: 0, UNKNOWN_COMMAND: 1, INVALID_TOKEN: 2, SEQ_REUSED: 16, SEQ_TOO_LOW: 17 } as const;
 
-export type InternalCommandName = keyof typeof INTERNAL_COMMANDS;
-export type HyperCommandName = keyof typeof HYPERDHT_COMMANDS;
-
-/** A command's name for display: "PING", "LOOKUP", or "internal 7" / "command 12" when unknown. */
-export function commandName(internal: boolean, command: number): string {
-  const table: Record<string, number> = internal ? INTERNAL_COMMANDS : HYPERDHT_COMMANDS;
-  for (const [name, n] of Object.entries(table)) if (n === command) return name;
-  return `${internal ? 'internal' : 'command'} ${command}`;
-}
-
 export function errorName(code: number): string {
   for (const [name, n] of Object.entries(HYPERDHT_ERRORS)) if (n === code) return name;
   return `error ${code}`;

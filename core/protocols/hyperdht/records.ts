@@ -100,7 +100,7 @@ export function encodeAnnounce(a: AnnounceMessage): Uint8Array {
   return w.finish();
 }
 
-export function encodeMutableSignable(seq: number, value: Uint8Array): Uint8Array {
+function encodeMutableSignable(seq: number, value: Uint8Array): Uint8Array {
   const w = new Writer(sizeOfUint(seq) + sizeOfBuffer(value));
   w.uint(seq);
   w.buffer(value);
@@ -210,7 +210,7 @@ function signable(ns: Uint8Array, hash: Uint8Array): Uint8Array {
 }
 
 /** The 64 bytes an announcement (or, with ns = UNANNOUNCE, an unannouncement) signs. */
-export function announceSignable(
+function announceSignable(
   target: Uint8Array,
   token: Uint8Array,
   responderId: Uint8Array,

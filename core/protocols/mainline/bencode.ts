@@ -248,13 +248,6 @@ export function bencode(value: BEncodable): Uint8Array {
   return w.buf.slice(0, w.len);
 }
 
-/** Shorthand for building dictionaries: bdict({ a: 1, b: undefined }) leaves undefined entries out. */
-export function bdict(entries: Record<string, BEncodable | undefined>): Map<string, BEncodable> {
-  const m = new Map<string, BEncodable>();
-  for (const [k, v] of Object.entries(entries)) if (v !== undefined) m.set(k, v);
-  return m;
-}
-
 /** Byte-string equality with an ASCII literal, for keys and tags such as `y` or `q`. */
 export function bytesEqualAscii(b: Uint8Array, s: string): boolean {
   if (b.length !== s.length) return false;

@@ -110,7 +110,7 @@ function compactNodes(b: Uint8Array, family: 4 | 6, into: MainlineContact[], key
 }
 
 /** A compact peer (6 or 18 bytes), or a string saying what is wrong. */
-export function decodeCompactPeer(b: Uint8Array): MainlinePeer | string {
+function decodeCompactPeer(b: Uint8Array): MainlinePeer | string {
   if (b.length !== 6 && b.length !== 18) return `${b.length} bytes, expected 6 or 18`;
   const port = readPort(b, b.length - 2);
   if (port === 0) return 'port 0';
@@ -318,7 +318,7 @@ function checkId(b: unknown, what: string): Uint8Array {
 }
 
 /** A compact peer: 6 bytes for IPv4, 18 for IPv6. */
-export function encodeCompactPeer(peer: MainlinePeer, what = 'peer'): Uint8Array {
+function encodeCompactPeer(peer: MainlinePeer, what = 'peer'): Uint8Array {
   const ip = ipToBytes(peer.host);
   if (ip === null) throw DhtError.invalidArgument(`${what}: ${JSON.stringify(String(peer.host).slice(0, 60))} is not an IP literal`);
   checkInt(peer.port, 1, 65535, `${what}: port`);
@@ -330,7 +330,7 @@ export function encodeCompactPeer(peer: MainlinePeer, what = 'peer'): Uint8Array
 }
 
 /** `nodes` and `nodes6` for a list of contacts (each family in its list's order). */
-export function encodeCompactNodes(contacts: readonly MainlineContact[]): { nodes: Uint8Array; nodes6: Uint8Array } {
+function encodeCompactNodes(contacts: readonly MainlineContact[]): { nodes: Uint8Array; nodes6: Uint8Array } {
   const v4: Uint8Array[] = [];
   const v6: Uint8Array[] = [];
   for (const c of contacts) {

@@ -30,8 +30,6 @@ export const MAX_BEP44_VALUE_BYTES = 1000;
 export const MAX_BEP44_SALT_BYTES = 64;
 export const BEP44_PUBLIC_KEY_BYTES = 32;
 export const BEP44_SIGNATURE_BYTES = 64;
-/** BEP 51: the longest `interval` a node may ask for, in seconds. */
-export const MAX_SAMPLE_INTERVAL_S = 21600;
 
 /** KRPC error codes: BEP 5 (201-204) and BEP 44 (205-207, 301, 302). */
 export const KRPC_ERROR = {
@@ -45,9 +43,6 @@ export const KRPC_ERROR = {
   CAS_MISMATCH: 301,
   SEQ_TOO_LOW: 302,
 } as const;
-
-export const MAINLINE_METHODS = ['ping', 'find_node', 'get_peers', 'announce_peer', 'get', 'put', 'sample_infohashes'] as const;
-export type MainlineMethod = (typeof MAINLINE_METHODS)[number];
 
 /** BEP 32: which address families of contacts a query wants back. */
 export type Want = 'n4' | 'n6';

@@ -106,7 +106,7 @@ async function readCommands(node: DhtNode, traces: TraceRecorder, io: Io): Promi
 }
 
 /** Runs one command line; true when it asks to quit. Errors are printed, never thrown. */
-export async function runLine(line: string, node: DhtNode, traces: TraceRecorder, io: Io): Promise<boolean> {
+async function runLine(line: string, node: DhtNode, traces: TraceRecorder, io: Io): Promise<boolean> {
   const text = line.trim();
   if (text === '' || text.startsWith('#')) return false;
   if (text.length > MAX_LINE_CHARS) {

@@ -54,7 +54,7 @@ export function cliTopic(topic: string, protocol: DhtProtocol | undefined): { to
 }
 
 /** Starts a node and joins; throws a UsageError for bad flags and NO_PEERS when nobody answered. */
-export async function openSession(values: SessionFlags, io: Io): Promise<DhtNode> {
+async function openSession(values: SessionFlags, io: Io): Promise<DhtNode> {
   const parsed = parseAddressList(listFlag(values.bootstrap));
   if (!parsed.ok) throw new UsageError(`--bootstrap: ${parsed.message}`);
   const dataDir = values['data-dir'];

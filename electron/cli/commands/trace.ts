@@ -85,7 +85,7 @@ export function renderTrace(trace: Trace, options: { width?: number } = {}): str
   return out;
 }
 
-export function summaryLine(trace: Trace): string {
+function summaryLine(trace: Trace): string {
   const s = trace.summary;
   const counts = `${plural(s.responses, 'answer')}, ${plural(s.timeouts, 'timeout')}, ${plural(s.errors, 'error')}`;
   if (s.reason === null) return `unfinished (the trace ends before its lookup did) · ${plural(s.messages, 'message')} · ${counts}`;
@@ -133,7 +133,7 @@ function address(c: { host: string; port: number }): string {
 }
 
 /** "0.4 ms", "12.3 ms", "850 ms", "4.20 s". */
-export function formatMs(ms: number): string {
+function formatMs(ms: number): string {
   if (ms < 100) return `${ms.toFixed(1)} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   return `${(ms / 1000).toFixed(2)} s`;
