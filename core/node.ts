@@ -1094,6 +1094,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     return {
       id: this.id,
       address: this.state === 'running' || this.state === 'stopped' ? safeAddress(this.transport) : { host: '', port: 0 },
+      ...(this.state === 'running' && this.transport instanceof DualStackTransport ? { addresses: this.transport.addresses } : {}),
       observedAddress: this.observed,
       startedAt: this.startedAtMs,
       now,

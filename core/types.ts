@@ -94,6 +94,8 @@ export interface Counters {
 export interface NodeSnapshot {
   id: string;
   address: Endpoint;
+  /** Every bound address when there are several (a dual-stack node: IPv4, then IPv6). */
+  addresses?: Endpoint[];
   /** Our address as most recent answering peers saw it; null before any answer. */
   observedAddress: Endpoint | null;
   startedAt: number;

@@ -70,6 +70,7 @@ async function main(): Promise<void> {
       bootstrap: options.bootstrap,
       testnetSize: options.testnetSize,
       nodePort: options.nodePort,
+      ...(options.host6 !== null ? { nodeHost6: options.host6 } : {}),
     },
   );
   bindIpc(service);

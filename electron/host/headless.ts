@@ -40,6 +40,7 @@ export async function startHeadless(options: HostOptions, extra: { rendererDir?:
       bootstrap: options.bootstrap,
       testnetSize: options.testnetSize,
       nodePort: options.nodePort,
+      ...(options.host6 !== null ? { nodeHost6: options.host6 } : {}),
     },
   );
   const { warnings } = await service.start();

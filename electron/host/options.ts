@@ -3,7 +3,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseAddressList } from '../../core/address';
+import { isIP, parseAddressList } from '../../core/address';
 import type { Endpoint } from '../../core/transport/types';
 import { parseMetricsAddress } from './metrics';
 
@@ -20,6 +20,8 @@ export interface HostOptions {
   webPort: number;
   /** UDP port of the user's node (0 picks a free one). */
   nodePort: number;
+  /** --host6: the user's node also binds this IPv6 address (dual stack, as `kadscope node --host6`); null: IPv4 only. */
+  host6: string | null;
   /** Size of the embedded testnet started when no bootstrap is given; 0 turns it off. */
   testnetSize: number;
   /** Serve Prometheus metrics of the user's node here (--metrics HOST:PORT); null: no metrics. */
@@ -45,6 +47,7 @@ export function parseHostOptions(argv: string[], options: { lenient?: boolean } 
         'data-dir': { type: 'string' },
         port: { type: 'string' },
         'node-port': { type: 'string' },
+        host6: { type: 'string' },
         'testnet-size': { type: 'string' },
         'no-testnet': { type: 'boolean' },
         metrics: { type: 'string' },
@@ -81,6 +84,8 @@ export function parseHostOptions(argv: string[], options: { lenient?: boolean } 
     if (!r.ok) throw new OptionsError(`--listen: ${r.message.replace('127.0.0.1:9464', '0.0.0.0:7443')}`);
     listen = r.value;
   }
+  const host6 = str('host6');
+  if (host6 !== undefined && isIP(host6) !== 6) throw new OptionsError(`--host6 must be an IPv6 address such as ::1 or ::; got "${host6.slice(0, 60)}"`);
   const cert = str('tls-cert');
   const key = str('tls-key');
   if ((cert === undefined) !== (key === undefined)) throw new OptionsError('--tls-cert and --tls-key go together: give both, or neither to have a certificate generated');
@@ -90,6 +95,7 @@ export function parseHostOptions(argv: string[], options: { lenient?: boolean } 
     dataDir: dataDir !== undefined ? resolve(dataDir) : null,
     webPort: int('port', str('port'), 0, 65535, DEFAULT_WEB_PORT),
     nodePort: int('node-port', str('node-port'), 0, 65535, 0),
+    host6: host6 ?? null,
     testnetSize,
     metrics,
     listen,
@@ -114,4 +120,4 @@ export function headlessDataDir(env: NodeJS.ProcessEnv = process.env, home: stri
 }
 
 export const HOST_USAGE =
-  '[--bootstrap host:port,...] [--data-dir DIR] [--port 7420] [--node-port N] [--testnet-size 32 | --no-testnet] [--metrics HOST:PORT] [--listen HOST:PORT [--tls-cert F --tls-key F]]';
+  '[--bootstrap host:port,...] [--data-dir DIR] [--port 7420] [--node-port N] [--host6 ::1] [--testnet-size 32 | --no-testnet] [--metrics HOST:PORT] [--listen HOST:PORT [--tls-cert F --tls-key F]]';

@@ -80,6 +80,8 @@ export interface ServiceOptions {
   nodePort?: number;
   /** Address the user's node binds; default 127.0.0.1, or 0.0.0.0 when joining a non-loopback network. */
   nodeHost?: string;
+  /** Also bind this IPv6 address (a dual-stack node: IPv4 and IPv6 peers in one table). */
+  nodeHost6?: string;
   /** Extra options for the user's node (tests shorten timeouts). */
   node?: Partial<DhtNodeOptions>;
   batcher?: BatcherOptions;
@@ -506,6 +508,7 @@ export class ExplorerService implements ContractHandler {
     const options: DhtNodeOptions = {
       host: this.options.nodeHost ?? (external ? '0.0.0.0' : '127.0.0.1'),
       port: this.options.nodePort ?? 0,
+      ...(this.options.nodeHost6 !== undefined ? { host6: this.options.nodeHost6 } : {}),
       bootstrap,
       clock: this.clock,
       ...this.options.node,

@@ -29,6 +29,8 @@ export const MAX_BROADCASTS = 200;
 export interface NodeInfo {
   id: string;
   address: Endpoint;
+  /** Every bound address: one, or IPv4 and IPv6 for a dual-stack node. */
+  addresses: Endpoint[];
   observedAddress: Endpoint | null;
   startedAt: number;
   k: number;
@@ -277,6 +279,7 @@ export const useLive = create<LiveState>()((set, get) => ({
       node: {
         id: n.id,
         address: n.address,
+        addresses: n.addresses ?? [n.address],
         observedAddress: n.observedAddress,
         startedAt: n.startedAt,
         k: n.k,

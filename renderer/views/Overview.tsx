@@ -77,6 +77,12 @@ export function Overview(): ReactElement {
     const max = Math.max(-1, ...byBucket.keys());
     return { byBucket, max };
   }, [peers]);
+  // A dual-stack node holds peers of both families in one table: how many of each.
+  const families = useMemo(() => {
+    let v6 = 0;
+    for (const p of peers.values()) if (p.host.includes(':')) v6++;
+    return { v4: peers.size - v6, v6 };
+  }, [peers]);
 
   if (!node) return <Empty title="No node">The host has not started a node yet.</Empty>;
   const k = node.k;
@@ -138,8 +144,28 @@ export function Overview(): ReactElement {
                 <CopyButton text={node.id} />
               </span>
             </dd>
-            <dt>Bound address</dt>
-            <dd className="mono">{endpointText(node.address)}</dd>
+            <dt>{node.addresses.length > 1 ? 'Bound addresses' : 'Bound address'}</dt>
+            <dd data-testid="bound-addresses" data-count={node.addresses.length}>
+              {node.addresses.length > 1 ? (
+                <ul className="plain-list">
+                  {node.addresses.map((a) => (
+                    <li key={endpointText(a)}>
+                      <span className="mono">{endpointText(a)}</span> <span className="muted">{a.host.includes(':') ? 'IPv6' : 'IPv4'}</span>
+                    </li>
+                  ))}
+                </ul>
+              ) : (
+                <span className="mono">{endpointText(node.address)}</span>
+              )}
+            </dd>
+            {(node.addresses.length > 1 || families.v6 > 0) && (
+              <>
+                <dt>Peers by family</dt>
+                <dd data-testid="peer-families">
+                  {families.v4} IPv4 · {families.v6} IPv6
+                </dd>
+              </>
+            )}
             <dt>Observed address</dt>
             <dd>
               {node.observedAddress ? (

@@ -130,7 +130,7 @@ function StoreForm(): ReactElement {
     <Card title="Store a value" sub="on the k nodes closest to its key" testId="store-card">
       <form className="form" onSubmit={submit} aria-label="Store a value">
         <div className="row">
-          <div className="field">
+          <div className="field fit">
             <span className="field-label">Record</span>
             <Segmented
               label="Record type"

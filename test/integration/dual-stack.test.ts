@@ -34,6 +34,8 @@ describe.skipIf(!IPV6)('dual stack (skipped where the machine has no ::1)', () =
     const [a4, a6] = t.addresses;
     expect(a4.host).toBe('127.0.0.1');
     expect(a6.host).toBe('::1');
+    // The snapshot (what the Overview shows) lists both; a single-family node lists none.
+    expect(dual.snapshot().addresses).toEqual([a4, a6]);
 
     // A joins over IPv4, B over IPv6, each given the multiaddr of the family it speaks.
     const a = DhtNode.create({ host: '127.0.0.1', bootstrap: [`/ip4/127.0.0.1/udp/${a4.port}`] });

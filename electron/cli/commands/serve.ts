@@ -1,5 +1,6 @@
 // `kadscope serve`: the headless host. Serves the built UI and the API on 127.0.0.1 and prints the
 // URL to open (it carries the session token the page needs).
+import { endpointKey } from '../../../core/transport/types';
 import { buildApp, serveBuildStep } from '../../host/build';
 import { HOST_USAGE, OptionsError, parseHostOptions } from '../../host/options';
 import { startHeadless } from '../../host/headless';
@@ -14,6 +15,8 @@ export const serveCommand: Command = {
   --data-dir      where state lives (default $XDG_DATA_HOME/kadscope or ~/.local/share/kadscope)
   --port          HTTP port on 127.0.0.1 (default 7420; 0 picks a free one)
   --node-port     UDP port of your node (default: a free one)
+  --host6         your node also binds this IPv6 address (e.g. ::1, or :: for every interface):
+                  one node on IPv4 and IPv6 at once, peers of both in its table (as node --host6)
   --testnet-size  size of the embedded testnet (default 32); --no-testnet starts none
   --metrics       serve Prometheus metrics of your node at http://HOST:PORT/metrics (a bare PORT
                   means 127.0.0.1:PORT; name another address only to let other machines scrape it)
@@ -47,7 +50,8 @@ export const serveCommand: Command = {
     }
     const host = await startHeadless(options);
     for (const w of host.warnings) io.err(`kadscope: ${w}`);
-    io.out(`kadscope: node ${host.service.node.id.slice(0, 16)}… on ${host.service.node.address.host}:${host.service.node.address.port}`);
+    const bound = host.service.node.snapshot().addresses ?? [host.service.node.address];
+    io.out(`kadscope: node ${host.service.node.id.slice(0, 16)}… on ${bound.map(endpointKey).join(' and ')}`);
     io.out(`kadscope: open ${host.web.url}`);
     if (host.metrics) io.out(`kadscope: metrics at ${host.metrics.url}`);
     if (host.remote) {
