@@ -4,6 +4,8 @@ import type { PeerInfo } from '../state/contract-types';
 import type { LookupOverlay } from '../state/lookup-model';
 import { bucketOf, shortId } from '../lib/id';
 import { positionOf, ringRadius } from './geometry';
+import { starClearance, thinLabels, type LabelLayout } from './labels';
+import { GRAPH_SIZES } from './style';
 
 export type GraphNodeKind = 'self' | 'peer' | 'ghost' | 'target' | 'ring';
 
@@ -49,6 +51,11 @@ export interface GraphInput {
   selected: string | null;
   /** How far the target star keeps from any node, graph units (default TARGET_CLEARANCE). */
   targetClearance?: number;
+  /**
+   * Which labels fit (graph/labels.ts): default GRAPH_LABELS, the Graph view's sizes; null leaves
+   * every label on (a caller that relabels the model thins it itself).
+   */
+  labels?: LabelLayout | null;
 }
 
 export const nodeId = (hex: string): string => `n:${hex}`;
@@ -71,8 +78,18 @@ function cachedPosition(self: string, id: string, bucket: number): { x: number; 
   return p;
 }
 
-/** How far the target star keeps from any node, graph units (a node is 12 across, the star 18). */
-export const TARGET_CLEARANCE = 16;
+/**
+ * How far the target star keeps from any node, graph units: half the star (18 across), half a
+ * closest node (16) and a gap, so the star touches none (it was 16, and sat on the nearest peer).
+ */
+export const TARGET_CLEARANCE = starClearance(GRAPH_SIZES, 1);
+
+/**
+ * The Graph view's label thinning: its round numbers compete for room with each other, the nodes
+ * of the lookup and the centre's and target's labels; the peers' own names (drawn only when zoomed
+ * in, and for every peer of the table alike) are left to the zoom.
+ */
+export const GRAPH_LABELS: LabelLayout = { sizes: GRAPH_SIZES, unitsPerPx: 1, peerLabelShown: () => false };
 const MAX_TARGET_NUDGES = 12;
 
 /**
@@ -197,6 +214,8 @@ export function buildGraphModel(input: GraphInput): { model: GraphModel; stats: 
       const lk = e.kind === 'route' ? overlay.peers.get(e.to) : undefined;
       edges.set(id, { id, source: s, target: t, classes: cls(e.kind, lk && `to-${lk}`), label: e.kind === 'route' ? String(e.round) : '' });
     }
+    const labels = input.labels === undefined ? GRAPH_LABELS : input.labels;
+    if (labels) thinLabels({ nodes, edges }, labels);
   }
   return { model: { nodes, edges }, stats: { drawn: peers.length, total: all.length, matches } };
 }

@@ -1,5 +1,6 @@
 // The graph's cytoscape stylesheet, built from the page's CSS variables so it matches the theme.
 import type cytoscape from 'cytoscape';
+import type { LabelSizes } from './labels';
 
 export interface Palette {
   text: string;
@@ -27,23 +28,29 @@ export function readPalette(el: Element = document.documentElement): Palette {
  */
 export const PULSE_MS = 550;
 
+/**
+ * Sizes graphStyle draws in, graph units: what label thinning (graph/labels.ts) measures with. The
+ * target's label is 9 units, under bigFont (ours): its box is measured a little larger than drawn.
+ */
+export const GRAPH_SIZES: LabelSizes = { node: 12, closest: 16, self: 26, target: 18, peerFont: 7, bigFont: 11, roundFont: 8, labelMargin: 3, glyph: 0.62, gap: 2 };
+
 export function graphStyle(p: Palette): cytoscape.StylesheetStyle[] {
   return [
     {
       selector: 'node',
       style: {
-        width: 12,
-        height: 12,
+        width: GRAPH_SIZES.node,
+        height: GRAPH_SIZES.node,
         'background-color': p.unknown,
         'border-width': 0,
         'border-color': p.accent,
         label: '',
         'font-family': 'ui-monospace, Menlo, Consolas, monospace',
-        'font-size': 7,
+        'font-size': GRAPH_SIZES.peerFont,
         color: p.muted,
         'min-zoomed-font-size': 9,
         'text-valign': 'bottom',
-        'text-margin-y': 3,
+        'text-margin-y': GRAPH_SIZES.labelMargin,
         'overlay-opacity': 0,
       },
     },
@@ -55,14 +62,14 @@ export function graphStyle(p: Palette): cytoscape.StylesheetStyle[] {
     {
       selector: 'node.self',
       style: {
-        width: 26,
-        height: 26,
+        width: GRAPH_SIZES.self,
+        height: GRAPH_SIZES.self,
         'background-color': p.accent,
         'border-width': 4,
         'border-color': p.bg,
         label: 'data(label)',
         'font-family': 'system-ui, sans-serif',
-        'font-size': 11,
+        'font-size': GRAPH_SIZES.bigFont,
         'font-weight': 600,
         color: p.text,
         'min-zoomed-font-size': 0,
@@ -95,7 +102,7 @@ export function graphStyle(p: Palette): cytoscape.StylesheetStyle[] {
     },
     {
       selector: 'node.target',
-      style: { shape: 'star', width: 18, height: 18, 'background-color': p.text, label: 'data(label)', color: p.text, 'font-size': 9, 'min-zoomed-font-size': 0, 'z-index': 15, events: 'no' },
+      style: { shape: 'star', width: GRAPH_SIZES.target, height: GRAPH_SIZES.target, 'background-color': p.text, label: 'data(label)', color: p.text, 'font-size': 9, 'min-zoomed-font-size': 0, 'z-index': 15, events: 'no' },
     },
     // Set on the target and on us when a lookup's target is near the centre (graph/model.ts).
     { selector: 'node.label-above', style: { 'text-valign': 'top', 'text-margin-y': -3 } },
@@ -114,14 +121,15 @@ export function graphStyle(p: Palette): cytoscape.StylesheetStyle[] {
     { selector: 'node.lk-queried.pulse', style: { 'border-width': 8, 'border-opacity': 0.35 } },
     { selector: 'node.lk-answered', style: { 'border-width': 3, 'border-color': p.accent, opacity: 1, 'z-index': 10 } },
     { selector: 'node.lk-timeout, node.lk-error', style: { 'background-color': p.bad, 'background-opacity': 1, 'border-width': 3, 'border-color': p.bad, opacity: 1, 'z-index': 10 } },
-    { selector: 'node.lk-closest', style: { width: 16, height: 16 } },
+    { selector: 'node.lk-closest', style: { width: GRAPH_SIZES.closest, height: GRAPH_SIZES.closest } },
     { selector: 'node.match', style: { 'border-width': 3, 'border-color': p.accent, width: 16, height: 16, label: 'data(label)', 'min-zoomed-font-size': 0, color: p.text, 'z-index': 12 } },
     { selector: 'node.selected', style: { 'border-width': 3, 'border-color': p.text, width: 18, height: 18, label: 'data(label)', 'min-zoomed-font-size': 0, color: p.text, 'z-index': 30 } },
     {
       selector: 'edge',
       style: { width: 1, 'line-color': p.accent, opacity: 0.14, 'curve-style': 'haystack', 'haystack-radius': 0, events: 'no' },
     },
-    // The route a lookup took: an arrow per peer asked, labelled with the round that asked it.
+    // The route a lookup took: an arrow per peer asked, labelled with the round that asked it (where
+    // the number has room: graph/labels.ts).
     {
       selector: 'edge.route',
       style: {
@@ -133,7 +141,7 @@ export function graphStyle(p: Palette): cytoscape.StylesheetStyle[] {
         'arrow-scale': 0.9,
         label: 'data(label)',
         'font-family': 'system-ui, sans-serif',
-        'font-size': 8,
+        'font-size': GRAPH_SIZES.roundFont,
         'font-weight': 600,
         color: p.text,
         'text-background-color': p.bg,

@@ -4,6 +4,7 @@
 // events (or the fitted zoom changes which labels fit), as one diff inside one cytoscape batch.
 import { useEffect, useMemo, useRef, useState, type ReactElement } from 'react';
 import { GraphController } from '../graph/controller';
+import { routeNote } from '../graph/labels';
 import type { GraphNode } from '../graph/model';
 import type { LookupOverlay, PeerLookupState } from '../state/lookup-model';
 import { useLive } from '../state/live';
@@ -72,7 +73,7 @@ export function ReplayGraph({ origin, overlay, version, finalOverlay }: Props): 
   const contact = hover ? overlay.contacts.get(hover.ref) : undefined;
   const lk = hover ? overlay.peers.get(hover.ref) : undefined;
   // Round numbers left off a crowded arrow are in the tooltip.
-  const asked = hover ? overlay.edges.find((e) => e.kind === 'route' && e.to === hover.ref) : undefined;
+  const asked = hover ? routeNote(overlay, hover.ref) : null;
   const counts = useMemo(() => {
     let met = 0;
     let unasked = 0;
@@ -115,11 +116,7 @@ export function ReplayGraph({ origin, overlay, version, finalOverlay }: Props): 
           <div className="id">{hover.kind === 'self' ? (origin === ourId ? 'you: the lookup’s origin' : `origin ${shortId(origin, 16)}`) : hover.kind === 'target' ? 'lookup target' : shortId(hover.ref, 16)}</div>
           {contact && <div className="muted">{endpointText(contact)}</div>}
           <div>{lk ? LK_TEXT[lk] : hover.kind === 'ghost' ? 'named in an answer, not asked' : null}</div>
-          {asked && (
-            <div className="muted">
-              asked in round {asked.round}, {asked.from === origin ? 'a seed' : `named by ${shortId(asked.from)}`}
-            </div>
-          )}
+          {asked && <div className="muted">{asked}</div>}
         </div>
       )}
     </div>

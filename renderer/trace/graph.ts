@@ -8,7 +8,8 @@ import type cytoscape from 'cytoscape';
 import type { LookupOverlay } from '../state/lookup-model';
 import { bucketOf, shortId } from '../lib/id';
 import { ringRadius } from '../graph/geometry';
-import { buildGraphModel, nodeId, ringId, type GraphModel, type GraphNode } from '../graph/model';
+import { buildGraphModel, nodeId, ringId, type GraphModel } from '../graph/model';
+import { labelGeometry, starClearance, thinLabels, type LabelSizes } from '../graph/labels';
 import type { Palette } from '../graph/style';
 
 export interface ReplayGraphInput {
@@ -31,29 +32,21 @@ export const DEFAULT_UNITS_PER_PX = 3.2;
 
 /**
  * Screen sizes, px, of what the replay draws (replayGraphStyle uses the same): node diameters,
- * label fonts, and an average glyph width as a fraction of the font size.
+ * label fonts, and an average glyph width as a fraction of the font size (monospace ids; the system
+ * font's letters and digits are about as wide on average).
  */
-export const REPLAY_PX = {
-  node: 9,
-  closest: 12,
-  self: 20,
-  target: 24,
-  peerFont: 10,
-  bigFont: 12.5,
-  roundFont: 9,
-  /** Monospace ids; the system font's letters and digits are about as wide on average. */
-  glyph: 0.62,
-  /** Space kept between two labels, and between a label and a node. */
-  gap: 2,
-} as const;
+export const REPLAY_PX: Readonly<LabelSizes> = { node: 9, closest: 12, self: 20, target: 24, peerFont: 10, bigFont: 12.5, roundFont: 9, labelMargin: 4, glyph: 0.62, gap: 2 };
+
+/** The replay shows a peer's label only while the lookup waits for it (replayGraphStyle). */
+const replayPeerLabelShown = (n: { classes: string }): boolean => /\b(lk-queried|selected)\b/.test(n.classes);
 
 export function buildReplayGraph(input: ReplayGraphInput): GraphModel {
   const { origin, overlay } = input;
   const u = input.unitsPerPx ?? DEFAULT_UNITS_PER_PX;
   // Every node the lookup met is drawn from the overlay (kind 'ghost': no health of its own). The
   // star keeps clear of every node as drawn here (sizes in px): half a star, half a peer, a gap.
-  const targetClearance = (REPLAY_PX.target / 2 + REPLAY_PX.closest / 2 + 3) * u;
-  const { model } = buildGraphModel({ self: origin, peers: [], maxPeers: Number.POSITIVE_INFINITY, overlay, pulse: false, search: '', selected: input.selected, targetClearance });
+  const targetClearance = starClearance(REPLAY_PX, u);
+  const { model } = buildGraphModel({ self: origin, peers: [], maxPeers: Number.POSITIVE_INFINITY, overlay, pulse: false, search: '', selected: input.selected, targetClearance, labels: null });
   // A ring for each bucket a node sits in, so the picture reads as ID space.
   for (const n of model.nodes.values()) {
     if (n.kind !== 'ghost') continue;
@@ -68,75 +61,8 @@ export function buildReplayGraph(input: ReplayGraphInput): GraphModel {
     const us = input.ourId ? model.nodes.get(nodeId(input.ourId)) : undefined;
     if (us) us.label = 'you';
   }
-  thinLabels(model, u);
+  thinLabels(model, { sizes: REPLAY_PX, unitsPerPx: u, peerLabelShown: replayPeerLabelShown });
   return model;
-}
-
-interface Box {
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
-}
-
-const overlaps = (a: Box, b: Box): boolean => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
-
-function nodeDiameterPx(n: GraphNode): number {
-  if (n.kind === 'self') return REPLAY_PX.self;
-  if (n.kind === 'target') return REPLAY_PX.target;
-  return /\blk-closest\b/.test(n.classes) ? REPLAY_PX.closest : REPLAY_PX.node;
-}
-
-/** The replay shows a peer's label only while the lookup waits for it (replayGraphStyle). */
-const peerLabelShown = (n: GraphNode): boolean => /\b(lk-queried|selected)\b/.test(n.classes);
-
-/** Where things are drawn at `u` graph units per px: node discs and label boxes, in graph units. */
-function geometry(u: number) {
-  const g = REPLAY_PX.gap * u;
-  const disc = (n: GraphNode): Box => {
-    const r = n.kind === 'ring' ? (n.size ?? 0) / 2 : (nodeDiameterPx(n) / 2) * u;
-    return { x0: n.x - r, y0: n.y - r, x1: n.x + r, y1: n.y + r };
-  };
-  const textBox = (cx: number, cy: number, text: string, fontPx: number): Box => {
-    const w = (text.length * fontPx * REPLAY_PX.glyph) / 2 + REPLAY_PX.gap;
-    const h = fontPx * 0.7 + REPLAY_PX.gap;
-    return { x0: cx - w * u - g, y0: cy - h * u - g, x1: cx + w * u + g, y1: cy + h * u + g };
-  };
-  const nodeLabelBox = (n: GraphNode, fontPx: number): Box => {
-    // Below the node (text-valign bottom), or above it with label-above.
-    const off = (nodeDiameterPx(n) / 2 + 4 + fontPx * 0.7) * u * (/\blabel-above\b/.test(n.classes) ? -1 : 1);
-    return textBox(n.x, n.y + off, n.label, fontPx);
-  };
-  return { disc, textBox, nodeLabelBox };
-}
-
-/**
- * Leaves off the labels that would overlap: the origin's and the target's always show; then the
- * peers' names (while asked), then each route arrow's round at its midpoint, each only where it
- * touches no label already placed and no node. In graph units, from the sizes in px times `u`.
- */
-function thinLabels(model: GraphModel, u: number): void {
-  const { disc, textBox, nodeLabelBox } = geometry(u);
-  const placed: Box[] = [];
-  const discs: Array<Box & { id: string }> = [];
-  for (const n of model.nodes.values()) if (n.kind !== 'ring') discs.push({ id: n.id, ...disc(n) });
-  const clear = (b: Box, own: string | null): boolean => !placed.some((p) => overlaps(p, b)) && !discs.some((d) => d.id !== own && overlaps(d, b));
-  const nodes = [...model.nodes.values()];
-  for (const n of nodes) if (n.kind === 'self' || n.kind === 'target') placed.push(nodeLabelBox(n, REPLAY_PX.bigFont));
-  for (const n of nodes) {
-    if ((n.kind !== 'ghost' && n.kind !== 'peer') || !peerLabelShown(n) || n.label === '') continue;
-    const b = nodeLabelBox(n, n.label === 'you' ? REPLAY_PX.bigFont : REPLAY_PX.peerFont);
-    if (clear(b, n.id)) placed.push(b);
-    else n.label = '';
-  }
-  for (const e of model.edges.values()) {
-    if (!e.label) continue;
-    const s = model.nodes.get(e.source);
-    const t = model.nodes.get(e.target);
-    const b = s && t ? textBox((s.x + t.x) / 2, (s.y + t.y) / 2, e.label, REPLAY_PX.roundFont) : null;
-    if (b && clear(b, null)) placed.push(b);
-    else e.label = '';
-  }
 }
 
 /**
@@ -144,7 +70,8 @@ function thinLabels(model: GraphModel, u: number): void {
  * lookup's, so the view does not jump as the moment changes) and the origin's and target's labels.
  */
 export function replayBounds(model: GraphModel, u: number): { x1: number; y1: number; x2: number; y2: number } | null {
-  const { disc, nodeLabelBox } = geometry(u);
+  const { disc, nodeLabelBox } = labelGeometry(REPLAY_PX, u);
+  type Box = ReturnType<typeof disc>;
   let b: Box | null = null;
   const add = (x: Box): void => {
     b = b ? { x0: Math.min(b.x0, x.x0), y0: Math.min(b.y0, x.y0), x1: Math.max(b.x1, x.x1), y1: Math.max(b.y1, x.y1) } : x;

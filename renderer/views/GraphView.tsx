@@ -7,6 +7,7 @@ import { useEffect, useMemo, useRef, useState, type ReactElement } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { GraphController, type DrawnSummary } from '../graph/controller';
 import { nodeId, type GraphNode } from '../graph/model';
+import { routeNote } from '../graph/labels';
 import { PULSE_MS } from '../graph/style';
 import { CopyButton, Empty, ErrorNote, Health, Id, Progress } from '../components/common';
 import { useLive } from '../state/live';
@@ -142,6 +143,8 @@ export function GraphView(): ReactElement {
 
   const hoverPeer = hover ? peers.get(hover.ref) : undefined;
   const hoverLk = hover ? overlay?.peers.get(hover.ref) : undefined;
+  // Round numbers left off a crowded arrow (graph/labels.ts) are in the tooltip.
+  const hoverRoute = hover ? routeNote(overlay, hover.ref) : null;
   const selectedPeer = selected ? peers.get(selected) : undefined;
   const selectedContact = selected && !selectedPeer ? overlay?.contacts.get(selected) : undefined;
   const isSelf = selected !== null && selected === node?.id;
@@ -237,7 +240,11 @@ export function GraphView(): ReactElement {
           ))}
           <div className="sep" />
           <div className="item faint">rings: buckets, far (0) outside</div>
-          {overlay && <div className="item faint">arrows: the route the lookup took, numbered by round (1: asked by us)</div>}
+          {overlay && (
+            <div className="item faint" title="Numbers that would overlap are left off; hover a node for its round">
+              arrows: the route the lookup took, numbered by round (1: asked by us)
+            </div>
+          )}
           <div className="item faint">angle: the id&apos;s leading bits</div>
           {overlay && (
             <>
@@ -328,6 +335,7 @@ export function GraphView(): ReactElement {
             )}
             {hover.kind === 'ghost' && <div className="muted">not in our routing table; met during the lookup</div>}
             {hoverLk && <div>lookup: {LK_TEXT[hoverLk]}</div>}
+            {hoverRoute && <div className="muted">{hoverRoute}</div>}
           </div>
         )}
       </div>

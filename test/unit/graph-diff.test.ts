@@ -3,7 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { diffGraph, isEmpty } from '../../renderer/graph/diff';
 import { OUTER_RING_RADIUS, idAngle, positionOf, ringRadius } from '../../renderer/graph/geometry';
-import { TARGET_CLEARANCE, buildGraphModel, edgeId, nodeId, ringId, targetId, type GraphInput } from '../../renderer/graph/model';
+import { TARGET_CLEARANCE, buildGraphModel, edgeId, nodeId, ringId, targetId, type GraphInput, type GraphModel } from '../../renderer/graph/model';
+import { routeNote, starClearance, thinLabels } from '../../renderer/graph/labels';
+import { GRAPH_SIZES } from '../../renderer/graph/style';
+import { REPLAY_PX, buildReplayGraph } from '../../renderer/trace/graph';
 import { bucketOf, commonPrefixBits } from '../../renderer/lib/id';
 import { buildOverlay, applyLookupEvent, type LookupModel } from '../../renderer/state/lookup-model';
 import type { LookupEvent, PeerInfo } from '../../electron/host/contract';
@@ -211,5 +214,98 @@ describe('diffGraph', () => {
     expect(isEmpty(diffGraph(a, b))).toBe(true);
     b.nodes.set(far.id, { ...far, x: far.x + 10 });
     expect(diffGraph(a, b).updateNodes).toEqual([{ id: far.id, position: { x: far.x + 10, y: far.y } }]);
+  });
+});
+
+describe('the route in a crowd (the Graph view)', () => {
+  // Two dense clusters, as a loopback testnet's lookup draws them. A fan from us: eight seeds
+  // a0…a7 (1.4° apart, bucket 0), all asked in round 1. A crowd next to the target f0 00…: X (0x80)
+  // names twelve peers f001…f00c, asked in round 2, whose arrows end a few units apart. Bits 64..
+  // (which push a node in or out within its ring) differ, so the crowd is not all on one spot.
+  const TARGET = id('f0');
+  const X = id('8');
+  const fan = Array.from({ length: 8 }, (_, i) => id(`a${i}`));
+  const crowd = Array.from({ length: 12 }, (_, i) => id(`f0${(i + 1).toString(16).padStart(2, '0')}000000000000${((i * 37) % 256).toString(16).padStart(2, '0')}`));
+  const contact = (hex: string) => ({ id: hex, host: '127.0.0.1', port: 4000 });
+  function crowdOverlay() {
+    const ev: LookupEvent[] = [
+      { lookupId: 'C', at: 0, type: 'started', kind: 'find-node', target: TARGET, self: SELF, k: 20, alpha: 3, rpcTimeoutMs: 2000, seeds: [X, ...fan].map(contact) },
+      ...[X, ...fan].map((p, i): LookupEvent => ({ lookupId: 'C', at: 1 + i, type: 'query', peer: contact(p), hop: 1, bytes: 60 })),
+      { lookupId: 'C', at: 20, type: 'response', peer: contact(X), hop: 1, rttMs: 9, bytes: 600, nodes: crowd.map(contact) },
+      ...fan.map((p, i): LookupEvent => ({ lookupId: 'C', at: 21 + i, type: 'response', peer: contact(p), hop: 1, rttMs: 9, bytes: 60, nodes: [] })),
+      ...crowd.map((p, i): LookupEvent => ({ lookupId: 'C', at: 40 + i, type: 'query', peer: contact(p), hop: 2, bytes: 60 })),
+      ...crowd.map((p, i): LookupEvent => ({ lookupId: 'C', at: 60 + i, type: 'response', peer: contact(p), hop: 2, rttMs: 9, bytes: 60, nodes: [] })),
+      { lookupId: 'C', at: 80, type: 'done', reason: 'converged', closest: crowd.slice(0, 8).map(contact), hops: 2, messages: 21, durationMs: 80, timeToClosestMs: 71 },
+    ];
+    let m: LookupModel | undefined;
+    for (const e of ev) m = applyLookupEvent(m, e);
+    return buildOverlay(m!);
+  }
+  const overlay = crowdOverlay();
+  const { model } = buildGraphModel(input({ peers: [X, ...fan, ...crowd].map((h) => peer(h)), overlay }));
+  const routes = [...model.edges.values()].filter((e) => /\broute\b/.test(e.classes));
+  const shown = routes.filter((e) => e.label);
+  const mid = (e: { source: string; target: string }) => {
+    const s = model.nodes.get(e.source)!;
+    const t = model.nodes.get(e.target)!;
+    return { x: (s.x + t.x) / 2, y: (s.y + t.y) / 2 };
+  };
+
+  it('numbers the arrows only where a number has room: no two drawn numbers touch', () => {
+    expect(routes).toHaveLength(21); // every peer asked keeps its arrow
+    expect(shown.length).toBeGreaterThan(1);
+    expect(shown.length).toBeLessThan(21);
+    // Two one-digit numbers overlap when their centres are closer than a number's height.
+    const h = GRAPH_SIZES.roundFont * 1.4;
+    for (let i = 0; i < shown.length; i++)
+      for (let j = i + 1; j < shown.length; j++) {
+        const a = mid(shown[i]);
+        const b = mid(shown[j]);
+        expect(Math.abs(a.x - b.x) >= h || Math.abs(a.y - b.y) >= h, `${shown[i].id} and ${shown[j].id}`).toBe(true);
+      }
+    // Both rounds keep at least one number: the fan's and the crowd's.
+    expect(new Set(shown.map((e) => e.label))).toEqual(new Set(['1', '2']));
+  });
+
+  it('keeps no number on a node of the lookup', () => {
+    const lookupNodes = [...model.nodes.values()].filter((n) => /\blk-/.test(n.classes));
+    for (const e of shown) {
+      const p = mid(e);
+      for (const n of lookupNodes) {
+        const r = (/\blk-closest\b/.test(n.classes) ? GRAPH_SIZES.closest : GRAPH_SIZES.node) / 2 + GRAPH_SIZES.roundFont / 2;
+        expect(Math.hypot(p.x - n.x, p.y - n.y), `${e.id} on ${n.ref.slice(0, 4)}`).toBeGreaterThanOrEqual(r);
+      }
+    }
+  });
+
+  it('keeps the star clear of every peer as drawn (half a star and half a closest node apart)', () => {
+    // NEXT has the target's leading 64 bits; its bits 64.. (0x49db) put it 16.5 units outward of
+    // the target's spot: less than half the star plus half a closest node (17), so the star that
+    // stayed there (16 units of clearance) was drawn over it.
+    const NEXT = id(`${'f0'.padEnd(16, '0')}49db`);
+    const started: LookupEvent = { lookupId: 'N', at: 0, type: 'started', kind: 'find-node', target: TARGET, self: SELF, k: 20, alpha: 3, rpcTimeoutMs: 2000, seeds: [contact(NEXT)] };
+    const withNext = buildGraphModel(input({ peers: [X, NEXT].map((h) => peer(h)), overlay: buildOverlay(applyLookupEvent(undefined, started)) })).model;
+    const star = withNext.nodes.get(targetId(TARGET))!;
+    for (const n of withNext.nodes.values()) {
+      if (n.kind !== 'peer') continue;
+      expect(Math.hypot(n.x - star.x, n.y - star.y), n.ref.slice(0, 6)).toBeGreaterThanOrEqual((GRAPH_SIZES.target + GRAPH_SIZES.closest) / 2);
+    }
+  });
+
+  it('says on hover what a left-off number said, and leaves the peers’ own names to the zoom', () => {
+    expect(routeNote(overlay, crowd[3])).toBe(`asked in round 2, named by ${X.slice(0, 8)}`);
+    expect(routeNote(overlay, fan[0])).toBe('asked in round 1, a seed');
+    expect(routeNote(overlay, SELF)).toBeNull();
+    for (const h of [...fan, ...crowd]) expect(model.nodes.get(nodeId(h))?.label).toBe(h.slice(0, 8));
+  });
+
+  it('is the replay’s thinning: the same model thinned at the replay’s sizes matches buildReplayGraph', () => {
+    // One implementation: the replay calls thinLabels with its sizes, the Graph view with its own.
+    const u = 3;
+    const replay = buildReplayGraph({ origin: SELF, ourId: SELF, overlay, selected: null, unitsPerPx: u });
+    const relabelled = buildGraphModel(input({ peers: [], overlay, labels: null, targetClearance: starClearance(REPLAY_PX, u) })).model;
+    thinLabels(relabelled, { sizes: REPLAY_PX, unitsPerPx: u, peerLabelShown: (n) => /\b(lk-queried|selected)\b/.test(n.classes) });
+    const labels = (m: GraphModel) => Object.fromEntries([...m.edges.values()].map((e) => [e.id, e.label]));
+    expect(labels(replay)).toEqual(labels(relabelled));
   });
 });
