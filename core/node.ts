@@ -36,7 +36,7 @@ import { AmplificationGuard, VERIFY_TIMEOUT_MS, type AmplificationOptions } from
 import { RateLimiter, type RateLimitOptions } from './rpc/rate-limit';
 import { RetryPolicy } from './rpc/loss';
 import { Rpc, RPC_RETRIES, RPC_TIMEOUT_MS, type HandlerResult, type RequestOptions, type RpcResult } from './rpc/rpc';
-import { isLoopbackOrPrivate, RoutingTable, toPeerInfo, type RoutingEntry } from './routing';
+import { isLoopbackOrPrivate, RoutingTable, sharedAddressKey, toPeerInfo, type RoutingEntry } from './routing';
 import { DualStackTransport, reachesFamily } from './transport/dual';
 import { UdpTransport } from './transport/udp';
 import { endpointKey, type Endpoint, type Transport } from './transport/types';
@@ -338,11 +338,19 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     };
     this.rpc.setHandler((req, from, bytes) => this.answerRequest(req, from, bytes));
     this.rpc.onResponse = (res, from, rttMs) => {
-      this.verifier.markVerified(from);
       if (this.opts.adaptiveTimeout) this.sampleRtt(rttMs);
       // A non-member (dht-rpc's id-less answer) tells us our address but stays out of the table.
-      if (res.readOnly === true) this.noteObserved(res.observed);
-      else this.onAnswered(bytesToHex(res.id), res.id, from, rttMs, res.observed);
+      if (res.readOnly === true) {
+        this.verifier.markVerified(from);
+        this.noteObserved(res.observed);
+        return;
+      }
+      const id = bytesToHex(res.id);
+      this.onAnswered(id, res.id, from, rttMs, res.observed);
+      // The guard lets a table member at its address through anyway: only other answerers need
+      // remembering (a second copy of the table's addresses was a tenth of a node's heap).
+      const entry = this.table.get(id);
+      if (entry === undefined || entry.host !== from.host || entry.port !== from.port) this.verifier.markVerified(from, sharedAddressKey(id, from.host, from.port));
     };
     this.bootstrapList = options.bootstrap ?? [];
     this.storage = new RecordLayer(

@@ -11,8 +11,6 @@ export const LOOKUP_MESSAGES_BOUNDS = [5, 10, 15, 20, 30, 50, 75, 100, 150, 250]
 
 export class Histogram {
   readonly bounds: readonly number[];
-  /** counts[i]: observations in (bounds[i-1], bounds[i]]; the last slot holds those above every bound. */
-  readonly counts: Float64Array;
   sum = 0;
   count = 0;
 
@@ -21,7 +19,17 @@ export class Histogram {
       if (!(bounds[i] > bounds[i - 1])) throw new RangeError(`histogram bounds must increase; got ${bounds.join(', ')}`);
     }
     this.bounds = bounds;
-    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  /**
+   * Allocated on first use: a node keeps a dozen histograms, most of which never see a value, and a
+   * network of 100,000 nodes in one process pays for each (~700 bytes with the buffer).
+   */
+  private slots: Float64Array | null = null;
+
+  /** counts[i]: observations in (bounds[i-1], bounds[i]]; the last slot holds those above every bound. */
+  get counts(): Float64Array {
+    return (this.slots ??= new Float64Array(this.bounds.length + 1));
   }
 
   observe(value: number): void {

@@ -1,13 +1,13 @@
 // One k-bucket: up to k entries in least-recently-seen order (oldest first, as in the Kademlia
 // paper) and a bounded replacement cache (newest last). Pure bookkeeping; the policy (who gets in,
 // who is evicted) lives in table.ts, which also keeps the id and address indexes in step.
-import type { TableEntry, Replacement } from './entry';
+import type { CachedCandidate, TableEntry } from './entry';
 
 export class Bucket {
   /** Least recently seen first. Never longer than k. */
   readonly entries: TableEntry[] = [];
   /** Newest last. Never longer than replacementCacheSize. */
-  readonly replacements: Replacement[] = [];
+  readonly replacements: CachedCandidate[] = [];
   /** Clock ms of the last lookup into this bucket's range, or of its creation. */
   lastRefresh: number;
 
@@ -72,7 +72,7 @@ export class Bucket {
    * for the same host:port replaces the older one, so one address cannot flood the cache with ids.
    * The oldest candidate is dropped when the cache is full.
    */
-  addReplacement(r: Replacement): void {
+  addReplacement(r: CachedCandidate): void {
     for (let i = this.replacements.length - 1; i >= 0; i--) {
       const x = this.replacements[i];
       if (x.id === r.id || (x.host === r.host && x.port === r.port)) this.replacements.splice(i, 1);
@@ -81,7 +81,7 @@ export class Bucket {
     while (this.replacements.length > this.replacementCacheSize) this.replacements.shift();
   }
 
-  findReplacement(id: string): Replacement | undefined {
+  findReplacement(id: string): CachedCandidate | undefined {
     return this.replacements.find((r) => r.id === id);
   }
 
@@ -93,7 +93,7 @@ export class Bucket {
   }
 
   /** Takes the newest candidate out of the cache. */
-  popNewestReplacement(): Replacement | undefined {
+  popNewestReplacement(): CachedCandidate | undefined {
     return this.replacements.pop();
   }
 }

@@ -1,6 +1,7 @@
 // The shapes the routing table stores and hands out, and their conversion to the public DTOs.
 import type { BucketInfo, Contact, PeerInfo } from '../types';
 import { toPeerHealth, type HealthOptions, type PeerHealthRecord } from '../health/health';
+import { endpointKey } from '../transport/types';
 
 /**
  * A peer in the routing table. The entry is its own health record (so health functions work on it
@@ -23,50 +24,27 @@ export interface MutableRoutingEntry extends PeerHealthRecord {
 export type RoutingEntry = Readonly<MutableRoutingEntry>;
 
 /**
- * The table's entries are instances of one class, so every entry has the same shape with all its
- * fields in the object itself (a literal built from spreads grows a separate property array):
- * smaller and faster to read, which matters at tens of thousands of nodes in one process.
+ * The id, its bytes and the address of a peer, shared by every routing table in the process that
+ * holds this peer at this address (see sharedContact). Immutable: a peer that moves gets another.
  */
-export class TableEntry implements MutableRoutingEntry {
-  rttMs: number | null;
-  lastSeen: number;
-  failures: number;
-  answered: number;
-  queried: number;
-  /**
-   * The id's first 6 bytes as two 24-bit integers, kept in the entry itself: closest() orders
-   * entries by these without following idBytes to its buffer (in a busy process that is a cache
-   * miss or two per entry, and closest() runs for every FIND_NODE answered).
-   */
-  readonly idHigh: number;
-  readonly idLow: number;
-
+export class SharedContact {
   constructor(
     readonly id: string,
     readonly idBytes: Uint8Array,
-    public host: string,
-    public port: number,
-    readonly bucket: number,
-    readonly addedAt: number,
-    health: { rttMs: number | null; lastSeen: number; failures: number; answered: number; queried: number },
-  ) {
-    this.rttMs = health.rttMs;
-    this.lastSeen = health.lastSeen;
-    this.failures = health.failures;
-    this.answered = health.answered;
-    this.queried = health.queried;
-    this.idHigh = (idBytes[0] << 16) | (idBytes[1] << 8) | idBytes[2];
-    this.idLow = (idBytes[3] << 16) | (idBytes[4] << 8) | idBytes[5];
-  }
+    readonly host: string,
+    readonly port: number,
+    /** endpointKey({ host, port }), made once. */
+    readonly addressKey: string,
+  ) {}
 }
 
 /** 32-byte ids per slab chunk: one ArrayBuffer serves this many ids. */
 const ID_SLAB_IDS = 64;
 
 /**
- * Copies of ids, carved out of shared chunks: an id the table keeps costs a 32-byte view instead of
- * a view, an ArrayBuffer and a separate allocation of its own. Slots are never reused (an evicted
- * entry handed to a caller keeps its bytes); a chunk is freed when none of its views is left.
+ * Copies of ids, carved out of shared chunks: an id kept costs a 32-byte view instead of a view, an
+ * ArrayBuffer and a separate allocation of its own. Slots are never reused (an evicted entry handed
+ * to a caller keeps its bytes); a chunk is freed when none of its views is left.
  */
 export class IdSlab {
   private chunk = new Uint8Array(0);
@@ -86,6 +64,106 @@ export class IdSlab {
   }
 }
 
+/*
+ * One SharedContact per (id, address) held anywhere in the process. A peer sits in the tables of
+ * many nodes of one process (each of a 100,000-node memory network's ids is in ~150 tables, a
+ * 500-node UDP testnet's in ~110), and a table that kept its own hex string, id bytes and address
+ * key per entry spent most of a node's heap on copies. The registry holds each contact weakly and
+ * forgets it once no table (entry or replacement) holds it, so it is bounded by what the tables
+ * hold: a lone node pays one WeakRef per peer.
+ */
+const contactsById = new Map<string, WeakRef<SharedContact>>();
+const forget = new FinalizationRegistry<string>((id) => {
+  if (contactsById.get(id)?.deref() === undefined) contactsById.delete(id);
+});
+const slabs = new Map<number, IdSlab>();
+
+/** The process's shared contact for this id at this address (made if there is none). */
+export function sharedContact(id: string, idBytes: Uint8Array, host: string, port: number): SharedContact {
+  const known = contactsById.get(id)?.deref();
+  if (known !== undefined && known.port === port && known.host === host) return known;
+  let slab = slabs.get(idBytes.length);
+  if (slab === undefined) slabs.set(idBytes.length, (slab = new IdSlab(idBytes.length)));
+  const host0 = known !== undefined && known.host === host ? known.host : host;
+  const c = new SharedContact(id, slab.copy(idBytes), host0, port, endpointKey({ host, port }));
+  // The first address keeps the slot; a peer seen at two addresses at once shares only the first.
+  if (known === undefined) {
+    contactsById.set(id, new WeakRef(c));
+    forget.register(c, id);
+  }
+  return c;
+}
+
+/** endpointKey of this peer's address, the shared copy when a table holds the peer there. */
+export function sharedAddressKey(id: string, host: string, port: number): string {
+  const known = contactsById.get(id)?.deref();
+  return known !== undefined && known.port === port && known.host === host ? known.addressKey : endpointKey({ host, port });
+}
+
+/** Something that holds a shared contact and reads its id and address through it. */
+abstract class HoldsContact {
+  constructor(public contact: SharedContact) {}
+
+  get id(): string {
+    return this.contact.id;
+  }
+
+  get idBytes(): Uint8Array {
+    return this.contact.idBytes;
+  }
+
+  get host(): string {
+    return this.contact.host;
+  }
+
+  get port(): number {
+    return this.contact.port;
+  }
+}
+
+/**
+ * The table's entries are instances of one class, so every entry has the same shape with all its
+ * fields in the object itself (a literal built from spreads grows a separate property array):
+ * smaller and faster to read, which matters at tens of thousands of nodes in one process. The id
+ * and address live in the shared contact.
+ */
+export class TableEntry extends HoldsContact implements MutableRoutingEntry {
+  rttMs: number | null;
+  lastSeen: number;
+  failures: number;
+  answered: number;
+  queried: number;
+  /**
+   * The id's first 6 bytes as two 24-bit integers, kept in the entry itself: closest() orders
+   * entries by these without following idBytes to its buffer (in a busy process that is a cache
+   * miss or two per entry, and closest() runs for every FIND_NODE answered).
+   */
+  readonly idHigh: number;
+  readonly idLow: number;
+
+  constructor(
+    contact: SharedContact,
+    readonly bucket: number,
+    readonly addedAt: number,
+    health: { rttMs: number | null; lastSeen: number; failures: number; answered: number; queried: number },
+  ) {
+    super(contact);
+    this.rttMs = health.rttMs;
+    this.lastSeen = health.lastSeen;
+    this.failures = health.failures;
+    this.answered = health.answered;
+    this.queried = health.queried;
+    const idBytes = contact.idBytes;
+    this.idHigh = (idBytes[0] << 16) | (idBytes[1] << 8) | idBytes[2];
+    this.idLow = (idBytes[3] << 16) | (idBytes[4] << 8) | idBytes[5];
+  }
+
+  /** The peer moved: the entry now points at its new address. */
+  moveTo(host: string, port: number): void {
+    this.contact = sharedContact(this.contact.id, this.contact.idBytes, host, port);
+  }
+}
+
 /** A contact waiting in a bucket's replacement cache for a slot. */
 export interface Replacement {
   readonly id: string;
@@ -98,6 +176,18 @@ export interface Replacement {
   rttMs: number | null;
   /** Answers it gave us while cached (carried into its health record on promotion). */
   answered: number;
+}
+
+/** A replacement as a bucket keeps it: its shared contact and what we saw of it while cached. */
+export class CachedCandidate extends HoldsContact implements Replacement {
+  constructor(
+    contact: SharedContact,
+    public lastSeen: number,
+    public rttMs: number | null,
+    public answered: number,
+  ) {
+    super(contact);
+  }
 }
 
 export function toContact(c: { id: string; host: string; port: number }): Contact {

@@ -17,6 +17,7 @@ export {
   toPeerInfo,
   toBucketInfo,
   toContact,
+  sharedAddressKey,
   type RoutingEntry,
   type MutableRoutingEntry,
   type Replacement,

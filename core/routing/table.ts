@@ -25,12 +25,12 @@ import {
 import { Bucket } from './bucket';
 import { ipKey, resolveDiversity, subnetKey, type DiversityOptions, type ResolvedDiversity } from './diversity';
 import {
-  IdSlab,
+  CachedCandidate,
+  sharedContact,
   TableEntry,
   toBucketInfo,
   toPeerInfo,
   type BucketView,
-  type Replacement,
   type RoutingEntry,
 } from './entry';
 
@@ -122,8 +122,6 @@ export class RoutingTable {
   private readonly subnetCounts = new Map<string, number>();
   /** ipKey -> entries at that IP, any port (kept only while limits are on). */
   private readonly ipCounts = new Map<string, number>();
-  /** Where the table's copies of ids live. */
-  private readonly idSlab: IdSlab;
 
   constructor(self: Uint8Array, options: RoutingTableOptions = {}) {
     const idBytes = options.idBytes ?? ID_BYTES;
@@ -135,8 +133,8 @@ export class RoutingTable {
     }
     this.idBytes = self.length;
     this.bucketCount = self.length * 8;
-    this.table = new Array<Bucket | undefined>(this.bucketCount);
-    this.idSlab = new IdSlab(self.length);
+    // Grown as buckets appear (a node holds about log2(network size) of them, not one per bit).
+    this.table = [];
     const k = options.k ?? DEFAULT_K;
     if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw DhtError.invalidArgument(`routing table: k must be an integer in 1..${MAX_K}; got ${String(options.k)}`);
     const rc = options.replacementCacheSize ?? k;
@@ -464,8 +462,7 @@ export class RoutingTable {
     if (!isBad(entry, this.badFailures) || holder) return reject('id-address-conflict');
     if (this.diversityRejects(host, entry.bucket, entry)) return reject('diversity');
     this.unindex(entry);
-    entry.host = host;
-    entry.port = port;
+    entry.moveTo(host, port);
     // Health belonged to the old address.
     Object.assign(entry, newPeerHealth(), { lastSeen: now });
     this.index(entry);
@@ -506,7 +503,8 @@ export class RoutingTable {
     const bucket = this.bucketAt(index, now);
     const cached = bucket.findReplacement(id);
     bucket.removeReplacement(id);
-    const entry = new TableEntry(id, this.idSlab.copy(idBytes), host, port, index, now, { ...newPeerHealth(), lastSeen: now });
+    const contact = cached && cached.host === host && cached.port === port ? cached.contact : sharedContact(id, idBytes, host, port);
+    const entry = new TableEntry(contact, index, now, { ...newPeerHealth(), lastSeen: now });
     if (cached && cached.host === host && cached.port === port) {
       entry.rttMs = cached.rttMs;
       entry.answered = cached.answered;
@@ -514,7 +512,7 @@ export class RoutingTable {
     }
     this.touch(entry, now, opts);
     bucket.insert(entry);
-    this.byId.set(id, entry);
+    this.byId.set(entry.id, entry); // the shared contact's string, not the caller's copy
     this.index(entry);
     return entry;
   }
@@ -524,15 +522,14 @@ export class RoutingTable {
     const prev = bucket.findReplacement(id);
     const same = prev && prev.host === host && prev.port === port;
     const answered = rttMs !== undefined;
-    bucket.addReplacement({
-      id,
-      idBytes: same ? prev.idBytes : this.idSlab.copy(idBytes),
-      host,
-      port,
-      lastSeen: now,
-      rttMs: answered ? ewma(same ? prev.rttMs : null, rttMs) : same ? prev.rttMs : null,
-      answered: (same ? prev.answered : 0) + (answered ? 1 : 0),
-    });
+    bucket.addReplacement(
+      new CachedCandidate(
+        same ? prev.contact : sharedContact(id, idBytes, host, port),
+        now,
+        answered ? ewma(same ? prev.rttMs : null, rttMs) : same ? prev.rttMs : null,
+        (same ? prev.answered : 0) + (answered ? 1 : 0),
+      ),
+    );
   }
 
   /**
@@ -554,8 +551,8 @@ export class RoutingTable {
     return null;
   }
 
-  private promote(r: Replacement, index: number, now: number): TableEntry {
-    const entry = new TableEntry(r.id, r.idBytes, r.host, r.port, index, now, {
+  private promote(r: CachedCandidate, index: number, now: number): TableEntry {
+    const entry = new TableEntry(r.contact, index, now, {
       rttMs: r.rttMs,
       lastSeen: r.lastSeen,
       failures: 0,
@@ -576,7 +573,7 @@ export class RoutingTable {
   }
 
   private index(entry: TableEntry): void {
-    this.byAddress.set(endpointKey(entry), entry.id);
+    this.byAddress.set(entry.contact.addressKey, entry.id);
     // The counts only serve the limits, which are fixed at construction.
     if (!this.diversity.enabled) return;
     bump(this.subnetCounts, subnetKey(entry.host), 1);
@@ -584,7 +581,7 @@ export class RoutingTable {
   }
 
   private unindex(entry: TableEntry): void {
-    const key = endpointKey(entry);
+    const key = entry.contact.addressKey;
     if (this.byAddress.get(key) === entry.id) this.byAddress.delete(key);
     if (!this.diversity.enabled) return;
     bump(this.subnetCounts, subnetKey(entry.host), -1);
