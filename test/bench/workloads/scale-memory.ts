@@ -27,9 +27,19 @@ export interface ScaleMemoryOptions {
   latencyMs: { min: number; max: number };
 }
 
-export const SCALE_MEMORY_DEFAULTS: ScaleMemoryOptions = { sizes: [10_000, 50_000], lookups: 200, k: 20, seed: 0x5ca1e, latencyMs: { min: 5, max: 40 } };
+/** KADSCOPE_SCALE_SIZES="2000,10000" picks other sizes (small ones while developing). */
+function sizesFromEnv(): number[] | null {
+  const raw = process.env.KADSCOPE_SCALE_SIZES;
+  if (!raw) return null;
+  const sizes = raw.split(',').map((x) => Number(x.trim()));
+  if (sizes.some((n) => !Number.isInteger(n) || n < 100 || n > 100_000)) throw new Error(`KADSCOPE_SCALE_SIZES: integers 100-100000, comma-separated; got ${JSON.stringify(raw)}`);
+  return sizes;
+}
+
+export const SCALE_MEMORY_DEFAULTS: ScaleMemoryOptions = { sizes: sizesFromEnv() ?? [10_000, 100_000], lookups: 200, k: 20, seed: 0x5ca1e, latencyMs: { min: 5, max: 40 } };
 
 const CORE_INDEX_URL = new URL('../../../core/index.ts', import.meta.url).href;
+const CORE_CRAWL_URL = new URL('../../../core/crawl/index.ts', import.meta.url).href;
 const NO_SIMULATED_TRANSPORT = 'n/a: no simulated transport (real UDP sockets only)';
 /**
  * Fake time let pass after the build before memory is read. FakeClock.clearTimeout leaves a cleared
@@ -57,6 +67,13 @@ interface Core {
     node: { refreshOnBootstrap: boolean; refreshIntervalMs: number };
   }): Promise<Testnet>;
   FakeClock: new () => FakeClockLike;
+  DhtNode: { create(o: { transport: unknown; clock: FakeClockLike; randomBytes: unknown; diversity: false }): { start(): Promise<void>; stop(): Promise<void> } };
+  seededRandomBytes(seed: number): unknown;
+}
+
+interface CoreCrawl {
+  kadscopeCrawlClient(node: unknown): unknown;
+  crawl(client: unknown, o: { bootstrap: string[]; randomBytes: unknown; concurrency: number; clock: FakeClockLike }): Promise<{ nodes: { id: string | null; status: string }[]; requests: number; durationMs: number }>;
 }
 
 interface FakeClockLike {
@@ -73,10 +90,45 @@ interface Node {
 
 interface Testnet {
   nodes: Node[];
-  network: { stats: { sent: number; delivered: number; lost: number } } | null;
+  bootstrap: string[];
+  network: { stats: { sent: number; delivered: number; lost: number }; createTransport(o: object): unknown } | null;
   run<T>(p: Promise<T>): Promise<T>;
   addNodes(n: number): Promise<Node[]>;
   destroy(): Promise<void>;
+}
+
+interface CrawlRun {
+  found: number;
+  reachable: number;
+  requests: number;
+  wallMs: number;
+  fakeMs: number;
+}
+
+/**
+ * The crawler (core/crawl) maps the built network under the same fake time: a fresh node on the
+ * memory transport, one bootstrap address, 64 nodes at once. Every node should be found and reached.
+ */
+async function crawlNetwork(core: Core, net: Testnet, clock: FakeClockLike): Promise<CrawlRun> {
+  const crawling = (await import(CORE_CRAWL_URL)) as unknown as CoreCrawl;
+  const crawler = core.DhtNode.create({ transport: net.network!.createTransport({}), clock, randomBytes: core.seededRandomBytes(5), diversity: false });
+  await net.run(crawler.start());
+  try {
+    const t0 = performance.now();
+    const r = await net.run(crawling.crawl(crawling.kadscopeCrawlClient(crawler), { bootstrap: [net.bootstrap[0]], randomBytes: core.seededRandomBytes(7), concurrency: 64, clock }));
+    const wallMs = performance.now() - t0;
+    const live = new Set(net.nodes.map((n) => n.id));
+    let found = 0;
+    let reachable = 0;
+    for (const n of r.nodes) {
+      if (n.id === null || !live.has(n.id)) continue;
+      found++;
+      if (n.status === 'reachable') reachable++;
+    }
+    return { found, reachable, requests: r.requests, wallMs, fakeMs: r.durationMs };
+  } finally {
+    await net.run(crawler.stop());
+  }
 }
 
 interface SizeRun {
@@ -87,6 +139,7 @@ interface SizeRun {
   heapPerNode: number;
   rssPerNode: number;
   tableSize: Summary;
+  crawl: CrawlRun | null;
   wallPerLookupMs: number[];
   fakePerLookupMs: number[];
   messages: number[];
@@ -170,6 +223,7 @@ async function runSize(core: Core, size: number, opts: ScaleMemoryOptions): Prom
       heapPerNode: (after.heapUsed - before.heapUsed) / size,
       rssPerNode: (after.rss - before.rss) / size,
       tableSize: summarize(net.nodes.map((n) => n.table.size)),
+      crawl: null,
       wallPerLookupMs: [],
       fakePerLookupMs: [],
       messages: [],
@@ -205,6 +259,8 @@ async function runSize(core: Core, size: number, opts: ScaleMemoryOptions): Prom
         run.failures.push((err as Error).message);
       }
     }
+    run.crawl = await crawlNetwork(core, net, clock);
+    console.log(`  kadscope: crawl of ${size} nodes: ${run.crawl.found} found, ${run.crawl.reachable} reachable, ${(run.crawl.wallMs / 1000).toFixed(1)} s wall, ${run.crawl.requests} requests`);
     return run;
   } finally {
     await net.destroy();
@@ -248,6 +304,13 @@ export async function runScaleMemoryWorkload(drivers: SystemDriver[], opts: Scal
       { metric: `${label}: lookup time (simulated)`, unit: 'ms', better: 'lower', show: 'median', values: only(r.fakePerLookupMs.length ? summarize(r.fakePerLookupMs) : null) },
       { metric: `${label}: lookup wall time`, unit: 'ms', better: 'lower', show: 'median', values: only(r.wallPerLookupMs.length ? summarize(r.wallPerLookupMs) : null) },
     );
+    if (r.crawl) {
+      figures.push(
+        { metric: `${label}: crawled under fake time, nodes found`, unit: '%', better: 'higher', show: 'mean', values: only(one(r.crawl.found / r.size)) },
+        { metric: `${label}: crawled, nodes reachable`, unit: '%', better: 'higher', show: 'mean', values: only(one(r.crawl.reachable / r.size)) },
+        { metric: `${label}: crawl rate (wall clock)`, unit: 'nodes/s', better: 'higher', show: 'median', values: only(one((r.crawl.found * 1000) / r.crawl.wallMs)) },
+      );
+    }
     diagnostics.kadscope = {
       ...diagnostics.kadscope,
       [String(r.size)]: {
@@ -262,6 +325,7 @@ export async function runScaleMemoryWorkload(drivers: SystemDriver[], opts: Scal
         lookupsFailed: r.failures.length,
         firstFailures: r.failures.slice(0, 3),
         networkDatagramsPerLookupMedian: r.datagrams.length ? summarize(r.datagrams).median : null,
+        crawl: r.crawl,
       },
     };
   }
@@ -282,6 +346,7 @@ export async function runScaleMemoryWorkload(drivers: SystemDriver[], opts: Scal
       "refreshOnBootstrap: false skips the refresh of farther buckets after each join (~80% of join datagrams); lookups are as correct without it because later joiners fill earlier nodes' far buckets (see test/integration/memory-network.test.ts).",
       'refreshIntervalMs: 24 h holds the periodic bucket refresh off: the testnet joins 8 nodes at a time, so the build spans many simulated minutes (see settings and diagnostics) in which early joiners would otherwise refresh every 15 minutes, making build traffic grow with the square of the size.',
       `heap per node: heapUsed growth over the build after a forced GC, measured after ${DRAIN_FAKE_MS / 1000} s of idle fake time (FakeClock keeps cleared timers' callbacks, and so every finished lookup, until their due time).`,
+      'Crawl: after the lookups, a fresh node on the same memory network crawls it with core/crawl (one bootstrap address, 64 nodes at once, the default timeout and retry) under the same fake time; found and reachable count the network\'s nodes.',
       `${opts.lookups} lookups per size from seeded askers to seeded random targets, one at a time; correctness against all ids but the asker's; messages = the lookup's own request count; lookup time is simulated (one-way latency ${opts.latencyMs.min}-${opts.latencyMs.max} ms).`,
     ],
   };
