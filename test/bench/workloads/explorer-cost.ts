@@ -1,0 +1,188 @@
+// What the explorer costs the node it shows: process CPU of one kadscope node doing a steady load of
+// lookups on a UDP testnet, in windows where it runs bare (a DhtNode, nobody listening) and windows
+// where it runs as the app runs it (ExplorerService: its listeners, traces, event batcher, the tick
+// snapshot) with a subscriber that serialises every batch as the headless host does before its
+// WebSocket send. The testnet runs in a child process, so this process's CPU is the node's own
+// (and, in the windows with it, the explorer's). Windows alternate, so load from elsewhere on the
+// machine falls on both.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { DhtNode } from '../../../core/node';
+import { bytesToHex, randomId } from '../../../core/id';
+import { ExplorerService } from '../../../electron/host/service';
+import type { Figure, WorkloadResult } from '../harness';
+import { machineInfo, summarize } from '../harness';
+
+export interface ExplorerCostOptions {
+  testnetSize: number;
+  /** Lookups the node starts per second, all windows alike. */
+  lookupsPerSecond: number;
+  /** Seconds per measured window (after a warm-up second). */
+  windowS: number;
+  /** Window pairs (bare, explorer), alternating which comes first. */
+  rounds: number;
+}
+
+export const EXPLORER_COST_DEFAULTS: ExplorerCostOptions = { testnetSize: 50, lookupsPerSecond: 20, windowS: 6, rounds: 5 };
+
+const TESTNET_URL = new URL('../../../core/testnet.ts', import.meta.url).href;
+const READY_TIMEOUT_MS = 120_000;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A UDP testnet in a child process (same Node flags, so the tsx loader); resolves with its bootstrap addresses. */
+function startTestnetChild(size: number): Promise<{ child: ChildProcess; bootstrap: string[] }> {
+  const code = `import(${JSON.stringify(TESTNET_URL)}).then(async (m) => { const t = await m.createTestnet({ size: ${size}, transport: 'udp', host: '127.0.0.1' }); console.log('ready ' + JSON.stringify(t.bootstrap)); process.on('SIGTERM', () => { t.destroy().then(() => process.exit(0)); }); });`;
+  const child = spawn(process.execPath, [...process.execArgv.filter((a) => !a.startsWith('--max-old-space')), '--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the ${size}-node testnet child did not start within ${READY_TIMEOUT_MS / 1000} s`));
+    }, READY_TIMEOUT_MS);
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const line = out.split('\n').find((l) => l.startsWith('ready '));
+      if (!line) return;
+      clearTimeout(timer);
+      resolve({ child, bootstrap: JSON.parse(line.slice('ready '.length)) as string[] });
+    });
+    child.once('exit', (c) => {
+      clearTimeout(timer);
+      reject(new Error(`the testnet child exited with code ${c}`));
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+interface Window {
+  cpuPct: number;
+  lookups: number;
+  batches: number;
+  batchBytes: number;
+}
+
+/**
+ * Both nodes live throughout (a node started per window would leave a departed node in the
+ * testnet's tables each time, and later windows' lookups would wait on it): the bare one, and the
+ * explorer's. Each window puts the load on one of them; the explorer's subscriber is attached only
+ * in its own windows (without one the service builds no tick snapshots and delivers nothing).
+ */
+interface Subjects {
+  bare: DhtNode;
+  service: ExplorerService;
+}
+
+async function runWindow(explorer: boolean, subjects: Subjects, opts: ExplorerCostOptions): Promise<Window> {
+  const node = explorer ? subjects.service.node : subjects.bare;
+  let batches = 0;
+  let batchBytes = 0;
+  const unsubscribe = explorer
+    ? subjects.service.subscribe({
+        deliver: (batch) => {
+          batches++;
+          batchBytes += JSON.stringify({ type: 'batch', ...batch }).length;
+        },
+        congested: () => false,
+      })
+    : null;
+  let stop = false;
+  let lookups = 0;
+  let failed = 0;
+  let firstError: string | null = null;
+  const load = (async () => {
+    while (!stop) {
+      const t = performance.now();
+      void node.findNode(bytesToHex(randomId())).then(
+        () => lookups++,
+        (e: Error) => {
+          failed++;
+          firstError ??= e.message;
+        },
+      );
+      await sleep(Math.max(0, 1000 / opts.lookupsPerSecond - (performance.now() - t)));
+    }
+  })();
+  try {
+    await sleep(1000);
+    const l0 = lookups;
+    const b0 = batches;
+    const bytes0 = batchBytes;
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await sleep(opts.windowS * 1000);
+    const cpu = process.cpuUsage(c0);
+    const wall = performance.now() - t0;
+    if (firstError !== null) console.log(`  ${failed} lookups failed, the first: ${firstError}`);
+    return { cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100, lookups: lookups - l0, batches: batches - b0, batchBytes: batchBytes - bytes0 };
+  } finally {
+    stop = true;
+    await load;
+    await sleep(500); // let the window's last lookups finish before the next window
+    unsubscribe?.();
+  }
+}
+
+export async function runExplorerCostWorkload(opts: ExplorerCostOptions, command: string): Promise<WorkloadResult> {
+  const startedAt = new Date().toISOString();
+  const { child, bootstrap } = await startTestnetChild(opts.testnetSize);
+  const bare: Window[] = [];
+  const withExplorer: Window[] = [];
+  const service = new ExplorerService(
+    { createNode: (o) => DhtNode.create({ ...o, host: '127.0.0.1', port: 0 }) },
+    { host: 'web', appVersion: 'bench', dataDir: null, bootstrap, testnetSize: 0 },
+  );
+  const subjects: Subjects = { bare: DhtNode.create({ host: '127.0.0.1', port: 0, bootstrap }), service };
+  try {
+    await subjects.bare.start();
+    await service.start();
+    // Warm-up: code, JIT, both tables.
+    await runWindow(false, subjects, { ...opts, windowS: 1 });
+    await runWindow(true, subjects, { ...opts, windowS: 1 });
+    for (let r = 0; r < opts.rounds; r++) {
+      const order = r % 2 === 0 ? [false, true] : [true, false];
+      for (const explorer of order) (explorer ? withExplorer : bare).push(await runWindow(explorer, subjects, opts));
+      console.log(`  round ${r + 1}/${opts.rounds}: bare ${bare.at(-1)!.cpuPct.toFixed(1)}%, with the explorer ${withExplorer.at(-1)!.cpuPct.toFixed(1)}% of a core`);
+    }
+  } finally {
+    await service.stop();
+    await subjects.bare.stop();
+    await stopChild(child);
+  }
+  const fig = (metric: string, unit: string, values: number[], better: Figure['better'] = 'lower'): Figure => ({ metric, unit, better, show: 'median', values: { kadscope: summarize(values) } });
+  const ratio = withExplorer.map((w, i) => w.cpuPct / bare[i].cpuPct);
+  const figures: Figure[] = [
+    fig(`node CPU, bare, ${opts.lookupsPerSecond} lookups/s`, '% of a core', bare.map((w) => w.cpuPct)),
+    fig('node CPU, same work, explorer and event stream attached', '% of a core', withExplorer.map((w) => w.cpuPct)),
+    fig('explorer CPU / bare CPU (paired by round)', '×', ratio),
+    fig('lookups per window, bare', 'lookups', bare.map((w) => w.lookups), 'higher'),
+    fig('lookups per window, with the explorer', 'lookups', withExplorer.map((w) => w.lookups), 'higher'),
+    fig('event batches delivered per second', 'batches/s', withExplorer.map((w) => w.batches / opts.windowS), 'higher'),
+    fig('event stream, serialised', 'kB/s', withExplorer.map((w) => w.batchBytes / 1000 / opts.windowS)),
+  ];
+  return {
+    workload: 'explorer-cost',
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    command,
+    machine: await machineInfo(),
+    settings: { ...opts },
+    systems: ['kadscope'],
+    status: { kadscope: { status: 'ok' } },
+    figures,
+    diagnostics: { kadscope: { bare, withExplorer } },
+    notes: [
+      `A ${opts.testnetSize}-node UDP testnet on 127.0.0.1 in a child process; in this process one node that starts ${opts.lookupsPerSecond} find-node lookups of random ids per second (node.findNode in both kinds of window, so the work is the same).`,
+      'Two nodes joined once and live throughout. Bare: DhtNode.create({ host, port: 0, bootstrap }), nothing listening. With the explorer: the node ExplorerService started (the app\'s host service: node listeners, traces, the event batcher, the tick snapshot), and one subscriber, attached for that window only, JSON-serialises every batch as the headless host does before its WebSocket send.',
+      `${opts.rounds} rounds of two ${opts.windowS} s windows (the load on one node or the other, after 1 s of the same load unmeasured), alternating which comes first. CPU = process.cpuUsage() user + system over wall time: only this process, so only the node and the explorer. Goal: the ratio at most 1.05.`,
+    ],
+  };
+}
