@@ -1114,6 +1114,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       estimatedNetworkSize: this.table.estimateNetworkSize(),
       diversityLimits: this.table.diversityEnabled,
       records: this.records.held(),
+      protocol: { name: this.protocol.name, label: this.protocol.label, idBytes: this.protocol.idBytes },
     };
   }
 }

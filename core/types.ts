@@ -111,6 +111,8 @@ export interface NodeSnapshot {
   diversityLimits: boolean;
   /** The records this node holds (for others and its own), live ones only. */
   records?: RecordInfo[];
+  /** The network's protocol: its name ('kadscope', 'mainline'), what people call it, and its id length. */
+  protocol?: { name: string; label: string; idBytes: number };
 }
 
 export type LookupKind = 'find-node' | 'find-value' | 'get-peers';

@@ -128,8 +128,13 @@ function Header(): ReactElement {
       {testnet?.running && (
         <button type="button" className="chip" onClick={() => go('testnet')} title="A local testnet is running on 127.0.0.1">
           <span className="dot accent" aria-hidden="true" />
-          Testnet · {testnet.alive} nodes
+          Testnet · {testnet.alive} {testnet.protocol === 'mainline' ? 'Mainline ' : ''}nodes
         </button>
+      )}
+      {node && (
+        <span className="chip" data-testid="header-network" data-protocol={node.protocol.name} title={`The node speaks ${node.protocol.label}: ${node.protocol.idBytes * 8}-bit ids`}>
+          {node.protocol.label}
+        </span>
       )}
       {node && (
         <span className="chip" title={node.id}>

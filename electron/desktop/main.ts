@@ -71,6 +71,7 @@ async function main(): Promise<void> {
       testnetSize: options.testnetSize,
       nodePort: options.nodePort,
       ...(options.host6 !== null ? { nodeHost6: options.host6 } : {}),
+      protocol: options.protocol,
     },
   );
   bindIpc(service);

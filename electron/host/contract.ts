@@ -68,14 +68,17 @@ export const MAX_TRACE_JSON_CHARS = 8_000_000;
 // ---------------------------------------------------------------------------------------------
 // Field schemas
 
-const HEX_ID = /^[0-9a-fA-F]{64}$/;
+const HEX_ID = /^(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{40})$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** A 256-bit id or key as 64 hex characters; normalised to lowercase. */
+/**
+ * An id or key as hex: 64 characters (256 bits, kadscope) or 40 (160 bits, Mainline); normalised to
+ * lowercase. The node checks that the length is its protocol's.
+ */
 export const idHex = z
   .string({ error: 'expected a 64-character hex id' })
   .trim()
-  .regex(HEX_ID, { error: (iss) => `an id is 64 hex characters (256 bits); got ${JSON.stringify(String(iss.input).slice(0, 80))}` })
+  .regex(HEX_ID, { error: (iss) => `an id is 64 hex characters (256 bits), or 40 (160 bits) on Mainline; got ${JSON.stringify(String(iss.input).slice(0, 80))}` })
   .transform((s) => s.toLowerCase());
 
 /** `host:port` or a UDP multiaddr, with core/address.ts's messages ("127.0.0.1:99999: port must be 1-65535"). */
@@ -152,8 +155,15 @@ export interface HostInfo {
   metricsUrl: string | null;
 }
 
+/** The networks the app's node and testnet can speak (core/protocols). */
+export const PROTOCOLS = ['kadscope', 'mainline'] as const;
+export type ProtocolChoice = (typeof PROTOCOLS)[number];
+const protocolChoice = z.enum(PROTOCOLS, { error: 'expected "kadscope" or "mainline"' });
+
 export interface TestnetStatus {
   running: boolean;
+  /** The protocol its nodes speak; null when none runs. */
+  protocol?: ProtocolChoice | null;
   /** The testnet runs over UDP on 127.0.0.1, so the user's node (UDP) can join it. */
   transport: 'udp' | null;
   /** Nodes started over the testnet's lifetime minus those stopped. */
@@ -540,8 +550,10 @@ export const methods = {
         .array(addressString, { error: 'expected a list of "host:port" strings' })
         .min(1, { error: 'give at least one bootstrap address' })
         .max(MAX_BOOTSTRAP_ADDRESSES, { error: `at most ${MAX_BOOTSTRAP_ADDRESSES} bootstrap addresses` }),
+      /** The network's protocol; another than the node's restarts the node speaking it (its state kept apart per protocol). */
+      protocol: protocolChoice.optional(),
     }),
-    'Ping each bootstrap address, then look up our own id to fill the routing table.',
+    'Ping each bootstrap address, then look up our own id to fill the routing table (speaking `protocol`, when given).',
   ),
   ping: method<PingDto>()(z.strictObject({ address: addressString }), 'PING a host:port.'),
   findNode: method<FindNodeDto>()(z.strictObject({ target: idHex }), 'Iterative FIND_NODE; resolves when done.'),
@@ -557,13 +569,18 @@ export const methods = {
         key: idHex.optional(),
         name: recordName.optional(),
         source: z.enum(['auto', 'local', 'network'], { error: 'expected "auto", "local" or "network"' }).default('auto'),
+        /** A mutable record's salt, for Mainline (BEP 44 answers leave it out). */
+        salt: z
+          .string()
+          .refine((s) => byteLength(s) <= MAX_SALT_BYTES, { error: `a salt is at most ${MAX_SALT_BYTES} bytes as UTF-8` })
+          .optional(),
       })
       .refine((a) => (a.key === undefined) !== (a.name === undefined), { error: 'give either key (64 hex characters) or name' }),
     'Fetch a value by key, or by name (a value put with `at`, at SHA-256(name)): iterative FIND_VALUE ("network", or "auto": an immutable value this node holds is answered from its copy), or this node\'s own copy only ("local", no lookup).',
   ),
   put: method<PutDto>()(
     z.strictObject({ value: valueInput, at: recordName.optional() }),
-    'Store an immutable value at SHA-256(value), or with `at` a named value at SHA-256(at) that anyone may overwrite (README, "Named keys").',
+    'Store an immutable value at its hash (SHA-256 of the value; Mainline: SHA-1 of it bencoded, BEP 44), or with `at` a named value at SHA-256(at) that anyone may overwrite (README, "Named keys").',
   ),
   putMutable: method<PutMutableDto>()(
     z.strictObject({
@@ -591,7 +608,7 @@ export const methods = {
   ),
   announce: method<AnnounceDto>()(
     z.strictObject({ topic: z.string().min(1, { error: 'a topic cannot be empty' }).max(MAX_TOPIC_CHARS), port }),
-    'Announce our address under SHA-256(topic).',
+    'Announce our address under the topic\'s hash (SHA-256; Mainline: SHA-1).',
   ),
   lookupPeers: method<LookupPeersDto>()(
     z.strictObject({ topic: z.string().min(1, { error: 'a topic cannot be empty' }).max(MAX_TOPIC_CHARS) }),
@@ -602,6 +619,8 @@ export const methods = {
       size: count(MAX_TESTNET_SIZE),
       /** Join the user's node to it once it is up. */
       join: z.boolean().default(true),
+      /** What its nodes speak (default kadscope); joining it switches the user's node to the same. */
+      protocol: protocolChoice.optional(),
     }),
     'Start a local testnet on 127.0.0.1 (fails if one is running).',
   ),

@@ -39,6 +39,7 @@ export async function startHeadless(options: HostOptions, extra: { rendererDir?:
       dataDir,
       bootstrap: options.bootstrap,
       testnetSize: options.testnetSize,
+      protocol: options.protocol,
       nodePort: options.nodePort,
       ...(options.host6 !== null ? { nodeHost6: options.host6 } : {}),
     },

@@ -30,6 +30,8 @@ export interface HostOptions {
   listen: Endpoint | null;
   /** --tls-cert/--tls-key: the certificate for --listen; null: generate one into the data directory. */
   tls: { cert: string; key: string } | null;
+  /** --protocol: what the user's node (and the embedded testnet) speak at start. */
+  protocol: 'kadscope' | 'mainline';
 }
 
 export class OptionsError extends Error {}
@@ -54,6 +56,7 @@ export function parseHostOptions(argv: string[], options: { lenient?: boolean } 
         listen: { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
+        protocol: { type: 'string' },
       },
     }).values as Record<string, string | boolean | undefined>;
   } catch (err) {
@@ -90,7 +93,10 @@ export function parseHostOptions(argv: string[], options: { lenient?: boolean } 
   const key = str('tls-key');
   if ((cert === undefined) !== (key === undefined)) throw new OptionsError('--tls-cert and --tls-key go together: give both, or neither to have a certificate generated');
   if (cert !== undefined && listen === null) throw new OptionsError('--tls-cert/--tls-key are for --listen; add --listen HOST:PORT');
+  const protocol = str('protocol') ?? 'kadscope';
+  if (protocol !== 'kadscope' && protocol !== 'mainline') throw new OptionsError(`--protocol must be kadscope or mainline; got "${protocol.slice(0, 40)}"`);
   return {
+    protocol,
     bootstrap,
     dataDir: dataDir !== undefined ? resolve(dataDir) : null,
     webPort: int('port', str('port'), 0, 65535, DEFAULT_WEB_PORT),
@@ -120,4 +126,4 @@ export function headlessDataDir(env: NodeJS.ProcessEnv = process.env, home: stri
 }
 
 export const HOST_USAGE =
-  '[--bootstrap host:port,...] [--data-dir DIR] [--port 7420] [--node-port N] [--host6 ::1] [--testnet-size 32 | --no-testnet] [--metrics HOST:PORT] [--listen HOST:PORT [--tls-cert F --tls-key F]]';
+  '[--protocol kadscope|mainline] [--bootstrap host:port,...] [--data-dir DIR] [--port 7420] [--node-port N] [--host6 ::1] [--testnet-size 32 | --no-testnet] [--metrics HOST:PORT] [--listen HOST:PORT [--tls-cert F --tls-key F]]';

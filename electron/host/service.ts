@@ -5,9 +5,11 @@
 import { DhtError, isDhtError } from '../../core/errors';
 import { parseAddress } from '../../core/address';
 import { systemClock, type Clock, type TimerHandle } from '../../core/clock';
+import { join as joinPath } from 'node:path';
 import { bytesToHex, sha256Hex } from '../../core/id';
 import { DhtNode, type DhtNodeOptions } from '../../core/node';
-import { keyPairFromJson, mutableKey, type KeyPair } from '../../core/records/signing';
+import { KADSCOPE_RECORDS } from '../../core/records/model';
+import { keyPairFromJson, type KeyPair } from '../../core/records/signing';
 import { endpointKey, type Endpoint } from '../../core/transport/types';
 import type { BroadcastInfo } from '../../core/extensions/broadcast';
 import { registerInfo } from '../../core/extensions/info';
@@ -31,6 +33,7 @@ import {
   type HostKind,
   type KeyPairInfo,
   type MethodName,
+  type ProtocolChoice,
   type Result,
   type TestnetStatus,
   type ValueInput,
@@ -84,6 +87,8 @@ export interface ServiceOptions {
   nodeHost6?: string;
   /** Extra options for the user's node (tests shorten timeouts). */
   node?: Partial<DhtNodeOptions>;
+  /** The network the user's node speaks at start (default kadscope); Join and the testnet can change it. */
+  protocol?: ProtocolChoice;
   batcher?: BatcherOptions;
   tickIntervalMs?: number;
 }
@@ -109,6 +114,7 @@ export class ExplorerService implements ContractHandler {
   private metricsServer: { address: string; server: MetricsServer } | null = null;
 
   private userNode: DhtNode | null = null;
+  private protocol: ProtocolChoice;
   private nodeUnsubs: Unsubscribe[] = [];
   private testnet: TestnetHandle | null = null;
   private mode: HostInfo['mode'] = 'standalone';
@@ -127,6 +133,7 @@ export class ExplorerService implements ContractHandler {
     this.createNode = deps.createNode ?? ((o) => DhtNode.create(o));
     this.startTestnetFn = deps.startTestnet ?? startTestnet;
     this.options = options;
+    this.protocol = options.protocol ?? 'kadscope';
     this.batcher = new EventBatcher({ clock: this.clock }, options.batcher);
     this.store = new AppStore({ dataDir: options.dataDir });
     this.crawls = new CrawlService({
@@ -167,7 +174,7 @@ export class ExplorerService implements ContractHandler {
       if (bootstrap.length > 0) this.mode = 'bootstrap';
       else if (this.options.testnetSize > 0) {
         this.mode = 'embedded-testnet';
-        this.testnet = await this.startTestnetFn({ size: this.options.testnetSize, now: this.now });
+        this.testnet = await this.startTestnetFn({ size: this.options.testnetSize, now: this.now, protocol: this.protocol });
         bootstrap = this.testnet.status().bootstrap;
       }
       // The bootstrap goes to the node itself: given one, it joins through it; given none, it
@@ -275,8 +282,9 @@ export class ExplorerService implements ContractHandler {
         metricsUrl: this.metricsServer?.server.url ?? null,
       }),
       snapshot: () => ({ node: this.node.snapshot(), testnet: this.testnetStatus, records: this.localRecords() }),
-      join: ({ bootstrap }) =>
+      join: ({ bootstrap, protocol }) =>
         this.exclusive(async () => {
+          if (protocol !== undefined) await this.switchProtocol(protocol);
           const r = await this.operation(() => this.node.bootstrap(bootstrap));
           return { reached: r.reached, failed: r.failed.map((f) => ({ address: f.address, message: f.error })), peers: r.peers };
         }),
@@ -296,11 +304,12 @@ export class ExplorerService implements ContractHandler {
         return { cancelled: c !== undefined };
       },
       records: () => this.localRecords(),
-      get: async ({ key: byKey, name, source }) => {
+      get: async ({ key: byKey, name, source, salt }) => {
         const key = byKey ?? sha256Hex(name ?? '');
         const records = this.node.records;
+        const options = salt !== undefined && salt !== '' ? { source, salt } : { source };
         const { value: r, lookupId } = await this.captureLookup(key, () =>
-          this.operation(() => (name !== undefined ? records.getNamed(name, { source }) : records.get(key, { source }))),
+          this.operation(() => (name !== undefined ? records.getNamed(name, { source }) : records.get(key, options))),
         );
         return {
           key,
@@ -322,7 +331,9 @@ export class ExplorerService implements ContractHandler {
           const { value: r, lookupId } = await this.captureLookup(sha256Hex(at), () => this.operation(() => records.putNamed(at, bytes)));
           return { key: r.key, storedAt: r.storedAt, failed: r.failed, lookupId: r.lookupId ?? lookupId, name: r.name };
         }
-        const { value: r, lookupId } = await this.captureLookup(sha256Hex(bytes), () => this.operation(() => records.put(bytes)));
+        const model = this.recordModel();
+        const key = bytesToHex(model.immutableKey(model.encodeValue(bytes)));
+        const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => records.put(bytes)));
         return { key: r.key, storedAt: r.storedAt, failed: r.failed, lookupId: r.lookupId ?? lookupId };
       },
       putMutable: async ({ value, seq, salt, keyPair, cas }) => {
@@ -332,7 +343,7 @@ export class ExplorerService implements ContractHandler {
         const name = keyPair === 'generate' ? this.freshKeyPairName() : keyPair;
         if (keyPair !== 'generate') this.savedKeyPair(keyPair); // NOT_FOUND before anything is generated
         const kp = this.node.keyPairs.get(name);
-        const key = bytesToHex(mutableKey(kp.publicKey, saltBytes));
+        const key = bytesToHex(this.recordModel().mutableKey(kp.publicKey, saltBytes ?? new Uint8Array(0)));
         const { value: r, lookupId } = await this.captureLookup(key, () =>
           this.operation(() => records.putMutable({ keyPair: kp, salt: saltBytes, seq, value: bytes, cas })),
         );
@@ -367,21 +378,23 @@ export class ExplorerService implements ContractHandler {
         return keyPairInfo(name, r.value);
       },
       announce: async ({ topic, port }) => {
-        const key = sha256Hex(topic);
+        const key = bytesToHex(this.node.protocol.hashTopic(topic));
         const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.node.records.announce(topic, port)));
         return { topic, key, storedAt: r.storedAt, failed: r.failed, lookupId: r.lookupId ?? lookupId };
       },
       lookupPeers: async ({ topic }) => {
-        const key = sha256Hex(topic);
+        const key = bytesToHex(this.node.protocol.hashTopic(topic));
         const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.node.records.lookupPeers(topic)));
         return { topic, key, peers: r.peers.map(endpointKey), lookupId: r.lookupId ?? lookupId };
       },
-      testnetStart: ({ size, join }) =>
+      testnetStart: ({ size, join, protocol }) =>
         this.exclusive(async () => {
           if (this.testnet) throw new ServiceError('CONFLICT', 'a testnet is already running; stop it first');
-          this.testnet = await this.startTestnetFn({ size, now: this.now });
+          this.testnet = await this.startTestnetFn({ size, now: this.now, protocol: protocol ?? 'kadscope' });
           const status = this.testnet.status();
           this.publish({ type: 'testnet', status });
+          // Our node joins it speaking its protocol.
+          if (join) await this.switchProtocol(protocol ?? 'kadscope');
           // Join in the background: with a table full of a previous network's dead peers, the join
           // lookups wait out their timeouts, and the person should see the testnet at once. Peers
           // arrive as peer-added events.
@@ -492,6 +505,33 @@ export class ExplorerService implements ContractHandler {
 
   // ---- helpers ----
 
+  private recordModel() {
+    return this.node.protocol.records ?? KADSCOPE_RECORDS;
+  }
+
+  /**
+   * Restarts the user's node speaking another protocol (nothing when it already does). Its state
+   * for that protocol lives apart (DATA_DIR/<protocol>), so a Mainline identity never meets
+   * kadscope's records. The UI sees the old node stop and the new one start, and refetches.
+   */
+  private async switchProtocol(protocol: ProtocolChoice): Promise<void> {
+    if (this.userNode?.protocol.name === protocol) return;
+    for (const c of this.activeLookups.values()) c.abort();
+    this.activeLookups.clear();
+    const old = this.userNode;
+    for (const u of this.nodeUnsubs) u();
+    this.nodeUnsubs = [];
+    if (old) {
+      this.publish({ type: 'node', id: old.id, address: old.address, state: 'stopped' });
+      await old.stop();
+    }
+    this.protocol = protocol;
+    const node = this.createNode(this.nodeOptions([]));
+    this.attach(node);
+    await node.start();
+    this.publish({ type: 'node', id: node.id, address: node.address, state: 'started' });
+  }
+
   private joinInBackground(bootstrap: string[]): void {
     const node = this.node;
     node.bootstrap(bootstrap).catch((e: unknown) => {
@@ -506,6 +546,7 @@ export class ExplorerService implements ContractHandler {
       return r.ok && !isLoopback(r.value.host);
     });
     const options: DhtNodeOptions = {
+      protocol: this.protocol,
       host: this.options.nodeHost ?? (external ? '0.0.0.0' : '127.0.0.1'),
       port: this.options.nodePort ?? 0,
       ...(this.options.nodeHost6 !== undefined ? { host6: this.options.nodeHost6 } : {}),
@@ -514,7 +555,7 @@ export class ExplorerService implements ContractHandler {
       ...this.options.node,
     };
     // The node keeps its identity, key pairs, records and peers here (settings.json beside them is ours).
-    if (this.options.dataDir !== null) options.dataDir = this.options.dataDir;
+    if (this.options.dataDir !== null) options.dataDir = this.protocol === 'kadscope' ? this.options.dataDir : joinPath(this.options.dataDir, this.protocol);
     return options;
   }
 

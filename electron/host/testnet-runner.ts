@@ -10,8 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { registerInfo } from '../../core/extensions/info';
-import { createTestnet, type Testnet } from '../../core/testnet';
-import type { TestnetStatus } from './contract';
+import { createTestnet, type Testnet, type TestnetOptions } from '../../core/testnet';
+import type { ProtocolChoice, TestnetStatus } from './contract';
 
 export const IN_PROCESS_TESTNET_MAX = 64;
 export const TESTNET_HOST = '127.0.0.1';
@@ -28,10 +28,22 @@ export interface TestnetHandle {
   stop(): Promise<void>;
 }
 
-export const STOPPED_TESTNET: TestnetStatus = { running: false, transport: null, alive: 0, stopped: 0, bootstrap: [], inWorker: false, startedAt: null };
+export const STOPPED_TESTNET: TestnetStatus = { running: false, protocol: null, transport: null, alive: 0, stopped: 0, bootstrap: [], inWorker: false, startedAt: null };
+
+/**
+ * createTestnet's options for the app's testnet in a protocol: kadscope nodes get the `kadscope.info`
+ * method to try custom calls on; Mainline has no room for custom methods.
+ */
+export function appTestnetOptions(size: number, host: string, protocol: ProtocolChoice = 'kadscope'): TestnetOptions {
+  return protocol === 'kadscope'
+    ? { size, transport: 'udp', host, onNode: registerInfo }
+    : { size, transport: 'udp', host, node: { protocol } };
+}
 
 export interface StartTestnetOptions {
   size: number;
+  /** What its nodes speak (default kadscope). */
+  protocol?: ProtocolChoice;
   /** Wall-clock ms for status.startedAt. */
   now: () => number;
   /** Force a worker (true) or the host thread (false); default by size. */
@@ -42,8 +54,9 @@ export interface StartTestnetOptions {
 
 export async function startTestnet(options: StartTestnetOptions): Promise<TestnetHandle> {
   const useWorker = options.inWorker ?? options.size > IN_PROCESS_TESTNET_MAX;
-  if (!useWorker) return new InProcessTestnet(await createTestnet({ size: options.size, transport: 'udp', host: TESTNET_HOST, onNode: registerInfo }), options.now());
-  const worker = (options.spawnWorker ?? spawnTestnetWorker)({ size: options.size, host: TESTNET_HOST });
+  const protocol = options.protocol ?? 'kadscope';
+  if (!useWorker) return new InProcessTestnet(await createTestnet(appTestnetOptions(options.size, TESTNET_HOST, protocol)), options.now(), protocol);
+  const worker = (options.spawnWorker ?? spawnTestnetWorker)({ size: options.size, host: TESTNET_HOST, protocol });
   const handle = new WorkerTestnet(worker);
   await handle.ready;
   return handle;
@@ -56,6 +69,7 @@ class InProcessTestnet implements TestnetHandle {
   constructor(
     private readonly testnet: Testnet,
     private readonly startedAt: number,
+    private readonly protocol: ProtocolChoice,
   ) {}
 
   status(): TestnetStatus {
@@ -63,6 +77,7 @@ class InProcessTestnet implements TestnetHandle {
     const alive = this.testnet.live().length;
     return {
       running: true,
+      protocol: this.protocol,
       transport: 'udp',
       alive,
       stopped: this.testnet.nodes.length - alive,
@@ -92,6 +107,7 @@ class InProcessTestnet implements TestnetHandle {
 export interface WorkerStart {
   size: number;
   host: string;
+  protocol?: ProtocolChoice;
 }
 
 export type WorkerRequest = { id: number; op: 'add'; count: number } | { id: number; op: 'stopRandom'; count: number } | { id: number; op: 'stop' };

@@ -2,10 +2,9 @@
 // compete with the host's event loop (which serves the UI). The parent talks to it with the small
 // request/reply protocol in testnet.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import { registerInfo } from '../../core/extensions/info';
 import { createTestnet, type Testnet } from '../../core/testnet';
 import type { TestnetStatus } from './contract';
-import type { WorkerReply, WorkerRequest, WorkerStart } from './testnet-runner';
+import { appTestnetOptions, type WorkerReply, type WorkerRequest, type WorkerStart } from './testnet-runner';
 
 const port = parentPort;
 if (!port) throw new Error('testnet-worker.ts runs only as a worker thread');
@@ -18,6 +17,7 @@ function status(): TestnetStatus {
   const live = testnet?.live().length ?? 0;
   return {
     running: testnet !== null,
+    protocol: testnet !== null ? (start.protocol ?? 'kadscope') : null,
     transport: 'udp',
     alive: live,
     stopped: (testnet?.nodes.length ?? 0) - live,
@@ -48,7 +48,7 @@ port.on('message', (req: WorkerRequest) => {
   })();
 });
 
-createTestnet({ size: start.size, transport: 'udp', host: start.host, onNode: registerInfo }).then(
+createTestnet(appTestnetOptions(start.size, start.host, start.protocol)).then(
   (t) => {
     testnet = t;
     reply({ id: 0, ok: true, status: status(), stoppedIds: [] });

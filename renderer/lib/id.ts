@@ -3,6 +3,13 @@
 
 export const ID_HEX_CHARS = 64;
 export const ID_BITS = 256;
+/** A random id of `bytes` bytes as hex (the node's id length: 32 for kadscope, 20 for Mainline). */
+export function randomIdHex(bytes = 32): string {
+  const b = new Uint8Array(bytes);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
 /** Characters shown of an id in tables and labels; the full id is on hover and copy. */
 export const SHORT_ID_CHARS = 8;
 
@@ -20,10 +27,10 @@ export function commonPrefixBits(a: string, b: string): number {
   return n * 4;
 }
 
-/** The bucket `other` falls in from `self`: shared prefix length, or -1 for self. */
+/** The bucket `other` falls in from `self`: shared prefix length, or -1 for self (ids of any one length: 256 or 160 bits). */
 export function bucketOf(self: string, other: string): number {
   const cpl = commonPrefixBits(self.toLowerCase(), other.toLowerCase());
-  return cpl >= ID_BITS ? -1 : cpl;
+  return cpl >= Math.min(ID_BITS, self.length * 4) ? -1 : cpl;
 }
 
 /** The id's leading `bits` (at most 48) as a fraction of the whole space, in [0, 1). */

@@ -37,7 +37,12 @@ export interface NodeInfo {
   alpha: number;
   estimatedNetworkSize: number;
   diversityLimits: boolean;
+  /** The network's protocol (kadscope, mainline), what it is called, and its id length in bytes. */
+  protocol: { name: string; label: string; idBytes: number };
 }
+
+/** A node from a host that does not say its protocol speaks kadscope's. */
+export const KADSCOPE_NETWORK: NodeInfo['protocol'] = { name: 'kadscope', label: 'kadscope', idBytes: 32 };
 
 export interface HealthCounts {
   good: number;
@@ -286,6 +291,7 @@ export const useLive = create<LiveState>()((set, get) => ({
         alpha: n.alpha,
         estimatedNetworkSize: n.estimatedNetworkSize,
         diversityLimits: n.diversityLimits,
+        protocol: n.protocol ?? KADSCOPE_NETWORK,
       },
       peers,
       buckets: n.buckets,

@@ -2,7 +2,7 @@
 // own rules, so the message is the one the host would give ("127.0.0.1:99999: port must be 1-65535").
 import { useMemo, useState, type FormEvent, type ReactElement } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { MAX_BOOTSTRAP_ADDRESSES, addressString } from '../../electron/host/contract';
+import { MAX_BOOTSTRAP_ADDRESSES, addressString, type ProtocolChoice } from '../../electron/host/contract';
 import { Card, ErrorNote, Id, Progress } from '../components/common';
 import { useLive } from '../state/live';
 import { useApi, useConnectionState } from '../state/sync';
@@ -35,12 +35,15 @@ export function Join(): ReactElement {
   const peers = useLive((s) => s.peers.size);
   const settings = useQuery({ queryKey: ['settings'], queryFn: () => unwrap(api.settingsGet()), enabled: open, staleTime: Infinity });
   const [text, setText] = useState('');
+  const current = useLive((s) => s.node?.protocol.name ?? 'kadscope');
+  const [protocol, setProtocol] = useState<ProtocolChoice | null>(null);
+  const chosen: ProtocolChoice = protocol ?? (current === 'mainline' ? 'mainline' : 'kadscope');
   const checks = useMemo(() => checkAddresses(text), [text]);
   const bad = checks.filter((c) => c.error !== null);
   const tooMany = checks.length > MAX_BOOTSTRAP_ADDRESSES;
 
   const join = useMutation({
-    mutationFn: (bootstrap: string[]) => unwrap(api.join({ bootstrap })),
+    mutationFn: (bootstrap: string[]) => unwrap(api.join({ bootstrap, protocol: chosen })),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['snapshot'] }),
   });
   const remember = useMutation({
@@ -91,12 +94,27 @@ export function Join(): ReactElement {
               )}
             </div>
           </div>
+          <div className="field">
+            <label htmlFor="join-protocol">Network protocol</label>
+            <select id="join-protocol" className="select input" value={chosen} onChange={(e) => setProtocol(e.target.value as ProtocolChoice)} data-testid="join-protocol">
+              <option value="kadscope">kadscope (256-bit ids)</option>
+              <option value="mainline">BitTorrent Mainline DHT (BEP 5, 160-bit ids)</option>
+            </select>
+            {chosen !== current && <span className="hint">Your node restarts speaking {chosen === 'mainline' ? 'Mainline' : 'kadscope'} (its identity and records for each protocol are kept apart).</span>}
+          </div>
           <div className="btn-row">
             <button type="submit" className="btn primary" disabled={checks.length === 0 || bad.length > 0 || tooMany || join.isPending} data-testid="join-submit">
               {join.isPending ? 'Joining…' : 'Join'}
             </button>
             {testnet?.running && testnet.bootstrap.length > 0 && (
-              <button type="button" className="btn" onClick={() => setText(testnet.bootstrap.slice(0, 3).join('\n'))}>
+              <button
+                type="button"
+                className="btn"
+                onClick={() => {
+                  setText(testnet.bootstrap.slice(0, 3).join('\n'));
+                  setProtocol(testnet.protocol ?? 'kadscope');
+                }}
+              >
                 Use the local testnet
               </button>
             )}

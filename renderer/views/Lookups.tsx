@@ -15,15 +15,10 @@ import { useTracesUi } from '../trace/store';
 import { unwrap } from '../state/call';
 import { formatDuration } from '../lib/format';
 import { useHostNow } from '../lib/hooks';
+import { randomIdHex } from '../lib/id';
 
 /** Rows shown in the recent list. */
 const RECENT_ROWS = 100;
-
-function randomIdHex(): string {
-  const b = new Uint8Array(32);
-  crypto.getRandomValues(b);
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
 
 export function Lookups(): ReactElement {
   const selected = useUi((s) => s.selectedLookup);
@@ -49,18 +44,20 @@ function NoSelection(): ReactElement {
 function StartLookup(): ReactElement {
   const api = useApi();
   const selfId = useLive((s) => s.node?.id ?? '');
+  const idBytes = useLive((s) => s.node?.protocol.idBytes ?? 32);
   const selectLookup = useUi((s) => s.selectLookup);
   const [kind, setKind] = useState<Extract<LookupKind, 'find-node' | 'find-value'>>('find-node');
   const [target, setTarget] = useState('');
   const parsed = idHex.safeParse(target);
-  const error = target.trim() === '' || parsed.success ? null : parsed.error.issues[0]?.message;
+  const wrongLength = parsed.success && parsed.data.length !== idBytes * 2;
+  const error = target.trim() === '' || (parsed.success && !wrongLength) ? null : wrongLength ? `this network's ids are ${idBytes * 2} hex characters (${idBytes * 8} bits)` : parsed.error?.issues[0]?.message;
   const start = useMutation({
     mutationFn: (t: string) => unwrap(api.startLookup({ target: t, kind })),
     onSuccess: (r) => selectLookup(r.lookupId),
   });
   const submit = (e: FormEvent): void => {
     e.preventDefault();
-    if (parsed.success) start.mutate(parsed.data);
+    if (parsed.success && !wrongLength) start.mutate(parsed.data);
   };
   return (
     <Card title="Start a lookup" testId="start-lookup">
@@ -81,7 +78,7 @@ function StartLookup(): ReactElement {
             className="input mono"
             value={target}
             onChange={(e) => setTarget(e.target.value)}
-            placeholder="64 hex characters"
+            placeholder={`${idBytes * 2} hex characters`}
             aria-invalid={error !== null && error !== undefined}
             autoComplete="off"
             spellCheck={false}
@@ -89,7 +86,7 @@ function StartLookup(): ReactElement {
           />
           {error && target.length >= 8 ? <span className="err">{error}</span> : <span className="hint">A lookup asks ever closer nodes until the k closest to the target have answered.</span>}
           <div className="btn-row">
-            <button type="button" className="btn small" onClick={() => setTarget(randomIdHex())} data-testid="lookup-random">
+            <button type="button" className="btn small" onClick={() => setTarget(randomIdHex(idBytes))} data-testid="lookup-random">
               Random id
             </button>
             <button type="button" className="btn small" onClick={() => setTarget(selfId)} disabled={!selfId}>
@@ -98,7 +95,7 @@ function StartLookup(): ReactElement {
           </div>
         </div>
         <div className="btn-row">
-          <button type="submit" className="btn primary" disabled={!parsed.success || start.isPending} data-testid="lookup-start">
+          <button type="submit" className="btn primary" disabled={!parsed.success || wrongLength || start.isPending} data-testid="lookup-start">
             Start lookup
           </button>
           {start.isPending && <Progress>Starting…</Progress>}

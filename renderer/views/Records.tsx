@@ -13,13 +13,13 @@ import { unwrap } from '../state/call';
 import { base64ToBytes, bytesToBase64, hexDump, utf8Length } from '../lib/bytes';
 import { formatBytes, formatDuration, plural } from '../lib/format';
 
-const HEX64 = /^[0-9a-f]{64}$/i;
+const HEX_ID = /^(?:[0-9a-f]{64}|[0-9a-f]{40})$/i;
 /** Records this close to expiry are shown in the warning colour, ms. */
 const EXPIRY_WARNING_MS = 5 * 60_000;
 
 function NodeRef({ value }: { value: string }): ReactElement {
   const self = useLive((s) => s.node?.id);
-  if (!HEX64.test(value)) return <span className="mono">{value}</span>;
+  if (!HEX_ID.test(value)) return <span className="mono">{value}</span>;
   return (
     <>
       <Id id={value} />
@@ -67,6 +67,7 @@ function StoreForm(): ReactElement {
   const [salt, setSalt] = useState('');
   const [name, setName] = useState('');
   const [keyFileName, setKeyFileName] = useState<string | null>(null);
+  const mainline = useLive((s) => s.node?.protocol.name === 'mainline');
 
   const keyPairs = useQuery({ queryKey: ['keypairs'], queryFn: () => unwrap(api.listKeyPairs()), enabled: open && kind === 'mutable' });
   const importPair = useMutation({
@@ -157,10 +158,14 @@ function StoreForm(): ReactElement {
           </div>
         </div>
         <p className="hint muted">
-          {kind === 'immutable'
-            ? 'The key is SHA-256 of the value: anyone can check it, nobody can change it.'
-            : kind === 'named'
-              ? 'The key is SHA-256 of the name. Nothing proves who wrote it: anyone can store another value at the same name, and the last write wins.'
+          {mainline
+            ? kind === 'immutable'
+              ? 'BEP 44: the key is SHA-1 of the value bencoded as a byte string; anyone can check it, nobody can change it.'
+              : 'BEP 44: the key is SHA-1 of your public key and salt; store again with a higher seq to update it. Mainline answers leave the salt out: fetching needs it.'
+            : kind === 'immutable'
+              ? 'The key is SHA-256 of the value: anyone can check it, nobody can change it.'
+              : kind === 'named'
+                ? 'The key is SHA-256 of the name. Nothing proves who wrote it: anyone can store another value at the same name, and the last write wins.'
               : 'The key is SHA-256 of your public key and salt; store again with a higher seq to update it.'}
         </p>
         {kind === 'named' && (
@@ -338,12 +343,16 @@ function FetchForm(): ReactElement {
   const [name, setName] = useState('');
   // "Fetch it" and a row's Fetch fill in a key: show the key field.
   useEffect(() => setBy('key'), [fetchKey]);
-  const get = useMutation<GetDto, Error, { key: string; source: 'network' | 'local' } | { name: string; source: 'auto' }>({
+  const [salt, setSalt] = useState('');
+  const idBytes = useLive((s) => s.node?.protocol.idBytes ?? 32);
+  const mainline = useLive((s) => s.node?.protocol.name === 'mainline');
+  const get = useMutation<GetDto, Error, { key: string; source: 'network' | 'local'; salt?: string } | { name: string; source: 'auto' }>({
     mutationFn: (args) => unwrap(api.get(args)),
     onSuccess: (r) => setShow(r.text === null ? 'hex' : 'text'),
   });
   const parsed = idHex.safeParse(fetchKey);
-  const keyError = fetchKey.trim() === '' ? null : parsed.success ? null : parsed.error.issues[0]?.message;
+  const wrongLength = parsed.success && parsed.data.length !== idBytes * 2;
+  const keyError = fetchKey.trim() === '' ? null : wrongLength ? `this network's keys are ${idBytes * 2} hex characters` : parsed.success ? null : parsed.error.issues[0]?.message;
   // Whether this node holds the key: then the user chooses between its copy and the network's.
   const held = useLive((s) => (by === 'key' && parsed.success ? s.records.some((r) => r.key === parsed.data) : false));
   const from = held ? source : 'network';
@@ -357,7 +366,7 @@ function FetchForm(): ReactElement {
     // By name the network answers (a name can be overwritten anywhere); our own copy takes part.
     if (by === 'name') {
       if (nameCheck.success) get.mutate({ name: nameCheck.data, source: 'auto' });
-    } else if (parsed.success) get.mutate({ key: parsed.data, source: from });
+    } else if (parsed.success && !wrongLength) get.mutate({ key: parsed.data, source: from, ...(salt !== '' ? { salt } : {}) });
   };
 
   return (
@@ -388,13 +397,19 @@ function FetchForm(): ReactElement {
               value={fetchKey}
               onChange={(e) => setFetchKey(e.target.value)}
               onBlur={() => setTouched(true)}
-              placeholder="64 hex characters"
+              placeholder={`${idBytes * 2} hex characters`}
               aria-invalid={keyError !== null && keyError !== undefined}
               autoComplete="off"
               spellCheck={false}
               data-testid="fetch-key"
             />
-            {keyError && (touched || fetchKey.length >= 64) ? <span className="err">{keyError}</span> : <span className="hint">Paste a key, or use “Fetch it” after storing.</span>}
+            {keyError && (touched || fetchKey.length >= idBytes * 2) ? <span className="err">{keyError}</span> : <span className="hint">Paste a key, or use “Fetch it” after storing.</span>}
+          </div>
+        )}
+        {mainline && by === 'key' && (
+          <div className="field">
+            <label htmlFor="fetch-salt">Salt of a mutable item (optional; BEP 44 answers leave it out)</label>
+            <input id="fetch-salt" className="input" value={salt} onChange={(e) => setSalt(e.target.value)} data-testid="fetch-salt" />
           </div>
         )}
         {held && (
@@ -413,7 +428,7 @@ function FetchForm(): ReactElement {
           </div>
         )}
         <div className="btn-row">
-          <button type="submit" className="btn primary" disabled={!ready || get.isPending} data-testid="fetch-submit">
+          <button type="submit" className="btn primary" disabled={!ready || (by === 'key' && wrongLength) || get.isPending} data-testid="fetch-submit">
             {get.isPending ? 'Fetching…' : 'Fetch'}
           </button>
           {get.isPending && <Progress>{from === 'local' ? 'Reading this node’s copy…' : 'Asking the nodes closest to the key…'}</Progress>}

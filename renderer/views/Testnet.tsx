@@ -2,7 +2,7 @@
 // and watch the network react: peers' health, the size estimate and a log of what changed.
 import { useState, type FormEvent, type ReactElement } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { MAX_TESTNET_CHANGE, MAX_TESTNET_SIZE } from '../../electron/host/contract';
+import { MAX_TESTNET_CHANGE, MAX_TESTNET_SIZE, type ProtocolChoice } from '../../electron/host/contract';
 import { Card, CopyButton, Empty, ErrorNote, Id, Progress } from '../components/common';
 import { Sparkline } from '../components/Sparkline';
 import { useLive } from '../state/live';
@@ -11,18 +11,13 @@ import { unwrap } from '../state/call';
 import { formatAgo, formatClock } from '../lib/format';
 import { useHostNow } from '../lib/hooks';
 import { countError } from '../lib/messages';
+import { randomIdHex } from '../lib/id';
 import { HealthBar } from './Overview';
 
 /** Samples in the reaction charts: the last three minutes. */
 const REACTION_SAMPLES = 180;
 /** Lookups "Probe now" starts: each asks ~k peers, so dead ones are noticed quickly. */
 const PROBE_LOOKUPS = 3;
-
-function randomIdHex(): string {
-  const b = new Uint8Array(32);
-  crypto.getRandomValues(b);
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
 
 export function Testnet(): ReactElement {
   const api = useApi();
@@ -35,17 +30,19 @@ export function Testnet(): ReactElement {
   const now = useHostNow();
   const settings = useQuery({ queryKey: ['settings'], queryFn: () => unwrap(api.settingsGet()), enabled: open, staleTime: Infinity });
   const [size, setSize] = useState<string | null>(null);
+  const [protocol, setProtocol] = useState<ProtocolChoice>('kadscope');
+  const idBytes = useLive((s) => s.node?.protocol.idBytes ?? 32);
   const [add, setAdd] = useState('8');
   const [kill, setKill] = useState('8');
 
   const refresh = (): void => void qc.invalidateQueries({ queryKey: ['snapshot'] });
-  const start = useMutation({ mutationFn: (n: number) => unwrap(api.testnetStart({ size: n, join: true })), onSuccess: refresh });
+  const start = useMutation({ mutationFn: (n: number) => unwrap(api.testnetStart({ size: n, join: true, protocol })), onSuccess: refresh });
   const stop = useMutation({ mutationFn: () => unwrap(api.testnetStop()), onSuccess: refresh });
   const addNodes = useMutation({ mutationFn: (n: number) => unwrap(api.testnetAdd({ count: n })), onSuccess: refresh });
   const stopRandom = useMutation({ mutationFn: (n: number) => unwrap(api.testnetStopRandom({ count: n })), onSuccess: refresh });
   const probe = useMutation({
     mutationFn: async () => {
-      for (let i = 0; i < PROBE_LOOKUPS; i++) await unwrap(api.startLookup({ target: randomIdHex(), kind: 'find-node' }));
+      for (let i = 0; i < PROBE_LOOKUPS; i++) await unwrap(api.startLookup({ target: randomIdHex(idBytes), kind: 'find-node' }));
     },
   });
 
@@ -76,6 +73,13 @@ export function Testnet(): ReactElement {
                 <div className="field narrow">
                   <label htmlFor="tn-size">Nodes</label>
                   <input id="tn-size" className="input" inputMode="numeric" value={sizeText} onChange={(e) => setSize(e.target.value)} aria-invalid={sizeError !== null} />
+                </div>
+                <div className="field">
+                  <label htmlFor="tn-protocol">Protocol</label>
+                  <select id="tn-protocol" className="select input" value={protocol} onChange={(e) => setProtocol(e.target.value as ProtocolChoice)} data-testid="testnet-protocol">
+                    <option value="kadscope">kadscope</option>
+                    <option value="mainline">BitTorrent Mainline DHT</option>
+                  </select>
                 </div>
                 <div className="field">
                   <button type="submit" className="btn primary" disabled={!!sizeError || busy} data-testid="testnet-start">

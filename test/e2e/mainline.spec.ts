@@ -1,0 +1,100 @@
+// The explorer on BitTorrent's Mainline DHT: `kadscope serve --protocol mainline` starts an embedded
+// testnet of kadscope nodes speaking Mainline and joins it. The header names the network, the graph
+// and a lookup's waterfall show 40-hex ids, a BEP 44 value is stored and fetched through Records,
+// and the Testnet view switches the node back to kadscope and to Mainline again. Screenshots in
+// test-results/screenshots/ (30-…).
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Page } from '@playwright/test';
+import { LOOKUP_END_TIMEOUT_MS, SCREENSHOT_DIR, expect, openView, startHost, test as base, type Host } from './fixtures';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const MIN_PEERS = 8;
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- Playwright's extend takes test fixtures first
+const test = base.extend<{}, { host: Host }>({
+  host: [
+    // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
+    async ({}, use) => {
+      const { host, stop } = await startHost((dataDir) => [resolve(ROOT, 'electron/bin/kadscope.mjs'), 'serve', '--port', '0', '--data-dir', dataDir, '--protocol', 'mainline']);
+      try {
+        await use(host);
+      } finally {
+        await stop();
+      }
+    },
+    { scope: 'worker', timeout: 60_000 },
+  ],
+});
+
+async function peerCount(page: Page): Promise<number> {
+  return Number(await page.getByTestId('graph-peer-count').first().getAttribute('data-count'));
+}
+
+test('the app on a Mainline testnet: the header names the network, the graph and a waterfall show 40-hex ids', async ({ app: page }) => {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await expect(page.getByTestId('header-network')).toHaveAttribute('data-protocol', 'mainline');
+  await expect(page.getByTestId('header-network')).toHaveText('BitTorrent Mainline DHT');
+  await expect(page.getByTestId('header-node-id')).toHaveAttribute('data-id', /^[0-9a-f]{40}$/);
+
+  await openView(page, 'graph');
+  await expect.poll(() => peerCount(page), { timeout: 20_000 }).toBeGreaterThanOrEqual(MIN_PEERS);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, '30-mainline-graph-light.png') });
+
+  await openView(page, 'buckets');
+  const buckets = await page.getByTestId('bucket-row').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-bucket'))));
+  expect(buckets.length).toBeGreaterThan(0);
+  for (const b of buckets) expect(b).toBeLessThan(160);
+
+  await openView(page, 'lookups');
+  await expect(page.getByTestId('lookup-target')).toHaveAttribute('placeholder', '40 hex characters');
+  await page.getByTestId('lookup-random').click();
+  await expect(page.getByTestId('lookup-target')).toHaveValue(/^[0-9a-f]{40}$/);
+  await page.getByTestId('lookup-start').click();
+  const detail = page.getByTestId('lookup-detail');
+  await expect(detail.getByTestId('lookup-outcome')).toHaveAttribute('data-outcome', /converged|exhausted/, { timeout: LOOKUP_END_TIMEOUT_MS });
+  const rows = detail.getByTestId('waterfall-row');
+  expect(await rows.count()).toBeGreaterThanOrEqual(3);
+  const titles = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('title') ?? ''));
+  for (const t of titles) expect(t.split('\n')[0]).toMatch(/^[0-9a-f]{40}$/);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, '31-mainline-lookup-light.png') });
+});
+
+test('a BEP 44 value stored and fetched through Records: its key is SHA-1 of the bencoded value', async ({ app: page }) => {
+  const value = `hello mainline ${Date.now()}`;
+  const key = createHash('sha1').update(`${Buffer.byteLength(value)}:${value}`).digest('hex');
+  await openView(page, 'records');
+  await expect(page.getByText('BEP 44: the key is SHA-1 of the value')).toBeVisible();
+  await page.getByTestId('store-text').fill(value);
+  await page.getByTestId('store-submit').click();
+  await expect(page.getByTestId('store-result-key')).toHaveText(key);
+  await page.getByTestId('store-fetch-it').click();
+  await expect(page.getByTestId('fetch-key')).toHaveValue(key);
+  await page.getByTestId('fetch-submit').click();
+  await expect(page.getByTestId('fetch-value')).toHaveText(value);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, '32-mainline-records-light.png') });
+});
+
+test('the Testnet view starts a testnet in either protocol; the node follows it', async ({ app: page }) => {
+  test.setTimeout(120_000);
+  await openView(page, 'testnet');
+  await page.getByTestId('testnet-stop').click();
+  await expect(page.getByTestId('testnet-start')).toBeVisible();
+  await page.getByTestId('testnet-protocol').selectOption('kadscope');
+  await page.getByTestId('testnet-start').click();
+  await expect(page.getByTestId('header-network')).toHaveAttribute('data-protocol', 'kadscope', { timeout: 30_000 });
+  await expect(page.getByTestId('header-node-id')).toHaveAttribute('data-id', /^[0-9a-f]{64}$/);
+  await openView(page, 'graph');
+  await expect.poll(() => peerCount(page), { timeout: 20_000 }).toBeGreaterThanOrEqual(MIN_PEERS);
+
+  await openView(page, 'testnet');
+  await page.getByTestId('testnet-stop').click();
+  await page.getByTestId('testnet-protocol').selectOption('mainline');
+  await page.getByTestId('testnet-start').click();
+  await expect(page.getByTestId('header-network')).toHaveAttribute('data-protocol', 'mainline', { timeout: 30_000 });
+  await expect(page.getByTestId('header-node-id')).toHaveAttribute('data-id', /^[0-9a-f]{40}$/);
+  await openView(page, 'graph');
+  await expect.poll(() => peerCount(page), { timeout: 20_000 }).toBeGreaterThanOrEqual(MIN_PEERS);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, '33-mainline-after-switch-light.png') });
+});
