@@ -5,18 +5,17 @@
 // highest seq it acknowledged for a mutable record. (records-persist.test.ts has the single kill
 // with a rejoin; this is the loop.)
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../core/clock';
 import { bytesToHex, cryptoRandomBytes, seededRandom, seededRandomBytes } from '../../core/id';
 import { immutableKey, keyPairFromSecretKey, mutableKey, signMutable } from '../../core/records/signing';
 import { Rpc } from '../../core/rpc/rpc';
 import type { Endpoint } from '../../core/transport/types';
 import { UdpTransport } from '../../core/transport/udp';
+import { withTempDir } from '../temp-dir';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'hardening-crash.child.ts');
 const KILLS = 20;
@@ -79,12 +78,7 @@ async function writer(): Promise<{ rpc: Rpc; close: () => Promise<void> }> {
 
 describe('a node killed with SIGKILL again and again while storing', () => {
   let root: string;
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'kadscope-crash-loop-'));
-  });
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
+  withTempDir('kadscope-crash-loop-', (d) => (root = d), 'block');
 
   it(`loses nothing it acknowledged across ${KILLS} kills at random moments`, async () => {
     const dataDir = join(root, 'node');

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createWsClient, type SocketLike } from '../../electron/host/client';
 import { findElectronBinary } from '../../electron/desktop/electron-binary';
+import { withTempDir } from '../temp-dir';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSX_CLI = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
@@ -17,12 +18,7 @@ const START_WAIT_MS = 30_000;
 
 describe('findElectronBinary', () => {
   let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kadscope-electron-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('kadscope-electron-', (d) => (dir = d), 'block');
 
   it('reports a missing binary without trying to download it', async () => {
     expect(findElectronBinary(null, {})).toEqual({ ok: false, reason: 'the electron package is not installed' });

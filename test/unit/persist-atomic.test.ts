@@ -1,21 +1,16 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { readJsonFile, writeFileAtomic, zodValidator } from '../../core/persist/atomic';
+import { withTempDir } from '../temp-dir';
 
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
 const schema = z.object({ version: z.literal(1), items: z.array(z.number()) });
 
 describe('writeFileAtomic', () => {
   let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kadscope-atomic-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('kadscope-atomic-', (d) => (dir = d));
 
   it('writes and replaces a file, owner-only, leaving no temporary file', async () => {
     const p = join(dir, 'state.json');
@@ -36,12 +31,7 @@ describe('writeFileAtomic', () => {
 
 describe('readJsonFile', () => {
   let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kadscope-readjson-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('kadscope-readjson-', (d) => (dir = d));
   const read = (p: string) => readJsonFile(p, zodValidator(schema), { now: () => NOW });
 
   it('returns the validated value, or missing for no file', async () => {

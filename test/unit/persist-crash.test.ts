@@ -1,12 +1,11 @@
 // SIGKILL right after acknowledged stores: a restarted process must hold every acknowledged record.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../core/clock';
 import { NodeStateStore } from '../../core/persist/state';
+import { withTempDir } from '../temp-dir';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'persist-crash.child.ts');
 const RUNS = 3;
@@ -59,12 +58,7 @@ function runChild(dataDir: string, run: number, killAfter: number): Promise<RunR
 
 describe('records survive SIGKILL after acknowledgement', () => {
   let root: string;
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'kadscope-crash-'));
-  });
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
+  withTempDir('kadscope-crash-', (d) => (root = d), 'block');
 
   it(`holds every acknowledged record across ${RUNS} kills`, async () => {
     const dataDir = join(root, 'data');

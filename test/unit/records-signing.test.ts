@@ -1,7 +1,6 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isDhtError } from '../../core/errors';
 import { bytesToHex, hexToBytes, seededRandomBytes, sha256 } from '../../core/id';
 import {
@@ -18,6 +17,7 @@ import {
   verifyMutable,
 } from '../../core/records/signing';
 import { validateRecord } from '../../core/records/validate';
+import { withTempDir } from '../temp-dir';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const seeded = (seed: number) => keyPairFromSecretKey(seededRandomBytes(seed)(32));
@@ -116,12 +116,7 @@ describe('record keys and signMutable', () => {
 
 describe('key files', () => {
   let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kadscope-keys-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  withTempDir('kadscope-keys-', (d) => (dir = d));
 
   it('saves and loads a key pair (owner-only, atomic, no temp file left)', async () => {
     const kp = seeded(6);
