@@ -19,13 +19,16 @@ export async function availableSystems(drivers: SystemDriver[]): Promise<{ ok: S
   return { ok, status };
 }
 
-export async function resultShell(
+/**
+ * A workload's result: the run's context (when it finished, on what machine) and what it found. A
+ * workload only kadscope runs leaves out systems and status.
+ */
+export async function workloadResult(
   workload: string,
   command: string,
   startedAt: string,
-  drivers: SystemDriver[],
-  status: Record<string, SystemStatus>,
   settings: Record<string, unknown>,
+  found: Pick<WorkloadResult, 'figures' | 'diagnostics' | 'notes'> & Partial<Pick<WorkloadResult, 'systems' | 'status'>>,
 ): Promise<WorkloadResult> {
   return {
     workload,
@@ -34,10 +37,22 @@ export async function resultShell(
     command,
     machine: await machineInfo(),
     settings,
-    systems: drivers.map((d) => d.name),
-    status,
-    figures: [],
-    diagnostics: {},
-    notes: [],
+    systems: found.systems ?? ['kadscope'],
+    status: found.status ?? { kadscope: { status: 'ok' } },
+    figures: found.figures,
+    diagnostics: found.diagnostics,
+    notes: found.notes,
   };
+}
+
+/** The result of a workload over drivers, before its figures. */
+export async function resultShell(
+  workload: string,
+  command: string,
+  startedAt: string,
+  drivers: SystemDriver[],
+  status: Record<string, SystemStatus>,
+  settings: Record<string, unknown>,
+): Promise<WorkloadResult> {
+  return workloadResult(workload, command, startedAt, settings, { systems: drivers.map((d) => d.name), status, figures: [], diagnostics: {}, notes: [] });
 }

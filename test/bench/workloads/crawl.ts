@@ -9,7 +9,8 @@ import { seededRandomBytes } from '../../../core/id';
 import { DhtNode } from '../../../core/node';
 import { createTestnet, type Testnet } from '../../../core/testnet';
 import type { Figure, WorkloadResult } from '../harness';
-import { machineInfo, summarize } from '../harness';
+import { summarize } from '../harness';
+import { workloadResult } from './common';
 
 export interface CrawlBenchOptions {
   udpSize: number;
@@ -121,21 +122,11 @@ export async function runCrawlWorkload(opts: CrawlBenchOptions, command: string)
       fig(`requests per node, ${label}`, '', 'lower', rs.map((r) => r.requestsPerNode)),
     );
   }
-  return {
-    workload: 'crawl',
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    command,
-    machine: await machineInfo(),
-    settings: { ...opts },
-    systems: ['kadscope'],
-    status: { kadscope: { status: 'ok' } },
-    figures,
-    diagnostics: { kadscope: { udpBuildMs: Math.round(builds.udp), memoryBuildMs: Math.round(builds.memory), memoryFakeMs: rounds.memory.map((r) => r.fakeMs) } },
-    notes: [
-      `One crawling node (a fresh DhtNode, 64 nodes crawled at once, default timeout 2 s + 1 retry, 20 requests/s per address) from one bootstrap address; ${opts.rounds} crawls of each network, the same network each time.`,
-      'Rate = nodes found / wall time of the crawl. On the memory network fake time moves only as far as the datagrams need, so the rate is the CPU cost of crawler + network simulation together.',
-      'Heap: with --expose-gc, heapUsed after a GC before the crawl is the base; "while crawling" is the highest heapUsed seen at progress events minus the base (garbage included); "keeps" is after a GC with the result still referenced.',
-    ],
-  };
+  const diagnostics = { kadscope: { udpBuildMs: Math.round(builds.udp), memoryBuildMs: Math.round(builds.memory), memoryFakeMs: rounds.memory.map((r) => r.fakeMs) } };
+  const notes = [
+    `One crawling node (a fresh DhtNode, 64 nodes crawled at once, default timeout 2 s + 1 retry, 20 requests/s per address) from one bootstrap address; ${opts.rounds} crawls of each network, the same network each time.`,
+    'Rate = nodes found / wall time of the crawl. On the memory network fake time moves only as far as the datagrams need, so the rate is the CPU cost of crawler + network simulation together.',
+    'Heap: with --expose-gc, heapUsed after a GC before the crawl is the base; "while crawling" is the highest heapUsed seen at progress events minus the base (garbage included); "keeps" is after a GC with the result still referenced.',
+  ];
+  return workloadResult('crawl', command, startedAt, { ...opts }, { figures, diagnostics, notes });
 }

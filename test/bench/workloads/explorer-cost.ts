@@ -11,7 +11,8 @@ import { DhtNode } from '../../../core/node';
 import { bytesToHex, randomId } from '../../../core/id';
 import { ExplorerService } from '../../../electron/host/service';
 import type { Figure, WorkloadResult } from '../harness';
-import { machineInfo, summarize } from '../harness';
+import { summarize } from '../harness';
+import { workloadResult } from './common';
 
 export interface ExplorerCostOptions {
   testnetSize: number;
@@ -168,21 +169,11 @@ export async function runExplorerCostWorkload(opts: ExplorerCostOptions, command
     fig('event batches delivered per second', 'batches/s', withExplorer.map((w) => w.batches / opts.windowS), 'higher'),
     fig('event stream, serialised', 'kB/s', withExplorer.map((w) => w.batchBytes / 1000 / opts.windowS)),
   ];
-  return {
-    workload: 'explorer-cost',
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    command,
-    machine: await machineInfo(),
-    settings: { ...opts },
-    systems: ['kadscope'],
-    status: { kadscope: { status: 'ok' } },
-    figures,
-    diagnostics: { kadscope: { bare, withExplorer } },
-    notes: [
-      `A ${opts.testnetSize}-node UDP testnet on 127.0.0.1 in a child process; in this process one node that starts ${opts.lookupsPerSecond} find-node lookups of random ids per second (node.findNode in both kinds of window, so the work is the same).`,
-      'Two nodes joined once and live throughout. Bare: DhtNode.create({ host, port: 0, bootstrap }), nothing listening. With the explorer: the node ExplorerService started (the app\'s host service: node listeners, traces, the event batcher, the tick snapshot), and one subscriber, attached for that window only, JSON-serialises every batch as the headless host does before its WebSocket send.',
-      `${opts.rounds} rounds of two ${opts.windowS} s windows (the load on one node or the other, after 1 s of the same load unmeasured), alternating which comes first. CPU = process.cpuUsage() user + system over wall time: only this process, so only the node and the explorer. Goal: the ratio at most 1.05.`,
-    ],
-  };
+  const diagnostics = { kadscope: { bare, withExplorer } };
+  const notes = [
+    `A ${opts.testnetSize}-node UDP testnet on 127.0.0.1 in a child process; in this process one node that starts ${opts.lookupsPerSecond} find-node lookups of random ids per second (node.findNode in both kinds of window, so the work is the same).`,
+    'Two nodes joined once and live throughout. Bare: DhtNode.create({ host, port: 0, bootstrap }), nothing listening. With the explorer: the node ExplorerService started (the app\'s host service: node listeners, traces, the event batcher, the tick snapshot), and one subscriber, attached for that window only, JSON-serialises every batch as the headless host does before its WebSocket send.',
+    `${opts.rounds} rounds of two ${opts.windowS} s windows (the load on one node or the other, after 1 s of the same load unmeasured), alternating which comes first. CPU = process.cpuUsage() user + system over wall time: only this process, so only the node and the explorer. Goal: the ratio at most 1.05.`,
+  ];
+  return workloadResult('explorer-cost', command, startedAt, { ...opts }, { figures, diagnostics, notes });
 }

@@ -10,7 +10,8 @@ import { hyperNodeId } from '../../../core/protocols/hyperdht/crypto';
 import { HyperDhtNode } from '../../../core/protocols/hyperdht/node';
 import { UdpTransport } from '../../../core/transport/udp';
 import type { Endpoint } from '../../../core/transport/types';
-import { summarize, type Figure, type SystemStatus, type WorkloadResult, machineInfo } from '../harness';
+import { summarize, type Figure, type SystemStatus, type WorkloadResult } from '../harness';
+import { workloadResult } from './common';
 
 export const HYPERDHT_DEFAULTS = { size: 500, lookups: 50, putGets: 20, seed: 0x4d7, alpha: Number(process.env.KADSCOPE_BENCH_HYPERDHT_ALPHA ?? 3) };
 
@@ -125,21 +126,11 @@ export async function runHyperdhtWorkload(opts: typeof HYPERDHT_DEFAULTS, comman
     { metric: 'immutable get of what it put', unit: 'ms', better: 'lower', show: 'median', values: per(getMs) },
   ];
   const status: Record<string, SystemStatus> = { kadscope: { status: 'ok' }, hyperdht: { status: 'ok' } };
-  return {
-    workload: `hyperdht-${opts.size}`,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    command,
-    machine: await machineInfo(),
-    settings: { ...opts, host: '127.0.0.1' },
-    systems,
-    status,
-    figures,
-    diagnostics: { network: { buildMs: Math.round(buildMs), persistentNodes: net.nodes.length - 1 }, kadscope: { getMisses: getMisses.kadscope }, hyperdht: { getMisses: getMisses.hyperdht } },
-    notes: [
-      `One hyperdht/testnet of ${opts.size} nodes on 127.0.0.1; both clients ephemeral, same bootstrap, alternating who goes first. kadscope: alpha ${opts.alpha} with stall handling; hyperdht: dht-rpc's concurrency 10.`,
-      'Datagrams: kadscope counts its lookup\'s sends (with resends); hyperdht the delta of its dht-rpc requests.total + retries over the lookup (its background ticks, if any fall inside, are included).',
-      'Recall: the share of the 20 persistent nodes closest to the target (BLAKE2b ids of their addresses) in the result; the testnet\'s first node stays ephemeral and is in no table.',
-    ],
-  };
+  const diagnostics = { network: { buildMs: Math.round(buildMs), persistentNodes: net.nodes.length - 1 }, kadscope: { getMisses: getMisses.kadscope }, hyperdht: { getMisses: getMisses.hyperdht } };
+  const notes = [
+    `One hyperdht/testnet of ${opts.size} nodes on 127.0.0.1; both clients ephemeral, same bootstrap, alternating who goes first. kadscope: alpha ${opts.alpha} with stall handling; hyperdht: dht-rpc's concurrency 10.`,
+    'Datagrams: kadscope counts its lookup\'s sends (with resends); hyperdht the delta of its dht-rpc requests.total + retries over the lookup (its background ticks, if any fall inside, are included).',
+    'Recall: the share of the 20 persistent nodes closest to the target (BLAKE2b ids of their addresses) in the result; the testnet\'s first node stays ephemeral and is in no table.',
+  ];
+  return workloadResult(`hyperdht-${opts.size}`, command, startedAt, { ...opts, host: '127.0.0.1' }, { systems, status, figures, diagnostics, notes });
 }

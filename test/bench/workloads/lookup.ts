@@ -3,8 +3,9 @@
 // length), one at a time, in rounds that rotate the order of the systems.
 import { datagramTap } from '../datagram-tap';
 import type { BenchNetwork, Figure, Summary, SystemDriver, SystemStatus, WorkloadResult } from '../harness';
-import { IdSpace, correctness, machineInfo, rotation, seededRng, sortByDistance, summarize } from '../harness';
+import { IdSpace, correctness, rotation, seededRng, sortByDistance, summarize } from '../harness';
 import { probeMemory } from '../memory-probe';
+import { workloadResult } from './common';
 
 export interface LookupWorkloadOptions {
   size: number;
@@ -190,23 +191,12 @@ export async function runLookupWorkload(name: string, drivers: SystemDriver[], o
     if (run.failures.length) status[run.driver.name] = { status: 'ok', reason: `${run.failures.length} lookups failed` };
   }
 
-  return {
-    workload: name,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    command,
-    machine: await machineInfo(),
-    settings: { size: opts.size, lookups: opts.lookups, rounds: opts.rounds, warmup: opts.warmup, k: opts.k, seed: opts.seed, host: '127.0.0.1', datagramTapOnUdx: datagramTap.udxTapped },
-    systems,
-    status,
-    figures,
-    diagnostics,
-    notes: [
-      'All systems run in one process on 127.0.0.1 with their own default lookup parallelism (kadscope alpha 3, dht-rpc concurrency 10, bittorrent-dht/k-rpc 16) and k = 20.',
-      'messages per lookup = request datagrams that left the asking node\'s sockets while its lookup ran (retransmissions included), counted by the same datagram tap for every system.',
-      'Correctness is computed in each system\'s own id space (bittorrent-dht 160-bit, the others 256-bit) against all node ids but the asker\'s.',
-      'Latency and messages: median [interquartile range] over all lookups; rates: mean.',
-      'Memory per node: heap and RSS growth from building and settling the network, after a forced GC, each system in a fresh child process warmed by a 4-node network.',
-    ],
-  };
+  const notes = [
+    'All systems run in one process on 127.0.0.1 with their own default lookup parallelism (kadscope alpha 3, dht-rpc concurrency 10, bittorrent-dht/k-rpc 16) and k = 20.',
+    'messages per lookup = request datagrams that left the asking node\'s sockets while its lookup ran (retransmissions included), counted by the same datagram tap for every system.',
+    'Correctness is computed in each system\'s own id space (bittorrent-dht 160-bit, the others 256-bit) against all node ids but the asker\'s.',
+    'Latency and messages: median [interquartile range] over all lookups; rates: mean.',
+    'Memory per node: heap and RSS growth from building and settling the network, after a forced GC, each system in a fresh child process warmed by a 4-node network.',
+  ];
+  return workloadResult(name, command, startedAt, { size: opts.size, lookups: opts.lookups, rounds: opts.rounds, warmup: opts.warmup, k: opts.k, seed: opts.seed, host: '127.0.0.1', datagramTapOnUdx: datagramTap.udxTapped }, { systems, status, figures, diagnostics, notes });
 }

@@ -9,7 +9,8 @@ import { DhtNode } from '../../../core/node';
 import { bytesToHex, randomId } from '../../../core/id';
 import { NodeMetricsRegistry, startMetricsServer, testnetMetricsNodes, type MetricsNode } from '../../../electron/host/metrics';
 import type { Figure, WorkloadResult } from '../harness';
-import { machineInfo, summarize } from '../harness';
+import { summarize } from '../harness';
+import { workloadResult } from './common';
 
 export interface MetricsCostOptions {
   testnetSize: number;
@@ -119,21 +120,11 @@ export async function runMetricsCostWorkload(opts: MetricsCostOptions, command: 
     fig('CPU per scrape, 1 node exposed', 'ms', oneNode),
     fig(`CPU per scrape, ${opts.testnetSize + 1} nodes exposed`, 'ms', allNodes),
   ];
-  return {
-    workload: 'metrics-cost',
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    command,
-    machine: await machineInfo(),
-    settings: { ...opts },
-    systems: ['kadscope'],
-    status: { kadscope: { status: 'ok' } },
-    figures,
-    diagnostics: { kadscope: { lookupsDone: lookups, scrapesServed, scrapeBytes: body.length, scrapeLines: body.split('\n').length } },
-    notes: [
-      `A ${opts.testnetSize}-node UDP testnet and one more node on 127.0.0.1 in this process; that node starts ${opts.lookupsPerSecond} find-node lookups of random ids per second throughout. All ${opts.testnetSize + 1} nodes are exposed on one /metrics endpoint (node label).`,
-      `${opts.rounds} rounds of two ${opts.windowS} s windows, one with a scraper (a separate process fetching /metrics every ${opts.scrapeIntervalMs} ms, OpenMetrics as Prometheus asks) and one without, alternating which comes first. CPU = process.cpuUsage() user + system over wall time.`,
-      `CPU per scrape: one registry scrape (read every node, format the text), in-process, ${opts.scrapes} times alternating Prometheus and OpenMetrics text; a scrape of all nodes is ${body.length} bytes.`,
-    ],
-  };
+  const diagnostics = { kadscope: { lookupsDone: lookups, scrapesServed, scrapeBytes: body.length, scrapeLines: body.split('\n').length } };
+  const notes = [
+    `A ${opts.testnetSize}-node UDP testnet and one more node on 127.0.0.1 in this process; that node starts ${opts.lookupsPerSecond} find-node lookups of random ids per second throughout. All ${opts.testnetSize + 1} nodes are exposed on one /metrics endpoint (node label).`,
+    `${opts.rounds} rounds of two ${opts.windowS} s windows, one with a scraper (a separate process fetching /metrics every ${opts.scrapeIntervalMs} ms, OpenMetrics as Prometheus asks) and one without, alternating which comes first. CPU = process.cpuUsage() user + system over wall time.`,
+    `CPU per scrape: one registry scrape (read every node, format the text), in-process, ${opts.scrapes} times alternating Prometheus and OpenMetrics text; a scrape of all nodes is ${body.length} bytes.`,
+  ];
+  return workloadResult('metrics-cost', command, startedAt, { ...opts }, { figures, diagnostics, notes });
 }

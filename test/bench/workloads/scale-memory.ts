@@ -15,7 +15,8 @@
 // all along, which makes the build's traffic grow with the square of the size (measured at 10,000:
 // 204 datagrams per node to build with refreshes, about half that without). The figures say so.
 import type { Figure, Summary, SystemDriver, SystemStatus, WorkloadResult } from '../harness';
-import { machineInfo, seededRng, summarize } from '../harness';
+import { seededRng, summarize } from '../harness';
+import { workloadResult } from './common';
 
 export interface ScaleMemoryOptions {
   sizes: number[];
@@ -330,24 +331,13 @@ export async function runScaleMemoryWorkload(drivers: SystemDriver[], opts: Scal
     };
   }
 
-  return {
-    workload: 'scale-memory',
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    command,
-    machine: await machineInfo(),
-    settings: { ...opts, transport: 'memory', clock: 'FakeClock', refreshOnBootstrap: false, refreshIntervalMs: REFRESH_HELD_OFF_MS, drainFakeMs: DRAIN_FAKE_MS },
-    systems,
-    status,
-    figures,
-    diagnostics,
-    notes: [
-      `kadscope only: createTestnet({ size, transport: "memory", seed, node: { refreshOnBootstrap: false, refreshIntervalMs } }) in this process under a FakeClock, grown with testnet.addNodes() in steps of ${BUILD_STEP_NODES} nodes (each step's fake time is driven by FakeClock.run, which stops at one simulated hour); every node joins through real protocol traffic (PING its bootstrap nodes, then a lookup of its own id), 8 at a time. dht-rpc and bittorrent-dht have no simulated transport, only real sockets.`,
-      "refreshOnBootstrap: false skips the refresh of farther buckets after each join (~80% of join datagrams); lookups are as correct without it because later joiners fill earlier nodes' far buckets (see test/integration/memory-network.test.ts).",
-      'refreshIntervalMs: 24 h holds the periodic bucket refresh off: the testnet joins 8 nodes at a time, so the build spans many simulated minutes (see settings and diagnostics) in which early joiners would otherwise refresh every 15 minutes, making build traffic grow with the square of the size.',
-      `heap per node: heapUsed growth over the build after a forced GC, measured after ${DRAIN_FAKE_MS / 1000} s of idle fake time (FakeClock keeps cleared timers' callbacks, and so every finished lookup, until their due time).`,
-      'Crawl: after the lookups, a fresh node on the same memory network crawls it with core/crawl (one bootstrap address, 64 nodes at once, the default timeout and retry) under the same fake time; found and reachable count the network\'s nodes.',
-      `${opts.lookups} lookups per size from seeded askers to seeded random targets, one at a time; correctness against all ids but the asker's; messages = the lookup's own request count; lookup time is simulated (one-way latency ${opts.latencyMs.min}-${opts.latencyMs.max} ms).`,
-    ],
-  };
+  const notes = [
+    `kadscope only: createTestnet({ size, transport: "memory", seed, node: { refreshOnBootstrap: false, refreshIntervalMs } }) in this process under a FakeClock, grown with testnet.addNodes() in steps of ${BUILD_STEP_NODES} nodes (each step's fake time is driven by FakeClock.run, which stops at one simulated hour); every node joins through real protocol traffic (PING its bootstrap nodes, then a lookup of its own id), 8 at a time. dht-rpc and bittorrent-dht have no simulated transport, only real sockets.`,
+    "refreshOnBootstrap: false skips the refresh of farther buckets after each join (~80% of join datagrams); lookups are as correct without it because later joiners fill earlier nodes' far buckets (see test/integration/memory-network.test.ts).",
+    'refreshIntervalMs: 24 h holds the periodic bucket refresh off: the testnet joins 8 nodes at a time, so the build spans many simulated minutes (see settings and diagnostics) in which early joiners would otherwise refresh every 15 minutes, making build traffic grow with the square of the size.',
+    `heap per node: heapUsed growth over the build after a forced GC, measured after ${DRAIN_FAKE_MS / 1000} s of idle fake time (FakeClock keeps cleared timers' callbacks, and so every finished lookup, until their due time).`,
+    'Crawl: after the lookups, a fresh node on the same memory network crawls it with core/crawl (one bootstrap address, 64 nodes at once, the default timeout and retry) under the same fake time; found and reachable count the network\'s nodes.',
+    `${opts.lookups} lookups per size from seeded askers to seeded random targets, one at a time; correctness against all ids but the asker's; messages = the lookup's own request count; lookup time is simulated (one-way latency ${opts.latencyMs.min}-${opts.latencyMs.max} ms).`,
+  ];
+  return workloadResult('scale-memory', command, startedAt, { ...opts, transport: 'memory', clock: 'FakeClock', refreshOnBootstrap: false, refreshIntervalMs: REFRESH_HELD_OFF_MS, drainFakeMs: DRAIN_FAKE_MS }, { systems, status, figures, diagnostics, notes });
 }
