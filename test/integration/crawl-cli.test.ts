@@ -5,18 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestnet, type Testnet } from '../../core/testnet';
-import { main } from '../../electron/cli/index';
+import { runCli, type CliRun } from './cli-run';
 
 const SIZE = 24;
 let tn: Testnet;
 let dir: string;
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(argv);
 
 beforeAll(async () => {
   tn = await createTestnet({ size: SIZE, transport: 'udp', seed: 0xc11 });

@@ -13,19 +13,14 @@ import { seededRandomBytes } from '../../core/id';
 import { hyperNodeId } from '../../core/protocols/hyperdht/crypto';
 import { createHyperTestnet as createKadscopeHyperTestnet } from '../../core/protocols/hyperdht/testnet';
 import { endpointKey } from '../../core/transport/types';
-import { main } from '../../electron/cli/index';
+import { runCli, type CliRun } from './cli-run';
 import { createHyperTestnet, refKeyPair, type RefNode, type RefTestnet } from './hyperdht-testnet';
 
 const require = createRequire(import.meta.url);
 const rand = seededRandomBytes(31);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(argv);
 
 describe('kadscope CLI --protocol hyperdht against hyperdht nodes', () => {
   let net: RefTestnet;

@@ -10,19 +10,14 @@ import DHT from 'bittorrent-dht';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareDistance, seededRandomBytes } from '../../core/id';
 import { createTestnet } from '../../core/testnet';
-import { main } from '../../electron/cli/index';
+import { runCli, type CliRun } from './cli-run';
 import { createReferenceNetwork, referenceNode, type ReferenceNetwork } from './mainline-reference';
 
 const LOOKUP_WAIT_MS = 30_000;
 const rand = seededRandomBytes(12);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCli(argv);
 
 let net: ReferenceNetwork;
 beforeAll(async () => {

@@ -6,21 +6,13 @@ import { isDhtError, type DhtError } from '../../core/errors';
 import { bytesToHex } from '../../core/id';
 import { namedKey } from '../../core/records/signing';
 import { createTestnet, type Testnet } from '../../core/testnet';
-import { main } from '../../electron/cli/index';
+import { runCliOn, type CliRun } from './cli-run';
 
 let tn: Testnet;
 let bs: string;
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  // The CLI's short-lived node has stopped: forget it at once (as records-cli.test.ts does).
-  const members = new Set(tn.nodes.map((n) => n.id));
-  for (const n of tn.nodes) for (const e of n.table.entries()) if (!members.has(e.id)) n.table.remove(e.id);
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCliOn(tn, argv);
 
 beforeAll(async () => {
   tn = await createTestnet({ size: 8, transport: 'udp', seed: 0x5eed5 });

@@ -6,29 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestnet, type Testnet } from '../../core/testnet';
-import { main } from '../../electron/cli/index';
-
-interface Run {
-  code: number;
-  out: string[];
-  err: string[];
-}
+import { runCliOn, type CliRun } from './cli-run';
 
 let tn: Testnet;
 
-/**
- * Runs one command. Each one runs its own short-lived node, which the testnet's nodes add to their
- * tables; once it has stopped, every later lookup would wait out a timeout on it. A real network
- * forgets departed nodes as they fail; the test forgets them at once, as if that had happened.
- */
-async function cli(...argv: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  const members = new Set(tn.nodes.map((n) => n.id));
-  for (const n of tn.nodes) for (const e of n.table.entries()) if (!members.has(e.id)) n.table.remove(e.id);
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCliOn(tn, argv);
 
 describe('kadscope put / get / announce / peers', () => {
   let dir: string;

@@ -5,29 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestnet, type Testnet } from '../../core/testnet';
-import { main } from '../../electron/cli/index';
+import { runCliOn, type CliRun } from './cli-run';
 import { parseTrace } from '../../electron/host/trace-format';
-
-interface Run {
-  code: number;
-  out: string[];
-  err: string[];
-}
 
 const TARGET = 'c0ffee'.padEnd(64, '0');
 let tn: Testnet;
 let dir: string;
 
-async function cli(...argv: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  // The CLI's short-lived node is gone once the command ends: the testnet forgets it at once, so a
-  // later command never waits out a timeout on it (see records-cli.test.ts).
-  const members = new Set(tn.nodes.map((n) => n.id));
-  for (const n of tn.nodes) for (const e of n.table.entries()) if (!members.has(e.id)) n.table.remove(e.id);
-  return { code, out, err };
-}
+const cli = (...argv: string[]): Promise<CliRun> => runCliOn(tn, argv);
 
 describe('kadscope lookup --trace / trace show', () => {
   beforeAll(async () => {
