@@ -41,6 +41,7 @@ import { DualStackTransport, reachesFamily } from './transport/dual';
 import { UdpTransport } from './transport/udp';
 import { endpointKey, type Endpoint, type Transport } from './transport/types';
 import type {
+  CallInfo,
   Contact,
   FindNodeResult,
   LookupEvent,
@@ -902,8 +903,13 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       case 'FIND_NODE':
         // A token here too, so a put's find-node lookup can STORE at the nodes it found.
         return { nodes: this.closestWire(req.target), token: this.storage.server.issueToken(from) };
-      case 'CALL':
-        return this.customMethods.handle(req.name, req.args, { id, host: from.host, port: from.port }).then((r) => (r instanceof DhtError ? r : { result: r }));
+      case 'CALL': {
+        const began = this.clock.now();
+        return this.customMethods.handle(req.name, req.args, { id, host: from.host, port: from.port }).then((r) => {
+          this.emitCall('received', req.name, { id, host: from.host, port: from.port }, began, r instanceof DhtError ? r : null);
+          return r instanceof DhtError ? r : { result: r };
+        });
+      }
       case 'BROADCAST':
         return this.broadcaster.receive(req, { id, idBytes: req.id, host: from.host, port: from.port }) ?? {};
       default:
@@ -974,10 +980,25 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     if (problem) throw DhtError.invalidArgument(problem);
     const address = this.endpointOf(to);
     const bytes = encodeCallValue(args, `the arguments of "${name}"`);
-    const r = await this.request(address, { method: 'CALL', name, args: bytes }, { signal: this.signalFor(options.signal), timeoutMs: options.timeoutMs });
-    const decoded = decodeCallValue(r.response.result ?? new Uint8Array(0));
-    if (!decoded.ok) throw new DhtError('PROTOCOL', `the result of "${name}" from ${endpointKey(address)}: ${decoded.reason}`);
-    return { value: decoded.value as R, id: bytesToHex(r.response.id), rttMs: r.rttMs };
+    const began = this.clock.now();
+    const peer = { id: null as string | null, host: address.host, port: address.port };
+    try {
+      const r = await this.request(address, { method: 'CALL', name, args: bytes }, { signal: this.signalFor(options.signal), timeoutMs: options.timeoutMs });
+      peer.id = bytesToHex(r.response.id);
+      const decoded = decodeCallValue(r.response.result ?? new Uint8Array(0));
+      if (!decoded.ok) throw new DhtError('PROTOCOL', `the result of "${name}" from ${endpointKey(address)}: ${decoded.reason}`);
+      this.emitCall('sent', name, peer, began, null);
+      return { value: decoded.value as R, id: peer.id, rttMs: r.rttMs };
+    } catch (e) {
+      this.emitCall('sent', name, peer, began, e instanceof DhtError ? e : new DhtError('INTERNAL', String(e)));
+      throw e;
+    }
+  }
+
+  /** The call log's event (NodeEvents.call). */
+  private emitCall(direction: CallInfo['direction'], name: string, peer: CallInfo['peer'], began: number, error: DhtError | null): void {
+    const at = this.clock.now();
+    this.emit('call', { direction, name, peer, at, durationMs: at - began, outcome: error ? error.code : 'ok', ...(error ? { message: error.message } : {}) });
   }
 
   /**

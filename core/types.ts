@@ -211,6 +211,25 @@ export interface NodeEvents {
   'record-refused': RecordRefusal;
   /** A broadcast reached us (once per broadcast: duplicates are suppressed). */
   broadcast: BroadcastInfo;
+  /** A custom method call (CALL) ended: one we made, or one we answered. */
+  call: CallInfo;
+}
+
+/** One custom method call (CALL), sent or answered: the explorer's call log. */
+export interface CallInfo {
+  direction: 'sent' | 'received';
+  /** The method's name as it travelled. */
+  name: string;
+  /** The other end: its id (as it claims; for a sent call, null unless it answered with a result: an error answer does not carry the id up) and address. */
+  peer: { id: string | null; host: string; port: number };
+  /** Clock ms when the call ended. */
+  at: number;
+  /** Sent: until the answer (or the failure); received: the handler's time. */
+  durationMs: number;
+  /** 'ok', or the code of the refusal or failure (UNKNOWN_METHOD, PROTOCOL, REMOTE_ERROR, TIMEOUT, ...). */
+  outcome: string;
+  /** The refusal's or failure's message. */
+  message?: string;
 }
 
 export interface RecordRefusal {

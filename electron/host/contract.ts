@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { isIP, parseAddress } from '../../core/address';
 import type { DhtErrorCode } from '../../core/errors';
 import type {
+  CallInfo,
   Contact,
   Counters,
   LookupEvent,
@@ -27,7 +28,7 @@ import type { Endpoint } from '../../core/transport/types';
 // mode skips it, and it must be set before the first schema below is built.
 z.config({ jitless: true });
 
-export type { Contact, Counters, Endpoint, LookupEvent, LookupKind, LookupTermination, NodeSnapshot, PeerInfo, RecordInfo };
+export type { CallInfo, Contact, Counters, Endpoint, LookupEvent, LookupKind, LookupTermination, NodeSnapshot, PeerInfo, RecordInfo };
 
 /** Bumped on any incompatible change to methods, DTOs or the wire messages below. */
 export const CONTRACT_VERSION = 1;
@@ -735,6 +736,8 @@ export type ExplorerEvent =
   | { type: 'record-refused'; key: string | null; code: string; message: string; from: string | null }
   /** A broadcast reached the user's node (once per broadcast). */
   | { type: 'broadcast'; broadcast: BroadcastDto }
+  /** A custom method call the user's node made or answered ended (the Messages view's call log). */
+  | { type: 'call'; call: CallInfo }
   /** Sent about once a second: the counters and the figures the Overview charts. */
   | { type: 'tick'; at: number; counters: Counters; peers: number; estimatedNetworkSize: number; observedAddress: Endpoint | null }
   | { type: 'testnet'; status: TestnetStatus }

@@ -572,6 +572,7 @@ export class ExplorerService implements ContractHandler {
     on('observed-address', (address) => this.publish({ type: 'observed-address', address }));
     on('lookup', (e) => this.onLookupEvent(e));
     on('broadcast', (b) => this.publish({ type: 'broadcast', broadcast: broadcastDto(b) }));
+    on('call', (c) => this.publish({ type: 'call', call: c }));
     on('record-stored', (record) => this.publish({ type: 'record-stored', record }));
     on('record-expired', (r) => this.publish({ type: 'record-expired', key: r.key }));
     on('record-refused', (r) => this.publish({ type: 'record-refused', key: r.key, code: r.code, message: r.reason, from: r.from }));

@@ -4,6 +4,7 @@ import type { NodeSnapshot } from '../../electron/host/contract';
 
 export type {
   BroadcastDto,
+  CallInfo,
   Contact,
   CrawlComparisonDto,
   CrawlDetailDto,

@@ -4,6 +4,7 @@ import { create } from 'zustand';
 import type {
   BroadcastDto,
   BucketInfo,
+  CallInfo,
   CrawlStatus,
   Counters,
   Endpoint,
@@ -25,6 +26,8 @@ export const MAX_LIVE_LOOKUPS = 100;
 export const MAX_ACTIVITY = 200;
 /** Received broadcasts kept for the Messages view (the host keeps as many). */
 export const MAX_BROADCASTS = 200;
+/** Custom method calls kept for the Messages view's call log. */
+export const MAX_CALLS = 200;
 
 export interface NodeInfo {
   id: string;
@@ -88,6 +91,8 @@ export interface LiveState {
   records: RecordInfo[];
   /** Broadcasts the node received, newest first (bounded). */
   broadcasts: BroadcastDto[];
+  /** Custom method calls made and answered since the page connected, newest first (bounded). */
+  calls: CallInfo[];
   testnet: TestnetStatus | null;
   /** The running or last crawl (from 'crawl' events; the Network view asks for it on first show). */
   crawl: CrawlStatus | null;
@@ -150,6 +155,7 @@ export function reduceBatch(s: LiveState, events: readonly ExplorerEvent[], loca
   let lookups: Map<string, LookupModel> | null = null;
   let records: RecordInfo[] | null = null;
   let broadcasts: BroadcastDto[] | null = null;
+  let calls: CallInfo[] | null = null;
   let node = s.node;
   let counters = s.counters;
   let testnet = s.testnet;
@@ -203,6 +209,9 @@ export function reduceBatch(s: LiveState, events: readonly ExplorerEvent[], loca
       case 'record-expired':
         records = (records ?? s.records).filter((r: RecordInfo) => r.key !== e.key);
         break;
+      case 'call':
+        calls = [e.call, ...(calls ?? s.calls)].slice(0, MAX_CALLS);
+        break;
       case 'broadcast':
         broadcasts = [e.broadcast, ...(broadcasts ?? s.broadcasts).filter((b) => b.id !== e.broadcast.id || b.origin !== e.broadcast.origin)].slice(0, MAX_BROADCASTS);
         activity.push({ at: hostNow, kind: 'message', text: `broadcast received (${e.broadcast.hops} ${e.broadcast.hops === 1 ? 'hop' : 'hops'}, ${e.broadcast.size} B)`, ref: e.broadcast.origin, tone: 'info' });
@@ -239,6 +248,7 @@ export function reduceBatch(s: LiveState, events: readonly ExplorerEvent[], loca
   if (lookups) out.lookups = lookups;
   if (records) out.records = records;
   if (broadcasts) out.broadcasts = broadcasts;
+  if (calls) out.calls = calls;
   if (samples.length > 0) out.history = pushBounded(s.history, samples, MAX_HISTORY_SAMPLES);
   if (activity.length > 0) out.activity = pushBounded(s.activity, activity, MAX_ACTIVITY);
   return out;
@@ -266,6 +276,7 @@ export const useLive = create<LiveState>()((set, get) => ({
   history: [],
   records: [],
   broadcasts: [],
+  calls: [],
   testnet: null,
   crawl: null,
   lookups: new Map(),

@@ -1,16 +1,18 @@
 // Messages: the extension points as a person uses them. Call a custom RPC method on a peer (and see
 // its answer or its refusal), the methods this node answers, send a broadcast, and the broadcasts
-// this node received: who started each, who handed it on, when, in how many hops, and what it said.
+// this node received: who started each, who handed it on, when, in how many hops, and what it said;
+// and the call log: every custom method call this node made or answered, with its outcome.
 import { useEffect, useMemo, useState, type FormEvent, type ReactElement } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { MAX_BROADCAST_BYTES, addressString, customMethodName, type BroadcastSendDto, type CallDto } from '../../electron/host/contract';
 import { Card, Empty, ErrorNote, Id, Progress } from '../components/common';
-import type { BroadcastDto, HealthState } from '../state/contract-types';
+import type { BroadcastDto, CallInfo, HealthState } from '../state/contract-types';
 import { hostNow, useLive } from '../state/live';
 import { useApi, useConnectionState } from '../state/sync';
 import { unwrap } from '../state/call';
 import { base64ToBytes, hexDump, utf8Length } from '../lib/bytes';
 import { endpointText, formatAgo, formatDuration, plural } from '../lib/format';
+import { useHostNow } from '../lib/hooks';
 
 const SUGGEST_RANK: Record<HealthState, number> = { good: 0, unknown: 1, questionable: 2, bad: 3 };
 
@@ -25,6 +27,7 @@ export function Messages(): ReactElement {
         <CallForm />
         <BroadcastForm />
       </div>
+      <CallLog />
       <RegisteredMethods />
       <ReceivedBroadcasts />
     </div>
@@ -165,6 +168,57 @@ function BroadcastForm(): ReactElement {
         )}
       </form>
     </Card>
+  );
+}
+
+/** Every CALL the node made or answered since this page connected, newest first. */
+function CallLog(): ReactElement {
+  const calls = useLive((s) => s.calls);
+  const now = useHostNow();
+  return (
+    <Card title="Calls" sub={`${plural(calls.length, 'custom method call')} made or answered by this node since this page opened, newest first`} flush testId="calls-card">
+      {calls.length === 0 ? (
+        <Empty title="No calls yet">A call made above, or one a peer makes to a method this node answers, shows here with its outcome and time.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" data-testid="calls-table">
+            <thead>
+              <tr>
+                <th>When</th>
+                <th>Direction</th>
+                <th>Method</th>
+                <th>Peer</th>
+                <th>Outcome</th>
+                <th className="num">Time</th>
+              </tr>
+            </thead>
+            <tbody>
+              {calls.map((c, i) => (
+                <CallRow key={`${c.at}/${i}`} c={c} now={now} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Card>
+  );
+}
+
+function CallRow({ c, now }: { c: CallInfo; now: number }): ReactElement {
+  return (
+    <tr data-testid="call-row" data-direction={c.direction} data-outcome={c.outcome}>
+      <td title={new Date(c.at).toISOString()}>{formatAgo(c.at, now)}</td>
+      <td>{c.direction === 'sent' ? 'sent →' : '← received'}</td>
+      <td className="mono">{c.name}</td>
+      <td>
+        {c.peer.id !== null && <Id id={c.peer.id} />} <span className="mono faint">{endpointText(c.peer)}</span>
+      </td>
+      <td className={c.outcome === 'ok' ? 'c-good' : 'c-bad'} title={c.message}>
+        {c.outcome === 'ok' ? 'answered' : c.outcome}
+        {c.message !== undefined && <span className="muted"> · {c.message}</span>}
+      </td>
+      <td className="num">{formatDuration(c.durationMs)}</td>
+    </tr>
   );
 }
 

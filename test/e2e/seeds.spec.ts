@@ -68,3 +68,28 @@ test('a dual-stack node: both addresses in the Overview, peers of both families'
     await stop();
   }
 });
+
+test('custom method calls show in the Messages view’s call log, answered and refused', async ({ app: page }) => {
+  test.setTimeout(90_000);
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await openView(page, 'messages');
+  await expect(page.getByTestId('calls-card')).toContainText('No calls yet');
+  const option = page.locator('#call-peers option').first();
+  await expect(option).toBeAttached({ timeout: 15_000 });
+  const peer = (await option.getAttribute('value'))!;
+  await page.getByTestId('call-address').fill(peer);
+  await page.getByTestId('call-submit').click();
+  const rows = page.getByTestId('call-row');
+  await expect(rows.first()).toHaveAttribute('data-outcome', 'ok', { timeout: 15_000 });
+  await expect(rows.first()).toContainText('sent →');
+  await expect(rows.first()).toContainText('kadscope.info');
+  await expect(rows.first()).toContainText(peer);
+
+  await page.getByTestId('call-name').fill('no.such.method');
+  await page.getByTestId('call-submit').click();
+  await expect(rows.first()).toHaveAttribute('data-outcome', 'UNKNOWN_METHOD', { timeout: 15_000 });
+  await expect(rows.first()).toContainText('no method "no.such.method" is registered on this node');
+  await expect(rows).toHaveCount(2);
+  await page.getByTestId('calls-card').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'call-log.png') });
+});
