@@ -68,6 +68,10 @@ export const REFRESH_CONCURRENCY = 3;
 export const ADAPTIVE_TIMEOUT_MIN_MS = 250;
 /** adaptiveTimeout: answers measured before the measured timeout replaces rpcTimeoutMs. */
 export const ADAPTIVE_TIMEOUT_SAMPLES = 3;
+/** Client versions remembered (peers that answered with Mainline's `v`). */
+export const MAX_PEER_CLIENTS = 4096;
+/** Bytes of a client version kept. */
+const MAX_CLIENT_VERSION_BYTES = 16;
 /** With no bootstrap option, the node rejoins through at most this many of its saved peers. */
 export const REJOIN_PEERS = 24;
 
@@ -236,6 +240,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private readonly retriesNow: () => number;
   /** RFC 6298 round-trip estimate over every answer (adaptiveTimeout). */
   private readonly rtt = { srtt: 0, rttvar: 0, samples: 0 };
+  /** Peers' client versions (peer id -> described `v`), oldest first; at most MAX_PEER_CLIENTS. */
+  private readonly peerClients = new Map<string, string>();
   private readonly observedVotes: string[] = [];
   private readonly observedCounts = new Map<string, number>();
   private observed: Endpoint | null = null;
@@ -347,6 +353,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         return;
       }
       const id = bytesToHex(res.id);
+      if (res.client !== undefined) this.notePeerClient(id, res.client);
       this.onAnswered(id, res.id, from, rttMs, res.observed);
       // The guard lets a table member at its address through anyway: only other answerers need
       // remembering (a second copy of the table's addresses was a tenth of a node's heap).
@@ -740,13 +747,29 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   private emitAdded(e: RoutingEntry): void {
     this.storage.peerAdded(e);
-    if (this.has('peer-added')) this.emit('peer-added', toPeerInfo(e, this.clock.now()));
+    if (this.has('peer-added')) this.emit('peer-added', this.annotate(toPeerInfo(e, this.clock.now())));
   }
 
   private emitHealth(id: string): void {
     if (!this.has('peer-health')) return;
     const info = this.table.peerInfo(id, this.clock.now());
-    if (info) this.emit('peer-health', info);
+    if (info) this.emit('peer-health', this.annotate(info));
+  }
+
+  /** The client version a peer answered with (Mainline's `v`), kept for the peer list; bounded. */
+  private notePeerClient(id: string, version: Uint8Array): void {
+    const describe = this.protocol.describeClient;
+    if (describe === undefined || this.peerClients.get(id) !== undefined) return;
+    if (this.peerClients.size >= MAX_PEER_CLIENTS) this.peerClients.delete(this.peerClients.keys().next().value as string);
+    this.peerClients.set(id, describe(version.slice(0, MAX_CLIENT_VERSION_BYTES)));
+  }
+
+  /** A peer as the protocol sees it too: its client version and whether its id fits its address. */
+  private annotate(p: PeerInfo): PeerInfo {
+    const client = this.peerClients.get(p.id);
+    const check = this.protocol.idCompliance;
+    if (client === undefined && check === undefined) return p;
+    return { ...p, ...(client !== undefined ? { client } : {}), ...(check ? { idCompliance: check(idFromHex(p.id, this.protocol.idBytes), p.host) } : {}) };
   }
 
   private emitRemoved(e: RoutingEntry, reason: NodeEvents['peer-removed']['reason']): void {
@@ -1118,7 +1141,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   snapshot(): NodeSnapshot {
     const now = this.clock.now();
-    const buckets = this.table.bucketInfos(now);
+    const buckets = this.table.bucketInfos(now).map((b) => ({ ...b, peers: b.peers.map((p) => this.annotate(p)) }));
     const peers: PeerInfo[] = buckets.flatMap((b) => b.peers);
     return {
       id: this.id,

@@ -43,6 +43,10 @@ export interface PeerHealth {
 
 export interface PeerInfo extends Contact, PeerHealth {
   bucket: number;
+  /** The software it said it runs (Mainline's `v`, e.g. "KS 0.1", "LT 1.2"), once it answered with one. */
+  client?: string;
+  /** Whether its id fits its address by the protocol's rule (Mainline: BEP 42; loopback and private addresses exempt). */
+  idCompliance?: 'compliant' | 'exempt' | 'non-compliant';
   /** Clock ms when it entered our routing table. */
   addedAt: number;
 }

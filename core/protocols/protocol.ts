@@ -61,6 +61,10 @@ export interface DhtProtocol {
   randomId(rand?: RandomBytes): Uint8Array;
   /** A text topic's key (kadscope SHA-256, Mainline SHA-1): idBytes long. */
   hashTopic(text: string): Uint8Array;
+  /** Whether a peer's id fits its address (Mainline: BEP 42); absent where ids are free. */
+  idCompliance?(id: Uint8Array, host: string): 'compliant' | 'exempt' | 'non-compliant';
+  /** A peer's software version as it sent it, for people (Mainline's `v`). */
+  describeClient?(version: Uint8Array): string;
   /** The record model (keys, signed bytes, limits, where tokens come from); default kadscope's. */
   readonly records?: RecordModel;
   /**

@@ -480,6 +480,8 @@ export class Rpc {
           peers: body.peers,
           result: body.result,
           readOnly: undefined,
+          // Our own version goes out through the codec (Mainline's `v`), not per answer.
+          client: undefined,
         } satisfies Record<keyof ResponseMessage, unknown>;
         out = this.codec.encode(res, from);
       }

@@ -114,6 +114,8 @@ export interface ResponseMessage extends Header {
   peers?: WirePeer[];
   /** CALL: the method's encoded result. */
   result?: Uint8Array;
+  /** The responder's software, where its protocol says (Mainline's `v`); never on wire v1. */
+  client?: Uint8Array;
   /**
    * The responder is not a routing-table member: a dht-rpc node that answered without an id (or
    * with one its address does not hash to). Set only by a protocol's decoder; wire v1 never does.

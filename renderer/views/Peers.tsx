@@ -57,6 +57,13 @@ export function filterPeers(peers: Iterable<PeerInfo>, f: PeerFilter): PeerInfo[
   return out;
 }
 
+/** What a peer's BEP 42 verdict means, on hover. */
+const BEP42_TITLES: Record<NonNullable<PeerInfo['idCompliance']>, string> = {
+  compliant: 'BEP 42: its id is derived from its IP address, as the DHT security extension asks',
+  exempt: 'BEP 42: loopback and private addresses are exempt from the id rule',
+  'non-compliant': 'BEP 42: its id is not derived from its IP address (old or misbehaving client, or an id chosen to attack a key)',
+};
+
 export function Peers(): ReactElement {
   const peers = useLive((s) => s.peers);
   const filter = useUi((s) => s.peerFilter);
@@ -197,6 +204,16 @@ export function Peers(): ReactElement {
                   </div>
                   <div role="gridcell" className="mono">
                     {endpointText(p)}
+                    {p.client !== undefined && (
+                      <span className="faint" data-testid="peer-client" title="The client version it answered with (Mainline's v)">
+                        {' '}· {p.client}
+                      </span>
+                    )}
+                    {p.idCompliance !== undefined && (
+                      <span className={p.idCompliance === 'non-compliant' ? 'c-warn' : 'faint'} data-testid="peer-bep42" data-compliance={p.idCompliance} title={BEP42_TITLES[p.idCompliance]}>
+                        {' '}· BEP 42 {p.idCompliance}
+                      </span>
+                    )}
                   </div>
                   <div role="gridcell" className="num">
                     {p.bucket}

@@ -42,6 +42,11 @@ test('the app on a Mainline testnet: the header names the network, the graph and
   await expect.poll(() => peerCount(page), { timeout: 45_000 }).toBeGreaterThanOrEqual(MIN_PEERS);
   await page.screenshot({ path: join(SCREENSHOT_DIR, '30-mainline-graph-light.png') });
 
+  await openView(page, 'peers');
+  await expect(page.getByTestId('peer-client').first()).toHaveText('· KS 0.1');
+  await expect(page.getByTestId('peer-bep42').first()).toHaveAttribute('data-compliance', 'exempt');
+  await page.screenshot({ path: join(SCREENSHOT_DIR, '34-mainline-peers-light.png') });
+
   await openView(page, 'buckets');
   const buckets = await page.getByTestId('bucket-row').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-bucket'))));
   expect(buckets.length).toBeGreaterThan(0);

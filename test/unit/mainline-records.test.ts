@@ -2,7 +2,9 @@
 // record model's keys (SHA-1 of the bencoded value, SHA-1 of public key || salt), the signed
 // fragment, seq and cas rules, tokens from get, and what a user's bytes become on the wire.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../../core/id';
+import { bytesToHex, idFromHex } from '../../core/id';
+import { bep42Status } from '../../core/protocols/mainline/bep42';
+import { describeClientVersion } from '../../core/protocols/mainline/protocol';
 import { bencode } from '../../core/protocols/mainline/bencode';
 import { bep44Signable, immutableTarget, mutableTarget, verifyMutableItem } from '../../core/protocols/mainline/bep44';
 import { MAINLINE_RECORDS } from '../../core/protocols/mainline/records';
@@ -85,6 +87,17 @@ describe('node.records on a Mainline network (memory transport)', () => {
     expect((cas as DhtError).code).toBe('CAS_MISMATCH');
     await net.run(b.records.putMutable({ keyPair, salt, seq: 3, value: 'v3', cas: 2 }));
     expect(text((await net.run(net.nodes[9].records.get(one.key, { salt }))).value)).toBe('v3');
+  });
+
+  it("peers carry their client version (Mainline's v) and their BEP 42 verdict", () => {
+    const peers = net.nodes[1].snapshot().peers;
+    expect(peers.length).toBeGreaterThan(0);
+    for (const p of peers) {
+      expect(p.client).toBe('KS 0.1');
+      expect(p.idCompliance).toBe(bep42Status(idFromHex(p.id, 20), p.host));
+    }
+    expect(describeClientVersion(new Uint8Array([0x4c, 0x54, 1, 2]))).toBe('LT 1.2');
+    expect(describeClientVersion(new Uint8Array([0xff, 0]))).toBe('ff00');
   });
 
   it('a value over 1,000 bytes as bencoded is refused before any network trip', async () => {

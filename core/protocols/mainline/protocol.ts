@@ -19,6 +19,7 @@ import { UNKNOWN_OBSERVED, type CodecDecodeResult, type DhtProtocol, type WireCo
 import { itemTarget, sha1 } from './bep44';
 import { decodeKrpc, encodeKrpc } from './krpc';
 import { MAINLINE_RECORDS } from './records';
+import { bep42Status } from './bep42';
 import {
   KRPC_ERROR,
   MAINLINE_ID_BYTES,
@@ -32,6 +33,17 @@ import {
 /** Our `v`: "KS" and a two-byte version, as BEP 20 style clients do. */
 export const KADSCOPE_CLIENT_VERSION = new Uint8Array([0x4b, 0x53, 0x00, 0x01]);
 const TWO_POW_32 = 0x1_0000_0000;
+
+/**
+ * A `v` for people: BEP 20 style (two letters naming the client, then version bytes) as "LT 1.2";
+ * anything else as hex.
+ */
+export function describeClientVersion(v: Uint8Array): string {
+  const letters = v.length >= 2 && [v[0], v[1]].every((c) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a));
+  if (!letters) return Buffer.from(v).toString('hex');
+  const name = String.fromCharCode(v[0], v[1]);
+  return v.length === 2 ? name : `${name} ${Array.from(v.subarray(2)).join('.')}`;
+}
 
 /** Our uint32 tids as 4 bytes; others' shorter tids as decoded by tidFromBytes. */
 export function tidToBytes(tid: number): Uint8Array {
@@ -187,6 +199,7 @@ function fromKrpc(data: Uint8Array, from: Endpoint | undefined): CodecDecodeResu
   }
   if (m.kind === 'response') {
     const res: ResponseMessage = { kind: 'response', tid, id: m.id, observed: m.observed ?? UNKNOWN_OBSERVED };
+    if (m.version !== undefined && m.version.length > 0) res.client = m.version;
     if (m.nodes !== undefined) res.nodes = m.nodes;
     if (m.token !== undefined) res.token = m.token;
     if (m.values !== undefined) res.peers = m.values;
@@ -235,5 +248,7 @@ export function mainlineProtocol(options: MainlineCodecOptions = {}): DhtProtoco
     randomId: (rand: RandomBytes = cryptoRandomBytes) => rand(MAINLINE_ID_BYTES),
     hashTopic: (text: string) => sha1(new TextEncoder().encode(text)),
     records: MAINLINE_RECORDS,
+    idCompliance: bep42Status,
+    describeClient: describeClientVersion,
   };
 }
