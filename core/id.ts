@@ -88,16 +88,21 @@ export const cryptoRandomBytes: RandomBytes = (n) => {
   return out;
 };
 
-/** A deterministic generator (xorshift128+ style via splitmix32) for seeded tests and simulations. */
-export function seededRandomBytes(seed: number): RandomBytes {
-  let s = seed >>> 0 || 0x9e3779b9;
-  const next = (): number => {
+/** splitmix32 from state `seed`: a function returning the next unsigned 32-bit number each call. */
+export function splitmix32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
     s = (s + 0x9e3779b9) >>> 0;
     let z = s;
     z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
     return (z ^ (z >>> 16)) >>> 0;
   };
+}
+
+/** A deterministic generator (splitmix32) for seeded tests and simulations. */
+export function seededRandomBytes(seed: number): RandomBytes {
+  const next = splitmix32(seed >>> 0 || 0x9e3779b9);
   return (n) => {
     const out = new Uint8Array(n);
     for (let i = 0; i < n; i += 4) {

@@ -3,6 +3,7 @@
 // Statistics, correctness against the whole network's ids, memory, interleaving and result output
 // live here; the workloads (workloads/*.ts) and drivers (drivers/*.ts) build on it.
 
+import { splitmix32 } from '../../core/id';
 import type { SocketLayer } from './socket-floor';
 
 /** A contact as a system's own lookup returns it: its id in that system's id space, as hex. */
@@ -236,14 +237,7 @@ export function rotation<T>(items: readonly T[], round: number): T[] {
 
 /** A seeded generator (splitmix32), so every system gets the same sequence of picks. */
 export function seededRng(seed: number): { float(): number; int(n: number): number; hex(bytes: number): string } {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
+  const next = splitmix32(seed);
   return {
     float: () => next() / 0x1_0000_0000,
     int: (n) => Math.floor((next() / 0x1_0000_0000) * n),
