@@ -1,21 +1,12 @@
 // One node on UDP over IPv4 and IPv6 at once (DhtNode's host6 option, transport/dual.ts), reached
 // over both families on loopback: a node on 127.0.0.1 and a node on ::1 each join through it, and
 // its one routing table holds both; lookups from it reach both.
-import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DhtNode } from '../../core/node';
 import { DualStackTransport } from '../../core/transport/dual';
 import { endpointKey } from '../../core/transport/types';
+import { hasIpv6Loopback } from './ipv6-loopback';
 
-async function hasIpv6Loopback(): Promise<boolean> {
-  const s = createSocket('udp6');
-  const ok = await new Promise<boolean>((resolve) => {
-    s.once('error', () => resolve(false));
-    s.bind(0, '::1', () => resolve(true));
-  });
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return ok;
-}
 const IPV6 = await hasIpv6Loopback();
 
 let nodes: DhtNode[] = [];

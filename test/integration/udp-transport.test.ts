@@ -1,10 +1,10 @@
 // Real sockets on the loopback interfaces only. Waits are bounded: a helper resolves on the packet
 // and rejects after PACKET_WAIT_MS; nothing sleeps for a fixed time.
-import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isDhtError } from '../../core/errors';
 import { UDP_MAX_PAYLOAD_BYTES, UdpTransport } from '../../core/transport/udp';
 import type { Endpoint } from '../../core/transport/types';
+import { hasIpv6Loopback } from './ipv6-loopback';
 
 const PACKET_WAIT_MS = 2_000;
 const MAX_TURNS = 1_000;
@@ -29,16 +29,6 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   if (!cond()) throw new Error(`condition never held: ${what}`);
 }
 
-/** Whether this machine can bind ::1 (containers often have no IPv6 loopback). */
-async function hasIpv6Loopback(): Promise<boolean> {
-  const s = createSocket('udp6');
-  const ok = await new Promise<boolean>((resolve) => {
-    s.once('error', () => resolve(false));
-    s.bind(0, '::1', () => resolve(true));
-  });
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return ok;
-}
 
 const IPV6 = await hasIpv6Loopback();
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
