@@ -68,6 +68,10 @@ function StoreForm(): ReactElement {
   const [name, setName] = useState('');
   const [keyFileName, setKeyFileName] = useState<string | null>(null);
   const mainline = useLive((s) => s.node?.protocol.name === 'mainline');
+  // Named records are kadscope's own (wire v2): a node speaking Mainline has none to offer.
+  useEffect(() => {
+    if (mainline && kind === 'named') setKind('immutable');
+  }, [mainline, kind]);
 
   const keyPairs = useQuery({ queryKey: ['keypairs'], queryFn: () => unwrap(api.listKeyPairs()), enabled: open && kind === 'mutable' });
   const importPair = useMutation({
@@ -139,7 +143,7 @@ function StoreForm(): ReactElement {
               onChange={setKind}
               options={[
                 { value: 'immutable', label: 'Immutable' },
-                { value: 'named', label: 'At a name' },
+                ...(mainline ? [] : [{ value: 'named' as const, label: 'At a name' }]),
                 { value: 'mutable', label: 'Mutable (signed)' },
               ]}
             />
@@ -166,7 +170,7 @@ function StoreForm(): ReactElement {
               ? 'The key is SHA-256 of the value: anyone can check it, nobody can change it.'
               : kind === 'named'
                 ? 'The key is SHA-256 of the name. Nothing proves who wrote it: anyone can store another value at the same name, and the last write wins.'
-              : 'The key is SHA-256 of your public key and salt; store again with a higher seq to update it.'}
+                : 'The key is SHA-256 of your public key and salt; store again with a higher seq to update it.'}
         </p>
         {kind === 'named' && (
           <div className="field">
@@ -346,6 +350,10 @@ function FetchForm(): ReactElement {
   const [salt, setSalt] = useState('');
   const idBytes = useLive((s) => s.node?.protocol.idBytes ?? 32);
   const mainline = useLive((s) => s.node?.protocol.name === 'mainline');
+  // No names on Mainline (named records are kadscope's): by key only.
+  useEffect(() => {
+    if (mainline) setBy('key');
+  }, [mainline]);
   const get = useMutation<GetDto, Error, { key: string; source: 'network' | 'local'; salt?: string } | { name: string; source: 'auto' }>({
     mutationFn: (args) => unwrap(api.get(args)),
     onSuccess: (r) => setShow(r.text === null ? 'hex' : 'text'),
@@ -372,18 +380,20 @@ function FetchForm(): ReactElement {
   return (
     <Card title="Fetch a value" sub={from === 'local' ? 'this node’s own copy, no lookup' : by === 'name' ? 'iterative FIND_VALUE at SHA-256(name)' : 'iterative FIND_VALUE by key'} testId="fetch-card">
       <form className="form" onSubmit={submit} aria-label="Fetch a value">
-        <div className="field">
-          <span className="field-label">Fetch by</span>
-          <Segmented
-            label="Fetch by"
-            value={by}
-            onChange={setBy}
-            options={[
-              { value: 'key', label: 'Key' },
-              { value: 'name', label: 'Name' },
-            ]}
-          />
-        </div>
+        {!mainline && (
+          <div className="field">
+            <span className="field-label">Fetch by</span>
+            <Segmented
+              label="Fetch by"
+              value={by}
+              onChange={setBy}
+              options={[
+                { value: 'key', label: 'Key' },
+                { value: 'name', label: 'Name' },
+              ]}
+            />
+          </div>
+        )}
         {by === 'name' ? (
           <div className="field">
             <NameInput id="fetch-name" value={name} onChange={setName} error={nameError} hint="A value stored “at a name”: whoever wrote that name last, not necessarily who you expect." />
