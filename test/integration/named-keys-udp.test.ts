@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDhtError, type DhtError } from '../../core/errors';
 import { bytesToHex } from '../../core/id';
+import { DhtNode } from '../../core/node';
 import { namedKey } from '../../core/records/signing';
 import { createTestnet, type Testnet } from '../../core/testnet';
 import { runCliOn, type CliRun } from './cli-run';
@@ -70,6 +71,19 @@ describe('named keys over UDP', () => {
     expect(await cli('put', '--at', 'x'.repeat(129), 'v', '--bootstrap', bs)).toMatchObject({ code: 2, err: [expect.stringContaining('at most 128 bytes')] });
     expect(await cli('put', '--at', 'n', '--mutable', '--keys', 'k.json', '--seq', '1', 'v', '--bootstrap', bs)).toMatchObject({ code: 2 });
     expect(await cli('get', '--at', 'n', 'abcd', '--bootstrap', bs)).toMatchObject({ code: 2, err: [expect.stringContaining('not both')] });
+  });
+
+  it('a node speaking another protocol refuses named keys: they are kadscope wire v2', async () => {
+    for (const protocol of ['mainline', 'hyperdht'] as const) {
+      const other = DhtNode.create({ protocol, host: '127.0.0.1' });
+      await other.start();
+      try {
+        expect(other.capabilities.namedKeys).toBe(false);
+        await expect(other.records.putNamed('x', 'y')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+      } finally {
+        await other.stop();
+      }
+    }
   });
 
   it('a store policy that refuses named records: the writer sees which nodes refused and why', async () => {
