@@ -74,6 +74,8 @@ export const MAX_PEER_CLIENTS = 4096;
 const MAX_CLIENT_VERSION_BYTES = 16;
 /** With no bootstrap option, the node rejoins through at most this many of its saved peers. */
 export const REJOIN_PEERS = 24;
+/** Bootstrap nodes kept that answered as non-members (dht-rpc's id-less first node), for the lookup after a re-key. */
+const MAX_NON_MEMBER_SEEDS = 8;
 
 /** Record options (dataDir, lifetimes, store limits) are documented in records/config.ts. */
 export interface DhtNodeOptions extends RecordOptions {
@@ -246,6 +248,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private readonly observedCounts = new Map<string, number>();
   private observed: Endpoint | null = null;
   private idAdopted = false;
+  /** Bootstrap nodes that answered as non-members: where a lookup starts while the table is empty. */
+  private nonMemberSeeds: LookupPeer[] = [];
   private refreshing = false;
   private lookupSeq = 0;
   /** The node's side of every lookup, made once (see the constructor on why not arrows). */
@@ -536,6 +540,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     // A bootstrap node that answered as a non-member (dht-rpc's id-less first node) is in no table,
     // but the self-lookup still starts from it.
     const seeds = reached.filter((c) => !this.table.has(c.id)).map((c) => ({ id: c.id, idBytes: hexToBytes(c.id), host: c.host, port: c.port }));
+    this.nonMemberSeeds = seeds.slice(0, MAX_NON_MEMBER_SEEDS);
     if ((this.table.size > 0 || seeds.length > 0) && this.opts.lookupSelfOnBootstrap) {
       await this.makeLookup(this.idBytes, 'find-node', this.findNodeQuery(this.idBytes), { signal, extraSeeds: seeds })
         .run()
@@ -764,12 +769,20 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     this.peerClients.set(id, describe(version.slice(0, MAX_CLIENT_VERSION_BYTES)));
   }
 
-  /** A peer as the protocol sees it too: its client version and whether its id fits its address. */
+  /** A peer as the protocol sees it too: its client version and whether its id fits its address (BEP 42, HyperDHT). */
   private annotate(p: PeerInfo): PeerInfo {
     const client = this.peerClients.get(p.id);
     const check = this.protocol.idCompliance;
-    if (client === undefined && check === undefined) return p;
-    return { ...p, ...(client !== undefined ? { client } : {}), ...(check ? { idCompliance: check(idFromHex(p.id, this.protocol.idBytes), p.host) } : {}) };
+    // HyperDHT: whether the id is the one its address hashes to (the only ids it accepts).
+    const derive = this.protocol.addressId;
+    if (client === undefined && check === undefined && derive === undefined) return p;
+    const derived = derive?.(p);
+    return {
+      ...p,
+      ...(client !== undefined ? { client } : {}),
+      ...(check ? { idCompliance: check(idFromHex(p.id, this.protocol.idBytes), p.host) } : {}),
+      ...(derive ? { idMatchesAddress: derived != null && bytesToHex(derived) === p.id } : {}),
+    };
   }
 
   private emitRemoved(e: RoutingEntry, reason: NodeEvents['peer-removed']['reason']): void {
@@ -880,6 +893,17 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   }
 
   /**
+   * The address others reach us at, when we know it without being told (dht-rpc's bootstrapper:
+   * the first node of a network, which nobody has answered yet). A protocol whose id follows the
+   * address takes its id now.
+   */
+  assumeAddress(address: Endpoint): void {
+    this.observed = { host: address.host, port: address.port };
+    this.emit('observed-address', this.observed);
+    if (this.protocol.idForAddress) this.adoptAddressId(this.observed);
+  }
+
+  /**
    * A protocol whose id follows the address (dht-rpc: BLAKE2b-256 of ip:port) takes the id of the
    * address the network now agrees on. The id buffer is shared by the node's parts (RPC, guard,
    * broadcaster), so it is rewritten in place; the table is rebuilt around the new id with the
@@ -901,6 +925,16 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     const why = `a ${this.protocol.label} id is derived from the address others see (${endpointKey(observed)})`;
     this.emit('id-changed', { from, to: this.id, reason: this.idFromDisk && !this.idAdopted ? `the saved id no longer fits: ${why}` : why });
     this.idAdopted = true;
+    // As dht-rpc does on turning persistent: a lookup of the new id, so the nodes nearest it meet us
+    // as a member (those we asked before saw a non-member).
+    // After the answer that settled the address is in the table (this runs inside its handling).
+    void Promise.resolve().then(() => {
+      if (!this.running) return;
+      const extraSeeds = this.nonMemberSeeds.filter((c) => !this.table.has(c.id));
+      return this.makeLookup(this.idBytes, 'find-node', this.findNodeQuery(this.idBytes), { extraSeeds })
+        .run()
+        .then(() => undefined, () => undefined);
+    });
   }
 
   // ---- answering requests ----

@@ -75,6 +75,8 @@ export async function createTestnet(options: TestnetOptions): Promise<Testnet> {
 
   // Ids as long as the nodes' protocol wants (options.node.protocol: kadscope's 32 bytes, Mainline's 20).
   const protocol = resolveProtocol(options.node?.protocol);
+  // A named protocol is resolved per node: HyperDHT's codec holds its node's persistent id.
+  const protocolOfNode = (): typeof protocol => (typeof options.node?.protocol === 'string' ? resolveProtocol(options.node.protocol) : protocol);
   const makeNode = (): DhtNode => {
     const node = createNode();
     options.onNode?.(node);
@@ -84,7 +86,7 @@ export async function createTestnet(options: TestnetOptions): Promise<Testnet> {
     const transport = network ? network.createTransport({}) : new UdpTransport({}, { host, port: 0 });
     return DhtNode.create({
       ...options.node,
-      protocol,
+      protocol: protocolOfNode(),
       k: options.k ?? options.node?.k,
       alpha: options.alpha ?? options.node?.alpha,
       transport,
@@ -127,6 +129,9 @@ export async function createTestnet(options: TestnetOptions): Promise<Testnet> {
       await Promise.all(fresh.map((node) => node.stop()));
       throw err;
     }
+    // A network whose ids follow the address (HyperDHT) starts from a node that knows its own, as
+    // dht-rpc's bootstrapper does: the others join through a member.
+    if (nodes.length === 0 && protocol.idForAddress) fresh[0].assumeAddress(fresh[0].address);
     nodes.push(...fresh);
     await run(join(fresh));
     return fresh;

@@ -49,6 +49,8 @@ export interface PeerInfo extends Contact, PeerHealth {
   idCompliance?: 'compliant' | 'exempt' | 'non-compliant';
   /** Clock ms when it entered our routing table. */
   addedAt: number;
+  /** A protocol whose ids are derived from the address (HyperDHT): whether this one's is. */
+  idMatchesAddress?: boolean;
 }
 
 export interface BucketInfo {

@@ -128,7 +128,7 @@ function Header(): ReactElement {
       {testnet?.running && (
         <button type="button" className="chip" onClick={() => go('testnet')} title="A local testnet is running on 127.0.0.1">
           <span className="dot accent" aria-hidden="true" />
-          Testnet · {testnet.alive} {testnet.protocol === 'mainline' ? 'Mainline ' : ''}nodes
+          Testnet · {testnet.alive} {testnet.protocol === 'mainline' ? 'Mainline ' : testnet.protocol === 'hyperdht' ? 'HyperDHT ' : ''}nodes
         </button>
       )}
       {node && (

@@ -73,6 +73,8 @@ export interface DhtProtocol {
    * the one we have (an ephemeral node, or an address that has no id).
    */
   idForAddress?(observed: Endpoint): Uint8Array | null;
+  /** For such a protocol: the id an address must carry (pure), or null when it can have none. */
+  addressId?(address: Endpoint): Uint8Array | null;
 }
 
 export const kadscopeCodec: WireCodec = { encode: encodeMessage, decode: decodeMessage };

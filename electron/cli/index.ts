@@ -46,9 +46,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     return EXIT_USAGE;
   }
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
-  // `crawl` reads --protocol itself; the other commands speak HyperDHT through ./hyperdht, which is
-  // loaded only when asked for (it brings the whole HyperDHT implementation).
-  const protocol = name === 'crawl' ? undefined : protocolOf(rest);
+  // `crawl` and `serve` read --protocol themselves; the other commands speak HyperDHT through
+  // ./hyperdht, which is loaded only when asked for (it brings the whole HyperDHT implementation).
+  const protocol = name === 'crawl' || name === 'serve' ? undefined : protocolOf(rest);
   try {
     if (protocol === 'mainline') {
       if (!(MAINLINE_CLI_COMMANDS as readonly string[]).includes(name)) {

@@ -157,9 +157,9 @@ export interface HostInfo {
 }
 
 /** The networks the app's node and testnet can speak (core/protocols). */
-export const PROTOCOLS = ['kadscope', 'mainline'] as const;
+export const PROTOCOLS = ['kadscope', 'mainline', 'hyperdht'] as const;
 export type ProtocolChoice = (typeof PROTOCOLS)[number];
-const protocolChoice = z.enum(PROTOCOLS, { error: 'expected "kadscope" or "mainline"' });
+const protocolChoice = z.enum(PROTOCOLS, { error: 'expected "kadscope", "mainline" or "hyperdht"' });
 
 export interface TestnetStatus {
   running: boolean;

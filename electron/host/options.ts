@@ -31,7 +31,7 @@ export interface HostOptions {
   /** --tls-cert/--tls-key: the certificate for --listen; null: generate one into the data directory. */
   tls: { cert: string; key: string } | null;
   /** --protocol: what the user's node (and the embedded testnet) speak at start. */
-  protocol: 'kadscope' | 'mainline';
+  protocol: 'kadscope' | 'mainline' | 'hyperdht';
 }
 
 export class OptionsError extends Error {}
@@ -94,7 +94,9 @@ export function parseHostOptions(argv: string[], options: { lenient?: boolean } 
   if ((cert === undefined) !== (key === undefined)) throw new OptionsError('--tls-cert and --tls-key go together: give both, or neither to have a certificate generated');
   if (cert !== undefined && listen === null) throw new OptionsError('--tls-cert/--tls-key are for --listen; add --listen HOST:PORT');
   const protocol = str('protocol') ?? 'kadscope';
-  if (protocol !== 'kadscope' && protocol !== 'mainline') throw new OptionsError(`--protocol must be kadscope or mainline; got "${protocol.slice(0, 40)}"`);
+  if (protocol !== 'kadscope' && protocol !== 'mainline' && protocol !== 'hyperdht') {
+    throw new OptionsError(`--protocol must be one of kadscope, mainline, hyperdht; got "${protocol.slice(0, 40)}"`);
+  }
   return {
     protocol,
     bootstrap,
@@ -126,4 +128,4 @@ export function headlessDataDir(env: NodeJS.ProcessEnv = process.env, home: stri
 }
 
 export const HOST_USAGE =
-  '[--protocol kadscope|mainline] [--bootstrap host:port,...] [--data-dir DIR] [--port 7420] [--node-port N] [--host6 ::1] [--testnet-size 32 | --no-testnet] [--metrics HOST:PORT] [--listen HOST:PORT [--tls-cert F --tls-key F]]';
+  '[--protocol kadscope|mainline|hyperdht] [--bootstrap host:port,...] [--data-dir DIR] [--port 7420] [--node-port N] [--host6 ::1] [--testnet-size 32 | --no-testnet] [--metrics HOST:PORT] [--listen HOST:PORT [--tls-cert F --tls-key F]]';

@@ -37,7 +37,7 @@ export function Join(): ReactElement {
   const [text, setText] = useState('');
   const current = useLive((s) => s.node?.protocol.name ?? 'kadscope');
   const [protocol, setProtocol] = useState<ProtocolChoice | null>(null);
-  const chosen: ProtocolChoice = protocol ?? (current === 'mainline' ? 'mainline' : 'kadscope');
+  const chosen: ProtocolChoice = protocol ?? (current === 'mainline' || current === 'hyperdht' ? current : 'kadscope');
   const checks = useMemo(() => checkAddresses(text), [text]);
   const bad = checks.filter((c) => c.error !== null);
   const tooMany = checks.length > MAX_BOOTSTRAP_ADDRESSES;
@@ -99,8 +99,9 @@ export function Join(): ReactElement {
             <select id="join-protocol" className="select input" value={chosen} onChange={(e) => setProtocol(e.target.value as ProtocolChoice)} data-testid="join-protocol">
               <option value="kadscope">kadscope (256-bit ids)</option>
               <option value="mainline">BitTorrent Mainline DHT (BEP 5, 160-bit ids)</option>
+              <option value="hyperdht">HyperDHT (Hyperswarm; ids are BLAKE2b-256 of the address)</option>
             </select>
-            {chosen !== current && <span className="hint">Your node restarts speaking {chosen === 'mainline' ? 'Mainline' : 'kadscope'} (its identity and records for each protocol are kept apart).</span>}
+            {chosen !== current && <span className="hint">Your node restarts speaking {chosen === 'mainline' ? 'Mainline' : chosen === 'hyperdht' ? 'HyperDHT' : 'kadscope'} (its identity and records for each protocol are kept apart).</span>}
           </div>
           <div className="btn-row">
             <button type="submit" className="btn primary" disabled={checks.length === 0 || bad.length > 0 || tooMany || join.isPending} data-testid="join-submit">

@@ -64,6 +64,19 @@ const BEP42_TITLES: Record<NonNullable<PeerInfo['idCompliance']>, string> = {
   'non-compliant': 'BEP 42: its id is not derived from its IP address (old or misbehaving client, or an id chosen to attack a key)',
 };
 
+/** HyperDHT: whether a peer's id is the BLAKE2b-256 of its address (the only ids it accepts). */
+function AddressCheck({ ok }: { ok: boolean }): ReactElement {
+  return ok ? (
+    <span className="id-check c-good" data-testid="id-check" data-ok="true" title="The id is BLAKE2b-256 of this address, as HyperDHT requires">
+      ✓ addr
+    </span>
+  ) : (
+    <span className="id-check c-bad" data-testid="id-check" data-ok="false" title="The id is not BLAKE2b-256 of this address">
+      ✗ addr
+    </span>
+  );
+}
+
 export function Peers(): ReactElement {
   const peers = useLive((s) => s.peers);
   const filter = useUi((s) => s.peerFilter);
@@ -83,6 +96,16 @@ export function Peers(): ReactElement {
     return list;
   }, [peers, filter, sort]);
   const health = useMemo(() => countHealth(peers.values()), [peers]);
+  const idChecks = useMemo(() => {
+    let checked = 0;
+    let matching = 0;
+    for (const p of peers.values()) {
+      if (p.idMatchesAddress === undefined) continue;
+      checked++;
+      if (p.idMatchesAddress) matching++;
+    }
+    return { checked, matching };
+  }, [peers]);
   const buckets = useMemo(() => [...new Set([...peers.values()].map((p) => p.bucket))].sort((a, b) => a - b), [peers]);
 
   const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_PX, overscan: OVERSCAN_ROWS });
@@ -149,6 +172,12 @@ export function Peers(): ReactElement {
           {rows.length === peers.size ? `${peers.size} peers` : `${rows.length} of ${peers.size} peers`}
           {health.bad > 0 && <span className="c-bad"> · {health.bad} bad</span>}
           {health.questionable > 0 && <span className="c-warn"> · {health.questionable} questionable</span>}
+          {idChecks.checked > 0 && (
+            <span className={idChecks.matching === idChecks.checked ? 'c-good' : 'c-bad'} data-testid="id-checks">
+              {' '}
+              · {idChecks.matching === idChecks.checked ? 'every id matches its address' : `${idChecks.checked - idChecks.matching} ids do not match their address`}
+            </span>
+          )}
         </span>
       </div>
       <div className="vt-head" role="row">
@@ -201,6 +230,7 @@ export function Peers(): ReactElement {
                 >
                   <div role="gridcell">
                     <Id id={p.id} chars={16} />
+                    {p.idMatchesAddress !== undefined && <AddressCheck ok={p.idMatchesAddress} />}
                   </div>
                   <div role="gridcell" className="mono">
                     {endpointText(p)}

@@ -79,6 +79,7 @@ export function Testnet(): ReactElement {
                   <select id="tn-protocol" className="select input" value={protocol} onChange={(e) => setProtocol(e.target.value as ProtocolChoice)} data-testid="testnet-protocol">
                     <option value="kadscope">kadscope</option>
                     <option value="mainline">BitTorrent Mainline DHT</option>
+                    <option value="hyperdht">HyperDHT (Hyperswarm)</option>
                   </select>
                 </div>
                 <div className="field">

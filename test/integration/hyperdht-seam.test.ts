@@ -13,6 +13,7 @@ import { DhtNode } from '../../core/node';
 import { hyperNodeId } from '../../core/protocols/hyperdht/crypto';
 import { INTERNAL_COMMANDS, encodeHyperRequest } from '../../core/protocols/hyperdht/messages';
 import { hyperdhtProtocol } from '../../core/protocols/hyperdht/protocol';
+import { createTestnet } from '../../core/testnet';
 import { createHyperTestnet, trueClosestHyper, type RefTestnet } from './hyperdht-testnet';
 
 const SIZE = 30;
@@ -50,6 +51,21 @@ describe(`DhtNode with protocol hyperdht in a ${SIZE}-node hyperdht network`, ()
     expect(idChanges[0].reason).toMatch(/saved id no longer fits.*127\.0\.0\.1:\d+/);
     expect(node.table.size).toBeGreaterThan(10);
     for (const p of node.table.entries()) expect(p.id).toBe(hex(hyperNodeId(p)!));
+    const snap = node.snapshot();
+    expect(snap.protocol).toEqual({ name: 'hyperdht', label: 'HyperDHT (Hyperswarm)', idBytes: 32 });
+    expect(snap.peers.length).toBeGreaterThan(10);
+    for (const p of snap.peers) expect(p.idMatchesAddress).toBe(true);
+  });
+
+  it("createTestnet({ node: { protocol: 'hyperdht' } }): kadscope's own HyperDHT network, every node persistent", async () => {
+    const own = await createTestnet({ size: 8, node: { protocol: 'hyperdht', rpcTimeoutMs: 500 } });
+    try {
+      for (const n of own.nodes) expect(n.id).toBe(hex(hyperNodeId(n.address)!));
+      const r = await own.nodes[7].findNode(own.nodes[2].id);
+      expect(r.closest[0].id).toBe(own.nodes[2].id);
+    } finally {
+      await own.destroy();
+    }
   });
 
   it('a reference findNode of its id includes it, and a reference ping gets its id', async () => {

@@ -41,7 +41,8 @@ import {
 } from './messages';
 
 export const HYPERDHT_TID_LIMIT = 0x1_0000;
-const NO_ADDRESS: Endpoint = Object.freeze({ host: '0.0.0.0', port: 0 });
+/** Stands in for the destination when a caller only measures a message (same 6 bytes on the wire). */
+const SIZE_ONLY_ADDRESS: Endpoint = Object.freeze({ host: '0.0.0.0', port: 1 });
 const ZERO_ID = new Uint8Array(HYPERDHT_ID_BYTES);
 
 export interface HyperdhtProtocolOptions {
@@ -89,13 +90,13 @@ function encodeWith(state: IdState, msg: Message, to: Endpoint | undefined): Uin
   const ours = state.id !== null && equalBytes(state.id, msg.id) ? state.id : null;
   try {
     if (msg.kind === 'error') {
-      return encodeHyperResponse({ tid, to: to ?? NO_ADDRESS, id: ours, token: null, closerNodes: [], error: TO_HYPER_ERROR[msg.code] ?? HYPERDHT_ERRORS.UNKNOWN_COMMAND, value: null });
+      return encodeHyperResponse({ tid, to: to ?? SIZE_ONLY_ADDRESS, id: ours, token: null, closerNodes: [], error: TO_HYPER_ERROR[msg.code] ?? HYPERDHT_ERRORS.UNKNOWN_COMMAND, value: null });
     }
     if (msg.kind === 'response') {
       const closer = (msg.nodes ?? []).filter((n) => hyperNodeId(n) !== null);
       return encodeHyperResponse({ tid, to: msg.observed, id: ours, token: null, closerNodes: closer, error: 0, value: null });
     }
-    const head = { tid, to: to ?? NO_ADDRESS, id: ours, token: null, internal: true, value: null };
+    const head = { tid, to: to ?? SIZE_ONLY_ADDRESS, id: ours, token: null, internal: true, value: null };
     switch (msg.method) {
       case 'PING':
         return encodeHyperRequest({ ...head, command: INTERNAL_COMMANDS.PING, target: null });
@@ -176,6 +177,7 @@ export function hyperdhtProtocol(options: HyperdhtProtocolOptions = {}): DhtProt
     // Until the network says where we are, any id will do: it is never sent (see idForAddress).
     randomId: (rand: RandomBytes = cryptoRandomBytes) => rand(HYPERDHT_ID_BYTES),
     hashTopic: (text: string) => blake2b256(new TextEncoder().encode(text)),
+    addressId: hyperNodeId,
     idForAddress(observed: Endpoint): Uint8Array | null {
       if (ephemeral) return null;
       const id = hyperNodeId(observed);

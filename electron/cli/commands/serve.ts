@@ -11,8 +11,9 @@ export const serveCommand: Command = {
   summary: 'serve the explorer UI to a browser on 127.0.0.1 (headless host)',
   usage: `kadscope serve ${HOST_USAGE}
 
-  --protocol      kadscope (default) or mainline: the network your node (and the embedded testnet)
-                  speaks at start; the app's Join and Testnet views can switch it
+  --protocol      kadscope (default), mainline or hyperdht: the network your node (and the embedded
+                  testnet) speaks at start; the app's Join and Testnet views can switch it (HyperDHT's
+                  records are the CLI's for now: put/get/announce/peers --protocol hyperdht)
   --bootstrap     join these nodes instead of starting the embedded local testnet
   --data-dir      where state lives (default $XDG_DATA_HOME/kadscope or ~/.local/share/kadscope)
   --port          HTTP port on 127.0.0.1 (default 7420; 0 picks a free one)
