@@ -20,7 +20,7 @@ import type {
   PeerInfo,
   RecordInfo,
 } from '../../core/types';
-import type { CrawlFailure, CrawlSummary } from '../../core/crawl/types';
+import type { CrawlFailure, CrawlProgress, CrawlSummary } from '../../core/crawl/types';
 import type { Endpoint } from '../../core/transport/types';
 
 // Zod probes `new Function` when it builds object schemas; a strict CSP (no 'unsafe-eval': the
@@ -503,17 +503,8 @@ export interface CrawlComparisonDto {
   leftIds: string[];
 }
 
-export interface CrawlProgressDto {
-  queued: number;
-  active: number;
-  done: number;
-  found: number;
-  reachable: number;
-  unreachable: number;
-  requests: number;
-  elapsedMs: number;
-  ratePerSec: number;
-}
+/** Plain numbers: core's own progress is already a DTO. */
+export type CrawlProgressDto = CrawlProgress;
 
 export interface CrawlStatus {
   running: boolean;
