@@ -7,13 +7,15 @@ import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { compareDistance, seededRandomBytes } from '../../../core/id';
 import { hyperNodeId } from '../../../core/protocols/hyperdht/crypto';
+import { DhtNode } from '../../../core/node';
 import { HyperDhtNode } from '../../../core/protocols/hyperdht/node';
+import { hyperdhtProtocol } from '../../../core/protocols/hyperdht/protocol';
 import { UdpTransport } from '../../../core/transport/udp';
 import type { Endpoint } from '../../../core/transport/types';
 import { summarize, type Figure, type SystemStatus, type WorkloadResult } from '../harness';
 import { workloadResult } from './common';
 
-export const HYPERDHT_DEFAULTS = { size: 500, lookups: 50, putGets: 20, seed: 0x4d7, alpha: Number(process.env.KADSCOPE_BENCH_HYPERDHT_ALPHA ?? 3) };
+export const HYPERDHT_DEFAULTS = { size: Number(process.env.KADSCOPE_BENCH_HYPERDHT_SIZE ?? 500), lookups: 50, putGets: 20, seed: 0x4d7, alpha: Number(process.env.KADSCOPE_BENCH_HYPERDHT_ALPHA ?? 3) };
 
 const require = createRequire(import.meta.url);
 
@@ -47,15 +49,18 @@ export async function runHyperdhtWorkload(opts: typeof HYPERDHT_DEFAULTS, comman
   const net = await createTestnet(opts.size, { host: '127.0.0.1' });
   const buildMs = performance.now() - t0;
   const ours = new HyperDhtNode({ transport: new UdpTransport({}, { host: '127.0.0.1', port: 0 }) }, { bootstrap: net.bootstrap, ephemeral: true, alpha: opts.alpha });
+  // The same client on the protocol seam: DhtNode's own lookup engine and RPC layer (lookups only: its records are not on the seam yet).
+  const seam = DhtNode.create({ protocol: hyperdhtProtocol({ ephemeral: true }), host: '127.0.0.1', port: 0, bootstrap: net.bootstrap, alpha: opts.alpha, rpcTimeoutMs: 1_000 });
   const theirs = net.createNode();
-  const lat: Record<string, number[]> = { kadscope: [], hyperdht: [] };
-  const msgs: Record<string, number[]> = { kadscope: [], hyperdht: [] };
-  const recall: Record<string, number[]> = { kadscope: [], hyperdht: [] };
+  const lat: Record<string, number[]> = { kadscope: [], 'kadscope-seam': [], hyperdht: [] };
+  const msgs: Record<string, number[]> = { kadscope: [], 'kadscope-seam': [], hyperdht: [] };
+  const recall: Record<string, number[]> = { kadscope: [], 'kadscope-seam': [], hyperdht: [] };
   const putMs: Record<string, number[]> = { kadscope: [], hyperdht: [] };
   const getMs: Record<string, number[]> = { kadscope: [], hyperdht: [] };
   let getMisses = { kadscope: 0, hyperdht: 0 };
   try {
     await ours.start();
+    await seam.start();
     await theirs.fullyBootstrapped();
     const members = net.nodes.filter((n) => n.id !== null).map((n) => hyperNodeId(n.address())!);
     const truth = (target: Uint8Array): Set<string> => new Set([...members].sort((a, b) => compareDistance(target, a, b)).slice(0, 20).map(hex));
@@ -66,6 +71,13 @@ export async function runHyperdhtWorkload(opts: typeof HYPERDHT_DEFAULTS, comman
       lat.kadscope.push(performance.now() - s);
       msgs.kadscope.push(r.messages);
       recall.kadscope.push(r.closest.filter((c) => want.has(c.id)).length / 20);
+    };
+    const runSeam = async (target: Uint8Array, want: Set<string>): Promise<void> => {
+      const s = performance.now();
+      const r = await seam.findNode(hex(target));
+      lat['kadscope-seam'].push(performance.now() - s);
+      msgs['kadscope-seam'].push(r.messages);
+      recall['kadscope-seam'].push(r.closest.filter((c) => want.has(c.id)).length / 20);
     };
     const runTheirs = async (target: Uint8Array, want: Set<string>): Promise<void> => {
       const before = theirs.stats.requests.total + theirs.stats.requests.retries;
@@ -79,6 +91,7 @@ export async function runHyperdhtWorkload(opts: typeof HYPERDHT_DEFAULTS, comman
     // Warm-up, not counted.
     await runOurs(rand(32), new Set());
     await runTheirs(rand(32), new Set());
+    await runSeam(rand(32), new Set());
     for (const list of [...Object.values(lat), ...Object.values(msgs), ...Object.values(recall)]) list.length = 0;
 
     for (let i = 0; i < opts.lookups; i++) {
@@ -86,9 +99,11 @@ export async function runHyperdhtWorkload(opts: typeof HYPERDHT_DEFAULTS, comman
       const want = truth(target);
       if (i % 2 === 0) {
         await runOurs(target, want);
+        await runSeam(target, want);
         await runTheirs(target, want);
       } else {
         await runTheirs(target, want);
+        await runSeam(target, want);
         await runOurs(target, want);
       }
     }
@@ -114,10 +129,11 @@ export async function runHyperdhtWorkload(opts: typeof HYPERDHT_DEFAULTS, comman
     }
   } finally {
     await ours.stop();
+    await seam.stop();
     await net.destroy();
   }
-  const systems = ['kadscope', 'hyperdht'];
-  const per = (m: Record<string, number[]>) => Object.fromEntries(systems.map((s) => [s, m[s].length ? summarize(m[s]) : null]));
+  const systems = ['kadscope', 'kadscope-seam', 'hyperdht'];
+  const per = (m: Record<string, number[]>) => Object.fromEntries(systems.map((s) => [s, m[s]?.length ? summarize(m[s]) : null]));
   const figures: Figure[] = [
     { metric: `lookup latency (${opts.size} hyperdht nodes)`, unit: 'ms', better: 'lower', show: 'median', values: per(lat) },
     { metric: 'datagrams sent per lookup', unit: 'datagrams', better: 'lower', show: 'median', values: per(msgs) },
@@ -125,11 +141,12 @@ export async function runHyperdhtWorkload(opts: typeof HYPERDHT_DEFAULTS, comman
     { metric: 'immutable put', unit: 'ms', better: 'lower', show: 'median', values: per(putMs) },
     { metric: 'immutable get of what it put', unit: 'ms', better: 'lower', show: 'median', values: per(getMs) },
   ];
-  const status: Record<string, SystemStatus> = { kadscope: { status: 'ok' }, hyperdht: { status: 'ok' } };
+  const status: Record<string, SystemStatus> = { kadscope: { status: 'ok' }, 'kadscope-seam': { status: 'ok' }, hyperdht: { status: 'ok' } };
   const diagnostics = { network: { buildMs: Math.round(buildMs), persistentNodes: net.nodes.length - 1 }, kadscope: { getMisses: getMisses.kadscope }, hyperdht: { getMisses: getMisses.hyperdht } };
   const notes = [
     `One hyperdht/testnet of ${opts.size} nodes on 127.0.0.1; both clients ephemeral, same bootstrap, alternating who goes first. kadscope: alpha ${opts.alpha} with stall handling; hyperdht: dht-rpc's concurrency 10.`,
     'Datagrams: kadscope counts its lookup\'s sends (with resends); hyperdht the delta of its dht-rpc requests.total + retries over the lookup (its background ticks, if any fall inside, are included).',
+    'kadscope-seam: DhtNode({ protocol: hyperdhtProtocol({ ephemeral: true }) }), the engine every protocol shares; lookups only (no put/get figures: HyperDHT records are not on the seam yet).',
     'Recall: the share of the 20 persistent nodes closest to the target (BLAKE2b ids of their addresses) in the result; the testnet\'s first node stays ephemeral and is in no table.',
   ];
   return workloadResult(`hyperdht-${opts.size}`, command, startedAt, { ...opts, host: '127.0.0.1' }, { systems, status, figures, diagnostics, notes });
