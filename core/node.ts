@@ -709,10 +709,11 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
    * One FIND_NODE to an address, outside any lookup: the crawler's request (core/crawl). Rejects with
    * the request's DhtError (TIMEOUT after the retries, the peer's refusal, ABORTED).
    */
-  async findNodeAt(to: Endpoint, target: Uint8Array, options: RequestOptions = {}): Promise<{ id: Uint8Array; nodes: WireContact[]; rttMs: number }> {
+  async findNodeAt(to: Endpoint, target: Uint8Array, options: RequestOptions = {}): Promise<{ id: Uint8Array; nodes: WireContact[]; rttMs: number; client?: Uint8Array }> {
     this.assertRunning();
     const r = await this.request(to, { method: 'FIND_NODE', target }, { ...options, signal: this.signalFor(options.signal) });
-    return { id: r.response.id, nodes: r.response.nodes ?? [], rttMs: r.rttMs };
+    // The responder's `v` (Mainline), for the crawler's client column.
+    return { id: r.response.id, nodes: r.response.nodes ?? [], rttMs: r.rttMs, ...(r.response.client !== undefined ? { client: r.response.client } : {}) };
   }
 
   /** A contact from another node's answer: worth asking only if it is not us and has a usable address. */

@@ -19,6 +19,7 @@ import type {
   CrawlClient,
   CrawlContact,
   CrawledNode,
+  CrawlFactCounts,
   CrawlFailure,
   CrawlProgress,
   CrawlResult,
@@ -387,18 +388,22 @@ function failureOf(err: DhtError | null): CrawlFailure {
 }
 
 /** Client, neighbour-count and failure distributions of a crawl's nodes. */
-export function distributions(nodes: readonly CrawledNode[]): Pick<CrawlSummary, 'clients' | 'neighbourCounts' | 'failures'> {
+export function distributions(nodes: readonly CrawledNode[]): Pick<CrawlSummary, 'clients' | 'neighbourCounts' | 'failures' | 'facts'> {
   const clients: Record<string, number> = {};
   const counts = new Map<number, number>();
   const failures: Record<CrawlFailure, number> = { timeout: 0, refused: 0, error: 0 };
+  const facts: CrawlFactCounts = {};
   for (const n of nodes) {
     if (n.status === 'reachable') {
       const c = n.client ?? 'unknown';
       clients[c] = (clients[c] ?? 0) + 1;
       counts.set(n.neighbours.length, (counts.get(n.neighbours.length) ?? 0) + 1);
+      const f = n.facts;
+      if (f?.bep42 !== undefined) (facts.bep42 ??= {})[f.bep42] = (facts.bep42?.[f.bep42] ?? 0) + 1;
+      if (f?.idMatchesAddress !== undefined) (facts.idMatchesAddress ??= { yes: 0, no: 0 })[f.idMatchesAddress ? 'yes' : 'no']++;
     } else if (n.status === 'unreachable' && n.failure) failures[n.failure]++;
   }
-  return { clients, neighbourCounts: [...counts].sort((a, b) => a[0] - b[0]), failures };
+  return { clients, neighbourCounts: [...counts].sort((a, b) => a[0] - b[0]), failures, facts };
 }
 
 /**

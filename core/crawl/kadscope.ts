@@ -1,18 +1,25 @@
 // A running DhtNode as a crawl client, whatever protocol it speaks (core/protocols): its FIND_NODE
 // to an address. kadscope's wire v1 carries no client version and no read-only flag, so a kadscope
 // crawler answers what other nodes ask it while the crawl runs (an ordinary short-lived node); a
-// Mainline node built with a read-only codec (BEP 43) stays out of the tables it reads.
+// Mainline node built with a read-only codec (BEP 43) stays out of the tables it reads. Where the
+// protocol says so, an answer's client version (Mainline's `v`, protocol.describeClient) and whether
+// the id fits the address it answered from (BEP 42, protocol.idCompliance) go with it.
 import type { DhtNode } from '../node';
-import type { CrawlClient } from './types';
+import type { CrawlAnswer, CrawlClient } from './types';
 
 export function nodeCrawlClient(node: DhtNode, options: { readOnly?: boolean } = {}): CrawlClient {
+  const { describeClient, idCompliance } = node.protocol;
   return {
     protocol: node.protocol.name,
     idBytes: node.idBytes.length,
     readOnly: options.readOnly ?? false,
     selfId: node.idBytes,
     async findNode(to, target, o) {
-      return node.findNodeAt(to, target, { signal: o.signal, timeoutMs: o.timeoutMs, retries: o.retries });
+      const a = await node.findNodeAt(to, target, { signal: o.signal, timeoutMs: o.timeoutMs, retries: o.retries });
+      const answer: CrawlAnswer = { id: a.id, nodes: a.nodes, rttMs: a.rttMs };
+      if (a.client !== undefined && describeClient) answer.client = describeClient(a.client);
+      if (idCompliance) answer.facts = { bep42: idCompliance(a.id, to.host) };
+      return answer;
     },
     estimateNetworkSize() {
       return node.table.estimateNetworkSize();

@@ -1,6 +1,7 @@
 // The crawler's shapes: what a protocol hands it (CrawlClient) and what a crawl returns. Plain data
 // with hex ids, so the hosts store and show them unchanged. Nothing here assumes an id length: every
 // id's length comes from the bytes a node sent.
+import type { Bep42Status } from '../protocols/mainline/bep42';
 import type { Endpoint } from '../transport/types';
 
 /** A node as an answer names it. */
@@ -15,8 +16,15 @@ export interface CrawlContact {
  * derives from the node's IP), HyperDHT (the id is BLAKE2b-256 of the address it answers from).
  */
 export interface CrawlFacts {
-  bep42?: boolean;
+  /** Mainline: the id against the address the node answered from ('exempt': loopback, private, link-local). */
+  bep42?: Bep42Status;
   idMatchesAddress?: boolean;
+}
+
+/** Reachable nodes per fact value; a fact no node carried is left out. */
+export interface CrawlFactCounts {
+  bep42?: Partial<Record<Bep42Status, number>>;
+  idMatchesAddress?: { yes: number; no: number };
 }
 
 export interface CrawlAnswer {
@@ -135,6 +143,8 @@ export interface CrawlSummary {
   neighbourCounts: Array<[number, number]>;
   /** Unreachable nodes per failure. */
   failures: Record<CrawlFailure, number>;
+  /** Protocol facts over the reachable nodes (BEP 42 compliance, HyperDHT id-matches-address). */
+  facts: CrawlFactCounts;
 }
 
 export interface CrawlResult extends CrawlSummary {

@@ -481,6 +481,10 @@ export interface CrawlNodeDto {
   failure: string | null;
   rttMs: number | null;
   client: string | null;
+  /** Mainline: its id against the address it answered from (BEP 42); null where ids are free. */
+  bep42: 'compliant' | 'exempt' | 'non-compliant' | null;
+  /** HyperDHT: its id is the hash of the address it answered from; null for other protocols. */
+  idMatchesAddress: boolean | null;
   /** Distinct nodes it returned. */
   neighbours: number;
 }

@@ -16,7 +16,8 @@ import { moveAside } from '../../core/persist/atomic';
 export const CRAWL_DB_FILE = 'crawls.duckdb';
 /** Written in kadscope_meta; a file without it is not ours. */
 const FORMAT = 'kadscope-crawls';
-const SCHEMA_VERSION = 1;
+/** 2: nodes.bep42 is BEP 42's three answers (was a boolean nothing filled), crawls.facts added. */
+const SCHEMA_VERSION = 2;
 
 export const EXPORT_FORMATS = { '.ndjson': 'ndjson', '.csv': 'csv', '.parquet': 'parquet' } as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[keyof typeof EXPORT_FORMATS];
@@ -56,7 +57,8 @@ create table if not exists crawls (
   node_estimate bigint,
   clients json not null,
   neighbour_counts json not null,
-  failures json not null
+  failures json not null,
+  facts json not null default '{}'
 );
 create table if not exists nodes (
   crawl_id integer not null,
@@ -70,7 +72,7 @@ create table if not exists nodes (
   error varchar,
   rtt_ms double,
   client varchar,
-  bep42 boolean,
+  bep42 varchar,
   id_matches_address boolean,
   neighbours integer not null,
   requests integer not null,
@@ -126,6 +128,15 @@ export class CrawlStore {
     const version = Number(meta.version);
     if (version > SCHEMA_VERSION) throw new CrawlStoreError(`${this.path} was written by a newer kadscope (crawl history version ${version}; this one reads ${SCHEMA_VERSION}); left as it is`);
     await c.run(SCHEMA);
+    if (version < 2) {
+      // Version 1 kept bep42 as a boolean (never filled: the crawler did not read it yet) and had
+      // no crawls.facts. One transaction, so a failed upgrade leaves version 1 as it was.
+      await c.run(`begin transaction;
+        alter table nodes alter bep42 type varchar using (case when bep42 then 'compliant' when not bep42 then 'non-compliant' end);
+        alter table crawls add column facts json default '{}';
+        update kadscope_meta set value = '${SCHEMA_VERSION}' where key = 'version';
+        commit;`);
+    }
   }
 
   /** Moves the file (and its write-ahead log) aside; returns the error to throw. */
@@ -157,7 +168,7 @@ export class CrawlStore {
   async save(r: CrawlResult): Promise<number> {
     return this.with(async (c) => {
       const id = Number((await c.runAndReadAll('select coalesce(max(id), 0) + 1 as id from crawls')).getRowObjectsJS()[0].id);
-      const p = await c.prepare(`insert into crawls values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`);
+      const p = await c.prepare(`insert into crawls values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`);
       p.bindInteger(1, id);
       p.bindVarchar(2, r.protocol);
       p.bindBigInt(3, BigInt(Math.round(r.startedAt)));
@@ -177,6 +188,7 @@ export class CrawlStore {
       p.bindVarchar(16, JSON.stringify(r.clients));
       p.bindVarchar(17, JSON.stringify(r.neighbourCounts));
       p.bindVarchar(18, JSON.stringify(r.failures));
+      p.bindVarchar(19, JSON.stringify(r.facts));
       await p.run();
       const nodes = await c.createAppender('nodes');
       r.nodes.forEach((n, i) => {
@@ -191,7 +203,7 @@ export class CrawlStore {
         optional(nodes, n.error, (v) => nodes.appendVarchar(v));
         optional(nodes, n.rttMs, (v) => nodes.appendDouble(v));
         optional(nodes, n.client, (v) => nodes.appendVarchar(v));
-        optional(nodes, n.facts?.bep42, (v) => nodes.appendBoolean(v));
+        optional(nodes, n.facts?.bep42, (v) => nodes.appendVarchar(v));
         optional(nodes, n.facts?.idMatchesAddress, (v) => nodes.appendBoolean(v));
         nodes.appendInteger(n.neighbours.length);
         nodes.appendInteger(n.requests);
@@ -233,7 +245,7 @@ export class CrawlStore {
   async nodes(id: number, limit = MAX_VIEW_NODES): Promise<StoredNode[]> {
     assertCrawlId(id);
     return this.with(async (c) => {
-      const p = await c.prepare(`select id, host, port, status, failure, rtt_ms, client, neighbours from nodes where crawl_id = $1 order by idx limit ${Math.max(1, Math.min(limit, MAX_VIEW_NODES))}`);
+      const p = await c.prepare(`select id, host, port, status, failure, rtt_ms, client, bep42, id_matches_address, neighbours from nodes where crawl_id = $1 order by idx limit ${Math.max(1, Math.min(limit, MAX_VIEW_NODES))}`);
       p.bindInteger(1, id);
       return (await p.runAndReadAll()).getRowObjectsJS().map((r) => ({
         id: r.id === null ? null : String(r.id),
@@ -243,6 +255,8 @@ export class CrawlStore {
         failure: r.failure === null ? null : String(r.failure),
         rttMs: r.rtt_ms === null ? null : Number(r.rtt_ms),
         client: r.client === null ? null : String(r.client),
+        bep42: r.bep42 === null ? null : (String(r.bep42) as StoredNode['bep42']),
+        idMatchesAddress: r.id_matches_address === null ? null : Boolean(r.id_matches_address),
         neighbours: Number(r.neighbours),
       }));
     });
@@ -335,5 +349,6 @@ function toCrawl(r: Record<string, unknown>): StoredCrawl {
     clients: json(r.clients),
     neighbourCounts: json(r.neighbour_counts),
     failures: json(r.failures),
+    facts: r.facts === null || r.facts === undefined ? {} : json(r.facts),
   };
 }

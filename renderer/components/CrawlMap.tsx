@@ -147,6 +147,8 @@ export function CrawlMap({ self, nodes, colouring, theme }: { self: string; node
             <span className="id">{hover.id?.slice(0, 16)}…</span> {hover.host}:{hover.port} · {hover.status}
             {hover.failure ? ` (${hover.failure})` : ''}
             {hover.rttMs !== null ? ` · ${hover.rttMs.toFixed(1)} ms` : ''} · {hover.neighbours} neighbours{hover.client ? ` · ${hover.client}` : ''}
+            {hover.bep42 ? ` · BEP 42 ${hover.bep42}` : ''}
+            {hover.idMatchesAddress !== null && hover.idMatchesAddress !== undefined ? ` · id ${hover.idMatchesAddress ? 'fits' : 'does not fit'} its address` : ''}
           </>
         ) : (
           'Point at a node for its id and figures. Angle: position in ID space; ring: bucket from your node.'

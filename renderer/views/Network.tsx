@@ -293,6 +293,22 @@ function CrawlDetail(props: {
             </dd>
             <dt>Protocol</dt>
             <dd>{c.protocol}</dd>
+            {c.facts?.bep42 && (
+              <>
+                <dt title="Whether each reachable node's id derives from the address it answered from (BEP 42); loopback, private and link-local addresses are exempt">BEP 42 ids</dt>
+                <dd data-testid="crawl-bep42">
+                  {formatCount(c.facts.bep42.compliant ?? 0)} compliant · {formatCount(c.facts.bep42.exempt ?? 0)} exempt · {formatCount(c.facts.bep42['non-compliant'] ?? 0)} not
+                </dd>
+              </>
+            )}
+            {c.facts?.idMatchesAddress && (
+              <>
+                <dt title="Whether each reachable node's id is the hash of the address it answered from">Id fits address</dt>
+                <dd data-testid="crawl-id-address">
+                  {formatCount(c.facts.idMatchesAddress.yes)} yes · {formatCount(c.facts.idMatchesAddress.no)} no
+                </dd>
+              </>
+            )}
           </dl>
         </Card>
         <Card title="Clients" sub="reachable nodes">

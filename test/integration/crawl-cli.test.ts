@@ -55,6 +55,8 @@ describe('kadscope crawl / crawls', () => {
     expect(show.code).toBe(0);
     expect(show.out[0]).toMatch(/^crawl 1 · kadscope/);
     expect(show.out.join('\n')).toMatch(/clients: unknown 24/);
+    // kadscope's wire carries no protocol facts: no BEP 42 or id-address line.
+    expect(show.out.join('\n')).not.toMatch(/BEP 42|id matches address/);
     const showJson = JSON.parse((await cli('crawl', 'show', '2', '--json', '--data-dir', dir)).out[0]);
     expect(showJson).toMatchObject({ id: 2, reachable: 24 });
   }, 120_000);

@@ -30,7 +30,7 @@ function fakeCrawl(n: number, down: number[] = [], startedAt = 1_700_000_000_000
       ...(up ? {} : { failure: 'timeout' as const, error: 'no answer' }),
       rttMs: up ? 1 + i : null,
       client: up && i % 2 === 0 ? 'K1' : null,
-      ...(i === 0 ? { facts: { bep42: true } } : {}),
+      ...(i === 0 ? { facts: { bep42: 'compliant' as const } } : {}),
       neighbours: up ? [(i + 1) % n, (i + 2) % n] : [],
       requests: 3,
       foundAt: startedAt,
@@ -73,7 +73,8 @@ describe('CrawlStore', () => {
     const nodes = await store.nodes(1);
     expect(nodes).toHaveLength(10);
     expect(nodes[3]).toMatchObject({ id: hex(3), status: 'unreachable', failure: 'timeout', rttMs: null, neighbours: 0 });
-    expect(nodes[0]).toMatchObject({ status: 'reachable', client: 'K1', rttMs: 1, neighbours: 2 });
+    expect(nodes[0]).toMatchObject({ status: 'reachable', client: 'K1', rttMs: 1, neighbours: 2, bep42: 'compliant', idMatchesAddress: null });
+    expect(one.facts).toEqual({ bep42: { compliant: 1 } });
   });
 
   it('compares two crawls: joined, left, stayed', async () => {
@@ -94,7 +95,7 @@ describe('CrawlStore', () => {
     expect(await store.export(id, nd)).toEqual({ rows: 5, format: 'ndjson' });
     const rows = readFileSync(nd, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(rows).toHaveLength(5);
-    expect(rows[0]).toMatchObject({ id: hex(0), host: '127.0.0.1', port: 4000, reachable: true, client: 'K1', rtt_ms: 1, neighbours: 2, neighbour_ids: [hex(1), hex(2)], bep42: true });
+    expect(rows[0]).toMatchObject({ id: hex(0), host: '127.0.0.1', port: 4000, reachable: true, client: 'K1', rtt_ms: 1, neighbours: 2, neighbour_ids: [hex(1), hex(2)], bep42: 'compliant' });
     expect(rows[4]).toMatchObject({ reachable: false, status: 'unreachable', failure: 'timeout', neighbour_ids: [] });
     const csv = join(dir, 'out.csv');
     await store.export(id, csv);
@@ -111,6 +112,37 @@ describe('CrawlStore', () => {
     expect(back.map((r) => r.reachable)).toEqual([true, true, true, true, false]);
     await expect(store.export(id, join(dir, 'out.xlsx'))).rejects.toThrow(/\.ndjson, \.csv or \.parquet/);
     await expect(store.export(77, join(dir, 'x.csv'))).rejects.toThrow(/no crawl 77/);
+  });
+
+  it('reads a version 1 history: bep42 becomes BEP 42\'s three answers, crawls get facts, nothing is lost', async () => {
+    // Version 1's tables as the previous kadscope wrote them (bep42 a boolean, no crawls.facts).
+    const path = join(dir, CRAWL_DB_FILE);
+    const db = await DuckDBInstance.create(path);
+    const c = await db.connect();
+    await c.run(`
+      create table kadscope_meta (key varchar primary key, value varchar not null);
+      insert into kadscope_meta values ('format', 'kadscope-crawls'), ('version', '1');
+      create table crawls (id integer primary key, protocol varchar not null, started_at_ms bigint not null, ended_at_ms bigint not null,
+        duration_ms double not null, bootstrap json not null, found integer not null, reachable integer not null, unreachable integer not null,
+        not_crawled integer not null, requests bigint not null, cancelled boolean not null, truncated boolean not null, size_estimate bigint not null,
+        node_estimate bigint, clients json not null, neighbour_counts json not null, failures json not null);
+      create table nodes (crawl_id integer not null, idx integer not null, id varchar, host varchar not null, port integer not null,
+        addresses varchar[] not null, status varchar not null, failure varchar, error varchar, rtt_ms double, client varchar, bep42 boolean,
+        id_matches_address boolean, neighbours integer not null, requests integer not null, found_at_ms bigint not null);
+      create table neighbours (crawl_id integer not null, from_idx integer not null, to_idx integer not null);
+      insert into crawls values (1, 'mainline', 1, 2, 1, '[]', 2, 2, 0, 0, 4, false, false, 2, null, '{"unknown":2}', '[[1,2]]', '{"timeout":0,"refused":0,"error":0}');
+      insert into nodes values (1, 0, '${hex(1)}', '127.0.0.1', 4001, ['127.0.0.1:4001'], 'reachable', null, null, 1, null, true, null, 1, 2, 1),
+                               (1, 1, '${hex(2)}', '127.0.0.1', 4002, ['127.0.0.1:4002'], 'reachable', null, null, 1, null, null, null, 1, 2, 1);`);
+    c.closeSync();
+    db.closeSync();
+    const store = new CrawlStore(dir);
+    expect((await store.get(1))!).toMatchObject({ protocol: 'mainline', found: 2, facts: {} });
+    expect((await store.nodes(1)).map((n) => n.bep42)).toEqual(['compliant', null]);
+    // New crawls go on after it, with their facts.
+    const next = fakeCrawl(3);
+    expect(await store.save(next)).toBe(2);
+    expect((await store.get(2))!.facts).toEqual({ bep42: { compliant: 1 } });
+    expect(readdirSync(dir).filter((f) => f.includes('corrupt'))).toEqual([]);
   });
 
   it('refuses a corrupt file with a clear error, moves it aside, and starts anew on the next open', async () => {

@@ -124,7 +124,7 @@ describe('crawl (a protocol with 160-bit ids)', () => {
           .map((id, j) => ({ id, host: '10.0.0.1', port: port(j) }))
           .sort((a, b) => (xor(a.id, target) < xor(b.id, target) ? -1 : 1))
           .slice(0, 8);
-        return { id: ids[i], nodes, rttMs: 3, client: 'T1.0', facts: { bep42: i % 2 === 0 } };
+        return { id: ids[i], nodes, rttMs: 3, client: 'T1.0', facts: { bep42: i % 2 === 0 ? 'compliant' : 'non-compliant' } };
       },
     };
     const r = await fake.run(crawl(client, { bootstrap: ['10.0.0.1:1000'], clock: fake, randomBytes: seededRandomBytes(3) }));
@@ -137,7 +137,9 @@ describe('crawl (a protocol with 160-bit ids)', () => {
     expect(six).toMatchObject({ status: 'unreachable', failure: 'error' });
     expect(six.error).toMatch(/instead of/);
     expect(r.clients).toEqual({ 'T1.0': 62 });
-    expect(r.nodes.find((n) => n.port === 1002)!.facts).toEqual({ bep42: true });
+    expect(r.nodes.find((n) => n.port === 1002)!.facts).toEqual({ bep42: 'compliant' });
+    // Over the reachable nodes (5 and 6 are not): even ports compliant, odd ones not.
+    expect(r.facts).toEqual({ bep42: { compliant: 31, 'non-compliant': 31 } });
   });
 
   it('estimates size from id density', () => {

@@ -169,9 +169,18 @@ function summaryLines(c: Omit<CrawlSummary, 'bootstrap'> & { id: number }): stri
     `unreachable because: timeout ${c.failures.timeout}, refused ${c.failures.refused}, error ${c.failures.error}`,
     `network size: ~${c.sizeEstimate} from the crawl's ids${c.nodeEstimate !== null ? `, ~${c.nodeEstimate} by the crawling node's own estimate` : ''}`,
     `clients: ${clients || 'none reachable'}`,
+    ...factLines(c.facts),
     total > 0 ? `neighbours returned per node: min ${counts[0][0]}, median ${median}, max ${counts[counts.length - 1][0]}` : 'neighbours returned per node: -',
     `${c.requests} requests`,
   ];
+}
+
+/** The protocol facts over the reachable nodes, where the protocol has any (Mainline, HyperDHT). */
+function factLines(f: CrawlSummary['facts'] | undefined): string[] {
+  const out: string[] = [];
+  if (f?.bep42) out.push(`BEP 42 ids: ${(['compliant', 'exempt', 'non-compliant'] as const).map((k) => `${k} ${f.bep42![k] ?? 0}`).join(', ')}`);
+  if (f?.idMatchesAddress) out.push(`id matches address: yes ${f.idMatchesAddress.yes}, no ${f.idMatchesAddress.no}`);
+  return out;
 }
 
 function when(ms: number): string {
