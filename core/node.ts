@@ -631,6 +631,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     return new Lookup({
       lookupId,
       kind,
+      protocol: this.protocol.name,
       self: this.id,
       target,
       k: this.opts.k,

@@ -155,6 +155,8 @@ export type LookupEvent =
       lookupTimeoutMs?: number;
       /** The peers the lookup begins from, closest first. */
       seeds: Contact[];
+      /** The network's protocol ('kadscope', 'mainline', ...); absent means kadscope. */
+      protocol?: string;
     })
   | (LookupEventBase & { type: 'query'; peer: Contact; hop: number; bytes: number })
   | (LookupEventBase & {

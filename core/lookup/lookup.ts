@@ -69,6 +69,8 @@ export type RecordVerdict = 'stop' | 'continue' | 'reject';
 export interface LookupParams {
   lookupId: string;
   kind: LookupKind;
+  /** The network's protocol name, recorded in the 'started' event (traces keep it). */
+  protocol?: string;
   self: string;
   target: Uint8Array;
   k: number;
@@ -251,6 +253,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       rpcTimeoutMs: p.rpcTimeoutMs,
       lookupTimeoutMs: p.timeoutMs ?? LOOKUP_TIMEOUT_MS,
       seeds: this.sorted.map((c) => toContact(c.peer)),
+      ...(p.protocol !== undefined ? { protocol: p.protocol } : {}),
     });
     if (p.signal?.aborted) {
       this.stop('aborted');

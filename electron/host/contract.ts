@@ -328,7 +328,8 @@ export type TraceEvent = DistributiveOmit<LookupEvent, 'lookupId' | 'at'> & { t:
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export const TRACE_FORMAT = 'kadtrace';
-export const TRACE_VERSION = 1;
+/** 2: traces record the network's protocol (and ids may be 40 hex characters); version 1 files are read as kadscope's. */
+export const TRACE_VERSION = 2;
 
 export interface TraceSummary {
   reason: LookupTermination | null;
@@ -345,6 +346,8 @@ export interface TraceSummary {
 export interface Trace {
   format: typeof TRACE_FORMAT;
   version: typeof TRACE_VERSION;
+  /** The network's protocol: 'kadscope', 'mainline', 'hyperdht'. */
+  protocol: string;
   id: string;
   /** Clock ms (epoch on real clocks) when the lookup started. */
   startedAt: number;

@@ -24,6 +24,7 @@ export function startTrace(e: StartedEvent): Trace {
   return {
     format: TRACE_FORMAT,
     version: TRACE_VERSION,
+    protocol: e.protocol ?? 'kadscope',
     id: e.lookupId,
     startedAt: e.at,
     self: e.self,

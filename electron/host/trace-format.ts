@@ -1,4 +1,4 @@
-// The lookup trace file format (`.kadtrace.json`, version 1): a zod schema that validates a trace on
+// The lookup trace file format (`.kadtrace.json`, version 2; version 1 files are migrated on load): a zod schema that validates a trace on
 // load and names the offending field. No Node imports: the renderer validates opened files with it
 // too. The TypeScript shape is `Trace` in contract.ts; this schema is checked against it below.
 import { z } from 'zod';
@@ -7,7 +7,8 @@ import { MAX_TRACE_JSON_CHARS, TRACE_FORMAT, TRACE_VERSION, type Result, type Tr
 /** What a trace file's name ends with (the app's save dialog and download, the CLI's examples). */
 export const TRACE_FILE_SUFFIX = '.kadtrace.json';
 
-const hexId = z.string().regex(/^[0-9a-f]{64}$/, { error: 'expected 64 lowercase hex characters' });
+const hexId = z.string().regex(/^(?:[0-9a-f]{64}|[0-9a-f]{40})$/, { error: 'expected 64 lowercase hex characters (40 on Mainline)' });
+const protocolName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'expected a protocol name such as "kadscope" or "mainline"' });
 const ms = z.number().finite().min(0, { error: 'must be at least 0' });
 const count = z.number().int().min(0);
 const contact = z.strictObject({ id: hexId, host: z.string().min(1).max(255), port: z.number().int().min(0).max(65535) });
@@ -30,6 +31,7 @@ const traceEvent = z.discriminatedUnion('type', [
     rpcTimeoutMs: ms,
     lookupTimeoutMs: ms.optional(),
     seeds: z.array(contact).max(MAX_CONTACTS),
+    protocol: protocolName.optional(),
   }),
   z.strictObject({ ...t, type: z.literal('query'), peer: contact, hop: count, bytes: count }),
   z.strictObject({
@@ -72,6 +74,7 @@ const summary = z.strictObject({
 const traceSchema = z.strictObject({
   format: z.literal(TRACE_FORMAT, { error: `expected "${TRACE_FORMAT}"` }),
   version: z.literal(TRACE_VERSION),
+  protocol: protocolName,
   id: z.string().min(1).max(128),
   startedAt: ms,
   self: hexId,
@@ -125,9 +128,19 @@ export function parseTrace(text: string): Result<Trace> {
   if (typeof head.version === 'number' && head.version > TRACE_VERSION) {
     return err('INVALID_ARGUMENT', `this trace was written by a newer kadscope (format version ${head.version}); this one reads version ${TRACE_VERSION}`);
   }
-  const r = traceSchema.safeParse(raw);
+  const r = traceSchema.safeParse(migrateTrace(raw));
   if (!r.success) return err('INVALID_ARGUMENT', `invalid trace: ${describeTraceIssues(r.error.issues, raw)}`);
   return ok(r.data);
+}
+
+/**
+ * An older file as the current version: version 1 had no protocol (every trace was kadscope's).
+ * Anything else is returned as it is, for the schema to judge.
+ */
+export function migrateTrace(raw: unknown): unknown {
+  const head = raw as { version?: unknown; protocol?: unknown };
+  if (head.version === 1 && head.protocol === undefined) return { ...(raw as object), version: TRACE_VERSION, protocol: 'kadscope' };
+  return raw;
 }
 
 /** Problems named in one message; the rest are counted. */

@@ -31,6 +31,7 @@ function partialTrace(e: LookupEvent): Trace {
   return {
     format: TRACE_FORMAT,
     version: TRACE_VERSION,
+    protocol: 'kadscope',
     id: e.lookupId,
     startedAt: e.at,
     self: '',

@@ -83,7 +83,7 @@ describe('a recorded trace', () => {
     // Plain JSON that reads well: header first, one event per line.
     const lines = text.split('\n');
     expect(lines[1]).toBe('  "format": "kadtrace",');
-    expect(lines[2]).toBe('  "version": 1,');
+    expect(lines[2]).toBe('  "version": 2,');
     expect(lines.filter((l) => l.startsWith('    {"t":')).length).toBe(trace.events.length);
     const loaded = parseTrace(text);
     expect(loaded.ok && JSON.parse(serializeTrace(loaded.value))).toEqual(trace);
@@ -116,6 +116,27 @@ describe('a recorded trace', () => {
 
 type Mutate = (t: Record<string, unknown> & { events: Array<Record<string, unknown>> }) => unknown;
 
+describe('the protocol in a trace (format version 2)', () => {
+  it('a trace records its network\'s protocol; a version 1 file (no protocol) still opens, as kadscope\'s', async () => {
+    const { trace } = await recorded();
+    expect(trace).toMatchObject({ version: TRACE_VERSION, protocol: 'kadscope' });
+    const { protocol: _p, ...v1 } = { ...trace, version: 1 };
+    const r = parseTrace(JSON.stringify(v1));
+    expect(r.ok && r.value).toEqual(trace);
+  });
+
+  it('a Mainline lookup\'s trace says so and keeps its 40-hex ids', async () => {
+    const { trace } = await recorded();
+    const short = (h: string): string => h.slice(0, 40);
+    const ml = JSON.parse(JSON.stringify(trace), (k, v: unknown) => (typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? short(v) : v)) as typeof trace;
+    ml.protocol = 'mainline';
+    (ml.events[0] as { protocol?: string }).protocol = 'mainline';
+    const r = parseTrace(JSON.stringify(ml));
+    expect(r.ok && r.value).toMatchObject({ protocol: 'mainline', self: short(trace.self), target: short(trace.target) });
+    expect(parseTrace(JSON.stringify({ ...ml, protocol: 'Main Line!' }))).toMatchObject({ ok: false, message: /protocol/ });
+  });
+});
+
 describe('loading rejects corruption with a message naming the field', () => {
   const cases: Array<[string, Mutate, RegExp]> = [
     ['a foreign JSON file', () => ({ name: 'package', version: '1.0.0' }), /^not a trace file: format is undefined, expected "kadtrace"$/],
@@ -125,7 +146,7 @@ describe('loading rejects corruption with a message naming the field', () => {
     ['a missing field in an event', (t) => (delete t.events[2].rttMs, t), /^invalid trace: events\.2\.rttMs: event 3 \(a "response" event\), field rttMs: missing \(it should be a number\)$/],
     ['text where a number belongs', (t) => (((t.events[1].peer as { port: unknown }).port = 'x'), t), /^invalid trace: events\.1\.peer\.port: event 2 \(a "query" event\), field peer › port: should be a number, but it is the text "x"$/],
     ['an unknown top-level field', (t) => ({ ...t, comment: 'hi' }), /^invalid trace: \(top level\): the file: unknown field "comment"$/],
-    ['a bad id', (t) => ({ ...t, self: 'XYZ' }), /^invalid trace: self: field self: expected 64 lowercase hex characters, but it is the text "XYZ"/],
+    ['a bad id', (t) => ({ ...t, self: 'XYZ' }), /^invalid trace: self: field self: expected 64 lowercase hex characters \(40 on Mainline\), but it is the text "XYZ"/],
     ['a negative parameter', (t) => ({ ...t, params: { ...(t.params as object), k: -1 } }), /^invalid trace: params\.k: /],
     ['an unknown parameter', (t) => ({ ...t, params: { ...(t.params as object), beta: 2 } }), /^invalid trace: params: field params: unknown field "beta"$/],
     ['an unknown event type', (t) => ((t.events[1].type = 'teleport'), t), /^invalid trace: events\.1\.type: /],
@@ -151,8 +172,8 @@ describe('loading rejects corruption with a message naming the field', () => {
 
   it('says when a file comes from a newer kadscope', async () => {
     const { trace } = await recorded();
-    const r = parseTrace(JSON.stringify({ ...trace, version: 2, somethingNew: [] }));
-    expect(r).toEqual({ ok: false, code: 'INVALID_ARGUMENT', message: 'this trace was written by a newer kadscope (format version 2); this one reads version 1' });
+    const r = parseTrace(JSON.stringify({ ...trace, version: 3, somethingNew: [] }));
+    expect(r).toEqual({ ok: false, code: 'INVALID_ARGUMENT', message: 'this trace was written by a newer kadscope (format version 3); this one reads version 2' });
   });
 
   it('refuses a file over the size limit before parsing it', () => {
