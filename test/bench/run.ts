@@ -62,6 +62,10 @@ const WORKLOADS: Record<string, Runner> = {
   'scale-memory': (drivers, command) => runScaleMemoryWorkload(drivers, SCALE_MEMORY_DEFAULTS, command),
   'metrics-cost': (_drivers, command) => runMetricsCostWorkload(METRICS_COST_DEFAULTS, command),
   'hyperdht-500': (_drivers, command) => runHyperdhtWorkload(HYPERDHT_DEFAULTS, command),
+  'mainline-500': async (_drivers, command) => {
+    const { MAINLINE_DEFAULTS, runMainlineWorkload } = await import('./workloads/mainline');
+    return runMainlineWorkload(MAINLINE_DEFAULTS, command);
+  },
   'explorer-cost': async (_drivers, command) => {
     const { EXPLORER_COST_DEFAULTS, runExplorerCostWorkload } = await import('./workloads/explorer-cost');
     return runExplorerCostWorkload(EXPLORER_COST_DEFAULTS, command);
