@@ -103,3 +103,18 @@ test('the Testnet view starts a testnet in either protocol; the node follows it'
   await expect.poll(() => peerCount(page), { timeout: 45_000 }).toBeGreaterThanOrEqual(MIN_PEERS);
   await page.screenshot({ path: join(SCREENSHOT_DIR, '33-mainline-after-switch-light.png') });
 });
+
+test('a crawl of the Mainline testnet from the Network view: clients by their v, BEP 42 figures', async ({ app: page }) => {
+  test.setTimeout(120_000);
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await openView(page, 'network');
+  await expect(page.getByTestId('crawl-protocol')).toHaveValue('mainline');
+  await page.getByTestId('crawl-start').click();
+  await expect(page.getByTestId('crawl-detail')).toBeVisible({ timeout: 60_000 });
+  const reachable = (await page.getByTestId('crawl-reachable').textContent())!.split(' ')[0];
+  // kadscope's Mainline nodes send v = "KS" 0 1; every id on loopback is BEP 42 exempt.
+  await expect(page.getByTestId('crawl-bep42')).toHaveText(`0 compliant · ${reachable} exempt · 0 not`);
+  await page.getByRole('button', { name: 'Client' }).click();
+  await expect(page.getByTestId('crawl-legend')).toContainText(`KS 0.1 ${reachable}`);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'network-mainline-crawl-light.png') });
+});
