@@ -913,7 +913,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
    * the seam yet).
    */
   private adoptAddressId(observed: Endpoint): void {
-    const id = this.protocol.idForAddress?.(observed);
+    const id = this.protocol.idForAddress?.(observed, this.idBytes, this.randomBytes);
     if (!id || id.length !== this.idBytes.length || bytesToHex(id) === this.id) return;
     const from = this.id;
     this.idBytes.set(id);
@@ -924,7 +924,10 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       const r = this.table.observe({ id: e.id, host: e.host, port: e.port }, now);
       if (r.kind !== 'added') this.emit('peer-removed', { id: e.id, host: e.host, port: e.port, reason: 'evicted' });
     }
-    const why = `a ${this.protocol.label} id is derived from the address others see (${endpointKey(observed)})`;
+    const why =
+      this.protocol.name === 'mainline'
+        ? `BEP 42: a ${this.protocol.label} id must fit the public address others see (${endpointKey(observed)})`
+        : `a ${this.protocol.label} id is derived from the address others see (${endpointKey(observed)})`;
     this.emit('id-changed', { from, to: this.id, reason: this.idFromDisk && !this.idAdopted ? `the saved id no longer fits: ${why}` : why });
     this.idAdopted = true;
     // As dht-rpc does on turning persistent: a lookup of the new id, so the nodes nearest it meet us

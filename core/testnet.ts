@@ -131,7 +131,7 @@ export async function createTestnet(options: TestnetOptions): Promise<Testnet> {
     }
     // A network whose ids follow the address (HyperDHT) starts from a node that knows its own, as
     // dht-rpc's bootstrapper does: the others join through a member.
-    if (nodes.length === 0 && protocol.idForAddress) fresh[0].assumeAddress(fresh[0].address);
+    if (nodes.length === 0 && protocol.addressId) fresh[0].assumeAddress(fresh[0].address);
     nodes.push(...fresh);
     await run(join(fresh));
     return fresh;

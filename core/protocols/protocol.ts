@@ -70,9 +70,10 @@ export interface DhtProtocol {
   /**
    * For a protocol whose node id follows the node's address (dht-rpc: BLAKE2b-256 of ip:port as
    * others see it): the id to take now that the network agrees on our address, or null to keep
-   * the one we have (an ephemeral node, or an address that has no id).
+   * the one we have (an ephemeral node, or an address that has no id). Mainline (BEP 42): a
+   * compliant id for a public address when `current` does not comply; null on exempt addresses.
    */
-  idForAddress?(observed: Endpoint): Uint8Array | null;
+  idForAddress?(observed: Endpoint, current: Uint8Array, rand: RandomBytes): Uint8Array | null;
   /** For such a protocol: the id an address must carry (pure), or null when it can have none. */
   addressId?(address: Endpoint): Uint8Array | null;
 }

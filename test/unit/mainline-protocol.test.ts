@@ -7,6 +7,7 @@ import { DhtNode } from '../../core/node';
 import { decodeKrpc, encodeKrpc } from '../../core/protocols/mainline/krpc';
 import { KADSCOPE_CLIENT_VERSION, mainlineCodec, mainlineProtocol, tidFromBytes, tidToBytes } from '../../core/protocols/mainline/protocol';
 import { KRPC_ERROR } from '../../core/protocols/mainline/types';
+import { bep42Status } from '../../core/protocols/mainline/bep42';
 import { FakeClock } from '../../core/clock';
 import { KADSCOPE_PROTOCOL } from '../../core/protocols/protocol';
 import { MemoryNetwork } from '../../core/transport/memory';
@@ -124,6 +125,44 @@ describe('DhtNode with a protocol', () => {
       expect(a.table.get(rw.id)).toBeDefined();
     } finally {
       for (const n of [rw, ro, a]) await n.stop();
+    }
+  });
+
+  it('BEP 42: on a public observed address the id is replaced by a compliant one (id-changed, table rebuilt); on an exempt one it stays', async () => {
+    const clock = new FakeClock();
+    const net = new MemoryNetwork({ clock });
+    // The memory network lets a transport take any host: b sits at a public address, so a's answers
+    // carry it in `ip`; c sits at a private one (exempt).
+    const a = DhtNode.create({ protocol: 'mainline', clock, transport: net.createTransport({ host: '127.0.0.1' }) });
+    const b = DhtNode.create({ protocol: 'mainline', id: 'ee'.repeat(20), clock, transport: net.createTransport({ host: '203.0.113.7', port: 6881 }) });
+    const c = DhtNode.create({ protocol: 'mainline', id: 'dd'.repeat(20), clock, transport: net.createTransport({ host: '192.168.1.9' }) });
+    const changes: { from: string; to: string; reason: string }[] = [];
+    b.on('id-changed', (e) => changes.push(e));
+    c.on('id-changed', (e) => changes.push(e));
+    try {
+      for (const n of [a, b, c]) await clock.run(n.start());
+      expect(bep42Status(Buffer.from(b.id, 'hex'), '203.0.113.7')).toBe('non-compliant');
+      await clock.run(b.ping(a.address));
+      await clock.run(c.ping(a.address));
+      await clock.tickAsync(1_000);
+      expect(b.observedAddress).toEqual({ host: '203.0.113.7', port: 6881 });
+      expect(changes).toHaveLength(1);
+      expect(changes[0]).toMatchObject({ from: 'ee'.repeat(20), to: b.id });
+      expect(changes[0].reason).toMatch(/BEP 42.*203\.0\.113\.7:6881/);
+      expect(bep42Status(Buffer.from(b.id, 'hex'), '203.0.113.7')).toBe('compliant');
+      // The table was rebuilt around the new id and still holds a; a learns the new id on b's next query.
+      expect(b.table.get(a.id)).toBeDefined();
+      await clock.run(b.ping(a.address));
+      await clock.tickAsync(10_000);
+      expect(a.table.get(b.id)).toBeDefined();
+      // Exempt: c keeps its id.
+      expect(c.observedAddress?.host).toBe('192.168.1.9');
+      expect(c.id).toBe('dd'.repeat(20));
+      // A compliant id is kept: another settled answer changes nothing.
+      await clock.run(b.ping(a.address));
+      expect(changes).toHaveLength(1);
+    } finally {
+      for (const n of [c, b, a]) await n.stop();
     }
   });
 });

@@ -19,7 +19,7 @@ import { UNKNOWN_OBSERVED, type CodecDecodeResult, type DhtProtocol, type WireCo
 import { itemTarget, sha1 } from './bep44';
 import { decodeKrpc, encodeKrpc } from './krpc';
 import { MAINLINE_RECORDS } from './records';
-import { bep42Status } from './bep42';
+import { bep42Status, generateBep42Id, isBep42Exempt } from './bep42';
 import {
   KRPC_ERROR,
   MAINLINE_ID_BYTES,
@@ -249,6 +249,14 @@ export function mainlineProtocol(options: MainlineCodecOptions = {}): DhtProtoco
     hashTopic: (text: string) => sha1(new TextEncoder().encode(text)),
     records: MAINLINE_RECORDS,
     idCompliance: bep42Status,
+    // BEP 42: once the network agrees on a public address, an id that does not fit it is replaced
+    // by one that does (the node rebuilds its table and emits id-changed). Loopback and private
+    // addresses are exempt: there the id stays.
+    idForAddress(observed: Endpoint, current: Uint8Array, rand: RandomBytes = cryptoRandomBytes): Uint8Array | null {
+      if (isBep42Exempt(observed.host)) return null;
+      if (bep42Status(current, observed.host) === 'compliant') return null;
+      return generateBep42Id(observed.host, rand) ?? null;
+    },
     describeClient: describeClientVersion,
   };
 }
