@@ -728,7 +728,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   // ---- the routing table, fed by answers ----
 
-  private onAnswered(id: string, idBytes: Uint8Array, from: Endpoint, rttMs: number, observed: Endpoint): void {
+  private onAnswered(id: string, idBytes: Uint8Array, from: Endpoint, rttMs: number, observed: Endpoint | undefined): void {
     this.noteObserved(observed);
     if (!this.running) return;
     const now = this.clock.now();
@@ -860,9 +860,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   }
 
   /** Majority of the last few addresses peers saw us at (counts kept incrementally: this runs per answer). */
-  private noteObserved(observed: Endpoint): void {
-    // Port 0: the peer did not say (a protocol whose answers may leave it out).
-    if (observed.port === 0) return;
+  private noteObserved(observed: Endpoint | undefined): void {
+    // Undefined: the peer did not say (a Mainline answer without `ip`); port 0 is no address either.
+    if (observed === undefined || observed.port === 0) return;
     // Steady state: every vote in the window is for the address we hold, and so is this one.
     const held = this.observed;
     if (

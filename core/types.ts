@@ -199,8 +199,8 @@ export interface FindNodeResult {
 export interface PingResult {
   id: string;
   rttMs: number;
-  /** How the peer saw our address. */
-  observed: Endpoint;
+  /** How the peer saw our address; undefined when it did not say (a Mainline answer without `ip`). */
+  observed?: Endpoint;
 }
 
 export interface NodeEvents {

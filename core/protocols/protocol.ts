@@ -91,9 +91,3 @@ export const KADSCOPE_PROTOCOL: DhtProtocol = {
   hashTopic: (text) => sha256(text),
   records: KADSCOPE_RECORDS,
 };
-
-/**
- * The address peers report seeing us at, when a protocol's answer does not say (Mainline nodes
- * that do not send BEP 42's `ip`): port 0, which the node never counts as a vote.
- */
-export const UNKNOWN_OBSERVED = Object.freeze({ host: '', port: 0 });

@@ -102,8 +102,11 @@ export type RequestMessage = Header & {
 
 export interface ResponseMessage extends Header {
   kind: 'response';
-  /** The address the responder saw the request come from (how a node learns its public address). */
-  observed: WirePeer;
+  /**
+   * The address the responder saw the request come from (how a node learns its public address);
+   * absent when the responder did not say (Mainline's `ip` is optional): unknown, never used.
+   */
+  observed?: WirePeer;
   /** FIND_NODE, FIND_VALUE, GET_PEERS: up to k nodes closest to the target, in compact form. */
   nodes?: WireContact[];
   /** FIND_NODE, FIND_VALUE, GET_PEERS: a write token for STORE / ANNOUNCE from this address. */

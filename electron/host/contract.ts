@@ -243,7 +243,8 @@ export interface BroadcastSendDto {
 export interface PingDto {
   id: string;
   rttMs: number;
-  observed: Endpoint;
+  /** Absent when the peer did not say (a Mainline answer without `ip`). */
+  observed?: Endpoint;
 }
 
 export interface FindNodeDto {

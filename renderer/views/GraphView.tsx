@@ -437,7 +437,14 @@ function PeerPanel({ id, peer, contact, lookupState }: { id: string; peer?: Peer
         {ping.isPending && <Progress>Waiting for an answer (up to 2 s)…</Progress>}
         {ping.data && (
           <div className="alert success" role="status" data-testid="ping-result">
-            Answered in {formatRtt(ping.data.rttMs)}; it sees us at <span className="mono">{endpointText(ping.data.observed)}</span>
+            Answered in {formatRtt(ping.data.rttMs)};{' '}
+            {ping.data.observed ? (
+              <>
+                it sees us at <span className="mono">{endpointText(ping.data.observed)}</span>
+              </>
+            ) : (
+              'it did not say where it sees us'
+            )}
           </div>
         )}
         <ErrorNote error={ping.error} context="Ping" />

@@ -193,7 +193,7 @@ export function contractSuite(name: string, makeHarness: () => Promise<Harness>)
       const { testnet } = unwrap(await c.snapshot());
       const ping = unwrap(await c.ping({ address: testnet.bootstrap[0] }));
       expect(ping.id).toMatch(/^[0-9a-f]{64}$/);
-      expect(ping.observed.host).toBe('127.0.0.1');
+      expect(ping.observed?.host).toBe('127.0.0.1');
       const join = unwrap(await c.join({ bootstrap: [testnet.bootstrap[1]] }));
       expect(join.reached).toHaveLength(1);
       expect(join.failed).toEqual([]);

@@ -110,7 +110,7 @@ function referenceEncode(msg: Message): Uint8Array {
     if (msg.method === 'ANNOUNCE') Object.assign(a, { t: msg.topic, p: msg.port, w: msg.token });
     wire.a = a;
   } else if (msg.kind === 'response') {
-    const body: WireMap = { o: encodePeer(msg.observed) };
+    const body: WireMap = { o: encodePeer(msg.observed!) };
     if (msg.nodes !== undefined) lists(body, encodeContacts(msg.nodes), 'n4', 'n6');
     if (msg.token !== undefined) body.w = msg.token;
     if (msg.record !== undefined) body.r = recordMap(msg.record);

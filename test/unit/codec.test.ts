@@ -107,7 +107,7 @@ describe('round trips', () => {
     ];
     for (const [input, expected] of hosts) {
       const msg = roundTrip({ kind: 'response', tid: 1, id: SELF, observed: { host: input, port: 7 }, peers: [{ host: input, port: 8 }] });
-      expect(msg.kind === 'response' && [msg.observed.host, msg.peers?.[0].host]).toEqual([expected, expected]);
+      expect(msg.kind === 'response' && [msg.observed?.host, msg.peers?.[0].host]).toEqual([expected, expected]);
       expect(canonicalIp(input)).toBe(expected);
     }
   });

@@ -165,4 +165,29 @@ describe('DhtNode with a protocol', () => {
       for (const n of [c, b, a]) await n.stop();
     }
   });
+
+  it("an answer without BEP 42's ip: ping reports the observed address as unknown and the node does not use it", async () => {
+    const clock = new FakeClock();
+    const net = new MemoryNetwork({ clock });
+    // A bare peer that answers every query with an id and no `ip` (as some clients do).
+    const peer = net.createTransport({ host: '127.0.0.2', port: 7000 });
+    peer.onMessage((data, src) => {
+      const q = decodeKrpc(data);
+      if (q.ok && q.message.kind === 'query') peer.send(encodeKrpc({ kind: 'response', tid: q.message.tid, id: key }), src);
+    });
+    await peer.bind();
+    const n = DhtNode.create({ protocol: 'mainline', clock, transport: net.createTransport() });
+    try {
+      await clock.run(n.start());
+      const r = await clock.run(n.ping(peer.address));
+      expect(r.id).toBe(Buffer.from(key).toString('hex'));
+      expect(r.observed).toBeUndefined();
+      expect(n.observedAddress).toBeNull();
+      const d = mainlineCodec().decode(encodeKrpc({ kind: 'response', tid: new Uint8Array(4), id: key }), from);
+      expect(d.ok && 'observed' in d.message).toBe(false);
+    } finally {
+      await n.stop();
+      await peer.close();
+    }
+  });
 });

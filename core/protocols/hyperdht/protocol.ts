@@ -94,7 +94,7 @@ function encodeWith(state: IdState, msg: Message, to: Endpoint | undefined): Uin
     }
     if (msg.kind === 'response') {
       const closer = (msg.nodes ?? []).filter((n) => hyperNodeId(n) !== null);
-      return encodeHyperResponse({ tid, to: msg.observed, id: ours, token: null, closerNodes: closer, error: 0, value: null });
+      return encodeHyperResponse({ tid, to: msg.observed ?? to ?? SIZE_ONLY_ADDRESS, id: ours, token: null, closerNodes: closer, error: 0, value: null });
     }
     const head = { tid, to: to ?? SIZE_ONLY_ADDRESS, id: ours, token: null, internal: true, value: null };
     switch (msg.method) {

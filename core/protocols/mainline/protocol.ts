@@ -15,7 +15,7 @@ import { DhtError, WIRE_ERROR } from '../../errors';
 import { cryptoRandomBytes, type RandomBytes } from '../../id';
 import type { Endpoint } from '../../transport/types';
 import type { Message, RequestArgs, RequestMessage, ResponseMessage, WireRecord } from '../../wire/types';
-import { UNKNOWN_OBSERVED, type CodecDecodeResult, type DhtProtocol, type WireCodec } from '../protocol';
+import { type CodecDecodeResult, type DhtProtocol, type WireCodec } from '../protocol';
 import { itemTarget, sha1 } from './bep44';
 import { decodeKrpc, encodeKrpc } from './krpc';
 import { MAINLINE_RECORDS } from './records';
@@ -112,7 +112,7 @@ function toKrpc(msg: Message, readOnly: boolean): MainlineMessage {
   if (msg.kind === 'error') return { kind: 'error', tid, version, code: TO_KRPC[msg.code] ?? KRPC_ERROR.GENERIC, message: msg.message };
   if (msg.kind === 'response') {
     const r: MainlineMessage = { kind: 'response', tid, version, id: msg.id };
-    if (msg.observed !== undefined && msg.observed.port !== 0) r.observed = msg.observed;
+    if (msg.observed !== undefined) r.observed = msg.observed;
     if (msg.nodes !== undefined) r.nodes = msg.nodes;
     if (msg.token !== undefined) r.token = msg.token;
     if (msg.peers !== undefined) r.values = msg.peers;
@@ -198,7 +198,8 @@ function fromKrpc(data: Uint8Array, from: Endpoint | undefined): CodecDecodeResu
     return { ok: true, message: { kind: 'error', tid, id: new Uint8Array(MAINLINE_ID_BYTES), code: FROM_KRPC[m.code] ?? WIRE_ERROR.GENERIC, message: m.message } };
   }
   if (m.kind === 'response') {
-    const res: ResponseMessage = { kind: 'response', tid, id: m.id, observed: m.observed ?? UNKNOWN_OBSERVED };
+    const res: ResponseMessage = { kind: 'response', tid, id: m.id };
+    if (m.observed !== undefined) res.observed = m.observed;
     if (m.version !== undefined && m.version.length > 0) res.client = m.version;
     if (m.nodes !== undefined) res.nodes = m.nodes;
     if (m.token !== undefined) res.token = m.token;

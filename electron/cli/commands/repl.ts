@@ -165,7 +165,7 @@ async function runLine(line: string, node: DhtNode, traces: TraceRecorder, io: I
         const a = parseAddress(args[0]);
         if (!a.ok) throw new UsageError(a.message);
         const r = await node.ping(a.value);
-        io.out(`${r.id} answered in ${r.rttMs.toFixed(1)} ms; it sees us at ${endpointKey(r.observed)}`);
+        io.out(`${r.id} answered in ${r.rttMs.toFixed(1)} ms; ${r.observed ? `it sees us at ${endpointKey(r.observed)}` : 'it did not say where it sees us'}`);
         return false;
       }
       case 'announce': {
