@@ -432,6 +432,13 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     this.records = this.storage.client;
     this.keyPairs = this.storage.keys;
     this.dataDir = this.storage.persistence.dataDir;
+    // Queries the protocol answers itself (Mainline's BEP 51 sample_infohashes) read the node here.
+    this.protocol.attach?.({
+      id: () => this.idBytes,
+      closest: (target) => this.closestWire(target),
+      storedTopics: () => this.storage.store.topicKeys(this.clock.now()).map((hex) => hexToBytes(hex)),
+      randomBytes: this.randomBytes,
+    });
     // Every request and lookup listens on the node's lifetime signal; that is by design, not a leak.
     setMaxListeners(0, this.lifetime.signal);
   }

@@ -14,7 +14,7 @@ import { ID_BYTES, type RandomBytes, cryptoRandomBytes, sha256 } from '../id';
 import type { Endpoint } from '../transport/types';
 import { KADSCOPE_RECORDS, type RecordModel } from '../records/model';
 import type { ProtocolCapabilities } from '../types';
-import type { DecodeResult, DropReason, Message } from '../wire/types';
+import type { DecodeResult, DropReason, Message, WireContact } from '../wire/types';
 import type { MainlineDropReason } from './mainline/types';
 
 export type ProtocolName = 'kadscope' | 'mainline' | 'hyperdht';
@@ -31,7 +31,24 @@ export type CodecDecodeResult =
       detail?: string;
       /** An answer to send back to the datagram's source (a KRPC error for a bad or unknown query). */
       reply?: Uint8Array;
-    };
+    }
+  /**
+   * A well-formed query outside the engine's method set that the protocol answered itself from
+   * what the node lent it (ProtocolNodeView): Mainline's sample_infohashes (BEP 51). Not a drop.
+   */
+  | { ok: false; answered: true; reply: Uint8Array };
+
+/** What a node lends its protocol for queries the protocol answers itself (see DhtProtocol.attach). */
+export interface ProtocolNodeView {
+  /** The node's id (its current bytes). */
+  id(): Uint8Array;
+  /** The node's closest routing-table contacts to target (its k). */
+  closest(target: Uint8Array): WireContact[];
+  /** Keys of the topics (infohashes) the node stores announcements for. */
+  storedTopics(): Uint8Array[];
+  /** Uniform random bytes (the node's source). */
+  randomBytes: RandomBytes;
+}
 
 export interface WireCodec {
   /**
@@ -76,6 +93,11 @@ export interface DhtProtocol {
   idForAddress?(observed: Endpoint, current: Uint8Array, rand: RandomBytes): Uint8Array | null;
   /** For such a protocol: the id an address must carry (pure), or null when it can have none. */
   addressId?(address: Endpoint): Uint8Array | null;
+  /**
+   * The node lends the protocol a view of itself, for queries the protocol answers on its own
+   * (Mainline: BEP 51 sample_infohashes). One node per protocol object: the last attach wins.
+   */
+  attach?(node: ProtocolNodeView): void;
 }
 
 export const kadscopeCodec: WireCodec = { encode: encodeMessage, decode: decodeMessage };

@@ -392,6 +392,11 @@ export class Rpc {
     this.counters.rxPackets++;
     this.counters.rxBytes += data.byteLength;
     const decoded = this.codec.decode(data, from);
+    if (!decoded.ok && 'answered' in decoded) {
+      // A query the protocol answered itself (BEP 51): no drop, admitted like any request.
+      if (!this.admit || this.admit(from, 'PING')) this.sendRaw(decoded.reply, from);
+      return;
+    }
     if (!decoded.ok) {
       this.drop(decoded.reason);
       // A well-formed request for a method number we do not have (a newer node's): say so, rather

@@ -190,4 +190,43 @@ describe('DhtNode with a protocol', () => {
       await peer.close();
     }
   });
+
+  it('BEP 51: sample_infohashes over KRPC is answered with interval, num, samples of the stored infohashes and nodes', async () => {
+    const clock = new FakeClock();
+    const net = new MemoryNetwork({ clock });
+    const a = DhtNode.create({ protocol: 'mainline', clock, transport: net.createTransport() });
+    const asker = net.createTransport({ host: '127.0.0.3', port: 7001 });
+    const answers: Uint8Array[] = [];
+    asker.onMessage((data) => answers.push(data));
+    await asker.bind();
+    let b: DhtNode | undefined;
+    try {
+      await clock.run(a.start());
+      b = DhtNode.create({ protocol: 'mainline', clock, transport: net.createTransport(), bootstrap: [a.address] });
+      await clock.run(b.start());
+      const topics = [new Uint8Array(20).fill(0x31), new Uint8Array(20).fill(0x32)];
+      for (const t of topics) await clock.run(b.records.announce(t, 6881));
+      const bId = b.id;
+      asker.send(encodeKrpc({ kind: 'query', tid: new Uint8Array([0x51, 0x51]), id, readOnly: false, method: 'sample_infohashes', target: key }), a.address);
+      await clock.tickAsync(100);
+      expect(answers).toHaveLength(1);
+      const r = decodeKrpc(answers[0]);
+      expect(r.ok).toBe(true);
+      const m = r.ok ? r.message : undefined;
+      if (m?.kind !== 'response') throw new Error(`expected a response, got ${JSON.stringify(m)}`);
+      expect(m.tid).toEqual(new Uint8Array([0x51, 0x51]));
+      expect(Buffer.from(m.id).toString('hex')).toBe(a.id);
+      expect(m.interval).toBe(21_600);
+      expect(m.num).toBe(2);
+      expect(m.samples?.map((x) => Buffer.from(x).toString('hex')).sort()).toEqual(topics.map((t) => Buffer.from(t).toString('hex')));
+      expect(m.nodes?.map((n) => Buffer.from(n.id).toString('hex'))).toContain(bId);
+      expect(m.observed).toEqual({ host: '127.0.0.3', port: 7001 });
+      // Not counted as a dropped datagram.
+      expect(a.snapshot().counters.dropped['unknown-method'] ?? 0).toBe(0);
+    } finally {
+      await b?.stop();
+      await a.stop();
+      await asker.close();
+    }
+  });
 });

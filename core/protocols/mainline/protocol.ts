@@ -8,14 +8,15 @@
 // Transaction ids: ours are 4 random bytes, the engine's uint32. Others' may be 1..4 bytes (libtorrent
 // sends 2); a shorter one maps to a number above 2^32 that encodes its length, so an answer echoes
 // it byte for byte. Queries with longer ids are answered with error 203.
-// Queries outside the model are answered here: sample_infohashes and unknown methods with 204.
+// Queries outside the model are answered here: sample_infohashes (BEP 51) from the view the node
+// lends (attach), unknown methods with 204.
 // BEP 43: a read-only codec marks every query `ro`; queries marked `ro` reach the engine with
 // readOnly set, and the node keeps such senders out of its routing table.
 import { DhtError, WIRE_ERROR } from '../../errors';
 import { cryptoRandomBytes, type RandomBytes } from '../../id';
 import type { Endpoint } from '../../transport/types';
 import type { Message, RequestArgs, RequestMessage, ResponseMessage, WireRecord } from '../../wire/types';
-import { type CodecDecodeResult, type DhtProtocol, type WireCodec } from '../protocol';
+import type { CodecDecodeResult, DhtProtocol, ProtocolNodeView, WireCodec } from '../protocol';
 import { itemTarget, sha1 } from './bep44';
 import { decodeKrpc, encodeKrpc } from './krpc';
 import { MAINLINE_RECORDS } from './records';
@@ -181,7 +182,40 @@ function queryArgs(q: QueryMessage, from: Endpoint | undefined): RequestArgs | s
   }
 }
 
-function fromKrpc(data: Uint8Array, from: Endpoint | undefined): CodecDecodeResult {
+/** BEP 51: samples per answer (libtorrent's default cap) and the interval we ask askers to wait (its default, the BEP's maximum). */
+export const SAMPLE_INFOHASHES_MAX = 20;
+export const SAMPLE_INFOHASHES_INTERVAL_S = 21_600;
+
+/** A random sample of at most `max` keys (partial Fisher-Yates on the node's random bytes). */
+function sampleKeys(keys: Uint8Array[], max: number, view: ProtocolNodeView): Uint8Array[] {
+  if (keys.length <= max) return keys;
+  const r = view.randomBytes(4 * max);
+  for (let i = 0; i < max; i++) {
+    const x = ((r[4 * i] << 24) | (r[4 * i + 1] << 16) | (r[4 * i + 2] << 8) | r[4 * i + 3]) >>> 0;
+    const j = i + (x % (keys.length - i));
+    [keys[i], keys[j]] = [keys[j], keys[i]];
+  }
+  return keys.slice(0, max);
+}
+
+/** BEP 51's answer: interval, num, samples of the stored infohashes and the nodes closest to target. */
+function sampleInfohashesReply(q: Extract<QueryMessage, { method: 'sample_infohashes' }>, view: ProtocolNodeView, from: Endpoint | undefined): Uint8Array {
+  const keys = view.storedTopics();
+  const r: MainlineMessage = {
+    kind: 'response',
+    tid: q.tid,
+    version: KADSCOPE_CLIENT_VERSION,
+    id: view.id(),
+    nodes: view.closest(q.target),
+    interval: SAMPLE_INFOHASHES_INTERVAL_S,
+    num: keys.length,
+    samples: sampleKeys(keys, SAMPLE_INFOHASHES_MAX, view),
+  };
+  if (from !== undefined) r.observed = from;
+  return encodeKrpc(r);
+}
+
+function fromKrpc(data: Uint8Array, from: Endpoint | undefined, view: ProtocolNodeView | undefined): CodecDecodeResult {
   const decoded = decodeKrpc(data);
   if (!decoded.ok) {
     const out: CodecDecodeResult = { ok: false, reason: decoded.reason, detail: decoded.detail };
@@ -213,6 +247,7 @@ function fromKrpc(data: Uint8Array, from: Endpoint | undefined): CodecDecodeResu
     }
     return { ok: true, message: res };
   }
+  if (m.method === 'sample_infohashes' && view !== undefined) return { ok: false, answered: true, reply: sampleInfohashesReply(m, view, from) };
   const args = queryArgs(m, from);
   if (typeof args === 'string') {
     const code = m.method === 'announce_peer' ? KRPC_ERROR.PROTOCOL : KRPC_ERROR.METHOD_UNKNOWN;
@@ -223,7 +258,7 @@ function fromKrpc(data: Uint8Array, from: Endpoint | undefined): CodecDecodeResu
   return { ok: true, message: req };
 }
 
-export function mainlineCodec(options: MainlineCodecOptions = {}): WireCodec {
+export function mainlineCodec(options: MainlineCodecOptions = {}, node: { view?: ProtocolNodeView } = {}): WireCodec {
   const readOnly = options.readOnly ?? false;
   return {
     encode(msg: Message): Uint8Array {
@@ -232,18 +267,22 @@ export function mainlineCodec(options: MainlineCodecOptions = {}): WireCodec {
       return out;
     },
     decode(data: Uint8Array, from?: Endpoint): CodecDecodeResult {
-      return fromKrpc(data, from);
+      return fromKrpc(data, from, node.view);
     },
   };
 }
 
 export function mainlineProtocol(options: MainlineCodecOptions = {}): DhtProtocol {
+  const node: { view?: ProtocolNodeView } = {};
   return {
     name: 'mainline',
     label: 'BitTorrent Mainline DHT',
     idBytes: MAINLINE_ID_BYTES,
     k: MAINLINE_K,
-    codec: mainlineCodec(options),
+    codec: mainlineCodec(options, node),
+    attach(view: ProtocolNodeView): void {
+      node.view = view;
+    },
     // KRPC has no CALL or BROADCAST: other Mainline nodes would answer 204.
     capabilities: { customMethods: false, broadcast: false, namedKeys: false },
     randomId: (rand: RandomBytes = cryptoRandomBytes) => rand(MAINLINE_ID_BYTES),
