@@ -399,6 +399,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
           return node.signalFor(signal);
         },
         encode: this.protocol.codec.encode,
+        ...(this.protocol.codec.maxDatagramBytes !== undefined ? { maxAnswerBytes: this.protocol.codec.maxDatagramBytes } : {}),
         hashTopic: this.protocol.hashTopic,
         ...(this.protocol.records ? { model: this.protocol.records } : {}),
         namedKeys: this.protocol.capabilities.namedKeys,

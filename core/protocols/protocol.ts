@@ -61,6 +61,8 @@ export interface WireCodec {
   decode(data: Uint8Array, from?: Endpoint): CodecDecodeResult;
   /** Transaction ids the wire carries are below this (dht-rpc: 2^16); unset: any uint32. */
   readonly tidLimit?: number;
+  /** The largest answer this protocol sends (Mainline: 1,452); unset: wire v1's MAX_DATAGRAM_BYTES (1,400). */
+  readonly maxDatagramBytes?: number;
 }
 
 export interface DhtProtocol {

@@ -109,6 +109,8 @@ export interface RecordLayerDeps {
   assertRunning(): void;
   /** The protocol's encoder, which sizes answers (default kadscope's wire v1). */
   encode?: (msg: Message) => Uint8Array;
+  /** The largest answer the protocol sends (default wire v1's MAX_DATAGRAM_BYTES). */
+  maxAnswerBytes?: number;
   /** A text topic's key: the protocol's hash (default SHA-256; Mainline SHA-1). */
   hashTopic?: (text: string) => Uint8Array;
   /** The protocol's records: keys, signed bytes, limits, where tokens come from (default kadscope's). */

@@ -8,9 +8,9 @@ import { encodeMessage } from '../wire/codec';
 import { MAX_DATAGRAM_BYTES, type Message, type WirePeer } from '../wire/types';
 import type { ResponseBody } from '../rpc/rpc';
 
-function fits(body: ResponseBody, selfId: Uint8Array, observed: WirePeer, encode: (msg: Message) => Uint8Array): boolean {
+function fits(body: ResponseBody, selfId: Uint8Array, observed: WirePeer, encode: (msg: Message) => Uint8Array, limit: number): boolean {
   try {
-    return answerBytes(body, selfId, observed, encode) <= MAX_DATAGRAM_BYTES;
+    return answerBytes(body, selfId, observed, encode) <= limit;
   } catch {
     // Our own, valid fields: the encoder refuses only for size.
     return false;
@@ -19,17 +19,23 @@ function fits(body: ResponseBody, selfId: Uint8Array, observed: WirePeer, encode
 
 /**
  * `body` with its `nodes` (nearest first), then its `peers`, cut so that the answer to `observed`
- * fits MAX_DATAGRAM_BYTES. Returns body itself when it already fits.
+ * fits `limit` (the protocol's largest answer; wire v1: MAX_DATAGRAM_BYTES). Returns body itself when it already fits.
  */
-export function fitResponse(body: ResponseBody, selfId: Uint8Array, observed: WirePeer, encode: (msg: Message) => Uint8Array = encodeMessage): ResponseBody {
-  if (fits(body, selfId, observed, encode)) return body;
+export function fitResponse(
+  body: ResponseBody,
+  selfId: Uint8Array,
+  observed: WirePeer,
+  encode: (msg: Message) => Uint8Array = encodeMessage,
+  limit: number = MAX_DATAGRAM_BYTES,
+): ResponseBody {
+  if (fits(body, selfId, observed, encode, limit)) return body;
   const nodes = body.nodes ?? [];
   const withNodes = (n: number): ResponseBody => ({ ...body, nodes: nodes.slice(0, n) });
-  const n = largest(nodes.length, (i) => fits(withNodes(i), selfId, observed, encode));
+  const n = largest(nodes.length, (i) => fits(withNodes(i), selfId, observed, encode, limit));
   if (n >= 0) return withNodes(n);
   const peers = body.peers ?? [];
   const withPeers = (p: number): ResponseBody => ({ ...body, nodes: [], peers: peers.slice(0, p) });
-  const p = largest(peers.length, (i) => fits(withPeers(i), selfId, observed, encode));
+  const p = largest(peers.length, (i) => fits(withPeers(i), selfId, observed, encode, limit));
   // A record alone always fits (1,000-byte value + key, salt, signature < 1,400 bytes).
   return withPeers(Math.max(0, p));
 }

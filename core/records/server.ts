@@ -40,12 +40,12 @@ export class RecordServer {
         const held = this.store.get(req.key, now);
         // With `seq` the asker already has that version: send ours only if it is newer.
         if (held && (held.record.type !== 'mutable' || req.seq === undefined || held.record.seq > req.seq)) body.record = held.record;
-        return body.record ? fitResponse(body, this.deps.selfId, from, this.deps.encode) : body;
+        return body.record ? fitResponse(body, this.deps.selfId, from, this.deps.encode, this.deps.maxAnswerBytes) : body;
       }
       case 'GET_PEERS': {
         const peers = this.store.peers(req.topic, now);
         const body: ResponseBody = { nodes: this.deps.closestWire(req.topic), token: this.tokens.issue(from), peers };
-        return peers.length > 0 ? fitResponse(body, this.deps.selfId, from, this.deps.encode) : body;
+        return peers.length > 0 ? fitResponse(body, this.deps.selfId, from, this.deps.encode, this.deps.maxAnswerBytes) : body;
       }
       case 'STORE':
         return this.onStore(req, from, now);

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { seededRandomBytes } from '../../core/id';
 import { fitResponse } from '../../core/records/fit';
 import { encodeMessage } from '../../core/wire/codec';
+import { mainlineCodec } from '../../core/protocols/mainline/protocol';
+import { MAX_MAINLINE_SEND_BYTES } from '../../core/protocols/mainline/types';
 import { MAX_DATAGRAM_BYTES, MAX_PEERS_PER_RESPONSE, MAX_SALT_BYTES, MAX_VALUE_BYTES, type WireContact, type WireRecord } from '../../core/wire/types';
 
 const rand = seededRandomBytes(0xf17);
@@ -46,5 +48,23 @@ describe('fitResponse', () => {
     expect(fitted.peers).toEqual(peers); // every peer kept: the contacts made room
     expect(fitted.nodes!.length).toBeGreaterThan(0);
     expect(encodedSize(fitted, observed)).toBeLessThanOrEqual(MAX_DATAGRAM_BYTES);
+  });
+
+  it("Mainline: the limit is the protocol's (1,452): a 1,000-byte BEP 44 item goes with all 8 nodes (26 bytes each), which 1,400 would cut", () => {
+    const encode = mainlineCodec().encode;
+    const id20 = rand(20);
+    const nodes = Array.from({ length: 8 }, (_, i) => ({ id: rand(20), host: '203.0.113.9', port: 6881 + i }));
+    // A BEP 44 value is one bencoded value of at most 1,000 bytes: a 996-byte string.
+    const v = new Uint8Array([...Buffer.from('996:'), ...rand(996)]);
+    const record: WireRecord = { type: 'mutable', value: v, publicKey: rand(32), salt: new Uint8Array(0), seq: 2 ** 40, sig: rand(64) };
+    const body = { nodes, token: rand(20), record };
+    const observed = { host: '198.51.100.7', port: 6881 };
+    const size = (b: ReturnType<typeof fitResponse>): number => encode({ ...b, kind: 'response', tid: 0xffff_ffff, id: id20, observed }).length;
+    expect(size(body)).toBeGreaterThan(MAX_DATAGRAM_BYTES);
+    expect(size(body)).toBeLessThanOrEqual(MAX_MAINLINE_SEND_BYTES);
+    expect(mainlineCodec().maxDatagramBytes).toBe(MAX_MAINLINE_SEND_BYTES);
+    expect(fitResponse(body, id20, observed, encode, MAX_MAINLINE_SEND_BYTES)).toBe(body);
+    // The wire v1 limit would have dropped nodes from the same answer.
+    expect(fitResponse(body, id20, observed, encode).nodes!.length).toBeLessThan(8);
   });
 });
