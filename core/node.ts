@@ -380,8 +380,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         closest(target, n) {
           return node.table.closest(target, n);
         },
-        closestWire(target) {
-          return node.closestWire(target);
+        closestWire(target, families) {
+          return node.closestWire(target, families);
         },
         peersToSave() {
           return node.peersToSave();
@@ -972,7 +972,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         return {};
       case 'FIND_NODE':
         // A token here too, so a put's find-node lookup can STORE at the nodes it found.
-        return { nodes: this.closestWire(req.target), token: this.storage.server.issueToken(from) };
+        return { nodes: this.closestWire(req.target, req.families), token: this.storage.server.issueToken(from) };
       case 'CALL': {
         const began = this.clock.now();
         return this.customMethods.handle(req.name, req.args, { id, host: from.host, port: from.port }).then((r) => {
@@ -988,8 +988,12 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     }
   }
 
-  private closestWire(target: Uint8Array): WireContact[] {
-    return this.table.closest(target, this.opts.k).map((e) => ({ id: e.idBytes, host: e.host, port: e.port }));
+  /** The k closest contacts; with families (BEP 32 `want`), the k closest of those families. */
+  private closestWire(target: Uint8Array, families?: ReadonlyArray<4 | 6>): WireContact[] {
+    const any = families === undefined || (families.includes(4) && families.includes(6));
+    // A table is bounded (buckets x k), so ranking all of it for a one-family answer stays cheap.
+    const ranked = any ? this.table.closest(target, this.opts.k) : this.table.closest(target, this.table.size).filter((e) => families.includes(isIP(e.host) === 6 ? 6 : 4)).slice(0, this.opts.k);
+    return ranked.map((e) => ({ id: e.idBytes, host: e.host, port: e.port }));
   }
 
   /**

@@ -96,7 +96,8 @@ export interface RecordLayerDeps {
   lookup(target: Uint8Array, kind: LookupKind, args: (peer: LookupPeer) => RequestArgs, options: RecordLookupOptions): Lookup;
   /** Routing-table entries nearest target, nearest first. */
   closest(target: Uint8Array, n: number): readonly RoutingEntry[];
-  closestWire(target: Uint8Array): WireContact[];
+  /** families: only contacts of these address families (BEP 32 `want`); absent: any. */
+  closestWire(target: Uint8Array, families?: ReadonlyArray<4 | 6>): WireContact[];
   peersToSave(): PersistedPeer[];
   emit<K extends RecordEventName>(event: K, payload: NodeEvents[K]): void;
   /** A node did not answer us at all (its routing-table health should know). */

@@ -36,7 +36,7 @@ export class RecordServer {
     switch (req.method) {
       case 'FIND_VALUE': {
         this.maintenance.noteAsked(req.key, req.id);
-        const body: ResponseBody = { nodes: this.deps.closestWire(req.key), token: this.tokens.issue(from) };
+        const body: ResponseBody = { nodes: this.deps.closestWire(req.key, req.families), token: this.tokens.issue(from) };
         const held = this.store.get(req.key, now);
         // With `seq` the asker already has that version: send ours only if it is newer.
         if (held && (held.record.type !== 'mutable' || req.seq === undefined || held.record.seq > req.seq)) body.record = held.record;
@@ -44,7 +44,7 @@ export class RecordServer {
       }
       case 'GET_PEERS': {
         const peers = this.store.peers(req.topic, now);
-        const body: ResponseBody = { nodes: this.deps.closestWire(req.topic), token: this.tokens.issue(from), peers };
+        const body: ResponseBody = { nodes: this.deps.closestWire(req.topic, req.families), token: this.tokens.issue(from), peers };
         return peers.length > 0 ? fitResponse(body, this.deps.selfId, from, this.deps.encode, this.deps.maxAnswerBytes) : body;
       }
       case 'STORE':

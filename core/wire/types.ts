@@ -98,6 +98,11 @@ export type RequestMessage = Header & {
    * v1, which has no such field; set by protocols that have one.
    */
   readOnly?: boolean;
+  /**
+   * The address families the sender wants contacts of (Mainline's BEP 32 `want`: n4 → 4, n6 → 6).
+   * Absent: any (wire v1 never sets it).
+   */
+  families?: Array<4 | 6>;
 } & RequestArgs;
 
 export interface ResponseMessage extends Header {

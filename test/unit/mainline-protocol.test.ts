@@ -229,4 +229,57 @@ describe('DhtNode with a protocol', () => {
       await asker.close();
     }
   });
+
+  it('BEP 32: find_node answers carry nodes6 for IPv6 contacts, and want (n4, n6) picks the families', async () => {
+    const clock = new FakeClock();
+    const net = new MemoryNetwork({ clock });
+    const a = DhtNode.create({ protocol: 'mainline', clock, transport: net.createTransport({ host: '::1' }) });
+    const asker = net.createTransport({ host: '::1', port: 7002 });
+    const answers: Uint8Array[] = [];
+    asker.onMessage((data) => answers.push(data));
+    await asker.bind();
+    const others: DhtNode[] = [];
+    try {
+      await clock.run(a.start());
+      for (const host of ['::1', '127.0.0.1']) {
+        const n = DhtNode.create({ protocol: 'mainline', clock, transport: net.createTransport({ host }), bootstrap: [a.address] });
+        others.push(n);
+        await clock.run(n.start());
+      }
+      await clock.tickAsync(10_000);
+      const [v6, v4] = others.map((n) => n.id);
+      expect(a.table.size).toBe(2);
+      const ask = async (want?: Array<'n4' | 'n6'>): Promise<{ nodes6: boolean; ids: string[] }> => {
+        answers.length = 0;
+        const q = encodeKrpc({ kind: 'query', tid: new Uint8Array([6, 6]), id, readOnly: false, method: 'find_node', target: key, ...(want ? { want } : {}) });
+        asker.send(q, a.address);
+        await clock.tickAsync(100);
+        // a may also ping the asker to verify it: only the answer to our query counts.
+        const mine = answers.filter((d) => {
+          const r = decodeKrpc(d);
+          return r.ok && r.message.kind === 'response' && r.message.tid.length === 2 && r.message.tid[0] === 6;
+        });
+        expect(mine).toHaveLength(1);
+        const r = decodeKrpc(mine[0]);
+        if (!r.ok || r.message.kind !== 'response') throw new Error('expected a response');
+        // The raw dictionary too, to see whether nodes6 went out.
+        const nodes6 = Buffer.from(mine[0]).toString('latin1').includes('6:nodes6');
+        return { nodes6, ids: (r.message.nodes ?? []).map((c) => Buffer.from(c.id).toString('hex')).sort() };
+      };
+      const both = await ask();
+      expect(both.ids).toEqual([v4, v6].sort());
+      expect(both.nodes6).toBe(true);
+      const only6 = await ask(['n6']);
+      expect(only6.ids).toEqual([v6]);
+      expect(only6.nodes6).toBe(true);
+      const only4 = await ask(['n4']);
+      expect(only4.ids).toEqual([v4]);
+      expect(only4.nodes6).toBe(false);
+      expect((await ask(['n4', 'n6'])).ids).toEqual([v4, v6].sort());
+    } finally {
+      for (const n of others) await n.stop();
+      await a.stop();
+      await asker.close();
+    }
+  });
 });

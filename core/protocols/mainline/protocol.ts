@@ -255,6 +255,8 @@ function fromKrpc(data: Uint8Array, from: Endpoint | undefined, view: ProtocolNo
   }
   const req = { kind: 'request', tid, id: m.id, ...args } as RequestMessage;
   if (m.readOnly) req.readOnly = true;
+  // BEP 32: `want` picks the families of the contacts in our answer (nodes, nodes6).
+  if (m.want !== undefined && m.want.length > 0) req.families = m.want.map((w) => (w === 'n4' ? 4 : 6));
   return { ok: true, message: req };
 }
 
