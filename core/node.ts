@@ -917,8 +917,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
    * A protocol whose id follows the address (dht-rpc: BLAKE2b-256 of ip:port) takes the id of the
    * address the network now agrees on. The id buffer is shared by the node's parts (RPC, guard,
    * broadcaster), so it is rewritten in place; the table is rebuilt around the new id with the
-   * peers that fit it. The records layer keeps the id it started with (HyperDHT records are not on
-   * the seam yet).
+   * peers that fit it. The records parts read the same bytes (a HyperDHT storer checks that an
+   * announcement is signed for its id as it is now).
    */
   private adoptAddressId(observed: Endpoint): void {
     const id = this.protocol.idForAddress?.(observed, this.idBytes, this.randomBytes);

@@ -11,9 +11,9 @@ import type { RecordCallOptions, RecordLayerDeps } from './config';
 import type { RecordMaintenance } from './maintenance';
 import { announceOnce, drain, noneStored, publish, throwIfAborted, writeToClosest, type StoreResult } from './publish';
 import type { RecordModel } from './model';
-import { namedKey, nameProblem, signMutable, type KeyPair, type MutableRecord } from './signing';
+import { namedKey, nameProblem, PUBLIC_KEY_BYTES, signMutable, type KeyPair, type MutableRecord } from './signing';
 import { toRecordInfo, type RecordStore } from './store';
-import { copyRecord, sameRecord, validateRecord, withSalt } from './validate';
+import { copyRecord, equalBytes, sameRecord, validateRecord, withPublicKey, withSalt } from './validate';
 
 /** Addresses collected by one lookupPeers. */
 export const MAX_LOOKUP_PEERS = 1_024;
@@ -61,9 +61,20 @@ export interface AnnounceResult extends StoreResult {
   port: number;
 }
 
+/** An announced peer: an address, and on HyperDHT the announcer's public key (hex) and relay addresses. */
+export interface FoundPeer extends Endpoint {
+  publicKey?: string;
+  relayAddresses?: Endpoint[];
+}
+
+export interface AnnounceOptions extends RecordCallOptions {
+  /** The key pair whose public key is announced, where announcements are signed public keys (HyperDHT). */
+  keyPair?: KeyPair;
+}
+
 export interface LookupPeersResult {
   key: string;
-  peers: Endpoint[];
+  peers: FoundPeer[];
   hops: number;
   messages: number;
   durationMs: number;
@@ -86,10 +97,18 @@ export interface GetOptions extends RecordCallOptions {
   salt?: Uint8Array | string;
   /** getNamed: take only a named record with this name. */
   name?: string;
+  /**
+   * The public key of a mutable record (bytes, or 64 hex), for protocols whose answers leave it
+   * out (HyperDHT): the key must be that public key's; the get asks for mutable records then.
+   */
+  publicKey?: Uint8Array | string;
 }
 
 export class RecordClient {
-  private readonly selfHex: string;
+  /** Our id now (a HyperDHT node's follows its address: DhtNode rewrites the bytes in place). */
+  private get selfHex(): string {
+    return bytesToHex(this.deps.selfId);
+  }
   private readonly model: RecordModel;
 
   constructor(
@@ -97,7 +116,6 @@ export class RecordClient {
     private readonly store: RecordStore,
     private readonly maintenance: RecordMaintenance,
   ) {
-    this.selfHex = bytesToHex(deps.selfId);
     this.model = store.model;
   }
 
@@ -163,6 +181,7 @@ export class RecordClient {
     if (salt.length > this.model.maxSaltBytes) throw DhtError.refusal('SALT_TOO_LARGE', `salt is ${salt.length} bytes; at most ${this.model.maxSaltBytes} allowed`);
     if (!Number.isSafeInteger(input.seq) || input.seq < 0) throw DhtError.invalidArgument(`seq must be a non-negative whole number; got ${input.seq}`);
     if (input.cas !== undefined && (!Number.isSafeInteger(input.cas) || input.cas < 0)) throw DhtError.invalidArgument(`cas must be a non-negative whole number; got ${input.cas}`);
+    if (input.cas !== undefined && this.model.supportsCas === false) throw new DhtError('UNSUPPORTED', "this node's protocol has no compare-and-swap");
     const record = signMutable({ keyPair: input.keyPair, salt, seq: input.seq, value: this.model.encodeValue(toBytes(input.value, 'value')) }, this.model);
     const key = this.model.mutableKey(input.keyPair.publicKey, salt);
     const out = await this.publishMutable(key, record, { ...options, cas: input.cas });
@@ -198,6 +217,12 @@ export class RecordClient {
       return { key: hex, value: this.valueOf(local.record), from: this.selfHex, hops: 0, messages: 0, durationMs: 0, lookupId: null };
     }
     const salt = options.salt !== undefined ? toBytes(options.salt, 'salt') : local?.record.type === 'mutable' ? local.record.salt : undefined;
+    const publicKey = options.publicKey !== undefined ? parsePublicKey(options.publicKey) : local?.record.type === 'mutable' ? local.record.publicKey : undefined;
+    if (publicKey !== undefined && !equalBytes(this.model.mutableKey(publicKey, salt ?? new Uint8Array(0)), key)) {
+      throw DhtError.invalidArgument(`key ${hex.slice(0, 16)}… is not the key of public key ${bytesToHex(publicKey).slice(0, 16)}…${salt?.length ? ' with that salt' : ''}`);
+    }
+    // A protocol with a command per kind (HyperDHT) asks for mutable records only with their public key.
+    const mutable = publicKey !== undefined;
     let best: { record: WireRecord; from: string } | null = local ? { record: local.record, from: this.selfHex } : null;
     const bestSeq = (): number | undefined => (best?.record.type === 'mutable' ? best.record.seq : undefined);
     const lookup = this.deps.lookup(
@@ -205,12 +230,12 @@ export class RecordClient {
       'find-value',
       () => {
         const seq = bestSeq();
-        return seq === undefined ? { method: 'FIND_VALUE', key } : { method: 'FIND_VALUE', key, seq };
+        return seq === undefined ? { method: 'FIND_VALUE', key, mutable } : { method: 'FIND_VALUE', key, seq, mutable };
       },
       {
         ...options,
         onRecord: (answered, from) => {
-          const record = withSalt(answered, salt);
+          const record = withPublicKey(withSalt(answered, salt), publicKey);
           if (validateRecord(key, record, this.model) !== null || !wanted(record)) return 'reject';
           // A named value may have been written again elsewhere: any valid answer is as good as ours.
           if (record.type !== 'mutable') {
@@ -231,7 +256,12 @@ export class RecordClient {
     const found = best as { record: WireRecord; from: string } | null;
     if (!found) {
       const why = done.reason === 'no-peers' ? 'this node knows no peers yet; join a network first' : `${done.messages} requests, lookup ${done.reason}`;
-      const saltHint = !this.model.answersCarrySalt && salt === undefined ? '; a salted mutable item needs its salt to be checked' : '';
+      const saltHint =
+        !this.model.answersCarrySalt && salt === undefined
+          ? '; a salted mutable item needs its salt to be checked'
+          : this.model.answersCarryPublicKey === false && publicKey === undefined
+            ? '; a mutable value is fetched with its public key'
+            : '';
       throw DhtError.notFound(`no node returned a valid record for key ${hex.slice(0, 16)}… (${why}${saltHint})`);
     }
     return {
@@ -261,11 +291,11 @@ export class RecordClient {
     const lookup = this.deps.lookup(
       key,
       'find-value',
-      () => (seqFilter === undefined ? { method: 'FIND_VALUE', key } : { method: 'FIND_VALUE', key, seq: seqFilter }),
+      () => (seqFilter === undefined ? { method: 'FIND_VALUE', key, mutable: true } : { method: 'FIND_VALUE', key, seq: seqFilter, mutable: true }),
       {
         ...options,
         onRecord: (answered, from) => {
-          const r = withSalt(answered, record.salt);
+          const r = withPublicKey(withSalt(answered, record.salt), record.publicKey);
           if (r.type !== 'mutable' || validateRecord(key, r, this.model) !== null) return 'reject';
           if (!newest || r.seq > newest.record.seq) newest = { record: copyRecord(r) as MutableRecord, from: from.id };
           return 'continue';
@@ -303,14 +333,15 @@ export class RecordClient {
    * fresh until stop() or unannounce(). A text topic is hashed by the protocol (SHA-256; Mainline
    * SHA-1); bytes are the key.
    */
-  async announce(topic: string | Uint8Array, port?: number, options: RecordCallOptions = {}): Promise<AnnounceResult> {
+  async announce(topic: string | Uint8Array, port?: number, options: AnnounceOptions = {}): Promise<AnnounceResult> {
     this.deps.assertRunning();
     const key = this.topicKey(topic);
     const p = port ?? this.deps.address().port;
     if (!isValidPort(p)) throw DhtError.invalidArgument(`port must be 1-65535; got ${p}`);
-    const out = await announceOnce(this.deps, key, p, options);
+    const { keyPair, ...call } = options;
+    const out = await announceOnce(this.deps, key, p, call, keyPair);
     if (out.storedAt.length === 0) throw noneStored('the announcement', out.failed);
-    this.maintenance.keepAnnouncing(key, p);
+    this.maintenance.keepAnnouncing(key, p, this.model.signAnnouncement ? keyPair : undefined);
     return { ...out, port: p };
   }
 
@@ -329,9 +360,14 @@ export class RecordClient {
   async lookupPeers(topic: string | Uint8Array, options: RecordCallOptions = {}): Promise<LookupPeersResult> {
     this.deps.assertRunning();
     const key = this.topicKey(topic);
-    const found = new Map<string, Endpoint>();
+    const found = new Map<string, FoundPeer>();
     const add = (p: WirePeer): void => {
-      if (found.size < MAX_LOOKUP_PEERS) found.set(endpointKey(p), { host: p.host, port: p.port });
+      if (found.size >= MAX_LOOKUP_PEERS) return;
+      // HyperDHT: a peer is its public key (the address is only its first relay, if any).
+      if (p.publicKey) {
+        const relayAddresses = (p.relayAddresses ?? []).map((a) => ({ host: a.host, port: a.port }));
+        found.set(`key:${bytesToHex(p.publicKey)}`, { host: p.host, port: p.port, publicKey: bytesToHex(p.publicKey), relayAddresses });
+      } else found.set(endpointKey(p), { host: p.host, port: p.port });
     };
     for (const p of this.store.peers(key, this.deps.clock.now())) add(p);
     const lookup = this.deps.lookup(key, 'get-peers', () => ({ method: 'GET_PEERS', topic: key }), {
@@ -358,6 +394,12 @@ function toBytes(v: Uint8Array | string, what: string): Uint8Array {
   if (typeof v === 'string') return new TextEncoder().encode(v);
   if (v instanceof Uint8Array) return v;
   throw DhtError.invalidArgument(`${what} must be bytes (Uint8Array) or a string`);
+}
+
+function parsePublicKey(k: Uint8Array | string): Uint8Array {
+  const bytes = typeof k === 'string' && isIdHex(k.toLowerCase(), PUBLIC_KEY_BYTES) ? hexToBytes(k.toLowerCase()) : k;
+  if (!(bytes instanceof Uint8Array) || bytes.length !== PUBLIC_KEY_BYTES) throw DhtError.invalidArgument(`publicKey must be ${PUBLIC_KEY_BYTES} bytes or ${PUBLIC_KEY_BYTES * 2} hex characters`);
+  return bytes;
 }
 
 function parseKey(hex: string, what: string, model: RecordModel): Uint8Array {

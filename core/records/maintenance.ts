@@ -24,7 +24,8 @@ import { TaskPool } from './pool';
 import { announceOnce, asDhtError, publish } from './publish';
 import { toRecordInfo, type PutResult, type RecordStore, type StoredRecord } from './store';
 import type { RecordModel } from './model';
-import { validateRecord, withSalt } from './validate';
+import type { KeyPair } from './signing';
+import { validateRecord, withPublicKey, withSalt } from './validate';
 
 /** Joins seen within this window are handed their records in one batch. */
 export const HANDOFF_DELAY_MS = 1_000;
@@ -50,10 +51,15 @@ interface OwnAnnouncement {
   topic: Uint8Array;
   port: number;
   dueAt: number;
+  /** The key pair a signed announcement (HyperDHT) is made with. */
+  keyPair?: KeyPair;
 }
 
 export class RecordMaintenance {
-  private readonly selfHex: string;
+  /** Our id now (a HyperDHT node's follows its address: DhtNode rewrites the bytes in place). */
+  private get selfHex(): string {
+    return bytesToHex(this.deps.selfId);
+  }
   private readonly pool = new TaskPool({ concurrency: BACKGROUND_CONCURRENCY, maxQueued: MAX_BACKGROUND_QUEUE });
   /** Per held record: ids of nodes known to hold it (at most 2k each), so passes skip them. */
   private readonly holders = new Map<string, Set<string>>();
@@ -77,7 +83,6 @@ export class RecordMaintenance {
     private readonly store: RecordStore,
     private readonly persistence: RecordPersistence,
   ) {
-    this.selfHex = bytesToHex(deps.selfId);
   }
 
   /** Starts the expiry / republish / replication timer. */
@@ -142,11 +147,11 @@ export class RecordMaintenance {
   }
 
   /** Keeps an announcement of ours fresh (the oldest is dropped past MAX_OWN_ANNOUNCEMENTS). */
-  keepAnnouncing(topic: Uint8Array, port: number): void {
+  keepAnnouncing(topic: Uint8Array, port: number, keyPair?: KeyPair): void {
     const id = `${bytesToHex(topic)}:${port}`;
     this.ownAnnouncements.delete(id);
     if (this.ownAnnouncements.size >= MAX_OWN_ANNOUNCEMENTS) this.ownAnnouncements.delete(this.ownAnnouncements.keys().next().value as string);
-    this.ownAnnouncements.set(id, { topic, port, dueAt: this.deps.clock.now() + this.opts.announceRefreshMs });
+    this.ownAnnouncements.set(id, { topic, port, dueAt: this.deps.clock.now() + this.opts.announceRefreshMs, ...(keyPair ? { keyPair } : {}) });
   }
 
   stopAnnouncing(topic: Uint8Array, port: number): boolean {
@@ -189,7 +194,7 @@ export class RecordMaintenance {
       for (const [id, a] of this.ownAnnouncements) {
         if (a.dueAt > now) continue;
         a.dueAt = now + this.opts.announceRefreshMs;
-        this.pool.add(`announce:${id}`, () => announceOnce(this.deps, a.topic, a.port, {}).then(() => undefined));
+        this.pool.add(`announce:${id}`, () => announceOnce(this.deps, a.topic, a.port, {}, a.keyPair).then(() => undefined));
       }
     }
     if (this.opts.replicateIntervalMs > 0 && now - this.lastReplicationAt >= this.opts.replicateIntervalMs) {
@@ -301,7 +306,7 @@ export class RecordMaintenance {
     if (!held || !this.running) return null;
     const keyBytes = hexToBytes(key);
     try {
-      const answer = await this.deps.request({ host: peer.host, port: peer.port }, { method: 'FIND_VALUE', key: keyBytes }, { signal: this.deps.signal() });
+      const answer = await this.deps.request({ host: peer.host, port: peer.port }, { method: 'FIND_VALUE', key: keyBytes, mutable: held.record.type === 'mutable' }, { signal: this.deps.signal() });
       const theirs = answer.response.record;
       const holds = theirs !== undefined && holdsAtLeast(keyBytes, theirs, held.record, this.store.model);
       if (holds) this.noteHolder(key, peer.id);
@@ -358,7 +363,7 @@ export class RecordMaintenance {
 }
 
 function holdsAtLeast(key: Uint8Array, answered: WireRecord, ours: WireRecord, model: RecordModel): boolean {
-  const theirs = withSalt(answered, ours.type === 'mutable' ? ours.salt : undefined);
+  const theirs = withPublicKey(withSalt(answered, ours.type === 'mutable' ? ours.salt : undefined), ours.type === 'mutable' ? ours.publicKey : undefined);
   if (validateRecord(key, theirs, model) !== null) return false;
   if (theirs.type === 'immutable' || ours.type === 'immutable') return theirs.type === ours.type;
   // Any value under a name will do: passing ours on must not overwrite a later writer's.

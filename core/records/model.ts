@@ -5,7 +5,8 @@
 // core/protocols/mainline/records.ts.
 import { ID_BYTES } from '../id';
 import { MAX_SALT_BYTES, MAX_VALUE_BYTES } from '../wire/types';
-import { encodeSignable, immutableKey, mutableKey } from './signing';
+import type { WireAnnouncer } from '../wire/types';
+import { encodeSignable, immutableKey, mutableKey, type KeyPair } from './signing';
 
 export interface RecordModel {
   /** Keys are this many bytes (the protocol's id length). */
@@ -37,6 +38,20 @@ export interface RecordModel {
    * the salt it knows before checking the signature.
    */
   readonly answersCarrySalt: boolean;
+  /**
+   * false when a mutable record is answered without its public key (HyperDHT's MUTABLE_GET): the
+   * getter must know the key and supplies it before checking the signature. Default true.
+   */
+  readonly answersCarryPublicKey?: boolean;
+  /**
+   * Present when an announcement is a signed public key rather than a port (HyperDHT): the peer
+   * record signed for one storer, whose id and write token the signature binds.
+   */
+  signAnnouncement?(topic: Uint8Array, token: Uint8Array, storerId: Uint8Array, keyPair: KeyPair): WireAnnouncer;
+  /** Whether an announcement that arrived is signed for us (our id, the token we issued). */
+  verifyAnnouncement?(topic: Uint8Array, token: Uint8Array, selfId: Uint8Array, announcer: WireAnnouncer): boolean;
+  /** false when puts have no compare-and-swap on this protocol (HyperDHT). Default true. */
+  readonly supportsCas?: boolean;
 }
 
 export const KADSCOPE_RECORDS: RecordModel = {

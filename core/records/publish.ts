@@ -3,9 +3,11 @@
 import { DhtError, type DhtErrorCode } from '../errors';
 import { bytesToHex } from '../id';
 import type { Lookup } from '../lookup/lookup';
+import type { LookupPeer } from '../lookup/lookup';
 import type { LookupEvent } from '../types';
 import type { RequestArgs, WireRecord } from '../wire/types';
 import type { RecordCallOptions, RecordLayerDeps } from './config';
+import type { KeyPair } from './signing';
 
 export interface StoreFailure {
   /** Hex id of the node that did not store. */
@@ -34,7 +36,7 @@ export async function publish(deps: RecordLayerDeps, key: Uint8Array, record: Wi
   const signal = deps.signal(options.signal);
   const lookup =
     deps.model?.tokensFrom === 'find-value'
-      ? deps.lookup(key, 'find-value', () => ({ method: 'FIND_VALUE', key }), options)
+      ? deps.lookup(key, 'find-value', () => ({ method: 'FIND_VALUE', key, mutable: record.type === 'mutable' }), options)
       : deps.lookup(key, 'find-node', () => ({ method: 'FIND_NODE', target: key }), options);
   const done = await drain(lookup);
   throwIfAborted(signal);
@@ -42,13 +44,21 @@ export async function publish(deps: RecordLayerDeps, key: Uint8Array, record: Wi
   return { key: bytesToHex(key), ...out };
 }
 
-/** A get-peers lookup toward the topic, then ANNOUNCE our port at the k closest. */
-export async function announceOnce(deps: RecordLayerDeps, topic: Uint8Array, port: number, options: RecordCallOptions): Promise<StoreResult> {
+/**
+ * A get-peers lookup toward the topic, then ANNOUNCE our port at the k closest. Where an
+ * announcement is a signed public key (HyperDHT: RecordModel.signAnnouncement), keyPair signs it
+ * for each storer (its id and token).
+ */
+export async function announceOnce(deps: RecordLayerDeps, topic: Uint8Array, port: number, options: RecordCallOptions, keyPair?: KeyPair): Promise<StoreResult> {
+  const sign = deps.model?.signAnnouncement;
+  if (sign && !keyPair) throw DhtError.invalidArgument('announcements on this protocol are signed public keys: announce with a key pair');
   const signal = deps.signal(options.signal);
   const lookup = deps.lookup(topic, 'get-peers', () => ({ method: 'GET_PEERS', topic }), options);
   const done = await drain(lookup);
   throwIfAborted(signal);
-  const out = await writeToClosest(deps, lookup, done, signal, (token) => ({ method: 'ANNOUNCE', topic, port, token }));
+  const out = await writeToClosest(deps, lookup, done, signal, (token, p) =>
+    sign && keyPair ? { method: 'ANNOUNCE', topic, port, token, announcer: sign(topic, token, p.idBytes, keyPair) } : { method: 'ANNOUNCE', topic, port, token },
+  );
   return { key: bytesToHex(topic), ...out };
 }
 
@@ -57,7 +67,7 @@ export async function writeToClosest(
   lookup: Lookup,
   done: DoneEvent,
   signal: AbortSignal,
-  args: (token: Uint8Array) => RequestArgs,
+  args: (token: Uint8Array, peer: LookupPeer) => RequestArgs,
 ): Promise<Omit<StoreResult, 'key'>> {
   const targets = lookup.outcome.closest.filter((p) => p.token !== undefined).slice(0, deps.k);
   if (targets.length === 0) {
@@ -69,7 +79,7 @@ export async function writeToClosest(
   await Promise.all(
     targets.map(async (p) => {
       try {
-        await deps.request(p, args(p.token!), { signal });
+        await deps.request(p, args(p.token!, p), { signal });
         storedAt.push(p.id);
       } catch (e) {
         const err = asDhtError(e);
@@ -79,6 +89,12 @@ export async function writeToClosest(
   );
   throwIfAborted(signal);
   return { storedAt, failed, lookupId: done.lookupId };
+}
+
+/** "not accepted by N of M nodes", or null when every node asked stored it. */
+export function acceptanceLine(r: Pick<StoreResult, 'storedAt' | 'failed'>): string | null {
+  if (r.failed.length === 0) return null;
+  return `not accepted by ${r.failed.length} of ${r.failed.length + r.storedAt.length} nodes`;
 }
 
 export async function drain(lookup: Lookup, onEvent?: (e: LookupEvent) => void): Promise<DoneEvent & { lookupId: string }> {
@@ -122,6 +138,10 @@ export function noneStored(what: string, failed: StoreFailure[]): DhtError {
     else if (entry[1].length > top[1].length) top = entry;
   }
   const [code, list] = top!;
+  // hyperdht refuses in silence: a write nobody answered was not accepted, however many tried.
+  if (byCode.size === 1 && code === 'TIMEOUT') {
+    return new DhtError(code, `${what} was not accepted by ${failed.length} of ${failed.length} nodes (no answer: ${list[0].message})`);
+  }
   if (byCode.size === 1) {
     return new DhtError(code, `${failed.length === 1 ? 'the only node asked' : `all ${failed.length} nodes asked`} refused ${what}: ${list[0].message}`);
   }

@@ -38,8 +38,10 @@ export class RecordServer {
         this.maintenance.noteAsked(req.key, req.id);
         const body: ResponseBody = { nodes: this.deps.closestWire(req.key, req.families), token: this.tokens.issue(from) };
         const held = this.store.get(req.key, now);
-        // With `seq` the asker already has that version: send ours only if it is newer.
-        if (held && (held.record.type !== 'mutable' || req.seq === undefined || held.record.seq > req.seq)) body.record = held.record;
+        // With `seq` the asker already has that version: send ours only if it is newer. A protocol
+        // with a get per kind (HyperDHT) is answered only with a record of the kind it asked for.
+        const kindFits = req.mutable === undefined || req.mutable === (held?.record.type === 'mutable');
+        if (held && kindFits && (held.record.type !== 'mutable' || req.seq === undefined || held.record.seq > req.seq)) body.record = held.record;
         return body.record ? fitResponse(body, this.deps.selfId, from, this.deps.encode, this.deps.maxAnswerBytes) : body;
       }
       case 'GET_PEERS': {
@@ -53,7 +55,14 @@ export class RecordServer {
         const key = bytesToHex(req.topic);
         const bad = this.tokens.check(from, req.token);
         if (bad) return this.refuse('ANNOUNCE', key, bad, from);
-        const r = this.store.announce(req.topic, { host: from.host, port: req.port }, now);
+        // A signed public key (HyperDHT) is kept only when signed for us and the token we issued.
+        const a = req.announcer;
+        const model = this.store.model;
+        if (a && !model.verifyAnnouncement?.(req.topic, req.token, this.deps.selfId, a)) {
+          return this.refuse('ANNOUNCE', key, DhtError.refusal('BAD_SIGNATURE', 'the announcement is not signed for this node and token'), from);
+        }
+        const peer = a ? { host: a.relayAddresses[0]?.host ?? '0.0.0.0', port: a.relayAddresses[0]?.port ?? 0, publicKey: a.publicKey, relayAddresses: a.relayAddresses } : { host: from.host, port: req.port };
+        const r = this.store.announce(req.topic, peer, now);
         if (!r.ok) return this.refuse('ANNOUNCE', key, r.error, from);
         return {};
       }

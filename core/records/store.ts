@@ -11,7 +11,7 @@ import { DhtError } from '../errors';
 import { bytesToHex, hexToBytes, ID_BYTES, isIdHex } from '../id';
 import { endpointKey, type Endpoint } from '../transport/types';
 import type { RecordInfo } from '../types';
-import { MAX_PEERS_PER_RESPONSE, type WireRecord } from '../wire/types';
+import { MAX_PEERS_PER_RESPONSE, type WirePeer, type WireRecord } from '../wire/types';
 import { KADSCOPE_RECORDS, type RecordModel } from './model';
 import { copyRecord, sameRecord, validateRecord } from './validate';
 
@@ -92,7 +92,7 @@ interface Entry {
 }
 
 interface Announcement {
-  peer: Endpoint;
+  peer: WirePeer;
   announcedAt: number;
   expiresAt: number;
 }
@@ -296,12 +296,13 @@ export class RecordStore {
 
   /**
    * Records (or refreshes) that `peer` announced itself under `topic` (a 32-byte key). A full topic
-   * drops its oldest announcement; a new topic when maxTopics are held is STORE_FULL.
+   * drops its oldest announcement; a new topic when maxTopics are held is STORE_FULL. A peer with a
+   * public key (HyperDHT) is that key: its announcements replace each other whatever the address.
    */
-  announce(topic: KeyInput, peer: Endpoint, now: number): AnnounceResult {
+  announce(topic: KeyInput, peer: WirePeer, now: number): AnnounceResult {
     const t = keyHex(topic);
     if (!isIdHex(t, this.keyBytes)) return { ok: false, error: DhtError.invalidArgument(`a topic is a ${this.keyBytes}-byte key`) };
-    const pk = endpointKey(peer);
+    const pk = peer.publicKey ? `key:${bytesToHex(peer.publicKey)}` : endpointKey(peer);
     let peers = this.topics.get(t);
     if (!peers) {
       if (this.topics.size >= this.maxTopics) this.sweepTopics(now);
@@ -317,18 +318,18 @@ export class RecordStore {
       // Still full: the least recently announced peer makes way (Map order is announcement order).
       while (peers.size >= this.maxPeersPerTopic) peers.delete(peers.keys().next().value as string);
     }
-    peers.set(pk, { peer: { host: peer.host, port: peer.port }, announcedAt: now, expiresAt: now + this.announceTtlMs });
+    peers.set(pk, { peer: copyPeer(peer), announcedAt: now, expiresAt: now + this.announceTtlMs });
     return { ok: true, refreshed };
   }
 
   /** Live announced peers for topic, most recent first, at most `max`. */
-  peers(topic: KeyInput, now: number, max = MAX_PEERS_PER_RESPONSE): Endpoint[] {
+  peers(topic: KeyInput, now: number, max = MAX_PEERS_PER_RESPONSE): WirePeer[] {
     const peers = this.topics.get(keyHex(topic));
     if (!peers) return [];
-    const out: Endpoint[] = [];
+    const out: WirePeer[] = [];
     const all = [...peers.values()];
     for (let i = all.length - 1; i >= 0 && out.length < max; i--) {
-      if (all[i].expiresAt > now) out.push({ host: all[i].peer.host, port: all[i].peer.port });
+      if (all[i].expiresAt > now) out.push(copyPeer(all[i].peer));
     }
     return out;
   }
@@ -434,4 +435,12 @@ export function toRecordInfo(stored: StoredRecord, now: number): RecordInfo {
     ...(stored.publisher ? { publisher: endpointKey(stored.publisher) } : {}),
     local: stored.local,
   };
+}
+
+/** Our own copy of an announced peer (address, and a HyperDHT peer's key and relays). */
+function copyPeer(p: WirePeer): WirePeer {
+  const out: WirePeer = { host: p.host, port: p.port };
+  if (p.publicKey) out.publicKey = p.publicKey.slice();
+  if (p.relayAddresses) out.relayAddresses = p.relayAddresses.map((a) => ({ host: a.host, port: a.port }));
+  return out;
 }

@@ -65,6 +65,15 @@ export function withSalt(record: WireRecord, salt: Uint8Array | undefined): Wire
   return { ...record, salt };
 }
 
+/**
+ * A mutable record from an answer that leaves the public key out (HyperDHT's MUTABLE_GET), with the
+ * key the asker knows; any other record as it is. A wrong key fails the key and signature checks.
+ */
+export function withPublicKey(record: WireRecord, publicKey: Uint8Array | undefined): WireRecord {
+  if (record.type !== 'mutable' || publicKey === undefined || record.publicKey.length > 0) return record;
+  return { ...record, publicKey };
+}
+
 /** Same type and the same bytes in every field. */
 export function sameRecord(a: WireRecord, b: WireRecord): boolean {
   if (a.type !== b.type || !equalBytes(a.value, b.value)) return false;

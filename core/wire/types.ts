@@ -44,6 +44,21 @@ export interface WireContact {
 export interface WirePeer {
   host: string;
   port: number;
+  /**
+   * HyperDHT: a peer is a public key (the address above is its first relay address, or
+   * 0.0.0.0:0 when it named none). Never set by wire v1 or Mainline.
+   */
+  publicKey?: Uint8Array;
+  /** HyperDHT: the relay addresses the peer announced with its key (at most 3). */
+  relayAddresses?: WirePeer[];
+}
+
+/** HyperDHT: an announcement's signed peer record (records.ts there), signed for one storer. */
+export interface WireAnnouncer {
+  publicKey: Uint8Array;
+  relayAddresses: WirePeer[];
+  /** ed25519 over the storer's id and token (hyperdht's announce namespace). */
+  signature: Uint8Array;
 }
 
 export type WireRecord =
@@ -70,10 +85,15 @@ export type RequestArgs =
   | { method: 'PING' }
   | { method: 'FIND_NODE'; target: Uint8Array }
   /** seq: the asker already has this seq; a storer answers with the record only if it holds a higher one. */
-  | { method: 'FIND_VALUE'; key: Uint8Array; seq?: number }
+  /**
+   * mutable: which kind the asker wants, for protocols with a command per kind (HyperDHT's
+   * IMMUTABLE_GET / MUTABLE_GET); kadscope and Mainline ignore it.
+   */
+  | { method: 'FIND_VALUE'; key: Uint8Array; seq?: number; mutable?: boolean }
   /** cas: compare-and-swap, store only if the stored mutable record's seq equals cas. */
   | { method: 'STORE'; key: Uint8Array; record: WireRecord; token: Uint8Array; cas?: number }
-  | { method: 'ANNOUNCE'; topic: Uint8Array; port: number; token: Uint8Array }
+  /** announcer: HyperDHT announces a signed public key instead of a port (required there, ignored elsewhere). */
+  | { method: 'ANNOUNCE'; topic: Uint8Array; port: number; token: Uint8Array; announcer?: WireAnnouncer }
   | { method: 'GET_PEERS'; topic: Uint8Array }
   /** An application's own method (core/extensions/methods.ts): its name and its encoded arguments. */
   | { method: 'CALL'; name: string; args: Uint8Array }

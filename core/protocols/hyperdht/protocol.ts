@@ -2,9 +2,18 @@
 // mapped to and from dht-rpc datagrams (messages.ts), so a DhtNode joins a network of real
 // hyperdht nodes with the one routing table, lookup, RPC bookkeeping, health, events and traces.
 //
-//   PING <-> internal PING              FIND_NODE <-> internal FIND_NODE
+//   PING <-> internal PING              FIND_NODE <-> internal FIND_NODE (and FIND_PEER, answered as one)
+//   FIND_VALUE <-> IMMUTABLE_GET, or MUTABLE_GET when `mutable` (value: the lowest seq wanted)
+//   STORE <-> IMMUTABLE_PUT / MUTABLE_PUT (public key | seq | value | signature)
+//   GET_PEERS <-> LOOKUP (answers: public keys with relay addresses)
+//   ANNOUNCE <-> ANNOUNCE (the announcer's public key, signed for the storer: WireAnnouncer)
 //   response <-> response (`to`: the observed address; closer nodes: addresses, ids derived)
 //   error    <-> response with an error code (dht-rpc has no separate error message)
+//
+// A dht-rpc response does not say which command it answers, and its value means something else
+// per command: the codec remembers the command of each request it encodes, by transaction id
+// (bounded), and reads the answer's value by it. Tokens are 32 bytes on the wire; the engine's 16
+// go out zero-padded (records.ts, tokenToWire). The record model is HYPERDHT_RECORDS (records.ts).
 //
 // Ids: an id that a datagram carries is used only if it is BLAKE2b-256 of the datagram's source;
 // otherwise (none, or one that does not fit) the sender is not a table member: its request reaches
@@ -18,15 +27,13 @@
 // (the amplification guard's worst case tid) writes the low 16 bits.
 //
 // What the engine does not carry yet is answered here: DOWN_HINT is acknowledged (not yet acted
-// on), PING_NAT and DELAYED_PING get no answer (a prober counts us as not confirming). hyperdht's
-// reads (LOOKUP, FIND_PEER, IMMUTABLE_GET, MUTABLE_GET) reach the engine as FIND_NODE, so they are
-// answered with closer nodes and no value, as by a node that holds nothing; its writes (ANNOUNCE,
-// UNANNOUNCE, *_PUT) get hyperdht's silent refusal, and no answer carries a write token. The
-// records themselves are HyperDhtNode's (node.ts) until the record model sits on DhtProtocol.
+// on), PING_NAT, DELAYED_PING and UNANNOUNCE get no answer. Writes that fail their checks in
+// hyperdht get its silence (a malformed put is dropped), refusals the engine decides (bad token,
+// seq) its error codes.
 import { DhtError, WIRE_ERROR } from '../../errors';
 import { cryptoRandomBytes, type RandomBytes } from '../../id';
 import type { Endpoint } from '../../transport/types';
-import type { Message, RequestMessage, ResponseMessage, WireContact } from '../../wire/types';
+import type { Message, RequestMessage, ResponseMessage, WireContact, WirePeer, WireRecord } from '../../wire/types';
 import type { CodecDecodeResult, DhtProtocol, WireCodec } from '../protocol';
 import { blake2b256, equalBytes, hyperNodeId } from './crypto';
 import {
@@ -35,24 +42,47 @@ import {
   HYPERDHT_ID_BYTES,
   INTERNAL_COMMANDS,
   decodeHyperMessage,
+  errorName,
   encodeHyperRequest,
   encodeHyperResponse,
   type HyperRequest,
+  type HyperResponse,
 } from './messages';
+import {
+  HYPERDHT_RECORDS,
+  decodeAnnounce,
+  decodeLookupReply,
+  decodeMutablePut,
+  decodeMutableValue,
+  decodeSeq,
+  encodeAnnounce,
+  encodeLookupReply,
+  encodeMutablePut,
+  encodeMutableValue,
+  encodeSeq,
+  tokenFromWire,
+  tokenToWire,
+  type HyperPeerRecord,
+} from './records';
 
 export const HYPERDHT_TID_LIMIT = 0x1_0000;
+/** Requests whose command the codec remembers until answered (the RPC window is far smaller). */
+export const MAX_REMEMBERED_COMMANDS = 4_096;
 /** Stands in for the destination when a caller only measures a message (same 6 bytes on the wire). */
 const SIZE_ONLY_ADDRESS: Endpoint = Object.freeze({ host: '0.0.0.0', port: 1 });
 const ZERO_ID = new Uint8Array(HYPERDHT_ID_BYTES);
+const NO_ADDRESS: WirePeer = Object.freeze({ host: '0.0.0.0', port: 0 });
 
 export interface HyperdhtProtocolOptions {
   /** Stay a client: never send an id, never enter others' tables (one-shot commands). */
   ephemeral?: boolean;
 }
 
-/** The persistent id we send, shared by a protocol object's codec and idForAddress(). */
-interface IdState {
+/** What a protocol object's codec and idForAddress() share: our persistent id, and the commands in flight. */
+interface CodecState {
   id: Uint8Array | null;
+  /** Command of each request we sent, by tid (bounded; Map order is age). */
+  sent: Map<number, number>;
 }
 
 const TO_HYPER_ERROR: Record<number, number> = {
@@ -85,7 +115,72 @@ function closerNodes(nodes: readonly Endpoint[]): WireContact[] {
   return out;
 }
 
-function encodeWith(state: IdState, msg: Message, to: Endpoint | undefined): Uint8Array {
+/** A hyperdht peer (public key, relay addresses) as the engine's peer: its first relay address, if any. */
+function peerOf(p: HyperPeerRecord): WirePeer {
+  const first = p.relayAddresses[0] ?? NO_ADDRESS;
+  return { host: first.host, port: first.port, publicKey: p.publicKey, relayAddresses: p.relayAddresses };
+}
+
+/** The value of our answer: a record as its GET answers it, announced peers as a LOOKUP answer. */
+function answerValue(msg: ResponseMessage): Uint8Array | null {
+  const r = msg.record;
+  if (r?.type === 'immutable') return r.value;
+  if (r?.type === 'mutable') return encodeMutableValue({ seq: r.seq, value: r.value, signature: r.sig });
+  if (msg.peers === undefined) return null;
+  const peers: HyperPeerRecord[] = [];
+  for (const p of msg.peers) if (p.publicKey) peers.push({ publicKey: p.publicKey, relayAddresses: (p.relayAddresses ?? []).slice(0, 3) });
+  return encodeLookupReply({ peers, bump: 0 });
+}
+
+/** A STORE's record as hyperdht's put command and value. */
+function putOf(record: WireRecord): { command: number; value: Uint8Array } {
+  if (record.type === 'immutable') return { command: HYPERDHT_COMMANDS.IMMUTABLE_PUT, value: record.value };
+  if (record.type === 'mutable') {
+    return { command: HYPERDHT_COMMANDS.MUTABLE_PUT, value: encodeMutablePut({ publicKey: record.publicKey, seq: record.seq, value: record.value, signature: record.sig }) };
+  }
+  throw DhtError.invalidArgument('HyperDHT has no named records');
+}
+
+function remember(state: CodecState, tid: number, command: number): void {
+  state.sent.delete(tid);
+  state.sent.set(tid, command);
+  if (state.sent.size > MAX_REMEMBERED_COMMANDS) state.sent.delete(state.sent.keys().next().value as number);
+}
+
+function encodeRequestWith(state: CodecState, msg: Extract<Message, { kind: 'request' }>, tid: number, to: Endpoint | undefined, ours: Uint8Array | null): Uint8Array {
+  const head = { tid, to: to ?? SIZE_ONLY_ADDRESS, id: ours, token: null, internal: true, value: null };
+  const app = (command: number, target: Uint8Array, value: Uint8Array | null, token: Uint8Array | null = null): Uint8Array => {
+    if (to) remember(state, tid, command);
+    return encodeHyperRequest({ ...head, internal: false, command, target, value, token });
+  };
+  switch (msg.method) {
+    case 'PING':
+      return encodeHyperRequest({ ...head, command: INTERNAL_COMMANDS.PING, target: null });
+    case 'FIND_NODE':
+      return encodeHyperRequest({ ...head, command: INTERNAL_COMMANDS.FIND_NODE, target: msg.target });
+    case 'FIND_VALUE':
+      // MUTABLE_GET's value is the lowest seq wanted; the engine's seq is the one the asker has.
+      if (msg.mutable) return app(HYPERDHT_COMMANDS.MUTABLE_GET, msg.key, encodeSeq(msg.seq === undefined ? 0 : msg.seq + 1));
+      return app(HYPERDHT_COMMANDS.IMMUTABLE_GET, msg.key, null);
+    case 'GET_PEERS':
+      return app(HYPERDHT_COMMANDS.LOOKUP, msg.topic, null);
+    case 'STORE': {
+      if (msg.cas !== undefined) throw DhtError.invalidArgument('HyperDHT has no compare-and-swap');
+      const put = putOf(msg.record);
+      return app(put.command, msg.key, put.value, msg.token);
+    }
+    case 'ANNOUNCE': {
+      const a = msg.announcer;
+      if (!a) throw DhtError.invalidArgument('a HyperDHT announcement is a signed public key: announce with a key pair');
+      const value = encodeAnnounce({ peer: { publicKey: a.publicKey, relayAddresses: a.relayAddresses }, refresh: null, signature: a.signature, bump: 0 });
+      return app(HYPERDHT_COMMANDS.ANNOUNCE, msg.topic, value, msg.token);
+    }
+    default:
+      throw DhtError.invalidArgument(`HyperDHT has no ${msg.method}`);
+  }
+}
+
+function encodeWith(state: CodecState, msg: Message, to: Endpoint | undefined): Uint8Array {
   const tid = msg.tid % HYPERDHT_TID_LIMIT;
   const ours = state.id !== null && equalBytes(state.id, msg.id) ? state.id : null;
   try {
@@ -94,72 +189,115 @@ function encodeWith(state: IdState, msg: Message, to: Endpoint | undefined): Uin
     }
     if (msg.kind === 'response') {
       const closer = (msg.nodes ?? []).filter((n) => hyperNodeId(n) !== null);
-      return encodeHyperResponse({ tid, to: msg.observed ?? to ?? SIZE_ONLY_ADDRESS, id: ours, token: null, closerNodes: closer, error: 0, value: null });
+      const token = msg.token ? tokenToWire(msg.token) : null;
+      return encodeHyperResponse({ tid, to: msg.observed ?? to ?? SIZE_ONLY_ADDRESS, id: ours, token, closerNodes: closer, error: 0, value: answerValue(msg) });
     }
-    const head = { tid, to: to ?? SIZE_ONLY_ADDRESS, id: ours, token: null, internal: true, value: null };
-    switch (msg.method) {
-      case 'PING':
-        return encodeHyperRequest({ ...head, command: INTERNAL_COMMANDS.PING, target: null });
-      case 'FIND_NODE':
-        return encodeHyperRequest({ ...head, command: INTERNAL_COMMANDS.FIND_NODE, target: msg.target });
-      default:
-        throw DhtError.invalidArgument(`HyperDHT through DhtNode carries PING and FIND_NODE; ${msg.method} goes through HyperDhtNode for now`);
-    }
+    return encodeRequestWith(state, msg, tid, to, ours);
   } catch (e) {
     if (e instanceof DhtError) throw e;
     throw DhtError.invalidArgument(`hyperdht: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
-/** An incoming request as the engine's model, or why it is not one (and an answer, if it gets one). */
-function requestOf(req: HyperRequest, from: Endpoint | undefined, state: IdState): CodecDecodeResult {
-  const { id, member } = senderId(req.id, from);
-  const head = { kind: 'request' as const, tid: req.tid, id, ...(member ? {} : { readOnly: true }) };
-  if (req.internal) {
-    switch (req.command) {
-      case INTERNAL_COMMANDS.PING:
-        return { ok: true, message: { ...head, method: 'PING' } as RequestMessage };
-      case INTERNAL_COMMANDS.FIND_NODE:
-        if (!req.target) return { ok: false, reason: 'bad-args', detail: 'FIND_NODE without a target' };
-        return { ok: true, message: { ...head, method: 'FIND_NODE', target: req.target } as RequestMessage };
-      case INTERNAL_COMMANDS.DOWN_HINT:
-        if (!from) return { ok: false, reason: 'bad-args', detail: 'DOWN_HINT from nowhere' };
-        return { ok: false, reason: 'unknown-method', detail: 'DOWN_HINT (acknowledged)', reply: encodeHyperResponse({ tid: req.tid, to: from, id: state.id, token: null, closerNodes: [], error: 0, value: null }) };
-      default:
-        return { ok: false, reason: 'unknown-method', detail: `internal command ${req.command} is not answered here` };
-    }
-  }
+type Drop = Extract<CodecDecodeResult, { ok: false; reason: unknown }>;
+const silent = (detail: string): Drop => ({ ok: false, reason: 'bad-args', detail: `${detail} (refused in silence, as hyperdht does)` });
+
+/** hyperdht's own commands as the engine's requests; what hyperdht drops in silence is dropped. */
+function appRequestOf(req: HyperRequest, head: { kind: 'request'; tid: number; id: Uint8Array; readOnly?: true }): CodecDecodeResult {
+  const target = req.target;
+  if (!target) return silent('a hyperdht command without a target');
+  const token = req.token ? tokenFromWire(req.token) : null;
+  const ok = (args: Record<string, unknown>): CodecDecodeResult => ({ ok: true, message: { ...head, ...args } as RequestMessage });
   switch (req.command) {
-    case HYPERDHT_COMMANDS.LOOKUP:
     case HYPERDHT_COMMANDS.FIND_PEER:
+      return ok({ method: 'FIND_NODE', target });
+    case HYPERDHT_COMMANDS.LOOKUP:
+      return ok({ method: 'GET_PEERS', topic: target });
     case HYPERDHT_COMMANDS.IMMUTABLE_GET:
-    case HYPERDHT_COMMANDS.MUTABLE_GET:
-      if (!req.target) return { ok: false, reason: 'bad-args', detail: 'a read without a target' };
-      return { ok: true, message: { ...head, method: 'FIND_NODE', target: req.target } as RequestMessage };
+      return ok({ method: 'FIND_VALUE', key: target, mutable: false });
+    case HYPERDHT_COMMANDS.MUTABLE_GET: {
+      const lowest = req.value ? decodeSeq(req.value) : 0;
+      if (typeof lowest === 'string') return silent(`MUTABLE_GET: ${lowest}`);
+      return ok(lowest > 0 ? { method: 'FIND_VALUE', key: target, mutable: true, seq: lowest - 1 } : { method: 'FIND_VALUE', key: target, mutable: true });
+    }
+    case HYPERDHT_COMMANDS.IMMUTABLE_PUT:
+      if (!token || !req.value) return silent('IMMUTABLE_PUT without a token or value');
+      return ok({ method: 'STORE', key: target, token, record: { type: 'immutable', value: req.value } });
+    case HYPERDHT_COMMANDS.MUTABLE_PUT: {
+      if (!token || !req.value) return silent('MUTABLE_PUT without a token or value');
+      const p = decodeMutablePut(req.value);
+      if (typeof p === 'string') return silent(`MUTABLE_PUT: ${p}`);
+      return ok({ method: 'STORE', key: target, token, record: { type: 'mutable', value: p.value, publicKey: p.publicKey, salt: new Uint8Array(0), seq: p.seq, sig: p.signature } });
+    }
+    case HYPERDHT_COMMANDS.ANNOUNCE: {
+      if (!token || !req.value) return silent('ANNOUNCE without a token or value');
+      const a = decodeAnnounce(req.value);
+      if (typeof a === 'string' || !a.peer || !a.signature) return silent(`ANNOUNCE: ${typeof a === 'string' ? a : 'no peer or signature'}`);
+      const announcer = { publicKey: a.peer.publicKey, relayAddresses: a.peer.relayAddresses.slice(0, 3), signature: a.signature };
+      return ok({ method: 'ANNOUNCE', topic: target, port: 0, token, announcer });
+    }
     default:
-      return { ok: false, reason: 'unknown-method', detail: `hyperdht command ${req.command} is refused in silence (no records here yet)` };
+      return { ok: false, reason: 'unknown-method', detail: `hyperdht command ${req.command} is refused in silence (not served here)` };
   }
 }
 
-function decodeWith(state: IdState, data: Uint8Array, from: Endpoint | undefined): CodecDecodeResult {
+/** An incoming request as the engine's model, or why it is not one (and an answer, if it gets one). */
+function requestOf(req: HyperRequest, from: Endpoint | undefined, state: CodecState): CodecDecodeResult {
+  const { id, member } = senderId(req.id, from);
+  const head = { kind: 'request' as const, tid: req.tid, id, ...(member ? {} : { readOnly: true as const }) };
+  if (!req.internal) return appRequestOf(req, head);
+  switch (req.command) {
+    case INTERNAL_COMMANDS.PING:
+      return { ok: true, message: { ...head, method: 'PING' } as RequestMessage };
+    case INTERNAL_COMMANDS.FIND_NODE:
+      if (!req.target) return { ok: false, reason: 'bad-args', detail: 'FIND_NODE without a target' };
+      return { ok: true, message: { ...head, method: 'FIND_NODE', target: req.target } as RequestMessage };
+    case INTERNAL_COMMANDS.DOWN_HINT:
+      if (!from) return { ok: false, reason: 'bad-args', detail: 'DOWN_HINT from nowhere' };
+      return { ok: false, reason: 'unknown-method', detail: 'DOWN_HINT (acknowledged)', reply: encodeHyperResponse({ tid: req.tid, to: from, id: state.id, token: null, closerNodes: [], error: 0, value: null }) };
+    default:
+      return { ok: false, reason: 'unknown-method', detail: `internal command ${req.command} is not answered here` };
+  }
+}
+
+/** An answer's value, read by the command we asked with: a record, announced peers, or nothing. */
+function answerOf(command: number | undefined, m: HyperResponse, res: ResponseMessage): void {
+  const v = m.value;
+  if (!v) return;
+  if (command === HYPERDHT_COMMANDS.IMMUTABLE_GET) {
+    res.record = { type: 'immutable', value: v };
+  } else if (command === HYPERDHT_COMMANDS.MUTABLE_GET) {
+    // No public key in the answer: the getter supplies it (RecordModel.answersCarryPublicKey).
+    const mv = decodeMutableValue(v);
+    if (typeof mv !== 'string') res.record = { type: 'mutable', value: mv.value, publicKey: new Uint8Array(0), salt: new Uint8Array(0), seq: mv.seq, sig: mv.signature };
+  } else if (command === HYPERDHT_COMMANDS.LOOKUP) {
+    const l = decodeLookupReply(v);
+    if (typeof l !== 'string') res.peers = l.peers.map(peerOf);
+  }
+}
+
+function decodeWith(state: CodecState, data: Uint8Array, from: Endpoint | undefined): CodecDecodeResult {
   if (data.length === 0) return { ok: false, reason: 'empty' };
   const decoded = decodeHyperMessage(data);
   if (!decoded.ok) return { ok: false, reason: decoded.reason === 'oversize' ? 'oversize' : 'bad-header', detail: decoded.reason };
   const m = decoded.message;
   if (m.type === 'request') return requestOf(m, from, state);
   const { id, member } = senderId(m.id, from);
+  const command = state.sent.get(m.tid);
+  state.sent.delete(m.tid);
   if (m.error !== 0) {
     const code = FROM_HYPER_ERROR[m.error] ?? WIRE_ERROR.GENERIC;
-    return { ok: true, message: { kind: 'error', tid: m.tid, id, code, message: `hyperdht error ${m.error}` } };
+    return { ok: true, message: { kind: 'error', tid: m.tid, id, code, message: `hyperdht ${errorName(m.error)}` } };
   }
   const res: ResponseMessage = { kind: 'response', tid: m.tid, id, observed: m.to, nodes: closerNodes(m.closerNodes) };
   if (m.token) res.token = m.token;
   if (!member) res.readOnly = true;
+  answerOf(command, m, res);
   return { ok: true, message: res };
 }
 
 export function hyperdhtProtocol(options: HyperdhtProtocolOptions = {}): DhtProtocol {
-  const state: IdState = { id: null };
+  const state: CodecState = { id: null, sent: new Map() };
   const codec: WireCodec = {
     encode: (msg, to) => encodeWith(state, msg, to),
     decode: (data, from) => decodeWith(state, data, from),
@@ -177,6 +315,7 @@ export function hyperdhtProtocol(options: HyperdhtProtocolOptions = {}): DhtProt
     // Until the network says where we are, any id will do: it is never sent (see idForAddress).
     randomId: (rand: RandomBytes = cryptoRandomBytes) => rand(HYPERDHT_ID_BYTES),
     hashTopic: (text: string) => blake2b256(new TextEncoder().encode(text)),
+    records: HYPERDHT_RECORDS,
     addressId: hyperNodeId,
     idForAddress(observed: Endpoint): Uint8Array | null {
       if (ephemeral) return null;

@@ -16,10 +16,12 @@
 // afresh for every node that stores it.
 //
 // Decoders never throw; they return the value or a string saying what is wrong.
+import type { RecordModel } from '../../records/model';
 import { sign, verify, type KeyPair } from '../../records/signing';
 import type { Endpoint } from '../../transport/types';
 import { Reader, Writer, sizeOfBuffer, sizeOfIpv4Array, sizeOfUint } from './compact';
-import { HYPERDHT_NS, blake2b256, blake2b256Batch } from './crypto';
+import { HYPERDHT_NS, blake2b256, blake2b256Batch, immutableKey, publicKeyTarget } from './crypto';
+import { MAX_VALUE_BYTES, type WireAnnouncer } from '../../wire/types';
 
 export const HYPERDHT_PUBLIC_KEY_BYTES = 32;
 export const HYPERDHT_SIGNATURE_BYTES = 64;
@@ -256,3 +258,57 @@ export function verifyMutable(signature: Uint8Array, seq: number, value: Uint8Ar
   if (!Number.isSafeInteger(seq) || seq < 0) return false;
   return verify(mutableSignable(seq, value), signature, publicKey);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The record model on the protocol seam (core/records/model.ts): what the one record store, server
+// and client need to hold, answer and publish HyperDHT values through DhtNode.
+//   immutable key = BLAKE2b-256(value)          mutable key = BLAKE2b-256(public key), no salt
+//   signed bytes  = NS_MUTABLE_PUT | BLAKE2b-256(seq | value)      (mutableSignable above)
+// Write tokens come from the reads (IMMUTABLE_GET / MUTABLE_GET, as hyperdht's puts take them);
+// MUTABLE_GET answers carry no public key (the getter knows it); an announcement is the announcer's
+// public key, signed for each storer over its id and token.
+
+/**
+ * Tokens: dht-rpc's are 32 bytes, the engine's TokenManager issues 16. Ours go out zero-padded to
+ * 32 and come back cut to 16; a 32-byte token that is not one of ours stays 32 (and fails the check).
+ */
+const ENGINE_TOKEN_BYTES = 16;
+export function tokenToWire(token: Uint8Array): Uint8Array {
+  if (token.length === TOKEN_WIRE_BYTES) return token;
+  const out = new Uint8Array(TOKEN_WIRE_BYTES);
+  out.set(token.subarray(0, TOKEN_WIRE_BYTES), 0);
+  return out;
+}
+export function tokenFromWire(token: Uint8Array): Uint8Array {
+  if (token.length !== TOKEN_WIRE_BYTES) return token;
+  for (let i = ENGINE_TOKEN_BYTES; i < TOKEN_WIRE_BYTES; i++) if (token[i] !== 0) return token;
+  return token.subarray(0, ENGINE_TOKEN_BYTES);
+}
+const TOKEN_WIRE_BYTES = 32;
+
+export const HYPERDHT_RECORDS: RecordModel = {
+  keyBytes: 32,
+  hashName: 'BLAKE2b-256',
+  // hyperdht's only limit is the datagram; 1,000 bytes keeps an answer with its contacts in one
+  // datagram as for the other protocols (HyperDhtNode's own store takes up to 4,096).
+  maxValueBytes: MAX_VALUE_BYTES,
+  maxSaltBytes: 0,
+  immutableKey,
+  mutableKey: (publicKey) => publicKeyTarget(publicKey),
+  signable: (_salt, seq, value) => mutableSignable(seq, value),
+  checkValue: () => null,
+  encodeValue: (data) => data,
+  decodeValue: (value) => value,
+  tokensFrom: 'find-value',
+  answersCarrySalt: true,
+  answersCarryPublicKey: false,
+  supportsCas: false,
+  signAnnouncement(topic, token, storerId, keyPair): WireAnnouncer {
+    const peer: HyperPeerRecord = { publicKey: keyPair.publicKey, relayAddresses: [] };
+    return { publicKey: keyPair.publicKey, relayAddresses: [], signature: signAnnounce(topic, tokenToWire(token), storerId, peer, keyPair) };
+  },
+  verifyAnnouncement(topic, token, selfId, a): boolean {
+    const ann: AnnounceMessage = { peer: { publicKey: a.publicKey, relayAddresses: a.relayAddresses }, refresh: null, signature: a.signature, bump: 0 };
+    return verifyAnnounce(topic, tokenToWire(token), selfId, ann);
+  },
+};
