@@ -318,6 +318,7 @@ export interface AnnounceDto {
 export interface LookupPeersDto {
   topic: string;
   key: string;
+  /** host:port of each peer; on HyperDHT each peer's public key (hex), its relay addresses after an @ when it named any. */
   peers: string[];
   lookupId: string | null;
 }
@@ -574,6 +575,11 @@ export const methods = {
           .string()
           .refine((s) => byteLength(s) <= MAX_SALT_BYTES, { error: `a salt is at most ${MAX_SALT_BYTES} bytes as UTF-8` })
           .optional(),
+        /**
+         * A mutable record's public key (64 hex), for HyperDHT (MUTABLE_GET answers leave it out);
+         * without it this node's own key pairs are tried, then the key is fetched as immutable.
+         */
+        publicKey: idHex.optional(),
       })
       .refine((a) => (a.key === undefined) !== (a.name === undefined), { error: 'give either key (64 hex characters) or name' }),
     'Fetch a value by key, or by name (a value put with `at`, at SHA-256(name)): iterative FIND_VALUE ("network", or "auto": an immutable value this node holds is answered from its copy), or this node\'s own copy only ("local", no lookup).',
@@ -608,7 +614,7 @@ export const methods = {
   ),
   announce: method<AnnounceDto>()(
     z.strictObject({ topic: z.string().min(1, { error: 'a topic cannot be empty' }).max(MAX_TOPIC_CHARS), port }),
-    'Announce our address under the topic\'s hash (SHA-256; Mainline: SHA-1).',
+    'Announce our address under the topic\'s hash (SHA-256; Mainline: SHA-1; HyperDHT: BLAKE2b-256, announcing the public key of this node\'s key pair "announce", created when missing).',
   ),
   lookupPeers: method<LookupPeersDto>()(
     z.strictObject({ topic: z.string().min(1, { error: 'a topic cannot be empty' }).max(MAX_TOPIC_CHARS) }),

@@ -8,6 +8,7 @@ import { systemClock, type Clock, type TimerHandle } from '../../core/clock';
 import { join as joinPath } from 'node:path';
 import { bytesToHex, sha256Hex } from '../../core/id';
 import { DhtNode, type DhtNodeOptions } from '../../core/node';
+import type { FoundPeer } from '../../core/records/client';
 import { KADSCOPE_RECORDS } from '../../core/records/model';
 import { keyPairFromJson, type KeyPair } from '../../core/records/signing';
 import { endpointKey, type Endpoint } from '../../core/transport/types';
@@ -304,10 +305,11 @@ export class ExplorerService implements ContractHandler {
         return { cancelled: c !== undefined };
       },
       records: () => this.localRecords(),
-      get: async ({ key: byKey, name, source, salt }) => {
+      get: async ({ key: byKey, name, source, salt, publicKey }) => {
         const key = byKey ?? sha256Hex(name ?? '');
         const records = this.node.records;
-        const options = salt !== undefined && salt !== '' ? { source, salt } : { source };
+        const pk = publicKey ?? (byKey !== undefined ? this.ownPublicKeyFor(byKey) : undefined);
+        const options = { source, ...(salt !== undefined && salt !== '' ? { salt } : {}), ...(pk !== undefined ? { publicKey: pk } : {}) };
         const { value: r, lookupId } = await this.captureLookup(key, () =>
           this.operation(() => (name !== undefined ? records.getNamed(name, { source }) : records.get(key, options))),
         );
@@ -379,13 +381,17 @@ export class ExplorerService implements ContractHandler {
       },
       announce: async ({ topic, port }) => {
         const key = bytesToHex(this.node.protocol.hashTopic(topic));
-        const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.node.records.announce(topic, port)));
+        // HyperDHT announces a public key, not a port: this node's key pair "announce".
+        const keyPair = this.recordModel().signAnnouncement ? this.node.keyPairs.get(ANNOUNCE_KEY_PAIR) : undefined;
+        const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.node.records.announce(topic, port, keyPair ? { keyPair } : {})));
         return { topic, key, storedAt: r.storedAt, failed: r.failed, lookupId: r.lookupId ?? lookupId };
       },
       lookupPeers: async ({ topic }) => {
         const key = bytesToHex(this.node.protocol.hashTopic(topic));
         const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.node.records.lookupPeers(topic)));
-        return { topic, key, peers: r.peers.map(endpointKey), lookupId: r.lookupId ?? lookupId };
+        const peerText = (p: FoundPeer): string =>
+          p.publicKey === undefined ? endpointKey(p) : p.relayAddresses?.length ? `${p.publicKey}@${p.relayAddresses.map(endpointKey).join(',')}` : p.publicKey;
+        return { topic, key, peers: r.peers.map(peerText), lookupId: r.lookupId ?? lookupId };
       },
       testnetStart: ({ size, join, protocol }) =>
         this.exclusive(async () => {
@@ -507,6 +513,20 @@ export class ExplorerService implements ContractHandler {
 
   private recordModel() {
     return this.node.protocol.records ?? KADSCOPE_RECORDS;
+  }
+
+  /**
+   * Where answers leave a mutable record's public key out (HyperDHT), the public key of one of our
+   * own key pairs whose record lives at `key`, so "Fetch it" after a mutable store just works.
+   */
+  private ownPublicKeyFor(key: string): string | undefined {
+    const model = this.recordModel();
+    if (model.answersCarryPublicKey !== false) return undefined;
+    for (const name of this.node.keyPairs.names()) {
+      const kp = this.node.keyPairs.get(name);
+      if (bytesToHex(model.mutableKey(kp.publicKey, new Uint8Array(0))) === key) return bytesToHex(kp.publicKey);
+    }
+    return undefined;
   }
 
   /**
@@ -711,6 +731,8 @@ function broadcastDto(b: BroadcastInfo): BroadcastDto {
 
 /** Levels of nesting kept in a call's result; deeper ones read "…". */
 const MAX_JSON_DEPTH = 16;
+/** The key pair whose public key a HyperDHT announce from the app announces. */
+const ANNOUNCE_KEY_PAIR = 'announce';
 
 /** A decoded CBOR value as plain JSON: byte strings as { bytes: hex }, big integers as text, Maps as objects. */
 function jsonSafe(v: unknown, depth: number): unknown {

@@ -68,10 +68,12 @@ function StoreForm(): ReactElement {
   const [name, setName] = useState('');
   const [keyFileName, setKeyFileName] = useState<string | null>(null);
   const mainline = useLive((s) => s.node?.protocol.name === 'mainline');
-  // Named records are kadscope's own (wire v2): a node speaking Mainline has none to offer.
+  const hyperdht = useLive((s) => s.node?.protocol.name === 'hyperdht');
+  // Named records are kadscope's own (wire v2): a node speaking Mainline or HyperDHT has none to offer.
+  const noNames = mainline || hyperdht;
   useEffect(() => {
-    if (mainline && kind === 'named') setKind('immutable');
-  }, [mainline, kind]);
+    if (noNames && kind === 'named') setKind('immutable');
+  }, [noNames, kind]);
 
   const keyPairs = useQuery({ queryKey: ['keypairs'], queryFn: () => unwrap(api.listKeyPairs()), enabled: open && kind === 'mutable' });
   const importPair = useMutation({
@@ -86,7 +88,7 @@ function StoreForm(): ReactElement {
       const value: ValueInput = source === 'text' ? { text } : { base64: file?.base64 ?? '' };
       if (kind === 'immutable') return { ...(await unwrap(api.put({ value }))), kind };
       if (kind === 'named') return { ...(await unwrap(api.put({ value, at: name }))), kind };
-      const r = await unwrap(api.putMutable({ value, seq: Number(seq), keyPair, ...(salt !== '' ? { salt } : {}) }));
+      const r = await unwrap(api.putMutable({ value, seq: Number(seq), keyPair, ...(salt !== '' && !hyperdht ? { salt } : {}) }));
       void qc.invalidateQueries({ queryKey: ['keypairs'] });
       return { ...r, kind };
     },
@@ -99,7 +101,7 @@ function StoreForm(): ReactElement {
   const bytes = source === 'text' ? utf8Length(text) : (file?.size ?? 0);
   const tooBig = bytes > MAX_VALUE_BYTES;
   const seqError = kind === 'mutable' && !/^\d+$/.test(seq) ? 'seq is a whole number, 0 or more' : null;
-  const saltError = kind === 'mutable' && utf8Length(salt) > 64 ? 'a salt is at most 64 bytes' : null;
+  const saltError = kind === 'mutable' && !hyperdht && utf8Length(salt) > 64 ? 'a salt is at most 64 bytes' : null;
   const nameCheck = recordName.safeParse(name);
   const nameError = kind === 'named' && name !== '' && !nameCheck.success ? (nameCheck.error.issues[0]?.message ?? 'not a name') : null;
   const empty = source === 'text' ? text === '' : file === null;
@@ -143,7 +145,7 @@ function StoreForm(): ReactElement {
               onChange={setKind}
               options={[
                 { value: 'immutable', label: 'Immutable' },
-                ...(mainline ? [] : [{ value: 'named' as const, label: 'At a name' }]),
+                ...(noNames ? [] : [{ value: 'named' as const, label: 'At a name' }]),
                 { value: 'mutable', label: 'Mutable (signed)' },
               ]}
             />
@@ -162,15 +164,7 @@ function StoreForm(): ReactElement {
           </div>
         </div>
         <p className="hint muted">
-          {mainline
-            ? kind === 'immutable'
-              ? 'BEP 44: the key is SHA-1 of the value bencoded as a byte string; anyone can check it, nobody can change it.'
-              : 'BEP 44: the key is SHA-1 of your public key and salt; store again with a higher seq to update it. Mainline answers leave the salt out: fetching needs it.'
-            : kind === 'immutable'
-              ? 'The key is SHA-256 of the value: anyone can check it, nobody can change it.'
-              : kind === 'named'
-                ? 'The key is SHA-256 of the name. Nothing proves who wrote it: anyone can store another value at the same name, and the last write wins.'
-                : 'The key is SHA-256 of your public key and salt; store again with a higher seq to update it.'}
+          {storeHint(hyperdht ? 'hyperdht' : mainline ? 'mainline' : 'kadscope', kind)}
         </p>
         {kind === 'named' && (
           <div className="field">
@@ -239,11 +233,13 @@ function StoreForm(): ReactElement {
               <input id="store-seq" className="input" inputMode="numeric" value={seq} onChange={(e) => setSeq(e.target.value.trim())} aria-invalid={seqError !== null} />
               {seqError && <span className="err">{seqError}</span>}
             </div>
-            <div className="field">
-              <label htmlFor="store-salt">Salt (optional)</label>
-              <input id="store-salt" className="input" value={salt} onChange={(e) => setSalt(e.target.value)} aria-invalid={saltError !== null} />
-              {saltError && <span className="err">{saltError}</span>}
-            </div>
+            {!hyperdht && (
+              <div className="field">
+                <label htmlFor="store-salt">Salt (optional)</label>
+                <input id="store-salt" className="input" value={salt} onChange={(e) => setSalt(e.target.value)} aria-invalid={saltError !== null} />
+                {saltError && <span className="err">{saltError}</span>}
+              </div>
+            )}
           </div>
         )}
 
@@ -304,6 +300,23 @@ function StoreForm(): ReactElement {
   );
 }
 
+/** What the key of a record of this kind is, on this network. */
+function storeHint(protocol: 'kadscope' | 'mainline' | 'hyperdht', kind: Kind): string {
+  if (protocol === 'hyperdht') {
+    return kind === 'immutable'
+      ? 'HyperDHT: the key is BLAKE2b-256 of the value; anyone can check it, nobody can change it.'
+      : 'HyperDHT: the key is BLAKE2b-256 of your public key (no salt); store again with a higher seq to update it. HyperDHT answers leave the public key out: fetching needs it (this node’s own are known).';
+  }
+  if (protocol === 'mainline') {
+    return kind === 'immutable'
+      ? 'BEP 44: the key is SHA-1 of the value bencoded as a byte string; anyone can check it, nobody can change it.'
+      : 'BEP 44: the key is SHA-1 of your public key and salt; store again with a higher seq to update it. Mainline answers leave the salt out: fetching needs it.';
+  }
+  if (kind === 'immutable') return 'The key is SHA-256 of the value: anyone can check it, nobody can change it.';
+  if (kind === 'named') return 'The key is SHA-256 of the name. Nothing proves who wrote it: anyone can store another value at the same name, and the last write wins.';
+  return 'The key is SHA-256 of your public key and salt; store again with a higher seq to update it.';
+}
+
 /** A record name's label, input and message (store "at a name", fetch by name). */
 function NameInput({ id, value, onChange, error, hint }: { id: string; value: string; onChange: (v: string) => void; error: string | null; hint: string }): ReactElement {
   return (
@@ -349,12 +362,17 @@ function FetchForm(): ReactElement {
   useEffect(() => setBy('key'), [fetchKey]);
   const [salt, setSalt] = useState('');
   const idBytes = useLive((s) => s.node?.protocol.idBytes ?? 32);
+  const [publicKey, setPublicKey] = useState('');
   const mainline = useLive((s) => s.node?.protocol.name === 'mainline');
-  // No names on Mainline (named records are kadscope's): by key only.
+  const hyperdht = useLive((s) => s.node?.protocol.name === 'hyperdht');
+  const noNames = mainline || hyperdht;
+  // No names on Mainline or HyperDHT (named records are kadscope's): by key only.
   useEffect(() => {
-    if (mainline) setBy('key');
-  }, [mainline]);
-  const get = useMutation<GetDto, Error, { key: string; source: 'network' | 'local'; salt?: string } | { name: string; source: 'auto' }>({
+    if (noNames) setBy('key');
+  }, [noNames]);
+  const pk = idHex.safeParse(publicKey);
+  const publicKeyError = hyperdht && publicKey.trim() !== '' && !(pk.success && pk.data.length === 64) ? 'a public key is 64 hex characters' : null;
+  const get = useMutation<GetDto, Error, { key: string; source: 'network' | 'local'; salt?: string; publicKey?: string } | { name: string; source: 'auto' }>({
     mutationFn: (args) => unwrap(api.get(args)),
     onSuccess: (r) => setShow(r.text === null ? 'hex' : 'text'),
   });
@@ -374,13 +392,15 @@ function FetchForm(): ReactElement {
     // By name the network answers (a name can be overwritten anywhere); our own copy takes part.
     if (by === 'name') {
       if (nameCheck.success) get.mutate({ name: nameCheck.data, source: 'auto' });
-    } else if (parsed.success && !wrongLength) get.mutate({ key: parsed.data, source: from, ...(salt !== '' ? { salt } : {}) });
+    } else if (parsed.success && !wrongLength && publicKeyError === null) {
+      get.mutate({ key: parsed.data, source: from, ...(salt !== '' && mainline ? { salt } : {}), ...(hyperdht && pk.success ? { publicKey: pk.data } : {}) });
+    }
   };
 
   return (
     <Card title="Fetch a value" sub={from === 'local' ? 'this node’s own copy, no lookup' : by === 'name' ? 'iterative FIND_VALUE at SHA-256(name)' : 'iterative FIND_VALUE by key'} testId="fetch-card">
       <form className="form" onSubmit={submit} aria-label="Fetch a value">
-        {!mainline && (
+        {!noNames && (
           <div className="field">
             <span className="field-label">Fetch by</span>
             <Segmented
@@ -422,6 +442,23 @@ function FetchForm(): ReactElement {
             <input id="fetch-salt" className="input" value={salt} onChange={(e) => setSalt(e.target.value)} data-testid="fetch-salt" />
           </div>
         )}
+        {hyperdht && (
+          <div className="field">
+            <label htmlFor="fetch-public-key">Public key of a mutable value (optional; HyperDHT answers leave it out, this node’s own key pairs are tried)</label>
+            <input
+              id="fetch-public-key"
+              className="input mono"
+              value={publicKey}
+              onChange={(e) => setPublicKey(e.target.value)}
+              placeholder="64 hex characters; empty for an immutable value"
+              aria-invalid={publicKeyError !== null}
+              autoComplete="off"
+              spellCheck={false}
+              data-testid="fetch-public-key"
+            />
+            {publicKeyError && <span className="err">{publicKeyError}</span>}
+          </div>
+        )}
         {held && (
           <div className="field" data-testid="fetch-source">
             <span className="field-label">This node holds a copy of this key. Fetch</span>
@@ -438,7 +475,7 @@ function FetchForm(): ReactElement {
           </div>
         )}
         <div className="btn-row">
-          <button type="submit" className="btn primary" disabled={!ready || (by === 'key' && wrongLength) || get.isPending} data-testid="fetch-submit">
+          <button type="submit" className="btn primary" disabled={!ready || (by === 'key' && wrongLength) || publicKeyError !== null || get.isPending} data-testid="fetch-submit">
             {get.isPending ? 'Fetching…' : 'Fetch'}
           </button>
           {get.isPending && <Progress>{from === 'local' ? 'Reading this node’s copy…' : 'Asking the nodes closest to the key…'}</Progress>}

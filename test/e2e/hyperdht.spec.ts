@@ -61,3 +61,41 @@ test('joins a HyperDHT testnet: the network named, peers whose ids match their a
   await expect(detail.getByTestId('lookup-outcome')).toHaveAttribute('data-outcome', /converged|exhausted/, { timeout: LOOKUP_END_TIMEOUT_MS });
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'hyperdht-03-lookup.png') });
 });
+
+test('HyperDHT values stored and fetched through Records: immutable at BLAKE2b-256 of the value, mutable at BLAKE2b-256 of the public key', async ({ page }) => {
+  test.setTimeout(120_000);
+  await open(page);
+  // The node needs peers before a store can reach the closest nodes.
+  await openView(page, 'peers');
+  await expect.poll(async () => Number(await page.getByTestId('peers-count').getAttribute('data-count')), { timeout: 20_000 }).toBeGreaterThanOrEqual(10);
+
+  const value = `hello hyperdht ${Date.now()}`;
+  await openView(page, 'records');
+  await expect(page.getByText('HyperDHT: the key is BLAKE2b-256 of the value')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'At a name' })).toHaveCount(0);
+  await page.getByTestId('store-text').fill(value);
+  await page.getByTestId('store-submit').click();
+  const key = await page.getByTestId('store-result-key').textContent();
+  expect(key).toMatch(/^[0-9a-f]{64}$/);
+  expect(Number(await page.getByTestId('store-result-nodes').getAttribute('data-count'))).toBeGreaterThanOrEqual(5);
+  await page.getByTestId('store-fetch-it').click();
+  await expect(page.getByTestId('fetch-key')).toHaveValue(key!);
+  await page.getByTestId('fetch-submit').click();
+  await expect(page.getByTestId('fetch-value')).toHaveText(value);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'hyperdht-04-records-immutable.png'), fullPage: true });
+
+  // Mutable: signed with a fresh key pair; "Fetch it" works because the node knows its own public key.
+  await page.getByRole('button', { name: 'Mutable (signed)' }).click();
+  await expect(page.getByText('HyperDHT: the key is BLAKE2b-256 of your public key')).toBeVisible();
+  await expect(page.locator('#store-salt')).toHaveCount(0);
+  await page.getByTestId('store-text').fill('mutable on hyperdht');
+  await page.getByTestId('store-submit').click();
+  await expect(page.getByTestId('store-result')).toContainText('seq 0');
+  const mutableKey = await page.getByTestId('store-result-key').textContent();
+  await page.getByTestId('store-fetch-it').click();
+  await expect(page.getByTestId('fetch-key')).toHaveValue(mutableKey!);
+  await page.getByTestId('fetch-submit').click();
+  await expect(page.getByTestId('fetch-value')).toHaveText('mutable on hyperdht');
+  await expect(page.getByTestId('fetch-result')).toContainText('seq 0');
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'hyperdht-05-records-mutable.png'), fullPage: true });
+});
