@@ -52,7 +52,7 @@ import type {
   PingResult,
   ProtocolCapabilities,
 } from './types';
-import { CUSTOM_METHOD_NAME, type RequestArgs, type RequestMessage, type WireContact } from './wire/types';
+import { CUSTOM_METHOD_NAME, type RequestArgs, type RequestMessage, type SampleAnswer, type WireContact } from './wire/types';
 
 export const K = 20;
 export const ALPHA = 3;
@@ -143,6 +143,17 @@ export interface DhtNodeOptions extends RecordOptions {
 
 /** kadscope's own protocol carries everything. */
 export const KADSCOPE_CAPABILITIES: ProtocolCapabilities = KADSCOPE_PROTOCOL.capabilities;
+
+/** A sample_infohashes answer (DhtNode.sampleInfohashesAt): find_node's fields plus BEP 51's. */
+export interface SampleInfohashesAnswer {
+  id: Uint8Array;
+  nodes: WireContact[];
+  rttMs: number;
+  /** The responder's `v`. */
+  client?: Uint8Array;
+  /** Samples, num and interval; null when the answer carried no samples. */
+  sample: SampleAnswer | null;
+}
 
 export interface BootstrapResult {
   /** Bootstrap addresses that answered our PING. */
@@ -723,6 +734,21 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     const r = await this.request(to, { method: 'FIND_NODE', target }, { ...options, signal: this.signalFor(options.signal) });
     // The responder's `v` (Mainline), for the crawler's client column.
     return { id: r.response.id, nodes: r.response.nodes ?? [], rttMs: r.rttMs, ...(r.response.client !== undefined ? { client: r.response.client } : {}) };
+  }
+
+  /**
+   * BEP 51: one sample_infohashes to an address (a Mainline node; UNSUPPORTED on a protocol without
+   * it). `sample` is null when the node answered without samples (it treated the query as something
+   * else); a node that does not implement it answers error 204 (UNKNOWN_METHOD) or stays silent
+   * (TIMEOUT after the retries: bittorrent-dht).
+   */
+  async sampleInfohashesAt(to: Endpoint, target: Uint8Array, options: RequestOptions = {}): Promise<SampleInfohashesAnswer> {
+    this.assertRunning();
+    if (!this.capabilities.sampleInfohashes) throw new DhtError('UNSUPPORTED', `this node speaks the ${this.protocol.name} protocol, which has no sample_infohashes (BEP 51 is Mainline's)`);
+    if (target.length !== this.protocol.idBytes) throw DhtError.invalidArgument(`a sample_infohashes target is ${this.protocol.idBytes} bytes; got ${target.length}`);
+    const r = await this.request(to, { method: 'FIND_NODE', target, sample: true }, { ...options, signal: this.signalFor(options.signal) });
+    const res = r.response;
+    return { id: res.id, nodes: res.nodes ?? [], rttMs: r.rttMs, sample: res.sample ?? null, ...(res.client !== undefined ? { client: res.client } : {}) };
   }
 
   /** A contact from another node's answer: worth asking only if it is not us and has a usable address. */

@@ -17,6 +17,8 @@ export interface ProtocolCapabilities {
   broadcast: boolean;
   /** Values stored at the hash of a name (wire v2's named records). */
   namedKeys: boolean;
+  /** Asking a node for samples of the infohashes it stores (Mainline's BEP 51 sample_infohashes). */
+  sampleInfohashes: boolean;
 }
 
 /** A node on the network: hex id and address. */

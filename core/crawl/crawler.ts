@@ -20,6 +20,8 @@ import type {
   CrawlContact,
   CrawledNode,
   CrawlFactCounts,
+  CrawlNodeSamples,
+  CrawlSampleCounts,
   CrawlFailure,
   CrawlProgress,
   CrawlResult,
@@ -42,6 +44,8 @@ export const CRAWL_PROGRESS_INTERVAL_MS = 250;
 export const MAX_ADDRESSES_PER_NODE = 4;
 /** After this many failed bucket requests in a row, a reachable node's remaining buckets are skipped. */
 export const MAX_FAILURES_PER_NODE = 2;
+/** Distinct infohashes (BEP 51 samples) a crawl keeps, at most; more are counted as `capped`. */
+export const MAX_CRAWL_INFOHASHES = 100_000;
 /** Samples of the id density behind the crawl's size estimate. */
 const SIZE_SAMPLES = 256;
 /** Ids per density sample (the routing table's estimator uses k). */
@@ -56,6 +60,12 @@ export interface CrawlOptions {
   retries?: number;
   ratePerAddress?: number;
   maxNodes?: number;
+  /**
+   * Ask each reachable node sample_infohashes once (BEP 51), where the client can (Mainline); default
+   * true. One attempt, no retry: a node that does not implement it stays silent (bittorrent-dht).
+   */
+  samples?: boolean;
+  maxInfohashes?: number;
   progressIntervalMs?: number;
   onProgress?: (p: CrawlProgress) => void;
   clock?: Clock;
@@ -103,6 +113,11 @@ class Crawler {
   private finish: (() => void) | null = null;
   private readonly bootstrapKeys: string[] = [];
   private readonly selfHex: string | null;
+  /** BEP 51: asked where the client can and the options allow. */
+  private readonly sampling: boolean;
+  private readonly maxInfohashes: number;
+  private readonly infohashes = new Set<string>();
+  private infohashesCapped = false;
 
   constructor(
     private readonly client: CrawlClient,
@@ -119,6 +134,8 @@ class Crawler {
     this.maxNodes = positiveInt(options.maxNodes ?? MAX_CRAWL_NODES, 'maxNodes');
     this.progressMs = options.progressIntervalMs ?? CRAWL_PROGRESS_INTERVAL_MS;
     this.selfHex = client.selfId ? bytesToHex(client.selfId) : null;
+    this.sampling = client.sampleInfohashes !== undefined && (options.samples ?? true);
+    this.maxInfohashes = positiveInt(options.maxInfohashes ?? MAX_CRAWL_INFOHASHES, 'maxInfohashes');
     if (!Number.isInteger(client.idBytes) || client.idBytes < 1) throw DhtError.invalidArgument(`a crawl client's idBytes must be a positive integer; got ${client.idBytes}`);
   }
 
@@ -219,12 +236,17 @@ class Crawler {
     let failuresInRow = 0;
     let lastError: DhtError | null = null;
     let lastSentAt = -Infinity;
+    let sampling: Promise<void> | null = null;
+    /** Per-address rate: requests to one node are spaced by the interval (a slot is reserved before the wait, as the sample runs beside the walk). */
+    const slot = async (): Promise<boolean> => {
+      const now = this.clock.now();
+      const at = Math.max(now, lastSentAt + this.intervalMs);
+      lastSentAt = at;
+      if (at > now) await delay(this.clock, at - now, this.stop.signal);
+      return !this.stop.signal.aborted;
+    };
     const ask = async (target: Uint8Array): Promise<CrawlAnswer | null> => {
-      // Per-address rate: requests to one node are spaced by the interval.
-      const wait = lastSentAt + this.intervalMs - this.clock.now();
-      if (wait > 0) await delay(this.clock, wait, this.stop.signal);
-      if (this.stop.signal.aborted) return null;
-      lastSentAt = this.clock.now();
+      if (!(await slot())) return null;
       node.requests++;
       this.requests++;
       try {
@@ -256,6 +278,7 @@ class Crawler {
         lastError = new DhtError('PROTOCOL', `answered with id ${id.slice(0, 16)}… instead of ${node.id!.slice(0, 16)}…`);
         return -1;
       }
+      if (!answered && this.sampling) sampling = this.sample(node, to, w.idBytes.length, slot);
       answered = true;
       node.rttMs = node.rttMs === null ? a.rttMs : Math.min(node.rttMs, a.rttMs);
       if (a.client !== undefined && node.client === null) node.client = a.client;
@@ -296,7 +319,36 @@ class Crawler {
       // that names nobody new means the deeper buckets hold nothing the answers have not carried.
       if (fresh === 0 && bucket > 0) break;
     }
+    if (sampling !== null) await sampling;
     this.settle(node, answered, lastError, seen);
+  }
+
+  /** BEP 51: one sample_infohashes to a node that answered, beside its bucket walk; never rejects. */
+  private async sample(node: CrawledNode, to: Endpoint, idBytes: number, slot: () => Promise<boolean>): Promise<void> {
+    if (!(await slot())) return;
+    node.requests++;
+    this.requests++;
+    let samples: CrawlNodeSamples;
+    try {
+      const a = await this.client.sampleInfohashes!(to, this.rand(idBytes), { signal: this.stop.signal, timeoutMs: this.timeoutMs, retries: 0 });
+      if (node.id !== null && bytesToHex(a.id) !== node.id) samples = { status: 'error', count: 0, num: null };
+      else if (a.samples === null) samples = { status: 'not-supported', count: 0, num: a.num };
+      else {
+        samples = { status: 'answered', count: a.samples.length, num: a.num };
+        for (const h of a.samples) {
+          const hex = bytesToHex(h);
+          if (this.infohashes.has(hex)) continue;
+          if (this.infohashes.size >= this.maxInfohashes) this.infohashesCapped = true;
+          else this.infohashes.add(hex);
+        }
+      }
+    } catch (err) {
+      const code = err instanceof DhtError ? err.code : 'INTERNAL';
+      // Cancelled: not asked after all.
+      if (code === 'ABORTED' || code === 'STOPPED') return;
+      samples = { status: code === 'UNKNOWN_METHOD' || code === 'TIMEOUT' ? 'not-supported' : 'error', count: 0, num: null };
+    }
+    node.samples = samples;
   }
 
   private settle(node: CrawledNode, answered: boolean, lastError: DhtError | null, seen: Set<number>): void {
@@ -377,8 +429,23 @@ class Crawler {
       nodeEstimate: this.client.estimateNetworkSize?.() ?? null,
       ...distributions(nodes),
     };
-    return { ...summary, nodes };
+    if (!this.sampling) return { ...summary, nodes };
+    summary.samples = sampleCounts(nodes, this.infohashes.size, this.infohashesCapped);
+    return { ...summary, nodes, infohashes: [...this.infohashes] };
   }
+}
+
+function sampleCounts(nodes: readonly CrawledNode[], infohashes: number, capped: boolean): CrawlSampleCounts {
+  const c: CrawlSampleCounts = { asked: 0, answered: 0, notSupported: 0, error: 0, infohashes, capped };
+  for (const n of nodes) {
+    const s = n.samples?.status;
+    if (s === undefined) continue;
+    c.asked++;
+    if (s === 'answered') c.answered++;
+    else if (s === 'not-supported') c.notSupported++;
+    else c.error++;
+  }
+  return c;
 }
 
 function failureOf(err: DhtError | null): CrawlFailure {

@@ -3,9 +3,11 @@
 // crawler answers what other nodes ask it while the crawl runs (an ordinary short-lived node); a
 // Mainline node built with a read-only codec (BEP 43) stays out of the tables it reads. Where the
 // protocol says so, an answer's client version (Mainline's `v`, protocol.describeClient) and whether
-// the id fits the address it answered from (BEP 42, protocol.idCompliance) go with it.
+// the id fits the address it answered from (BEP 42, protocol.idCompliance) go with it, and a
+// protocol with BEP 51 (capabilities.sampleInfohashes) lets the crawler ask sample_infohashes.
 import type { DhtNode } from '../node';
-import type { CrawlAnswer, CrawlClient } from './types';
+import type { Endpoint } from '../transport/types';
+import type { CrawlAnswer, CrawlClient, CrawlRequestOptions, CrawlSampleAnswer } from './types';
 
 export function nodeCrawlClient(node: DhtNode, options: { readOnly?: boolean } = {}): CrawlClient {
   const { describeClient, idCompliance } = node.protocol;
@@ -24,6 +26,15 @@ export function nodeCrawlClient(node: DhtNode, options: { readOnly?: boolean } =
     estimateNetworkSize() {
       return node.table.estimateNetworkSize();
     },
+    // BEP 51 where the node's protocol has it (Mainline).
+    ...(node.capabilities.sampleInfohashes
+      ? {
+          async sampleInfohashes(to: Endpoint, target: Uint8Array, o: CrawlRequestOptions): Promise<CrawlSampleAnswer> {
+            const a = await node.sampleInfohashesAt(to, target, { signal: o.signal, timeoutMs: o.timeoutMs, retries: o.retries });
+            return { id: a.id, samples: a.sample?.samples ?? null, num: a.sample?.num ?? null };
+          },
+        }
+      : {}),
   };
 }
 

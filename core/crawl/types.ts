@@ -38,6 +38,14 @@ export interface CrawlAnswer {
   facts?: CrawlFacts;
 }
 
+/** A sample_infohashes answer (BEP 51): the responder's id and what it sampled; samples null when it sent none. */
+export interface CrawlSampleAnswer {
+  id: Uint8Array;
+  samples: Uint8Array[] | null;
+  /** The `num` it reported (how many infohashes it stores); null when it did not say. */
+  num: number | null;
+}
+
 export interface CrawlRequestOptions {
   signal: AbortSignal;
   timeoutMs: number;
@@ -65,6 +73,38 @@ export interface CrawlClient {
   findNode(to: Endpoint, target: Uint8Array, options: CrawlRequestOptions): Promise<CrawlAnswer>;
   /** The crawling node's own network-size estimate (routing-table density), for comparison. */
   estimateNetworkSize?(): number;
+  /**
+   * BEP 51 (Mainline): one sample_infohashes to an address. Absent where the protocol has none; the
+   * crawler then asks nothing and leaves the samples figures out.
+   */
+  sampleInfohashes?(to: Endpoint, target: Uint8Array, options: CrawlRequestOptions): Promise<CrawlSampleAnswer>;
+}
+
+/**
+ * What a reachable node said to sample_infohashes: `answered` (with samples), `not-supported`
+ * (error 204, an answer without samples, or silence from a node that answers find_node:
+ * bittorrent-dht ignores the query), `error` (any other error, or an answer from another id).
+ */
+export type CrawlSampleStatus = 'answered' | 'not-supported' | 'error';
+
+export interface CrawlNodeSamples {
+  status: CrawlSampleStatus;
+  /** Infohashes in its answer (0 unless answered). */
+  count: number;
+  /** The `num` it reported (the infohashes it says it stores); null when it did not answer or did not say. */
+  num: number | null;
+}
+
+/** The crawl's BEP 51 figures: reachable nodes asked and what they said, and the distinct infohashes seen. */
+export interface CrawlSampleCounts {
+  asked: number;
+  answered: number;
+  notSupported: number;
+  error: number;
+  /** Distinct infohashes in the answers (at most the crawl's maxInfohashes). */
+  infohashes: number;
+  /** More distinct infohashes arrived than the crawl keeps: `infohashes` is the cap, not the total. */
+  capped: boolean;
 }
 
 /** Why a node counts as unreachable. */
@@ -95,6 +135,8 @@ export interface CrawledNode {
   facts?: CrawlFacts;
   /** Indexes (into CrawlResult.nodes) of the distinct nodes it returned. */
   neighbours: number[];
+  /** BEP 51: what it said to sample_infohashes; absent when it was not asked (unreachable, or a protocol without it). */
+  samples?: CrawlNodeSamples;
   /** Requests sent to it (each may have had a retry). */
   requests: number;
   /** Clock ms when it was first named (or given as bootstrap). */
@@ -145,8 +187,12 @@ export interface CrawlSummary {
   failures: Record<CrawlFailure, number>;
   /** Protocol facts over the reachable nodes (BEP 42 compliance, HyperDHT id-matches-address). */
   facts: CrawlFactCounts;
+  /** BEP 51 figures; absent when the crawl asked no sample_infohashes (a protocol without it). */
+  samples?: CrawlSampleCounts;
 }
 
 export interface CrawlResult extends CrawlSummary {
   nodes: CrawledNode[];
+  /** BEP 51: the distinct infohashes the sample_infohashes answers carried (hex), at most maxInfohashes; absent when none was asked. */
+  infohashes?: string[];
 }

@@ -487,6 +487,8 @@ export class Rpc {
           readOnly: undefined,
           // Our own version goes out through the codec (Mainline's `v`), not per answer.
           client: undefined,
+          // sample_infohashes is answered by the protocol itself (its codec's reply), never here.
+          sample: undefined,
         } satisfies Record<keyof ResponseMessage, unknown>;
         out = this.codec.encode(res, from);
       }

@@ -83,7 +83,12 @@ export type WireRecord =
 
 export type RequestArgs =
   | { method: 'PING' }
-  | { method: 'FIND_NODE'; target: Uint8Array }
+  /**
+   * sample: ask for samples of the infohashes the node stores as well (Mainline's BEP 51
+   * sample_infohashes: a find_node whose answer adds samples, num and interval). Only a protocol
+   * with capabilities.sampleInfohashes sends it; wire v1 never carries it.
+   */
+  | { method: 'FIND_NODE'; target: Uint8Array; sample?: true }
   /** seq: the asker already has this seq; a storer answers with the record only if it holds a higher one. */
   /**
    * mutable: which kind the asker wants, for protocols with a command per kind (HyperDHT's
@@ -142,6 +147,8 @@ export interface ResponseMessage extends Header {
   peers?: WirePeer[];
   /** CALL: the method's encoded result. */
   result?: Uint8Array;
+  /** BEP 51 (Mainline's sample_infohashes answer): the sampled infohashes, and num and interval when sent. */
+  sample?: SampleAnswer;
   /** The responder's software, where its protocol says (Mainline's `v`); never on wire v1. */
   client?: Uint8Array;
   /**
@@ -149,6 +156,16 @@ export interface ResponseMessage extends Header {
    * with one its address does not hash to). Set only by a protocol's decoder; wire v1 never does.
    */
   readOnly?: boolean;
+}
+
+/** What a sample_infohashes answer says besides its nodes (BEP 51). */
+export interface SampleAnswer {
+  /** Sampled infohashes (idBytes each). */
+  samples: Uint8Array[];
+  /** How many infohashes the node says it stores; undefined when it did not say. */
+  num?: number;
+  /** Seconds the node asks us to wait before asking it again; undefined when it did not say. */
+  interval?: number;
 }
 
 export interface ErrorMessage extends Header {

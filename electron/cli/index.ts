@@ -5,7 +5,7 @@
 import { EXIT_OK, EXIT_USAGE, failure, protocolOf, stdio, type Command, type Io } from './shared';
 
 /** Commands that speak Mainline (BitTorrent's DHT) with --protocol mainline; they read the flag themselves. */
-export const MAINLINE_CLI_COMMANDS = ['node', 'lookup', 'put', 'get', 'announce', 'peers', 'serve'] as const;
+export const MAINLINE_CLI_COMMANDS = ['node', 'lookup', 'put', 'get', 'announce', 'peers', 'samples', 'serve'] as const;
 
 /** Command name -> its module, loaded on demand; the order is the help's. */
 export const COMMAND_LOADERS: Record<string, () => Promise<Command>> = {
@@ -16,6 +16,7 @@ export const COMMAND_LOADERS: Record<string, () => Promise<Command>> = {
   get: async () => (await import('./commands/get')).getCommand,
   announce: async () => (await import('./commands/announce')).announceCommand,
   peers: async () => (await import('./commands/peers')).peersCommand,
+  samples: async () => (await import('./commands/samples')).samplesCommand,
   trace: async () => (await import('./commands/trace')).traceCommand,
   crawl: async () => (await import('./commands/crawl')).crawlCommand,
   crawls: async () => (await import('./commands/crawl')).crawlsCommand,

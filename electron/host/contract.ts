@@ -20,7 +20,7 @@ import type {
   PeerInfo,
   RecordInfo,
 } from '../../core/types';
-import type { CrawlFailure, CrawlProgress, CrawlSummary } from '../../core/crawl/types';
+import type { CrawlFailure, CrawlNodeSamples, CrawlProgress, CrawlSummary } from '../../core/crawl/types';
 import type { Endpoint } from '../../core/transport/types';
 
 // Zod probes `new Function` when it builds object schemas; a strict CSP (no 'unsafe-eval': the
@@ -492,6 +492,8 @@ export interface CrawlNodeDto {
   idMatchesAddress: boolean | null;
   /** Distinct nodes it returned. */
   neighbours: number;
+  /** Mainline (BEP 51): what it said to sample_infohashes; null when it was not asked. */
+  samples: CrawlNodeSamples | null;
 }
 
 export interface CrawlDetailDto {

@@ -9,15 +9,18 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { CrawlResult } from '../../core/crawl';
+import type { CrawlResult, CrawlSampleCounts, CrawlSampleStatus } from '../../core/crawl';
 import { MAX_LISTED_CRAWLS, MAX_VIEW_NODES, type CrawlComparisonDto, type CrawlNodeDto, type CrawlSummaryDto } from './contract';
 import { moveAside } from '../../core/persist/atomic';
 
 export const CRAWL_DB_FILE = 'crawls.duckdb';
 /** Written in kadscope_meta; a file without it is not ours. */
 const FORMAT = 'kadscope-crawls';
-/** 2: nodes.bep42 is BEP 42's three answers (was a boolean nothing filled), crawls.facts added. */
-const SCHEMA_VERSION = 2;
+/**
+ * 2: nodes.bep42 is BEP 42's three answers (was a boolean nothing filled), crawls.facts added.
+ * 3: BEP 51: crawls.samples, nodes.samples_status / samples / samples_num, the infohashes table.
+ */
+const SCHEMA_VERSION = 3;
 
 export const EXPORT_FORMATS = { '.ndjson': 'ndjson', '.csv': 'csv', '.parquet': 'parquet' } as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[keyof typeof EXPORT_FORMATS];
@@ -58,7 +61,8 @@ create table if not exists crawls (
   clients json not null,
   neighbour_counts json not null,
   failures json not null,
-  facts json not null default '{}'
+  facts json not null default '{}',
+  samples json
 );
 create table if not exists nodes (
   crawl_id integer not null,
@@ -76,9 +80,13 @@ create table if not exists nodes (
   id_matches_address boolean,
   neighbours integer not null,
   requests integer not null,
-  found_at_ms bigint not null
+  found_at_ms bigint not null,
+  samples_status varchar,
+  samples integer,
+  samples_num integer
 );
 create table if not exists neighbours (crawl_id integer not null, from_idx integer not null, to_idx integer not null);
+create table if not exists infohashes (crawl_id integer not null, infohash varchar not null);
 `;
 
 export class CrawlStore {
@@ -134,6 +142,17 @@ export class CrawlStore {
       await c.run(`begin transaction;
         alter table nodes alter bep42 type varchar using (case when bep42 then 'compliant' when not bep42 then 'non-compliant' end);
         alter table crawls add column facts json default '{}';
+        update kadscope_meta set value = '2' where key = 'version';
+        commit;`);
+    }
+    if (version < 3) {
+      // Version 2 had no BEP 51 figures: the new columns go last (the appenders write in table
+      // order) and stay null for older crawls, which asked no sample_infohashes.
+      await c.run(`begin transaction;
+        alter table crawls add column samples json;
+        alter table nodes add column samples_status varchar;
+        alter table nodes add column samples integer;
+        alter table nodes add column samples_num integer;
         update kadscope_meta set value = '${SCHEMA_VERSION}' where key = 'version';
         commit;`);
     }
@@ -168,7 +187,7 @@ export class CrawlStore {
   async save(r: CrawlResult): Promise<number> {
     return this.with(async (c) => {
       const id = Number((await c.runAndReadAll('select coalesce(max(id), 0) + 1 as id from crawls')).getRowObjectsJS()[0].id);
-      const p = await c.prepare(`insert into crawls values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`);
+      const p = await c.prepare(`insert into crawls values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`);
       p.bindInteger(1, id);
       p.bindVarchar(2, r.protocol);
       p.bindBigInt(3, BigInt(Math.round(r.startedAt)));
@@ -189,6 +208,8 @@ export class CrawlStore {
       p.bindVarchar(17, JSON.stringify(r.neighbourCounts));
       p.bindVarchar(18, JSON.stringify(r.failures));
       p.bindVarchar(19, JSON.stringify(r.facts));
+      if (r.samples === undefined) p.bindNull(20);
+      else p.bindVarchar(20, JSON.stringify(r.samples));
       await p.run();
       const nodes = await c.createAppender('nodes');
       r.nodes.forEach((n, i) => {
@@ -208,6 +229,9 @@ export class CrawlStore {
         nodes.appendInteger(n.neighbours.length);
         nodes.appendInteger(n.requests);
         nodes.appendBigInt(BigInt(Math.round(n.foundAt)));
+        optional(nodes, n.samples?.status, (v) => nodes.appendVarchar(v));
+        optional(nodes, n.samples?.count, (v) => nodes.appendInteger(v));
+        optional(nodes, n.samples?.num, (v) => nodes.appendInteger(v));
         nodes.endRow();
       });
       nodes.closeSync();
@@ -221,6 +245,15 @@ export class CrawlStore {
         }
       });
       edges.closeSync();
+      if (r.infohashes !== undefined && r.infohashes.length > 0) {
+        const hashes = await c.createAppender('infohashes');
+        for (const h of r.infohashes) {
+          hashes.appendInteger(id);
+          hashes.appendVarchar(h);
+          hashes.endRow();
+        }
+        hashes.closeSync();
+      }
       return id;
     });
   }
@@ -245,7 +278,7 @@ export class CrawlStore {
   async nodes(id: number, limit = MAX_VIEW_NODES): Promise<StoredNode[]> {
     assertCrawlId(id);
     return this.with(async (c) => {
-      const p = await c.prepare(`select id, host, port, status, failure, rtt_ms, client, bep42, id_matches_address, neighbours from nodes where crawl_id = $1 order by idx limit ${Math.max(1, Math.min(limit, MAX_VIEW_NODES))}`);
+      const p = await c.prepare(`select id, host, port, status, failure, rtt_ms, client, bep42, id_matches_address, neighbours, samples_status, samples, samples_num from nodes where crawl_id = $1 order by idx limit ${Math.max(1, Math.min(limit, MAX_VIEW_NODES))}`);
       p.bindInteger(1, id);
       return (await p.runAndReadAll()).getRowObjectsJS().map((r) => ({
         id: r.id === null ? null : String(r.id),
@@ -258,6 +291,10 @@ export class CrawlStore {
         bep42: r.bep42 === null ? null : (String(r.bep42) as StoredNode['bep42']),
         idMatchesAddress: r.id_matches_address === null ? null : Boolean(r.id_matches_address),
         neighbours: Number(r.neighbours),
+        samples:
+          r.samples_status === null
+            ? null
+            : { status: String(r.samples_status) as CrawlSampleStatus, count: Number(r.samples ?? 0), num: r.samples_num === null ? null : Number(r.samples_num) },
       }));
     });
   }
@@ -296,7 +333,8 @@ export class CrawlStore {
           group by e.from_idx
         )
         select n.id, n.host, n.port, n.status = 'reachable' as reachable, n.status, n.failure, n.client, n.rtt_ms,
-               n.neighbours, coalesce(nb.ids, []) as neighbour_ids, n.addresses, n.bep42, n.id_matches_address
+               n.neighbours, coalesce(nb.ids, []) as neighbour_ids, n.addresses, n.bep42, n.id_matches_address,
+               n.samples_status, n.samples, n.samples_num
         from nodes n left join nb on nb.from_idx = n.idx
         where n.crawl_id = ${id}
         order by n.idx`;
@@ -350,5 +388,6 @@ function toCrawl(r: Record<string, unknown>): StoredCrawl {
     neighbourCounts: json(r.neighbour_counts),
     failures: json(r.failures),
     facts: r.facts === null || r.facts === undefined ? {} : json(r.facts),
+    ...(r.samples === null || r.samples === undefined ? {} : { samples: json<CrawlSampleCounts>(r.samples) }),
   };
 }

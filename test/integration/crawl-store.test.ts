@@ -114,7 +114,7 @@ describe('CrawlStore', () => {
     await expect(store.export(77, join(dir, 'x.csv'))).rejects.toThrow(/no crawl 77/);
   });
 
-  it('reads a version 1 history: bep42 becomes BEP 42\'s three answers, crawls get facts, nothing is lost', async () => {
+  it('reads a version 1 history: bep42 becomes BEP 42\'s three answers, crawls get facts and the BEP 51 columns, nothing is lost', async () => {
     // Version 1's tables as the previous kadscope wrote them (bep42 a boolean, no crawls.facts).
     const path = join(dir, CRAWL_DB_FILE);
     const db = await DuckDBInstance.create(path);
@@ -142,7 +142,35 @@ describe('CrawlStore', () => {
     const next = fakeCrawl(3);
     expect(await store.save(next)).toBe(2);
     expect((await store.get(2))!.facts).toEqual({ bep42: { compliant: 1 } });
+    // Upgraded through version 2 to 3: the BEP 51 columns are there, null for the old crawl.
+    expect((await store.nodes(1)).map((n) => n.samples)).toEqual([null, null]);
+    expect((await store.get(1))!.samples).toBeUndefined();
     expect(readdirSync(dir).filter((f) => f.includes('corrupt'))).toEqual([]);
+  });
+
+  it('keeps BEP 51 figures: the crawl\'s samples, each node\'s, the infohashes; a crawl without them reads back without', async () => {
+    const store = new CrawlStore(dir);
+    const r = fakeCrawl(3, [2]);
+    r.protocol = 'mainline';
+    r.nodes[0].samples = { status: 'answered', count: 2, num: 9 };
+    r.nodes[1].samples = { status: 'not-supported', count: 0, num: null };
+    r.samples = { asked: 2, answered: 1, notSupported: 1, error: 0, infohashes: 2, capped: false };
+    r.infohashes = ['aa'.repeat(20), 'bb'.repeat(20)];
+    const id = await store.save(r);
+    expect((await store.get(id))!.samples).toEqual(r.samples);
+    expect((await store.nodes(id)).map((n) => n.samples)).toEqual([{ status: 'answered', count: 2, num: 9 }, { status: 'not-supported', count: 0, num: null }, null]);
+    const nd = join(dir, 'samples.ndjson');
+    await store.export(id, nd);
+    const rows = readFileSync(nd, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((x) => [x.samples_status, x.samples, x.samples_num])).toEqual([['answered', 2, 9], ['not-supported', 0, null], [null, null, null]]);
+    const plain = await store.save(fakeCrawl(2));
+    expect((await store.get(plain))!.samples).toBeUndefined();
+    const db = await DuckDBInstance.create(join(dir, CRAWL_DB_FILE));
+    const c = await db.connect();
+    const hashes = (await c.runAndReadAll('select crawl_id, infohash from infohashes order by infohash')).getRowObjectsJS();
+    c.closeSync();
+    db.closeSync();
+    expect(hashes).toEqual([{ crawl_id: id, infohash: 'aa'.repeat(20) }, { crawl_id: id, infohash: 'bb'.repeat(20) }]);
   });
 
   it('refuses a corrupt file with a clear error, moves it aside, and starts anew on the next open', async () => {

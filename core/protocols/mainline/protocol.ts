@@ -9,7 +9,8 @@
 // sends 2); a shorter one maps to a number above 2^32 that encodes its length, so an answer echoes
 // it byte for byte. Queries with longer ids are answered with error 203.
 // Queries outside the model are answered here: sample_infohashes (BEP 51) from the view the node
-// lends (attach), unknown methods with 204.
+// lends (attach), unknown methods with 204. We ask sample_infohashes as a FIND_NODE with `sample`
+// (its answer is find_node's plus samples, num and interval, which come back as `sample`).
 // BEP 43: a read-only codec marks every query `ro`; queries marked `ro` reach the engine with
 // readOnly set, and the node keeps such senders out of its routing table.
 import { DhtError, WIRE_ERROR } from '../../errors';
@@ -132,7 +133,7 @@ function toKrpc(msg: Message, readOnly: boolean): MainlineMessage {
     case 'PING':
       return { ...head, method: 'ping' };
     case 'FIND_NODE':
-      return { ...head, method: 'find_node', target: msg.target };
+      return msg.sample === true ? { ...head, method: 'sample_infohashes', target: msg.target } : { ...head, method: 'find_node', target: msg.target };
     case 'GET_PEERS':
       return { ...head, method: 'get_peers', infoHash: msg.topic };
     case 'ANNOUNCE':
@@ -238,6 +239,12 @@ function fromKrpc(data: Uint8Array, from: Endpoint | undefined, view: ProtocolNo
     if (m.nodes !== undefined) res.nodes = m.nodes;
     if (m.token !== undefined) res.token = m.token;
     if (m.values !== undefined) res.peers = m.values;
+    // BEP 51: an answer without samples is not a sample_infohashes answer (the asker says so).
+    if (m.samples !== undefined) {
+      res.sample = { samples: m.samples };
+      if (m.num !== undefined) res.sample.num = m.num;
+      if (m.interval !== undefined) res.sample.interval = m.interval;
+    }
     if (m.v !== undefined) {
       // A get answer carries no salt: the asker knows it and checks the item with it.
       res.record =
@@ -288,8 +295,9 @@ export function mainlineProtocol(options: MainlineCodecOptions = {}): DhtProtoco
     attach(view: ProtocolNodeView): void {
       node.view = view;
     },
-    // KRPC has no CALL or BROADCAST: other Mainline nodes would answer 204.
-    capabilities: { customMethods: false, broadcast: false, namedKeys: false },
+    // KRPC has no CALL or BROADCAST: other Mainline nodes would answer 204. BEP 51 is asked with
+    // sample_infohashes (a FIND_NODE with `sample` in the message model).
+    capabilities: { customMethods: false, broadcast: false, namedKeys: false, sampleInfohashes: true },
     randomId: (rand: RandomBytes = cryptoRandomBytes) => rand(MAINLINE_ID_BYTES),
     hashTopic: (text: string) => sha1(new TextEncoder().encode(text)),
     records: MAINLINE_RECORDS,

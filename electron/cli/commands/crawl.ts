@@ -32,6 +32,8 @@ export const crawlCommand: Command = {
 ${DATA_DIR_HELP}
 
 Every crawl is kept in the data directory (crawls.duckdb); Ctrl-C stops a crawl and keeps what it found.
+A Mainline crawl asks each reachable node sample_infohashes once (BEP 51): the samples figures in the
+summary, per node in --out (samples_status, samples, samples_num), the infohashes in the history.
 Progress goes to stderr unless --json.`,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {
@@ -86,7 +88,8 @@ Progress goes to stderr unless --json.`,
     const id = await store.save(result);
     let exported: { rows: number; format: string } | null = null;
     if (values.out !== undefined) exported = await store.export(id, resolve(values.out));
-    const { nodes: _nodes, ...summary } = result;
+    // The infohashes (up to 100,000) stay in the history's infohashes table, out of the summary line.
+    const { nodes: _nodes, infohashes: _infohashes, ...summary } = result;
     if (values.json) {
       io.out(JSON.stringify({ id, ...summary, ...(exported ? { out: resolve(values.out!), rows: exported.rows } : {}) }));
     } else {
@@ -170,6 +173,7 @@ function summaryLines(c: Omit<CrawlSummary, 'bootstrap'> & { id: number }): stri
     `network size: ~${c.sizeEstimate} from the crawl's ids${c.nodeEstimate !== null ? `, ~${c.nodeEstimate} by the crawling node's own estimate` : ''}`,
     `clients: ${clients || 'none reachable'}`,
     ...factLines(c.facts),
+    ...sampleLines(c.samples),
     total > 0 ? `neighbours returned per node: min ${counts[0][0]}, median ${median}, max ${counts[counts.length - 1][0]}` : 'neighbours returned per node: -',
     `${c.requests} requests`,
   ];
@@ -181,6 +185,15 @@ function factLines(f: CrawlSummary['facts'] | undefined): string[] {
   if (f?.bep42) out.push(`BEP 42 ids: ${(['compliant', 'exempt', 'non-compliant'] as const).map((k) => `${k} ${f.bep42![k] ?? 0}`).join(', ')}`);
   if (f?.idMatchesAddress) out.push(`id matches address: yes ${f.idMatchesAddress.yes}, no ${f.idMatchesAddress.no}`);
   return out;
+}
+
+/** BEP 51 (Mainline): what the reachable nodes said to sample_infohashes, and the infohashes seen. */
+function sampleLines(s: CrawlSummary['samples']): string[] {
+  if (s === undefined) return [];
+  return [
+    `sample_infohashes (BEP 51): asked ${s.asked}: answered ${s.answered}, not supported ${s.notSupported}, error ${s.error}`,
+    `infohashes seen: ${s.infohashes} distinct${s.capped ? ` (capped at ${s.infohashes}; more were sampled)` : ''}`,
+  ];
 }
 
 function when(ms: number): string {
