@@ -111,7 +111,7 @@ export interface DhtNodeOptions extends RecordOptions {
   maintenanceIntervalMs?: number;
   /** Routing-table IP diversity limits; default: on, except when we bind a loopback or private address. */
   diversity?: boolean;
-  /** Refresh every bucket farther than our nearest neighbour after joining (default true). */
+  /** Refresh the farther buckets the join lookup left below k, after joining (default true; see refreshAfterJoin). */
   refreshOnBootstrap?: boolean;
   /**
    * Look up our own id after PINGing the bootstrap addresses (default true), which fills the table
@@ -529,7 +529,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   /**
    * Joins the network: PINGs each address (learning its id), looks up our own id, then refreshes
-   * the buckets farther than our nearest neighbour. Never throws for unreachable addresses: the
+   * the farther buckets that lookup left below k (refreshAfterJoin). Never throws for unreachable addresses: the
    * result says which answered.
    */
   async bootstrap(addresses: Array<string | Endpoint>, signal?: AbortSignal): Promise<BootstrapResult> {
@@ -564,26 +564,39 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       await this.makeLookup(this.idBytes, 'find-node', this.findNodeQuery(this.idBytes), { signal, extraSeeds: seeds })
         .run()
         .catch(() => undefined);
-      if (this.opts.refreshOnBootstrap) await this.refreshFartherBuckets(signal);
+      if (this.opts.refreshOnBootstrap) await this.refreshAfterJoin(signal);
     }
     return { reached, failed, peers: this.table.size };
   }
 
-  /** Lookups of a random id in every bucket farther than our nearest neighbour's. */
-  private async refreshFartherBuckets(signal?: AbortSignal): Promise<void> {
-    const nearest = this.table.closest(this.idBytes, 1)[0];
-    if (!nearest) return;
-    const upto = bucketIndex(this.idBytes, nearest.idBytes);
+  /**
+   * After the join lookup: a lookup of a random id in each bucket it left below k, out to the
+   * bucket of our k-th closest peer. The self-lookup found every node nearer than its k-th closest,
+   * so a bucket wholly inside that distance already holds all the network has there (in a network
+   * of N nodes, the buckets past about log2(N / k)): refreshing it would find nothing new. A bucket
+   * farther out is expected to hold N / 2^(i+1) > k nodes, so one below k is worth a lookup; it is
+   * skipped if earlier refreshes filled it meanwhile. With fewer than k peers (a tiny network, or
+   * a join that lost answers) every bucket farther than our nearest neighbour's is refreshed.
+   */
+  private async refreshAfterJoin(signal?: AbortSignal): Promise<void> {
+    const k = this.opts.k;
+    const near = this.table.closest(this.idBytes, k);
+    if (near.length === 0) return;
+    const edge = bucketIndex(this.idBytes, near[near.length - 1].idBytes);
+    const upto = near.length >= k ? edge + 1 : bucketIndex(this.idBytes, near[0].idBytes);
+    const below = (i: number): boolean => this.table.bucketSize(i) < k;
     const indices: number[] = [];
-    for (let i = 0; i < upto; i++) indices.push(i);
-    await this.runRefreshes(indices, signal);
+    for (let i = 0; i < upto; i++) if (below(i)) indices.push(i);
+    await this.runRefreshes(indices, signal, below);
   }
 
-  private async runRefreshes(indices: number[], signal?: AbortSignal): Promise<void> {
+  /** Refreshes the buckets at `indices`, REFRESH_CONCURRENCY at a time, skipping any `wanted` no longer accepts. */
+  private async runRefreshes(indices: number[], signal?: AbortSignal, wanted?: (index: number) => boolean): Promise<void> {
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < indices.length && this.running && !signal?.aborted) {
         const i = indices[next++];
+        if (wanted && !wanted(i)) continue;
         this.table.touchBucket(i, this.clock.now());
         await this.findNode(bytesToHex(randomIdInBucket(this.idBytes, i, this.randomBytes)), { signal }).catch(() => undefined);
       }

@@ -388,6 +388,11 @@ export class RoutingTable {
     return out;
   }
 
+  /** Entries in bucket `index` (0 for a bucket that does not exist). */
+  bucketSize(index: number): number {
+    return this.table[index]?.entries.length ?? 0;
+  }
+
   /** PeerInfo DTOs (core/types.ts) of every entry at `now`. */
   peerInfos(now: number): PeerInfo[] {
     return this.entries().map((e) => toPeerInfo(e, now, this.healthOptions));

@@ -63,6 +63,33 @@ describe('DhtNode: bootstrap', () => {
     expect(refreshed).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
+  it('after the join lookup refreshes only the buckets out to its k-th closest that it left below k', async () => {
+    // k = 2. SELF = 0000 0000 joins through B and B2, which fill bucket 0; the join lookup finds
+    // E and D, its two closest. Buckets 3..6 lie wholly nearer than D: the lookup saw all they hold
+    // (nothing), so only buckets 1 and 2 (below k, not nearer than D) are refreshed; bucket 0 is full.
+    const t = await make(
+      {
+        N: hid('00'), //  0000 0000  the joining node
+        B: hid('80'), //  1000 0000  bucket 0
+        B2: hid('c0'), // 1100 0000  bucket 0
+        C: hid('40'), //  0100 0000  bucket 1
+        D: hid('20'), //  0010 0000  bucket 2: N's second closest, the k-th
+        E: hid('01'), //  0000 0001  bucket 7: N's nearest neighbour
+      },
+      { B: ['B2', 'D', 'E'], B2: ['B', 'D', 'E'], C: ['B', 'D', 'E'], D: ['B', 'C', 'E'], E: ['B', 'C', 'D'] },
+      { k: 2 },
+    );
+    const n = t.node('N');
+    const lookups: LookupEvent[] = [];
+    n.on('lookup', (e) => lookups.push(e));
+    await t.run(n.bootstrap([endpointKey(t.node('B').address), endpointKey(t.node('B2').address)]));
+    const started = ofType(lookups, 'started');
+    expect(started[0].target).toBe(n.id);
+    const refreshed = started.slice(1).map((s) => bucketIndex(n.idBytes, hexToBytes(s.target))).sort((x, y) => x - y);
+    expect(refreshed).toEqual([1, 2]);
+    expect(n.table.closest(n.idBytes, 2).map((e) => t.name(e.id))).toEqual(['E', 'D']);
+  });
+
   it('bootstraps through the bootstrap option on start()', async () => {
     const t = await make({ A: hid('f0'), B: hid('0f') });
     const b = t.node('B');
