@@ -3,7 +3,9 @@
 // runs lookups, answers requests and keeps the maintenance timers.
 import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { parseAddress } from './address';
+import { isPrivateIPv4, localAddresses, type LocalInterface } from './local-address';
 import { systemClock, type Clock, type TimerHandle } from './clock';
 import { DhtError } from './errors';
 import { TypedEmitter } from './events';
@@ -52,7 +54,7 @@ import type {
   PingResult,
   ProtocolCapabilities,
 } from './types';
-import { CUSTOM_METHOD_NAME, type RequestArgs, type RequestMessage, type SampleAnswer, type WireContact } from './wire/types';
+import { CUSTOM_METHOD_NAME, MAX_LOCAL_ADDRESSES, type RequestArgs, type RequestMessage, type SampleAnswer, type WireContact } from './wire/types';
 
 export const K = 20;
 export const ALPHA = 3;
@@ -139,6 +141,20 @@ export interface DhtNodeOptions extends RecordOptions {
   amplification?: AmplificationOptions | false;
   /** Broadcast hop limit and rate limits (extensions/broadcast.ts). */
   broadcast?: BroadcastOptions;
+  /**
+   * The machine's network interfaces, read for the local addresses our announcements carry (wire
+   * v3, core/local-address.ts); default node:os networkInterfaces(). Return [] to share none.
+   */
+  interfaces?: () => LocalInterface[];
+}
+
+/** node:os networkInterfaces() as local-address.ts reads it. */
+export function osInterfaces(): LocalInterface[] {
+  const out: LocalInterface[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const n of list ?? []) out.push({ host: n.address, family: n.family === 'IPv6' ? 6 : 4, internal: n.internal });
+  }
+  return out;
 }
 
 /** kadscope's own protocol carries everything. */
@@ -218,6 +234,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private readonly randomBytes: RandomBytes;
   private readonly opts: ReturnType<typeof resolveOptions>;
   private readonly bootstrapList: Array<string | Endpoint>;
+  private readonly interfaces: () => LocalInterface[];
   /** Records, topics, tokens, lifetimes and persistence, one part per concern (records/layer.ts). */
   private readonly storage: RecordLayer;
   /**
@@ -376,6 +393,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       if (entry === undefined || entry.host !== from.host || entry.port !== from.port) this.verifier.markVerified(from, sharedAddressKey(id, from.host, from.port));
     };
     this.bootstrapList = options.bootstrap ?? [];
+    this.interfaces = options.interfaces ?? osInterfaces;
     this.storage = new RecordLayer(
       {
         clock: this.clock,
@@ -414,6 +432,12 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         hashTopic: this.protocol.hashTopic,
         ...(this.protocol.records ? { model: this.protocol.records } : {}),
         namedKeys: this.protocol.capabilities.namedKeys,
+        localHosts() {
+          return node.localHosts();
+        },
+        observedAddress() {
+          return node.observed;
+        },
         assertRunning() {
           node.assertRunning();
         },
@@ -480,6 +504,21 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   get running(): boolean {
     return this.state === 'running';
+  }
+
+  /**
+   * The local hosts our announcements carry beside our public address (hyperdht's rules,
+   * local-address.ts): private or loopback IPv4 only, our public host left out, at most
+   * MAX_LOCAL_ADDRESSES; none where the protocol has no room for them.
+   */
+  localHosts(): string[] {
+    if (!this.protocol.capabilities.localAddresses || this.state !== 'running') return [];
+    const publicHost = this.observed?.host;
+    const out: string[] = [];
+    for (const a of localAddresses(this.address, this.interfaces())) {
+      if (out.length < MAX_LOCAL_ADDRESSES && isPrivateIPv4(a.host) && a.host !== publicHost && !out.includes(a.host)) out.push(a.host);
+    }
+    return out;
   }
 
   get observedAddress(): Endpoint | null {

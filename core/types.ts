@@ -19,6 +19,8 @@ export interface ProtocolCapabilities {
   namedKeys: boolean;
   /** Asking a node for samples of the infohashes it stores (Mainline's BEP 51 sample_infohashes). */
   sampleInfohashes: boolean;
+  /** Announcements carry the announcer's local addresses for peers behind the same NAT (wire v3). */
+  localAddresses: boolean;
 }
 
 /** A node on the network: hex id and address. */

@@ -110,7 +110,7 @@ export const KADSCOPE_PROTOCOL: DhtProtocol = {
   idBytes: ID_BYTES,
   k: 20,
   codec: kadscopeCodec,
-  capabilities: Object.freeze({ customMethods: true, broadcast: true, namedKeys: true, sampleInfohashes: false }),
+  capabilities: Object.freeze({ customMethods: true, broadcast: true, namedKeys: true, sampleInfohashes: false, localAddresses: true }),
   randomId: (rand = cryptoRandomBytes) => rand(ID_BYTES),
   hashTopic: (text) => sha256(text),
   records: KADSCOPE_RECORDS,

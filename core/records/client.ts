@@ -2,6 +2,7 @@
 // find peers under a topic. Each is a lookup toward the key, then writes at the k closest
 // (publish.ts); what we publish we keep and republish (maintenance.ts).
 import { DhtError, type DhtErrorCode } from '../errors';
+import { addressToUse } from '../local-address';
 import { bytesToHex, hexToBytes, isIdHex, sha256 } from '../id';
 import { endpointKey, type Endpoint } from '../transport/types';
 import type { RecordInfo } from '../types';
@@ -72,9 +73,20 @@ export interface AnnounceOptions extends RecordCallOptions {
   keyPair?: KeyPair;
 }
 
+/** An announced peer behind our own public address, and the local address we use for it. */
+export interface SameNetworkPeer {
+  /** Its local address on our subnet (local-address.ts's addressToUse). */
+  address: Endpoint;
+  /** Where the network sees it: the same public host as us. */
+  publicAddress: Endpoint;
+}
+
 export interface LookupPeersResult {
   key: string;
+  /** Every peer found; the local address of each peer on our network comes first. */
   peers: FoundPeer[];
+  /** Peers behind our own public address that announced local addresses (wire v3), at most MAX_LOOKUP_PEERS. */
+  sameNetwork: SameNetworkPeer[];
   hops: number;
   messages: number;
   durationMs: number;
@@ -361,15 +373,26 @@ export class RecordClient {
     this.deps.assertRunning();
     const key = this.topicKey(topic);
     const found = new Map<string, FoundPeer>();
+    const near = new Map<string, SameNetworkPeer>();
+    const observed = this.deps.observedAddress?.() ?? null;
+    const ourLocals = (this.deps.localHosts?.() ?? []).map((host) => ({ host, port: 0 }));
     const add = (p: WirePeer): void => {
       if (found.size >= MAX_LOOKUP_PEERS) return;
       // HyperDHT: a peer is its public key (the address is only its first relay, if any).
       if (p.publicKey) {
         const relayAddresses = (p.relayAddresses ?? []).map((a) => ({ host: a.host, port: a.port }));
         found.set(`key:${bytesToHex(p.publicKey)}`, { host: p.host, port: p.port, publicKey: bytesToHex(p.publicKey), relayAddresses });
-      } else found.set(endpointKey(p), { host: p.host, port: p.port });
+        return;
+      }
+      const at = endpointKey(p);
+      found.set(at, { host: p.host, port: p.port });
+      // Storers send local hosts only to a requester at the announcer's public host; we check that
+      // against where the network sees us, not the storer's word alone.
+      if (p.locals === undefined || observed === null || near.size >= MAX_LOOKUP_PEERS || near.has(at)) return;
+      const choice = addressToUse({ theirPublic: p, ourPublic: observed, theirAddresses: p.locals.map((host) => ({ host, port: p.port })), ourLocals });
+      if (choice.via === 'local') near.set(at, { address: choice.address, publicAddress: { host: p.host, port: p.port } });
     };
-    for (const p of this.store.peers(key, this.deps.clock.now())) add(p);
+    for (const p of this.store.peers(key, this.deps.clock.now(), undefined, observed?.host)) add(p);
     const lookup = this.deps.lookup(key, 'get-peers', () => ({ method: 'GET_PEERS', topic: key }), {
       ...options,
       onPeers: (peers) => {
@@ -378,7 +401,10 @@ export class RecordClient {
     });
     const done = await drain(lookup);
     throwIfAborted(this.deps.signal(options.signal));
-    return { key: bytesToHex(key), peers: [...found.values()], hops: done.hops, messages: done.messages, durationMs: done.durationMs, lookupId: done.lookupId };
+    const sameNetwork = [...near.values()];
+    const first = new Map<string, FoundPeer>(sameNetwork.map((n) => [endpointKey(n.address), n.address]));
+    for (const [k, p] of found) if (!first.has(k)) first.set(k, p);
+    return { key: bytesToHex(key), peers: [...first.values()], sameNetwork, hops: done.hops, messages: done.messages, durationMs: done.durationMs, lookupId: done.lookupId };
   }
 }
 

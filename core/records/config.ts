@@ -118,6 +118,13 @@ export interface RecordLayerDeps {
   model?: RecordModel;
   /** false when the protocol has no named records (Mainline); putNamed refuses then. */
   namedKeys?: boolean;
+  /**
+   * Our local hosts to announce beside our public address (private or loopback IPv4, at most
+   * MAX_LOCAL_ADDRESSES, our public host left out); absent or empty where the protocol has no room.
+   */
+  localHosts?: () => string[];
+  /** The address peers see us at (the node's majority vote), null until an answer said. */
+  observedAddress?: () => Endpoint | null;
 }
 
 export interface RecordCallOptions {

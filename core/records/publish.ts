@@ -47,7 +47,9 @@ export async function publish(deps: RecordLayerDeps, key: Uint8Array, record: Wi
 /**
  * A get-peers lookup toward the topic, then ANNOUNCE our port at the k closest. Where an
  * announcement is a signed public key (HyperDHT: RecordModel.signAnnouncement), keyPair signs it
- * for each storer (its id and token).
+ * for each storer (its id and token). With local hosts to share (kadscope: wire v3) they go with
+ * it; a node that knows only v1 and v2 drops a v3 datagram unread, so one that does not answer is
+ * asked again without them, as v1.
  */
 export async function announceOnce(deps: RecordLayerDeps, topic: Uint8Array, port: number, options: RecordCallOptions, keyPair?: KeyPair): Promise<StoreResult> {
   const sign = deps.model?.signAnnouncement;
@@ -56,9 +58,13 @@ export async function announceOnce(deps: RecordLayerDeps, topic: Uint8Array, por
   const lookup = deps.lookup(topic, 'get-peers', () => ({ method: 'GET_PEERS', topic }), options);
   const done = await drain(lookup);
   throwIfAborted(signal);
-  const out = await writeToClosest(deps, lookup, done, signal, (token, p) =>
-    sign && keyPair ? { method: 'ANNOUNCE', topic, port, token, announcer: sign(topic, token, p.idBytes, keyPair) } : { method: 'ANNOUNCE', topic, port, token },
-  );
+  const locals = deps.localHosts?.() ?? [];
+  const plain = (token: Uint8Array, p: LookupPeer): RequestArgs =>
+    sign && keyPair ? { method: 'ANNOUNCE', topic, port, token, announcer: sign(topic, token, p.idBytes, keyPair) } : { method: 'ANNOUNCE', topic, port, token };
+  const out =
+    locals.length > 0
+      ? await writeToClosest(deps, lookup, done, signal, (token, p) => ({ ...plain(token, p), locals }), plain)
+      : await writeToClosest(deps, lookup, done, signal, plain);
   return { key: bytesToHex(topic), ...out };
 }
 
@@ -68,6 +74,8 @@ export async function writeToClosest(
   done: DoneEvent,
   signal: AbortSignal,
   args: (token: Uint8Array, peer: LookupPeer) => RequestArgs,
+  /** Sent once to a node that did not answer `args` at all (TIMEOUT): an older form of the request. */
+  fallback?: (token: Uint8Array, peer: LookupPeer) => RequestArgs,
 ): Promise<Omit<StoreResult, 'key'>> {
   const targets = lookup.outcome.closest.filter((p) => p.token !== undefined).slice(0, deps.k);
   if (targets.length === 0) {
@@ -79,7 +87,12 @@ export async function writeToClosest(
   await Promise.all(
     targets.map(async (p) => {
       try {
-        await deps.request(p, args(p.token!, p), { signal });
+        try {
+          await deps.request(p, args(p.token!, p), { signal });
+        } catch (e) {
+          if (!fallback || asDhtError(e).code !== 'TIMEOUT' || signal.aborted) throw e;
+          await deps.request(p, fallback(p.token!, p), { signal });
+        }
         storedAt.push(p.id);
       } catch (e) {
         const err = asDhtError(e);

@@ -45,7 +45,7 @@ export class RecordServer {
         return body.record ? fitResponse(body, this.deps.selfId, from, this.deps.encode, this.deps.maxAnswerBytes) : body;
       }
       case 'GET_PEERS': {
-        const peers = this.store.peers(req.topic, now);
+        const peers = this.store.peers(req.topic, now, undefined, from.host);
         const body: ResponseBody = { nodes: this.deps.closestWire(req.topic, req.families), token: this.tokens.issue(from), peers };
         return peers.length > 0 ? fitResponse(body, this.deps.selfId, from, this.deps.encode, this.deps.maxAnswerBytes) : body;
       }
@@ -62,7 +62,7 @@ export class RecordServer {
           return this.refuse('ANNOUNCE', key, DhtError.refusal('BAD_SIGNATURE', 'the announcement is not signed for this node and token'), from);
         }
         const peer = a ? { host: a.relayAddresses[0]?.host ?? '0.0.0.0', port: a.relayAddresses[0]?.port ?? 0, publicKey: a.publicKey, relayAddresses: a.relayAddresses } : { host: from.host, port: req.port };
-        const r = this.store.announce(req.topic, peer, now);
+        const r = this.store.announce(req.topic, peer, now, a ? undefined : req.locals);
         if (!r.ok) return this.refuse('ANNOUNCE', key, r.error, from);
         return {};
       }

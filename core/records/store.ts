@@ -11,7 +11,7 @@ import { DhtError } from '../errors';
 import { bytesToHex, hexToBytes, ID_BYTES, isIdHex } from '../id';
 import { endpointKey, type Endpoint } from '../transport/types';
 import type { RecordInfo } from '../types';
-import { MAX_PEERS_PER_RESPONSE, type WirePeer, type WireRecord } from '../wire/types';
+import { MAX_LOCAL_ADDRESSES, MAX_PEER_LOCALS_PER_RESPONSE, MAX_PEERS_PER_RESPONSE, type WirePeer, type WireRecord } from '../wire/types';
 import { KADSCOPE_RECORDS, type RecordModel } from './model';
 import { copyRecord, sameRecord, validateRecord } from './validate';
 
@@ -93,6 +93,8 @@ interface Entry {
 
 interface Announcement {
   peer: WirePeer;
+  /** The announcer's local hosts (wire v3), for requesters at its public host. */
+  locals?: string[];
   announcedAt: number;
   expiresAt: number;
 }
@@ -299,7 +301,7 @@ export class RecordStore {
    * drops its oldest announcement; a new topic when maxTopics are held is STORE_FULL. A peer with a
    * public key (HyperDHT) is that key: its announcements replace each other whatever the address.
    */
-  announce(topic: KeyInput, peer: WirePeer, now: number): AnnounceResult {
+  announce(topic: KeyInput, peer: WirePeer, now: number, locals?: readonly string[]): AnnounceResult {
     const t = keyHex(topic);
     if (!isIdHex(t, this.keyBytes)) return { ok: false, error: DhtError.invalidArgument(`a topic is a ${this.keyBytes}-byte key`) };
     const pk = peer.publicKey ? `key:${bytesToHex(peer.publicKey)}` : endpointKey(peer);
@@ -318,18 +320,32 @@ export class RecordStore {
       // Still full: the least recently announced peer makes way (Map order is announcement order).
       while (peers.size >= this.maxPeersPerTopic) peers.delete(peers.keys().next().value as string);
     }
-    peers.set(pk, { peer: copyPeer(peer), announcedAt: now, expiresAt: now + this.announceTtlMs });
+    // Its public host is no local address; the codec has bounded and checked the rest.
+    const kept = locals?.filter((h) => h !== peer.host).slice(0, MAX_LOCAL_ADDRESSES);
+    peers.set(pk, { peer: copyPeer(peer), ...(kept && kept.length > 0 ? { locals: kept } : {}), announcedAt: now, expiresAt: now + this.announceTtlMs });
     return { ok: true, refreshed };
   }
 
-  /** Live announced peers for topic, most recent first, at most `max`. */
-  peers(topic: KeyInput, now: number, max = MAX_PEERS_PER_RESPONSE): WirePeer[] {
+  /**
+   * Live announced peers for topic, most recent first, at most `max`. A peer announced from
+   * `localsFor` (the requester's public host: both behind one NAT) comes with its local hosts, at
+   * most MAX_PEER_LOCALS_PER_RESPONSE in all; nobody else learns them.
+   */
+  peers(topic: KeyInput, now: number, max = MAX_PEERS_PER_RESPONSE, localsFor?: string): WirePeer[] {
     const peers = this.topics.get(keyHex(topic));
     if (!peers) return [];
     const out: WirePeer[] = [];
+    let localCount = 0;
     const all = [...peers.values()];
     for (let i = all.length - 1; i >= 0 && out.length < max; i--) {
-      if (all[i].expiresAt > now) out.push(copyPeer(all[i].peer));
+      const a = all[i];
+      if (a.expiresAt <= now) continue;
+      const p = copyPeer(a.peer);
+      if (a.locals && a.peer.host === localsFor && localCount + a.locals.length <= MAX_PEER_LOCALS_PER_RESPONSE) {
+        p.locals = [...a.locals];
+        localCount += a.locals.length;
+      }
+      out.push(p);
     }
     return out;
   }

@@ -16,6 +16,7 @@
 import { Decoder, type Options } from 'cbor-x';
 import { DhtError } from '../errors';
 import { ID_BYTES } from '../id';
+import { isPrivateIPv4 } from '../local-address';
 import { nameProblem, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../records/signing';
 import {
   beginWrite,
@@ -40,6 +41,9 @@ import {
   decodeContactsInto,
   decodePeer,
   decodePeersInto,
+  formatIPv4,
+  IPV4_BYTES,
+  ipToBytes,
   isValidPort,
   writeListsInto,
   writePeerInto,
@@ -52,13 +56,16 @@ import {
   MAX_CALL_BYTES,
   MAX_DATAGRAM_BYTES,
   MAX_ERROR_MESSAGE_CHARS,
+  MAX_LOCAL_ADDRESSES,
   MAX_NODES_PER_RESPONSE,
+  MAX_PEER_LOCALS_PER_RESPONSE,
   MAX_PEERS_PER_RESPONSE,
   MAX_SALT_BYTES,
   MAX_TOKEN_BYTES,
   MAX_VALUE_BYTES,
   METHODS,
   WIRE_VERSION,
+  WIRE_VERSION_LOCAL,
   WIRE_VERSION_NAMED,
   type DecodeResult,
   type DropReason,
@@ -97,12 +104,12 @@ const WIRE_MAPS = {
     FIND_NODE: ['t'], // target
     FIND_VALUE: ['k', 'q'], // key, the seq the asker already has
     STORE: ['k', 'r', 'w', 'c'], // key, record, token, cas
-    ANNOUNCE: ['t', 'p', 'w'], // topic, port, token
+    ANNOUNCE: ['t', 'p', 'w', 'l'], // topic, port, token, local hosts (wire v3 only)
     GET_PEERS: ['t'], // topic
     CALL: ['n', 'b'], // custom method name, its encoded arguments
     BROADCAST: ['o', 'b', 'h', 'l', 'x'], // origin, broadcast id, hops, hop limit, payload
   },
-  body: ['o', 'n4', 'n6', 'w', 'r', 'p4', 'p6', 'x'], // observed, nodes, token, record, peers, CALL result
+  body: ['o', 'n4', 'n6', 'w', 'r', 'p4', 'p6', 'pl', 'x'], // observed, nodes, token, record, peers, peers' local hosts (wire v3 only), CALL result
   immutable: ['v'], // value
   mutable: ['v', 'k', 's', 'q', 'g'], // value, public key, salt, seq, sig
   named: ['v', 'n'], // value, name (wire v2 only)
@@ -221,9 +228,11 @@ function writeArgs(buf: Uint8Array, p: number, msg: RequestMessage): number {
       if (!isValidPort(msg.port)) fail(`port must be an integer 1..65535, got ${String(msg.port)}`);
       const topic = checkBytes(msg.topic, ID_BYTES, ID_BYTES, 'topic');
       const token = checkBytes(msg.token, 1, MAX_TOKEN_BYTES, 'token');
-      p = writeBytesField(buf, writeHead(buf, p, MAJOR_MAP, 3), K.t, topic);
+      const locals = msg.locals === undefined ? undefined : encodeLocals(msg.locals, 'locals');
+      p = writeBytesField(buf, writeHead(buf, p, MAJOR_MAP, locals === undefined ? 3 : 4), K.t, topic);
       p = writeUintField(buf, p, K.p, msg.port);
-      return writeBytesField(buf, p, K.w, token);
+      p = writeBytesField(buf, p, K.w, token);
+      return locals === undefined ? p : writeBytesField(buf, p, K.l, locals);
     }
     case 'GET_PEERS':
       return writeBytesField(buf, writeHead(buf, p, MAJOR_MAP, 1), K.t, checkBytes(msg.topic, ID_BYTES, ID_BYTES, 'topic'));
@@ -280,7 +289,7 @@ function listKeys(count: number, n6: number): number {
 
 function writeResponseBody(buf: Uint8Array, p: number, msg: ResponseMessage): number {
   if (msg.observed === null || typeof msg.observed !== 'object') fail('observed must be an address');
-  // At most 8 entries, so the map's head is one byte: reserved here, filled in once counted.
+  // At most 9 entries, so the map's head is one byte: reserved here, filled in once counted.
   const head = p++;
   let entries = 1;
   // The observed address is a 6 or 18-byte string: its head is one byte too.
@@ -308,6 +317,11 @@ function writeResponseBody(buf: Uint8Array, p: number, msg: ResponseMessage): nu
     const n6 = countIPv6(peers);
     p = writeLists(buf, p, peers, n6, 0, K.p4, K.p6, 'peers');
     entries += listKeys(peers.length, n6);
+    const locals = encodePeerLocals(peers);
+    if (locals !== null) {
+      p = writeBytesField(buf, p, K.pl, locals);
+      entries++;
+    }
   }
   if (msg.result !== undefined) {
     p = writeBytesField(buf, p, K.x, checkBytes(msg.result, 0, MAX_CALL_BYTES, 'result'));
@@ -358,7 +372,7 @@ export function encodeMessage(msg: Message): Uint8Array {
   }
   const { buf, start } = beginWrite();
   let p = writeHead(buf, start, MAJOR_MAP, kind === 'request' ? 6 : 5);
-  p = writeUintField(buf, p, K.v, carriesNamed(msg) ? WIRE_VERSION_NAMED : WIRE_VERSION);
+  p = writeUintField(buf, p, K.v, versionOf(msg));
   p = writeUintField(buf, p, K.t, msg.tid);
   p = writeKey(buf, writeKey(buf, p, K.y), KIND_TEXT[kind]);
   p = writeBytesField(buf, p, K.i, id);
@@ -382,6 +396,62 @@ export function encodeMessage(msg: Message): Uint8Array {
 function carriesNamed(msg: Message): boolean {
   if (msg.kind === 'request') return msg.method === 'STORE' && msg.record?.type === 'named';
   return msg.kind === 'response' && msg.record?.type === 'named';
+}
+
+/** Whether a message holds local addresses (an ANNOUNCE's `l`, a GET_PEERS answer's `pl`), the one thing that needs wire v3. */
+function carriesLocals(msg: Message): boolean {
+  if (msg.kind === 'request') return msg.method === 'ANNOUNCE' && msg.locals !== undefined;
+  return msg.kind === 'response' && msg.peers !== undefined && msg.peers.some((p) => p.locals !== undefined);
+}
+
+/** The one version a message is written in: v2 for a named record, v3 for local addresses, else v1. */
+function versionOf(msg: Message): number {
+  if (carriesNamed(msg)) return WIRE_VERSION_NAMED;
+  return carriesLocals(msg) ? WIRE_VERSION_LOCAL : WIRE_VERSION;
+}
+
+/** `l`: 1..MAX_LOCAL_ADDRESSES private or loopback IPv4 hosts, 4 bytes each, each once. */
+function encodeLocals(locals: unknown, what: string): Uint8Array {
+  if (!Array.isArray(locals) || locals.length < 1 || locals.length > MAX_LOCAL_ADDRESSES) fail(`${what} must be an array of 1..${MAX_LOCAL_ADDRESSES} hosts`);
+  const out = new Uint8Array(locals.length * IPV4_BYTES);
+  locals.forEach((host: unknown, i) => {
+    const b = typeof host === 'string' && isPrivateIPv4(host) ? ipToBytes(host) : null;
+    if (b === null || b.length !== IPV4_BYTES) fail(`${what} must be private or loopback IPv4 addresses, got ${JSON.stringify(String(host).slice(0, 40))}`);
+    if (locals.indexOf(host) !== i) fail(`${what} lists ${host} twice`);
+    out.set(b, i * IPV4_BYTES);
+  });
+  return out;
+}
+
+/** `pl`: for each peer with locals, entries of its index in the peers list (1 byte) and a host (4 bytes); null when none has any. */
+function encodePeerLocals(peers: readonly WirePeer[]): Uint8Array | null {
+  const parts: Uint8Array[] = [];
+  let count = 0;
+  peers.forEach((p, i) => {
+    if (p.locals === undefined) return;
+    const hosts = encodeLocals(p.locals, `peers[${i}].locals`);
+    for (let j = 0; j < hosts.length; j += IPV4_BYTES) {
+      const entry = new Uint8Array(PEER_LOCAL_BYTES);
+      entry[0] = i;
+      entry.set(hosts.subarray(j, j + IPV4_BYTES), 1);
+      parts.push(entry);
+    }
+    count += p.locals.length;
+  });
+  if (count === 0) return null;
+  if (count > MAX_PEER_LOCALS_PER_RESPONSE) fail(`peers carry ${count} local addresses, more than ${MAX_PEER_LOCALS_PER_RESPONSE}`);
+  const out = new Uint8Array(count * PEER_LOCAL_BYTES);
+  parts.forEach((e, k) => out.set(e, k * PEER_LOCAL_BYTES));
+  return out;
+}
+
+/** One `pl` entry: the peer's index, then an IPv4 host. */
+const PEER_LOCAL_BYTES = 1 + IPV4_BYTES;
+
+/** The IPv4 host at b[off..off+4] if it is private or loopback, else null. */
+function readLocalHost(b: Uint8Array, off: number): string | null {
+  const host = formatIPv4(b, off);
+  return isPrivateIPv4(host) ? host : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -488,7 +558,8 @@ function readRecord(x: unknown, reason: DropReason, where: string, named: boolea
   return { type: 'mutable', value, publicKey, salt, seq, sig };
 }
 
-function readArgs(method: Method, a: WireMap, named: boolean): RequestArgs | Reject {
+/** `named`: the message is v2 (named records); `local`: v3 (local addresses, `l` and `pl`). */
+function readArgs(method: Method, a: WireMap, named: boolean, local: boolean): RequestArgs | Reject {
   const extra = checkKeys(a, WIRE_MAPS.args[method], 'bad-args', 'args');
   if (extra) return extra;
   switch (method) {
@@ -527,7 +598,19 @@ function readArgs(method: Method, a: WireMap, named: boolean): RequestArgs | Rej
       if (!isValidPort(port)) return new Reject('bad-args', `args.p (port): expected an integer 1..65535, got ${describe(port)}`);
       const token = bytesField(a, 'w', 1, MAX_TOKEN_BYTES, 'bad-args', 'args.w (token)');
       if (token instanceof Reject) return token;
-      return { method, topic, port, token };
+      if (a.l === undefined) return { method, topic, port, token };
+      if (!local) return new Reject('bad-args', 'args: unexpected key "l"');
+      const l = bytesField(a, 'l', IPV4_BYTES, MAX_LOCAL_ADDRESSES * IPV4_BYTES, 'bad-args', 'args.l (local hosts)');
+      if (l instanceof Reject) return l;
+      if (l.length % IPV4_BYTES !== 0) return new Reject('bad-args', `args.l (local hosts): ${l.length} bytes, not a multiple of ${IPV4_BYTES}`);
+      const locals: string[] = [];
+      for (let off = 0; off < l.length; off += IPV4_BYTES) {
+        const host = readLocalHost(l, off);
+        if (host === null) return new Reject('bad-args', `args.l (local hosts): ${formatIPv4(l, off)} is not a private or loopback address`);
+        if (locals.includes(host)) return new Reject('bad-args', `args.l (local hosts): ${host} twice`);
+        locals.push(host);
+      }
+      return { method, topic, port, token, locals };
     }
     case 'CALL': {
       const name = a.n;
@@ -582,7 +665,7 @@ function readFamily<T>(
   return problem === null ? null : new Reject('bad-response', `response.${key}: ${problem}`);
 }
 
-function readResponse(body: WireMap, header: { tid: number; id: Uint8Array }, named: boolean): ResponseMessage | Reject {
+function readResponse(body: WireMap, header: { tid: number; id: Uint8Array }, named: boolean, local: boolean): ResponseMessage | Reject {
   const extra = checkKeys(body, WIRE_MAPS.body, 'bad-response', 'response');
   if (extra) return extra;
   const o = asBytes(body.o);
@@ -606,12 +689,37 @@ function readResponse(body: WireMap, header: { tid: number; id: Uint8Array }, na
   const peers = readList<WirePeer>(body, 'p4', 'p6', MAX_PEERS_PER_RESPONSE, decodePeersInto);
   if (peers instanceof Reject) return peers;
   if (peers !== undefined) msg.peers = peers;
+  if (body.pl !== undefined) {
+    if (!local) return new Reject('bad-response', 'response: unexpected key "pl"');
+    const problem = readPeerLocals(body, peers ?? []);
+    if (problem !== null) return new Reject('bad-response', `response.pl (peers' local hosts): ${problem}`);
+  }
   if (body.x !== undefined) {
     const result = bytesField(body, 'x', 0, MAX_CALL_BYTES, 'bad-response', 'response.x (result)');
     if (result instanceof Reject) return result;
     msg.result = result;
   }
   return msg;
+}
+
+/** Reads `pl` onto the peers it names (their `locals`); a problem as text. */
+function readPeerLocals(body: WireMap, peers: WirePeer[]): string | null {
+  const b = asBytes(body.pl);
+  if (b === null) return `expected a byte string, got ${describe(body.pl)}`;
+  const count = b.length / PEER_LOCAL_BYTES;
+  if (b.length === 0 || !Number.isInteger(count)) return `${b.length} bytes, not a positive multiple of ${PEER_LOCAL_BYTES}`;
+  if (count > MAX_PEER_LOCALS_PER_RESPONSE) return `${count} entries, more than ${MAX_PEER_LOCALS_PER_RESPONSE}`;
+  for (let off = 0; off < b.length; off += PEER_LOCAL_BYTES) {
+    const peer = peers[b[off]];
+    if (peer === undefined) return `entry for peer ${b[off]} of ${peers.length}`;
+    const host = readLocalHost(b, off + 1);
+    if (host === null) return `${formatIPv4(b, off + 1)} is not a private or loopback address`;
+    const locals = (peer.locals ??= []);
+    if (locals.includes(host)) return `${host} twice for peer ${b[off]}`;
+    if (locals.length >= MAX_LOCAL_ADDRESSES) return `more than ${MAX_LOCAL_ADDRESSES} for peer ${b[off]}`;
+    locals.push(host);
+  }
+  return null;
 }
 
 function readError(e: unknown, header: { tid: number; id: Uint8Array }): ErrorMessage | Reject {
@@ -627,19 +735,24 @@ function readError(e: unknown, header: { tid: number; id: Uint8Array }): ErrorMe
 
 function readMessage(raw: unknown): Message | Reject {
   if (!isMap(raw)) return new Reject('not-a-map', `top level is ${describe(raw)}`);
-  if (raw.v !== WIRE_VERSION && raw.v !== WIRE_VERSION_NAMED) {
+  if (raw.v !== WIRE_VERSION && raw.v !== WIRE_VERSION_NAMED && raw.v !== WIRE_VERSION_LOCAL) {
     return new Reject('bad-version', `v: expected ${WIRE_VERSION}, got ${describe(raw.v)}`);
   }
   const msg = readBody(raw);
-  // v2 exists for named records alone: any other message is written as v1 (one message, one encoding).
+  // v2 exists for named records alone, v3 for local addresses alone: any other message is written
+  // as v1 (one message, one encoding).
   if (raw.v === WIRE_VERSION_NAMED && !(msg instanceof Reject) && !carriesNamed(msg)) {
     return new Reject('bad-version', `v: ${WIRE_VERSION_NAMED} is only for a message that carries a named record; expected ${WIRE_VERSION}`);
+  }
+  if (raw.v === WIRE_VERSION_LOCAL && !(msg instanceof Reject) && !carriesLocals(msg)) {
+    return new Reject('bad-version', `v: ${WIRE_VERSION_LOCAL} is only for a message that carries local addresses; expected ${WIRE_VERSION}`);
   }
   return msg;
 }
 
 function readBody(raw: WireMap): Message | Reject {
   const named = raw.v === WIRE_VERSION_NAMED;
+  const local = raw.v === WIRE_VERSION_LOCAL;
   const y = raw.y;
   if (y !== KIND_CODES.request && y !== KIND_CODES.response && y !== KIND_CODES.error) {
     return new Reject('bad-kind', `y: expected "q", "r" or "e", got ${typeof y === 'string' ? JSON.stringify(y.slice(0, 8)) : describe(y)}`);
@@ -657,7 +770,7 @@ function readBody(raw: WireMap): Message | Reject {
     if (!isUint(m, METHODS.length - 1)) return new Reject('unknown-method', `m: ${describe(m)} is not a method number`, isUint(m, MAX_UINT32) && isMap(raw.a) ? tid : undefined);
     const method = METHODS[m];
     if (!isMap(raw.a)) return new Reject('bad-args', `a (args of ${method}): expected a map, got ${describe(raw.a)}`);
-    const args = readArgs(method, raw.a, named);
+    const args = readArgs(method, raw.a, named, local);
     if (args instanceof Reject) return args;
     return { kind: 'request', tid, id, ...args };
   }
@@ -665,7 +778,7 @@ function readBody(raw: WireMap): Message | Reject {
     const extra = checkKeys(raw, WIRE_MAPS.response, 'bad-header', 'response');
     if (extra) return extra;
     if (!isMap(raw.r)) return new Reject('bad-response', `r: expected a map, got ${describe(raw.r)}`);
-    return readResponse(raw.r, header, named);
+    return readResponse(raw.r, header, named, local);
   }
   const extra = checkKeys(raw, WIRE_MAPS.error, 'bad-header', 'error');
   if (extra) return extra;

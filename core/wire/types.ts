@@ -9,6 +9,17 @@ export const WIRE_VERSION = 1;
 export const WIRE_VERSION_NAMED = 2;
 /** A named record's name (`n`): UTF-8 text of 1..128 bytes; its key is SHA-256 of those bytes. */
 export const MAX_NAME_BYTES = 128;
+/**
+ * Version 3 is version 1 plus local addresses (hyperdht's LAN shortcut): an ANNOUNCE may carry the
+ * announcer's private IPv4 addresses (`l`), and a GET_PEERS answer to a requester seen at an
+ * announcer's public host may carry that announcer's (`pl`). A message is written as v3 exactly
+ * when it carries them, so every other message stays readable by v1 and v2 nodes.
+ */
+export const WIRE_VERSION_LOCAL = 3;
+/** Local addresses one announcement carries (`l`), and one peer in an answer (`pl`). */
+export const MAX_LOCAL_ADDRESSES = 4;
+/** `pl` entries in one GET_PEERS answer. */
+export const MAX_PEER_LOCALS_PER_RESPONSE = 32;
 /** Largest datagram we send or accept. */
 export const MAX_DATAGRAM_BYTES = 1400;
 export const MAX_VALUE_BYTES = 1000;
@@ -51,6 +62,12 @@ export interface WirePeer {
   publicKey?: Uint8Array;
   /** HyperDHT: the relay addresses the peer announced with its key (at most 3). */
   relayAddresses?: WirePeer[];
+  /**
+   * GET_PEERS answers only (wire v3 `pl`): the announcer's local IPv4 hosts (private or loopback,
+   * at most MAX_LOCAL_ADDRESSES), at the announced port. Sent only to a requester the storer saw at
+   * this peer's public host, i.e. behind the same NAT.
+   */
+  locals?: string[];
 }
 
 /** HyperDHT: an announcement's signed peer record (records.ts there), signed for one storer. */
@@ -97,8 +114,12 @@ export type RequestArgs =
   | { method: 'FIND_VALUE'; key: Uint8Array; seq?: number; mutable?: boolean }
   /** cas: compare-and-swap, store only if the stored mutable record's seq equals cas. */
   | { method: 'STORE'; key: Uint8Array; record: WireRecord; token: Uint8Array; cas?: number }
-  /** announcer: HyperDHT announces a signed public key instead of a port (required there, ignored elsewhere). */
-  | { method: 'ANNOUNCE'; topic: Uint8Array; port: number; token: Uint8Array; announcer?: WireAnnouncer }
+  /**
+   * announcer: HyperDHT announces a signed public key instead of a port (required there, ignored
+   * elsewhere). locals (wire v3 `l`): the announcer's private IPv4 hosts, 1..MAX_LOCAL_ADDRESSES,
+   * reached at `port` too.
+   */
+  | { method: 'ANNOUNCE'; topic: Uint8Array; port: number; token: Uint8Array; announcer?: WireAnnouncer; locals?: string[] }
   | { method: 'GET_PEERS'; topic: Uint8Array }
   /** An application's own method (core/extensions/methods.ts): its name and its encoded arguments. */
   | { method: 'CALL'; name: string; args: Uint8Array }

@@ -318,8 +318,13 @@ export interface AnnounceDto {
 export interface LookupPeersDto {
   topic: string;
   key: string;
-  /** host:port of each peer; on HyperDHT each peer's public key (hex), its relay addresses after an @ when it named any. */
+  /**
+   * host:port of each peer, the local address of each peer on our network first; on HyperDHT each
+   * peer's public key (hex), its relay addresses after an @ when it named any.
+   */
   peers: string[];
+  /** Peers behind our own public address that announced local addresses (wire v3): the one we use, and where the network sees them. */
+  sameNetwork: Array<{ local: string; public: string }>;
   lookupId: string | null;
 }
 

@@ -391,7 +391,8 @@ export class ExplorerService implements ContractHandler {
         const { value: r, lookupId } = await this.captureLookup(key, () => this.operation(() => this.node.records.lookupPeers(topic)));
         const peerText = (p: FoundPeer): string =>
           p.publicKey === undefined ? endpointKey(p) : p.relayAddresses?.length ? `${p.publicKey}@${p.relayAddresses.map(endpointKey).join(',')}` : p.publicKey;
-        return { topic, key, peers: r.peers.map(peerText), lookupId: r.lookupId ?? lookupId };
+        const sameNetwork = r.sameNetwork.map((n) => ({ local: endpointKey(n.address), public: endpointKey(n.publicAddress) }));
+        return { topic, key, peers: r.peers.map(peerText), sameNetwork, lookupId: r.lookupId ?? lookupId };
       },
       testnetStart: ({ size, join, protocol }) =>
         this.exclusive(async () => {

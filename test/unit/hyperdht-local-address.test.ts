@@ -1,10 +1,10 @@
-// The local address when peers share a subnet (hyperdht's LAN shortcut, core/protocols/hyperdht/
-// local-address.ts): a peer behind the same public address gets the local address on its own
+// The local address when peers share a subnet (hyperdht's LAN shortcut, core/local-address.ts): a
+// peer behind the same public address gets the local address on its own
 // subnet, anyone else the public one; checked against hyperdht's own holepuncher.js and bogon.
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addressToUse, addressesToShare, isPrivateIPv4, localAddresses, matchAddress, type LocalInterface } from '../../core/protocols/hyperdht/local-address';
+import { addressToUse, addressesToShare, isPrivateIPv4, localAddresses, matchAddress, type LocalInterface } from '../../core/local-address';
 import type { Endpoint } from '../../core/transport/types';
 
 const require = createRequire(import.meta.url);

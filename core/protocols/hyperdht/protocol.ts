@@ -311,7 +311,7 @@ export function hyperdhtProtocol(options: HyperdhtProtocolOptions = {}): DhtProt
     k: 20,
     codec,
     // dht-rpc has no room for kadscope's CALL or BROADCAST, nor for named records (wire v2).
-    capabilities: { customMethods: false, broadcast: false, namedKeys: false, sampleInfohashes: false },
+    capabilities: { customMethods: false, broadcast: false, namedKeys: false, sampleInfohashes: false, localAddresses: false },
     // Until the network says where we are, any id will do: it is never sent (see idForAddress).
     randomId: (rand: RandomBytes = cryptoRandomBytes) => rand(HYPERDHT_ID_BYTES),
     hashTopic: (text: string) => blake2b256(new TextEncoder().encode(text)),

@@ -17,10 +17,13 @@ ${SESSION_USAGE}`,
     const { topic: key, hashed } = cliTopic(topic, cliProtocol(values.protocol, true));
     const r = await withSession(values, io, (node) => node.records.lookupPeers(key));
     const peers = r.peers.map(endpointKey);
-    if (values.json) io.out(JSON.stringify({ topic, key: r.key, ...(mainline ? { hashed } : {}), peers, hops: r.hops, messages: r.messages, durationMs: r.durationMs }));
+    const sameNetwork = r.sameNetwork.map((n) => ({ local: endpointKey(n.address), public: endpointKey(n.publicAddress) }));
+    if (values.json) io.out(JSON.stringify({ topic, key: r.key, ...(mainline ? { hashed } : {}), peers, sameNetwork, hops: r.hops, messages: r.messages, durationMs: r.durationMs }));
     else {
       if (mainline && hashed) io.err(`kadscope: "${topic}" is not a 40-hex info hash: looking up its SHA-1, ${r.key}`);
       for (const p of peers) io.out(p);
+      // Stdout stays one address a line for scripts; which are local goes to stderr.
+      for (const n of sameNetwork) io.err(`kadscope: ${n.local} is the local address of ${n.public} (same network)`);
       io.err(`kadscope: ${peers.length} address${peers.length === 1 ? '' : 'es'} announced under "${topic}"`);
     }
     return EXIT_OK;

@@ -180,7 +180,12 @@ async function runLine(line: string, node: DhtNode, traces: TraceRecorder, io: I
         if (args.length !== 1) throw new UsageError('peers TOPIC');
         const r = await node.records.lookupPeers(args[0]);
         if (r.peers.length === 0) io.out('(no peers announced)');
-        for (const p of r.peers) io.out(endpointKey(p));
+        const local = new Map(r.sameNetwork.map((n) => [endpointKey(n.address), endpointKey(n.publicAddress)]));
+        for (const p of r.peers) {
+          const key = endpointKey(p);
+          const of = local.get(key);
+          io.out(of === undefined ? key : `local ${key} (same network as ${of})`);
+        }
         return false;
       }
       case 'stats': {

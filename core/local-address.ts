@@ -9,8 +9,12 @@
 // ends at one public host (behind the same NAT), takes the local address on its own subnet instead
 // of the public one (addressToUse); any other peer gets the public address.
 //
+// kadscope's own protocol controls its format, so there the addresses travel in the announcement
+// (wire v3, core/wire/README.md): DhtNode.localHosts() lists ours, the storer hands them only to a
+// requester at the announcer's public host, and lookupPeers picks with addressToUse.
+//
 // Pure functions: the caller supplies the bound address and the machine's interfaces.
-import type { Endpoint } from '../../transport/types';
+import type { Endpoint } from './transport/types';
 
 /** An interface as node:os networkInterfaces() and udx's networkInterfaces() list it. */
 export interface LocalInterface {
