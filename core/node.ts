@@ -471,7 +471,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     // Queries the protocol answers itself (Mainline's BEP 51 sample_infohashes) read the node here.
     this.protocol.attach?.({
       id: () => this.idBytes,
-      closest: (target) => this.closestWire(target),
+      closest: (target, families) => this.closestWire(target, families),
+      dualStack: () => this.transport.kind === 'udp4+udp6',
       storedTopics: () => this.storage.store.topicKeys(this.clock.now()).map((hex) => hexToBytes(hex)),
       randomBytes: this.randomBytes,
     });
@@ -1068,9 +1069,13 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   /** The k closest contacts; with families (BEP 32 `want`), the k closest of those families. */
   private closestWire(target: Uint8Array, families?: ReadonlyArray<4 | 6>): WireContact[] {
-    const any = families === undefined || (families.includes(4) && families.includes(6));
-    // A table is bounded (buckets x k), so ranking all of it for a one-family answer stays cheap.
-    const ranked = any ? this.table.closest(target, this.opts.k) : this.table.closest(target, this.table.size).filter((e) => families.includes(isIP(e.host) === 6 ? 6 : 4)).slice(0, this.opts.k);
+    let ranked = this.table.closest(target, this.opts.k);
+    if (families !== undefined && !(families.includes(4) && families.includes(6))) {
+      // One family (BEP 32's want, or by default the requester's): in a one-family network the k
+      // closest already are. A table is bounded (buckets x k), so ranking all of it otherwise stays cheap.
+      const wanted = (e: RoutingEntry): boolean => families.includes(isIP(e.host) === 6 ? 6 : 4);
+      if (!ranked.every(wanted)) ranked = this.table.closest(target, this.table.size).filter(wanted).slice(0, this.opts.k);
+    }
     return ranked.map((e) => ({ id: e.idBytes, host: e.host, port: e.port }));
   }
 

@@ -42,8 +42,10 @@ export type CodecDecodeResult =
 export interface ProtocolNodeView {
   /** The node's id (its current bytes). */
   id(): Uint8Array;
-  /** The node's closest routing-table contacts to target (its k). */
-  closest(target: Uint8Array): WireContact[];
+  /** The node's closest routing-table contacts to target (its k); with families, the k closest of those families. */
+  closest(target: Uint8Array, families?: ReadonlyArray<4 | 6>): WireContact[];
+  /** Whether the node is bound to IPv4 and IPv6 at once (BEP 32: its queries then want both families). */
+  dualStack(): boolean;
   /** Keys of the topics (infohashes) the node stores announcements for. */
   storedTopics(): Uint8Array[];
   /** Uniform random bytes (the node's source). */

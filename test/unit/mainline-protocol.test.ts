@@ -18,6 +18,29 @@ const key = new Uint8Array(20).fill(2);
 const from = { host: '127.0.0.1', port: 4000 };
 
 describe('Mainline codec on the seam', () => {
+  it('BEP 32: a dual-stack node wants n4 and n6 in find_node, get_peers, get and sample_infohashes; a single-stack one sends no want', () => {
+    const view = (dual: boolean) => ({ id: () => id, closest: () => [], storedTopics: () => [], randomBytes: (n: number) => new Uint8Array(n), dualStack: () => dual });
+    const wants = (dual: boolean, msg: Message): unknown => {
+      const p = mainlineProtocol();
+      p.attach!(view(dual));
+      const d = decodeKrpc(p.codec.encode(msg));
+      if (!d.ok || d.message.kind !== 'query') throw new Error('expected a query');
+      return d.message.want;
+    };
+    const asking: Message[] = [
+      { kind: 'request', tid: 1, id, method: 'FIND_NODE', target: key },
+      { kind: 'request', tid: 1, id, method: 'FIND_NODE', target: key, sample: true },
+      { kind: 'request', tid: 2, id, method: 'GET_PEERS', topic: key },
+      { kind: 'request', tid: 4, id, method: 'FIND_VALUE', key },
+    ];
+    for (const m of asking) {
+      expect(wants(true, m)).toEqual(['n4', 'n6']);
+      expect(wants(false, m)).toBeUndefined();
+    }
+    expect(wants(true, { kind: 'request', tid: 0, id, method: 'PING' })).toBeUndefined();
+    expect(wants(true, { kind: 'request', tid: 3, id, method: 'ANNOUNCE', topic: key, port: 6881, token: new Uint8Array([9]) })).toBeUndefined();
+  });
+
   it('maps 1..4-byte transaction ids to numbers and back, byte for byte', () => {
     for (const b of [[7], [0, 0], [1, 2, 3], [0xff, 0xff, 0xff, 0xff], [0, 0, 0, 0]]) {
       const n = tidFromBytes(new Uint8Array(b)) as number;
@@ -40,8 +63,9 @@ describe('Mainline codec on the seam', () => {
     ];
     for (const m of messages) {
       const r = codec.decode(codec.encode(m), from);
-      // An answer also carries the sender's client version (our `v`), which the peer list shows.
-      expect(r.ok && r.message, m.kind).toEqual(m.kind === 'response' ? { ...m, client: KADSCOPE_CLIENT_VERSION } : m);
+      // An answer also carries the sender's client version (our `v`), which the peer list shows; a
+      // query without `want` wants the family it came over (BEP 32: IPv4 from 127.0.0.1).
+      expect(r.ok && r.message, m.kind).toEqual(m.kind === 'response' ? { ...m, client: KADSCOPE_CLIENT_VERSION } : m.kind === 'request' ? { ...m, families: [4] } : m);
     }
     // KRPC has no code for a reused seq: BEP 44 answers it with 302 like a lower one.
     const e = codec.decode(codec.encode({ kind: 'error', tid: 6, id, code: WIRE_ERROR.SEQ_REUSED, message: 'x' }), from);
@@ -230,7 +254,7 @@ describe('DhtNode with a protocol', () => {
     }
   });
 
-  it('BEP 32: find_node answers carry nodes6 for IPv6 contacts, and want (n4, n6) picks the families', async () => {
+  it('BEP 32: find_node answers carry nodes6 for IPv6 contacts, want (n4, n6) picks the families, none means the asker\'s', async () => {
     const clock = new FakeClock();
     const net = new MemoryNetwork({ clock });
     const a = DhtNode.create({ protocol: 'mainline', clock, transport: net.createTransport({ host: '::1' }) });
@@ -266,9 +290,10 @@ describe('DhtNode with a protocol', () => {
         const nodes6 = Buffer.from(mine[0]).toString('latin1').includes('6:nodes6');
         return { nodes6, ids: (r.message.nodes ?? []).map((c) => Buffer.from(c.id).toString('hex')).sort() };
       };
-      const both = await ask();
-      expect(both.ids).toEqual([v4, v6].sort());
-      expect(both.nodes6).toBe(true);
+      // No want: the family the query came over (the asker is on ::1), as BEP 32 says.
+      const own = await ask();
+      expect(own.ids).toEqual([v6]);
+      expect(own.nodes6).toBe(true);
       const only6 = await ask(['n6']);
       expect(only6.ids).toEqual([v6]);
       expect(only6.nodes6).toBe(true);

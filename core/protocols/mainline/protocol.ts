@@ -13,6 +13,7 @@
 // (its answer is find_node's plus samples, num and interval, which come back as `sample`).
 // BEP 43: a read-only codec marks every query `ro`; queries marked `ro` reach the engine with
 // readOnly set, and the node keeps such senders out of its routing table.
+import { isIP } from 'node:net';
 import { DhtError, WIRE_ERROR } from '../../errors';
 import { cryptoRandomBytes, type RandomBytes } from '../../id';
 import type { Endpoint } from '../../transport/types';
@@ -30,6 +31,7 @@ import {
   type MainlineMessage,
   type PutItem,
   type QueryMessage,
+  type Want,
 } from './types';
 
 /** Our `v`: "KS" and a two-byte version, as BEP 20 style clients do. */
@@ -108,7 +110,10 @@ function putItemOf(record: WireRecord): PutItem {
     : { type: 'mutable', v: record.value, k: record.publicKey, salt: record.salt, seq: record.seq, sig: record.sig };
 }
 
-function toKrpc(msg: Message, readOnly: boolean): MainlineMessage {
+/** BEP 32: a dual-stack node asks for contacts of both families in the queries that return nodes. */
+const WANT_BOTH: Want[] = ['n4', 'n6'];
+
+function toKrpc(msg: Message, readOnly: boolean, dualStack = false): MainlineMessage {
   const tid = tidToBytes(msg.tid);
   const version = KADSCOPE_CLIENT_VERSION;
   if (msg.kind === 'error') return { kind: 'error', tid, version, code: TO_KRPC[msg.code] ?? KRPC_ERROR.GENERIC, message: msg.message };
@@ -129,17 +134,18 @@ function toKrpc(msg: Message, readOnly: boolean): MainlineMessage {
     return r;
   }
   const head = { kind: 'query' as const, tid, version, id: msg.id, readOnly };
+  const want = dualStack ? { want: WANT_BOTH } : {};
   switch (msg.method) {
     case 'PING':
       return { ...head, method: 'ping' };
     case 'FIND_NODE':
-      return msg.sample === true ? { ...head, method: 'sample_infohashes', target: msg.target } : { ...head, method: 'find_node', target: msg.target };
+      return msg.sample === true ? { ...head, ...want, method: 'sample_infohashes', target: msg.target } : { ...head, ...want, method: 'find_node', target: msg.target };
     case 'GET_PEERS':
-      return { ...head, method: 'get_peers', infoHash: msg.topic };
+      return { ...head, ...want, method: 'get_peers', infoHash: msg.topic };
     case 'ANNOUNCE':
       return { ...head, method: 'announce_peer', infoHash: msg.topic, port: msg.port, token: msg.token, impliedPort: false };
     case 'FIND_VALUE':
-      return msg.seq === undefined ? { ...head, method: 'get', target: msg.key } : { ...head, method: 'get', target: msg.key, seq: msg.seq };
+      return msg.seq === undefined ? { ...head, ...want, method: 'get', target: msg.key } : { ...head, ...want, method: 'get', target: msg.key, seq: msg.seq };
     case 'STORE': {
       const q: QueryMessage = { ...head, method: 'put', token: msg.token, item: putItemOf(msg.record) };
       if (msg.cas !== undefined) q.cas = msg.cas;
@@ -207,13 +213,24 @@ function sampleInfohashesReply(q: Extract<QueryMessage, { method: 'sample_infoha
     tid: q.tid,
     version: KADSCOPE_CLIENT_VERSION,
     id: view.id(),
-    nodes: view.closest(q.target),
+    nodes: view.closest(q.target, familiesOf(q.want, from)),
     interval: SAMPLE_INFOHASHES_INTERVAL_S,
     num: keys.length,
     samples: sampleKeys(keys, SAMPLE_INFOHASHES_MAX, view),
   };
   if (from !== undefined) r.observed = from;
   return encodeKrpc(r);
+}
+
+/**
+ * BEP 32: `want` picks the families of the contacts in our answer (nodes, nodes6); without it, the
+ * answer carries the family the query came over ("messages only carry data in the address family
+ * implied by the network layer"). Undefined: any (no want and no source address).
+ */
+function familiesOf(want: Want[] | undefined, from: Endpoint | undefined): Array<4 | 6> | undefined {
+  if (want !== undefined && want.length > 0) return want.map((w) => (w === 'n4' ? 4 : 6));
+  if (from === undefined) return undefined;
+  return [isIP(from.host) === 6 ? 6 : 4];
 }
 
 function fromKrpc(data: Uint8Array, from: Endpoint | undefined, view: ProtocolNodeView | undefined): CodecDecodeResult {
@@ -262,8 +279,8 @@ function fromKrpc(data: Uint8Array, from: Endpoint | undefined, view: ProtocolNo
   }
   const req = { kind: 'request', tid, id: m.id, ...args } as RequestMessage;
   if (m.readOnly) req.readOnly = true;
-  // BEP 32: `want` picks the families of the contacts in our answer (nodes, nodes6).
-  if (m.want !== undefined && m.want.length > 0) req.families = m.want.map((w) => (w === 'n4' ? 4 : 6));
+  const families = familiesOf(m.want, from);
+  if (families !== undefined) req.families = families;
   return { ok: true, message: req };
 }
 
@@ -271,7 +288,7 @@ export function mainlineCodec(options: MainlineCodecOptions = {}, node: { view?:
   const readOnly = options.readOnly ?? false;
   return {
     encode(msg: Message): Uint8Array {
-      const out = encodeKrpc(toKrpc(msg, readOnly));
+      const out = encodeKrpc(toKrpc(msg, readOnly, node.view?.dualStack() ?? false));
       if (out.length > MAX_MAINLINE_SEND_BYTES) throw DhtError.invalidArgument(`a ${out.length}-byte answer is over the datagram limit (${MAX_MAINLINE_SEND_BYTES})`);
       return out;
     },
