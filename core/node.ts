@@ -698,6 +698,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   ): Lookup {
     const seeds: LookupPeer[] = this.table.closest(target, this.opts.k).map(entryToPeer);
     if (options.extraSeeds) seeds.push(...options.extraSeeds);
+    // An empty table (a one-shot client that skipped the join lookups, behind dht-rpc's id-less
+    // bootstrap node) starts from the bootstrap nodes that answered as non-members, as dht-rpc does.
+    else if (seeds.length === 0) seeds.push(...this.nonMemberSeeds);
     const hooks = this.lookupHooks;
     const lookupId = `${this.id.slice(0, 8)}-${(++this.lookupSeq).toString(36)}-${bytesToHex(this.randomBytes(3))}`;
     return new Lookup({

@@ -71,6 +71,8 @@ export interface FoundPeer extends Endpoint {
 export interface AnnounceOptions extends RecordCallOptions {
   /** The key pair whose public key is announced, where announcements are signed public keys (HyperDHT). */
   keyPair?: KeyPair;
+  /** HyperDHT: the relay addresses announced with the public key (at most 3 are kept). */
+  relayAddresses?: Endpoint[];
 }
 
 /** An announced peer behind our own public address, and the local address we use for it. */
@@ -350,8 +352,8 @@ export class RecordClient {
     const key = this.topicKey(topic);
     const p = port ?? this.deps.address().port;
     if (!isValidPort(p)) throw DhtError.invalidArgument(`port must be 1-65535; got ${p}`);
-    const { keyPair, ...call } = options;
-    const out = await announceOnce(this.deps, key, p, call, keyPair);
+    const { keyPair, relayAddresses, ...call } = options;
+    const out = await announceOnce(this.deps, key, p, call, keyPair, relayAddresses);
     if (out.storedAt.length === 0) throw noneStored('the announcement', out.failed);
     this.maintenance.keepAnnouncing(key, p, this.model.signAnnouncement ? keyPair : undefined);
     return { ...out, port: p };

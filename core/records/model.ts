@@ -5,7 +5,7 @@
 // core/protocols/mainline/records.ts.
 import { ID_BYTES } from '../id';
 import { MAX_SALT_BYTES, MAX_VALUE_BYTES } from '../wire/types';
-import type { WireAnnouncer } from '../wire/types';
+import type { WireAnnouncer, WirePeer } from '../wire/types';
 import { encodeSignable, immutableKey, mutableKey, type KeyPair } from './signing';
 
 export interface RecordModel {
@@ -47,7 +47,7 @@ export interface RecordModel {
    * Present when an announcement is a signed public key rather than a port (HyperDHT): the peer
    * record signed for one storer, whose id and write token the signature binds.
    */
-  signAnnouncement?(topic: Uint8Array, token: Uint8Array, storerId: Uint8Array, keyPair: KeyPair): WireAnnouncer;
+  signAnnouncement?(topic: Uint8Array, token: Uint8Array, storerId: Uint8Array, keyPair: KeyPair, relayAddresses?: readonly WirePeer[]): WireAnnouncer;
   /** Whether an announcement that arrived is signed for us (our id, the token we issued). */
   verifyAnnouncement?(topic: Uint8Array, token: Uint8Array, selfId: Uint8Array, announcer: WireAnnouncer): boolean;
   /** false when puts have no compare-and-swap on this protocol (HyperDHT). Default true. */

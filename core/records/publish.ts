@@ -8,6 +8,7 @@ import type { LookupEvent } from '../types';
 import type { RequestArgs, WireRecord } from '../wire/types';
 import type { RecordCallOptions, RecordLayerDeps } from './config';
 import type { KeyPair } from './signing';
+import type { Endpoint } from '../transport/types';
 
 export interface StoreFailure {
   /** Hex id of the node that did not store. */
@@ -51,7 +52,14 @@ export async function publish(deps: RecordLayerDeps, key: Uint8Array, record: Wi
  * it; a node that knows only v1 and v2 drops a v3 datagram unread, so one that does not answer is
  * asked again without them, as v1.
  */
-export async function announceOnce(deps: RecordLayerDeps, topic: Uint8Array, port: number, options: RecordCallOptions, keyPair?: KeyPair): Promise<StoreResult> {
+export async function announceOnce(
+  deps: RecordLayerDeps,
+  topic: Uint8Array,
+  port: number,
+  options: RecordCallOptions,
+  keyPair?: KeyPair,
+  relayAddresses?: readonly Endpoint[],
+): Promise<StoreResult> {
   const sign = deps.model?.signAnnouncement;
   if (sign && !keyPair) throw DhtError.invalidArgument('announcements on this protocol are signed public keys: announce with a key pair');
   const signal = deps.signal(options.signal);
@@ -60,7 +68,7 @@ export async function announceOnce(deps: RecordLayerDeps, topic: Uint8Array, por
   throwIfAborted(signal);
   const locals = deps.localHosts?.() ?? [];
   const plain = (token: Uint8Array, p: LookupPeer): RequestArgs =>
-    sign && keyPair ? { method: 'ANNOUNCE', topic, port, token, announcer: sign(topic, token, p.idBytes, keyPair) } : { method: 'ANNOUNCE', topic, port, token };
+    sign && keyPair ? { method: 'ANNOUNCE', topic, port, token, announcer: sign(topic, token, p.idBytes, keyPair, relayAddresses) } : { method: 'ANNOUNCE', topic, port, token };
   const out =
     locals.length > 0
       ? await writeToClosest(deps, lookup, done, signal, (token, p) => ({ ...plain(token, p), locals }), plain)

@@ -1,17 +1,22 @@
 // The record and node commands with --protocol hyperdht: the same verbs as kadscope's own protocol,
 // spoken to a HyperDHT network (Hyperswarm's) through core/protocols/hyperdht. One-shot commands
-// join as an ephemeral client (dht-rpc's client mode: no id, in nobody's table); `node` decides
-// like dht-rpc (persistent when reachable) and `node --testnet N` runs N kadscope HyperDHT nodes.
+// (lookup, put, get, announce, peers) run a DhtNode on the protocol seam as an ephemeral client
+// (dht-rpc's client mode: no id, in nobody's table) and use node.records with HyperDHT's record
+// model; `node` runs HyperDhtNode, which decides like dht-rpc (persistent when reachable, its
+// PING_NAT probe), and `node --testnet N` runs N kadscope HyperDHT nodes.
 // There is no default network: --bootstrap names it (public nodes only when the user types them).
 import { parseAddressList } from '../../core/address';
 import { DhtError } from '../../core/errors';
 import { isIdHex } from '../../core/id';
-import { HyperDhtNode, acceptanceLine, type Acceptance, type HyperDhtNodeOptions } from '../../core/protocols/hyperdht/node';
-import { HYPER_MAX_VALUE_BYTES } from '../../core/protocols/hyperdht/store';
+import type { DhtNode } from '../../core/node';
+import { HyperDhtNode } from '../../core/protocols/hyperdht/node';
+import { HYPERDHT_RECORDS } from '../../core/protocols/hyperdht/records';
+import { acceptanceLine, type StoreResult } from '../../core/records/publish';
 import { createHyperTestnet } from '../../core/protocols/hyperdht/testnet';
 import { UdpTransport } from '../../core/transport/udp';
 import { endpointKey, type Endpoint } from '../../core/transport/types';
 import { keyPairFile, readValue } from './commands/put';
+import { withSession } from './commands/session';
 import { EXIT_FAILURE, EXIT_OK, intFlag, listFlag, parse, untilSignal, UsageError, type Io } from './shared';
 
 export const HYPERDHT_CLI_COMMANDS = ['node', 'lookup', 'put', 'get', 'announce', 'peers'] as const;
@@ -39,28 +44,37 @@ function hexArg(positionals: string[], what: string, verb: string): Uint8Array {
   return Buffer.from(s, 'hex');
 }
 
-/** A short-lived ephemeral node that has joined; throws NO_PEERS when no bootstrap node answered. */
-async function session<T>(values: { bootstrap?: string; host?: string }, io: Io, fn: (node: HyperDhtNode) => Promise<T>, opts: Partial<HyperDhtNodeOptions> = {}): Promise<T> {
-  const bootstrap = bootstrapOf(values.bootstrap, true);
-  const node = new HyperDhtNode({ transport: new UdpTransport({}, { host: values.host ?? '127.0.0.1', port: 0 }) }, { bootstrap, ephemeral: true, onLog: (l) => io.err(`kadscope: ${l}`), ...opts });
-  try {
-    await node.start();
-    if (node.rpc.stats.repliesIn === 0) throw new DhtError('NO_PEERS', `could not join the hyperdht network: none of ${bootstrap.map(endpointKey).join(', ')} answered`);
-    return await fn(node);
-  } finally {
-    await node.stop();
-  }
+/**
+ * A short-lived node on the protocol seam (DhtNode, hyperdhtProtocol({ ephemeral: true }): a
+ * dht-rpc client, no id, in nobody's table) that has joined; NO_PEERS when no bootstrap node answered.
+ */
+async function session<T>(values: { bootstrap?: string; host?: string; protocol?: string }, io: Io, fn: (node: DhtNode) => Promise<T>): Promise<T> {
+  bootstrapOf(values.bootstrap, true);
+  return withSession({ ...values, protocol: 'hyperdht' }, io, fn);
+}
+
+/** What a write's StoreResult says in hyperdht's terms: accepted of asked, and each refusal. */
+function acceptanceOf(r: Pick<StoreResult, 'storedAt' | 'failed'>): { accepted: number; asked: number; refusals: string[] } {
+  const refusals = r.failed.map((f) => `${f.id.slice(0, 16)}…: ${f.code === 'TIMEOUT' ? 'no answer (hyperdht refuses in silence)' : f.code}`);
+  return { accepted: r.storedAt.length, asked: r.storedAt.length + r.failed.length, refusals };
 }
 
 /** One line for stderr about a write: how many accepted, and who did not and why. */
-function reportAcceptance(a: Acceptance, io: Io): number {
-  const line = acceptanceLine(a);
+function reportAcceptance(r: Pick<StoreResult, 'storedAt' | 'failed'>, io: Io): number {
+  const a = acceptanceOf(r);
+  const line = acceptanceLine(r);
   if (line === null) io.err(`kadscope: accepted by all ${a.asked} nodes asked`);
   else {
     io.err(`kadscope: ${line}`);
-    for (const r of a.refusals.slice(0, 5)) io.err(`kadscope:   ${r}`);
+    for (const x of a.refusals.slice(0, 5)) io.err(`kadscope:   ${x}`);
   }
   return a.accepted > 0 ? EXIT_OK : EXIT_FAILURE;
+}
+
+/** host:port of a node the session met (the answerer of a get), or null. */
+function addressOf(node: DhtNode, id: string): string | null {
+  const e = node.table.get(id);
+  return e ? endpointKey(e) : null;
 }
 
 function utf8(b: Uint8Array): string | null {
@@ -86,8 +100,9 @@ export async function runHyperdht(command: string, argv: string[], io: Io): Prom
       const { values, positionals } = parse(argv, COMMON);
       const target = hexArg(positionals, 'target', 'lookup');
       return session(values, io, async (node) => {
-        const r = await node.findNode(target);
-        if (values.json) io.out(JSON.stringify({ protocol: 'hyperdht', target: hex(target), closest: r.closest, hops: r.hops, messages: r.messages, durationMs: r.durationMs }));
+        const r = await node.findNode(hex(target));
+        const closest = r.closest.map((c) => ({ id: c.id, host: c.host, port: c.port }));
+        if (values.json) io.out(JSON.stringify({ protocol: 'hyperdht', target: hex(target), closest, hops: r.hops, messages: r.messages, durationMs: r.durationMs }));
         else {
           io.out(`lookup ${hex(target).slice(0, 16)}…: ${r.hops} hops, ${r.messages} messages, ${r.durationMs.toFixed(1)} ms`);
           for (const c of r.closest) io.out(`${c.id}  ${c.host}:${c.port}`);
@@ -97,12 +112,12 @@ export async function runHyperdht(command: string, argv: string[], io: Io): Prom
     }
     case 'put': {
       const { values, positionals } = parse(argv, { ...COMMON, file: { type: 'string' }, mutable: { type: 'boolean' }, keys: { type: 'string' }, seq: { type: 'string' } });
-      const value = await readValue(positionals, values.file, HYPER_MAX_VALUE_BYTES);
+      const value = await readValue(positionals, values.file, HYPERDHT_RECORDS.maxValueBytes);
       if (!values.mutable) {
         if (values.keys !== undefined || values.seq !== undefined) throw new UsageError('--keys and --seq are for mutable values; add --mutable');
         return session(values, io, async (node) => {
-          const r = await node.immutablePut(value);
-          if (values.json) io.out(JSON.stringify({ protocol: 'hyperdht', key: r.key, accepted: r.accepted, asked: r.asked, refusals: r.refusals }));
+          const r = await node.records.put(value);
+          if (values.json) io.out(JSON.stringify({ protocol: 'hyperdht', key: r.key, ...acceptanceOf(r) }));
           else io.out(r.key);
           return reportAcceptance(r, io);
         });
@@ -112,9 +127,9 @@ export async function runHyperdht(command: string, argv: string[], io: Io): Prom
       const seq = intFlag('seq', values.seq, 0, Number.MAX_SAFE_INTEGER, 0);
       const keyPair = await keyPairFile(values.keys, io);
       return session(values, io, async (node) => {
-        const r = await node.mutablePut(keyPair, value, seq);
+        const r = await node.records.putMutable({ keyPair, value, seq });
         const key = hex(Buffer.from(keyPair.publicKey));
-        if (values.json) io.out(JSON.stringify({ protocol: 'hyperdht', key, publicKey: r.publicKey, seq: r.seq, accepted: r.accepted, asked: r.asked, refusals: r.refusals }));
+        if (values.json) io.out(JSON.stringify({ protocol: 'hyperdht', key, publicKey: r.publicKey, seq: r.seq, ...acceptanceOf(r) }));
         else io.out(key);
         return reportAcceptance(r, io);
       });
@@ -124,25 +139,15 @@ export async function runHyperdht(command: string, argv: string[], io: Io): Prom
       const key = hexArg(positionals, values.mutable ? 'public key' : 'key', 'get');
       const minSeq = intFlag('seq', values.seq, 0, Number.MAX_SAFE_INTEGER, 0);
       return session(values, io, async (node) => {
-        let value: Uint8Array | null;
-        let seq: number | undefined;
-        let from: string | null = null;
-        let stats;
-        if (values.mutable) {
-          const r = await node.mutableGet(key, minSeq);
-          value = r.value?.value ?? null;
-          seq = r.value?.seq;
-          stats = r;
-        } else {
-          const r = await node.immutableGet(key);
-          value = r.value;
-          from = r.from ? endpointKey(r.from) : null;
-          stats = r;
-        }
-        if (value === null) throw new DhtError('NOT_FOUND', `no node of the ${stats.closest.length} closest to ${hex(key).slice(0, 16)}… holds a ${values.mutable ? 'signed value for that public key' : 'value with that key'}`);
+        // A mutable value lives at BLAKE2b-256(public key); its answers carry no public key, we know it.
+        const at = values.mutable ? hex(HYPERDHT_RECORDS.mutableKey(key, new Uint8Array(0))) : hex(key);
+        const r = await node.records.get(at, values.mutable ? { publicKey: key } : {});
+        if (r.seq !== undefined && r.seq < minSeq) throw new DhtError('NOT_FOUND', `the highest seq found for ${hex(key).slice(0, 16)}… is ${r.seq}, below --seq ${minSeq}`);
+        const { value, seq } = r;
+        const from = values.mutable ? null : addressOf(node, r.from);
         const text = utf8(value);
         if (values.json) {
-          io.out(JSON.stringify({ protocol: 'hyperdht', key: hex(key), text, base64: Buffer.from(value).toString('base64'), ...(seq !== undefined ? { seq } : {}), from, messages: stats.messages, durationMs: stats.durationMs }));
+          io.out(JSON.stringify({ protocol: 'hyperdht', key: hex(key), text, base64: Buffer.from(value).toString('base64'), ...(seq !== undefined ? { seq } : {}), from, messages: r.messages, durationMs: r.durationMs }));
         } else if (text !== null) io.out(text);
         else {
           io.out(Buffer.from(value).toString('base64'));
@@ -158,9 +163,9 @@ export async function runHyperdht(command: string, argv: string[], io: Io): Prom
       const relays = bootstrapOf(values.relay, false);
       const keyPair = await keyPairFile(values.keys, io);
       return session(values, io, async (node) => {
-        const r = await node.announce(topic, keyPair, relays);
+        const r = await node.records.announce(topic, undefined, { keyPair, relayAddresses: relays });
         const publicKey = hex(Buffer.from(keyPair.publicKey));
-        if (values.json) io.out(JSON.stringify({ protocol: 'hyperdht', topic: hex(topic), publicKey, relayAddresses: relays.map(endpointKey), accepted: r.accepted, asked: r.asked, refusals: r.refusals }));
+        if (values.json) io.out(JSON.stringify({ protocol: 'hyperdht', topic: hex(topic), publicKey, relayAddresses: relays.slice(0, 3).map(endpointKey), ...acceptanceOf(r) }));
         else io.out(`announced ${publicKey} under ${hex(topic).slice(0, 16)}…`);
         return reportAcceptance(r, io);
       });
@@ -169,12 +174,13 @@ export async function runHyperdht(command: string, argv: string[], io: Io): Prom
       const { values, positionals } = parse(argv, COMMON);
       const topic = hexArg(positionals, 'topic', 'peers');
       return session(values, io, async (node) => {
-        const r = await node.lookup(topic);
-        const peers = r.peers.map((p) => hex(p.publicKey));
-        const relayAddresses = Object.fromEntries(r.peers.map((p) => [hex(p.publicKey), p.relayAddresses.map(endpointKey)]));
+        const r = await node.records.lookupPeers(topic);
+        const found = r.peers.filter((p) => p.publicKey !== undefined).map((p) => ({ publicKey: p.publicKey!, relays: (p.relayAddresses ?? []).map(endpointKey) }));
+        const peers = found.map((p) => p.publicKey);
+        const relayAddresses = Object.fromEntries(found.map((p) => [p.publicKey, p.relays]));
         if (values.json) io.out(JSON.stringify({ protocol: 'hyperdht', topic: hex(topic), peers, relayAddresses, messages: r.messages, durationMs: r.durationMs }));
         else {
-          for (const p of r.peers) io.out(`${hex(p.publicKey)}${p.relayAddresses.length ? `  via ${p.relayAddresses.map(endpointKey).join(',')}` : ''}`);
+          for (const p of found) io.out(`${p.publicKey}${p.relays.length ? `  via ${p.relays.join(',')}` : ''}`);
           io.err(`kadscope: ${peers.length} peer${peers.length === 1 ? '' : 's'} announced under ${hex(topic).slice(0, 16)}…`);
         }
         return EXIT_OK;

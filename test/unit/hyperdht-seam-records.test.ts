@@ -63,6 +63,18 @@ describe('HyperDHT seam codec: records', () => {
     expect(() => codec.encode({ kind: 'request', tid: 5, id, method: 'ANNOUNCE', topic: key, port: 1, token }, PEER)).toThrow(/key pair/);
   });
 
+  it("a bare dht-rpc node's UNKNOWN_COMMAND to a read still names closer nodes: a non-member answer to walk on from", () => {
+    const { codec } = hyperdhtProtocol();
+    codec.encode({ kind: 'request', tid: 12, id, method: 'FIND_VALUE', key: id }, PEER);
+    const closer = [{ host: '127.0.0.1', port: 40010 }];
+    const r = codec.decode(encodeHyperResponse({ tid: 12, to: ME, id: null, token: null, closerNodes: closer, error: 1, value: null }), PEER);
+    expect(r.ok && r.message.kind === 'response' && [r.message.readOnly, r.message.nodes?.map((n) => n.port), r.message.token]).toEqual([true, [40010], undefined]);
+    // An error to a write stays an error.
+    codec.encode({ kind: 'request', tid: 13, id, method: 'STORE', key: id, token: rand(32), record: { type: 'immutable', value: new Uint8Array([1]) } }, PEER);
+    const w = codec.decode(encodeHyperResponse({ tid: 13, to: ME, id: null, token: null, closerNodes: closer, error: 1, value: null }), PEER);
+    expect(w.ok && w.message.kind).toBe('error');
+  });
+
   it('our 16-byte tokens travel as 32 and come back as 16; a foreign 32-byte token stays 32', () => {
     const { codec } = hyperdhtProtocol();
     const ours = rand(16);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '../../core/id';
 import { topicKey } from '../../core/records/client';
-import { noneStored, type StoreFailure } from '../../core/records/publish';
+import { acceptanceLine, noneStored, type StoreFailure } from '../../core/records/publish';
 import { TaskPool } from '../../core/records/pool';
 
 const f = (code: StoreFailure['code'], message = `${code.toLowerCase()} here`): StoreFailure => ({ id: 'ab'.repeat(32), code, message });
@@ -22,6 +22,19 @@ describe('noneStored', () => {
     expect(e.message).toBe('no node stored the value (3 TIMEOUT, 1 STORE_FULL, 2 HASH_MISMATCH); HASH_MISMATCH: hash_mismatch here');
     expect(noneStored('x', [f('TIMEOUT'), f('TIMEOUT')]).code).toBe('TIMEOUT');
     expect(noneStored('x', []).code).toBe('NO_PEERS');
+  });
+
+  it('a write nobody answered (hyperdht refuses in silence) was not accepted by any of the nodes asked', () => {
+    const e = noneStored('the value', [f('TIMEOUT', 'no answer'), f('TIMEOUT', 'no answer'), f('TIMEOUT', 'no answer')]);
+    expect(e.code).toBe('TIMEOUT');
+    expect(e.message).toBe('the value was not accepted by 3 of 3 nodes (no answer: no answer)');
+  });
+});
+
+describe('acceptanceLine', () => {
+  it('"not accepted by N of M nodes", or null when every node asked stored it', () => {
+    expect(acceptanceLine({ storedAt: ['a', 'b'], failed: [f('TIMEOUT')] })).toBe('not accepted by 1 of 3 nodes');
+    expect(acceptanceLine({ storedAt: ['a'], failed: [] })).toBeNull();
   });
 });
 

@@ -141,6 +141,9 @@ function putOf(record: WireRecord): { command: number; value: Uint8Array } {
   throw DhtError.invalidArgument('HyperDHT has no named records');
 }
 
+/** hyperdht's reads: an error answer to one still names closer nodes worth asking. */
+const READS: ReadonlySet<number> = new Set([HYPERDHT_COMMANDS.IMMUTABLE_GET, HYPERDHT_COMMANDS.MUTABLE_GET, HYPERDHT_COMMANDS.LOOKUP]);
+
 function remember(state: CodecState, tid: number, command: number): void {
   state.sent.delete(tid);
   state.sent.set(tid, command);
@@ -285,6 +288,12 @@ function decodeWith(state: CodecState, data: Uint8Array, from: Endpoint | undefi
   const { id, member } = senderId(m.id, from);
   const command = state.sent.get(m.tid);
   state.sent.delete(m.tid);
+  if (m.error !== 0 && command !== undefined && READS.has(command) && m.closerNodes.length > 0) {
+    // A node that does not serve a read (a bare dht-rpc node, like hyperdht's bootstrapper, answers
+    // UNKNOWN_COMMAND) still names closer nodes, and dht-rpc's queries walk on through them: so do
+    // we, with the answerer as a non-member (not among the closest, no write token).
+    return { ok: true, message: { kind: 'response', tid: m.tid, id, observed: m.to, nodes: closerNodes(m.closerNodes), readOnly: true } };
+  }
   if (m.error !== 0) {
     const code = FROM_HYPER_ERROR[m.error] ?? WIRE_ERROR.GENERIC;
     return { ok: true, message: { kind: 'error', tid: m.tid, id, code, message: `hyperdht ${errorName(m.error)}` } };

@@ -303,9 +303,11 @@ export const HYPERDHT_RECORDS: RecordModel = {
   answersCarrySalt: true,
   answersCarryPublicKey: false,
   supportsCas: false,
-  signAnnouncement(topic, token, storerId, keyPair): WireAnnouncer {
-    const peer: HyperPeerRecord = { publicKey: keyPair.publicKey, relayAddresses: [] };
-    return { publicKey: keyPair.publicKey, relayAddresses: [], signature: signAnnounce(topic, tokenToWire(token), storerId, peer, keyPair) };
+  signAnnouncement(topic, token, storerId, keyPair, relays = []): WireAnnouncer {
+    // hyperdht keeps at most 3 relay addresses per announcement.
+    const relayAddresses = relays.slice(0, 3).map((a) => ({ host: a.host, port: a.port }));
+    const peer: HyperPeerRecord = { publicKey: keyPair.publicKey, relayAddresses };
+    return { publicKey: keyPair.publicKey, relayAddresses, signature: signAnnounce(topic, tokenToWire(token), storerId, peer, keyPair) };
   },
   verifyAnnouncement(topic, token, selfId, a): boolean {
     const ann: AnnounceMessage = { peer: { publicKey: a.publicKey, relayAddresses: a.relayAddresses }, refresh: null, signature: a.signature, bump: 0 };

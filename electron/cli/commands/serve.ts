@@ -12,8 +12,7 @@ export const serveCommand: Command = {
   usage: `kadscope serve ${HOST_USAGE}
 
   --protocol      kadscope (default), mainline or hyperdht: the network your node (and the embedded
-                  testnet) speaks at start; the app's Join and Testnet views can switch it (HyperDHT's
-                  records are the CLI's for now: put/get/announce/peers --protocol hyperdht)
+                  testnet) speaks at start; the app's Join and Testnet views can switch it
   --bootstrap     join these nodes instead of starting the embedded local testnet
   --data-dir      where state lives (default $XDG_DATA_HOME/kadscope or ~/.local/share/kadscope)
   --port          HTTP port on 127.0.0.1 (default 7420; 0 picks a free one)

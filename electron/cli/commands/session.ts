@@ -5,6 +5,7 @@ import { parseAddressList } from '../../../core/address';
 import { DhtError } from '../../../core/errors';
 import { DhtNode } from '../../../core/node';
 import { hexToBytes } from '../../../core/id';
+import { hyperdhtProtocol } from '../../../core/protocols/hyperdht/protocol';
 import { mainlineProtocol } from '../../../core/protocols/mainline/protocol';
 import type { DhtProtocol } from '../../../core/protocols/protocol';
 import { endpointKey } from '../../../core/transport/types';
@@ -40,7 +41,9 @@ export interface SessionFlags {
 export function cliProtocol(flag: string | undefined, oneShot: boolean): DhtProtocol | undefined {
   if (flag === undefined || flag === 'kadscope') return undefined;
   if (flag === 'mainline') return mainlineProtocol({ readOnly: oneShot });
-  throw new UsageError(`--protocol must be kadscope or mainline here; got "${flag.slice(0, 40)}"`);
+  // A one-shot HyperDHT command is a dht-rpc client: no id sent, in nobody's table.
+  if (flag === 'hyperdht') return hyperdhtProtocol({ ephemeral: oneShot });
+  throw new UsageError(`--protocol must be kadscope, mainline or hyperdht here; got "${flag.slice(0, 40)}"`);
 }
 
 /**
