@@ -121,6 +121,36 @@ abstract class HoldsContact {
   }
 }
 
+/*
+ * Times and round trips kept as small integers. Under V8's pointer compression a field holding a
+ * fractional or large number points to a 16-byte heap box of its own (clock ms since 1970 are
+ * both), while a small integer (below 2^30) sits in the field itself. A peer sits in ~110 tables
+ * of a 500-node process, each entry with three such fields, so the entries keep whole ms since the
+ * process's first entry (TIME_BASE) and round trips in whole microseconds, and read back as ms.
+ * Exact for a clock that counts whole ms (FakeClock); a real clock's sub-ms part is dropped (floor:
+ * a time read back is never later than the time stored). Past ~12 days of process uptime the
+ * offsets outgrow small integers and are boxed again: the same values, only larger.
+ */
+let timeBase: number | null = null;
+const NO_RTT = -1;
+
+function packTime(ms: number): number {
+  timeBase ??= Math.floor(ms);
+  return Math.floor(ms - timeBase);
+}
+
+function unpackTime(packed: number): number {
+  return (timeBase ?? 0) + packed;
+}
+
+function packRtt(ms: number | null): number {
+  return ms === null ? NO_RTT : Math.round(ms * 1000);
+}
+
+function unpackRtt(packed: number): number | null {
+  return packed === NO_RTT ? null : packed / 1000;
+}
+
 /**
  * The table's entries are instances of one class, so every entry has the same shape with all its
  * fields in the object itself (a literal built from spreads grows a separate property array):
@@ -128,8 +158,9 @@ abstract class HoldsContact {
  * and address live in the shared contact.
  */
 export class TableEntry extends HoldsContact implements MutableRoutingEntry {
-  rttMs: number | null;
-  lastSeen: number;
+  private rttUs: number;
+  private seenAt: number;
+  private readonly addedAtPacked: number;
   failures: number;
   answered: number;
   queried: number;
@@ -144,18 +175,39 @@ export class TableEntry extends HoldsContact implements MutableRoutingEntry {
   constructor(
     contact: SharedContact,
     readonly bucket: number,
-    readonly addedAt: number,
+    addedAt: number,
     health: { rttMs: number | null; lastSeen: number; failures: number; answered: number; queried: number },
   ) {
     super(contact);
-    this.rttMs = health.rttMs;
-    this.lastSeen = health.lastSeen;
+    this.addedAtPacked = packTime(addedAt);
+    this.rttUs = packRtt(health.rttMs);
+    this.seenAt = packTime(health.lastSeen);
     this.failures = health.failures;
     this.answered = health.answered;
     this.queried = health.queried;
     const idBytes = contact.idBytes;
     this.idHigh = (idBytes[0] << 16) | (idBytes[1] << 8) | idBytes[2];
     this.idLow = (idBytes[3] << 16) | (idBytes[4] << 8) | idBytes[5];
+  }
+
+  get addedAt(): number {
+    return unpackTime(this.addedAtPacked);
+  }
+
+  get rttMs(): number | null {
+    return unpackRtt(this.rttUs);
+  }
+
+  set rttMs(ms: number | null) {
+    this.rttUs = packRtt(ms);
+  }
+
+  get lastSeen(): number {
+    return unpackTime(this.seenAt);
+  }
+
+  set lastSeen(ms: number) {
+    this.seenAt = packTime(ms);
   }
 
   /** The peer moved: the entry now points at its new address. */
@@ -180,13 +232,34 @@ export interface Replacement {
 
 /** A replacement as a bucket keeps it: its shared contact and what we saw of it while cached. */
 export class CachedCandidate extends HoldsContact implements Replacement {
+  private seenAt: number;
+  private rttUs: number;
+
   constructor(
     contact: SharedContact,
-    public lastSeen: number,
-    public rttMs: number | null,
+    lastSeen: number,
+    rttMs: number | null,
     public answered: number,
   ) {
     super(contact);
+    this.seenAt = packTime(lastSeen);
+    this.rttUs = packRtt(rttMs);
+  }
+
+  get lastSeen(): number {
+    return unpackTime(this.seenAt);
+  }
+
+  set lastSeen(ms: number) {
+    this.seenAt = packTime(ms);
+  }
+
+  get rttMs(): number | null {
+    return unpackRtt(this.rttUs);
+  }
+
+  set rttMs(ms: number | null) {
+    this.rttUs = packRtt(ms);
   }
 }
 
