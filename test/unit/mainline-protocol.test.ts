@@ -134,7 +134,7 @@ describe('DhtNode with a protocol', () => {
     }
   });
 
-  it('BEP 43: a read-only node that queries us stays out of our routing table; a normal one gets in', async () => {
+  it('BEP 43: a read-only node that queries us stays out of our routing table and is not pinged; a normal one gets in', async () => {
     const clock = new FakeClock();
     const net = new MemoryNetwork({ clock });
     const a = DhtNode.create({ protocol: 'mainline', clock, transport: net.createTransport() });
@@ -147,6 +147,9 @@ describe('DhtNode with a protocol', () => {
       await clock.tickAsync(10_000);
       expect(a.table.get(ro.id)).toBeUndefined();
       expect(a.table.get(rw.id)).toBeDefined();
+      // Nor is it pinged to see whether it is there (BEP 43); the normal one was, to verify it.
+      expect(ro.snapshot().counters.rpc.PING.received).toBe(0);
+      expect(rw.snapshot().counters.rpc.PING.received).toBeGreaterThan(0);
     } finally {
       for (const n of [rw, ro, a]) await n.stop();
     }
