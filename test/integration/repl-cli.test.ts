@@ -36,17 +36,22 @@ function ended(child: ChildProcessWithoutNullStreams, out: () => string, err: ()
   });
 }
 
+/** The shell joined to the testnet, `lines` piped into it, run to its end. */
+function piped(lines: string[]): Promise<Ended> {
+  const child = spawn(process.execPath, [BIN, 'repl', '--bootstrap', tn.bootstrap.join(',')], { stdio: 'pipe' });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdin.end(lines.join('\n') + '\n');
+  return ended(child, () => out, () => err);
+}
+
 describe('kadscope repl', () => {
   it('reads a piped script: r lists peers with full ids, s prints the key, f fetches, l lists, q quits', async () => {
     const value = 'hello from a pipe';
     const key = sha256(value);
-    const child = spawn(process.execPath, [BIN, 'repl', '--bootstrap', tn.bootstrap.join(',')], { stdio: 'pipe' });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdin.end(['r', `s ${value}`, `f ${key}`, 'l', 'bogus', 'f not-a-key', 'q', 'r'].join('\n') + '\n');
-    const r = await ended(child, () => out, () => err);
+    const r = await piped(['r', `s ${value}`, `f ${key}`, 'l', 'bogus', 'f not-a-key', 'q', 'r']);
     expect(r.err).toBe('error: unknown command "bogus"; h lists them\nerror: expected 64 hex characters; got "not-a-key"\n');
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
@@ -62,6 +67,28 @@ describe('kadscope repl', () => {
     expect(lines[afterStore + 1]).toMatch(/^stored at \d+ nodes/);
     expect(lines[afterStore + 2]).toBe(value);
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${key} immutable ${value.length} B, expires in \\d+ s, ours$`)));
+  });
+
+  it('named keys through the pipe: s --at stores at SHA-256(NAME), f --at fetches it, l names it; bad usage is an error', async () => {
+    const name = 'config/greeting';
+    const key = sha256(name);
+    const r = await piped([`s --at ${name} hello  named world`, `f --at ${name}`, `f ${key}`, 'l', 's --at', `s --at ${name}`, `f --at ${name} extra`, `f --at ${'n'.repeat(129)}`, 'h', 'q']);
+    expect(r.code).toBe(0);
+    const errors = r.err.trimEnd().split('\n');
+    expect(errors.slice(0, 3)).toEqual(['error: --at needs a name: s --at NAME VALUE', 'error: s --at needs a value: s --at NAME VALUE', 'error: f --at takes one name: f --at NAME']);
+    expect(errors[3]).toMatch(/^error: .*128/);
+    expect(errors).toHaveLength(4);
+    const lines = r.out.split('\n');
+    const stored = lines.indexOf(key);
+    expect(stored).toBeGreaterThan(0);
+    expect(lines[stored + 1]).toMatch(new RegExp(`^stored "${name}" at [1-9]\\d* nodes`));
+    // The rest of the line is the value, inner spaces kept; by name and by key alike.
+    expect(lines[stored + 2]).toBe('hello  named world');
+    expect(lines[stored + 3]).toMatch(new RegExp(`^"${name}" from `));
+    expect(lines[stored + 4]).toBe('hello  named world');
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${key} named "${name}" 18 B, expires in \\d+ s, ours$`)));
+    expect(r.out).toContain('s --at NAME VALUE');
+    expect(r.out).toContain('f --at NAME');
   });
 
   const hasScript = spawnSync('script', ['--version']).status === 0;

@@ -25,7 +25,9 @@ const HELP = `commands (one a line; arguments are separated by spaces):
   h, help            this list
   r                  the routing table: one peer a line (id, address, health, rtt)
   s VALUE            store VALUE (the rest of the line) at SHA-256(VALUE); prints the key
+  s --at NAME VALUE  store VALUE at SHA-256(NAME) (a named key: anyone may overwrite it); prints the key
   f KEY              fetch the value stored under KEY (64 hex)
+  f --at NAME        fetch the value stored at the name NAME (one word, 1-128 bytes)
   l                  the local store: records this node holds
   lookup ID          find the nodes closest to ID (64 hex)
   ping ADDRESS       PING host:port or /ip4/H/udp/P
@@ -88,6 +90,15 @@ ${HELP}`,
   },
 };
 
+/** `--at NAME [REST]`: the name and the rest of the line; null when the line does not start with --at. */
+function atName(rest: string, usage: string): { name: string; rest: string } | null {
+  if (rest !== '--at' && !/^--at\s/.test(rest)) return null;
+  const tail = rest.slice(4).trim();
+  if (tail === '') throw new UsageError(`--at needs a name: ${usage}`);
+  const space = tail.search(/\s/);
+  return space < 0 ? { name: tail, rest: '' } : { name: tail.slice(0, space), rest: tail.slice(space + 1).trim() };
+}
+
 async function readCommands(node: DhtNode, traces: TraceRecorder, io: Io): Promise<void> {
   const terminal = Boolean(process.stdin.isTTY);
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal, historySize: terminal ? REPL_HISTORY_LINES : 0, prompt: 'kadscope> ' });
@@ -133,12 +144,28 @@ async function runLine(line: string, node: DhtNode, traces: TraceRecorder, io: I
         return false;
       case 's': {
         if (rest === '') throw new UsageError('s needs a value: s VALUE');
+        const at = atName(rest, 's --at NAME VALUE');
+        if (at) {
+          if (at.rest === '') throw new UsageError('s --at needs a value: s --at NAME VALUE');
+          const r = await node.records.putNamed(at.name, at.rest);
+          io.out(r.key);
+          io.out(`stored "${at.name}" at ${r.storedAt.length} nodes${r.failed.length > 0 ? `; ${r.failed.length} refused or did not answer` : ''}`);
+          return false;
+        }
         const r = await node.records.put(rest);
         io.out(r.key);
         io.out(`stored at ${r.storedAt.length} nodes${r.failed.length > 0 ? `; ${r.failed.length} refused or did not answer` : ''}`);
         return false;
       }
       case 'f': {
+        const at = atName(rest, 'f --at NAME');
+        if (at) {
+          if (at.rest !== '') throw new UsageError('f --at takes one name: f --at NAME');
+          const r = await node.records.getNamed(at.name);
+          io.out(printable(r.value));
+          io.out(`"${at.name}" from ${r.from === node.id ? 'our own copy' : r.from} · ${r.hops} hops, ${r.messages} messages, ${r.durationMs.toFixed(1)} ms`);
+          return false;
+        }
         const key = oneId(args, 'f KEY');
         const r = await node.records.get(key);
         io.out(printable(r.value));
@@ -149,7 +176,7 @@ async function runLine(line: string, node: DhtNode, traces: TraceRecorder, io: I
         const records = node.records.held();
         if (records.length === 0) io.out('(no records)');
         for (const rec of records) {
-          io.out(`${rec.key} ${rec.type}${rec.seq !== undefined ? ` seq ${rec.seq}` : ''} ${rec.size} B, expires in ${Math.round(rec.expiresInMs / 1000)} s${rec.local ? ', ours' : ''}`);
+          io.out(`${rec.key} ${rec.type}${rec.name !== undefined ? ` "${rec.name}"` : ''}${rec.seq !== undefined ? ` seq ${rec.seq}` : ''} ${rec.size} B, expires in ${Math.round(rec.expiresInMs / 1000)} s${rec.local ? ', ours' : ''}`);
         }
         return false;
       }
