@@ -1,12 +1,14 @@
 // HyperDHT's records through the protocol seam: DhtNode({ protocol: 'hyperdht' }) puts and gets
 // immutable and mutable values and announces and finds peers with node.records, against 24 real
-// hyperdht nodes on 127.0.0.1 (hyperdht/testnet, explicit loopback bootstrap), both ways; and a
-// network of seam nodes alone stores, answers and verifies them (the server side).
+// hyperdht nodes on 127.0.0.1 (hyperdht/testnet, explicit loopback bootstrap), both ways; reference
+// nodes' own requests to it are stored and answered (and a bad put meets silence); and a network of
+// seam nodes alone stores, answers and verifies them (the server side).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DhtError } from '../../core/errors';
-import { bytesToHex, seededRandomBytes } from '../../core/id';
+import { bytesToHex, hexToBytes, seededRandomBytes } from '../../core/id';
 import { DhtNode } from '../../core/node';
 import { immutableKey, publicKeyTarget } from '../../core/protocols/hyperdht/crypto';
+import { HYPERDHT_COMMANDS } from '../../core/protocols/hyperdht/messages';
 import { hyperdhtProtocol } from '../../core/protocols/hyperdht/protocol';
 import { keyPairFromSecretKey } from '../../core/records/signing';
 import { createTestnet, type Testnet } from '../../core/testnet';
@@ -81,6 +83,32 @@ describe(`node.records on a HyperDHT DhtNode among ${SIZE} real hyperdht nodes`,
     for await (const reply of net.nodes[10].lookup(topic2)) for (const p of reply.peers ?? []) seen.add(p.publicKey.toString('hex'));
     expect(seen).toContain(bytesToHex(kp.publicKey));
     await expect(node.records.announce(rand(32))).rejects.toThrow(/announce with a key pair/);
+  });
+
+  it('serves reference nodes: their IMMUTABLE_PUT with our token is stored and answered, their announcement to us is kept', async () => {
+    type Reply = { token: Buffer | null; value: Buffer | null; error: number };
+    const ref = net.nodes[11] as unknown as { request(q: { token?: Buffer | null; command: number; target: Buffer; value?: Buffer | null }, to: { host: string; port: number }): Promise<Reply> };
+    const to = { host: '127.0.0.1', port: node.address.port };
+    const value = Buffer.from('kept by the seam node');
+    const key = Buffer.from(immutableKey(value));
+    const probe = await ref.request({ command: HYPERDHT_COMMANDS.IMMUTABLE_GET, target: key }, to);
+    expect([probe.value, probe.token?.length]).toEqual([null, 32]);
+    const put = await ref.request({ token: probe.token, command: HYPERDHT_COMMANDS.IMMUTABLE_PUT, target: key, value }, to);
+    expect(put.error).toBe(0);
+    expect(node.records.held().map((r) => r.key)).toContain(key.toString('hex'));
+    const back = await ref.request({ command: HYPERDHT_COMMANDS.IMMUTABLE_GET, target: key }, to);
+    expect(back.value?.toString()).toBe('kept by the seam node');
+    // A put whose value does not hash to its target gets hyperdht's silence from us too.
+    const wrong = Buffer.from(rand(32));
+    await expect(ref.request({ token: probe.token, command: HYPERDHT_COMMANDS.IMMUTABLE_PUT, target: wrong, value }, to)).rejects.toThrow();
+    expect(node.records.held().map((r) => r.key)).not.toContain(wrong.toString('hex'));
+
+    // An announcement under our own id as topic: we are the closest node, so the reference's
+    // announce reaches us, signed by hyperdht for our id and our token, and we keep it.
+    const refKp = refKeyPair(Buffer.from(rand(32)));
+    await net.nodes[12].announce(Buffer.from(node.id, 'hex'), refKp, []).finished();
+    const peers = await node.records.lookupPeers(hexToBytes(node.id));
+    expect(peers.peers.map((p) => p.publicKey)).toContain(refKp.publicKey.toString('hex'));
   });
 
   it('a write every storer refuses in silence is "not accepted by N of M nodes", not a hang', async () => {

@@ -82,12 +82,17 @@ describe('HyperDHT seam codec: records', () => {
     const wire = decodeHyperMessage(codec.encode(answer, PEER));
     expect(wire.ok && wire.message.token).toEqual(new Uint8Array([...ours, ...new Uint8Array(16)]));
     const put = (token: Uint8Array): RequestMessage => {
-      const r = codec.decode(encodeHyperRequest({ tid: 8, to: ME, id: null, token, internal: false, command: HYPERDHT_COMMANDS.IMMUTABLE_PUT, target: rand(32), value: new Uint8Array([1]) }), PEER);
+      const value = new Uint8Array([1]);
+      const r = codec.decode(encodeHyperRequest({ tid: 8, to: ME, id: null, token, internal: false, command: HYPERDHT_COMMANDS.IMMUTABLE_PUT, target: HYPERDHT_RECORDS.immutableKey(value), value }), PEER);
       if (!r.ok || r.message.kind !== 'request') throw new Error('not a request');
       return r.message;
     };
     expect((put(wire.ok ? wire.message.token! : new Uint8Array(0)) as Extract<RequestMessage, { method: 'STORE' }>).token).toEqual(ours);
     expect((put(rand(32)) as Extract<RequestMessage, { method: 'STORE' }>).token).toHaveLength(32);
+    // A value that does not hash to its target is dropped unanswered, as hyperdht does.
+    const wrong = codec.decode(encodeHyperRequest({ tid: 9, to: ME, id: null, token: rand(32), internal: false, command: HYPERDHT_COMMANDS.IMMUTABLE_PUT, target: rand(32), value: new Uint8Array([1]) }), PEER);
+    expect(wrong).toMatchObject({ ok: false, reason: 'bad-args' });
+    expect('reply' in wrong).toBe(false);
   });
 
   it('an incoming MUTABLE_PUT is a STORE with the public key; a malformed one is dropped in silence', () => {

@@ -35,7 +35,7 @@ import { cryptoRandomBytes, type RandomBytes } from '../../id';
 import type { Endpoint } from '../../transport/types';
 import type { Message, RequestMessage, ResponseMessage, WireContact, WirePeer, WireRecord } from '../../wire/types';
 import type { CodecDecodeResult, DhtProtocol, WireCodec } from '../protocol';
-import { blake2b256, equalBytes, hyperNodeId } from './crypto';
+import { blake2b256, equalBytes, hyperNodeId, immutableKey } from './crypto';
 import {
   HYPERDHT_COMMANDS,
   HYPERDHT_ERRORS,
@@ -225,6 +225,8 @@ function appRequestOf(req: HyperRequest, head: { kind: 'request'; tid: number; i
     }
     case HYPERDHT_COMMANDS.IMMUTABLE_PUT:
       if (!token || !req.value) return silent('IMMUTABLE_PUT without a token or value');
+      // hyperdht checks the hash first and drops a mismatch without a word; so do we (cheap).
+      if (!equalBytes(immutableKey(req.value), target)) return silent('IMMUTABLE_PUT whose value does not hash to its target');
       return ok({ method: 'STORE', key: target, token, record: { type: 'immutable', value: req.value } });
     case HYPERDHT_COMMANDS.MUTABLE_PUT: {
       if (!token || !req.value) return silent('MUTABLE_PUT without a token or value');
