@@ -4,7 +4,7 @@ import { FakeClock, systemClock, type Clock } from './clock';
 import { DhtError } from './errors';
 import { bytesToHex, cryptoRandomBytes, seededRandom, seededRandomBytes, type RandomBytes } from './id';
 import { DhtNode, resolveProtocol, type DhtNodeOptions } from './node';
-import { MemoryNetwork } from './transport/memory';
+import { MEMORY_MTU_BYTES, MemoryNetwork } from './transport/memory';
 import { UdpTransport } from './transport/udp';
 import { endpointKey } from './transport/types';
 
@@ -65,10 +65,6 @@ export async function createTestnet(options: TestnetOptions): Promise<Testnet> {
   const clock = options.clock ?? (kind === 'memory' ? new FakeClock() : systemClock);
   const rand: RandomBytes = options.seed !== undefined ? seededRandomBytes(options.seed) : cryptoRandomBytes;
   const pick = options.seed !== undefined ? seededRandom(options.seed ^ 0x5eed) : Math.random;
-  const network =
-    kind === 'memory'
-      ? new MemoryNetwork({ clock }, { seed: options.seed ?? 1, latencyMs: options.latencyMs ?? { min: 5, max: 40 }, loss: options.loss ?? 0 })
-      : null;
   const host = options.host ?? '127.0.0.1';
   const nodes: DhtNode[] = [];
   const run = <T>(p: Promise<T>): Promise<T> => (clock instanceof FakeClock ? clock.run(p) : p);
@@ -77,6 +73,13 @@ export async function createTestnet(options: TestnetOptions): Promise<Testnet> {
   const protocol = resolveProtocol(options.node?.protocol);
   // A named protocol is resolved per node: HyperDHT's codec holds its node's persistent id.
   const protocolOfNode = (): typeof protocol => (typeof options.node?.protocol === 'string' ? resolveProtocol(options.node.protocol) : protocol);
+  // The simulated MTU lets through the largest datagram the protocol sends (Mainline answers up to
+  // 1,452 bytes: a 1,000-byte BEP 44 value beside 8 contacts), never less than the default.
+  const mtuBytes = Math.max(MEMORY_MTU_BYTES, protocol.codec.maxDatagramBytes ?? MEMORY_MTU_BYTES);
+  const network =
+    kind === 'memory'
+      ? new MemoryNetwork({ clock }, { seed: options.seed ?? 1, latencyMs: options.latencyMs ?? { min: 5, max: 40 }, loss: options.loss ?? 0, mtuBytes })
+      : null;
   const makeNode = (): DhtNode => {
     const node = createNode();
     options.onNode?.(node);

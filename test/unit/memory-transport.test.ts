@@ -272,3 +272,44 @@ describe('MemoryNetwork', () => {
     net.destroy();
   });
 });
+
+describe('createTestnet on the memory transport: the MTU follows the protocol', () => {
+  it("a Mainline network delivers answers of 1,401-1,452 bytes (a 1,000-byte BEP 44 value beside 8 contacts); kadscope's keeps 1,400", async () => {
+    const { createTestnet } = await import('../../core/testnet');
+    const { mainlineCodec } = await import('../../core/protocols/mainline/protocol');
+    const net = await createTestnet({ size: 24, transport: 'memory', seed: 44, node: { protocol: 'mainline' } });
+    try {
+      // A mutable item whose 996 bytes bencode to "996:..." = 1,000 bytes, BEP 44's limit: its
+      // answer (value, key, signature, seq, 8 contacts) is over wire v1's 1,400 bytes.
+      const { generateKeyPair } = await import('../../core/records/signing');
+      const keyPair = generateKeyPair();
+      const value = new Uint8Array(996).fill(0x61);
+      const put = await net.run(net.nodes[3].records.putMutable({ keyPair, seq: 1, value }));
+      const got = await net.run(net.nodes[17].records.get(put.key, { source: 'network' }));
+      expect(Buffer.from(got.value!).equals(Buffer.from(value))).toBe(true);
+      const answer = mainlineCodec().encode({
+        kind: 'response', tid: 1, id: new Uint8Array(20), observed: { host: '10.0.0.1', port: 1 }, token: new Uint8Array(8),
+        nodes: Array.from({ length: 8 }, (_, i) => ({ id: new Uint8Array(20).fill(i), host: '10.0.0.2', port: 1000 + i })),
+        record: { type: 'mutable', value: new Uint8Array([...Buffer.from('996:'), ...value]), publicKey: keyPair.publicKey, salt: new Uint8Array(0), seq: 1, sig: new Uint8Array(64) },
+      });
+      expect(answer.length).toBeGreaterThan(1400);
+      expect(answer.length).toBeLessThanOrEqual(1452);
+      expect(net.network!.stats.oversize).toBe(0);
+    } finally {
+      await net.destroy();
+    }
+    const k = await createTestnet({ size: 2, transport: 'memory', seed: 45 });
+    try {
+      const [a, b] = k.nodes;
+      // kadscope's wire sends at most 1,400: a larger datagram is still dropped as oversize.
+      const t = k.network!.createTransport({});
+      await t.bind();
+      t.send(new Uint8Array(1401), a.address);
+      await k.run(b.ping(a.address));
+      expect(k.network!.stats.oversize).toBe(1);
+      await t.close();
+    } finally {
+      await k.destroy();
+    }
+  });
+});
