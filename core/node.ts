@@ -55,6 +55,7 @@ import type {
   ProtocolCapabilities,
 } from './types';
 import { CUSTOM_METHOD_NAME, MAX_LOCAL_ADDRESSES, type RequestArgs, type RequestMessage, type SampleAnswer, type WireContact } from './wire/types';
+import { LazyMap } from './lazy-map';
 
 export const K = 20;
 export const ALPHA = 3;
@@ -271,9 +272,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   /** RFC 6298 round-trip estimate over every answer (adaptiveTimeout). */
   private readonly rtt = { srtt: 0, rttvar: 0, samples: 0 };
   /** Peers' client versions (peer id -> described `v`), oldest first; at most MAX_PEER_CLIENTS. */
-  private readonly peerClients = new Map<string, string>();
+  private readonly peerClients = new LazyMap<string, string>();
   private readonly observedVotes: string[] = [];
-  private readonly observedCounts = new Map<string, number>();
+  private readonly observedCounts = new LazyMap<string, number>();
   private observed: Endpoint | null = null;
   private idAdopted = false;
   /** Bootstrap nodes that answered as non-members: where a lookup starts while the table is empty. */

@@ -28,6 +28,7 @@ import { RateLimiter } from '../rpc/rate-limit';
 import type { Endpoint } from '../transport/types';
 import type { Contact } from '../types';
 import { BROADCAST_ID_BYTES, MAX_BROADCAST_BYTES, MAX_BROADCAST_HOPS, type RequestArgs } from '../wire/types';
+import { LazyMap } from '../lazy-map';
 
 /** Default hop limit: a path descends at least one bucket per hop, and ~log2(n) buckets are non-empty. */
 export const BROADCAST_HOP_LIMIT = 32;
@@ -125,7 +126,7 @@ export interface BroadcasterDeps {
 
 /** Seen broadcasts in arrival order (so the oldest is first): bounded, with expiry. */
 class SeenSet {
-  private readonly until = new Map<string, number>();
+  private readonly until = new LazyMap<string, number>();
 
   constructor(
     private readonly max: number,

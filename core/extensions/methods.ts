@@ -12,6 +12,7 @@ import { Decoder, Encoder, type Options } from 'cbor-x';
 import { DhtError } from '../errors';
 import { CUSTOM_METHOD_NAME, MAX_CALL_BYTES, MAX_ERROR_MESSAGE_CHARS } from '../wire/types';
 import type { Contact } from '../types';
+import { LazyMap } from '../lazy-map';
 
 /** Methods one node can register. */
 export const MAX_CUSTOM_METHODS = 64;
@@ -115,7 +116,7 @@ function refuse(code: 'PROTOCOL' | 'UNKNOWN_METHOD' | 'GENERIC', message: string
 
 /** The registered methods of one node: pure, the node does the I/O. */
 export class CustomMethods {
-  private readonly methods = new Map<string, CustomMethod>();
+  private readonly methods = new LazyMap<string, CustomMethod>();
 
   register<A, R>(method: CustomMethod<A, R>): void {
     if (method === null || typeof method !== 'object') throw DhtError.invalidArgument('register: expected { name, args, handler }');

@@ -2,6 +2,7 @@
 // name rules; whoever keeps them on disk listens through onAdded (the layer wires persistence.ts).
 import { DhtError } from '../errors';
 import { generateKeyPair, type KeyPair } from './signing';
+import { LazyMap } from '../lazy-map';
 
 export const MAX_KEY_PAIRS = 64;
 export const DEFAULT_KEY_PAIR = 'default';
@@ -17,7 +18,7 @@ export interface KeyPairRegistryDeps {
 }
 
 export class KeyPairRegistry {
-  private readonly pairs = new Map<string, KeyPair>();
+  private readonly pairs = new LazyMap<string, KeyPair>();
 
   constructor(private readonly deps: KeyPairRegistryDeps) {}
 

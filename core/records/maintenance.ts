@@ -26,6 +26,7 @@ import { toRecordInfo, type PutResult, type RecordStore, type StoredRecord } fro
 import type { RecordModel } from './model';
 import type { KeyPair } from './signing';
 import { validateRecord, withPublicKey, withSalt } from './validate';
+import { LazyMap } from '../lazy-map';
 
 /** Joins seen within this window are handed their records in one batch. */
 export const HANDOFF_DELAY_MS = 1_000;
@@ -62,16 +63,16 @@ export class RecordMaintenance {
   }
   private readonly pool = new TaskPool({ concurrency: BACKGROUND_CONCURRENCY, maxQueued: MAX_BACKGROUND_QUEUE });
   /** Per held record: ids of nodes known to hold it (at most 2k each), so passes skip them. */
-  private readonly holders = new Map<string, Set<string>>();
+  private readonly holders = new LazyMap<string, Set<string>>();
   /**
    * Records that arrived (new content) and are still to be passed on: the pass they were first
    * seen in, and how many FIND_VALUEs for them came from nodes nearer the key than us since.
    */
-  private readonly passOn = new Map<string, { deferred: boolean; nearerAsked: number }>();
+  private readonly passOn = new LazyMap<string, { deferred: boolean; nearerAsked: number }>();
   /** Our own records: when each is due for republishing. */
-  private readonly republishDue = new Map<string, number>();
-  private readonly ownAnnouncements = new Map<string, OwnAnnouncement>();
-  private readonly newcomers = new Map<string, RoutingEntry>();
+  private readonly republishDue = new LazyMap<string, number>();
+  private readonly ownAnnouncements = new LazyMap<string, OwnAnnouncement>();
+  private readonly newcomers = new LazyMap<string, RoutingEntry>();
   private tickTimer: TimerHandle | null = null;
   private handoffTimer: TimerHandle | null = null;
   private lastReplicationAt = 0;

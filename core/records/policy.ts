@@ -14,6 +14,7 @@ import { DhtError } from '../errors';
 import { bytesToHex } from '../id';
 import type { Endpoint } from '../transport/types';
 import type { WireRecord } from '../wire/types';
+import { LazyMap } from '../lazy-map';
 
 /** Validators one node can hold. */
 export const MAX_VALIDATORS = 64;
@@ -69,7 +70,7 @@ function verdict(answer: unknown, what: string): string | null {
 /** A node's store policy and validators; pure (the records layer calls check() per STORE). */
 export class StorePolicies {
   private policy: StorePolicy | null = null;
-  private readonly validators = new Map<string, RecordValidator>();
+  private readonly validators = new LazyMap<string, RecordValidator>();
 
   /** Whether anything is to be checked. */
   get active(): boolean {

@@ -14,6 +14,7 @@ import type { RecordInfo } from '../types';
 import { MAX_LOCAL_ADDRESSES, MAX_PEER_LOCALS_PER_RESPONSE, MAX_PEERS_PER_RESPONSE, type WirePeer, type WireRecord } from '../wire/types';
 import { KADSCOPE_RECORDS, type RecordModel } from './model';
 import { copyRecord, sameRecord, validateRecord } from './validate';
+import { LazyMap } from '../lazy-map';
 
 export const RECORD_TTL_MS = 2 * 60 * 60_000;
 export const ANNOUNCE_TTL_MS = 20 * 60_000;
@@ -121,14 +122,14 @@ export class RecordStore {
   readonly recordTtlMs: number;
   readonly announceTtlMs: number;
 
-  private readonly records = new Map<string, Entry>();
-  private readonly perAddress = new Map<string, number>();
+  private readonly records = new LazyMap<string, Entry>();
+  private readonly perAddress = new LazyMap<string, number>();
   /** Expired records swept early (to make room); handed out by the next expire(). At most maxRecords. */
   private expiredBacklog: StoredRecord[] = [];
   /** A lower bound on the earliest expiresAt held: before it, no sweep can find anything. */
   private recordSweepHint = Infinity;
   /** topic hex -> (peer endpointKey -> announcement), in announcement order (oldest first). */
-  private readonly topics = new Map<string, Map<string, Announcement>>();
+  private readonly topics = new LazyMap<string, Map<string, Announcement>>();
 
   constructor(options: RecordStoreOptions = {}) {
     this.maxRecords = positiveInt('maxRecords', options.maxRecords ?? MAX_RECORDS);

@@ -22,6 +22,7 @@ import { endpointKey, type Endpoint } from '../transport/types';
 import { encodeMessage } from '../wire/codec';
 import type { ErrorMessage, Message, ResponseMessage, WirePeer } from '../wire/types';
 import type { HandlerResult, ResponseBody } from './rpc';
+import { LazyMap } from '../lazy-map';
 
 /** QUIC's anti-amplification factor: bytes sent to an unverified address <= 3x bytes received from it. */
 export const AMPLIFICATION_FACTOR = 3;
@@ -194,7 +195,7 @@ export class AmplificationGuard {
   private readonly verified: VerifiedAddresses;
   private readonly maxHeld: number;
   private readonly maxVerifying: number;
-  private readonly verifying = new Map<string, Promise<boolean>>();
+  private readonly verifying = new LazyMap<string, Promise<boolean>>();
   private heldNow = 0;
   private readonly counts = { held: 0, capped: 0, verifications: 0 };
   private readonly encode: Encode;
