@@ -1,4 +1,4 @@
-// Records: the local store, a Store form (text or a small file; immutable, or mutable signed with a
+// Records: topics (announce, find peers), the local store, a Store form (text or a small file; immutable, or mutable signed with a
 // generated or loaded key pair; or named, at SHA-256 of a name) and a Fetch form (by key or by name;
 // value as text or hex, who returned it, its lookup).
 import { useEffect, useMemo, useState, type FormEvent, type ReactElement } from 'react';
@@ -12,6 +12,7 @@ import { useUi } from '../state/ui';
 import { unwrap } from '../state/call';
 import { base64ToBytes, bytesToBase64, hexDump, utf8Length } from '../lib/bytes';
 import { formatBytes, formatDuration, plural } from '../lib/format';
+import { peerRows, peerRowText } from '../lib/peers';
 
 const HEX_ID = /^(?:[0-9a-f]{64}|[0-9a-f]{40})$/i;
 /** Records this close to expiry are shown in the warning colour, ms. */
@@ -35,8 +36,77 @@ export function Records(): ReactElement {
         <StoreForm />
         <FetchForm />
       </div>
+      <TopicsCard />
       <LocalStore />
     </div>
+  );
+}
+
+/** Announce our address under a topic and find who else did (GET_PEERS lookups). */
+function TopicsCard(): ReactElement {
+  const api = useApi();
+  const [topic, setTopic] = useState('');
+  const [port, setPort] = useState('');
+  // The port announced: the node's own by default (a service beside it may announce its port).
+  const nodePort = useLive((s) => s.node?.address.port ?? 0);
+  const portValue = port.trim() === '' ? nodePort : Number(port);
+  const portError = Number.isInteger(portValue) && portValue >= 1 && portValue <= 65535 ? null : 'a port is 1-65535';
+  const announce = useMutation({ mutationFn: (t: string) => unwrap(api.announce({ topic: t, port: portValue })) });
+  const find = useMutation({ mutationFn: (t: string) => unwrap(api.lookupPeers({ topic: t })) });
+  const ready = topic.trim() !== '' && !announce.isPending && !find.isPending;
+  const submit = (e: FormEvent): void => {
+    e.preventDefault();
+    if (ready) find.mutate(topic);
+  };
+  const rows = find.data ? peerRows(find.data) : [];
+  return (
+    <Card title="Topics" sub="announce this node under a topic’s hash, and find the peers announced there" testId="topics-card">
+      <form className="form" onSubmit={submit} aria-label="Topics">
+        <div className="field">
+          <label htmlFor="topic-text">Topic</label>
+          <input id="topic-text" className="input" value={topic} onChange={(e) => setTopic(e.target.value)} placeholder="any text, e.g. lan-party" autoComplete="off" data-testid="topic-text" />
+          <span className="hint">A peer behind the same public address as this node is listed at its local address on your network, when it announced one.</span>
+        </div>
+        <div className="field">
+          <label htmlFor="topic-port">Port to announce</label>
+          <input id="topic-port" className="input mono" value={port} onChange={(e) => setPort(e.target.value)} placeholder={String(nodePort)} inputMode="numeric" autoComplete="off" data-testid="topic-port" aria-invalid={portError !== null} />
+          {portError ? <span className="err">{portError}</span> : <span className="hint">Empty: this node’s port.</span>}
+        </div>
+        <div className="btn-row">
+          <button type="button" className="btn" disabled={!ready || portError !== null} onClick={() => announce.mutate(topic)} data-testid="topic-announce">
+            Announce
+          </button>
+          <button type="submit" className="btn primary" disabled={!ready} data-testid="topic-find">
+            Find peers
+          </button>
+        </div>
+        <ErrorNote error={announce.error ?? find.error} />
+        {announce.data && (
+          <p className="muted" data-testid="topic-announced">
+            Announced at {plural(announce.data.storedAt.length, 'node')}
+            {announce.data.failed.length > 0 ? `; ${announce.data.failed.length} refused or did not answer` : ''}.
+          </p>
+        )}
+        {find.data && (
+          <div className="result" data-testid="topic-peers" aria-live="polite">
+            <span className="field-label">
+              {plural(rows.length, 'peer')} under “{find.data.topic}”
+            </span>
+            {rows.length === 0 ? (
+              <p className="muted">Nobody has announced this topic.</p>
+            ) : (
+              <ul className="plain-list">
+                {rows.map((row) => (
+                  <li key={row.address} className="mono" data-testid="topic-peer" data-local={row.sameNetworkAs !== undefined ? 'true' : undefined}>
+                    {peerRowText(row)}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </div>
+        )}
+      </form>
+    </Card>
   );
 }
 

@@ -71,6 +71,10 @@ test('a BEP 44 value stored and fetched through Records: its key is SHA-1 of the
   const key = createHash('sha1').update(`${Buffer.byteLength(value)}:${value}`).digest('hex');
   await openView(page, 'records');
   await expect(page.getByText('BEP 44: the key is SHA-1 of the value')).toBeVisible();
+  // Named keys are kadscope's (wire v2): neither "At a name" nor fetching by name is offered.
+  await expect(page.getByTestId('store-card')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'At a name' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Name', exact: true })).toHaveCount(0);
   await page.getByTestId('store-text').fill(value);
   await page.getByTestId('store-submit').click();
   await expect(page.getByTestId('store-result-key')).toHaveText(key);

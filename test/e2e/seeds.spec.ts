@@ -34,6 +34,26 @@ test('store a value at a name, then fetch it by the name', async ({ app: page })
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'named-key-store-fetch.png'), fullPage: true });
 });
 
+test('Topics: announce this node under a topic and find it there', async ({ app: page }) => {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const topic = `lan-party-${Date.now()}`;
+  await openView(page, 'records');
+  const card = page.getByTestId('topics-card');
+  await expect(card.getByTestId('topic-find')).toBeDisabled();
+  await card.getByTestId('topic-text').fill(topic);
+  await card.getByTestId('topic-port').fill('70000');
+  await expect(card).toContainText('a port is 1-65535');
+  await expect(card.getByTestId('topic-announce')).toBeDisabled();
+  await card.getByTestId('topic-port').fill('4321');
+  await card.getByTestId('topic-announce').click();
+  await expect(card.getByTestId('topic-announced')).toContainText(/Announced at [1-9]\d* nodes?/);
+  await card.getByTestId('topic-find').click();
+  // On loopback every peer shares 127.0.0.1 and shares no other address: the public one only.
+  await expect(card.getByTestId('topic-peers')).toContainText(`under “${topic}”`);
+  await expect(card.getByTestId('topic-peer')).toHaveText([/^127\.0\.0\.1:4321$/]);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'topics-announce-find.png'), fullPage: true });
+});
+
 test('a dual-stack node: both addresses in the Overview, peers of both families', async ({ page }) => {
   test.setTimeout(120_000);
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
