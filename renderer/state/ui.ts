@@ -43,13 +43,17 @@ export interface UiState {
   peerFilter: PeerFilter;
   /** A key to prefill in Records' fetch form. */
   fetchKey: string;
+  /** The salt that goes with it (Mainline: BEP 44 answers leave a mutable item's salt out). */
+  fetchSalt: string;
   theme: Theme;
   go(view: ViewName): void;
   selectPeer(id: string | null): void;
   selectLookup(id: string | null): void;
   setFollow(on: boolean): void;
   setPeerFilter(f: Partial<PeerFilter>): void;
-  setFetchKey(key: string): void;
+  /** With a salt, the salt is set too (a store's "Fetch it", '' for none); without, it stays as typed. */
+  setFetchKey(key: string, salt?: string): void;
+  setFetchSalt(salt: string): void;
   setTheme(t: Theme): void;
 }
 
@@ -60,6 +64,7 @@ export const useUi = create<UiState>()((set) => ({
   followLookups: true,
   peerFilter: { text: '', bucket: null, health: 'all' },
   fetchKey: '',
+  fetchSalt: '',
   theme: 'system',
   go(view) {
     if (window.location.hash !== `#/${view}`) window.location.hash = `#/${view}`;
@@ -69,7 +74,8 @@ export const useUi = create<UiState>()((set) => ({
   selectLookup: (id) => set({ selectedLookup: id, followLookups: id === null }),
   setFollow: (on) => set({ followLookups: on }),
   setPeerFilter: (f) => set((s) => ({ peerFilter: { ...s.peerFilter, ...f } })),
-  setFetchKey: (key) => set({ fetchKey: key }),
+  setFetchKey: (key, salt) => set(salt === undefined ? { fetchKey: key } : { fetchKey: key, fetchSalt: salt }),
+  setFetchSalt: (salt) => set({ fetchSalt: salt }),
   setTheme: (theme) => {
     applyTheme(theme);
     set({ theme });

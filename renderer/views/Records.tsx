@@ -122,6 +122,11 @@ interface FileValue {
   size: number;
 }
 
+/** The bytes a value takes as stored: on Mainline bencoded as a byte string, which BEP 44 limits to 1,000. */
+function storedSize(n: number, mainline: boolean): number {
+  return mainline ? String(n).length + 1 + n : n;
+}
+
 function StoreForm(): ReactElement {
   const api = useApi();
   const qc = useQueryClient();
@@ -168,7 +173,8 @@ function StoreForm(): ReactElement {
     },
   });
 
-  const bytes = source === 'text' ? utf8Length(text) : (file?.size ?? 0);
+  // On Mainline BEP 44 limits the value as stored: bencoded as a byte string ("<n>:" then the bytes).
+  const bytes = storedSize(source === 'text' ? utf8Length(text) : (file?.size ?? 0), mainline);
   const tooBig = bytes > MAX_VALUE_BYTES;
   const seqError = kind === 'mutable' && !/^\d+$/.test(seq) ? 'seq is a whole number, 0 or more' : null;
   const saltError = kind === 'mutable' && !hyperdht && utf8Length(salt) > 64 ? 'a salt is at most 64 bytes' : null;
@@ -184,8 +190,8 @@ function StoreForm(): ReactElement {
     setFileError(null);
     setFile(null);
     if (!f) return;
-    if (f.size > MAX_VALUE_BYTES) {
-      setFileError(`${f.name} is ${formatBytes(f.size)}; a value is at most ${MAX_VALUE_BYTES} bytes`);
+    if (storedSize(f.size, mainline) > MAX_VALUE_BYTES) {
+      setFileError(`${f.name} is ${formatBytes(f.size)}; a value is at most ${MAX_VALUE_BYTES} bytes${mainline ? ' bencoded (996 of content)' : ''}`);
       return;
     }
     const buf = new Uint8Array(await f.arrayBuffer());
@@ -258,7 +264,7 @@ function StoreForm(): ReactElement {
             <span id="store-size" className={tooBig || blank ? 'err' : 'hint'} data-testid="store-size">
               {blank
                 ? 'The value is only spaces or line breaks, which nobody would see; type a value (to store exact whitespace, use a file).'
-                : `${bytes} / ${MAX_VALUE_BYTES} bytes${tooBig ? ': too long for one record' : ''}`}
+                : `${bytes} / ${MAX_VALUE_BYTES} bytes${mainline ? ' bencoded (BEP 44)' : ''}${tooBig ? ': too long for one record' : ''}`}
             </span>
           </div>
         ) : (
@@ -358,7 +364,7 @@ function StoreForm(): ReactElement {
               </div>
             )}
             <div className="btn-row">
-              <button type="button" className="btn small" onClick={() => setFetchKey(store.data.key)} data-testid="store-fetch-it">
+              <button type="button" className="btn small" onClick={() => setFetchKey(store.data.key, 'salt' in store.data ? (store.data.salt ?? '') : '')} data-testid="store-fetch-it">
                 Fetch it
               </button>
               {store.data.lookupId && <LookupLink id={store.data.lookupId} />}
@@ -430,7 +436,8 @@ function FetchForm(): ReactElement {
   const [name, setName] = useState('');
   // "Fetch it" and a row's Fetch fill in a key: show the key field.
   useEffect(() => setBy('key'), [fetchKey]);
-  const [salt, setSalt] = useState('');
+  const salt = useUi((s) => s.fetchSalt);
+  const setSalt = useUi((s) => s.setFetchSalt);
   const idBytes = useLive((s) => s.node?.protocol.idBytes ?? 32);
   const [publicKey, setPublicKey] = useState('');
   const mainline = useLive((s) => s.node?.protocol.name === 'mainline');
@@ -662,7 +669,7 @@ function LocalStore(): ReactElement {
                   <td className={r.expiresInMs < EXPIRY_WARNING_MS ? 'c-warn' : undefined}>{formatDuration(r.expiresInMs).replace(/\.\d+ s$/, ' s')}</td>
                   <td className="mono">{r.local ? 'you' : (r.publisher ?? '—')}</td>
                   <td>
-                    <button type="button" className="btn small ghost" onClick={() => setFetchKey(r.key)}>
+                    <button type="button" className="btn small ghost" onClick={() => setFetchKey(r.key, '')}>
                       Fetch
                     </button>
                   </td>

@@ -66,7 +66,7 @@ test('the app on a Mainline testnet: the header names the network, the graph and
   await page.screenshot({ path: join(SCREENSHOT_DIR, '31-mainline-lookup-light.png') });
 });
 
-test('a BEP 44 value stored and fetched through Records: its key is SHA-1 of the bencoded value', async ({ app: page }) => {
+test('a BEP 44 value stored and fetched through Records: its key is SHA-1 of the bencoded value; the counter counts bencoded bytes; Fetch it carries a salt', async ({ app: page }) => {
   const value = `hello mainline ${Date.now()}`;
   const key = createHash('sha1').update(`${Buffer.byteLength(value)}:${value}`).digest('hex');
   await openView(page, 'records');
@@ -83,6 +83,25 @@ test('a BEP 44 value stored and fetched through Records: its key is SHA-1 of the
   await page.getByTestId('fetch-submit').click();
   await expect(page.getByTestId('fetch-value')).toHaveText(value);
   await page.screenshot({ path: join(SCREENSHOT_DIR, '32-mainline-records-light.png') });
+
+  // The counter shows what BEP 44 limits: the value bencoded ("996:" and 996 bytes is 1,000).
+  await page.getByTestId('store-text').fill('x'.repeat(996));
+  await expect(page.getByTestId('store-size')).toHaveText('1000 / 1000 bytes bencoded (BEP 44)');
+  await page.getByTestId('store-text').fill('x'.repeat(997));
+  await expect(page.getByTestId('store-size')).toContainText('1001 / 1000 bytes bencoded (BEP 44): too long');
+  await expect(page.getByTestId('store-submit')).toBeDisabled();
+
+  // A salted mutable item: "Fetch it" carries the salt, which BEP 44 answers leave out.
+  await page.getByRole('button', { name: 'Mutable (signed)' }).click();
+  await page.getByTestId('store-text').fill('salted on mainline');
+  await page.locator('#store-salt').fill('my-salt');
+  await page.getByTestId('store-submit').click();
+  await expect(page.getByTestId('store-result')).toContainText('seq 0');
+  await page.getByTestId('store-fetch-it').click();
+  await expect(page.getByTestId('fetch-salt')).toHaveValue('my-salt');
+  await page.getByTestId('fetch-submit').click();
+  await expect(page.getByTestId('fetch-value')).toHaveText('salted on mainline');
+  await page.screenshot({ path: join(SCREENSHOT_DIR, '35-mainline-records-salted-light.png'), fullPage: true });
 });
 
 test('the Testnet view starts a testnet in either protocol; the node follows it', async ({ app: page }) => {
