@@ -4,7 +4,7 @@
 // as far as the datagrams need, so a network this size runs in a test.
 //
 // The joins skip the refresh of the farther buckets (refreshOnBootstrap: false). That refresh is
-// most of a join's datagrams, and lookups are as correct without it,
+// a large part of a join's datagrams, and lookups are as correct without it,
 // because every later joiner's queries fill the earlier nodes' far buckets. The node's own bootstrap
 // (with the refresh) is covered on UDP in node-udp.test.ts and in unit/node.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -7,7 +7,8 @@
 // so their columns say so.
 //
 // Joins skip the refresh of the farther buckets (refreshOnBootstrap: false), as the 5,000-node
-// integration test does: that refresh is ~80% of a join's datagrams and lookups are as correct
+// integration test does: that refresh is ~40% of a join's requests at 500 nodes (it was ~80% before a
+// join refreshed only the buckets its self-lookup left below k) and lookups are as correct
 // without it, because later joiners' queries fill the earlier nodes' far buckets. And the periodic
 // bucket refresh is held off for the build (refreshIntervalMs: a day): the testnet joins
 // JOIN_CONCURRENCY (8) nodes at a time, so simulated build time grows with size (18 simulated
@@ -333,7 +334,7 @@ export async function runScaleMemoryWorkload(drivers: SystemDriver[], opts: Scal
 
   const notes = [
     `kadscope only: createTestnet({ size, transport: "memory", seed, node: { refreshOnBootstrap: false, refreshIntervalMs } }) in this process under a FakeClock, grown with testnet.addNodes() in steps of ${BUILD_STEP_NODES} nodes (each step's fake time is driven by FakeClock.run, which stops at one simulated hour); every node joins through real protocol traffic (PING its bootstrap nodes, then a lookup of its own id), 8 at a time. dht-rpc and bittorrent-dht have no simulated transport, only real sockets.`,
-    "refreshOnBootstrap: false skips the refresh of farther buckets after each join (~80% of join datagrams); lookups are as correct without it because later joiners fill earlier nodes' far buckets (see test/integration/memory-network.test.ts).",
+    "refreshOnBootstrap: false skips the refresh of farther buckets after each join (~40% of a join's requests at 500 nodes); lookups are as correct without it because later joiners fill earlier nodes' far buckets (see test/integration/memory-network.test.ts).",
     'refreshIntervalMs: 24 h holds the periodic bucket refresh off: the testnet joins 8 nodes at a time, so the build spans many simulated minutes (see settings and diagnostics) in which early joiners would otherwise refresh every 15 minutes, making build traffic grow with the square of the size.',
     `heap per node: heapUsed growth over the build after a forced GC, measured after ${DRAIN_FAKE_MS / 1000} s of idle fake time (FakeClock keeps cleared timers' callbacks, and so every finished lookup, until their due time).`,
     'Crawl: after the lookups, a fresh node on the same memory network crawls it with core/crawl (one bootstrap address, 64 nodes at once, the default timeout and retry) under the same fake time; found and reachable count the network\'s nodes.',
