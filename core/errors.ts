@@ -71,12 +71,15 @@ export class DhtError extends Error {
   readonly code: DhtErrorCode;
   /** The wire code when this error came from (or goes to) another node. */
   readonly wireCode?: number;
+  /** Hex id of the node that sent this error back, as its answer's header claims. */
+  readonly remoteId?: string;
 
-  constructor(code: DhtErrorCode, message: string, options?: { cause?: unknown; wireCode?: number }) {
+  constructor(code: DhtErrorCode, message: string, options?: { cause?: unknown; wireCode?: number; remoteId?: string }) {
     super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = 'DhtError';
     this.code = code;
     if (options?.wireCode !== undefined) this.wireCode = options.wireCode;
+    if (options?.remoteId !== undefined) this.remoteId = options.remoteId;
   }
 
   static invalidArgument(message: string): DhtError {
@@ -97,9 +100,10 @@ export class DhtError extends Error {
   static notFound(what: string): DhtError {
     return new DhtError('NOT_FOUND', what);
   }
-  static fromWire(wireCode: number, message: string): DhtError {
+  /** An error answer from another node; remoteId: the id in its header (hex). */
+  static fromWire(wireCode: number, message: string, remoteId?: string): DhtError {
     const code = WIRE_TO_CODE[wireCode] ?? 'REMOTE_ERROR';
-    return new DhtError(code, message || code, { wireCode });
+    return new DhtError(code, message || code, remoteId === undefined ? { wireCode } : { wireCode, remoteId });
   }
   /** A refusal to send back on the wire (STORE with a bad token, a full store, ...). */
   static refusal(code: keyof typeof WIRE_ERROR, message: string): DhtError {

@@ -1151,6 +1151,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       this.emitCall('sent', name, peer, began, null);
       return { value: decoded.value as R, id: peer.id, rttMs: r.rttMs };
     } catch (e) {
+      // A refusal is an answer: its header says who refused.
+      if (e instanceof DhtError && e.remoteId !== undefined) peer.id = e.remoteId;
       this.emitCall('sent', name, peer, began, e instanceof DhtError ? e : new DhtError('INTERNAL', String(e)));
       throw e;
     }

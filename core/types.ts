@@ -232,7 +232,7 @@ export interface CallInfo {
   direction: 'sent' | 'received';
   /** The method's name as it travelled. */
   name: string;
-  /** The other end: its id (as it claims; for a sent call, null unless it answered with a result: an error answer does not carry the id up) and address. */
+  /** The other end: its id (as its answer's header claims; for a sent call, null when nothing came back) and address. */
   peer: { id: string | null; host: string; port: number };
   /** Clock ms when the call ended. */
   at: number;

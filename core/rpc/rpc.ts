@@ -429,7 +429,8 @@ export class Rpc {
     if (msg.kind === 'error') {
       this.counters.rpc[p.method].errors++;
       if (p.customRow) p.customRow.errors++;
-      this.finish(p, DhtError.fromWire(msg.code, msg.message));
+      // An all-zero id is a protocol whose errors carry none (Mainline's): no id then.
+      this.finish(p, DhtError.fromWire(msg.code, msg.message, msg.id.some((b) => b !== 0) ? bytesToHex(msg.id) : undefined));
       return;
     }
     this.counters.rpc[p.method].responses++;

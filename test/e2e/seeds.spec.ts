@@ -110,6 +110,10 @@ test('custom method calls show in the Messages view’s call log, answered and r
   await expect(rows.first()).toHaveAttribute('data-outcome', 'UNKNOWN_METHOD', { timeout: 15_000 });
   await expect(rows.first()).toContainText('no method "no.such.method" is registered on this node');
   await expect(rows).toHaveCount(2);
+  // The refusal names who refused: the same peer id as the answered call, not only the address.
+  const answeredId = await rows.nth(1).locator('[data-id]').getAttribute('data-id');
+  expect(answeredId).toMatch(/^[0-9a-f]{64}$/);
+  await expect(rows.first().locator('[data-id]')).toHaveAttribute('data-id', answeredId!);
   await page.getByTestId('calls-card').scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'call-log.png') });
 });

@@ -31,11 +31,12 @@ describe('the call log', () => {
     expect(received).toEqual([{ direction: 'received', name: 'echo', peer: { id: a.id, host: '127.0.0.1', port: a.address.port }, at: expect.any(Number), durationMs: expect.any(Number), outcome: 'ok' }]);
   });
 
-  it('a refused call: the refusal code and message on both sides', async () => {
+  it('a refused call: the refusal code and message on both sides, and who refused', async () => {
     sent.length = 0;
     received.length = 0;
-    await expect(a.call(b.address, 'no.such', null)).rejects.toMatchObject({ code: 'UNKNOWN_METHOD' });
-    expect(sent).toMatchObject([{ direction: 'sent', name: 'no.such', peer: { id: null, port: b.address.port }, outcome: 'UNKNOWN_METHOD', message: expect.stringContaining('no method "no.such"') }]);
+    await expect(a.call(b.address, 'no.such', null)).rejects.toMatchObject({ code: 'UNKNOWN_METHOD', remoteId: b.id });
+    // The refusal's header names the refuser: the log shows its id beside the address.
+    expect(sent).toMatchObject([{ direction: 'sent', name: 'no.such', peer: { id: b.id, port: b.address.port }, outcome: 'UNKNOWN_METHOD', message: expect.stringContaining('no method "no.such"') }]);
     expect(received).toMatchObject([{ direction: 'received', name: 'no.such', peer: { id: a.id }, outcome: 'UNKNOWN_METHOD', message: expect.stringContaining('no method "no.such"') }]);
   });
 
