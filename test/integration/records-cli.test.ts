@@ -80,7 +80,7 @@ describe('kadscope put / get / announce / peers', () => {
     expect(peers.code).toBe(0);
     expect(peers.out.sort()).toEqual(['127.0.0.1:7001', '127.0.0.1:7002']);
     const json = await cli('peers', 'lobby', '--bootstrap', bs, '--json');
-    expect(JSON.parse(json.out[0])).toMatchObject({ topic: 'lobby', peers: expect.arrayContaining(['127.0.0.1:7001', '127.0.0.1:7002']) });
+    expect(JSON.parse(json.out[0])).toMatchObject({ topic: 'lobby', peers: expect.arrayContaining(['127.0.0.1:7001', '127.0.0.1:7002']), sameNetwork: [] });
   });
 
   it('says NOT_FOUND with exit 1 for a key nobody stored', async () => {
