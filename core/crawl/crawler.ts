@@ -44,6 +44,12 @@ export const CRAWL_PROGRESS_INTERVAL_MS = 250;
 export const MAX_ADDRESSES_PER_NODE = 4;
 /** After this many failed bucket requests in a row, a reachable node's remaining buckets are skipped. */
 export const MAX_FAILURES_PER_NODE = 2;
+/**
+ * sample_infohashes requests that outlive their node's bucket walk, at most. A node that does not
+ * implement BEP 51 is silent for the whole timeout (bittorrent-dht): holding a crawl slot for that
+ * made a 100-node crawl 30 times slower, so the wait goes on beside the crawl, up to this many.
+ */
+export const MAX_DETACHED_SAMPLES = 256;
 /** Distinct infohashes (BEP 51 samples) a crawl keeps, at most; more are counted as `capped`. */
 export const MAX_CRAWL_INFOHASHES = 100_000;
 /** Samples of the id density behind the crawl's size estimate. */
@@ -118,6 +124,8 @@ class Crawler {
   private readonly maxInfohashes: number;
   private readonly infohashes = new Set<string>();
   private infohashesCapped = false;
+  /** sample_infohashes requests still waiting after their node's walk ended (MAX_DETACHED_SAMPLES). */
+  private detachedSamples = 0;
 
   constructor(
     private readonly client: CrawlClient,
@@ -184,7 +192,7 @@ class Crawler {
       this.queue.splice(0, this.queueHead);
       this.queueHead = 0;
     }
-    if (this.active === 0 && (this.queueHead >= this.queue.length || this.stop.signal.aborted)) this.finish?.();
+    if (this.active === 0 && this.detachedSamples === 0 && (this.queueHead >= this.queue.length || this.stop.signal.aborted)) this.finish?.();
   }
 
   private add(idBytes: Uint8Array | null, host: string, port: number): number {
@@ -236,7 +244,8 @@ class Crawler {
     let failuresInRow = 0;
     let lastError: DhtError | null = null;
     let lastSentAt = -Infinity;
-    let sampling: Promise<void> | null = null;
+    // Set inside take() (a closure): typed by assertion so the checks below are not narrowed to null.
+    let sampling = null as Promise<void> | null;
     /** Per-address rate: requests to one node are spaced by the interval (a slot is reserved before the wait, as the sample runs beside the walk). */
     const slot = async (): Promise<boolean> => {
       const now = this.clock.now();
@@ -319,7 +328,16 @@ class Crawler {
       // that names nobody new means the deeper buckets hold nothing the answers have not carried.
       if (fresh === 0 && bucket > 0) break;
     }
-    if (sampling !== null) await sampling;
+    if (sampling !== null) {
+      if (this.detachedSamples < MAX_DETACHED_SAMPLES) {
+        // The crawl ends only when it is done too (pump).
+        this.detachedSamples++;
+        void sampling.finally(() => {
+          this.detachedSamples--;
+          this.pump();
+        });
+      } else await sampling;
+    }
     this.settle(node, answered, lastError, seen);
   }
 

@@ -120,3 +120,31 @@ describe('crawl samples: peers that do not implement BEP 51', () => {
     expect(r.nodes.every((n) => n.status === 'reachable')).toBe(true);
   });
 });
+
+describe('crawl samples: silence does not hold the crawl', () => {
+  it('a node silent to sample_infohashes does not keep its crawl slot: the waits run beside the crawl, which still ends with them', async () => {
+    const rand = seededRandomBytes(8);
+    const ids = Array.from({ length: 6 }, () => rand(20));
+    const fake = new FakeClock();
+    const client: CrawlClient = {
+      protocol: 'test160',
+      idBytes: 20,
+      readOnly: true,
+      async findNode(to) {
+        return { id: ids[to.port - 3000], nodes: ids.map((id, j) => ({ id, host: '10.0.0.3', port: 3000 + j })), rttMs: 1 };
+      },
+      // Silence for the whole timeout, on the crawl's clock (bittorrent-dht's answer to BEP 51).
+      sampleInfohashes: (_to, _target, o) =>
+        new Promise((_resolve, reject) => {
+          fake.setTimeout(() => reject(DhtError.timeout('FIND_NODE', o.timeoutMs)), o.timeoutMs);
+        }),
+    };
+    const timeoutMs = 2_000;
+    const r = await fake.run(crawl(client, { bootstrap: ['10.0.0.3:3000'], clock: fake, randomBytes: seededRandomBytes(9), concurrency: 1, timeoutMs }));
+    expect(r.reachable).toBe(6);
+    expect(r.samples).toMatchObject({ asked: 6, notSupported: 6 });
+    // One node at a time: holding the slot through each silence would take 6 timeouts.
+    expect(r.durationMs).toBeLessThan(2 * timeoutMs);
+    expect(fake.pendingTimers).toBe(0);
+  });
+});
