@@ -309,6 +309,15 @@ function CrawlDetail(props: {
                 </dd>
               </>
             )}
+            {c.samples && (
+              <>
+                <dt title="What the reachable nodes said to sample_infohashes (BEP 51), asked once each; silence and error 204 count as not supported">Infohash samples</dt>
+                <dd data-testid="crawl-samples">
+                  {formatCount(c.samples.answered)} answered · {formatCount(c.samples.notSupported)} not supported · {formatCount(c.samples.error)} error ·{' '}
+                  {formatCount(c.samples.infohashes)} infohashes{c.samples.capped ? ' (capped)' : ''}
+                </dd>
+              </>
+            )}
           </dl>
         </Card>
         <Card title="Clients" sub="reachable nodes">

@@ -127,7 +127,7 @@ test('the Testnet view starts a testnet in either protocol; the node follows it'
   await page.screenshot({ path: join(SCREENSHOT_DIR, '33-mainline-after-switch-light.png') });
 });
 
-test('a crawl of the Mainline testnet from the Network view: clients by their v, BEP 42 figures', async ({ app: page }) => {
+test('a crawl of the Mainline testnet from the Network view: clients by their v, BEP 42 and BEP 51 figures', async ({ app: page }) => {
   test.setTimeout(120_000);
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await openView(page, 'network');
@@ -137,6 +137,8 @@ test('a crawl of the Mainline testnet from the Network view: clients by their v,
   const reachable = (await page.getByTestId('crawl-reachable').textContent())!.split(' ')[0];
   // kadscope's Mainline nodes send v = "KS" 0 1; every id on loopback is BEP 42 exempt.
   await expect(page.getByTestId('crawl-bep42')).toHaveText(`0 compliant · ${reachable} exempt · 0 not`);
+  // Every kadscope Mainline node answers sample_infohashes (BEP 51).
+  await expect(page.getByTestId('crawl-samples')).toContainText(`${reachable} answered · 0 not supported · 0 error`);
   await page.getByRole('button', { name: 'Client' }).click();
   await expect(page.getByTestId('crawl-legend')).toContainText(`KS 0.1 ${reachable}`);
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'network-mainline-crawl-light.png') });
