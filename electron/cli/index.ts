@@ -32,7 +32,8 @@ async function help(io: Io): Promise<void> {
   io.out('\n`kadscope <command> --help` shows a command\'s options.');
   const { HYPERDHT_CLI_COMMANDS } = await import('./hyperdht');
   io.out(`${HYPERDHT_CLI_COMMANDS.join(', ')} also speak HyperDHT (Hyperswarm): add --protocol hyperdht (\`kadscope lookup --protocol hyperdht --help\`).`);
-  io.out(`${MAINLINE_CLI_COMMANDS.join(', ')} also speak BitTorrent's Mainline DHT: add --protocol mainline (ids and info hashes are 40 hex characters).`);
+  // `samples` speaks only Mainline (BEP 51): its summary says so.
+  io.out(`${MAINLINE_CLI_COMMANDS.filter((c) => c !== 'samples').join(', ')} also speak BitTorrent's Mainline DHT: add --protocol mainline (ids and info hashes are 40 hex characters).`);
 }
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
