@@ -49,7 +49,7 @@ export async function runHyperdhtWorkload(opts: typeof HYPERDHT_DEFAULTS, comman
   const net = await createTestnet(opts.size, { host: '127.0.0.1' });
   const buildMs = performance.now() - t0;
   const ours = new HyperDhtNode({ transport: new UdpTransport({}, { host: '127.0.0.1', port: 0 }) }, { bootstrap: net.bootstrap, ephemeral: true, alpha: opts.alpha });
-  // The same client on the protocol seam: DhtNode's own lookup engine and RPC layer (lookups only: its records are not on the seam yet).
+  // The same client on the protocol seam: DhtNode's own lookup engine and RPC layer (lookups only here: its put/get is measured through the kadscope column's HyperDhtNode).
   const seam = DhtNode.create({ protocol: hyperdhtProtocol({ ephemeral: true }), host: '127.0.0.1', port: 0, bootstrap: net.bootstrap, alpha: opts.alpha, rpcTimeoutMs: 1_000 });
   const theirs = net.createNode();
   const lat: Record<string, number[]> = { kadscope: [], 'kadscope-seam': [], hyperdht: [] };
@@ -146,7 +146,7 @@ export async function runHyperdhtWorkload(opts: typeof HYPERDHT_DEFAULTS, comman
   const notes = [
     `One hyperdht/testnet of ${opts.size} nodes on 127.0.0.1; both clients ephemeral, same bootstrap, alternating who goes first. kadscope: alpha ${opts.alpha} with stall handling; hyperdht: dht-rpc's concurrency 10.`,
     'Datagrams: kadscope counts its lookup\'s sends (with resends); hyperdht the delta of its dht-rpc requests.total + retries over the lookup (its background ticks, if any fall inside, are included).',
-    'kadscope-seam: DhtNode({ protocol: hyperdhtProtocol({ ephemeral: true }) }), the engine every protocol shares; lookups only (no put/get figures: HyperDHT records are not on the seam yet).',
+    'kadscope-seam: DhtNode({ protocol: hyperdhtProtocol({ ephemeral: true }) }), the engine every protocol shares; lookups only in this workload (HyperDHT records are on the seam too; their put/get figures here come from the HyperDhtNode column).',
     'Recall: the share of the 20 persistent nodes closest to the target (BLAKE2b ids of their addresses) in the result; the testnet\'s first node stays ephemeral and is in no table.',
   ];
   return workloadResult(`hyperdht-${opts.size}`, command, startedAt, { ...opts, host: '127.0.0.1' }, { systems, status, figures, diagnostics, notes });
