@@ -784,13 +784,16 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   /**
    * One FIND_NODE to an address, outside any lookup: the crawler's request (core/crawl). Rejects with
-   * the request's DhtError (TIMEOUT after the retries, the peer's refusal, ABORTED).
+   * the request's DhtError (TIMEOUT after the retries, the peer's refusal, ABORTED). `member: false`
+   * when the responder is no routing-table member (HyperDHT: it answered without an id, or with one
+   * its address does not hash to; `id` is then the id of its address).
    */
-  async findNodeAt(to: Endpoint, target: Uint8Array, options: RequestOptions = {}): Promise<{ id: Uint8Array; nodes: WireContact[]; rttMs: number; client?: Uint8Array }> {
+  async findNodeAt(to: Endpoint, target: Uint8Array, options: RequestOptions = {}): Promise<{ id: Uint8Array; nodes: WireContact[]; rttMs: number; client?: Uint8Array; member?: false }> {
     this.assertRunning();
     const r = await this.request(to, { method: 'FIND_NODE', target }, { ...options, signal: this.signalFor(options.signal) });
+    const res = r.response;
     // The responder's `v` (Mainline), for the crawler's client column.
-    return { id: r.response.id, nodes: r.response.nodes ?? [], rttMs: r.rttMs, ...(r.response.client !== undefined ? { client: r.response.client } : {}) };
+    return { id: res.id, nodes: res.nodes ?? [], rttMs: r.rttMs, ...(res.client !== undefined ? { client: res.client } : {}), ...(res.readOnly === true ? { member: false as const } : {}) };
   }
 
   /**

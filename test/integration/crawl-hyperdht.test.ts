@@ -1,7 +1,7 @@
-// The crawler speaking HyperDHT (from an ephemeral node) to a loopback network of 20 real hyperdht
-// nodes (explicit loopback bootstrap): every node found and reachable, each id checked against the
-// address it answered from (a hyperdht id is BLAKE2b-256 of it; the ephemeral bootstrapper has none)
-// and counted in the crawl's facts.
+// The crawler speaking HyperDHT (an ephemeral DhtNode on the protocol seam) to a loopback network of
+// 20 real hyperdht nodes (explicit loopback bootstrap): every node found and reachable, each id
+// checked against the address it answered from (a hyperdht id is BLAKE2b-256 of it; the ephemeral
+// bootstrapper has none) and counted in the crawl's facts; the crawler enters no reference table.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crawl } from '../../core/crawl';
 import { openCrawlClient, type OpenedCrawlClient } from '../../electron/host/crawl-clients';
@@ -22,8 +22,12 @@ afterAll(async () => {
 });
 
 describe(`crawl of ${SIZE} hyperdht nodes`, () => {
-  it('finds and reaches every one, and says of each that its id matches its address', async () => {
+  it('finds and reaches every one, says of each whether its id matches its address, and stays out of their tables', async () => {
+    expect(opened.client).toMatchObject({ protocol: 'hyperdht', idBytes: 32, readOnly: true });
+    const tabled = (): Set<string> => new Set(net.nodes.flatMap((n) => n.table.toArray().map((e) => `${e.host}:${e.port}`)));
+    const before = tabled();
     const r = await crawl(opened.client, { bootstrap: net.bootstrap.map((b) => `${b.host}:${b.port}`) });
+    expect([...tabled()].filter((a) => !before.has(a))).toEqual([]);
     expect(r.protocol).toBe('hyperdht');
     expect(r.reachable).toBeGreaterThanOrEqual(SIZE);
     // hyperdht/testnet's bootstrapper is ephemeral: it answers without an id, so no id matches its
