@@ -2,8 +2,8 @@
 // with the JSON shapes: lookup { closest: [{ id, host, port }] }, put { key }, get <key>
 // prints the value, announce <topic> --keys F { publicKey } (F created when missing), peers <topic>
 // { peers: [public key hex] }. The one-shots run DhtNode on the protocol seam (node.records with
-// HyperDHT's record model). And kadscope's own HyperDHT testnet (node --testnet N) serving a
-// reference hyperdht client.
+// HyperDHT's record model). And kadscope's own HyperDHT testnet (createTestnet with the hyperdht
+// protocol, as node --testnet N runs) serving a reference hyperdht client.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandomBytes } from '../../core/id';
 import { hyperNodeId } from '../../core/protocols/hyperdht/crypto';
-import { createHyperTestnet as createKadscopeHyperTestnet } from '../../core/protocols/hyperdht/testnet';
+import { createTestnet } from '../../core/testnet';
 import { endpointKey } from '../../core/transport/types';
 import { runCli, type CliRun } from './cli-run';
 import { createHyperTestnet, refKeyPair, type RefNode, type RefTestnet } from './hyperdht-testnet';
@@ -123,16 +123,17 @@ describe('kadscope CLI --protocol hyperdht against hyperdht nodes', () => {
 
 describe("kadscope's own HyperDHT testnet", () => {
   it('runs persistent nodes that serve a reference hyperdht client', async () => {
-    const tn = await createKadscopeHyperTestnet(10);
+    const tn = await createTestnet({ size: 10, node: { protocol: 'hyperdht' } });
     const HyperDHT = require('hyperdht') as new (opts: { bootstrap: string[]; host: string; ephemeral: boolean }) => RefNode & { fullyBootstrapped(): Promise<void> };
     const ref = new HyperDHT({ bootstrap: tn.bootstrap, host: '127.0.0.1', ephemeral: true });
     try {
-      for (const n of tn.nodes) expect(n.persistent).toBe(true);
+      // Persistent: each node has taken the id of its address.
+      for (const n of tn.nodes) expect(n.id).toBe(hex(hyperNodeId(n.address)!));
       await ref.fullyBootstrapped();
       const { hash } = await ref.immutablePut(Buffer.from('served by kadscope'));
       const r = await cli('get', hex(hash), '--protocol', 'hyperdht', '--bootstrap', tn.bootstrap.join(','));
       expect(r).toEqual({ code: 0, out: ['served by kadscope'], err: [] });
-      expect(tn.nodes.filter((n) => n.store.size.immutables > 0).length).toBeGreaterThan(0);
+      expect(tn.nodes.filter((n) => n.records.held().some((r) => r.key === hex(hash))).length).toBeGreaterThan(0);
     } finally {
       await ref.destroy();
       await tn.destroy();
