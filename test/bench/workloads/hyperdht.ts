@@ -1,16 +1,16 @@
 // kadscope's HyperDHT client against hyperdht's own, inside one network of real hyperdht nodes
-// (hyperdht/testnet on 127.0.0.1). Both clients are ephemeral (client mode) and join through the
-// same bootstrap; rounds alternate which one goes first. Per lookup: wall time, datagrams sent
-// (requests and their resends; hyperdht: its dht-rpc stats), recall of the 20 true closest
-// persistent nodes. Then immutable put and get: each client reads back what it stored.
+// (hyperdht/testnet on 127.0.0.1). kadscope's client is DhtNode on the protocol seam
+// (hyperdhtProtocol({ ephemeral: true }): the engine every protocol shares). Both clients are
+// ephemeral (client mode) and join through the same bootstrap; rounds alternate which one goes
+// first. Per lookup: wall time, datagrams sent (requests and their resends; hyperdht: its dht-rpc
+// stats), recall of the 20 true closest persistent nodes. Then immutable put and get: each client
+// reads back what it stored (kadscope from the network, not its own copy).
 import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { compareDistance, seededRandomBytes } from '../../../core/id';
 import { hyperNodeId } from '../../../core/protocols/hyperdht/crypto';
 import { DhtNode } from '../../../core/node';
-import { HyperDhtNode } from '../../../core/protocols/hyperdht/node';
 import { hyperdhtProtocol } from '../../../core/protocols/hyperdht/protocol';
-import { UdpTransport } from '../../../core/transport/udp';
 import type { Endpoint } from '../../../core/transport/types';
 import { summarize, type Figure, type SystemStatus, type WorkloadResult } from '../harness';
 import { workloadResult } from './common';
@@ -48,36 +48,26 @@ export async function runHyperdhtWorkload(opts: typeof HYPERDHT_DEFAULTS, comman
   const t0 = performance.now();
   const net = await createTestnet(opts.size, { host: '127.0.0.1' });
   const buildMs = performance.now() - t0;
-  const ours = new HyperDhtNode({ transport: new UdpTransport({}, { host: '127.0.0.1', port: 0 }) }, { bootstrap: net.bootstrap, ephemeral: true, alpha: opts.alpha });
-  // The same client on the protocol seam: DhtNode's own lookup engine and RPC layer (lookups only here: its put/get is measured through the kadscope column's HyperDhtNode).
-  const seam = DhtNode.create({ protocol: hyperdhtProtocol({ ephemeral: true }), host: '127.0.0.1', port: 0, bootstrap: net.bootstrap, alpha: opts.alpha, rpcTimeoutMs: 1_000 });
+  const ours = DhtNode.create({ protocol: hyperdhtProtocol({ ephemeral: true }), host: '127.0.0.1', port: 0, bootstrap: net.bootstrap, alpha: opts.alpha, rpcTimeoutMs: 1_000 });
   const theirs = net.createNode();
-  const lat: Record<string, number[]> = { kadscope: [], 'kadscope-seam': [], hyperdht: [] };
-  const msgs: Record<string, number[]> = { kadscope: [], 'kadscope-seam': [], hyperdht: [] };
-  const recall: Record<string, number[]> = { kadscope: [], 'kadscope-seam': [], hyperdht: [] };
+  const lat: Record<string, number[]> = { kadscope: [], hyperdht: [] };
+  const msgs: Record<string, number[]> = { kadscope: [], hyperdht: [] };
+  const recall: Record<string, number[]> = { kadscope: [], hyperdht: [] };
   const putMs: Record<string, number[]> = { kadscope: [], hyperdht: [] };
   const getMs: Record<string, number[]> = { kadscope: [], hyperdht: [] };
-  let getMisses = { kadscope: 0, hyperdht: 0 };
+  const getMisses = { kadscope: 0, hyperdht: 0 };
   try {
     await ours.start();
-    await seam.start();
     await theirs.fullyBootstrapped();
     const members = net.nodes.filter((n) => n.id !== null).map((n) => hyperNodeId(n.address())!);
     const truth = (target: Uint8Array): Set<string> => new Set([...members].sort((a, b) => compareDistance(target, a, b)).slice(0, 20).map(hex));
 
     const runOurs = async (target: Uint8Array, want: Set<string>): Promise<void> => {
       const s = performance.now();
-      const r = await ours.findNode(target);
+      const r = await ours.findNode(hex(target));
       lat.kadscope.push(performance.now() - s);
       msgs.kadscope.push(r.messages);
       recall.kadscope.push(r.closest.filter((c) => want.has(c.id)).length / 20);
-    };
-    const runSeam = async (target: Uint8Array, want: Set<string>): Promise<void> => {
-      const s = performance.now();
-      const r = await seam.findNode(hex(target));
-      lat['kadscope-seam'].push(performance.now() - s);
-      msgs['kadscope-seam'].push(r.messages);
-      recall['kadscope-seam'].push(r.closest.filter((c) => want.has(c.id)).length / 20);
     };
     const runTheirs = async (target: Uint8Array, want: Set<string>): Promise<void> => {
       const before = theirs.stats.requests.total + theirs.stats.requests.retries;
@@ -91,7 +81,6 @@ export async function runHyperdhtWorkload(opts: typeof HYPERDHT_DEFAULTS, comman
     // Warm-up, not counted.
     await runOurs(rand(32), new Set());
     await runTheirs(rand(32), new Set());
-    await runSeam(rand(32), new Set());
     for (const list of [...Object.values(lat), ...Object.values(msgs), ...Object.values(recall)]) list.length = 0;
 
     for (let i = 0; i < opts.lookups; i++) {
@@ -99,24 +88,21 @@ export async function runHyperdhtWorkload(opts: typeof HYPERDHT_DEFAULTS, comman
       const want = truth(target);
       if (i % 2 === 0) {
         await runOurs(target, want);
-        await runSeam(target, want);
         await runTheirs(target, want);
       } else {
         await runTheirs(target, want);
-        await runSeam(target, want);
         await runOurs(target, want);
       }
     }
-    getMisses = { kadscope: 0, hyperdht: 0 };
     for (let i = 0; i < opts.putGets; i++) {
       const v1 = rand(100);
       let s = performance.now();
-      const p = await ours.immutablePut(v1);
+      const p = await ours.records.put(v1);
       putMs.kadscope.push(performance.now() - s);
       s = performance.now();
-      const g = await ours.immutableGet(Buffer.from(p.key, 'hex'));
+      const g = await ours.records.get(p.key, { source: 'network' }).catch(() => null);
       getMs.kadscope.push(performance.now() - s);
-      if (!g.value) getMisses.kadscope++;
+      if (!g) getMisses.kadscope++;
 
       const v2 = rand(100);
       s = performance.now();
@@ -129,10 +115,9 @@ export async function runHyperdhtWorkload(opts: typeof HYPERDHT_DEFAULTS, comman
     }
   } finally {
     await ours.stop();
-    await seam.stop();
     await net.destroy();
   }
-  const systems = ['kadscope', 'kadscope-seam', 'hyperdht'];
+  const systems = ['kadscope', 'hyperdht'];
   const per = (m: Record<string, number[]>) => Object.fromEntries(systems.map((s) => [s, m[s]?.length ? summarize(m[s]) : null]));
   const figures: Figure[] = [
     { metric: `lookup latency (${opts.size} hyperdht nodes)`, unit: 'ms', better: 'lower', show: 'median', values: per(lat) },
@@ -141,12 +126,12 @@ export async function runHyperdhtWorkload(opts: typeof HYPERDHT_DEFAULTS, comman
     { metric: 'immutable put', unit: 'ms', better: 'lower', show: 'median', values: per(putMs) },
     { metric: 'immutable get of what it put', unit: 'ms', better: 'lower', show: 'median', values: per(getMs) },
   ];
-  const status: Record<string, SystemStatus> = { kadscope: { status: 'ok' }, 'kadscope-seam': { status: 'ok' }, hyperdht: { status: 'ok' } };
+  const status: Record<string, SystemStatus> = { kadscope: { status: 'ok' }, hyperdht: { status: 'ok' } };
   const diagnostics = { network: { buildMs: Math.round(buildMs), persistentNodes: net.nodes.length - 1 }, kadscope: { getMisses: getMisses.kadscope }, hyperdht: { getMisses: getMisses.hyperdht } };
   const notes = [
     `One hyperdht/testnet of ${opts.size} nodes on 127.0.0.1; both clients ephemeral, same bootstrap, alternating who goes first. kadscope: alpha ${opts.alpha} with stall handling; hyperdht: dht-rpc's concurrency 10.`,
     'Datagrams: kadscope counts its lookup\'s sends (with resends); hyperdht the delta of its dht-rpc requests.total + retries over the lookup (its background ticks, if any fall inside, are included).',
-    'kadscope-seam: DhtNode({ protocol: hyperdhtProtocol({ ephemeral: true }) }), the engine every protocol shares; lookups only in this workload (HyperDHT records are on the seam too; their put/get figures here come from the HyperDhtNode column).',
+    'kadscope: DhtNode({ protocol: hyperdhtProtocol({ ephemeral: true }) }), the engine every protocol shares (the app\'s and the CLI\'s); put is node.records.put, get node.records.get(key, { source: \'network\' }).',
     'Recall: the share of the 20 persistent nodes closest to the target (BLAKE2b ids of their addresses) in the result; the testnet\'s first node stays ephemeral and is in no table.',
   ];
   return workloadResult(`hyperdht-${opts.size}`, command, startedAt, { ...opts, host: '127.0.0.1' }, { systems, status, figures, diagnostics, notes });
