@@ -108,6 +108,31 @@ export function Segmented<T extends string>({ value, options, onChange, label }:
   );
 }
 
+/** A form field whose input is a Segmented choice: the field's label above, an optional hint below. */
+export function SegmentedField<T extends string>({ fieldLabel, fit = false, testId, children, ...seg }: { fieldLabel: string; fit?: boolean; testId?: string; children?: ReactNode; value: T; options: { value: T; label: string }[]; onChange: (v: T) => void; label: string }): ReactElement {
+  return (
+    <div className={fit ? 'field fit' : 'field'} data-testid={testId}>
+      <span className="field-label">{fieldLabel}</span>
+      <Segmented<T> {...seg} />
+      {children}
+    </div>
+  );
+}
+
+/** What an empty view offers: start a local testnet, or join a network. */
+export function StartOrJoin({ go }: { go: (view: 'testnet' | 'join') => void }): ReactElement {
+  return (
+    <div className="btn-row">
+      <button type="button" className="btn primary" onClick={() => go('testnet')}>
+        Start a local testnet
+      </button>
+      <button type="button" className="btn" onClick={() => go('join')}>
+        Join a network
+      </button>
+    </div>
+  );
+}
+
 /** A file input drawn as the app's button with the chosen file's name beside it (the browser's bare input does not match the forms). */
 export function FilePicker({ id, label, accept, fileName, onFile, invalid = false, testId }: { id?: string; label: string; accept?: string; fileName: string | null; onFile: (f: File | undefined) => void; invalid?: boolean; testId?: string }): ReactElement {
   const input = useRef<HTMLInputElement>(null);

@@ -1,7 +1,7 @@
 // Buckets: every non-empty k-bucket with its fill out of k (split by health), its replacement
 // cache and its last refresh. A bucket opens to its peers.
 import { useMemo, useState, type ReactElement } from 'react';
-import { Empty, Health, Id } from '../components/common';
+import { Empty, Health, Id, StartOrJoin } from '../components/common';
 import { Icon } from '../components/Icons';
 import { useLive } from '../state/live';
 import { HEALTH_STATES, type Contact, type PeerInfo } from '../state/contract-types';
@@ -48,16 +48,7 @@ export function Buckets(): ReactElement {
     return (
       <Empty
         title="The routing table is empty"
-        action={
-          <div className="btn-row">
-            <button type="button" className="btn primary" onClick={() => go('testnet')}>
-              Start a local testnet
-            </button>
-            <button type="button" className="btn" onClick={() => go('join')}>
-              Join a network
-            </button>
-          </div>
-        }
+        action={<StartOrJoin go={go} />}
       >
         Buckets fill as peers answer us. Join a network or start a local testnet.
       </Empty>

@@ -9,7 +9,7 @@ import { GraphController, type DrawnSummary } from '../graph/controller';
 import { nodeId, type GraphNode } from '../graph/model';
 import { routeNote } from '../graph/labels';
 import { PULSE_MS } from '../graph/style';
-import { CopyButton, Empty, ErrorNote, Health, Id, Progress } from '../components/common';
+import { CopyButton, Empty, ErrorNote, Health, Id, Progress, StartOrJoin } from '../components/common';
 import { useLive } from '../state/live';
 import { buildOverlay, type LookupModel, type PeerLookupState } from '../state/lookup-model';
 import { STEP_BEAT_MS, describeEvent, frameAt, nextStop, prepareReplay, type Replay } from '../trace/replay';
@@ -203,16 +203,7 @@ export function GraphView(): ReactElement {
             <div className="card">
               <Empty
                 title="No peers yet"
-                action={
-                  <div className="btn-row">
-                    <button type="button" className="btn primary" onClick={() => go('testnet')}>
-                      Start a local testnet
-                    </button>
-                    <button type="button" className="btn" onClick={() => go('join')}>
-                      Join a network
-                    </button>
-                  </div>
-                }
+                action={<StartOrJoin go={go} />}
               >
                 Your node is alone. Start a testnet on this machine or join a network through a bootstrap address, and peers appear here as they enter the routing table.
               </Empty>

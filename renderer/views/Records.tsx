@@ -4,7 +4,7 @@
 import { useEffect, useMemo, useState, type FormEvent, type ReactElement } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { MAX_VALUE_BYTES, idHex, recordName, type GetDto, type PutDto, type PutMutableDto, type ValueInput } from '../../electron/host/contract';
-import { Card, CopyButton, Empty, ErrorNote, FilePicker, Id, Progress, Segmented } from '../components/common';
+import { Card, CopyButton, Empty, ErrorNote, FilePicker, Id, Progress, Segmented, SegmentedField } from '../components/common';
 import { useLive } from '../state/live';
 import { useLookup } from '../state/lookups';
 import { useApi, useConnectionState } from '../state/sync';
@@ -213,31 +213,28 @@ function StoreForm(): ReactElement {
     <Card title="Store a value" sub="on the k nodes closest to its key" testId="store-card">
       <form className="form" onSubmit={submit} aria-label="Store a value">
         <div className="row">
-          <div className="field fit">
-            <span className="field-label">Record</span>
-            <Segmented
-              label="Record type"
-              value={kind}
-              onChange={setKind}
-              options={[
-                { value: 'immutable', label: 'Immutable' },
-                ...(noNames ? [] : [{ value: 'named' as const, label: 'At a name' }]),
-                { value: 'mutable', label: 'Mutable (signed)' },
-              ]}
-            />
-          </div>
-          <div className="field">
-            <span className="field-label">Value from</span>
-            <Segmented
-              label="Value source"
-              value={source}
-              onChange={setSource}
-              options={[
-                { value: 'text', label: 'Text' },
-                { value: 'file', label: 'File' },
-              ]}
-            />
-          </div>
+          <SegmentedField
+            fieldLabel="Record"
+            fit
+            label="Record type"
+            value={kind}
+            onChange={setKind}
+            options={[
+              { value: 'immutable', label: 'Immutable' },
+              ...(noNames ? [] : [{ value: 'named' as const, label: 'At a name' }]),
+              { value: 'mutable', label: 'Mutable (signed)' },
+            ]}
+          />
+          <SegmentedField
+            fieldLabel="Value from"
+            label="Value source"
+            value={source}
+            onChange={setSource}
+            options={[
+              { value: 'text', label: 'Text' },
+              { value: 'file', label: 'File' },
+            ]}
+          />
         </div>
         <p className="hint muted">
           {storeHint(hyperdht ? 'hyperdht' : mainline ? 'mainline' : 'kadscope', kind)}
@@ -478,18 +475,16 @@ function FetchForm(): ReactElement {
     <Card title="Fetch a value" sub={from === 'local' ? 'this node’s own copy, no lookup' : by === 'name' ? 'iterative FIND_VALUE at SHA-256(name)' : 'iterative FIND_VALUE by key'} testId="fetch-card">
       <form className="form" onSubmit={submit} aria-label="Fetch a value">
         {!noNames && (
-          <div className="field">
-            <span className="field-label">Fetch by</span>
-            <Segmented
-              label="Fetch by"
-              value={by}
-              onChange={setBy}
-              options={[
-                { value: 'key', label: 'Key' },
-                { value: 'name', label: 'Name' },
-              ]}
-            />
-          </div>
+          <SegmentedField
+            fieldLabel="Fetch by"
+            label="Fetch by"
+            value={by}
+            onChange={setBy}
+            options={[
+              { value: 'key', label: 'Key' },
+              { value: 'name', label: 'Name' },
+            ]}
+          />
         )}
         {by === 'name' ? (
           <div className="field">
@@ -537,19 +532,19 @@ function FetchForm(): ReactElement {
           </div>
         )}
         {held && (
-          <div className="field" data-testid="fetch-source">
-            <span className="field-label">This node holds a copy of this key. Fetch</span>
-            <Segmented
-              label="Fetch from"
-              value={source}
-              onChange={setSource}
-              options={[
-                { value: 'network', label: 'From the network' },
-                { value: 'local', label: 'This node’s copy' },
-              ]}
-            />
+          <SegmentedField
+            fieldLabel="This node holds a copy of this key. Fetch"
+            testId="fetch-source"
+            label="Fetch from"
+            value={source}
+            onChange={setSource}
+            options={[
+              { value: 'network', label: 'From the network' },
+              { value: 'local', label: 'This node’s copy' },
+            ]}
+          >
             <span className="hint">{source === 'network' ? 'A find-value lookup that leaves our own copy out: what other nodes return.' : 'Read from this node’s store; nothing is sent.'}</span>
-          </div>
+          </SegmentedField>
         )}
         <div className="btn-row">
           <button type="submit" className="btn primary" disabled={!ready || (by === 'key' && wrongLength) || publicKeyError !== null || get.isPending} data-testid="fetch-submit">

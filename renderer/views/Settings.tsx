@@ -2,7 +2,7 @@
 import { useState, type FormEvent, type ReactElement } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { settingsSchema, type Settings, type Theme } from '../../electron/host/contract';
-import { Card, ErrorNote, Progress, Segmented } from '../components/common';
+import { Card, ErrorNote, Progress, SegmentedField } from '../components/common';
 import { useApi, useConnection, useConnectionState } from '../state/sync';
 import { useUi } from '../state/ui';
 import { unwrap } from '../state/call';
@@ -31,19 +31,17 @@ export function SettingsView(): ReactElement {
     <div className="grid cols-2">
       <Card title="Appearance">
         <div className="form">
-          <div className="field">
-            <span className="field-label">Theme</span>
-            <Segmented<Theme>
-              label="Theme"
-              value={s.theme}
-              onChange={(theme) => save.mutate({ theme })}
-              options={[
-                { value: 'system', label: 'Follow the system' },
-                { value: 'light', label: 'Light' },
-                { value: 'dark', label: 'Dark' },
-              ]}
-            />
-          </div>
+          <SegmentedField<Theme>
+            fieldLabel="Theme"
+            label="Theme"
+            value={s.theme}
+            onChange={(theme) => save.mutate({ theme })}
+            options={[
+              { value: 'system', label: 'Follow the system' },
+              { value: 'light', label: 'Light' },
+              { value: 'dark', label: 'Dark' },
+            ]}
+          />
           <NumberSetting
             key={`g${s.graphMaxPeers}`}
             label="Peers drawn on the graph at most"

@@ -223,6 +223,7 @@ test('stopping testnet nodes turns their health bad in Peers and on the graph', 
 const VIEWS = ['overview', 'graph', 'buckets', 'peers', 'records', 'lookups', 'testnet', 'join', 'settings'] as const;
 
 test('a screenshot of every view, light and dark', async ({ app: page }) => {
+  test.slow(); // two schemes × every view, each waited for: on a loaded machine more than the default minute
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   // Give the views something to show: a finished lookup (selected, so its waterfall is open).
   await openView(page, 'lookups');
