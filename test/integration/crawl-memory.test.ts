@@ -3,36 +3,19 @@
 // finish building within 15 minutes on the shared 2-core machine; 100,000 need ~5 GB of heap), so
 // larger sizes are the benchmark's (KADSCOPE_CRAWL_BENCH_MEMORY_SIZE with npm run bench -- crawl);
 // KADSCOPE_CRAWL_MEMORY_SIZE sets this test's size.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../core/clock';
+import { describe, expect, it } from 'vitest';
 import { crawl, kadscopeCrawlClient } from '../../core/crawl';
 import { seededRandomBytes } from '../../core/id';
-import { DhtNode } from '../../core/node';
-import { createTestnet, type Testnet } from '../../core/testnet';
+import { withCrawlNetwork } from '../crawl-network';
 
 const SIZE = Number(process.env.KADSCOPE_CRAWL_MEMORY_SIZE ?? 2_000);
-let net: Testnet;
-let clock: FakeClock;
-let crawler: DhtNode;
-
-beforeAll(async () => {
-  clock = new FakeClock();
-  net = await createTestnet({ size: SIZE, transport: 'memory', seed: 0x10000, clock, node: { refreshOnBootstrap: false } });
-  crawler = DhtNode.create({ transport: net.network!.createTransport({}), clock, randomBytes: seededRandomBytes(11), diversity: false });
-  await net.run(crawler.start());
-}, 1_200_000);
-
-afterAll(async () => {
-  await crawler?.stop();
-  await net?.destroy();
-  expect(clock.pendingTimers).toBe(0);
-});
+const f = withCrawlNetwork({ size: SIZE, seed: 0x10000, timeoutMs: 1_200_000 });
 
 describe(`crawl of a ${SIZE}-node memory network under fake time`, () => {
   it('finds and reaches every node from one bootstrap address', async () => {
-    const r = await net.run(crawl(kadscopeCrawlClient(crawler), { bootstrap: [net.bootstrap[0]], clock, randomBytes: seededRandomBytes(12), concurrency: 64 }));
+    const r = await f.net.run(crawl(kadscopeCrawlClient(f.crawler), { bootstrap: [f.net.bootstrap[0]], clock: f.clock, randomBytes: seededRandomBytes(12), concurrency: 64 }));
     const found = new Set(r.nodes.map((n) => n.id));
-    const missing = net.nodes.filter((n) => !found.has(n.id)).length;
+    const missing = f.net.nodes.filter((n) => !found.has(n.id)).length;
     expect(missing).toBe(0);
     expect(r.found).toBe(SIZE);
     expect(r.reachable).toBe(SIZE);

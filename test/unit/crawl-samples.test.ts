@@ -2,44 +2,37 @@
 // per node the samples' count and the `num` it reports (or 'not-supported': error 204, silence, an
 // answer without samples), per crawl the distinct infohashes seen, bounded and marked when capped.
 // A protocol without sample_infohashes (kadscope) is asked nothing and its results carry no samples.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../core/clock';
 import { crawl, kadscopeCrawlClient, nodeCrawlClient, type CrawlClient } from '../../core/crawl';
 import { DhtError } from '../../core/errors';
 import { bytesToHex, seededRandomBytes } from '../../core/id';
 import { DhtNode } from '../../core/node';
 import { mainlineProtocol } from '../../core/protocols/mainline/protocol';
-import { createTestnet, type Testnet } from '../../core/testnet';
+import { createTestnet } from '../../core/testnet';
+import { withCrawlNetwork } from '../crawl-network';
 
 const SIZE = 40;
 const TOPICS = 6;
-let net: Testnet;
-let clock: FakeClock;
-let crawler: DhtNode;
 const topics: string[] = [];
-
-beforeAll(async () => {
-  clock = new FakeClock();
-  net = await createTestnet({ size: SIZE, transport: 'memory', seed: 0x51, clock, node: { protocol: 'mainline', refreshOnBootstrap: false } });
+// Read-only, as the CLI's and the app's Mainline crawler is (BEP 43).
+const f = withCrawlNetwork({
+  size: SIZE,
+  seed: 0x51,
+  node: { protocol: 'mainline' },
+  crawler: { protocol: mainlineProtocol({ readOnly: true }) },
   // Announced by a few nodes: each topic lands on the 8 nodes nearest it.
-  for (let i = 0; i < TOPICS; i++) {
-    const r = await net.run(net.nodes[i].records.announce(`bep51 topic ${i}`, 6881 + i));
-    topics.push(r.key);
-  }
-  // Read-only, as the CLI's and the app's Mainline crawler is (BEP 43).
-  crawler = DhtNode.create({ protocol: mainlineProtocol({ readOnly: true }), transport: net.network!.createTransport({}), clock, randomBytes: seededRandomBytes(11), diversity: false });
-  await net.run(crawler.start());
-}, 120_000);
-
-afterAll(async () => {
-  await crawler?.stop();
-  await net?.destroy();
-  expect(clock.pendingTimers).toBe(0);
+  populate: async (net) => {
+    for (let i = 0; i < TOPICS; i++) {
+      const r = await net.run(net.nodes[i].records.announce(`bep51 topic ${i}`, 6881 + i));
+      topics.push(r.key);
+    }
+  },
 });
 
 describe('crawl of a Mainline network asks sample_infohashes (BEP 51)', () => {
   it('records per node the samples and num, and per crawl the distinct infohashes', async () => {
-    const r = await net.run(crawl(nodeCrawlClient(crawler, { readOnly: true }), { bootstrap: [net.bootstrap[0]], clock, randomBytes: seededRandomBytes(1) }));
+    const r = await f.net.run(crawl(nodeCrawlClient(f.crawler, { readOnly: true }), { bootstrap: [f.net.bootstrap[0]], clock: f.clock, randomBytes: seededRandomBytes(1) }));
     expect(r.reachable).toBe(SIZE);
     for (const n of r.nodes) {
       expect(n.samples?.status).toBe('answered');
@@ -52,23 +45,23 @@ describe('crawl of a Mainline network asks sample_infohashes (BEP 51)', () => {
   });
 
   it('caps the distinct infohashes and says so', async () => {
-    const r = await net.run(crawl(nodeCrawlClient(crawler, { readOnly: true }), { bootstrap: [net.bootstrap[0]], clock, randomBytes: seededRandomBytes(2), maxInfohashes: 2 }));
+    const r = await f.net.run(crawl(nodeCrawlClient(f.crawler, { readOnly: true }), { bootstrap: [f.net.bootstrap[0]], clock: f.clock, randomBytes: seededRandomBytes(2), maxInfohashes: 2 }));
     expect(r.samples).toMatchObject({ answered: SIZE, infohashes: 2, capped: true });
     expect(r.infohashes).toHaveLength(2);
   });
 
   it('asks nothing when told not to, and a kadscope crawl has no samples', async () => {
-    const off = await net.run(crawl(nodeCrawlClient(crawler, { readOnly: true }), { bootstrap: [net.bootstrap[0]], clock, randomBytes: seededRandomBytes(3), samples: false }));
+    const off = await f.net.run(crawl(nodeCrawlClient(f.crawler, { readOnly: true }), { bootstrap: [f.net.bootstrap[0]], clock: f.clock, randomBytes: seededRandomBytes(3), samples: false }));
     expect(off.samples).toBeUndefined();
     expect(off.infohashes).toBeUndefined();
     expect(off.nodes.every((n) => n.samples === undefined)).toBe(true);
-    const k = await net.run(createTestnet({ size: 4, transport: 'memory', seed: 3, clock }));
-    const kc = DhtNode.create({ transport: k.network!.createTransport({}), clock, randomBytes: seededRandomBytes(12) });
+    const k = await f.net.run(createTestnet({ size: 4, transport: 'memory', seed: 3, clock: f.clock }));
+    const kc = DhtNode.create({ transport: k.network!.createTransport({}), clock: f.clock, randomBytes: seededRandomBytes(12) });
     await k.run(kc.start());
     try {
       const client = kadscopeCrawlClient(kc);
       expect(client.sampleInfohashes).toBeUndefined();
-      const kr = await k.run(crawl(client, { bootstrap: [k.bootstrap[0]], clock, randomBytes: seededRandomBytes(4) }));
+      const kr = await k.run(crawl(client, { bootstrap: [k.bootstrap[0]], clock: f.clock, randomBytes: seededRandomBytes(4) }));
       expect(kr.reachable).toBe(4);
       expect(kr.samples).toBeUndefined();
       await expect(kc.sampleInfohashesAt(k.nodes[0].address, new Uint8Array(32))).rejects.toMatchObject({ code: 'UNSUPPORTED' });

@@ -1,39 +1,23 @@
 // The crawler on the simulated network under fake time: it finds every node from one bootstrap
 // address, stops asking a node when its answers repeat, names why a node was unreachable, and a
 // cancelled crawl resolves with what it had.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../core/clock';
 import { crawl, estimateSize, kadscopeCrawlClient, type CrawlClient, type CrawlProgress } from '../../core/crawl';
 import { seededRandomBytes } from '../../core/id';
-import { DhtNode } from '../../core/node';
-import { createTestnet, type Testnet } from '../../core/testnet';
+import { withCrawlNetwork } from '../crawl-network';
 
 const SIZE = 300;
-let net: Testnet;
-let clock: FakeClock;
-let crawler: DhtNode;
-
-beforeAll(async () => {
-  clock = new FakeClock();
-  net = await createTestnet({ size: SIZE, transport: 'memory', seed: 0xc4a1, clock, node: { refreshOnBootstrap: false } });
-  crawler = DhtNode.create({ transport: net.network!.createTransport({}), clock, randomBytes: seededRandomBytes(7), diversity: false });
-  await net.run(crawler.start());
-}, 120_000);
-
-afterAll(async () => {
-  await crawler?.stop();
-  await net?.destroy();
-  expect(clock.pendingTimers).toBe(0);
-});
+const f = withCrawlNetwork({ size: SIZE, seed: 0xc4a1, crawlerSeed: 7 });
 
 describe('crawl (kadscope protocol, memory network)', () => {
   it('finds and reaches every node from one bootstrap address, with bounded requests per node', async () => {
     const progress: CrawlProgress[] = [];
-    const r = await net.run(
-      crawl(kadscopeCrawlClient(crawler), { bootstrap: [net.bootstrap[0]], clock, randomBytes: seededRandomBytes(1), onProgress: (p) => progress.push(p) }),
+    const r = await f.net.run(
+      crawl(kadscopeCrawlClient(f.crawler), { bootstrap: [f.net.bootstrap[0]], clock: f.clock, randomBytes: seededRandomBytes(1), onProgress: (p) => progress.push(p) }),
     );
     const ids = new Set(r.nodes.map((n) => n.id));
-    for (const n of net.nodes) expect(ids.has(n.id)).toBe(true);
+    for (const n of f.net.nodes) expect(ids.has(n.id)).toBe(true);
     expect(r.found).toBe(SIZE);
     expect(r.reachable).toBe(SIZE);
     expect(r.unreachable).toBe(0);
@@ -58,8 +42,8 @@ describe('crawl (kadscope protocol, memory network)', () => {
   });
 
   it('marks stopped nodes unreachable (timeout) and still finds the rest', async () => {
-    const stopped = new Set(await net.stopRandom(10));
-    const r = await net.run(crawl(kadscopeCrawlClient(crawler), { bootstrap: net.bootstrap, clock, randomBytes: seededRandomBytes(2) }));
+    const stopped = new Set(await f.net.stopRandom(10));
+    const r = await f.net.run(crawl(kadscopeCrawlClient(f.crawler), { bootstrap: f.net.bootstrap, clock: f.clock, randomBytes: seededRandomBytes(2) }));
     for (const n of r.nodes) {
       if (stopped.has(n.id!)) {
         expect(n.status).toBe('unreachable');
@@ -75,10 +59,10 @@ describe('crawl (kadscope protocol, memory network)', () => {
 
   it('resolves a cancelled crawl with what it had, the rest marked not crawled', async () => {
     const ac = new AbortController();
-    const r = await net.run(
-      crawl(kadscopeCrawlClient(crawler), {
-        bootstrap: [net.bootstrap[0]],
-        clock,
+    const r = await f.net.run(
+      crawl(kadscopeCrawlClient(f.crawler), {
+        bootstrap: [f.net.bootstrap[0]],
+        clock: f.clock,
         signal: ac.signal,
         concurrency: 4,
         onProgress: (p) => {
@@ -95,7 +79,7 @@ describe('crawl (kadscope protocol, memory network)', () => {
   });
 
   it('refuses bad options with a clear error', async () => {
-    const client = kadscopeCrawlClient(crawler);
+    const client = kadscopeCrawlClient(f.crawler);
     await expect(crawl(client, { bootstrap: [] })).rejects.toThrow(/at least one bootstrap/);
     await expect(crawl(client, { bootstrap: ['nowhere'] })).rejects.toThrow(/nowhere: missing ":port"/);
     await expect(crawl(client, { bootstrap: ['127.0.0.1:1'], concurrency: 0 })).rejects.toThrow(/concurrency/);
