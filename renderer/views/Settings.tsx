@@ -98,7 +98,7 @@ function MetricsSetting({ value, url, onSave }: { value: string; url: string | n
     <form className="field" onSubmit={submit} aria-label="Prometheus metrics">
       <label htmlFor="setting-metrics">Prometheus metrics (HOST:PORT, port 0 for any free port, empty for off)</label>
       <div className="btn-row">
-        <input id="setting-metrics" className="input mono" value={text} onChange={(e) => setText(e.target.value)} placeholder="127.0.0.1:9464" aria-invalid={error !== null} spellCheck={false} data-testid="setting-metrics" />
+        <input id="setting-metrics" className="input mono grow" value={text} onChange={(e) => setText(e.target.value)} placeholder="127.0.0.1:9464" aria-invalid={error !== null} spellCheck={false} data-testid="setting-metrics" />
         <button type="submit" className="btn small" disabled={!parsed.success || parsed.data === value}>
           {text.trim() === '' && value !== '' ? 'Turn off' : 'Save'}
         </button>
