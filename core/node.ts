@@ -79,6 +79,18 @@ const MAX_CLIENT_VERSION_BYTES = 16;
 export const REJOIN_PEERS = 24;
 /** Bootstrap nodes kept that answered as non-members (dht-rpc's id-less first node), for the lookup after a re-key. */
 const MAX_NON_MEMBER_SEEDS = 8;
+/** Peers named in down hints (a PING with `down`: dht-rpc's DOWN_HINT) being checked at once, at most (dht-rpc: 10). */
+export const MAX_DOWN_CHECKS = 10;
+/** Down hints this node sends per window, at most (dht-rpc: 50 per 5 s tick). */
+export const DOWN_HINTS_PER_WINDOW = 50;
+export const DOWN_HINT_WINDOW_MS = 5_000;
+/** Answers held for their delay (a PING with `delayMs`: dht-rpc's DELAYED_PING) at once; more get none. */
+export const MAX_DELAYED_ANSWERS = 64;
+/** The longest an answer is held (dht-rpc's maxPingDelay); a longer delay gets no answer. */
+export const MAX_ANSWER_DELAY_MS = 10_000;
+/** Peers a reachability probe asks (dht-rpc: 5), and how many of them must get through (dht-rpc: 3; 1 when fewer were asked). */
+export const REACHABILITY_PROBE_PEERS = 5;
+export const REACHABILITY_PROBE_QUORUM = 3;
 
 /** Record options (dataDir, lifetimes, store limits) are documented in records/config.ts. */
 export interface DhtNodeOptions extends RecordOptions {
@@ -112,6 +124,11 @@ export interface DhtNodeOptions extends RecordOptions {
   maxInFlight?: number;
   refreshIntervalMs?: number;
   maintenanceIntervalMs?: number;
+  /**
+   * Tell the peers that named a node to us when it does not answer (capabilities.downHints:
+   * dht-rpc's DOWN_HINT). Default true where the protocol has them.
+   */
+  downHints?: boolean;
   /** Routing-table IP diversity limits; default: on, except when we bind a loopback or private address. */
   diversity?: boolean;
   /** Refresh the farther buckets the join lookup left below k, after joining (default true; see refreshAfterJoin). */
@@ -217,6 +234,7 @@ function resolveOptions(o: DhtNodeOptions, protocol: DhtProtocol) {
     refreshOnBootstrap: o.refreshOnBootstrap ?? true,
     lookupSelfOnBootstrap: o.lookupSelfOnBootstrap ?? true,
     adaptiveTimeout: o.adaptiveTimeout ?? false,
+    downHints: (o.downHints ?? true) && protocol.capabilities.downHints,
   };
 }
 
@@ -279,10 +297,24 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private idAdopted = false;
   /** Bootstrap nodes that answered as non-members: where a lookup starts while the table is empty. */
   private nonMemberSeeds: LookupPeer[] = [];
+  /** The protocol gave us the id of our address (idForAddress): others keep us in their tables. */
+  private addressIdHeld = false;
+  /** Joins in progress (bootstrap()): a reachability probe waits for the join to end. */
+  private joining = 0;
+  /** The address a reachability probe last asked about (one probe per address), and the one in flight. */
+  private probedAddress: string | null = null;
+  private probing: Promise<boolean> | null = null;
+  /** Table peers named in down hints that we are PINGing (at most MAX_DOWN_CHECKS). */
+  private readonly downChecks = new Set<string>();
+  /** Down hints sent in the current window. */
+  private readonly downHintWindow = { startMs: 0, sent: 0 };
+  /** Answers held for their delay, and how to release them (at most MAX_DELAYED_ANSWERS). */
+  private readonly delayedAnswers = new Map<TimerHandle, (body: HandlerResult) => void>();
   private refreshing = false;
   private lookupSeq = 0;
   /** The node's side of every lookup, made once (see the constructor on why not arrows). */
-  private readonly lookupHooks: Required<Pick<ConstructorParameters<typeof Lookup>[0], 'onFailure' | 'accept' | 'onEvent' | 'wantsEvents' | 'onFinish'>>;
+  private readonly lookupHooks: Required<Pick<ConstructorParameters<typeof Lookup>[0], 'onFailure' | 'accept' | 'onEvent' | 'wantsEvents' | 'onFinish'>> &
+    Pick<ConstructorParameters<typeof Lookup>[0], 'onUnreachable'>;
   /** Every finished lookup by kind and outcome, with durations and messages (metrics). */
   readonly lookupStats = new LookupStats();
 
@@ -375,6 +407,13 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       onFinish(kind: LookupKind, done: Extract<LookupEvent, { type: 'done' }>): void {
         node.lookupStats.record(kind, done);
       },
+      ...(this.opts.downHints
+        ? {
+            onUnreachable(peer: LookupPeer, referrers: readonly LookupPeer[]): void {
+              node.sendDownHints(peer, referrers);
+            },
+          }
+        : {}),
     };
     this.rpc.setHandler((req, from, bytes) => this.answerRequest(req, from, bytes));
     this.rpc.onResponse = (res, from, rttMs) => {
@@ -585,6 +624,20 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       } else endpoints.push(a);
     }
     const reached: Contact[] = [];
+    this.joining++;
+    try {
+      await this.join(endpoints, reached, failed, signal);
+    } finally {
+      this.joining--;
+    }
+    // An adaptive node (probeReachability) decides once the join has filled its table: whether the
+    // network reaches it at the address the answers agree on.
+    if (this.protocol.probeReachability === true && this.observed !== null) await this.settleReachability(this.observed);
+    return { reached, failed, peers: this.table.size };
+  }
+
+  /** bootstrap()'s PINGs and lookups. */
+  private async join(endpoints: Endpoint[], reached: Contact[], failed: BootstrapResult['failed'], signal?: AbortSignal): Promise<void> {
     await Promise.all(
       endpoints
         .filter((e) => endpointKey(e) !== endpointKey(this.address))
@@ -607,7 +660,6 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         .catch(() => undefined);
       if (this.opts.refreshOnBootstrap) await this.refreshAfterJoin(signal);
     }
-    return { reached, failed, peers: this.table.size };
   }
 
   /**
@@ -660,6 +712,12 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     if (wasRunning) await this.storage.close();
     this.pingingOldest.clear();
     this.rechecking.clear();
+    this.downChecks.clear();
+    for (const [timer, release] of this.delayedAnswers) {
+      this.clock.clearTimeout(timer);
+      release(null);
+    }
+    this.delayedAnswers.clear();
     this.removeAllListeners();
   }
 
@@ -721,6 +779,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       onRecord: options.onRecord,
       onPeers: options.onPeers,
       onFailure: hooks.onFailure,
+      onUnreachable: hooks.onUnreachable,
       accept: hooks.accept,
       onEvent: hooks.onEvent,
       wantsEvents: hooks.wantsEvents,
@@ -953,6 +1012,83 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     );
   }
 
+  /**
+   * A peer says a node it heard of from us did not answer it (a PING with `down`: dht-rpc's
+   * DOWN_HINT). If that node is in our table at that address we PING it, and it leaves the table
+   * if it does not answer, or answers as another node or as a non-member (as dht-rpc's _check).
+   * At most MAX_DOWN_CHECKS at once, one per peer.
+   */
+  private checkDown(down: WireContact): void {
+    if (!this.running) return;
+    const id = bytesToHex(down.id);
+    const entry = this.table.get(id);
+    if (!entry || entry.host !== down.host || entry.port !== down.port) return;
+    if (this.downChecks.has(id) || this.downChecks.size >= MAX_DOWN_CHECKS) return;
+    this.downChecks.add(id);
+    this.request({ host: entry.host, port: entry.port }, { method: 'PING' }, { signal: this.lifetime.signal })
+      .then(
+        (r) => {
+          if (r.response.readOnly === true || bytesToHex(r.response.id) !== id) this.dropPeer(id);
+        },
+        (err: DhtError) => {
+          if (err.code === 'TIMEOUT') this.dropPeer(id);
+        },
+      )
+      .finally(() => this.downChecks.delete(id));
+  }
+
+  /** A peer found gone leaves the table (a replacement from its bucket's cache takes the slot, if there is one). */
+  private dropPeer(id: string): void {
+    if (!this.running) return;
+    const r = this.table.pingFailed(id, this.clock.now());
+    if (r) {
+      this.emitRemoved(r.evicted, 'failed');
+      this.emitAdded(r.promoted);
+      return;
+    }
+    const e = this.table.remove(id);
+    if (e) this.emitRemoved(e, 'failed');
+  }
+
+  /**
+   * A lookup's query to `down` went unanswered: tell the peers that named it (dht-rpc's DOWN_HINT,
+   * a PING with `down`, one attempt), so they check it and drop it if it is gone. At most
+   * DOWN_HINTS_PER_WINDOW per DOWN_HINT_WINDOW_MS.
+   */
+  private sendDownHints(down: LookupPeer, referrers: readonly LookupPeer[]): void {
+    if (!this.running) return;
+    const now = this.clock.now();
+    const w = this.downHintWindow;
+    if (now - w.startMs >= DOWN_HINT_WINDOW_MS) {
+      w.startMs = now;
+      w.sent = 0;
+    }
+    for (const ref of referrers) {
+      if (w.sent >= DOWN_HINTS_PER_WINDOW) return;
+      if (ref.host === down.host && ref.port === down.port) continue;
+      w.sent++;
+      this.rpc
+        .request({ host: ref.host, port: ref.port }, { method: 'PING', down: { id: down.idBytes, host: down.host, port: down.port } }, { signal: this.lifetime.signal, retries: 0 })
+        .catch(() => undefined);
+    }
+  }
+
+  /**
+   * The answer to a PING with `delayMs` (dht-rpc's DELAYED_PING), sent when that much time has
+   * passed on the node's clock. None for a delay over MAX_ANSWER_DELAY_MS or beyond
+   * MAX_DELAYED_ANSWERS held at once (dht-rpc is silent past its maximum too); stop() drops them.
+   */
+  private answerLater(delayMs: number): HandlerResult | Promise<HandlerResult> {
+    if (!(delayMs >= 0 && delayMs <= MAX_ANSWER_DELAY_MS) || this.delayedAnswers.size >= MAX_DELAYED_ANSWERS) return null;
+    return new Promise<HandlerResult>((resolve) => {
+      const timer = this.clock.setTimeout(() => {
+        this.delayedAnswers.delete(timer);
+        resolve({});
+      }, delayMs);
+      this.delayedAnswers.set(timer, resolve);
+    });
+  }
+
   /** Majority of the last few addresses peers saw us at (counts kept incrementally: this runs per answer). */
   private noteObserved(observed: Endpoint | undefined): void {
     // Undefined: the peer did not say (a Mainline answer without `ip`); port 0 is no address either.
@@ -996,7 +1132,84 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   assumeAddress(address: Endpoint): void {
     this.observed = { host: address.host, port: address.port };
     this.emit('observed-address', this.observed);
-    if (this.protocol.idForAddress) this.adoptAddressId(this.observed);
+    // Known, not told: no reachability probe either.
+    if (this.protocol.idForAddress) this.takeAddressId(this.observed);
+  }
+
+  /**
+   * Whether others may keep this node in their routing tables: always where ids are free; where the
+   * id follows the address (HyperDHT), once the node holds the id of its address (an ephemeral
+   * node never does, an adaptive one once its reachability probe got through).
+   */
+  get persistent(): boolean {
+    return this.protocol.addressId === undefined || this.addressIdHeld;
+  }
+
+  /**
+   * The network agrees on a (new) address for us. A protocol whose id follows it takes its id now,
+   * or, when it must first show the network reaches it there (probeReachability), after a probe:
+   * at the end of the join in progress, else at once.
+   */
+  private adoptAddressId(observed: Endpoint): void {
+    if (this.protocol.probeReachability === true && !this.addressIdHeld) {
+      if (this.joining === 0) void this.settleReachability(observed);
+      return;
+    }
+    this.takeAddressId(observed);
+  }
+
+  /** Probes whether the network reaches us at `at` (once per address) and takes its id if so. */
+  private async settleReachability(at: Endpoint): Promise<void> {
+    if (!this.running || this.addressIdHeld) return;
+    const key = endpointKey(at);
+    if (this.probing === null) {
+      if (this.probedAddress === key) return;
+      this.probedAddress = key;
+      this.probing = this.probeReachability(at).finally(() => {
+        this.probing = null;
+      });
+    }
+    const reachable = await this.probing;
+    if (reachable && this.running && this.probedAddress === key && this.observed !== null && endpointKey(this.observed) === key) this.takeAddressId(this.observed);
+  }
+
+  /**
+   * dht-rpc's firewall check: up to REACHABILITY_PROBE_PEERS peers are asked, from a second socket
+   * they have never heard from, to answer at our first one (a PING with `replyPort`: PING_NAT).
+   * Behind a NAT or firewall those answers are not let through. Reachable when
+   * REACHABILITY_PROBE_QUORUM of them (1 if fewer were asked) arrive saying they sent them to `at`,
+   * and `at` has the port we are bound to (a NAT that maps ports is not reachable unasked).
+   */
+  private async probeReachability(at: Endpoint): Promise<boolean> {
+    const key = endpointKey(at);
+    const verdict = (reachable: boolean, asked: number, answered: number, reason: string): boolean => {
+      this.emit('reachability', { address: { host: at.host, port: at.port }, reachable, asked, answered, reason });
+      return reachable;
+    };
+    const port = this.address.port;
+    if (at.port !== port) return verdict(false, 0, 0, `the network sees us at ${key}, not at the port ${port} we are bound to (a NAT maps our port): not reachable unasked`);
+    if (this.transport.sibling === undefined) return verdict(false, 0, 0, `this ${this.transport.kind} transport cannot open a second socket to probe from`);
+    const targets: Endpoint[] = this.table.closest(this.idBytes, REACHABILITY_PROBE_PEERS).map((e) => ({ host: e.host, port: e.port }));
+    for (const s of this.nonMemberSeeds) if (targets.length < REACHABILITY_PROBE_PEERS && !targets.some((t) => t.host === s.host && t.port === s.port)) targets.push({ host: s.host, port: s.port });
+    if (targets.length === 0) return verdict(false, 0, 0, 'no peer to ask');
+    const quorum = targets.length >= REACHABILITY_PROBE_PEERS ? REACHABILITY_PROBE_QUORUM : 1;
+    const probe = this.transport.sibling();
+    probe.onMessage(() => undefined);
+    try {
+      await probe.bind();
+      const answers = await Promise.allSettled(targets.map((t) => this.rpc.request(t, { method: 'PING', replyPort: port }, { via: probe, signal: this.lifetime.signal })));
+      let answered = 0;
+      for (const a of answers) {
+        const seen = a.status === 'fulfilled' ? a.value.response.observed : undefined;
+        if (seen !== undefined && seen.host === at.host && seen.port === at.port) answered++;
+      }
+      const ok = answered >= quorum;
+      return verdict(ok, targets.length, answered, `${answered} of ${targets.length} peers asked reached ${key} from a socket they never heard from (${quorum} needed)`);
+    } catch (err) {
+      return verdict(false, targets.length, 0, `the probe could not run: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      await probe.close();
+    }
   }
 
   /**
@@ -1006,9 +1219,11 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
    * peers that fit it. The records parts read the same bytes (a HyperDHT storer checks that an
    * announcement is signed for its id as it is now).
    */
-  private adoptAddressId(observed: Endpoint): void {
+  private takeAddressId(observed: Endpoint): void {
     const id = this.protocol.idForAddress?.(observed, this.idBytes, this.randomBytes);
-    if (!id || id.length !== this.idBytes.length || bytesToHex(id) === this.id) return;
+    if (!id || id.length !== this.idBytes.length) return;
+    this.addressIdHeld = true;
+    if (bytesToHex(id) === this.id) return;
     const from = this.id;
     this.idBytes.set(id);
     const old = this.table;
@@ -1055,6 +1270,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     if (req.readOnly !== true) this.noteRequester(id, req.id, from, entry);
     switch (req.method) {
       case 'PING':
+        if (req.down !== undefined) this.checkDown(req.down);
+        if (req.delayMs !== undefined) return this.answerLater(req.delayMs);
         return {};
       case 'FIND_NODE':
         // A token here too, so a put's find-node lookup can STORE at the nodes it found.

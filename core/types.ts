@@ -21,6 +21,11 @@ export interface ProtocolCapabilities {
   sampleInfohashes: boolean;
   /** Announcements carry the announcer's local addresses for peers behind the same NAT (wire v3). */
   localAddresses: boolean;
+  /**
+   * Telling the nodes that named a peer to us that it did not answer (dht-rpc's DOWN_HINT, a PING
+   * with `down` in the message model), so that they check it and drop it if it is gone.
+   */
+  downHints: boolean;
 }
 
 /** A node on the network: hex id and address. */
@@ -215,6 +220,12 @@ export interface NodeEvents {
   'observed-address': Endpoint;
   /** The node took another id: a protocol whose id follows the address (dht-rpc) saw it change. */
   'id-changed': { from: string; to: string; reason: string };
+  /**
+   * A reachability probe ended (a protocol that turns persistent only when reachable: dht-rpc's
+   * adaptive mode): whether `asked` peers reached us at `address` from a socket they never heard
+   * from (`answered` of them did), and why that is the verdict.
+   */
+  reachability: { address: Endpoint; reachable: boolean; asked: number; answered: number; reason: string };
   /** A record was stored here or refreshed (a STORE we accepted, or our own put). */
   'record-stored': RecordInfo;
   /** A record reached its expiry without being refreshed and was dropped. */

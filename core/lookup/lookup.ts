@@ -23,6 +23,8 @@ export const LOOKUP_CANDIDATES_PER_K = 8;
  */
 export const STALL_RTT_FACTOR = 4;
 export const STALL_MIN_MS = 100;
+/** Referrers remembered per candidate for onUnreachable (dht-rpc's down hints): the first few. */
+export const MAX_REFERRERS = 3;
 
 /** What asking one peer produced. */
 export interface QueryAnswer {
@@ -86,6 +88,12 @@ export interface LookupParams {
   /** Called for each answering peer; lets the node update its table and health. */
   onAnswer?: (peer: LookupPeer, answer: QueryAnswer) => void;
   onFailure?: (peer: LookupPeer, error: DhtError) => void;
+  /**
+   * A queried peer did not answer (TIMEOUT): the peers whose answers named it (at most
+   * MAX_REFERRERS), and later any peer that names it again, are passed here, so the node can tell
+   * them (dht-rpc's DOWN_HINT). Only when it is set does the lookup remember who named whom.
+   */
+  onUnreachable?: (peer: LookupPeer, referrers: readonly LookupPeer[]) => void;
   /** Sees every event as it is produced (the node re-emits them; traces record them). */
   onEvent?: (e: LookupEvent) => void;
   /**
@@ -113,6 +121,10 @@ interface Candidate {
   /** In flight for longer than stallMs(): it no longer counts against alpha. */
   stalled: boolean;
   token?: Uint8Array;
+  /** The peers whose answers named it, until it is asked (onUnreachable only; at most MAX_REFERRERS). */
+  referrers?: LookupPeer[];
+  /** It timed out: a peer that names it again is told (onUnreachable). */
+  down?: true;
 }
 
 export type LookupDoneEvent = Extract<LookupEvent, { type: 'done' }>;
@@ -302,9 +314,9 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     return lo;
   }
 
-  /** A candidate we do not have yet, at position `at`, kept if it is among the `cap` nearest. */
-  private insertCandidate(at: number, peer: LookupPeer, hop: number): void {
-    if (at >= this.cap) return; // farther than everything we keep
+  /** A candidate we do not have yet, at position `at`, kept if it is among the `cap` nearest (returned, or null). */
+  private insertCandidate(at: number, peer: LookupPeer, hop: number): Candidate | null {
+    if (at >= this.cap) return null; // farther than everything we keep
     const list = this.sorted;
     const c: Candidate = { peer, state: 'new', hop, answeredAt: 0, sent: false, sentAt: 0, stalled: false };
     list.splice(at, 0, c);
@@ -312,11 +324,23 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       // Forget the farthest candidate that is not in flight.
       for (let i = list.length - 1; i >= 0; i--) {
         if (list[i].state !== 'inflight') {
+          if (list[i] === c) return null;
           list.splice(i, 1);
           break;
         }
       }
     }
+    return c;
+  }
+
+  /** `by` named candidate `c` again: remembered until `c` is asked, or told at once if `c` is down (dht-rpc). */
+  private referred(c: Candidate, by: LookupPeer, unreachable: NonNullable<LookupParams['onUnreachable']>): void {
+    if (c.down) {
+      unreachable(c.peer, [by]);
+      return;
+    }
+    const refs = c.referrers;
+    if (refs !== undefined && refs.length < MAX_REFERRERS && (c.state === 'new' || c.state === 'inflight') && !refs.includes(by)) refs.push(by);
   }
 
   /**
@@ -429,6 +453,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     }
     c.state = answer.member === false ? 'not-member' : 'answered';
     c.answeredAt = p.clock.now();
+    c.referrers = undefined;
     const firstAnswer = this.slowestRttMs < 0;
     if (answer.rttMs > this.slowestRttMs) this.slowestRttMs = answer.rttMs;
     if (answer.token) c.token = answer.token;
@@ -437,6 +462,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     const nodes: Contact[] | null = this.watched ? [] : null;
     const hop = c.hop + 1;
     const self = this.selfBytes;
+    const unreachable = p.onUnreachable;
     for (const n of answer.nodes) {
       // A hex id only for the event and for a candidate we keep.
       const shown = nodes === null ? null : bytesToHex(n.id);
@@ -447,11 +473,13 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       const existing = this.sorted[at];
       if (existing !== undefined && equalIds(existing.peer.idBytes, n.id)) {
         if (hop < existing.hop && existing.state === 'new' && (!p.accept || p.accept(n))) existing.hop = hop;
+        if (unreachable !== undefined) this.referred(existing, c.peer, unreachable);
         continue;
       }
       if (p.accept && !p.accept(n)) continue;
       if (at >= this.cap) continue;
-      this.insertCandidate(at, { id: shown ?? bytesToHex(n.id), idBytes: n.id, host: n.host, port: n.port }, hop);
+      const added = this.insertCandidate(at, { id: shown ?? bytesToHex(n.id), idBytes: n.id, host: n.host, port: n.port }, hop);
+      if (added !== null && unreachable !== undefined) added.referrers = [c.peer];
     }
     if (nodes) this.push({
       type: 'response',
@@ -492,6 +520,11 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     this.settle(c);
     c.state = 'failed';
     p.onFailure?.(c.peer, err);
+    if (err.code === 'TIMEOUT' && p.onUnreachable !== undefined) {
+      c.down = true;
+      if (c.referrers !== undefined && c.referrers.length > 0) p.onUnreachable(c.peer, c.referrers);
+      c.referrers = undefined;
+    }
     const at = p.clock.now();
     if (this.watched) {
       if (err.code === 'TIMEOUT') {

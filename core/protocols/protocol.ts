@@ -95,6 +95,14 @@ export interface DhtProtocol {
    * compliant id for a public address when `current` does not comply; null on exempt addresses.
    */
   idForAddress?(observed: Endpoint, current: Uint8Array, rand: RandomBytes): Uint8Array | null;
+  /**
+   * For such a protocol: the node takes that id only once it has shown that the network reaches it
+   * there unasked (dht-rpc's adaptive mode). DhtNode asks up to REACHABILITY_PROBE_PEERS peers to
+   * answer a PING sent from a second socket (Transport.sibling) at its first one (`replyPort`:
+   * dht-rpc's PING_NAT), and calls idForAddress only when enough answers got through. Unset: the
+   * id is taken as soon as the network agrees on the address.
+   */
+  readonly probeReachability?: boolean;
   /** For such a protocol: the id an address must carry (pure), or null when it can have none. */
   addressId?(address: Endpoint): Uint8Array | null;
   /**
@@ -112,7 +120,7 @@ export const KADSCOPE_PROTOCOL: DhtProtocol = {
   idBytes: ID_BYTES,
   k: 20,
   codec: kadscopeCodec,
-  capabilities: Object.freeze({ customMethods: true, broadcast: true, namedKeys: true, sampleInfohashes: false, localAddresses: true }),
+  capabilities: Object.freeze({ customMethods: true, broadcast: true, namedKeys: true, sampleInfohashes: false, localAddresses: true, downHints: false }),
   randomId: (rand = cryptoRandomBytes) => rand(ID_BYTES),
   hashTopic: (text) => sha256(text),
   records: KADSCOPE_RECORDS,

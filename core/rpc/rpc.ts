@@ -56,6 +56,11 @@ export interface RequestOptions {
   retriesNow?: () => number;
   /** Called each time a datagram for this request goes out (attempt number from 1). */
   onSend?: (attempt: number, bytes: number) => void;
+  /**
+   * Send the datagrams from this socket instead (a reachability probe's second socket, bound by
+   * the caller); the answer is still awaited on ours, from the address asked.
+   */
+  via?: Transport;
 }
 
 export interface RpcDeps {
@@ -105,6 +110,7 @@ interface Pending {
   reject: (e: DhtError) => void;
   signal?: AbortSignal;
   onSend?: (attempt: number, bytes: number) => void;
+  via?: Transport;
 }
 
 /** The requests in flight under one AbortSignal, and the one 'abort' listener they share. */
@@ -293,6 +299,7 @@ export class Rpc {
       reject,
       signal: options.signal,
       onSend: options.onSend,
+      via: options.via,
     };
     if (p.signal) this.watch(p.signal, p);
     this.pending.add(p);
@@ -310,7 +317,7 @@ export class Rpc {
   private sendAttempt(p: Pending): void {
     p.attempt++;
     p.sentAt = this.clock.now();
-    this.sendRaw(p.data, p.to);
+    this.sendRaw(p.data, p.to, p.via);
     p.onSend?.(p.attempt, p.data.byteLength);
     p.timer = this.clock.setTimeout(() => this.onAttemptTimeout(p), p.timeoutMs);
   }
@@ -381,10 +388,10 @@ export class Rpc {
     }
   }
 
-  private sendRaw(data: Uint8Array, to: Endpoint): void {
+  private sendRaw(data: Uint8Array, to: Endpoint, via: Transport = this.transport): void {
     this.counters.txPackets++;
     this.counters.txBytes += data.byteLength;
-    this.transport.send(data, to);
+    via.send(data, to);
   }
 
   private receive(data: Uint8Array, from: Endpoint): void {
@@ -454,16 +461,19 @@ export class Rpc {
     } catch (err) {
       result = handlerFailure(err);
     }
+    // PING_NAT (replyPort): the answer goes to another port of the sender's host, and says so.
+    const to = req.method === 'PING' && req.replyPort !== undefined ? { host: from.host, port: req.replyPort } : from;
     if (result instanceof Promise) {
       result.then(
-        (body) => this.answer(req, from, body),
-        (err: unknown) => this.answer(req, from, handlerFailure(err)),
+        (body) => this.answer(req, to, body),
+        (err: unknown) => this.answer(req, to, handlerFailure(err)),
       );
       return;
     }
-    this.answer(req, from, result);
+    this.answer(req, to, result);
   }
 
+  /** Sends the answer to `from`: the requester, or where it asked the answer to go (replyPort). */
   private answer(req: RequestMessage, from: Endpoint, body: HandlerResult): void {
     // An answer that was waiting (on disk, say) when the node stopped is not sent.
     if (body === null || this.closed) return;

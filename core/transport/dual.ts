@@ -30,6 +30,11 @@ export class DualStackTransport implements Transport {
     this.v6 = new UdpTransport({}, { host: host6, port: options.port ?? 0 });
   }
 
+  /** A second IPv4 socket (dht-rpc, whose reachability probe needs one, is IPv4 only). */
+  sibling(): UdpTransport {
+    return this.v4.sibling();
+  }
+
   /** Both bound addresses, IPv4 first. */
   get addresses(): Endpoint[] {
     return [this.v4.address, this.v6.address];

@@ -320,6 +320,11 @@ export class MemoryTransport implements Transport {
     this.handler = handler;
   }
 
+  /** A second transport on this one's host (its bound host, else the one it will bind), on a free port. */
+  sibling(): MemoryTransport {
+    return new MemoryTransport(this.link, this.bound?.host ?? this.host, 0);
+  }
+
   bind(): Promise<Endpoint> {
     if (this.state === 'closed') return Promise.reject(new DhtError('STOPPED', 'the memory transport is closed; create a new one to bind again'));
     if (this.bound) return Promise.resolve(this.bound);

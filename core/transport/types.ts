@@ -24,6 +24,12 @@ export interface Transport {
   readonly kind: string;
   /** Datagram and error counters (transport/stats.ts); both built-in transports keep them. */
   readonly stats?: TransportStats;
+  /**
+   * A new, unbound socket on this one's host, on a free port (the caller binds and closes it): a
+   * reachability probe sends from it, so that its answers can reach the first socket only if the
+   * network reaches that one unasked. Absent where a transport cannot make one.
+   */
+  sibling?(): Transport;
 }
 
 /** `host:port`, with IPv6 hosts in brackets: the canonical Map key for an address (ARCHITECTURE.md, habit 7). */

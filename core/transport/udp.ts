@@ -124,6 +124,11 @@ export class UdpTransport implements Transport {
     return this.bound;
   }
 
+  /** A second socket on the host this one binds, on a free port (a reachability probe's). */
+  sibling(): UdpTransport {
+    return new UdpTransport({}, { host: this.host, port: 0 });
+  }
+
   onMessage(handler: MessageHandler): void {
     this.handler = handler;
   }

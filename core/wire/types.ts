@@ -99,7 +99,17 @@ export type WireRecord =
     };
 
 export type RequestArgs =
-  | { method: 'PING' }
+  /**
+   * The three fields are dht-rpc's internal commands beside PING, which the message model carries
+   * as a PING (they are answered as one and counted as one); wire v1 and Mainline never carry them.
+   * replyPort (PING_NAT): answer to this port of the sender's host, not the one it sent from (a
+   * reachability probe sends from a second socket and waits for the answer on its first).
+   * delayMs (DELAYED_PING): answer after this long (the responder bounds it, and the answers it holds).
+   * down (DOWN_HINT): a node this receiver named to the sender did not answer it; the receiver pings
+   * it and drops it from its table if it is gone. Its id is the one its address calls for (the
+   * codec derives it; only a protocol whose ids follow the address carries these).
+   */
+  | { method: 'PING'; replyPort?: number; delayMs?: number; down?: WireContact }
   /**
    * sample: ask for samples of the infohashes the node stores as well (Mainline's BEP 51
    * sample_infohashes: a find_node whose answer adds samples, num and interval). Only a protocol

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatIPv4 } from '../../core/wire/compact';
 import { hyperNodeId, idMatchesSource } from '../../core/protocols/hyperdht/crypto';
-import { decodeHyperMessage, encodeHyperRequest, encodeHyperResponse, type HyperMessage } from '../../core/protocols/hyperdht/messages';
+import { INTERNAL_COMMANDS, decodeHyperMessage, encodeHyperRequest, encodeHyperResponse, type HyperMessage } from '../../core/protocols/hyperdht/messages';
 import {
   decodeAnnounce,
   decodeLookupReply,
@@ -18,7 +18,7 @@ import {
   encodeLookupReply,
   encodeMutablePut,
 } from '../../core/protocols/hyperdht/records';
-import { hyperdhtProtocol } from '../../core/protocols/hyperdht/protocol';
+import { HYPERDHT_MAX_PING_DELAY_MS, hyperdhtProtocol } from '../../core/protocols/hyperdht/protocol';
 import { ReferenceIo } from './hyperdht-reference';
 
 const SEED = 1313;
@@ -61,6 +61,11 @@ const corrupted = fc
     if (mode === 2) return Buffer.concat([out, tail]);
     return out;
   });
+
+/** An address as a DOWN_HINT's value carries it (6 bytes: IPv4 and port, little-endian). */
+function hyperNodeIdInput(a: { host: string; port: number }): Uint8Array {
+  return new Uint8Array([...a.host.split('.').map(Number), a.port & 255, a.port >>> 8]);
+}
 
 /** Plain data with bytes as hex, whether they are Uint8Arrays or Buffers (Buffer.toJSON runs before a replacer). */
 function strip(m: HyperMessage): unknown {
@@ -162,6 +167,49 @@ describe('hyperdht codec under hostile input', () => {
         if (claimed === null || !idMatchesSource(claimed, from)) expect(r.message.readOnly).toBe(true);
       }),
       { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it('PING_NAT, DOWN_HINT and DELAYED_PING with hostile values: never throw; a decoded one is a PING with a port, a delay within bounds, or a down node whose id is its address\'s', () => {
+    const codec = hyperdhtProtocol().codec;
+    const internalCmd = fc.record({
+      tid: fc.integer({ min: 0, max: 0xffff }),
+      to: addr,
+      id: maybe(b32),
+      token: maybe(b32),
+      internal: fc.constant(true),
+      command: fc.constantFrom(INTERNAL_COMMANDS.PING_NAT, INTERNAL_COMMANDS.DOWN_HINT, INTERNAL_COMMANDS.DELAYED_PING),
+      target: maybe(b32),
+      value: maybe(fc.oneof(bytes(0, 8), fc.integer({ min: 0, max: 0xffffffff }).map((n) => new Uint8Array([n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24])), addr.map((a) => hyperNodeIdInput(a)))),
+    });
+    fc.assert(
+      fc.property(internalCmd, addr, (m, from) => {
+        const d = encodeHyperRequest(m);
+        const r = codec.decode(d, from);
+        if (!r.ok) {
+          expect('answered' in r).toBe(false);
+          return;
+        }
+        const msg = r.message;
+        expect(msg.kind).toBe('request');
+        if (msg.kind !== 'request' || msg.method !== 'PING') throw new Error(`decoded as ${msg.kind}`);
+        expect(Buffer.from(msg.id).toString('hex')).toBe(Buffer.from(hyperNodeId(from)!).toString('hex'));
+        if (m.id === null || !idMatchesSource(m.id, from)) expect(msg.readOnly).toBe(true);
+        const set = [msg.replyPort, msg.delayMs, msg.down].filter((x) => x !== undefined).length;
+        expect(set).toBeLessThanOrEqual(1);
+        if (m.command === INTERNAL_COMMANDS.PING_NAT) expect(msg.replyPort).toBeGreaterThanOrEqual(1);
+        if (msg.replyPort !== undefined) expect(msg.replyPort).toBeLessThanOrEqual(65535);
+        if (m.command === INTERNAL_COMMANDS.DELAYED_PING) expect(msg.delayMs).toBeLessThanOrEqual(HYPERDHT_MAX_PING_DELAY_MS);
+        if (msg.down !== undefined) {
+          expect(msg.down.port).toBeGreaterThan(0);
+          expect(idMatchesSource(msg.down.id, msg.down)).toBe(true);
+        }
+        // Our own encoding of what was decoded is the same command with the same value's meaning.
+        const again = codec.decode(codec.encode(msg, from), from);
+        if (!again.ok || again.message.kind !== 'request' || again.message.method !== 'PING') throw new Error('no round trip');
+        expect([again.message.replyPort, again.message.delayMs, again.message.down?.host, again.message.down?.port]).toEqual([msg.replyPort, msg.delayMs, msg.down?.host, msg.down?.port]);
+      }),
+      { seed: SEED, numRuns: RUNS * 2 },
     );
   });
 

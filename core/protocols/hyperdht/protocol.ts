@@ -35,6 +35,7 @@ import { cryptoRandomBytes, type RandomBytes } from '../../id';
 import type { Endpoint } from '../../transport/types';
 import type { Message, RequestMessage, ResponseMessage, WireContact, WirePeer, WireRecord } from '../../wire/types';
 import type { CodecDecodeResult, DhtProtocol, WireCodec } from '../protocol';
+import { Reader, Writer, IPV4_ADDRESS_BYTES } from './compact';
 import { blake2b256, equalBytes, hyperNodeId, immutableKey } from './crypto';
 import {
   HYPERDHT_COMMANDS,
@@ -72,10 +73,34 @@ export const MAX_REMEMBERED_COMMANDS = 4_096;
 const SIZE_ONLY_ADDRESS: Endpoint = Object.freeze({ host: '0.0.0.0', port: 1 });
 const ZERO_ID = new Uint8Array(HYPERDHT_ID_BYTES);
 const NO_ADDRESS: WirePeer = Object.freeze({ host: '0.0.0.0', port: 0 });
+/** dht-rpc's maxPingDelay: a DELAYED_PING asking for longer gets no answer. */
+export const HYPERDHT_MAX_PING_DELAY_MS = 10_000;
 
 export interface HyperdhtProtocolOptions {
-  /** Stay a client: never send an id, never enter others' tables (one-shot commands). */
+  /**
+   * true: stay a client, never send an id, never enter others' tables (one-shot commands).
+   * false: persistent as soon as the network agrees on our address (a node known to be reachable).
+   * Unset: adaptive, as dht-rpc decides it: persistent once a PING_NAT probe from a second socket
+   * shows the network reaches us at that address (DhtProtocol.probeReachability).
+   */
   ephemeral?: boolean;
+}
+
+/** Two, four or six bytes of a dht-rpc internal command's value. */
+function u16(n: number): Uint8Array {
+  const w = new Writer(2);
+  w.uint16(n);
+  return w.finish();
+}
+function u32(n: number): Uint8Array {
+  const w = new Writer(4);
+  w.uint32(n);
+  return w.finish();
+}
+function ipv4Value(e: Endpoint): Uint8Array {
+  const w = new Writer(IPV4_ADDRESS_BYTES);
+  w.ipv4(e);
+  return w.finish();
 }
 
 /** What a protocol object's codec and idForAddress() share: our persistent id, and the commands in flight. */
@@ -158,6 +183,10 @@ function encodeRequestWith(state: CodecState, msg: Extract<Message, { kind: 'req
   };
   switch (msg.method) {
     case 'PING':
+      // dht-rpc's other internal commands ride on the model's PING (see RequestArgs).
+      if (msg.down) return encodeHyperRequest({ ...head, command: INTERNAL_COMMANDS.DOWN_HINT, target: null, value: ipv4Value(msg.down) });
+      if (msg.replyPort !== undefined) return encodeHyperRequest({ ...head, command: INTERNAL_COMMANDS.PING_NAT, target: null, value: u16(msg.replyPort) });
+      if (msg.delayMs !== undefined) return encodeHyperRequest({ ...head, command: INTERNAL_COMMANDS.DELAYED_PING, target: null, value: u32(msg.delayMs) });
       return encodeHyperRequest({ ...head, command: INTERNAL_COMMANDS.PING, target: null });
     case 'FIND_NODE':
       return encodeHyperRequest({ ...head, command: INTERNAL_COMMANDS.FIND_NODE, target: msg.target });
@@ -246,8 +275,40 @@ function appRequestOf(req: HyperRequest, head: { kind: 'request'; tid: number; i
   }
 }
 
-/** An incoming request as the engine's model, or why it is not one (and an answer, if it gets one). */
-function requestOf(req: HyperRequest, from: Endpoint | undefined, state: CodecState): CodecDecodeResult {
+/**
+ * dht-rpc's internal commands beside PING as the model's PING (RequestArgs): PING_NAT answered at
+ * the port it names, DELAYED_PING after its delay, DOWN_HINT with the node it names (its id
+ * derived from the address, as every id here is). What dht-rpc ignores (a value too short, port 0,
+ * a delay over its maximum) is dropped in silence.
+ */
+function internalPingOf(req: HyperRequest, head: { kind: 'request'; tid: number; id: Uint8Array; readOnly?: true }): CodecDecodeResult {
+  const v = req.value;
+  const ping = (args: { replyPort?: number; delayMs?: number; down?: WireContact }): CodecDecodeResult => ({ ok: true, message: { ...head, method: 'PING', ...args } as RequestMessage });
+  switch (req.command) {
+    case INTERNAL_COMMANDS.PING_NAT: {
+      if (!v || v.length < 2) return silent('PING_NAT without a port');
+      const port = new Reader(v).uint16();
+      if (port === 0) return silent('PING_NAT to port 0');
+      return ping({ replyPort: port });
+    }
+    case INTERNAL_COMMANDS.DELAYED_PING: {
+      if (!v || v.length < 4) return silent('DELAYED_PING without a delay');
+      const delayMs = new Reader(v).uint32();
+      if (delayMs > HYPERDHT_MAX_PING_DELAY_MS) return silent(`DELAYED_PING of ${delayMs} ms (at most ${HYPERDHT_MAX_PING_DELAY_MS})`);
+      return ping({ delayMs });
+    }
+    default: {
+      // DOWN_HINT: answered whatever it names; a node it names is checked only if it has an id.
+      if (!v || v.length < IPV4_ADDRESS_BYTES) return silent('DOWN_HINT without an address');
+      const down = new Reader(v.subarray(0, IPV4_ADDRESS_BYTES)).ipv4();
+      const id = down.port > 0 ? hyperNodeId(down) : null;
+      return ping(id === null ? {} : { down: { id, host: down.host, port: down.port } });
+    }
+  }
+}
+
+/** An incoming request as the engine's model, or why it is not one. */
+function requestOf(req: HyperRequest, from: Endpoint | undefined): CodecDecodeResult {
   const { id, member } = senderId(req.id, from);
   const head = { kind: 'request' as const, tid: req.tid, id, ...(member ? {} : { readOnly: true as const }) };
   if (!req.internal) return appRequestOf(req, head);
@@ -257,9 +318,10 @@ function requestOf(req: HyperRequest, from: Endpoint | undefined, state: CodecSt
     case INTERNAL_COMMANDS.FIND_NODE:
       if (!req.target) return { ok: false, reason: 'bad-args', detail: 'FIND_NODE without a target' };
       return { ok: true, message: { ...head, method: 'FIND_NODE', target: req.target } as RequestMessage };
+    case INTERNAL_COMMANDS.PING_NAT:
+    case INTERNAL_COMMANDS.DELAYED_PING:
     case INTERNAL_COMMANDS.DOWN_HINT:
-      if (!from) return { ok: false, reason: 'bad-args', detail: 'DOWN_HINT from nowhere' };
-      return { ok: false, reason: 'unknown-method', detail: 'DOWN_HINT (acknowledged)', reply: encodeHyperResponse({ tid: req.tid, to: from, id: state.id, token: null, closerNodes: [], error: 0, value: null }) };
+      return internalPingOf(req, head);
     default:
       return { ok: false, reason: 'unknown-method', detail: `internal command ${req.command} is not answered here` };
   }
@@ -286,7 +348,7 @@ function decodeWith(state: CodecState, data: Uint8Array, from: Endpoint | undefi
   const decoded = decodeHyperMessage(data);
   if (!decoded.ok) return { ok: false, reason: decoded.reason === 'oversize' ? 'oversize' : 'bad-header', detail: decoded.reason };
   const m = decoded.message;
-  if (m.type === 'request') return requestOf(m, from, state);
+  if (m.type === 'request') return requestOf(m, from);
   const { id, member } = senderId(m.id, from);
   const command = state.sent.get(m.tid);
   state.sent.delete(m.tid);
@@ -322,12 +384,14 @@ export function hyperdhtProtocol(options: HyperdhtProtocolOptions = {}): DhtProt
     k: 20,
     codec,
     // dht-rpc has no room for kadscope's CALL or BROADCAST, nor for named records (wire v2).
-    capabilities: { customMethods: false, broadcast: false, namedKeys: false, sampleInfohashes: false, localAddresses: false },
+    capabilities: { customMethods: false, broadcast: false, namedKeys: false, sampleInfohashes: false, localAddresses: false, downHints: true },
     // Until the network says where we are, any id will do: it is never sent (see idForAddress).
     randomId: (rand: RandomBytes = cryptoRandomBytes) => rand(HYPERDHT_ID_BYTES),
     hashTopic: (text: string) => blake2b256(new TextEncoder().encode(text)),
     records: HYPERDHT_RECORDS,
     addressId: hyperNodeId,
+    // Adaptive (neither ephemeral nor forced persistent): persistent only once reachable.
+    probeReachability: options.ephemeral === undefined,
     idForAddress(observed: Endpoint): Uint8Array | null {
       if (ephemeral) return null;
       const id = hyperNodeId(observed);

@@ -314,7 +314,7 @@ export function mainlineProtocol(options: MainlineCodecOptions = {}): DhtProtoco
     },
     // KRPC has no CALL or BROADCAST: other Mainline nodes would answer 204. BEP 51 is asked with
     // sample_infohashes (a FIND_NODE with `sample` in the message model).
-    capabilities: { customMethods: false, broadcast: false, namedKeys: false, sampleInfohashes: true, localAddresses: false },
+    capabilities: { customMethods: false, broadcast: false, namedKeys: false, sampleInfohashes: true, localAddresses: false, downHints: false },
     randomId: (rand: RandomBytes = cryptoRandomBytes) => rand(MAINLINE_ID_BYTES),
     hashTopic: (text: string) => sha1(new TextEncoder().encode(text)),
     records: MAINLINE_RECORDS,
