@@ -2,22 +2,25 @@
 // spoken to a HyperDHT network (Hyperswarm's) through core/protocols/hyperdht. One-shot commands
 // (lookup, put, get, announce, peers) run a DhtNode on the protocol seam as an ephemeral client
 // (dht-rpc's client mode: no id, in nobody's table) and use node.records with HyperDHT's record
-// model; `node` runs HyperDhtNode, which decides like dht-rpc (persistent when reachable, its
-// PING_NAT probe), and `node --testnet N` runs N kadscope HyperDHT nodes.
+// model; `node` runs a long-lived DhtNode on the seam that decides like dht-rpc (adaptive:
+// persistent once its PING_NAT probe from a second socket gets through; --ephemeral stays a
+// client), and `node --testnet N` runs N kadscope HyperDHT nodes (core/testnet.ts) beside it.
 // There is no default network: --bootstrap names it (public nodes only when the user types them).
 import { parseAddressList } from '../../core/address';
 import { DhtError } from '../../core/errors';
 import { isIdHex } from '../../core/id';
-import type { DhtNode } from '../../core/node';
-import { HyperDhtNode } from '../../core/protocols/hyperdht/node';
+import { DhtNode } from '../../core/node';
+import { hyperdhtProtocol } from '../../core/protocols/hyperdht/protocol';
 import { HYPERDHT_RECORDS } from '../../core/protocols/hyperdht/records';
 import { acceptanceLine, type StoreResult } from '../../core/records/publish';
-import { createHyperTestnet } from '../../core/protocols/hyperdht/testnet';
-import { UdpTransport } from '../../core/transport/udp';
+import { createTestnet } from '../../core/testnet';
 import { endpointKey, type Endpoint } from '../../core/transport/types';
 import { keyPairFile, readValue } from './commands/put';
 import { withSession } from './commands/session';
 import { EXIT_FAILURE, EXIT_OK, intFlag, listFlag, parse, untilSignal, UsageError, type Io } from './shared';
+
+/** node --testnet N: at most this many (HyperDHT nodes each probe and re-key as they join). */
+const HYPER_TESTNET_MAX_NODES = 2_000;
 
 export const HYPERDHT_CLI_COMMANDS = ['node', 'lookup', 'put', 'get', 'announce', 'peers'] as const;
 
@@ -196,17 +199,21 @@ export async function runHyperdht(command: string, argv: string[], io: Io): Prom
 async function runNode(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, { ...COMMON, port: { type: 'string' }, testnet: { type: 'string' }, ephemeral: { type: 'boolean' } }, false);
   const port = intFlag('port', values.port, 0, 65535, 0);
-  const size = values.testnet === undefined ? 0 : intFlag('testnet', values.testnet, 1, 2000, 0);
+  const size = values.testnet === undefined ? 0 : intFlag('testnet', values.testnet, 1, HYPER_TESTNET_MAX_NODES, 0);
   const bootstrap = bootstrapOf(values.bootstrap, size === 0);
+  const host = values.host ?? '127.0.0.1';
   const print = (obj: Record<string, unknown>, text: string): void => io.out(values.json ? JSON.stringify({ protocol: 'hyperdht', ...obj }) : text);
-  const testnet = size > 0 ? await createHyperTestnet(size) : null;
-  if (testnet) print({ event: 'testnet', size, bootstrap: testnet.bootstrap }, `hyperdht testnet: ${size} kadscope nodes on 127.0.0.1, bootstrap ${testnet.bootstrap.join(',')}`);
-  const all = [...bootstrap, ...(testnet ? [testnet.nodes[0].address] : [])];
-  const transport = new UdpTransport({}, { host: values.host ?? '127.0.0.1', port });
-  const node = new HyperDhtNode(
-    { transport, createProbeTransport: () => new UdpTransport({}, { host: values.host ?? '127.0.0.1', port: 0 }) },
-    { bootstrap: all, ...(values.ephemeral ? { ephemeral: true } : {}), onLog: (l) => io.err(`kadscope: ${l}`) },
+  // kadscope's own HyperDHT network on loopback: the first node knows its address, the others
+  // join and turn persistent after their reachability probe.
+  const testnet = size > 0 ? await createTestnet({ size, transport: 'udp', host, node: { protocol: 'hyperdht' } }) : null;
+  if (testnet) print({ event: 'testnet', size, bootstrap: testnet.bootstrap }, `hyperdht testnet: ${size} kadscope nodes on ${host}, bootstrap ${testnet.bootstrap.join(',')}`);
+  const all: Endpoint[] = [...bootstrap, ...(testnet ? [testnet.nodes[0].address] : [])];
+  // Adaptive unless --ephemeral: persistent once its PING_NAT probe shows the network reaches it.
+  const node = DhtNode.create({ protocol: hyperdhtProtocol(values.ephemeral ? { ephemeral: true } : {}), host, port, bootstrap: all });
+  node.on('reachability', (r) =>
+    io.err(`kadscope: hyperdht: ${r.reachable ? 'reachable' : 'staying ephemeral: not reachable'} at ${endpointKey(r.address)}: ${r.reason}`),
   );
+  node.on('id-changed', (e) => io.err(`kadscope: hyperdht: id ${e.from.slice(0, 16)}… -> ${e.to.slice(0, 16)}…: ${e.reason}`));
   try {
     await node.start();
   } catch (e) {
@@ -214,12 +221,14 @@ async function runNode(argv: string[], io: Io): Promise<number> {
     await testnet?.destroy();
     throw e;
   }
+  const peers = (): number => node.table.size;
   print(
-    { event: 'started', id: node.persistent ? node.id : null, persistent: node.persistent, address: endpointKey(node.address), peers: node.table.entries().length },
-    `hyperdht node ${node.persistent ? node.id : '(ephemeral: no id)'}\nlistening on udp ${endpointKey(node.address)}; ${node.table.entries().length} peers`,
+    { event: 'started', id: node.persistent ? node.id : null, persistent: node.persistent, address: endpointKey(node.address), peers: peers() },
+    `hyperdht node ${node.persistent ? node.id : '(ephemeral: no id)'}\nlistening on udp ${endpointKey(node.address)}; ${peers()} peers`,
   );
   const status = setInterval(() => {
-    print({ event: 'status', peers: node.table.entries().length, persistent: node.persistent, rx: node.rpc.stats.received, tx: node.rpc.stats.sent }, `peers ${node.table.entries().length}, rx ${node.rpc.stats.received} tx ${node.rpc.stats.sent} datagrams`);
+    const c = node.metrics().counters;
+    print({ event: 'status', peers: peers(), persistent: node.persistent, rx: c.rxPackets, tx: c.txPackets }, `peers ${peers()}, rx ${c.rxPackets} tx ${c.txPackets} datagrams`);
   }, 10_000);
   const sig = await untilSignal();
   clearInterval(status);

@@ -4,11 +4,13 @@
 // { peers: [public key hex] }. The one-shots run DhtNode on the protocol seam (node.records with
 // HyperDHT's record model). And kadscope's own HyperDHT testnet (createTestnet with the hyperdht
 // protocol, as node --testnet N runs) serving a reference hyperdht client.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandomBytes } from '../../core/id';
 import { hyperNodeId } from '../../core/protocols/hyperdht/crypto';
@@ -139,4 +141,44 @@ describe("kadscope's own HyperDHT testnet", () => {
       await tn.destroy();
     }
   });
+});
+
+describe('kadscope node --protocol hyperdht (DhtNode on the seam)', () => {
+  it('--testnet 6 --json: an adaptive node turns persistent after its PING_NAT probe, with the id of its address; SIGTERM stops it', async () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const child = spawn(process.execPath, [join(root, 'electron/bin/kadscope.mjs'), 'node', '--protocol', 'hyperdht', '--testnet', '6', '--json'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: string[] = [];
+    const err: string[] = [];
+    let buf = '';
+    const started = new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no 'started' line within 30 s; stderr: ${err.join('|')}`)), 30_000);
+      child.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const lines = buf.split('\n');
+        buf = lines.pop()!;
+        for (const l of lines) {
+          out.push(l);
+          const j = JSON.parse(l) as Record<string, unknown>;
+          if (j.event === 'started') {
+            clearTimeout(timer);
+            resolve(j);
+          }
+        }
+      });
+      child.stderr.on('data', (d: Buffer) => err.push(d.toString()));
+    });
+    try {
+      const j = await started;
+      expect(JSON.parse(out[0])).toMatchObject({ protocol: 'hyperdht', event: 'testnet', size: 6 });
+      expect(j.persistent).toBe(true);
+      const [host, port] = String(j.address).split(':');
+      expect(j.id).toBe(hex(hyperNodeId({ host, port: Number(port) })!));
+      expect(j.peers as number).toBeGreaterThan(0);
+      expect(err.join('')).toMatch(/hyperdht: reachable at 127\.0\.0\.1:\d+: \d of \d peers asked reached/);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  }, 60_000);
 });

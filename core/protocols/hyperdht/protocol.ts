@@ -3,6 +3,7 @@
 // hyperdht nodes with the one routing table, lookup, RPC bookkeeping, health, events and traces.
 //
 //   PING <-> internal PING              FIND_NODE <-> internal FIND_NODE (and FIND_PEER, answered as one)
+//   PING + replyPort <-> PING_NAT       PING + delayMs <-> DELAYED_PING      PING + down <-> DOWN_HINT
 //   FIND_VALUE <-> IMMUTABLE_GET, or MUTABLE_GET when `mutable` (value: the lowest seq wanted)
 //   STORE <-> IMMUTABLE_PUT / MUTABLE_PUT (public key | seq | value | signature)
 //   GET_PEERS <-> LOOKUP (answers: public keys with relay addresses)
@@ -21,15 +22,20 @@
 // lookup treats it as a non-member, as dht-rpc leaves id-less nodes out of the closest). Either
 // way the message carries the id derived from the source, so the engine always has a 32-byte id.
 // Our own id is sent only while persistent: idForAddress() makes the node persistent with the id
-// of the address the network agrees on (DhtNode re-keys on it); an ephemeral protocol never is.
+// of the address the network agrees on (DhtNode re-keys on it); an ephemeral protocol never is,
+// and an adaptive one (no `ephemeral` option: probeReachability) only once DhtNode's PING_NAT
+// probe from a second socket got through.
 //
 // Transaction ids are 16 bits (tidLimit); the RPC layer allocates below it. A size-only encode
 // (the amplification guard's worst case tid) writes the low 16 bits.
 //
-// What the engine does not carry yet is answered here: DOWN_HINT is acknowledged (not yet acted
-// on), PING_NAT, DELAYED_PING and UNANNOUNCE get no answer. Writes that fail their checks in
-// hyperdht get its silence (a malformed put is dropped), refusals the engine decides (bad token,
-// seq) its error codes.
+// dht-rpc's other internal commands are the model's PING with a field (RequestArgs): PING_NAT's
+// uint16 port is `replyPort` (the RPC layer answers at that port of the sender's host), DELAYED_PING's
+// uint32 delay is `delayMs` (DhtNode answers after it; over HYPERDHT_MAX_PING_DELAY_MS, dropped
+// here in silence as dht-rpc does), DOWN_HINT's 6-byte address is `down` with the id derived from
+// it (DhtNode pings that node and drops it if gone); values too short, or port 0, get silence.
+// UNANNOUNCE gets no answer. Writes that fail their checks in hyperdht get its silence (a malformed
+// put is dropped), refusals the engine decides (bad token, seq) its error codes.
 import { DhtError, WIRE_ERROR } from '../../errors';
 import { cryptoRandomBytes, type RandomBytes } from '../../id';
 import type { Endpoint } from '../../transport/types';
