@@ -1133,7 +1133,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     this.observed = { host: address.host, port: address.port };
     this.emit('observed-address', this.observed);
     // Known, not told: no reachability probe either.
-    if (this.protocol.idForAddress) this.takeAddressId(this.observed);
+    if (this.protocol.idForAddress) void this.takeAddressId(this.observed);
   }
 
   /**
@@ -1155,7 +1155,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       if (this.joining === 0) void this.settleReachability(observed);
       return;
     }
-    this.takeAddressId(observed);
+    void this.takeAddressId(observed);
   }
 
   /** Probes whether the network reaches us at `at` (once per address) and takes its id if so. */
@@ -1170,7 +1170,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       });
     }
     const reachable = await this.probing;
-    if (reachable && this.running && this.probedAddress === key && this.observed !== null && endpointKey(this.observed) === key) this.takeAddressId(this.observed);
+    // The lookup of the new id is awaited: a join ends with the network knowing us as a member.
+    if (reachable && this.running && this.probedAddress === key && this.observed !== null && endpointKey(this.observed) === key) await this.takeAddressId(this.observed);
   }
 
   /**
@@ -1217,13 +1218,14 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
    * address the network now agrees on. The id buffer is shared by the node's parts (RPC, guard,
    * broadcaster), so it is rewritten in place; the table is rebuilt around the new id with the
    * peers that fit it. The records parts read the same bytes (a HyperDHT storer checks that an
-   * announcement is signed for its id as it is now).
+   * announcement is signed for its id as it is now). Returns the lookup of the new id that follows
+   * (undefined when the id did not change).
    */
-  private takeAddressId(observed: Endpoint): void {
+  private takeAddressId(observed: Endpoint): Promise<void> | undefined {
     const id = this.protocol.idForAddress?.(observed, this.idBytes, this.randomBytes);
-    if (!id || id.length !== this.idBytes.length) return;
+    if (!id || id.length !== this.idBytes.length) return undefined;
     this.addressIdHeld = true;
-    if (bytesToHex(id) === this.id) return;
+    if (bytesToHex(id) === this.id) return undefined;
     const from = this.id;
     this.idBytes.set(id);
     const old = this.table;
@@ -1242,7 +1244,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     // As dht-rpc does on turning persistent: a lookup of the new id, so the nodes nearest it meet us
     // as a member (those we asked before saw a non-member).
     // After the answer that settled the address is in the table (this runs inside its handling).
-    void Promise.resolve().then(() => {
+    return Promise.resolve().then(() => {
       if (!this.running) return;
       const extraSeeds = this.nonMemberSeeds.filter((c) => !this.table.has(c.id));
       return this.makeLookup(this.idBytes, 'find-node', this.findNodeQuery(this.idBytes), { extraSeeds })
