@@ -1,14 +1,16 @@
 // HyperDHT's records through the protocol seam: DhtNode({ protocol: 'hyperdht' }) puts and gets
 // immutable and mutable values and announces and finds peers with node.records, against 24 real
 // hyperdht nodes on 127.0.0.1 (hyperdht/testnet, explicit loopback bootstrap), both ways; reference
-// nodes' own requests to it are stored and answered (and a bad put meets silence); and a network of
-// seam nodes alone stores, answers and verifies them (the server side).
+// nodes' own requests to it are stored and answered (and a bad put meets silence; a lower seq than a
+// storer holds gets its SEQ_TOO_LOW); and a network of seam nodes alone stores, answers and
+// verifies them (the server side).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DhtError } from '../../core/errors';
 import { bytesToHex, hexToBytes, seededRandomBytes } from '../../core/id';
 import { DhtNode } from '../../core/node';
 import { immutableKey, publicKeyTarget } from '../../core/protocols/hyperdht/crypto';
 import { HYPERDHT_COMMANDS } from '../../core/protocols/hyperdht/messages';
+import { signMutable } from '../../core/protocols/hyperdht/records';
 import { hyperdhtProtocol } from '../../core/protocols/hyperdht/protocol';
 import { keyPairFromSecretKey } from '../../core/records/signing';
 import { createTestnet, type Testnet } from '../../core/testnet';
@@ -129,6 +131,30 @@ describe(`node.records on a HyperDHT DhtNode among ${SIZE} real hyperdht nodes`,
       }),
     );
     expect(failures).toEqual(['TIMEOUT', 'TIMEOUT', 'TIMEOUT']);
+  });
+
+  it("a storer's refusal of a lower seq comes back as SEQ_TOO_LOW from each, not as silence", async () => {
+    // node.records refuses a lower seq before writing; a storer that holds a newer one (a version
+    // that arrived between our lookup and our STORE) says so with hyperdht's SEQ_TOO_LOW.
+    const kp = keyPairFromSecretKey(rand(32));
+    const held = await node.records.putMutable({ keyPair: kp, seq: 2, value: 'v2' });
+    const key = hexToBytes(held.key);
+    const raw = node as unknown as { request(to: unknown, args: RequestArgs): Promise<{ response: { token?: Uint8Array } }> };
+    const value = new TextEncoder().encode('v1');
+    const record = { type: 'mutable' as const, value, publicKey: kp.publicKey, salt: new Uint8Array(0), seq: 1, sig: signMutable(1, value, kp) };
+    const storers = (await node.findNode(held.key)).closest.filter((c) => held.storedAt.includes(c.id)).slice(0, 3);
+    expect(storers).toHaveLength(3);
+    const refusals = await Promise.all(
+      storers.map(async (c) => {
+        const probe = await raw.request(c, { method: 'FIND_VALUE', key, mutable: true });
+        return raw.request(c, { method: 'STORE', key, record, token: probe.response.token! }).then(
+          () => 'stored',
+          (e: DhtError) => e.code,
+        );
+      }),
+    );
+    expect(refusals).toEqual(['SEQ_TOO_LOW', 'SEQ_TOO_LOW', 'SEQ_TOO_LOW']);
+    expect((await net.nodes[13].mutableGet(Buffer.from(kp.publicKey), { latest: true }))?.seq).toBe(2);
   });
 });
 
