@@ -40,6 +40,7 @@ import { RetryPolicy } from './rpc/loss';
 import { Rpc, RPC_RETRIES, RPC_TIMEOUT_MS, type HandlerResult, type RequestOptions, type RpcResult } from './rpc/rpc';
 import { isLoopbackOrPrivate, RoutingTable, sharedAddressKey, toPeerInfo, type RoutingEntry } from './routing';
 import { DualStackTransport, reachesFamily } from './transport/dual';
+import type { SocketLayerChoice } from './transport/socket-layer';
 import { UdpTransport } from './transport/udp';
 import { endpointKey, type Endpoint, type Transport } from './transport/types';
 import type {
@@ -110,6 +111,11 @@ export interface DhtNodeOptions extends RecordOptions {
   host6?: string;
   /** Port to bind; 0 (default) picks a free one. Ignored when `transport` is given. */
   port?: number;
+  /**
+   * The UDP socket layer (transport/socket-layer.ts): 'udx' (udx-native) or 'dgram' (node:dgram).
+   * Default: udx-native when it loads, else node:dgram with a warning. Ignored when `transport` is given.
+   */
+  socketLayer?: SocketLayerChoice;
   /** Our id in hex (64 chars for kadscope, 40 for Mainline); by default the one saved in dataDir, else random. */
   id?: string;
   k?: number;
@@ -337,8 +343,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     this.transport =
       options.transport ??
       (options.host6 !== undefined
-        ? new DualStackTransport({}, { host4: options.host ?? '127.0.0.1', host6: options.host6, port: options.port ?? 0 })
-        : new UdpTransport({}, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 }));
+        ? new DualStackTransport({}, { host4: options.host ?? '127.0.0.1', host6: options.host6, port: options.port ?? 0, socketLayer: options.socketLayer })
+        : new UdpTransport({}, { host: options.host ?? '127.0.0.1', port: options.port ?? 0, socketLayer: options.socketLayer }));
     const host = options.transport ? undefined : (options.host ?? '127.0.0.1');
     const diversity = options.diversity ?? !(host === undefined || isLoopbackOrPrivate(host));
     this.idFromDisk = options.id === undefined && savedId !== null;
@@ -697,9 +703,20 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     await Promise.all(Array.from({ length: Math.min(REFRESH_CONCURRENCY, indices.length) }, worker));
   }
 
-  /** Idempotent: aborts every lookup, rejects pending requests, closes the socket, clears timers and listeners. */
-  async stop(): Promise<void> {
-    if (this.state === 'stopped') return;
+  /**
+   * Idempotent: aborts every lookup, rejects pending requests, closes the socket, clears timers and
+   * listeners. A second call returns the first one's promise, so whoever awaits any of them knows
+   * the socket is closed (a udx-native socket closes a loop turn or two after the call).
+   */
+  stop(): Promise<void> {
+    if (this.state === 'stopped') return this.stopping ?? Promise.resolve();
+    this.stopping = this.stopNow();
+    return this.stopping;
+  }
+
+  private stopping: Promise<void> | null = null;
+
+  private async stopNow(): Promise<void> {
     const wasRunning = this.state === 'running';
     this.state = 'stopped';
     if (this.maintenanceTimer !== null) this.clock.clearTimeout(this.maintenanceTimer);
@@ -1510,6 +1527,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       address: this.state === 'running' || this.state === 'stopped' ? safeAddress(this.transport) : { host: '', port: 0 },
       ...(this.state === 'running' && this.transport instanceof DualStackTransport ? { addresses: this.transport.addresses } : {}),
       observedAddress: this.observed,
+      ...(this.transport.socketLayer !== undefined ? { socketLayer: this.transport.socketLayer } : {}),
       startedAt: this.startedAtMs,
       now,
       k: this.opts.k,

@@ -86,7 +86,7 @@ export async function createTestnet(options: TestnetOptions): Promise<Testnet> {
     return node;
   };
   const createNode = (): DhtNode => {
-    const transport = network ? network.createTransport({}) : new UdpTransport({}, { host, port: 0 });
+    const transport = network ? network.createTransport({}) : new UdpTransport({}, { host, port: 0, socketLayer: options.node?.socketLayer });
     return DhtNode.create({
       ...options.node,
       protocol: protocolOfNode(),

@@ -113,6 +113,8 @@ export interface NodeSnapshot {
   addresses?: Endpoint[];
   /** Our address as most recent answering peers saw it; null before any answer. */
   observedAddress: Endpoint | null;
+  /** The UDP socket layer the node runs on ('udx-native' or 'node:dgram'); absent on the memory network. */
+  socketLayer?: string;
   startedAt: number;
   now: number;
   k: number;

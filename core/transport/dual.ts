@@ -5,7 +5,8 @@ import { isIP } from '../address';
 import { DhtError } from '../errors';
 import { newTransportStats, type TransportStats } from './stats';
 import type { Endpoint, MessageHandler, Transport } from './types';
-import { UdpTransport } from './udp';
+import { selectSocketLayer, type SocketLayerChoice } from './socket-layer';
+import { UdpTransport, type UdpTransportDeps } from './udp';
 
 export interface DualStackOptions {
   /** IPv4 address to bind (default 127.0.0.1). */
@@ -14,6 +15,8 @@ export interface DualStackOptions {
   host6?: string;
   /** UDP port for both sockets; 0 (default) lets each pick a free one. */
   port?: number;
+  /** 'udx' (udx-native) or 'dgram' (node:dgram) for both sockets; default udx-native when it loads. */
+  socketLayer?: SocketLayerChoice;
 }
 
 export class DualStackTransport implements Transport {
@@ -21,13 +24,19 @@ export class DualStackTransport implements Transport {
   readonly v4: UdpTransport;
   readonly v6: UdpTransport;
 
-  constructor(_deps: Record<string, never> = {}, options: DualStackOptions = {}) {
+  constructor(deps: UdpTransportDeps = {}, options: DualStackOptions = {}) {
     const host4 = options.host4 ?? '127.0.0.1';
     const host6 = options.host6 ?? '::1';
     if (isIP(host4) !== 4) throw DhtError.invalidArgument(`dual stack: "${host4.slice(0, 60)}" is not an IPv4 address`);
     if (isIP(host6) !== 6) throw DhtError.invalidArgument(`dual stack: "${host6.slice(0, 60)}" is not an IPv6 address`);
-    this.v4 = new UdpTransport({}, { host: host4, port: options.port ?? 0 });
-    this.v6 = new UdpTransport({}, { host: host6, port: options.port ?? 0 });
+    const layer = deps.layer ?? selectSocketLayer(options.socketLayer);
+    this.v4 = new UdpTransport({ layer }, { host: host4, port: options.port ?? 0 });
+    this.v6 = new UdpTransport({ layer }, { host: host6, port: options.port ?? 0 });
+  }
+
+  /** Both sockets run on the same layer. */
+  get socketLayer(): string {
+    return this.v4.socketLayer;
   }
 
   /** A second IPv4 socket (dht-rpc, whose reachability probe needs one, is IPv4 only). */

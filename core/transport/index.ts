@@ -1,7 +1,17 @@
-// The transport layer: one Transport interface, two implementations (real UDP, simulated memory network).
+// The transport layer: one Transport interface, two implementations (real UDP over udx-native or node:dgram, simulated memory network).
 export { endpointKey, sameEndpoint, type Endpoint, type MessageHandler, type Transport } from './types';
 export { DualStackTransport, reachesFamily, type DualStackOptions } from './dual';
 export { newTransportStats, type TransportStats } from './stats';
+export {
+  dgramLayer,
+  selectSocketLayer,
+  socketLayerName,
+  SOCKET_LAYER_CHOICES,
+  type SocketLayer,
+  type SocketLayerChoice,
+  type SocketLayerName,
+} from './socket-layer';
+export { loadUdxLayer, UDX_MAX_RECEIVE_BYTES, type UdxLoader } from './udx';
 export {
   UdpTransport,
   UDP_DEFAULT_HOST,

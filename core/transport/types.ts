@@ -22,6 +22,8 @@ export interface Transport {
   readonly address: Endpoint;
   /** 'udp4' | 'udp6' | 'memory', for display. */
   readonly kind: string;
+  /** The OS socket layer under a UDP transport ('udx-native' or 'node:dgram'); absent on the memory network. */
+  readonly socketLayer?: string;
   /** Datagram and error counters (transport/stats.ts); both built-in transports keep them. */
   readonly stats?: TransportStats;
   /**

@@ -1,9 +1,11 @@
-// Real UDP over node:dgram, IPv4 or IPv6, behind the Transport interface. This is the edge where a
-// node meets the OS: nothing here throws past the socket (send() counts failures, socket errors
-// are counted), and close() leaves no handle behind.
-import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
+// Real UDP, IPv4 or IPv6, behind the Transport interface, over one of two socket layers
+// (socket-layer.ts): udx-native when it loads, node:dgram otherwise or when asked. This is the edge
+// where a node meets the OS: nothing here throws past the socket (send() counts failures, socket
+// errors are counted), and close() leaves no handle behind. Address rules, size limits and counters
+// live here, so both layers behave alike.
 import { isIP } from 'node:net';
 import { DhtError } from '../errors';
+import { dgramLayer, selectSocketLayer, type DatagramSink, type DatagramSocket, type SocketLayer, type SocketLayerChoice, type SocketLayerName } from './socket-layer';
 import { dispatch, IGNORE_MESSAGES, isDestinationPort, newTransportStats, type TransportStats } from './stats';
 import { endpointKey, type Endpoint, type MessageHandler, type Transport } from './types';
 
@@ -17,8 +19,10 @@ export const UDP_SEND_BUFFER_BYTES = 1 * 1024 * 1024;
 
 export type UdpKind = 'udp4' | 'udp6';
 
-/** No collaborators yet; kept so the constructor has the (deps, options) shape of every core class. */
-export type UdpTransportDeps = Record<string, never>;
+export interface UdpTransportDeps {
+  /** The socket layer; default selectSocketLayer(options.socketLayer): udx-native when it loads, else node:dgram. */
+  layer?: SocketLayer;
+}
 
 export interface UdpTransportOptions {
   /** IP literal to bind (IPv4 or IPv6, e.g. 127.0.0.1, 0.0.0.0, ::1, ::) or 'localhost'. Default 127.0.0.1. */
@@ -27,38 +31,49 @@ export interface UdpTransportOptions {
   port?: number;
   recvBufferBytes?: number;
   sendBufferBytes?: number;
+  /** 'udx' (udx-native) or 'dgram' (node:dgram); default udx-native when it loads. Ignored when deps.layer is given. */
+  socketLayer?: SocketLayerChoice;
 }
 
 export interface UdpTransportStats extends TransportStats {
   /** 'error' events from the socket after bind (e.g. a failed recvmsg); counted, never thrown. */
   socketErrors: number;
+  /** Datagrams that reached the layer's receive limit and may have been cut (udx-native: 2,048 bytes); dropped. */
+  truncated: number;
 }
 
 const V4_MAPPED_PREFIX = '::ffff:';
 
 /**
  * The largest UDP payload the OS takes: 65,535 minus the UDP header (8) and, for IPv4, the IP
- * header (20). Larger ones fail with EMSGSIZE, which send() counts without asking the OS.
+ * header (20). Larger ones fail with EMSGSIZE, which send() counts without asking the OS. A layer
+ * may take less (SocketLayer.maxSendBytes: udx-native over IPv6).
  */
-export const UDP_MAX_PAYLOAD_BYTES: Readonly<Record<UdpKind, number>> = Object.freeze({ udp4: 65_507, udp6: 65_527 });
+export const UDP_MAX_PAYLOAD_BYTES: Readonly<Record<UdpKind, number>> = dgramLayer.maxSendBytes;
 
 type State = 'idle' | 'binding' | 'bound' | 'closed';
 
 export class UdpTransport implements Transport {
   readonly kind: UdpKind;
-  readonly stats: UdpTransportStats = { ...newTransportStats(), socketErrors: 0 };
+  readonly stats: UdpTransportStats = { ...newTransportStats(), socketErrors: 0, truncated: 0 };
+  /** The socket layer in use: 'udx-native' or 'node:dgram'. */
+  readonly socketLayer: SocketLayerName;
 
+  private readonly layer: SocketLayer;
   private readonly host: string;
   private readonly port: number;
   private readonly recvBufferBytes: number;
   private readonly sendBufferBytes: number;
   private readonly maxPayload: number;
+  private readonly maxReceive: number;
+  /** A udp6 socket bound to :: reaches IPv4 peers (IPv4-mapped); one bound to any other address cannot. */
+  private readonly dualStack: boolean;
   private state: State = 'idle';
-  private socket: Socket | undefined;
+  private socket: DatagramSocket | undefined;
   private bound: Endpoint | undefined;
   private handler: MessageHandler = IGNORE_MESSAGES;
   private bindPromise: Promise<Endpoint> | undefined;
-  /** Rejects the bind in progress; close() calls it because dgram then emits neither 'listening' nor 'error'. */
+  /** Rejects the bind in progress; close() calls it because the layer may then never settle its bind. */
   private abortBind: ((err: Error) => void) | undefined;
   private closePromise: Promise<void> | undefined;
   /** The last destination host and what destinationHost() made of it (a testnet sends to one host). */
@@ -78,34 +93,24 @@ export class UdpTransport implements Transport {
     }
   };
 
-  private readonly onDatagram = (msg: Buffer, rinfo: RemoteInfo): void => {
-    // A plain Uint8Array view over dgram's own per-datagram buffer: no copy, and the same type the
-    // memory transport delivers (Buffer#slice is a view where Uint8Array#slice copies).
-    const data = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
-    dispatch(this.handler, data, { host: peerHost(rinfo.address), port: rinfo.port }, this.stats, this.label);
+  private readonly sink: DatagramSink = {
+    message: (data, address, port) => {
+      if (data.byteLength >= this.maxReceive) {
+        this.stats.truncated++;
+        return;
+      }
+      dispatch(this.handler, data, { host: peerHost(address), port }, this.stats, this.label);
+    },
+    error: () => {
+      // Before the bind settles the layer reports the error to bind(); afterwards it is only counted.
+      if (this.state === 'bound') this.stats.socketErrors++;
+    },
   };
 
-  private readonly onSocketError = (_err: Error): void => {
-    // Before 'listening' the bind listener reports the error; afterwards it is only counted.
-    if (this.state === 'bound') this.stats.socketErrors++;
-  };
+  private readonly label = (): string =>
+    `kadscope ${this.kind} transport (${this.socketLayer}) ${this.bound ? endpointKey(this.bound) : `${this.host}:${this.port}`}`;
 
-  /**
-   * dgram resolves every destination through `lookup`, by default dns.lookup, which answers an IP
-   * literal on the next tick: one deferred callback per datagram. destinationHost() only ever hands
-   * dgram IP literals, so once bound we answer at once and the datagram goes out inside send().
-   * Before that (bind() resolves its address through here too) the answer stays asynchronous, as
-   * dgram's bind expects.
-   */
-  private readonly literalLookup: NonNullable<SocketOptions['lookup']> = (address, _options, callback) => {
-    const family = this.kind === 'udp4' ? 4 : 6;
-    if (this.state === 'bound') callback(null, address, family);
-    else process.nextTick(callback, null, address, family);
-  };
-
-  private readonly label = (): string => `kadscope ${this.kind} transport ${this.bound ? endpointKey(this.bound) : `${this.host}:${this.port}`}`;
-
-  constructor(_deps: UdpTransportDeps = {}, options: UdpTransportOptions = {}) {
+  constructor(deps: UdpTransportDeps = {}, options: UdpTransportOptions = {}) {
     const { host, kind } = bindHost(options.host ?? UDP_DEFAULT_HOST);
     const port = options.port ?? 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -113,10 +118,14 @@ export class UdpTransport implements Transport {
     }
     this.host = host;
     this.kind = kind;
-    this.maxPayload = UDP_MAX_PAYLOAD_BYTES[kind];
-    this.port = port;
+    this.dualStack = kind === 'udp6' && isUnspecified6(host);
+        this.port = port;
     this.recvBufferBytes = positiveOr(options.recvBufferBytes, UDP_RECV_BUFFER_BYTES, 'recvBufferBytes');
     this.sendBufferBytes = positiveOr(options.sendBufferBytes, UDP_SEND_BUFFER_BYTES, 'sendBufferBytes');
+    this.layer = deps.layer ?? selectSocketLayer(options.socketLayer);
+    this.socketLayer = this.layer.name;
+    this.maxReceive = this.layer.maxReceiveBytes;
+    this.maxPayload = this.layer.maxSendBytes[kind];
   }
 
   get address(): Endpoint {
@@ -144,17 +153,17 @@ export class UdpTransport implements Transport {
 
   /**
    * Fire and forget; never throws. The bytes are copied first: when the socket's send queue is full
-   * libuv falls back to an asynchronous send that reads the buffer later, and callers reuse their
-   * encode buffers.
+   * the layer sends later and reads the buffer then, and callers reuse their encode buffers.
    *
    * Most datagrams go without a completion callback: with one, dgram defers a callback per datagram
    * (process.nextTick even when the kernel took it at once), about 1 us of CPU each. Without one,
-   * dgram reports nothing about the OS's answer, so a datagram counts as sent once dgram accepts
-   * it, and sendErrors counts what the OS would refuse that we can tell beforehand: no socket, a
-   * destination this socket cannot reach, a datagram too large for UDP. The one destination the OS
-   * may refuse after those checks, an IPv4-mapped address from an IPv6 socket (only a dual-stack
-   * socket reaches it), still goes with the callback, so that refusal is counted too. Other OS
-   * refusals (no route, a firewall) are not visible to send(); those peers simply never answer.
+   * the layer reports nothing about the OS's answer, so a datagram counts as sent once the layer
+   * accepts it, and sendErrors counts what the OS would refuse that we can tell beforehand: no
+   * socket, a destination this socket cannot reach (an IPv4 peer from a udp6 socket not bound to
+   * ::), a datagram too large for UDP. The one destination the OS may still refuse after those
+   * checks, an IPv4-mapped address from a dual-stack socket, goes with the callback where the layer
+   * reports refusals (node:dgram), so that refusal is counted too. Other OS refusals (no route, a
+   * firewall) are not visible to send(); those peers simply never answer.
    */
   send(data: Uint8Array, to: Endpoint): void {
     const socket = this.socket;
@@ -186,56 +195,44 @@ export class UdpTransport implements Transport {
     this.socket = undefined;
     this.handler = IGNORE_MESSAGES;
     this.abortBind?.(new DhtError('STOPPED', `the ${this.kind} transport was closed while binding ${this.host}:${this.port}`));
-    this.closePromise = socket ? closeSocket(socket) : Promise.resolve();
+    this.closePromise = socket ? socket.close() : Promise.resolve();
     return this.closePromise;
   }
 
   private openSocket(): Promise<Endpoint> {
     this.state = 'binding';
-    const socket = createSocket({ type: this.kind, lookup: this.literalLookup });
+    const socket = this.layer.create(this.kind, this.sink);
     this.socket = socket;
-    socket.on('error', this.onSocketError);
-    socket.on('message', this.onDatagram);
     return new Promise<Endpoint>((resolve, reject) => {
-      const settle = (): void => {
-        socket.off('listening', onListening);
-        socket.off('error', onBindError);
-        this.abortBind = undefined;
-      };
-      const onListening = (): void => {
-        settle();
-        this.tuneBuffers(socket);
-        const a = socket.address();
-        this.bound = Object.freeze({ host: stripZone(a.address), port: a.port });
-        this.state = 'bound';
-        resolve(this.bound);
-      };
-      const onBindError = (err: NodeJS.ErrnoException): void => {
-        settle();
-        // Back to idle so a later bind() may retry; the failed socket is fully released first.
-        this.socket = undefined;
-        this.bindPromise = undefined;
-        this.state = 'idle';
-        const what = `${this.kind} ${endpointKey({ host: this.host, port: this.port })}`;
-        const error = new DhtError('BIND_FAILED', `cannot bind UDP ${what}: ${err.code ?? 'error'} (${err.message})`, { cause: err });
-        closeSocket(socket).then(() => reject(error), () => reject(error));
-      };
       this.abortBind = (err) => {
-        settle();
+        this.abortBind = undefined;
         this.bindPromise = undefined;
         reject(err);
       };
-      socket.once('listening', onListening);
-      socket.once('error', onBindError);
-      try {
-        socket.bind({ port: this.port, address: this.host });
-      } catch (err) {
-        onBindError(err as NodeJS.ErrnoException);
-      }
+      socket.bind(this.host, this.port).then(
+        (a) => {
+          if (this.state !== 'binding') return; // closed meanwhile: close() rejected the bind and closes the socket
+          this.abortBind = undefined;
+          this.tuneBuffers(socket);
+          this.bound = Object.freeze({ host: stripZone(a.address), port: a.port });
+          this.state = 'bound';
+          resolve(this.bound);
+        },
+        (err: NodeJS.ErrnoException) => {
+          if (this.state !== 'binding') return;
+          this.abortBind = undefined;
+          // Back to idle so a later bind() may retry; the layer released the failed socket already.
+          this.socket = undefined;
+          this.bindPromise = undefined;
+          this.state = 'idle';
+          const what = `${this.kind} ${endpointKey({ host: this.host, port: this.port })}`;
+          reject(new DhtError('BIND_FAILED', `cannot bind UDP ${what}: ${err.code ?? 'error'} (${err.message})`, { cause: err }));
+        },
+      );
     });
   }
 
-  private tuneBuffers(socket: Socket): void {
+  private tuneBuffers(socket: DatagramSocket): void {
     // Best effort: a refused size leaves the OS default, which still works, only drops sooner.
     try {
       socket.setRecvBufferSize(this.recvBufferBytes);
@@ -249,7 +246,7 @@ export class UdpTransport implements Transport {
     }
   }
 
-  /** The host string to hand dgram, or undefined when this socket cannot reach `to`. */
+  /** The host string to hand the layer, or undefined when this socket cannot reach `to`. */
   private destinationHost(to: Endpoint): string | undefined {
     const host = to.host;
     if (typeof host !== 'string') return undefined;
@@ -258,7 +255,7 @@ export class UdpTransport implements Transport {
     this.lastHost = host;
     this.lastDestination = destination;
     // On a udp6 socket the destination differs from the host only for an IPv4 peer (IPv4-mapped).
-    this.lastChecked = this.kind === 'udp6' && destination !== undefined && destination !== host;
+    this.lastChecked = this.layer.reportsSendErrors && this.kind === 'udp6' && destination !== undefined && destination !== host;
     return destination;
   }
 
@@ -274,12 +271,17 @@ export class UdpTransport implements Transport {
       return undefined;
     }
     if (family === 6) return host;
-    // A dual-stack socket (bound to ::) reaches IPv4 peers through IPv4-mapped addresses; any other
-    // udp6 socket gets an OS error for this, which onSendDone counts (send() asks for the callback
-    // whenever the destination differs from the host it was given).
-    if (family === 4) return V4_MAPPED_PREFIX + host;
+    // A dual-stack socket (bound to ::) reaches IPv4 peers through IPv4-mapped addresses; a udp6
+    // socket bound to any other address cannot (the OS refuses with ENETUNREACH), so that is
+    // counted here, the same on every layer.
+    if (family === 4) return this.dualStack ? V4_MAPPED_PREFIX + host : undefined;
     return undefined;
   }
+}
+
+/** '::' in any spelling (all groups zero). */
+function isUnspecified6(host: string): boolean {
+  return /^[0:]+$/.test(host);
 }
 
 /** Chooses the socket family from the bind host. Only IP literals (and 'localhost') are accepted. */
@@ -320,29 +322,4 @@ function unmapV4(address: string): string {
     if (isIP(v4) === 4) return v4;
   }
   return address;
-}
-
-/**
- * Closes a dgram socket and resolves once libuv has released the handle, so the port is free and
- * process.getActiveResourcesInfo() no longer lists it. dgram emits 'close' on the next tick, but
- * the handle is released in the loop's close phase; two setImmediate turns always cover that phase
- * whichever phase close() ran in.
- */
-function closeSocket(socket: Socket): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const finish = (): void => {
-      socket.removeAllListeners();
-      // Errors after this point (none are expected) must still never reach the process.
-      socket.on('error', () => {});
-      setImmediate(() => setImmediate(resolve));
-    };
-    socket.once('close', finish);
-    try {
-      socket.close();
-    } catch {
-      // Already closed (ERR_SOCKET_DGRAM_NOT_RUNNING): nothing left to release.
-      socket.off('close', finish);
-      finish();
-    }
-  });
 }

@@ -71,6 +71,7 @@ async function main(): Promise<void> {
       testnetSize: options.testnetSize,
       nodePort: options.nodePort,
       ...(options.host6 !== null ? { nodeHost6: options.host6 } : {}),
+      ...(options.transport !== null ? { socketLayer: options.transport } : {}),
       protocol: options.protocol,
     },
   );

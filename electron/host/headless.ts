@@ -42,6 +42,7 @@ export async function startHeadless(options: HostOptions, extra: { rendererDir?:
       protocol: options.protocol,
       nodePort: options.nodePort,
       ...(options.host6 !== null ? { nodeHost6: options.host6 } : {}),
+      ...(options.transport !== null ? { socketLayer: options.transport } : {}),
     },
   );
   const { warnings } = await service.start();

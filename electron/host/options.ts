@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isIP, parseAddressList } from '../../core/address';
+import { SOCKET_LAYER_CHOICES, type SocketLayerChoice } from '../../core/transport/socket-layer';
 import type { Endpoint } from '../../core/transport/types';
 import { parseMetricsAddress } from './metrics';
 
@@ -32,6 +33,8 @@ export interface HostOptions {
   tls: { cert: string; key: string } | null;
   /** --protocol: what the user's node (and the embedded testnet) speak at start. */
   protocol: 'kadscope' | 'mainline' | 'hyperdht';
+  /** --transport: the user's node's UDP socket layer (udx: udx-native, dgram: node:dgram); null: udx-native when it loads. */
+  transport: SocketLayerChoice | null;
 }
 
 export class OptionsError extends Error {}
@@ -57,6 +60,7 @@ export function parseHostOptions(argv: string[], options: { lenient?: boolean } 
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         protocol: { type: 'string' },
+        transport: { type: 'string' },
       },
     }).values as Record<string, string | boolean | undefined>;
   } catch (err) {
@@ -97,8 +101,13 @@ export function parseHostOptions(argv: string[], options: { lenient?: boolean } 
   if (protocol !== 'kadscope' && protocol !== 'mainline' && protocol !== 'hyperdht') {
     throw new OptionsError(`--protocol must be one of kadscope, mainline, hyperdht; got "${protocol.slice(0, 40)}"`);
   }
+  const transport = str('transport');
+  if (transport !== undefined && !(SOCKET_LAYER_CHOICES as readonly string[]).includes(transport)) {
+    throw new OptionsError(`--transport must be one of ${SOCKET_LAYER_CHOICES.join(', ')}; got "${transport.slice(0, 40)}"`);
+  }
   return {
     protocol,
+    transport: (transport as SocketLayerChoice | undefined) ?? null,
     bootstrap,
     dataDir: dataDir !== undefined ? resolve(dataDir) : null,
     webPort: int('port', str('port'), 0, 65535, DEFAULT_WEB_PORT),
@@ -128,4 +137,4 @@ export function headlessDataDir(env: NodeJS.ProcessEnv = process.env, home: stri
 }
 
 export const HOST_USAGE =
-  '[--protocol kadscope|mainline|hyperdht] [--bootstrap host:port,...] [--data-dir DIR] [--port 7420] [--node-port N] [--host6 ::1] [--testnet-size 32 | --no-testnet] [--metrics HOST:PORT] [--listen HOST:PORT [--tls-cert F --tls-key F]]';
+  '[--protocol kadscope|mainline|hyperdht] [--bootstrap host:port,...] [--data-dir DIR] [--port 7420] [--node-port N] [--host6 ::1] [--transport udx|dgram] [--testnet-size 32 | --no-testnet] [--metrics HOST:PORT] [--listen HOST:PORT [--tls-cert F --tls-key F]]';

@@ -11,6 +11,7 @@ import { DhtNode, type DhtNodeOptions } from '../../core/node';
 import type { FoundPeer } from '../../core/records/client';
 import { KADSCOPE_RECORDS } from '../../core/records/model';
 import { keyPairFromJson, type KeyPair } from '../../core/records/signing';
+import type { SocketLayerChoice } from '../../core/transport/socket-layer';
 import { endpointKey, type Endpoint } from '../../core/transport/types';
 import type { BroadcastInfo } from '../../core/extensions/broadcast';
 import { registerInfo } from '../../core/extensions/info';
@@ -86,6 +87,8 @@ export interface ServiceOptions {
   nodeHost?: string;
   /** Also bind this IPv6 address (a dual-stack node: IPv4 and IPv6 peers in one table). */
   nodeHost6?: string;
+  /** The user's node's UDP socket layer: 'udx' (udx-native) or 'dgram' (node:dgram); default udx-native when it loads. */
+  socketLayer?: SocketLayerChoice;
   /** Extra options for the user's node (tests shorten timeouts). */
   node?: Partial<DhtNodeOptions>;
   /** The network the user's node speaks at start (default kadscope); Join and the testnet can change it. */
@@ -571,6 +574,7 @@ export class ExplorerService implements ContractHandler {
       host: this.options.nodeHost ?? (external ? '0.0.0.0' : '127.0.0.1'),
       port: this.options.nodePort ?? 0,
       ...(this.options.nodeHost6 !== undefined ? { host6: this.options.nodeHost6 } : {}),
+      ...(this.options.socketLayer !== undefined ? { socketLayer: this.options.socketLayer } : {}),
       bootstrap,
       clock: this.clock,
       ...this.options.node,

@@ -35,6 +35,8 @@ export interface NodeInfo {
   /** Every bound address: one, or IPv4 and IPv6 for a dual-stack node. */
   addresses: Endpoint[];
   observedAddress: Endpoint | null;
+  /** The UDP socket layer under the node ('udx-native' or 'node:dgram'); absent on the memory network. */
+  socketLayer?: string;
   startedAt: number;
   k: number;
   alpha: number;
@@ -297,6 +299,7 @@ export const useLive = create<LiveState>()((set, get) => ({
         address: n.address,
         addresses: n.addresses ?? [n.address],
         observedAddress: n.observedAddress,
+        ...(n.socketLayer !== undefined ? { socketLayer: n.socketLayer } : {}),
         startedAt: n.startedAt,
         k: n.k,
         alpha: n.alpha,

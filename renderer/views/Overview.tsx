@@ -158,6 +158,14 @@ export function Overview(): ReactElement {
                 <span className="mono">{endpointText(node.address)}</span>
               )}
             </dd>
+            {node.socketLayer !== undefined && (
+              <>
+                <dt>UDP socket</dt>
+                <dd data-testid="socket-layer">
+                  <span className="mono">{node.socketLayer}</span>
+                </dd>
+              </>
+            )}
             {(node.addresses.length > 1 || families.v6 > 0) && (
               <>
                 <dt>Peers by family</dt>

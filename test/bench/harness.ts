@@ -98,7 +98,8 @@ export interface SystemDriver {
   /** The system's typical messages through its own codec, for the codec workload. */
   codecCases(): Promise<CodecCase[]>;
   /** The UDP layer under the system's RPC, for the ping workload's socket floor (socket-floor.ts). */
-  readonly socketLayer: SocketLayer;
+  /** The UDP layer its sockets run on (kadscope's default is resolved by unavailableReason(): udx-native unless it cannot load). */
+  socketLayer: SocketLayer;
 }
 
 // ---------------------------------------------------------------- statistics

@@ -34,8 +34,9 @@ function value(r: WorkloadResult | undefined, metric: string, system: string): n
   return f ? central(f.values[system], f) : null;
 }
 
+/** The peers: every system but kadscope and its variants (`kadscope (node:dgram)`, measured beside it). */
 function peersOf(r: WorkloadResult): string[] {
-  return r.systems.filter((s) => s !== SUBJECT && r.status[s]?.status === 'ok');
+  return r.systems.filter((s) => s !== SUBJECT && !s.startsWith(`${SUBJECT} (`) && r.status[s]?.status === 'ok');
 }
 
 function num(x: number | null, digits = 2, unit = ''): string {

@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import type { SystemDriver, WorkloadResult } from './harness';
 import { markdownTable, writeResult } from './harness';
 import { allDrivers, networkDiagnostics } from './drivers/index';
+import { kadscopeDriver } from './drivers/kadscope';
 import { renderLatest } from './report';
 import { LOOKUP_DEFAULTS, runLookupWorkload } from './workloads/lookup';
 import { PING_DEFAULTS, runPingWorkload } from './workloads/ping';
@@ -56,7 +57,8 @@ function runInChild(name: string, command: string): Promise<number> {
 const WORKLOADS: Record<string, Runner> = {
   'lookup-100': lookupRunner(100),
   'lookup-500': lookupRunner(500),
-  ping: (drivers, command) => runPingWorkload(drivers, PING_DEFAULTS, command),
+  // kadscope on node:dgram beside the product's default (udx-native), so the table shows both.
+  ping: (drivers, command) => runPingWorkload([drivers[0], kadscopeDriver({ socketLayer: 'dgram' }), ...drivers.slice(1)], PING_DEFAULTS, command),
   codec: (drivers, command) => runCodecWorkload(drivers, CODEC_DEFAULTS, command),
   'put-get': (drivers, command) => runPutGetWorkload(drivers, { ...PUT_GET_DEFAULTS, diagnostics: networkDiagnostics }, command),
   'scale-memory': (drivers, command) => runScaleMemoryWorkload(drivers, SCALE_MEMORY_DEFAULTS, command),

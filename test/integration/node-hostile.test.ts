@@ -7,6 +7,7 @@ import { FakeClock } from '../../core/clock';
 import { hexToBytes, seededRandom, seededRandomBytes, type RandomBytes } from '../../core/id';
 import { DhtNode } from '../../core/node';
 import { MemoryNetwork } from '../../core/transport/memory';
+import type { UdpTransport } from '../../core/transport/udp';
 import type { Counters } from '../../core/types';
 import { encodeMessage } from '../../core/wire/codec';
 import { MAX_DATAGRAM_BYTES, type Message } from '../../core/wire/types';
@@ -166,10 +167,11 @@ describe('a node under a flood of hostile datagrams (memory network)', () => {
   }, 60_000);
 });
 
-describe('a node under hostile datagrams (real UDP on 127.0.0.1)', () => {
+for (const socketLayer of ['udx', 'dgram'] as const) {
+describe(`a node under hostile datagrams (real UDP on 127.0.0.1, ${socketLayer})`, () => {
   it('drops random datagrams from a raw socket and keeps answering PING', async () => {
-    const victim = DhtNode.create({ id: VICTIM_ID, host: '127.0.0.1', port: 0 });
-    const friend = DhtNode.create({ id: FRIEND_ID, host: '127.0.0.1', port: 0 });
+    const victim = DhtNode.create({ id: VICTIM_ID, host: '127.0.0.1', port: 0, socketLayer });
+    const friend = DhtNode.create({ id: FRIEND_ID, host: '127.0.0.1', port: 0, socketLayer });
     const sock = createSocket('udp4');
     cleanup.push(async () => {
       await victim.stop();
@@ -201,4 +203,44 @@ describe('a node under hostile datagrams (real UDP on 127.0.0.1)', () => {
     const r = await friend.ping(victim.address);
     expect(r.id).toBe(VICTIM_ID);
   }, 60_000);
+
+  it('drops oversize datagrams (over the protocol limit, over the socket layer\'s read size) and keeps answering PING', async () => {
+    const victim = DhtNode.create({ id: VICTIM_ID, host: '127.0.0.1', port: 0, socketLayer });
+    const friend = DhtNode.create({ id: FRIEND_ID, host: '127.0.0.1', port: 0, socketLayer });
+    const sock = createSocket('udp4');
+    cleanup.push(async () => {
+      await victim.stop();
+      await friend.stop();
+      await new Promise<void>((r) => sock.close(() => r()));
+    });
+    await victim.start();
+    await friend.start();
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const transport = victim.transport as UdpTransport;
+    expect(transport.socketLayer).toBe(socketLayer === 'udx' ? 'udx-native' : 'node:dgram');
+    // A valid PING padded past the limit, and plain junk of every size around the limits.
+    const ping = encodeMessage({ kind: 'request', tid: 7, id: hexToBytes(FRIEND_ID), method: 'PING' });
+    const sizes = [MAX_DATAGRAM_BYTES + 1, 2_047, 2_048, 2_049, 9_000, 65_507];
+    const c0 = victim.snapshot().counters;
+    const seen0 = c0.rxPackets + transport.stats.truncated;
+    for (const size of sizes) {
+      const d = new Uint8Array(size).fill(0xa1);
+      d.set(ping);
+      sock.send(d, victim.address.port, '127.0.0.1');
+    }
+    for (let turn = 0; turn < 10_000 && victim.snapshot().counters.rxPackets + transport.stats.truncated < seen0 + sizes.length; turn++) {
+      await new Promise((r) => setImmediate(r));
+    }
+    const c = victim.snapshot().counters;
+    // Every one seen and dropped: by the decoder (oversize), or before it when the layer may have cut it.
+    expect(c.rxPackets + transport.stats.truncated - seen0).toBe(sizes.length);
+    const dropped = (x: typeof c): number => Object.values(x.dropped).reduce((a, b) => a + (b ?? 0), 0);
+    expect(dropped(c) - dropped(c0)).toBe(c.rxPackets - c0.rxPackets);
+    expect(c.rpc.PING?.received ?? 0).toBe(c0.rpc.PING?.received ?? 0);
+    expect(transport.stats.truncated).toBe(socketLayer === 'udx' ? 4 : 0); // 2,048 bytes and more
+    expect(transport.stats.handlerErrors).toBe(0);
+    const r = await friend.ping(victim.address);
+    expect(r.id).toBe(VICTIM_ID);
+  }, 60_000);
 });
+}

@@ -40,6 +40,20 @@ describe('ExplorerService lifecycle', () => {
     expect(service.node.running).toBe(false);
   });
 
+  it("the snapshot names the user's node's UDP socket layer: udx-native by default, node:dgram when asked", async () => {
+    const byDefault = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir: null, bootstrap: [], testnetSize: 0 });
+    const asked = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir: null, bootstrap: [], testnetSize: 0, socketLayer: 'dgram' });
+    try {
+      await Promise.all([byDefault.start(), asked.start()]);
+      const a = await createMemoryClient(byDefault).snapshot();
+      const b = await createMemoryClient(asked).snapshot();
+      expect(a.ok && a.value.node.socketLayer).toBe('udx-native');
+      expect(b.ok && b.value.node.socketLayer).toBe('node:dgram');
+    } finally {
+      await Promise.all([byDefault.stop(), asked.stop()]);
+    }
+  });
+
   it('joins the given bootstrap instead of starting a testnet, and reports unreachable ones', async () => {
     const first = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir: null, bootstrap: [], testnetSize: 0 });
     await first.start();

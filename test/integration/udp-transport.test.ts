@@ -1,15 +1,20 @@
-// Real sockets on the loopback interfaces only. Waits are bounded: a helper resolves on the packet
+// Real sockets on the loopback interfaces only, over both socket layers (udx-native and
+// node:dgram): one suite, the same semantics. Waits are bounded: a helper resolves on the packet
 // and rejects after PACKET_WAIT_MS; nothing sleeps for a fixed time.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isDhtError } from '../../core/errors';
-import { UDP_MAX_PAYLOAD_BYTES, UdpTransport } from '../../core/transport/udp';
+import { dgramLayer, selectSocketLayer, type SocketLayer } from '../../core/transport/socket-layer';
+import { UDP_MAX_PAYLOAD_BYTES, UdpTransport, type UdpTransportOptions } from '../../core/transport/udp';
+import { loadUdxLayer, UDX_MAX_RECEIVE_BYTES } from '../../core/transport/udx';
 import type { Endpoint } from '../../core/transport/types';
 import { hasIpv6Loopback } from './ipv6-loopback';
 
 const PACKET_WAIT_MS = 2_000;
 const MAX_TURNS = 1_000;
 
-const udpHandles = (): number => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
+const udx = loadUdxLayer();
+if (!('layer' in udx)) throw new Error(`udx-native must load on this machine (it is in node_modules): ${udx.reason}`);
+const LAYERS: SocketLayer[] = [udx.layer, dgramLayer];
 
 /** Resolves on the first datagram (or the first one matching `pred`), rejects after PACKET_WAIT_MS. */
 function nextMessage(t: UdpTransport, pred: (data: Uint8Array) => boolean = () => true): Promise<{ data: Uint8Array; from: Endpoint }> {
@@ -35,11 +40,20 @@ const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const decode = (d: Uint8Array): string => new TextDecoder().decode(d);
 
 const open: UdpTransport[] = [];
-function transport(options: ConstructorParameters<typeof UdpTransport>[1] = {}): UdpTransport {
-  const t = new UdpTransport({}, options);
+/** A transport on the layer under test (set by each describe block below). */
+let layer: SocketLayer = dgramLayer;
+function transport(options: UdpTransportOptions = {}, on: SocketLayer = layer): UdpTransport {
+  const t = new UdpTransport({ layer: on }, options);
   open.push(t);
   return t;
 }
+
+/**
+ * Open sockets of the layer: node:dgram's as the process sees them (libuv UDP handles), udx-native's
+ * as the layer counts them (its handles are not listed by getActiveResourcesInfo).
+ */
+const udpHandles = (): number =>
+  layer === dgramLayer ? process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length : layer.openSockets;
 
 afterEach(async () => {
   await Promise.all(open.splice(0).map((t) => t.close()));
@@ -49,6 +63,12 @@ const families = [
   { name: 'IPv4 127.0.0.1', host: '127.0.0.1', kind: 'udp4', enabled: true },
   { name: IPV6 ? 'IPv6 ::1' : 'IPv6 ::1 (skipped: this machine has no IPv6 loopback)', host: '::1', kind: 'udp6', enabled: IPV6 },
 ] as const;
+
+for (const on of LAYERS) {
+describe(`over ${on.name}`, () => {
+  beforeAll(() => {
+    layer = on;
+  });
 
 for (const fam of families) {
   describe.skipIf(!fam.enabled)(`UdpTransport over ${fam.name}`, () => {
@@ -61,6 +81,7 @@ for (const fam of families) {
       expect(ea.host).toBe(fam.host);
       expect(ea.port).toBeGreaterThan(0);
       expect(a.address).toEqual(ea);
+      expect(a.socketLayer).toBe(on.name);
 
       const atB = nextMessage(b);
       a.send(text('ping'), eb);
@@ -152,27 +173,51 @@ describe('UdpTransport edge cases', () => {
   });
 
   for (const fam of families.filter((f) => f.enabled)) {
-    it(`${fam.kind}: a datagram at the UDP size limit goes out; one byte more is counted, not sent`, async () => {
+    it(`${fam.kind}: a datagram at the layer's size limit goes out; one byte more is counted, not sent`, async () => {
       const a = transport({ host: fam.host });
       const b = transport({ host: fam.host });
       await a.bind();
       const eb = await b.bind();
-      const max = UDP_MAX_PAYLOAD_BYTES[fam.kind];
-      const arrived = nextMessage(b);
-      a.send(new Uint8Array(max), eb);
+      const max = on.maxSendBytes[fam.kind];
+      expect(max).toBeLessThanOrEqual(UDP_MAX_PAYLOAD_BYTES[fam.kind]);
+      // The receiver on node:dgram, which delivers any size whole (udx-native's limit is the next test's).
+      const wide = transport({ host: fam.host }, dgramLayer);
+      const ew = await wide.bind();
+      const arrived = nextMessage(wide);
+      a.send(new Uint8Array(max), ew);
       expect((await arrived).data.byteLength).toBe(max);
       a.send(new Uint8Array(max + 1), eb);
       expect(a.stats).toMatchObject({ sent: 1, bytesSent: max, sendErrors: 1 });
     });
   }
 
-  it.skipIf(!IPV6)('an IPv6 socket that is not dual-stack counts the OS refusing an IPv4 peer', async () => {
+  it(`a datagram that reaches the layer's receive limit is dropped and counted as truncated, never delivered cut`, async () => {
+    const a = transport({}, dgramLayer);
+    const b = transport();
+    await a.bind();
+    const eb = await b.bind();
+    const limit = Math.min(on.maxReceiveBytes, 4_000);
+    a.send(new Uint8Array(limit).fill(1), eb); // udx-native: cut to 2,048, so dropped; node:dgram: 4,000 bytes, whole
+    a.send(new Uint8Array(limit + 1_000).fill(2), eb);
+    const whole = nextMessage(b, (d) => d[0] === 3);
+    a.send(new Uint8Array(limit - 1).fill(3), eb);
+    expect((await whole).data.byteLength).toBe(limit - 1);
+    if (on.maxReceiveBytes === UDX_MAX_RECEIVE_BYTES) {
+      expect(b.stats).toMatchObject({ truncated: 2, received: 1 });
+    } else {
+      expect(on.maxReceiveBytes).toBe(Infinity);
+      await until(() => b.stats.received === 3, 'the larger datagrams delivered too');
+      expect(b.stats.truncated).toBe(0);
+    }
+  });
+
+  it.skipIf(!IPV6)('an IPv6 socket that is not dual-stack counts an IPv4 peer as unreachable', async () => {
     const v6 = transport({ host: '::1' });
     const v4 = transport({ host: '127.0.0.1' });
     await v6.bind();
     const e4 = await v4.bind();
     v6.send(text('x'), e4);
-    await until(() => v6.stats.sendErrors === 1, 'ENETUNREACH counted');
+    await until(() => v6.stats.sendErrors === 1, 'unreachable counted');
     expect(v6.stats.sent).toBe(0);
   });
 
@@ -238,5 +283,56 @@ describe('UdpTransport edge cases', () => {
     expect(decode((await at4).data)).toBe('back');
     await until(() => v6.stats.sent === 1, 'send to an IPv4-mapped address confirmed');
     expect(v6.stats).toMatchObject({ sendErrors: 0, bytesSent: 4 });
+  });
+});
+});
+}
+
+describe('choosing the socket layer (the udx-native loader injected, never broken for real)', () => {
+  const failing = (): never => {
+    throw new Error("Cannot find module 'udx-native'\nRequire stack: ...");
+  };
+
+  it('by default runs udx-native when it loads', () => {
+    let calls = 0;
+    const warnings: string[] = [];
+    const picked = selectSocketLayer(undefined, {
+      loadUdx: () => {
+        calls++;
+        return class {} as never;
+      },
+      warn: (m) => warnings.push(m),
+    });
+    expect(picked.name).toBe('udx-native');
+    expect(calls).toBe(1);
+    expect(warnings).toEqual([]);
+    expect(new UdpTransport().socketLayer).toBe('udx-native');
+  });
+
+  it('falls back to node:dgram with one line saying why when udx-native does not load', () => {
+    const warnings: string[] = [];
+    const picked = selectSocketLayer(undefined, { loadUdx: failing, warn: (m) => warnings.push(m) });
+    expect(picked).toBe(dgramLayer);
+    expect(warnings).toEqual(["kadscope: udx-native did not load (Cannot find module 'udx-native'); UDP runs on node:dgram"]);
+  });
+
+  it("an explicit 'udx' that cannot load is a clear error, not a silent fallback", () => {
+    expect(() => selectSocketLayer('udx', { loadUdx: failing })).toThrow(/udx transport is not available: udx-native did not load \(Cannot find module 'udx-native'\); use --transport dgram/);
+    const loaded = (): never => class {} as never;
+    expect(selectSocketLayer('udx', { loadUdx: loaded }).name).toBe('udx-native');
+  });
+
+  it("'dgram' never asks for udx-native; an unknown choice is refused", () => {
+    let calls = 0;
+    expect(selectSocketLayer('dgram', { loadUdx: () => (calls++, failing()) })).toBe(dgramLayer);
+    expect(calls).toBe(0);
+    expect(new UdpTransport({}, { socketLayer: 'dgram' }).socketLayer).toBe('node:dgram');
+    expect(() => selectSocketLayer('tcp' as never)).toThrow(/transport "tcp" is not one of udx, dgram/);
+  });
+
+  it('a loader that returns something other than a class counts as not loading', () => {
+    const warnings: string[] = [];
+    expect(selectSocketLayer(undefined, { loadUdx: () => ({}) as never, warn: (m) => warnings.push(m) })).toBe(dgramLayer);
+    expect(warnings[0]).toContain('udx-native exports no UDX class');
   });
 });

@@ -15,3 +15,15 @@ describe('host options: --protocol', () => {
     expect(() => parseHostOptions(['--protocol', 'kademlia'])).toThrow('--protocol must be one of kadscope, mainline, hyperdht; got "kademlia"');
   });
 });
+
+describe('host options: --transport', () => {
+  it('is unset by default (udx-native when it loads) and takes udx or dgram', () => {
+    expect(parseHostOptions([]).transport).toBeNull();
+    expect(parseHostOptions(['--transport', 'dgram']).transport).toBe('dgram');
+    expect(parseHostOptions(['--transport=udx']).transport).toBe('udx');
+  });
+
+  it('refuses another socket with the ones it knows', () => {
+    expect(() => parseHostOptions(['--transport', 'tcp'])).toThrow('--transport must be one of udx, dgram; got "tcp"');
+  });
+});

@@ -4,6 +4,7 @@ import { parseAddressList } from '../../../core/address';
 import { DhtNode } from '../../../core/node';
 import { createTestnet } from '../../../core/testnet';
 import { DualStackTransport } from '../../../core/transport/dual';
+import { SOCKET_LAYER_CHOICES, type SocketLayerChoice } from '../../../core/transport/socket-layer';
 import { endpointKey } from '../../../core/transport/types';
 import { parseMetricsAddress, startMetricsServer, testnetMetricsNodes, type MetricsServer } from '../../host/metrics';
 import { EXIT_OK, intFlag, listFlag, parse, untilSignal, UsageError, type Command } from '../shared';
@@ -14,11 +15,13 @@ export const STATUS_INTERVAL_MS = 10_000;
 export const nodeCommand: Command = {
   name: 'node',
   summary: 'run a headless DHT node (or a local testnet) until Ctrl-C',
-  usage: `kadscope node [--host 127.0.0.1] [--port 0] [--bootstrap host:port,...] [--data-dir D] [--k 20] [--alpha 3] [--testnet N] [--metrics HOST:PORT] [--json]
+  usage: `kadscope node [--host 127.0.0.1] [--port 0] [--bootstrap host:port,...] [--data-dir D] [--k 20] [--alpha 3] [--transport udx|dgram] [--testnet N] [--metrics HOST:PORT] [--json]
 
   --host       address to bind (default 127.0.0.1; use 0.0.0.0 or :: to serve others)
   --host6      also bind this IPv6 address (e.g. ::1 or ::): one node on IPv4 and IPv6 at once
   --port       UDP port (default 0: a free port)
+  --transport  the UDP socket: udx (udx-native, the default when it loads) or dgram (node:dgram);
+               the 'listening on' line says which one runs
   --bootstrap  comma-separated addresses to join through: host:port, [v6]:port or /ip4|ip6/H/udp/P
   --data-dir   keep the node's identity, records and peers here; with no --bootstrap it rejoins
                through the saved peers
@@ -42,12 +45,17 @@ export const nodeCommand: Command = {
       json: { type: 'boolean' },
       metrics: { type: 'string' },
       protocol: { type: 'string' },
+      transport: { type: 'string' },
     }, false);
     // A node that stays serves others: it is not read-only.
     const protocol = cliProtocol(values.protocol, false);
     const port = intFlag('port', values.port, 0, 65535, 0);
     const k = intFlag('k', values.k, 1, 20, protocol?.k ?? 20);
     const alpha = intFlag('alpha', values.alpha, 1, 16, 3);
+    const socketLayer = values.transport;
+    if (socketLayer !== undefined && !(SOCKET_LAYER_CHOICES as readonly string[]).includes(socketLayer)) {
+      throw new UsageError(`--transport must be one of ${SOCKET_LAYER_CHOICES.join(', ')}; got "${socketLayer.slice(0, 40)}"`);
+    }
     const testnetSize = values.testnet === undefined ? 0 : intFlag('testnet', values.testnet, 1, 2000, 0);
     const parsed = parseAddressList(listFlag(values.bootstrap));
     if (!parsed.ok) throw new UsageError(`--bootstrap: ${parsed.message}`);
@@ -64,7 +72,7 @@ export const nodeCommand: Command = {
     if (testnet) print({ event: 'testnet', size: testnetSize, bootstrap: testnet.bootstrap, protocol: protocol?.name ?? 'kadscope' }, `testnet: ${testnetSize} ${protocol?.name ?? 'kadscope'} nodes on 127.0.0.1, bootstrap ${testnet.bootstrap.join(',')}`);
     const bootstrap = [...parsed.value.map(endpointKey), ...(testnet?.bootstrap ?? [])];
     const dataDir = values['data-dir'] !== undefined ? resolve(values['data-dir']) : undefined;
-    const node = DhtNode.create({ ...(protocol ? { protocol } : {}), host: values.host ?? '127.0.0.1', ...(values.host6 !== undefined ? { host6: values.host6 } : {}), port, k, alpha, dataDir, bootstrap });
+    const node = DhtNode.create({ ...(protocol ? { protocol } : {}), host: values.host ?? '127.0.0.1', ...(values.host6 !== undefined ? { host6: values.host6 } : {}), port, k, alpha, dataDir, bootstrap, ...(socketLayer !== undefined ? { socketLayer: socketLayer as SocketLayerChoice } : {}) });
     let started;
     try {
       started = await node.start();
@@ -84,8 +92,8 @@ export const nodeCommand: Command = {
       }
     }
     print(
-      { event: 'started', id: node.id, protocol: node.protocol.name, address: endpointKey(node.address), dataDir: dataDir ?? null },
-      `node ${node.id} (${node.protocol.label})\nlistening on udp ${node.transport instanceof DualStackTransport ? node.transport.addresses.map(endpointKey).join(' and ') : endpointKey(node.address)}${dataDir ? `\ndata in ${dataDir}` : ''}`,
+      { event: 'started', id: node.id, protocol: node.protocol.name, address: endpointKey(node.address), socketLayer: node.transport.socketLayer ?? null, dataDir: dataDir ?? null },
+      `node ${node.id} (${node.protocol.label})\nlistening on udp ${node.transport instanceof DualStackTransport ? node.transport.addresses.map(endpointKey).join(' and ') : endpointKey(node.address)} (${node.transport.socketLayer ?? 'memory'})${dataDir ? `\ndata in ${dataDir}` : ''}`,
     );
     if (metrics) print({ event: 'metrics', url: metrics.url }, `metrics at ${metrics.url}`);
     const r = started.join;

@@ -62,8 +62,17 @@ interface KadscopeTestnet {
 }
 
 interface KadscopeCore {
-  createTestnet(options: { size: number; transport: 'udp' | 'memory'; host: string; node?: { rateLimit?: false } }): Promise<KadscopeTestnet>;
+  createTestnet(options: {
+    size: number;
+    transport: 'udp' | 'memory';
+    host: string;
+    node?: { rateLimit?: false; socketLayer?: 'udx' | 'dgram' };
+  }): Promise<KadscopeTestnet>;
   immutableKey(value: Uint8Array): Uint8Array;
+}
+
+interface KadscopeTransportModule {
+  socketLayerName(choice: 'udx' | 'dgram' | undefined): 'udx-native' | 'node:dgram';
 }
 
 interface KadscopeCodec {
@@ -158,7 +167,25 @@ class KadscopeNetwork implements BenchNetwork {
   }
 }
 
-export function kadscopeDriver(): SystemDriver {
+export interface KadscopeDriverOptions {
+  /**
+   * The UDP socket layer the nodes run on: 'udx' (udx-native) or 'dgram' (node:dgram); default as
+   * the product: udx-native when it loads. A driver that names one is listed as
+   * `kadscope (node:dgram)` or `kadscope (udx-native)`, beside the product's.
+   */
+  socketLayer?: 'udx' | 'dgram';
+}
+
+const CORE_SOCKET_LAYER_URL = new URL('../../../core/transport/socket-layer.ts', import.meta.url).href;
+
+/** The socket layer a choice resolves to in this process (udx-native unless it cannot load). */
+async function resolvedLayer(choice: 'udx' | 'dgram' | undefined): Promise<'udx-native' | 'node:dgram'> {
+  const m = (await import(CORE_SOCKET_LAYER_URL)) as KadscopeTransportModule;
+  return m.socketLayerName(choice);
+}
+
+export function kadscopeDriver(options: KadscopeDriverOptions = {}): SystemDriver {
+  const choice = options.socketLayer;
   let loaded: { core: KadscopeCore; codec: KadscopeCodec } | null = null;
   let loadError: string | null = null;
   const ensure = async (): Promise<{ core: KadscopeCore; codec: KadscopeCodec }> => {
@@ -172,14 +199,17 @@ export function kadscopeDriver(): SystemDriver {
     return r;
   };
 
-  return {
-    name: 'kadscope',
+  const layer = choice === 'dgram' ? 'node:dgram' : choice === 'udx' ? 'udx-native' : null;
+  const driver: SystemDriver = {
+    name: layer ? `kadscope (${layer})` : 'kadscope',
     idBytes: ID_BYTES,
-    socketLayer: 'node:dgram',
+    // The product's default is resolved when the driver is made ready (kadscopeDriverReady).
+    socketLayer: layer ?? 'udx-native',
 
     async unavailableReason() {
       try {
         await ensure();
+        driver.socketLayer = await resolvedLayer(choice);
         return null;
       } catch {
         return loadError;
@@ -189,7 +219,12 @@ export function kadscopeDriver(): SystemDriver {
     async createNetwork(size: number, options: NetworkOptions = {}): Promise<BenchNetwork> {
       const { core } = await ensure();
       const testnet = await withTimeout(
-        core.createTestnet({ size, transport: 'udp', host: HOST, ...(options.unthrottled ? { node: { rateLimit: false } } : {}) }),
+        core.createTestnet({
+          size,
+          transport: 'udp',
+          host: HOST,
+          node: { ...(options.unthrottled ? { rateLimit: false as const } : {}), ...(choice ? { socketLayer: choice } : {}) },
+        }),
         TESTNET_TIMEOUT_MS,
         'kadscope createTestnet',
       );
@@ -219,6 +254,7 @@ export function kadscopeDriver(): SystemDriver {
       return kadscopeCodecCases(codec);
     },
   };
+  return driver;
 }
 
 export function kadscopeDiagnostics(net: BenchNetwork): Record<string, unknown> {

@@ -144,7 +144,7 @@ export async function runPingWorkload(drivers: SystemDriver[], opts: PingWorkloa
   r.notes.push(
     `Throughput per round = answered pings / wall time, ${opts.pings} pings with ${opts.inFlight} outstanding; median [IQR] over ${opts.rounds} rounds.`,
     'Each system limits its own requests in flight as it does in production (dht-rpc congestion window 80, k-rpc concurrency 16); the excess waits in its queue.',
-    'Socket floor: the same bursts (same count, same number in flight) of a 60-byte datagram echoed between two bare sockets of the system\'s UDP layer on 127.0.0.1, no protocol: node:dgram for kadscope and bittorrent-dht (k-rpc-socket), udx-native for dht-rpc. Protocol cost per ping = 1e6/ping rate - 1e6/floor rate, in the same round; median [IQR] over rounds.',
+    `Socket floor: the same bursts (same count, same number in flight) of a 60-byte datagram echoed between two bare sockets of the system's UDP layer on 127.0.0.1, no protocol: ${drivers.map((d) => `${d.socketLayer} for ${d.name}`).join(', ')} (bittorrent-dht through k-rpc-socket). Protocol cost per ping = 1e6/ping rate - 1e6/floor rate, in the same round; median [IQR] over rounds.`,
     "kadscope's per-address rate limit on incoming requests (200/s, burst 400, on by default) is turned off here (rateLimit: false): with it, this measures the limit, not the RPC path. The peers have no such limit.",
   );
   return r;
