@@ -9,6 +9,7 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell, type IpcMainEvent, type IpcMainInvokeEvent, type MenuItemConstructorOptions, type WebContents } from 'electron';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { encodeBatch } from '../host/batch-codec';
 import type { ContractHandler } from '../host/client';
 import { IPC_BATCH, IPC_INVOKE, IPC_SUBSCRIBE, IPC_UNSUBSCRIBE, err } from '../host/contract';
 import { contentSecurityPolicy } from '../host/csp';
@@ -175,7 +176,7 @@ function bindIpc(svc: ExplorerService): void {
     subscriptions.get(wc.id)?.();
     const unsubscribe = handlerFor(svc, event).subscribe({
       deliver: (batch) => {
-        if (!wc.isDestroyed()) wc.send(IPC_BATCH, batch);
+        if (!wc.isDestroyed()) wc.send(IPC_BATCH, encodeBatch(batch));
       },
     });
     subscriptions.set(wc.id, unsubscribe);

@@ -2,12 +2,15 @@
 // over IPC. Never exposes ipcRenderer. Arguments are validated here too (fail fast); main
 // validates again, since a compromised page could call IPC some other way.
 import { contextBridge, ipcRenderer } from 'electron';
-import { createApi, sequenceChecker, type BatchListener } from '../host/client';
-import { IPC_BATCH, IPC_INVOKE, IPC_SUBSCRIBE, IPC_UNSUBSCRIBE, type EventBatch, type InvokeFn } from '../host/contract';
+import { createApi, decodeWireBatch, sequenceChecker, type BatchListener } from '../host/client';
+import { IPC_BATCH, IPC_INVOKE, IPC_SUBSCRIBE, IPC_UNSUBSCRIBE, type InvokeFn } from '../host/contract';
 
 const listeners = new Set<BatchListener>();
 
-ipcRenderer.on(IPC_BATCH, (_event, batch: EventBatch) => {
+// Main sends batches compact (batch-codec.ts); a malformed one is logged and dropped.
+ipcRenderer.on(IPC_BATCH, (_event, wire: unknown) => {
+  const batch = decodeWireBatch(wire);
+  if (!batch) return;
   for (const l of [...listeners]) l(batch);
 });
 

@@ -20,6 +20,7 @@ import {
   type ServerMessage,
   type ValueOf,
 } from './contract';
+import { decodeBatch, encodeBatch } from './batch-codec';
 
 /** Requests waiting for an answer, per client; more are refused rather than queued without bound. */
 export const MAX_PENDING_REQUESTS = 1024;
@@ -76,6 +77,18 @@ export function sequenceChecker(cb: BatchListener): BatchListener & { reset(): v
     expected = 1;
   };
   return check;
+}
+
+/**
+ * A batch as it came off IPC or the WebSocket, expanded (batch-codec.ts), or null when it is
+ * malformed: then it is logged with what is wrong and nothing of it is used. The next good batch
+ * shows a gap in seq, so the listener reloads the snapshot (sequenceChecker).
+ */
+export function decodeWireBatch(wire: unknown): EventBatch | null {
+  const r = decodeBatch(wire);
+  if (r.ok) return r.value;
+  console.error(`kadscope: dropped an event batch from the host: ${r.message}`);
+  return null;
 }
 
 /** The part of a WebSocket the client uses; both the DOM WebSocket and `ws` fit. */
@@ -144,8 +157,10 @@ export function createWsClient(socket: SocketLike, options: ClientOptions = {}):
       pending.delete(msg.id);
       resolve(msg.result);
     } else if (msg.type === 'batch') {
-      lastSeq = msg.seq;
-      const batch: EventBatch = { seq: msg.seq, events: msg.events, resync: msg.resync };
+      const { type: _type, ...wire } = msg;
+      const batch = decodeWireBatch(wire);
+      if (!batch) return;
+      lastSeq = batch.seq;
       for (const l of [...listeners]) l(batch);
     } else if (msg.type === 'hello' && msg.contractVersion !== CONTRACT_VERSION) {
       console.warn(`kadscope: the host speaks contract v${msg.contractVersion}, this page v${CONTRACT_VERSION}; reload the page`);
@@ -217,7 +232,13 @@ export function createMemoryClient(handler: ContractHandler, options: ClientOpti
   };
   const subscribe = (cb: BatchListener): (() => void) => {
     const checked = sequenceChecker(cb);
-    const unsub = handler.subscribe({ deliver: (batch) => checked(plain(batch)) });
+    // Batches take the hosts' path: encoded, through JSON, decoded.
+    const unsub = handler.subscribe({
+      deliver: (batch) => {
+        const decoded = decodeWireBatch(plain(encodeBatch(batch)));
+        if (decoded) checked(decoded);
+      },
+    });
     unsubs.add(unsub);
     return () => {
       unsubs.delete(unsub);

@@ -31,7 +31,7 @@ z.config({ jitless: true });
 export type { CallInfo, Contact, Counters, Endpoint, LookupEvent, LookupKind, LookupTermination, NodeSnapshot, PeerInfo, RecordInfo };
 
 /** Bumped on any incompatible change to methods, DTOs or the wire messages below. */
-export const CONTRACT_VERSION = 1;
+export const CONTRACT_VERSION = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Results
@@ -717,6 +717,13 @@ export function parseArgs<M extends MethodName>(name: M, args: unknown): Result<
   return err('INVALID_ARGUMENT', `${name}: ${formatIssues(r.error.issues)}`);
 }
 
+/** Checks a batch's shape as it came off IPC or the WebSocket (batch-codec.ts checks its indices and expands it). */
+export function parseWireBatch(batch: unknown): Result<WireBatch> {
+  const r = wireBatchSchema.safeParse(batch);
+  if (r.success) return ok(r.data as WireBatch);
+  return err('INVALID_ARGUMENT', `malformed event batch: ${formatIssues(r.error.issues)}`);
+}
+
 const MAX_REPORTED_ISSUES = 5;
 
 /** One issue's text at most this long: messages quote the input, and the input may be huge. */
@@ -770,6 +777,104 @@ export interface EventBatch {
   resync: boolean;
 }
 
+/** Every ExplorerEvent type. A wire batch carries lookup events compact (WireLookupEvent), the others as they are. */
+export const EXPLORER_EVENT_TYPES = [
+  'peer-added',
+  'peer-removed',
+  'peer-health',
+  'lookup',
+  'observed-address',
+  'record-stored',
+  'record-expired',
+  'record-refused',
+  'broadcast',
+  'call',
+  'tick',
+  'testnet',
+  'crawl',
+  'node',
+] as const satisfies readonly ExplorerEvent['type'][];
+// Every type of the union is listed (a type missing above fails here).
+const everyEventTypeListed: Exclude<ExplorerEvent['type'], (typeof EXPLORER_EVENT_TYPES)[number]> extends never ? true : never = true;
+void everyEventTypeListed;
+
+// A batch as it crosses IPC and the WebSocket (batch-codec.ts encodes and decodes it). A lookup's
+// events name the same contacts again and again (each answer's k contacts, the last hops returning
+// nearly the same ones), so each contact and lookup id is written once per batch, in `contacts` and
+// `lookups`, and a lookup event is a tuple that refers to them by index. The client expands it back
+// into the same LookupEvents, so the views see what they always saw.
+//
+//   ['s', lookup, at, kind, target, self, k, alpha, rpcTimeoutMs, lookupTimeoutMs | null, seeds, protocol | null]   started
+//   ['q', lookup, at, peer, hop, bytes]                                                                              query
+//   ['r', lookup, at, peer, hop, rttMs, bytes, nodes, hasValue | null, peerCount | null]                            response
+//   ['t', lookup, at, peer, hop, afterMs]                                                                            timeout
+//   ['e', lookup, at, peer, hop, code, message]                                                                      error
+//   ['d', lookup, at, reason, closest, hops, messages, durationMs, timeToClosestMs]                                  done
+//
+// lookup: index into `lookups`; peer: index into `contacts`; seeds, nodes, closest: arrays of such indices.
+
+/** Largest batch a client accepts: the batcher's MAX_BATCH_EVENTS, with room; contacts at most k per event. */
+export const MAX_WIRE_BATCH_EVENTS = 4096;
+export const MAX_WIRE_BATCH_CONTACTS = 65_536;
+const MAX_WIRE_CONTACT_REFS = 1024;
+const MAX_WIRE_STRING = 65_536;
+
+const wireIndex = z.number().int().min(0);
+const wireRefs = z.array(wireIndex).max(MAX_WIRE_CONTACT_REFS);
+const wireNum = z.number();
+const wireText = z.string().max(MAX_WIRE_STRING);
+
+/** The compact lookup events by their tag: tuples, validated element by element. */
+export const WIRE_LOOKUP_EVENTS = {
+  s: z.tuple([z.literal('s'), wireIndex, wireNum, wireText, wireText, wireText, wireNum, wireNum, wireNum, wireNum.nullable(), wireRefs, wireText.nullable()]),
+  q: z.tuple([z.literal('q'), wireIndex, wireNum, wireIndex, wireNum, wireNum]),
+  r: z.tuple([z.literal('r'), wireIndex, wireNum, wireIndex, wireNum, wireNum, wireNum, wireRefs, z.boolean().nullable(), wireNum.nullable()]),
+  t: z.tuple([z.literal('t'), wireIndex, wireNum, wireIndex, wireNum, wireNum]),
+  e: z.tuple([z.literal('e'), wireIndex, wireNum, wireIndex, wireNum, wireText, wireText]),
+  d: z.tuple([z.literal('d'), wireIndex, wireNum, wireText, wireRefs, wireNum, wireNum, wireNum, wireNum]),
+} as const;
+export type WireLookupEvent = { [T in keyof typeof WIRE_LOOKUP_EVENTS]: z.output<(typeof WIRE_LOOKUP_EVENTS)[T]> }[keyof typeof WIRE_LOOKUP_EVENTS];
+
+/** Any other event: an object whose type is one of ours other than 'lookup' (its fields as the host sent them). */
+const wireOtherEvent = z.looseObject({
+  type: z.enum(EXPLORER_EVENT_TYPES.filter((t) => t !== 'lookup') as [string, ...string[]], { error: 'not an event type of this contract (a lookup event travels as a tuple)' }),
+});
+export type WireEvent = WireLookupEvent | Exclude<ExplorerEvent, { type: 'lookup' }>;
+
+const wireEvent = z.unknown().superRefine((e, ctx) => {
+  if (Array.isArray(e)) {
+    const tag = e[0] as unknown;
+    const schema = typeof tag === 'string' && Object.prototype.hasOwnProperty.call(WIRE_LOOKUP_EVENTS, tag) ? WIRE_LOOKUP_EVENTS[tag as keyof typeof WIRE_LOOKUP_EVENTS] : null;
+    if (!schema) {
+      ctx.addIssue({ code: 'custom', message: `a lookup event's tag is one of ${Object.keys(WIRE_LOOKUP_EVENTS).join(', ')}; got ${JSON.stringify(tag)?.slice(0, 40)}` });
+      return;
+    }
+    const r = schema.safeParse(e);
+    if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: `(${tag}) ${i.path.length > 0 ? `[${i.path.map(String).join('.')}]` : ''}: ${i.message}` });
+    return;
+  }
+  const r = wireOtherEvent.safeParse(e);
+  if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: `${i.path.length > 0 ? `${i.path.map(String).join('.')}: ` : ''}${i.message}` });
+});
+
+export const wireBatchSchema = z.strictObject({
+  seq: z.number().int().min(0),
+  resync: z.boolean(),
+  /** [id, host, port] of each contact the lookup events name, once each. */
+  contacts: z.array(z.tuple([wireText, wireText, z.number().int().min(0).max(65535)])).max(MAX_WIRE_BATCH_CONTACTS),
+  /** The lookup ids the lookup events name, once each. */
+  lookups: z.array(wireText).max(MAX_WIRE_BATCH_EVENTS),
+  events: z.array(wireEvent).max(MAX_WIRE_BATCH_EVENTS, { error: `a batch holds at most ${MAX_WIRE_BATCH_EVENTS} events` }),
+});
+
+export interface WireBatch {
+  seq: number;
+  resync: boolean;
+  contacts: Array<[id: string, host: string, port: number]>;
+  lookups: string[];
+  events: WireEvent[];
+}
+
 // ---------------------------------------------------------------------------------------------
 // The API as the renderer sees it (window.kadscope in Electron, the WebSocket client in a browser).
 
@@ -785,7 +890,7 @@ export type KadscopeApi = { [M in MethodName]: MethodFn<M> } & {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Transport messages (WebSocket JSON; Electron IPC uses the same shapes).
+// Transport messages (WebSocket JSON; Electron IPC uses the same shapes: batches as WireBatch).
 
 export const WS_PATH = '/ws';
 export const TOKEN_PARAM = 'token';
@@ -802,5 +907,5 @@ export type ClientMessage =
 
 export type ServerMessage =
   | { type: 'result'; id: number; result: Result<unknown> }
-  | ({ type: 'batch' } & EventBatch)
+  | ({ type: 'batch' } & WireBatch)
   | { type: 'hello'; contractVersion: number };

@@ -17,6 +17,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ContractHandler } from './client';
+import { batchMessage } from './batch-codec';
 import { openRemoteSocket, type RemoteNodes } from './remote';
 import { contentSecurityPolicy } from './csp';
 import { CONTRACT_VERSION, LOCAL_ONLY_METHODS, isRemoteNodeId, TOKEN_PARAM, WS_PATH, err, type ClientMessage, type ServerMessage } from './contract';
@@ -251,7 +252,7 @@ export function serveConnection(ws: WebSocket, handler: ContractHandler): void {
       if (unsubscribe) return; // one stream per connection; the client fans it out
       try {
         unsubscribe = handler.subscribe({
-          deliver: (batch) => send({ type: 'batch', ...batch }),
+          deliver: (batch) => send(batchMessage(batch)),
           congested: () => ws.bufferedAmount > MAX_WS_BUFFERED_BYTES,
         });
       } catch (e) {

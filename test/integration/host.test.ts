@@ -165,7 +165,7 @@ describe('web host', () => {
     ws.send(JSON.stringify({ type: 'invoke', id: 7, method: 'echo', args: { a: 1 } }));
     await waitFor(() => replies.length >= 2);
     expect(replies).toEqual([
-      { type: 'hello', contractVersion: 1 },
+      { type: 'hello', contractVersion: 2 },
       { type: 'result', id: 7, result: { ok: true, value: { a: 1 } } },
     ]);
     ws.close();

@@ -181,7 +181,7 @@ export function contractSuite(name: string, makeHarness: () => Promise<Harness>)
 
     it('describes the host and snapshots the embedded testnet the node joined', async () => {
       const info = unwrap(await c.info());
-      expect(info).toMatchObject({ contractVersion: 1, mode: 'embedded-testnet', dataDir: h.dataDir });
+      expect(info).toMatchObject({ contractVersion: 2, mode: 'embedded-testnet', dataDir: h.dataDir });
       const s = unwrap(await c.snapshot());
       expect(s.node.id).toMatch(/^[0-9a-f]{64}$/);
       expect(s.node.address.host).toBe('127.0.0.1');

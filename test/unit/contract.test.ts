@@ -113,7 +113,7 @@ describe('createWsClient', () => {
     const got: EventBatch[] = [];
     const unsubscribe = c.subscribe((b) => got.push(b));
     expect(s.sent).toEqual([{ type: 'subscribe' }]);
-    s.receive({ type: 'batch', seq: 1, events: [], resync: false });
+    s.receive({ type: 'batch', seq: 1, resync: false, contacts: [], lookups: [], events: [] });
     const pending = c.snapshot();
     s.close();
     expect(await pending).toMatchObject({ ok: false, code: 'UNAVAILABLE' });

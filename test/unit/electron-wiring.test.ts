@@ -311,8 +311,10 @@ describe('Electron main', () => {
     expect(service.sinks).toHaveLength(0);
     h.ipcOn.get(IPC_SUBSCRIBE)!(trusted());
     expect(service.sinks).toHaveLength(1);
-    service.sinks[0].deliver({ seq: 1, events: [] });
-    expect(win.webContents.sent).toEqual([[IPC_BATCH, { seq: 1, events: [] }]]);
+    // Batches go out compact (batch-codec.ts): the lookup event as a tuple, its peer in the contact table.
+    const peer = { id: 'ab'.repeat(32), host: '127.0.0.1', port: 4001 };
+    service.sinks[0].deliver({ seq: 1, events: [{ type: 'lookup', event: { type: 'query', lookupId: 'l1', at: 5, peer, hop: 1, bytes: 40 } }], resync: false });
+    expect(win.webContents.sent).toEqual([[IPC_BATCH, { seq: 1, resync: false, contacts: [[peer.id, peer.host, peer.port]], lookups: ['l1'], events: [['q', 0, 5, 0, 1, 40]] }]]);
     h.ipcOn.get(IPC_UNSUBSCRIBE)!({ sender: other, senderFrame: other.mainFrame });
     expect(service.sinks).toHaveLength(1);
     h.ipcOn.get(IPC_UNSUBSCRIBE)!(trusted());
@@ -334,8 +336,8 @@ describe('Electron main', () => {
       expect(remote.sinks).toHaveLength(1);
       expect(service.sinks).toHaveLength(0);
       win.webContents.sent.length = 0;
-      remote.sinks[0].deliver({ seq: 1, events: [] });
-      expect(win.webContents.sent).toEqual([[IPC_BATCH, { seq: 1, events: [] }]]);
+      remote.sinks[0].deliver({ seq: 1, events: [], resync: false });
+      expect(win.webContents.sent).toEqual([[IPC_BATCH, { seq: 1, resync: false, contacts: [], lookups: [], events: [] }]]);
       frame.url = 'app://kadscope/index.html';
       h.ipcOn.get(IPC_SUBSCRIBE)!(trusted());
       expect(remote.sinks).toHaveLength(0);

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DhtNode } from '../../../core/node';
 import { bytesToHex, randomId } from '../../../core/id';
+import { batchMessage } from '../../../electron/host/batch-codec';
 import { ExplorerService } from '../../../electron/host/service';
 import type { Figure, WorkloadResult } from '../harness';
 import { summarize } from '../harness';
@@ -90,7 +91,7 @@ async function runWindow(explorer: boolean, subjects: Subjects, opts: ExplorerCo
     ? subjects.service.subscribe({
         deliver: (batch) => {
           batches++;
-          batchBytes += JSON.stringify({ type: 'batch', ...batch }).length;
+          batchBytes += JSON.stringify(batchMessage(batch)).length;
         },
         congested: () => false,
       })
