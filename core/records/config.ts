@@ -28,7 +28,7 @@ export const PASS_ON_GRACE_MS = 5 * 60_000;
 export interface RecordOptions {
   /** Keep identity, key pairs, records and routing-table peers here (created if missing). */
   dataDir?: string;
-  /** How long a stored record lives unless refreshed (default RECORD_TTL_MS, 2 h). */
+  /** How long a stored record lives unless refreshed (default: the protocol's, else RECORD_TTL_MS, 2 h). */
   recordTtlMs?: number;
   /** How long an announcement lives (default ANNOUNCE_TTL_MS, 20 min). */
   announceTtlMs?: number;
@@ -52,13 +52,14 @@ export interface RecordOptions {
 
 export type LifetimeOptions = ReturnType<typeof resolveLifetimes>;
 
-export function resolveLifetimes(o: RecordOptions) {
+/** The record lifetimes of a node: its options, else its protocol's (`defaultRecordTtlMs`), else kadscope's. */
+export function resolveLifetimes(o: RecordOptions, defaultRecordTtlMs: number = RECORD_TTL_MS) {
   const nonNegative = (name: string, v: number | undefined, fallback: number): number => {
     const x = v ?? fallback;
     if (!Number.isSafeInteger(x) || x < 0) throw DhtError.invalidArgument(`${name} must be a non-negative whole number of ms; got ${x}`);
     return x;
   };
-  const recordTtlMs = nonNegative('recordTtlMs', o.recordTtlMs, RECORD_TTL_MS);
+  const recordTtlMs = nonNegative('recordTtlMs', o.recordTtlMs, defaultRecordTtlMs);
   const republishIntervalMs = nonNegative('republishIntervalMs', o.republishIntervalMs, REPUBLISH_INTERVAL_MS);
   if (republishIntervalMs >= recordTtlMs) {
     throw DhtError.invalidArgument(`republishIntervalMs (${republishIntervalMs}) must be shorter than recordTtlMs (${recordTtlMs}), or records expire between republishes; use 0 to never republish`);

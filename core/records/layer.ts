@@ -33,7 +33,7 @@ export class RecordLayer {
   readonly client: RecordClient;
 
   constructor(deps: RecordLayerDeps, options: RecordOptions = {}) {
-    const lifetimes = resolveLifetimes(options);
+    const lifetimes = resolveLifetimes(options, deps.model?.recordTtlMs);
     this.store = new RecordStore({
       maxRecords: options.maxRecords,
       maxPerAddressFraction: options.maxPerAddressFraction,

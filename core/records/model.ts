@@ -52,6 +52,11 @@ export interface RecordModel {
   verifyAnnouncement?(topic: Uint8Array, token: Uint8Array, selfId: Uint8Array, announcer: WireAnnouncer): boolean;
   /** false when puts have no compare-and-swap on this protocol (HyperDHT). Default true. */
   readonly supportsCas?: boolean;
+  /**
+   * How long a storer keeps a value nobody writes again, where the protocol's nodes keep it longer
+   * than kadscope's 2 h (HyperDHT: 48 h). A node's recordTtlMs option still wins.
+   */
+  readonly recordTtlMs?: number;
 }
 
 export const KADSCOPE_RECORDS: RecordModel = {

@@ -6,6 +6,7 @@ import { DhtError } from '../../core/errors';
 import { bytesToHex, compareDistance, hexToBytes, seededRandom } from '../../core/id';
 import { DhtNode } from '../../core/node';
 import { RECORD_TTL_MS } from '../../core/records/store';
+import { HYPERDHT_RECORD_TTL_MS } from '../../core/protocols/hyperdht/records';
 import { REPUBLISH_INTERVAL_MS, REPLICATE_INTERVAL_MS } from '../../core/records/config';
 import { createTestnet, type Testnet } from '../../core/testnet';
 import type { RecordInfo } from '../../core/types';
@@ -83,6 +84,21 @@ describe('record lifetimes (memory network, fake time)', () => {
     expect(tn.nodes.flatMap((n) => n.records.held())).toEqual([]);
     expect(new Set(expired.map((r) => r.key))).toEqual(new Set(records.map((r) => r.key)));
     expect(expired.every((r) => r.expiresInMs === 0)).toBe(true);
+  });
+
+  it("a HyperDHT value lives hyperdht's 48 h, not kadscope's 2 h; a node's recordTtlMs still wins", async () => {
+    const tn = await testnet(12, 13, { protocol: 'hyperdht', republishIntervalMs: 0 });
+    const pick = seededRandom(3);
+    const records = await putMany(tn, 4, pick);
+    await pass(tn, 3 * HOUR, 10 * 60_000);
+    expect(await fetchable(tn, records, pick)).toBe(4);
+    const left = tn.nodes.flatMap((n) => n.records.held()).map((c) => c.expiresInMs);
+    expect(left.length).toBeGreaterThan(0);
+    expect(Math.min(...left)).toBeGreaterThan(HYPERDHT_RECORD_TTL_MS - 4 * HOUR);
+    const short = await testnet(12, 14, { protocol: 'hyperdht', republishIntervalMs: 0, recordTtlMs: HOUR });
+    const brief = await putMany(short, 4, pick);
+    await pass(short, HOUR + REPLICATE_INTERVAL_MS * 2, 10 * 60_000);
+    expect(await fetchable(short, brief, pick)).toBe(0);
   });
 
   it('records survive two lifetimes while their publishers republish them', async () => {

@@ -286,11 +286,14 @@ export function tokenFromWire(token: Uint8Array): Uint8Array {
 }
 const TOKEN_WIRE_BYTES = 32;
 
+/** How long hyperdht's nodes keep an immutable or mutable value (hyperdht/index.js: 48 hours). */
+export const HYPERDHT_RECORD_TTL_MS = 48 * 60 * 60_000;
+
 export const HYPERDHT_RECORDS: RecordModel = {
   keyBytes: 32,
   hashName: 'BLAKE2b-256',
   // hyperdht's only limit is the datagram; 1,000 bytes keeps an answer with its contacts in one
-  // datagram as for the other protocols (HyperDhtNode's own store takes up to 4,096).
+  // datagram as for the other protocols.
   maxValueBytes: MAX_VALUE_BYTES,
   maxSaltBytes: 0,
   immutableKey,
@@ -303,6 +306,8 @@ export const HYPERDHT_RECORDS: RecordModel = {
   answersCarrySalt: true,
   answersCarryPublicKey: false,
   supportsCas: false,
+  // hyperdht keeps immutable and mutable values 48 h (its announcements 20 min, as kadscope's).
+  recordTtlMs: HYPERDHT_RECORD_TTL_MS,
   signAnnouncement(topic, token, storerId, keyPair, relays = []): WireAnnouncer {
     // hyperdht keeps at most 3 relay addresses per announcement.
     const relayAddresses = relays.slice(0, 3).map((a) => ({ host: a.host, port: a.port }));
