@@ -1,7 +1,7 @@
 // A node under a flood of garbage: seeded random bytes and mutated valid messages. It keeps
 // answering PING, nothing throws or logs, strangers do not get into its table, and its counters
 // account for every datagram: dropped (by reason), or handled as a request or an answer.
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../../core/clock';
 import { hexToBytes, seededRandom, seededRandomBytes, type RandomBytes } from '../../core/id';
@@ -167,20 +167,26 @@ describe('a node under a flood of hostile datagrams (memory network)', () => {
   }, 60_000);
 });
 
+/** A victim and a friend node on real UDP (127.0.0.1) on one socket layer, and a raw socket to attack from; stopped after the test. */
+async function udpVictim(socketLayer: 'udx' | 'dgram'): Promise<{ victim: DhtNode; friend: DhtNode; sock: Socket }> {
+  const victim = DhtNode.create({ id: VICTIM_ID, host: '127.0.0.1', port: 0, socketLayer });
+  const friend = DhtNode.create({ id: FRIEND_ID, host: '127.0.0.1', port: 0, socketLayer });
+  const sock = createSocket('udp4');
+  cleanup.push(async () => {
+    await victim.stop();
+    await friend.stop();
+    await new Promise<void>((r) => sock.close(() => r()));
+  });
+  await victim.start();
+  await friend.start();
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  return { victim, friend, sock };
+}
+
 for (const socketLayer of ['udx', 'dgram'] as const) {
 describe(`a node under hostile datagrams (real UDP on 127.0.0.1, ${socketLayer})`, () => {
   it('drops random datagrams from a raw socket and keeps answering PING', async () => {
-    const victim = DhtNode.create({ id: VICTIM_ID, host: '127.0.0.1', port: 0, socketLayer });
-    const friend = DhtNode.create({ id: FRIEND_ID, host: '127.0.0.1', port: 0, socketLayer });
-    const sock = createSocket('udp4');
-    cleanup.push(async () => {
-      await victim.stop();
-      await friend.stop();
-      await new Promise<void>((r) => sock.close(() => r()));
-    });
-    await victim.start();
-    await friend.start();
-    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const { victim, friend, sock } = await udpVictim(socketLayer);
     const pick = seededRandom(SEED + 2);
     const rand = seededRandomBytes(SEED + 3);
     const TOTAL = 2_000;
@@ -205,17 +211,7 @@ describe(`a node under hostile datagrams (real UDP on 127.0.0.1, ${socketLayer})
   }, 60_000);
 
   it('drops oversize datagrams (over the protocol limit, over the socket layer\'s read size) and keeps answering PING', async () => {
-    const victim = DhtNode.create({ id: VICTIM_ID, host: '127.0.0.1', port: 0, socketLayer });
-    const friend = DhtNode.create({ id: FRIEND_ID, host: '127.0.0.1', port: 0, socketLayer });
-    const sock = createSocket('udp4');
-    cleanup.push(async () => {
-      await victim.stop();
-      await friend.stop();
-      await new Promise<void>((r) => sock.close(() => r()));
-    });
-    await victim.start();
-    await friend.start();
-    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const { victim, friend, sock } = await udpVictim(socketLayer);
     const transport = victim.transport as UdpTransport;
     expect(transport.socketLayer).toBe(socketLayer === 'udx' ? 'udx-native' : 'node:dgram');
     // A valid PING padded past the limit, and plain junk of every size around the limits.
