@@ -42,10 +42,12 @@ import { isLoopbackOrPrivate, RoutingTable, sharedAddressKey, toPeerInfo, type R
 import { DualStackTransport, reachesFamily } from './transport/dual';
 import type { SocketLayerChoice } from './transport/socket-layer';
 import { UdpTransport } from './transport/udp';
+import type { TransportStats } from './transport/stats';
 import { endpointKey, type Endpoint, type Transport } from './transport/types';
 import type {
   CallInfo,
   Contact,
+  Counters,
   FindNodeResult,
   LookupEvent,
   LookupKind,
@@ -1507,7 +1509,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       k: this.opts.k,
       peersByHealth: this.table.healthCounts(now),
       buckets: this.table.bucketFill(),
-      counters: this.rpc.counters,
+      counters: withTransportDrops(this.rpc.counters, this.transport.stats),
       inFlight: this.rpc.inFlight,
       rpcLatencyMs: this.rpc.latency,
       lookups: this.lookupStats,
@@ -1534,7 +1536,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       alpha: this.opts.alpha,
       buckets,
       peers,
-      counters: this.rpc.snapshotCounters(),
+      counters: withTransportDrops(this.rpc.snapshotCounters(), this.transport.stats),
       estimatedNetworkSize: this.table.estimateNetworkSize(),
       diversityLimits: this.table.diversityEnabled,
       records: this.records.held(),
@@ -1544,6 +1546,18 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 }
 
 /** A name call() may send: any name the wire carries (the peer decides whether it has it). */
+/**
+ * The node's counters with the datagrams its transport dropped before the node saw them (udx-native
+ * reads at most 2,048 bytes: a longer one is counted as `truncated` and never decoded) folded in, as
+ * received and dropped `oversize`: one place (Overview, metrics, the CLI) counts every datagram that
+ * arrived. Returns the counters object itself when the transport dropped none (the metrics path).
+ */
+function withTransportDrops<C extends Omit<Counters, 'inFlight'>>(c: C, stats: TransportStats | undefined): C {
+  const cut = stats?.truncated ?? 0;
+  if (cut === 0) return c;
+  return { ...c, rxPackets: c.rxPackets + cut, dropped: { ...c.dropped, oversize: (c.dropped.oversize ?? 0) + cut } };
+}
+
 function checkCallName(name: unknown): string | null {
   if (typeof name !== 'string' || !CUSTOM_METHOD_NAME.test(name)) {
     return `method name ${JSON.stringify(String(name).slice(0, 40))} must be 1-32 characters of a-z 0-9 . _ - starting with a letter`;

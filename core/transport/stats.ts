@@ -16,10 +16,16 @@ export interface TransportStats {
   handlerErrors: number;
   bytesSent: number;
   bytesReceived: number;
+  /**
+   * Datagrams that arrived but reached the socket layer's receive limit (udx-native reads at most
+   * 2,048 bytes), so they may have been cut: dropped before the handler. The node counts them as
+   * received and dropped `oversize` (DhtNode.snapshot / metrics). Always 0 on node:dgram and memory.
+   */
+  truncated: number;
 }
 
 export function newTransportStats(): TransportStats {
-  return { sent: 0, received: 0, sendErrors: 0, handlerErrors: 0, bytesSent: 0, bytesReceived: 0 };
+  return { sent: 0, received: 0, sendErrors: 0, handlerErrors: 0, bytesSent: 0, bytesReceived: 0, truncated: 0 };
 }
 
 /** A handler that drops everything: datagrams that arrive before onMessage() are ignored. */

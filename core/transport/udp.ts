@@ -38,8 +38,6 @@ export interface UdpTransportOptions {
 export interface UdpTransportStats extends TransportStats {
   /** 'error' events from the socket after bind (e.g. a failed recvmsg); counted, never thrown. */
   socketErrors: number;
-  /** Datagrams that reached the layer's receive limit and may have been cut (udx-native: 2,048 bytes); dropped. */
-  truncated: number;
 }
 
 const V4_MAPPED_PREFIX = '::ffff:';
@@ -55,7 +53,7 @@ type State = 'idle' | 'binding' | 'bound' | 'closed';
 
 export class UdpTransport implements Transport {
   readonly kind: UdpKind;
-  readonly stats: UdpTransportStats = { ...newTransportStats(), socketErrors: 0, truncated: 0 };
+  readonly stats: UdpTransportStats = { ...newTransportStats(), socketErrors: 0 };
   /** The socket layer in use: 'udx-native' or 'node:dgram'. */
   readonly socketLayer: SocketLayerName;
 
