@@ -151,14 +151,26 @@ export function writeText(buf: Uint8Array, p: number, s: string): number {
 /** Thrown by the readers for anything outside the canonical forms; the caller falls back. */
 export const readFail: unique symbol = Symbol('cbor-io: not canonical');
 
+/** V8's largest typed array kept inside its object (v8_typed_array_max_size_in_heap, 64 by default). */
+const ON_HEAP_MAX_BYTES = 64;
+
 /** A cursor over one datagram. */
 export class Reader {
   pos = 0;
   /** Whether buf is a plain Uint8Array (not a Buffer or another subclass). */
   private readonly plain: boolean;
+  /**
+   * Whether byte strings are copied out rather than viewed: a plain datagram of at most
+   * ON_HEAP_MAX_BYTES (a PING and its answer; udx-native's copy out of its slab, transport/udx.ts).
+   * V8 keeps so small a typed array inside its object, and the first view into one moves its bytes
+   * into a new ArrayBuffer of their own (~1 us: an allocation outside the heap, freed by GC); a copy
+   * of a few bytes costs ~30 ns and pins nothing.
+   */
+  private readonly copy: boolean;
 
   constructor(readonly buf: Uint8Array) {
     this.plain = Object.getPrototypeOf(buf) === Uint8Array.prototype;
+    this.copy = this.plain && buf.length <= ON_HEAP_MAX_BYTES;
   }
 
   get done(): boolean {
@@ -208,13 +220,14 @@ export class Reader {
     return n;
   }
 
-  /** A byte string of min..max bytes, as a plain Uint8Array view into the datagram (no copy). */
+  /** A byte string of min..max bytes, as a plain Uint8Array: a view into the datagram, or a copy from a small one. */
   bytes(min: number, max: number): Uint8Array {
     const n = this.head(MAJOR_BYTES);
     if (n < min || n > max || this.pos + n > this.buf.length) throw readFail;
     const b = this.buf;
     const start = this.pos;
     this.pos += n;
+    if (this.copy) return b.slice(start, start + n);
     // subarray is the cheaper view, but on a Buffer it makes a Buffer.
     return this.plain ? b.subarray(start, start + n) : new Uint8Array(b.buffer, b.byteOffset + start, n);
   }

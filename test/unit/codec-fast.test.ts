@@ -226,3 +226,21 @@ describe('the canonical decoding fast path', () => {
     expect(decodeMessage(padded)).toEqual(decodeGeneric(padded));
   });
 });
+
+describe('byte strings read from a small datagram', () => {
+  it('are plain copies of the bytes (a PING and its answer fit in 64 bytes), so the datagram can be reused', () => {
+    const id = new Uint8Array(32).fill(5);
+    const ping = new Uint8Array(encodeMessage({ kind: 'request', tid: 77, id, method: 'PING' }));
+    const answer = new Uint8Array(encodeMessage({ kind: 'response', tid: 77, id, observed: { host: '127.0.0.1', port: 4000 } }));
+    expect(ping.length).toBeLessThanOrEqual(64);
+    expect(answer.length).toBeLessThanOrEqual(64);
+    for (const datagram of [ping, answer]) {
+      const m = decodeCanonical(datagram);
+      expect(m).not.toBeNull();
+      expect(Object.getPrototypeOf(m!.id)).toBe(Uint8Array.prototype);
+      expect(m!.id.buffer).not.toBe(datagram.buffer);
+      datagram.fill(0);
+      expect(m!.id).toEqual(id);
+    }
+  });
+});
