@@ -38,6 +38,7 @@ import { AmplificationGuard, VERIFY_TIMEOUT_MS, type AmplificationOptions } from
 import { RateLimiter, type RateLimitOptions } from './rpc/rate-limit';
 import { RetryPolicy } from './rpc/loss';
 import { Rpc, RPC_RETRIES, RPC_TIMEOUT_MS, type HandlerResult, type RequestOptions, type RpcResult } from './rpc/rpc';
+import { idHex } from './rpc/id-hex';
 import { isLoopbackOrPrivate, RoutingTable, sharedAddressKey, toPeerInfo, type RoutingEntry } from './routing';
 import { DualStackTransport, reachesFamily } from './transport/dual';
 import type { SocketLayerChoice } from './transport/socket-layer';
@@ -432,7 +433,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         this.noteObserved(res.observed);
         return;
       }
-      const id = bytesToHex(res.id);
+      const id = idHex(res.id);
       if (res.client !== undefined) this.notePeerClient(id, res.client);
       this.onAnswered(id, res.id, from, rttMs, res.observed);
       // The guard lets a table member at its address through anyway: only other answerers need
@@ -756,7 +757,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     this.assertRunning();
     const to = this.endpointOf(address);
     const res = await this.rpc.request(to, { method: 'PING' }, { signal: this.signalFor(options.signal) });
-    return { id: bytesToHex(res.response.id), rttMs: res.rttMs, observed: res.response.observed };
+    return { id: idHex(res.response.id), rttMs: res.rttMs, observed: res.response.observed };
   }
 
   /** An iterative lookup of target, as a stream of events. Iterate it to run it; leaving the loop cancels it. */
@@ -1277,7 +1278,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   /** Every request's answer, kept within the amplification budget for unverified requesters. */
   private answerRequest(req: RequestMessage, from: Endpoint, requestBytes: number): HandlerResult | Promise<HandlerResult> {
     // One hex conversion and one table lookup per request, shared by noteRequester and the guard.
-    const id = bytesToHex(req.id);
+    const id = idHex(req.id);
     const entry = this.table.get(id);
     const knownHere = entry !== undefined && entry.host === from.host && entry.port === from.port;
     const result = this.handleRequest(req, from, id, entry);
