@@ -71,6 +71,16 @@ export const MAX_VERIFYING = 256;
 export const OBSERVED_ADDRESS_WINDOW = 16;
 /** Concurrent bucket-refresh lookups during bootstrap and maintenance. */
 export const REFRESH_CONCURRENCY = 3;
+/**
+ * A join's refresh of a bucket farther out than our k-th closest peer's converges on this many nodes
+ * nearest its random target, not k (refreshAfterJoin). Every node it asks is a stranger that
+ * verifies us with a PING before it answers (no amplification), so a refresh costs about two
+ * requests per node asked; such a bucket holds 2k nodes or more, and 8 of them fill it enough that
+ * lookups afterwards take no more messages. 500-node memory testnet (FakeClock), requests per node
+ * to build and settle 216 -> 151 (seed 7) and 216 -> 152 (seed 11); messages per lookup 21.36 ->
+ * 21.31 and 21.64 -> 21.48; true closest and recall 100% over 100 lookups.
+ */
+export const JOIN_REFRESH_K = 8;
 /** adaptiveTimeout: the shortest wait for a lookup query's answer, per attempt. */
 export const ADAPTIVE_TIMEOUT_MIN_MS = 250;
 /** adaptiveTimeout: answers measured before the measured timeout replaces rpcTimeoutMs. */
@@ -689,18 +699,28 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     const below = (i: number): boolean => this.table.bucketSize(i) < k;
     const indices: number[] = [];
     for (let i = 0; i < upto; i++) if (below(i)) indices.push(i);
-    await this.runRefreshes(indices, signal, below);
+    // A bucket farther out than the k-th closest's holds about 2k nodes or more: a lookup converging
+    // on JOIN_REFRESH_K of them fills it enough. The k-th closest's own bucket, and every bucket of
+    // a network smaller than k, hold few enough that the refresh looks for k.
+    const kOf = (i: number): number => (near.length >= k && i < edge ? Math.min(JOIN_REFRESH_K, k) : k);
+    await this.runRefreshes(indices, signal, below, kOf);
   }
 
-  /** Refreshes the buckets at `indices`, REFRESH_CONCURRENCY at a time, skipping any `wanted` no longer accepts. */
-  private async runRefreshes(indices: number[], signal?: AbortSignal, wanted?: (index: number) => boolean): Promise<void> {
+  /**
+   * Refreshes the buckets at `indices`, REFRESH_CONCURRENCY at a time, skipping any `wanted` no
+   * longer accepts; bucket i's refresh lookup converges on the kOf(i) nodes nearest its target (default k).
+   */
+  private async runRefreshes(indices: number[], signal?: AbortSignal, wanted?: (index: number) => boolean, kOf?: (index: number) => number): Promise<void> {
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < indices.length && this.running && !signal?.aborted) {
         const i = indices[next++];
         if (wanted && !wanted(i)) continue;
         this.table.touchBucket(i, this.clock.now());
-        await this.findNode(bytesToHex(randomIdInBucket(this.idBytes, i, this.randomBytes)), { signal }).catch(() => undefined);
+        const target = randomIdInBucket(this.idBytes, i, this.randomBytes);
+        await this.makeLookup(target, 'find-node', this.findNodeQuery(target), { signal, k: kOf ? kOf(i) : this.opts.k })
+          .run()
+          .catch(() => undefined);
       }
     };
     await Promise.all(Array.from({ length: Math.min(REFRESH_CONCURRENCY, indices.length) }, worker));
@@ -773,7 +793,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     target: Uint8Array,
     kind: LookupKind,
     query: QueryFn,
-    options: LookupOptions & Partial<Pick<ConstructorParameters<typeof Lookup>[0], 'onRecord' | 'onPeers'>> & { extraSeeds?: LookupPeer[] },
+    options: LookupOptions & Partial<Pick<ConstructorParameters<typeof Lookup>[0], 'onRecord' | 'onPeers'>> & { extraSeeds?: LookupPeer[]; /** Nodes the lookup converges on (default the node's k). */ k?: number },
   ): Lookup {
     const seeds: LookupPeer[] = this.table.closest(target, this.opts.k).map(entryToPeer);
     if (options.extraSeeds) seeds.push(...options.extraSeeds);
@@ -788,7 +808,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       protocol: this.protocol.name,
       self: this.id,
       target,
-      k: this.opts.k,
+      k: options.k ?? this.opts.k,
       alpha: this.opts.alpha,
       rpcTimeoutMs: this.opts.rpcTimeoutMs,
       seeds,
