@@ -118,15 +118,21 @@ describe('the built renderer under its Content-Security-Policy', () => {
     expect(html).not.toMatch(/<style\b/i);
     expect(html).not.toMatch(/\sstyle\s*=/i);
     const styles = [...html.matchAll(/<link\b[^>]*rel="stylesheet"[^>]*href="([^"]+)"/gi)].map((m) => m[1]);
-    for (const path of [...sources, ...styles]) {
-      expect(path, 'same-origin path').toMatch(/^\/[^/]/);
+    // A path on our own origin: absolute (`/assets/…`, the renderer's vite config) or relative to the
+    // page at / (`./assets/…`, what `electron-vite build`, run by `kadscope serve` and `npm start`,
+    // writes for file://); never another origin (`//host/…`, `https:`).
+    const onOrigin = (path: string): string => {
+      expect(path, 'same-origin path').toMatch(/^(\.\/|\/)(?![/\\])/);
+      return new URL(path, 'http://origin.invalid/').pathname;
+    };
+    for (const path of [...sources, ...styles].map(onOrigin)) {
       const r = await get(host, path);
       expect(r.status, path).toBe(200);
       expect(String(r.headers['content-type'])).toMatch(path.endsWith('.css') ? /^text\/css/ : /^text\/javascript/);
     }
     // Code that would need 'unsafe-eval' fails under this policy; count it, so a new use shows up here.
     let evalUses = 0;
-    for (const path of sources) {
+    for (const path of sources.map(onOrigin)) {
       const js = (await get(host, path)).body;
       evalUses += (js.match(/\beval\(|new Function\(/g) ?? []).length;
     }
