@@ -1566,7 +1566,6 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   }
 }
 
-/** A name call() may send: any name the wire carries (the peer decides whether it has it). */
 /**
  * The node's counters with the datagrams its transport dropped before the node saw them (udx-native
  * reads at most 2,048 bytes: a longer one is counted as `truncated` and never decoded) folded in, as
@@ -1579,6 +1578,7 @@ function withTransportDrops<C extends Omit<Counters, 'inFlight'>>(c: C, stats: T
   return { ...c, rxPackets: c.rxPackets + cut, dropped: { ...c.dropped, oversize: (c.dropped.oversize ?? 0) + cut } };
 }
 
+/** A name call() may send: any name the wire carries (the peer decides whether it has it). */
 function checkCallName(name: unknown): string | null {
   if (typeof name !== 'string' || !CUSTOM_METHOD_NAME.test(name)) {
     return `method name ${JSON.stringify(String(name).slice(0, 40))} must be 1-32 characters of a-z 0-9 . _ - starting with a letter`;
