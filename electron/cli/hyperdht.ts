@@ -222,6 +222,8 @@ async function runNode(argv: string[], io: Io): Promise<number> {
     throw e;
   }
   const peers = (): number => node.table.size;
+  // Listen for the signal before saying 'started': whoever reads that line may stop us at once.
+  const signalled = untilSignal();
   print(
     { event: 'started', id: node.persistent ? node.id : null, persistent: node.persistent, address: endpointKey(node.address), peers: peers() },
     `hyperdht node ${node.persistent ? node.id : '(ephemeral: no id)'}\nlistening on udp ${endpointKey(node.address)}; ${peers()} peers`,
@@ -230,7 +232,7 @@ async function runNode(argv: string[], io: Io): Promise<number> {
     const c = node.metrics().counters;
     print({ event: 'status', peers: peers(), persistent: node.persistent, rx: c.rxPackets, tx: c.txPackets }, `peers ${peers()}, rx ${c.rxPackets} tx ${c.txPackets} datagrams`);
   }, 10_000);
-  const sig = await untilSignal();
+  const sig = await signalled;
   clearInterval(status);
   print({ event: 'stopping', signal: sig }, `${sig}: stopping`);
   await node.stop();

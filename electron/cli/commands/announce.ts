@@ -25,8 +25,9 @@ ${SESSION_USAGE}`,
         io.out(`announced port ${r.port} under "${topic}" (${r.key}) at ${r.storedAt.length} node${r.storedAt.length === 1 ? '' : 's'}`);
       }
       if (values.stay) {
+        const signalled = untilSignal();
         io.err('kadscope: re-announcing until Ctrl-C');
-        await untilSignal();
+        await signalled;
       }
       return EXIT_OK;
     });

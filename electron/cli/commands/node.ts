@@ -91,6 +91,8 @@ export const nodeCommand: Command = {
         throw err;
       }
     }
+    // Listen for the signal before saying 'started': whoever reads that line may stop us at once.
+    const signalled = untilSignal();
     print(
       { event: 'started', id: node.id, protocol: node.protocol.name, address: endpointKey(node.address), socketLayer: node.transport.socketLayer ?? null, dataDir: dataDir ?? null },
       `node ${node.id} (${node.protocol.label})\nlistening on udp ${node.transport instanceof DualStackTransport ? node.transport.addresses.map(endpointKey).join(' and ') : endpointKey(node.address)} (${node.transport.socketLayer ?? 'memory'})${dataDir ? `\ndata in ${dataDir}` : ''}`,
@@ -109,7 +111,7 @@ export const nodeCommand: Command = {
         `peers ${s.peers.length}, network ~${s.estimatedNetworkSize}, rx ${s.counters.rxPackets} tx ${s.counters.txPackets} packets`,
       );
     }, STATUS_INTERVAL_MS);
-    const sig = await untilSignal();
+    const sig = await signalled;
     clearInterval(status);
     print({ event: 'stopping', signal: sig }, `${sig}: stopping`);
     await metrics?.close();
