@@ -356,8 +356,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     this.transport =
       options.transport ??
       (options.host6 !== undefined
-        ? new DualStackTransport({}, { host4: options.host ?? '127.0.0.1', host6: options.host6, port: options.port ?? 0, socketLayer: options.socketLayer })
-        : new UdpTransport({}, { host: options.host ?? '127.0.0.1', port: options.port ?? 0, socketLayer: options.socketLayer }));
+        ? new DualStackTransport({}, { host4: options.host ?? '127.0.0.1', host6: options.host6, port: options.port ?? 0, socketLayer: options.socketLayer, peerDatagramBytes: this.protocol.peerDatagramBytes })
+        : new UdpTransport({}, { host: options.host ?? '127.0.0.1', port: options.port ?? 0, socketLayer: options.socketLayer, peerDatagramBytes: this.protocol.peerDatagramBytes }));
     const host = options.transport ? undefined : (options.host ?? '127.0.0.1');
     const diversity = options.diversity ?? !(host === undefined || isLoopbackOrPrivate(host));
     this.idFromDisk = options.id === undefined && savedId !== null;

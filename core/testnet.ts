@@ -86,10 +86,11 @@ export async function createTestnet(options: TestnetOptions): Promise<Testnet> {
     return node;
   };
   const createNode = (): DhtNode => {
-    const transport = network ? network.createTransport({}) : new UdpTransport({}, { host, port: 0, socketLayer: options.node?.socketLayer });
+    const nodeProtocol = protocolOfNode();
+    const transport = network ? network.createTransport({}) : new UdpTransport({}, { host, port: 0, socketLayer: options.node?.socketLayer, peerDatagramBytes: nodeProtocol.peerDatagramBytes });
     return DhtNode.create({
       ...options.node,
-      protocol: protocolOfNode(),
+      protocol: nodeProtocol,
       k: options.k ?? options.node?.k,
       alpha: options.alpha ?? options.node?.alpha,
       transport,

@@ -89,6 +89,13 @@ export interface DhtProtocol {
   /** The record model (keys, signed bytes, limits, where tokens come from); default kadscope's. */
   readonly records?: RecordModel;
   /**
+   * The longest datagram this network's peers may send us. Unset: within udx-native's 2,048-byte
+   * read (kadscope's own stay under 1,400; dht-rpc's peers run on udx-native themselves). Where it
+   * is longer (Mainline: bittorrent-dht answers a find_node with up to ~3 KB) a node's UDP socket
+   * defaults to node:dgram, which reads any size (transport/socket-layer.ts, selectSocketLayer).
+   */
+  readonly peerDatagramBytes?: number;
+  /**
    * For a protocol whose node id follows the node's address (dht-rpc: BLAKE2b-256 of ip:port as
    * others see it): the id to take now that the network agrees on our address, or null to keep
    * the one we have (an ephemeral node, or an address that has no id). Mainline (BEP 42): a

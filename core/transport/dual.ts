@@ -17,6 +17,8 @@ export interface DualStackOptions {
   port?: number;
   /** 'udx' (udx-native) or 'dgram' (node:dgram) for both sockets; default udx-native when it loads. */
   socketLayer?: SocketLayerChoice;
+  /** The longest datagram peers may send (DhtProtocol.peerDatagramBytes): see selectSocketLayer. */
+  peerDatagramBytes?: number;
 }
 
 export class DualStackTransport implements Transport {
@@ -29,7 +31,7 @@ export class DualStackTransport implements Transport {
     const host6 = options.host6 ?? '::1';
     if (isIP(host4) !== 4) throw DhtError.invalidArgument(`dual stack: "${host4.slice(0, 60)}" is not an IPv4 address`);
     if (isIP(host6) !== 6) throw DhtError.invalidArgument(`dual stack: "${host6.slice(0, 60)}" is not an IPv6 address`);
-    const layer = deps.layer ?? selectSocketLayer(options.socketLayer);
+    const layer = deps.layer ?? selectSocketLayer(options.socketLayer, {}, options.peerDatagramBytes);
     this.v4 = new UdpTransport({ layer }, { host: host4, port: options.port ?? 0 });
     this.v6 = new UdpTransport({ layer }, { host: host6, port: options.port ?? 0 });
   }

@@ -8,7 +8,7 @@
 // why; `socketLayer: 'dgram'` (CLI `--transport dgram`) picks node:dgram outright.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { DhtError } from '../errors';
-import { loadUdxLayer, type UdxLoader } from './udx';
+import { loadUdxLayer, UDX_MAX_RECEIVE_BYTES, type UdxLoader } from './udx';
 
 export type SocketLayerName = 'node:dgram' | 'udx-native';
 /** What a user chooses: `udx` (udx-native) or `dgram` (node:dgram). */
@@ -199,11 +199,22 @@ const warnOnce = (message: string): void => {
  * The layer for a choice: 'dgram' is node:dgram; 'udx' is udx-native, or a clear error when it
  * cannot load; undefined (the default) is udx-native when it loads, else node:dgram with one line
  * saying why.
+ *
+ * `peerDatagramBytes`: the longest datagram the socket's peers may send (DhtProtocol's). udx-native
+ * reads at most UDX_MAX_RECEIVE_BYTES of one and the transport drops what reaches that, so for
+ * peers that send longer ones (bittorrent-dht answers up to ~3 KB) the default is node:dgram, and
+ * an explicit 'udx' is an error rather than a node that silently loses those answers.
  */
-export function selectSocketLayer(choice: SocketLayerChoice | undefined, deps: SocketLayerDeps = {}): SocketLayer {
+export function selectSocketLayer(choice: SocketLayerChoice | undefined, deps: SocketLayerDeps = {}, peerDatagramBytes?: number): SocketLayer {
   if (choice === 'dgram') return dgramLayer;
   if (choice !== undefined && choice !== 'udx') {
     throw DhtError.invalidArgument(`transport ${JSON.stringify(choice)} is not one of ${SOCKET_LAYER_CHOICES.join(', ')}`);
+  }
+  if (peerDatagramBytes !== undefined && peerDatagramBytes >= UDX_MAX_RECEIVE_BYTES) {
+    if (choice === undefined) return dgramLayer;
+    throw DhtError.invalidArgument(
+      `the udx transport reads at most ${UDX_MAX_RECEIVE_BYTES.toLocaleString('en-US')} bytes of a datagram and this network's peers send longer ones (up to ${peerDatagramBytes.toLocaleString('en-US')}); use --transport dgram`,
+    );
   }
   const udx = loadUdxLayer(deps.loadUdx);
   if ('layer' in udx) return udx.layer;
@@ -215,6 +226,6 @@ export function selectSocketLayer(choice: SocketLayerChoice | undefined, deps: S
 }
 
 /** The name of the layer a choice resolves to, without warning (for status lines). */
-export function socketLayerName(choice: SocketLayerChoice | undefined, deps: SocketLayerDeps = {}): SocketLayerName {
-  return selectSocketLayer(choice, { ...deps, warn: () => {} }).name;
+export function socketLayerName(choice: SocketLayerChoice | undefined, deps: SocketLayerDeps = {}, peerDatagramBytes?: number): SocketLayerName {
+  return selectSocketLayer(choice, { ...deps, warn: () => {} }, peerDatagramBytes).name;
 }

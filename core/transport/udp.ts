@@ -33,6 +33,8 @@ export interface UdpTransportOptions {
   sendBufferBytes?: number;
   /** 'udx' (udx-native) or 'dgram' (node:dgram); default udx-native when it loads. Ignored when deps.layer is given. */
   socketLayer?: SocketLayerChoice;
+  /** The longest datagram peers may send (DhtProtocol.peerDatagramBytes): see selectSocketLayer. */
+  peerDatagramBytes?: number;
 }
 
 export interface UdpTransportStats extends TransportStats {
@@ -120,7 +122,7 @@ export class UdpTransport implements Transport {
         this.port = port;
     this.recvBufferBytes = positiveOr(options.recvBufferBytes, UDP_RECV_BUFFER_BYTES, 'recvBufferBytes');
     this.sendBufferBytes = positiveOr(options.sendBufferBytes, UDP_SEND_BUFFER_BYTES, 'sendBufferBytes');
-    this.layer = deps.layer ?? selectSocketLayer(options.socketLayer);
+    this.layer = deps.layer ?? selectSocketLayer(options.socketLayer, {}, options.peerDatagramBytes);
     this.socketLayer = this.layer.name;
     this.maxReceive = this.layer.maxReceiveBytes;
     this.maxPayload = this.layer.maxSendBytes[kind];
@@ -133,7 +135,7 @@ export class UdpTransport implements Transport {
 
   /** A second socket on the host this one binds, on a free port (a reachability probe's). */
   sibling(): UdpTransport {
-    return new UdpTransport({}, { host: this.host, port: 0 });
+    return new UdpTransport({ layer: this.layer }, { host: this.host, port: 0 });
   }
 
   onMessage(handler: MessageHandler): void {

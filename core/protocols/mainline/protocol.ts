@@ -27,6 +27,7 @@ import {
   KRPC_ERROR,
   MAINLINE_ID_BYTES,
   MAINLINE_K,
+  MAX_MAINLINE_DATAGRAM_BYTES,
   MAX_MAINLINE_SEND_BYTES,
   type MainlineMessage,
   type PutItem,
@@ -318,6 +319,9 @@ export function mainlineProtocol(options: MainlineCodecOptions = {}): DhtProtoco
     randomId: (rand: RandomBytes = cryptoRandomBytes) => rand(MAINLINE_ID_BYTES),
     hashTopic: (text: string) => sha1(new TextEncoder().encode(text)),
     records: MAINLINE_RECORDS,
+    // Real nodes answer with more than udx-native reads of a datagram (bittorrent-dht: up to ~3 KB
+    // at 500 nodes), so a Mainline node's socket is node:dgram unless told otherwise.
+    peerDatagramBytes: MAX_MAINLINE_DATAGRAM_BYTES,
     idCompliance: bep42Status,
     // BEP 42: once the network agrees on a public address, an id that does not fit it is replaced
     // by one that does (the node rebuilds its table and emits id-changed). Loopback and private
