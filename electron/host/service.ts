@@ -540,6 +540,17 @@ export class ExplorerService implements ContractHandler {
    */
   private async switchProtocol(protocol: ProtocolChoice): Promise<void> {
     if (this.userNode?.protocol.name === protocol) return;
+    // The new node first (it binds nothing yet): options it refuses (a udx socket for Mainline,
+    // whose peers send datagrams udx-native cannot read) leave the running node as it was.
+    const previous = this.protocol;
+    this.protocol = protocol;
+    let node: DhtNode;
+    try {
+      node = this.createNode(this.nodeOptions([]));
+    } catch (e) {
+      this.protocol = previous;
+      throw e;
+    }
     for (const c of this.activeLookups.values()) c.abort();
     this.activeLookups.clear();
     const old = this.userNode;
@@ -549,8 +560,6 @@ export class ExplorerService implements ContractHandler {
       this.publish({ type: 'node', id: old.id, address: old.address, state: 'stopped' });
       await old.stop();
     }
-    this.protocol = protocol;
-    const node = this.createNode(this.nodeOptions([]));
     this.attach(node);
     await node.start();
     this.publish({ type: 'node', id: node.id, address: node.address, state: 'started' });

@@ -54,6 +54,30 @@ describe('ExplorerService lifecycle', () => {
     }
   });
 
+  it('switching to Mainline on a service told to use udx is refused with the reason, and the running node stays; by default Mainline gets node:dgram', async () => {
+    const udx = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir: null, bootstrap: [], testnetSize: 0, socketLayer: 'udx' });
+    const plain = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir: null, bootstrap: [], testnetSize: 0 });
+    try {
+      await Promise.all([udx.start(), plain.start()]);
+      const c = createMemoryClient(udx);
+      const before = udx.node;
+      const r = await c.invoke('join', { bootstrap: ['127.0.0.1:9'], protocol: 'mainline' });
+      expect(r).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
+      expect(!r.ok && r.message).toMatch(/udx transport reads at most 2,048 bytes of a datagram .* use --transport dgram/);
+      expect(udx.node).toBe(before);
+      expect(before.running).toBe(true);
+      const s = await c.snapshot();
+      expect(s.ok && [s.value.node.protocol.name, s.value.node.socketLayer]).toEqual(['kadscope', 'udx-native']);
+
+      const p = createMemoryClient(plain);
+      expect(await p.invoke('join', { bootstrap: ['127.0.0.1:9'], protocol: 'mainline' })).toMatchObject({ ok: true, value: { reached: [] } });
+      const t = await p.snapshot();
+      expect(t.ok && [t.value.node.protocol.name, t.value.node.socketLayer]).toEqual(['mainline', 'node:dgram']);
+    } finally {
+      await Promise.all([udx.stop(), plain.stop()]);
+    }
+  });
+
   it('joins the given bootstrap instead of starting a testnet, and reports unreachable ones', async () => {
     const first = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir: null, bootstrap: [], testnetSize: 0 });
     await first.start();
