@@ -67,12 +67,12 @@ describe('ExplorerService lifecycle', () => {
       expect(udx.node).toBe(before);
       expect(before.running).toBe(true);
       const s = await c.snapshot();
-      expect(s.ok && [s.value.node.protocol.name, s.value.node.socketLayer]).toEqual(['kadscope', 'udx-native']);
+      expect(s.ok && [s.value.node.protocol?.name, s.value.node.socketLayer]).toEqual(['kadscope', 'udx-native']);
 
       const p = createMemoryClient(plain);
       expect(await p.invoke('join', { bootstrap: ['127.0.0.1:9'], protocol: 'mainline' })).toMatchObject({ ok: true, value: { reached: [] } });
       const t = await p.snapshot();
-      expect(t.ok && [t.value.node.protocol.name, t.value.node.socketLayer]).toEqual(['mainline', 'node:dgram']);
+      expect(t.ok && [t.value.node.protocol?.name, t.value.node.socketLayer]).toEqual(['mainline', 'node:dgram']);
     } finally {
       await Promise.all([udx.stop(), plain.stop()]);
     }
