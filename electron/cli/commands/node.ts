@@ -20,7 +20,8 @@ export const nodeCommand: Command = {
   --host       address to bind (default 127.0.0.1; use 0.0.0.0 or :: to serve others)
   --host6      also bind this IPv6 address (e.g. ::1 or ::): one node on IPv4 and IPv6 at once
   --port       UDP port (default 0: a free port)
-  --transport  the UDP socket: udx (udx-native, the default when it loads) or dgram (node:dgram);
+  --transport  the UDP socket: udx (udx-native, the default when it loads) or dgram (node:dgram;
+               Mainline's default: its peers send datagrams longer than udx-native reads);
                the 'listening on' line says which one runs
   --bootstrap  comma-separated addresses to join through: host:port, [v6]:port or /ip4|ip6/H/udp/P
   --data-dir   keep the node's identity, records and peers here; with no --bootstrap it rejoins
