@@ -718,7 +718,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         if (wanted && !wanted(i)) continue;
         this.table.touchBucket(i, this.clock.now());
         const target = randomIdInBucket(this.idBytes, i, this.randomBytes);
-        await this.makeLookup(target, 'find-node', this.findNodeQuery(target), { signal, k: kOf ? kOf(i) : this.opts.k })
+        await this.makeLookup(target, 'find-node', this.findNodeQuery(target), { signal, k: kOf?.(i) })
           .run()
           .catch(() => undefined);
       }

@@ -2,32 +2,20 @@
 // against hyperdht's 99.6%). One hyperdht/testnet on 127.0.0.1, kadscope's seam client (as in the
 // workload: ephemeral, alpha 3, 1 s timeout), the workload's seeded targets; for every true-closest
 // node missing from a result it prints whether the lookup asked it, heard of it in any answer, or
-// never met it at all; hyperdht's own client looks up the same targets right after, for comparison. Usage: node --import tsx test/bench/hyperdht-recall-probe.ts [nodes] [lookups]
+// never met it at all; hyperdht's own client looks up the same targets right after, for comparison.
+// Usage: node --import tsx test/bench/hyperdht-recall-probe.ts [nodes] [lookups]
 import { createRequire } from 'node:module';
 import { bytesToHex, compareDistance, seededRandomBytes } from '../../core/id';
 import { DhtNode } from '../../core/node';
 import { hyperNodeId } from '../../core/protocols/hyperdht/crypto';
 import { hyperdhtProtocol } from '../../core/protocols/hyperdht/protocol';
-import type { Endpoint } from '../../core/transport/types';
 import type { LookupEvent } from '../../core/types';
-import { HYPERDHT_DEFAULTS } from './workloads/hyperdht';
+import { HYPERDHT_DEFAULTS, type RefTestnet } from './workloads/hyperdht';
 
 const size = Number(process.argv[2] ?? 500);
 const lookups = Number(process.argv[3] ?? HYPERDHT_DEFAULTS.lookups);
 const K = 20;
 
-interface RefNode {
-  id: Buffer | null;
-  address(): Endpoint;
-  fullyBootstrapped(): Promise<void>;
-  findNode(target: Uint8Array): { finished(): Promise<void>; closestNodes: Array<{ id: Buffer }> };
-}
-interface RefTestnet {
-  nodes: RefNode[];
-  bootstrap: Endpoint[];
-  createNode(): RefNode;
-  destroy(): Promise<void>;
-}
 const createTestnet = createRequire(import.meta.url)('hyperdht/testnet') as (n: number, o: { host: string }) => Promise<RefTestnet>;
 
 const rand = seededRandomBytes(HYPERDHT_DEFAULTS.seed);

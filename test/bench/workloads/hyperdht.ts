@@ -19,11 +19,11 @@ export const HYPERDHT_DEFAULTS = { size: Number(process.env.KADSCOPE_BENCH_HYPER
 
 const require = createRequire(import.meta.url);
 
-interface RefQuery {
+export interface RefQuery {
   finished(): Promise<void>;
   closestNodes: Array<Endpoint & { id: Buffer }>;
 }
-interface RefNode {
+export interface RefNode {
   id: Buffer | null;
   address(): Endpoint;
   stats: { requests: { total: number; retries: number } };
@@ -32,7 +32,7 @@ interface RefNode {
   immutablePut(value: Uint8Array): Promise<{ hash: Buffer }>;
   immutableGet(key: Uint8Array): Promise<{ value: Buffer } | null>;
 }
-interface RefTestnet {
+export interface RefTestnet {
   nodes: RefNode[];
   bootstrap: Endpoint[];
   createNode(opts?: Record<string, unknown>): RefNode;
