@@ -9,7 +9,7 @@
 // sample_infohashes, unknown methods) its codec answers itself with `reply`.
 //
 // How to add a protocol: see core/protocols/README.md.
-import { decodeMessage, encodeMessage } from '../wire/codec';
+import { decodeMessage, encodeMessage, paddingFor } from '../wire/codec';
 import { ID_BYTES, type RandomBytes, cryptoRandomBytes, sha256 } from '../id';
 import type { Endpoint } from '../transport/types';
 import { KADSCOPE_RECORDS, type RecordModel } from '../records/model';
@@ -65,6 +65,11 @@ export interface WireCodec {
   readonly tidLimit?: number;
   /** The largest answer this protocol sends (Mainline: 1,452); unset: wire v1's MAX_DATAGRAM_BYTES (1,400). */
   readonly maxDatagramBytes?: number;
+  /**
+   * Codecs that can pad a request (kadscope's wire v4; encode() writes RequestMessage.padding):
+   * the padding that makes a request of `plainBytes` at least `minBytes` long. Unset: no padding.
+   */
+  readonly paddingFor?: (plainBytes: number, minBytes: number) => number;
 }
 
 export interface DhtProtocol {
@@ -119,7 +124,7 @@ export interface DhtProtocol {
   attach?(node: ProtocolNodeView): void;
 }
 
-export const kadscopeCodec: WireCodec = { encode: encodeMessage, decode: decodeMessage };
+export const kadscopeCodec: WireCodec = { encode: encodeMessage, decode: decodeMessage, paddingFor };
 
 export const KADSCOPE_PROTOCOL: DhtProtocol = {
   name: 'kadscope',

@@ -41,6 +41,11 @@ export interface RpcResult {
   bytesReceived: number;
   /** Datagrams sent for this request (1, or 2 after a retry). */
   attempts: number;
+  /**
+   * A padded request (RequestOptions.padTo) only: true if it was answered before any unpadded
+   * attempt went out (the peer reads wire v4), false if only after one (it may read only v1-v3).
+   */
+  readsPadding?: boolean;
 }
 
 export interface RequestOptions {
@@ -54,6 +59,14 @@ export interface RequestOptions {
    * the loss measured meanwhile calls for.)
    */
   retriesNow?: () => number;
+  /**
+   * Wire v4 (codecs with paddingFor only): the first attempt is padded to at least this many bytes,
+   * so that a responder that has not verified our address answers at once (rpc/amplification.ts).
+   * A node that reads only v1-v3 drops it: once a padded attempt goes unanswered, the next attempts
+   * go unpadded, and there is one more attempt than the retries allow, so that such a node is
+   * still reached.
+   */
+  padTo?: number;
   /** Called each time a datagram for this request goes out (attempt number from 1). */
   onSend?: (attempt: number, bytes: number) => void;
   /**
@@ -100,6 +113,10 @@ interface Pending {
   to: Endpoint;
   method: Method;
   data: Uint8Array;
+  /** A padded request: its unpadded datagram, until it replaces `data` (after an unanswered attempt). */
+  plain: Uint8Array | null;
+  /** Padded at first (plain set, or sent since). */
+  padded: boolean;
   attempt: number;
   maxAttempts: number;
   retriesNow?: () => number;
@@ -275,8 +292,15 @@ export class Rpc {
     }
     const tid = this.newTid();
     let data: Uint8Array;
+    let plain: Uint8Array | null = null;
     try {
-      data = this.codec.encode({ kind: 'request', tid, id: this.selfId, ...args } as RequestMessage, to);
+      const msg = { kind: 'request', tid, id: this.selfId, ...args } as RequestMessage;
+      data = this.codec.encode(msg, to);
+      const padTo = options.padTo;
+      if (padTo !== undefined && this.codec.paddingFor !== undefined && data.byteLength < padTo) {
+        plain = data;
+        data = this.codec.encode({ ...msg, padding: this.codec.paddingFor(data.byteLength, padTo) }, to);
+      }
     } catch (err) {
       reject(err instanceof DhtError ? err : new DhtError('INTERNAL', String(err)));
       this.pump();
@@ -289,6 +313,8 @@ export class Rpc {
       to,
       method: args.method,
       data,
+      plain,
+      padded: plain !== null,
       attempt: 0,
       maxAttempts: 1 + Math.max(0, options.retries ?? this.retries),
       retriesNow: options.retriesNow,
@@ -326,6 +352,13 @@ export class Rpc {
     p.timer = null;
     if (this.pending.get(p.tid) !== p) return;
     if (p.attempt >= p.maxAttempts && p.retriesNow !== undefined) p.maxAttempts = Math.max(p.maxAttempts, 1 + p.retriesNow());
+    if (p.plain !== null) {
+      // The padded attempt went unanswered: lost, or dropped by a node that reads only v1-v3. The
+      // next attempt (one more than the retries allow, if need be) goes unpadded.
+      p.data = p.plain;
+      p.plain = null;
+      if (p.attempt >= p.maxAttempts) p.maxAttempts = p.attempt + 1;
+    }
     if (p.attempt < p.maxAttempts) {
       this.sendAttempt(p);
       return;
@@ -444,7 +477,9 @@ export class Rpc {
     this.latency[p.method].observe(rttMs);
     if (p.customRow) p.customRow.responses++;
     this.onResponse?.(msg, from, rttMs);
-    this.finish(p, { response: msg, rttMs, bytesSent: p.data.byteLength, bytesReceived: data.byteLength, attempts: p.attempt });
+    const result: RpcResult = { response: msg, rttMs, bytesSent: p.data.byteLength, bytesReceived: data.byteLength, attempts: p.attempt };
+    if (p.padded) result.readsPadding = p.plain !== null;
+    this.finish(p, result);
   }
 
   private onRequest(req: RequestMessage, from: Endpoint, requestBytes: number): void {

@@ -221,6 +221,14 @@ export class Reader {
   }
 
   /** A byte string of min..max bytes, as a plain Uint8Array: a view into the datagram, or a copy from a small one. */
+  /** Passes over a byte string of min..max bytes (padding) without copying it; returns its length. */
+  skipBytes(min: number, max: number): number {
+    const n = this.head(MAJOR_BYTES);
+    if (n < min || n > max || this.pos + n > this.buf.length) throw readFail;
+    this.pos += n;
+    return n;
+  }
+
   bytes(min: number, max: number): Uint8Array {
     const n = this.head(MAJOR_BYTES);
     if (n < min || n > max || this.pos + n > this.buf.length) throw readFail;

@@ -67,6 +67,8 @@ import {
   WIRE_VERSION,
   WIRE_VERSION_LOCAL,
   WIRE_VERSION_NAMED,
+  WIRE_VERSION_PADDED,
+  PADDABLE_METHODS,
   type DecodeResult,
   type DropReason,
   type ErrorMessage,
@@ -96,7 +98,7 @@ const MAX_DETAIL_CHARS = 160;
  * invalid. The key type, the encoder's key bytes and the fast reader's key codes derive from here.
  */
 const WIRE_MAPS = {
-  request: ['v', 't', 'y', 'i', 'm', 'a'], // version, tid, kind, sender id, method, args
+  request: ['v', 't', 'y', 'i', 'm', 'a', 'z'], // version, tid, kind, sender id, method, args, padding (wire v4 only)
   response: ['v', 't', 'y', 'i', 'r'], // ..., response body
   error: ['v', 't', 'y', 'i', 'e'], // ..., [code, message]
   args: {
@@ -370,8 +372,13 @@ export function encodeMessage(msg: Message): Uint8Array {
   } else if (kind !== 'response') {
     fail(`unknown kind ${JSON.stringify(kind)}`);
   }
+  const padding = kind === 'request' ? msg.padding : undefined;
+  if (padding !== undefined && msg.kind === 'request') {
+    if (!PADDABLE_METHODS.has(msg.method)) fail(`only FIND_NODE, FIND_VALUE and GET_PEERS requests carry padding; got ${msg.method}`);
+    if (!isUint(padding, MAX_DATAGRAM_BYTES) || padding < 1) fail(`padding must be an integer 1..${MAX_DATAGRAM_BYTES}, got ${String(padding)}`);
+  }
   const { buf, start } = beginWrite();
-  let p = writeHead(buf, start, MAJOR_MAP, kind === 'request' ? 6 : 5);
+  let p = writeHead(buf, start, MAJOR_MAP, kind === 'request' ? (padding === undefined ? 6 : 7) : 5);
   p = writeUintField(buf, p, K.v, versionOf(msg));
   p = writeUintField(buf, p, K.t, msg.tid);
   p = writeKey(buf, writeKey(buf, p, K.y), KIND_TEXT[kind]);
@@ -379,6 +386,13 @@ export function encodeMessage(msg: Message): Uint8Array {
   if (kind === 'request') {
     p = writeUintField(buf, p, K.m, METHOD_CODES[msg.method]);
     p = writeArgs(buf, writeKey(buf, p, K.a), msg);
+    if (padding !== undefined) {
+      p = writeHead(buf, writeKey(buf, p, K.z), MAJOR_BYTES, padding);
+      // Zeros: the slab is reused, so whatever an earlier message left there is cleared. (A
+      // slab always has MAX_ENCODED_BYTES free; a padded request is at most ~1,550 bytes.)
+      buf.fill(0, p, p + padding);
+      p += padding;
+    }
   } else if (kind === 'response') {
     p = writeResponseBody(buf, writeKey(buf, p, K.r), msg);
   } else {
@@ -390,6 +404,21 @@ export function encodeMessage(msg: Message): Uint8Array {
     fail(`the encoded message is ${p - start} bytes, more than the ${MAX_DATAGRAM_BYTES}-byte datagram limit`);
   }
   return endWrite(buf, start, p);
+}
+
+/**
+ * Wire v4: the padding (`z` bytes) that makes a request encoded in `plainBytes` without it at least
+ * `minBytes` long (at least 1). Padding adds its key (2 bytes), its head (1-3 bytes) and itself;
+ * the map's head stays one byte and the version one byte.
+ */
+export function paddingFor(plainBytes: number, minBytes: number): number {
+  let n = Math.max(1, minBytes - plainBytes - 2 - 3); // the longest head first, then up: the least padding that reaches minBytes
+  while (plainBytes + 2 + bytesHeadLength(n) + n < minBytes) n++;
+  return Math.min(n, MAX_DATAGRAM_BYTES);
+}
+
+function bytesHeadLength(n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : 3;
 }
 
 /** Whether a message holds a named record, the one thing that needs wire v2. */
@@ -404,9 +433,10 @@ function carriesLocals(msg: Message): boolean {
   return msg.kind === 'response' && msg.peers !== undefined && msg.peers.some((p) => p.locals !== undefined);
 }
 
-/** The one version a message is written in: v2 for a named record, v3 for local addresses, else v1. */
+/** The one version a message is written in: v2 for a named record, v3 for local addresses, v4 for padding, else v1. */
 function versionOf(msg: Message): number {
   if (carriesNamed(msg)) return WIRE_VERSION_NAMED;
+  if (msg.kind === 'request' && msg.padding !== undefined) return WIRE_VERSION_PADDED;
   return carriesLocals(msg) ? WIRE_VERSION_LOCAL : WIRE_VERSION;
 }
 
@@ -735,7 +765,7 @@ function readError(e: unknown, header: { tid: number; id: Uint8Array }): ErrorMe
 
 function readMessage(raw: unknown): Message | Reject {
   if (!isMap(raw)) return new Reject('not-a-map', `top level is ${describe(raw)}`);
-  if (raw.v !== WIRE_VERSION && raw.v !== WIRE_VERSION_NAMED && raw.v !== WIRE_VERSION_LOCAL) {
+  if (raw.v !== WIRE_VERSION && raw.v !== WIRE_VERSION_NAMED && raw.v !== WIRE_VERSION_LOCAL && raw.v !== WIRE_VERSION_PADDED) {
     return new Reject('bad-version', `v: expected ${WIRE_VERSION}, got ${describe(raw.v)}`);
   }
   const msg = readBody(raw);
@@ -746,6 +776,9 @@ function readMessage(raw: unknown): Message | Reject {
   }
   if (raw.v === WIRE_VERSION_LOCAL && !(msg instanceof Reject) && !carriesLocals(msg)) {
     return new Reject('bad-version', `v: ${WIRE_VERSION_LOCAL} is only for a message that carries local addresses; expected ${WIRE_VERSION}`);
+  }
+  if (raw.v === WIRE_VERSION_PADDED && !(msg instanceof Reject) && (msg.kind !== 'request' || msg.padding === undefined)) {
+    return new Reject('bad-version', `v: ${WIRE_VERSION_PADDED} is only for a padded request; expected ${WIRE_VERSION}`);
   }
   return msg;
 }
@@ -772,7 +805,13 @@ function readBody(raw: WireMap): Message | Reject {
     if (!isMap(raw.a)) return new Reject('bad-args', `a (args of ${method}): expected a map, got ${describe(raw.a)}`);
     const args = readArgs(method, raw.a, named, local);
     if (args instanceof Reject) return args;
-    return { kind: 'request', tid, id, ...args };
+    if (raw.z === undefined) return { kind: 'request', tid, id, ...args };
+    // Padding (`z`): version 4 only, on the requests whose answers are large.
+    if (raw.v !== WIRE_VERSION_PADDED) return new Reject('bad-header', `request: unexpected key "z" (padding is version ${WIRE_VERSION_PADDED} only)`);
+    if (!PADDABLE_METHODS.has(method)) return new Reject('bad-header', `z: a ${method} request carries no padding`);
+    const padding = bytesField(raw, 'z', 1, MAX_DATAGRAM_BYTES, 'bad-header', 'z (padding)');
+    if (padding instanceof Reject) return padding;
+    return { kind: 'request', tid, id, ...args, padding: padding.length };
   }
   if (y === KIND_CODES.response) {
     const extra = checkKeys(raw, WIRE_MAPS.response, 'bad-header', 'response');
@@ -936,8 +975,11 @@ export function decodeCanonical(data: Uint8Array): Message | null {
   const r = new Reader(data);
   try {
     const n = r.head(MAJOR_MAP);
-    if (n !== 5 && n !== 6) return null;
-    if (r.key() !== KEY.v || r.uint(WIRE_VERSION) !== WIRE_VERSION) return null;
+    if (n !== 5 && n !== 6 && n !== 7) return null;
+    if (r.key() !== KEY.v) return null;
+    // v1, or v4 (a padded request: seven entries, the last one `z`).
+    const v = r.uint(WIRE_VERSION_PADDED);
+    if (v !== (n === 7 ? WIRE_VERSION_PADDED : WIRE_VERSION)) return null;
     if (r.key() !== KEY.t) return null;
     const tid = r.uint(MAX_UINT32);
     if (r.key() !== KEY.y) return null;
@@ -945,11 +987,17 @@ export function decodeCanonical(data: Uint8Array): Message | null {
     if (r.key() !== KEY.i) return null;
     const id = r.bytes(ID_BYTES, ID_BYTES);
     let msg: Message;
-    if (kind === CHAR_Q && n === 6) {
+    if (kind === CHAR_Q && n >= 6) {
       if (r.key() !== KEY.m) return null;
       const method = METHODS[r.uint(METHODS.length - 1)];
       if (r.key() !== KEY.a) return null;
-      msg = { kind: 'request', tid, id, ...fastArgs(r, method) };
+      const args = fastArgs(r, method);
+      if (n === 7) {
+        if (!PADDABLE_METHODS.has(method) || r.key() !== KEY.z) return null;
+        msg = { kind: 'request', tid, id, ...args, padding: r.skipBytes(1, MAX_DATAGRAM_BYTES) };
+      } else {
+        msg = { kind: 'request', tid, id, ...args };
+      }
     } else if (kind === CHAR_R && n === 5) {
       if (r.key() !== KEY.r) return null;
       msg = fastResponse(r, tid, id);

@@ -20,6 +20,17 @@ export const WIRE_VERSION_LOCAL = 3;
 export const MAX_LOCAL_ADDRESSES = 4;
 /** `pl` entries in one GET_PEERS answer. */
 export const MAX_PEER_LOCALS_PER_RESPONSE = 32;
+/**
+ * Version 4 is version 1 plus padding (`z`) on a FIND_NODE, FIND_VALUE or GET_PEERS request: bytes
+ * that only make the request longer, so that a responder that has not verified our address may
+ * send its whole answer at once (it answers such an address with at most 3x the request's bytes;
+ * rpc/amplification.ts). A request is written as v4 exactly when it is padded, so every other
+ * message stays readable by v1-v3 nodes; a v1-v3 node drops a padded request, and the requester
+ * falls back to an unpadded one (rpc/rpc.ts).
+ */
+export const WIRE_VERSION_PADDED = 4;
+/** The requests that may be padded: those whose answers are large. */
+export const PADDABLE_METHODS: ReadonlySet<Method> = new Set<Method>(['FIND_NODE', 'FIND_VALUE', 'GET_PEERS']);
 /** Largest datagram we send or accept. */
 export const MAX_DATAGRAM_BYTES = 1400;
 export const MAX_VALUE_BYTES = 1000;
@@ -159,6 +170,11 @@ export type RequestMessage = Header & {
    * Absent: any (wire v1 never sets it).
    */
   families?: Array<4 | 6>;
+  /**
+   * Wire v4: bytes of padding (`z`, 1 or more) the request carries; only on a FIND_NODE,
+   * FIND_VALUE or GET_PEERS request. Absent in v1-v3.
+   */
+  padding?: number;
 } & RequestArgs;
 
 export interface ResponseMessage extends Header {
