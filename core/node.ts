@@ -177,7 +177,7 @@ export interface DhtNodeOptions extends RecordOptions {
    */
   amplification?: AmplificationOptions | false;
   /**
-   * Pad FIND_NODE, FIND_VALUE and GET_PEERS requests (wire v4, ~330 bytes over IPv4) so that a peer
+   * Pad FIND_NODE, FIND_VALUE and GET_PEERS requests (wire v4, 308 bytes to IPv4, 392 to IPv6) so that a peer
    * that has not verified our address answers at once instead of PINGing us first: a round trip
    * less for each first contact of a lookup. Default true where the protocol's codec can pad
    * (kadscope's). A v1-v3 node drops a padded request: the retry goes unpadded, and that address is
@@ -856,7 +856,12 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       args,
       chosen ? (padTo === undefined ? options : { ...options, padTo }) : { ...options, retries, retriesNow: this.retriesNow, ...(padTo === undefined ? {} : { padTo }) },
     );
-    if (r.readsPadding === false) (this.legacyReaders ??= new VerifiedAddresses(LEGACY_READERS, LEGACY_READER_TTL_MS)).add(endpointKey(to), this.clock.now());
+    if (r.readsPadding === false) {
+      // Answered only unpadded: a v1-v3 node (or a lost datagram; the two look alike). Not counted
+      // as loss either, or every first request to an older node would raise everyone's retries.
+      (this.legacyReaders ??= new VerifiedAddresses(LEGACY_READERS, LEGACY_READER_TTL_MS)).add(endpointKey(to), this.clock.now());
+      return r;
+    }
     // Attempts allowed: as given, or more if the policy extended the request (then at least the ones it used).
     this.retryPolicy.answered(r.attempts, Math.max(retries + 1, r.attempts));
     return r;
