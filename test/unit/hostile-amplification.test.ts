@@ -172,7 +172,7 @@ describe('verified addresses', () => {
     const SOURCES = 3 * MAX_HELD_ANSWERS;
     const sources: Array<{ t: MemoryTransport; seen: { received: Uint8Array[] }; sent: number }> = [];
     for (let i = 0; i < SOURCES; i++) {
-      const t = w.net.createTransport({ host: `10.8.${i >> 8}.${(i & 0xff) + 1}`, port: 5000 });
+      const t = w.net.createTransport({ host: `10.8.${Math.floor(i / 254)}.${(i % 254) + 1}`, port: 5000 }); // hosts .1-.254, all valid
       const seen = tap(t);
       await t.bind();
       sources.push({ t, seen, sent: 0 });

@@ -222,19 +222,6 @@ describe('a node that reads only wire v1-v3', () => {
     expect(w.clock.now() - t0).toBeLessThanOrEqual(2 * RTT_MS);
   });
 
-  it("older nodes' dropped padded requests do not count as packet loss (retries stay as they were)", async () => {
-    const w = await memoryWorld();
-    const fresh = await w.node('10.0.0.2');
-    for (let i = 0; i < 20; i++) {
-      const old = await w.node(`10.0.1.${i + 1}`, OLD_READER);
-      await w.clock.run(fresh.findNodeAt(old.address, new Uint8Array(32)));
-    }
-    // The loss policy is private; its estimate is what would raise every request's retries.
-    const policy = (fresh as unknown as { retryPolicy: { estimatedLoss: number; extraRetries(): number } }).retryPolicy;
-    expect(policy.estimatedLoss).toBe(0);
-    expect(policy.extraRetries()).toBe(0);
-  });
-
   it('an old node still answers a padded request of a node that retries nothing (one extra, unpadded attempt)', async () => {
     const w = await memoryWorld();
     const old = await w.node('10.0.0.1', OLD_READER);
