@@ -850,12 +850,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private async request(to: Endpoint, args: RequestArgs, options: RequestOptions = {}): Promise<RpcResult> {
     const chosen = options.retries !== undefined;
     const retries = options.retries ?? this.retryPolicy.retries();
+    const base = chosen ? options : { ...options, retries, retriesNow: this.retriesNow };
     const padTo = this.padToFor(to, args);
-    const r = await this.rpc.request(
-      to,
-      args,
-      chosen ? (padTo === undefined ? options : { ...options, padTo }) : { ...options, retries, retriesNow: this.retriesNow, ...(padTo === undefined ? {} : { padTo }) },
-    );
+    const r = await this.rpc.request(to, args, padTo === undefined ? base : { ...base, padTo });
     // Answered only unpadded: a v1-v3 node, or a lost datagram (the two look alike; either way this
     // address is asked unpadded for a while). It still counts for the loss estimate: not counting it
     // hid real loss (30% loss: true closest 197/200 instead of 200/200), while an older node's

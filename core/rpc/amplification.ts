@@ -19,6 +19,7 @@
 import type { Clock } from '../clock';
 import { DhtError } from '../errors';
 import { endpointKey, type Endpoint } from '../transport/types';
+import { headBytes } from '../wire/cbor-io';
 import { countIPv6, COMPACT_IPV4_PEER_BYTES, COMPACT_IPV6_PEER_BYTES } from '../wire/compact';
 import { encodeMessage } from '../wire/codec';
 import { MAX_NODES_PER_RESPONSE, MAX_TOKEN_BYTES, type ErrorMessage, type Message, type ResponseMessage, type WirePeer } from '../wire/types';
@@ -103,11 +104,6 @@ function minAnswerBytes(body: ResponseBody): number {
   return (nodes !== undefined && nodes.length > 0 ? nodes.length * nodes[0].id.length : 0) + (body.token?.length ?? 0) + (body.record?.value.length ?? 0) + (body.result?.length ?? 0);
 }
 
-/** Bytes of a CBOR head for a byte string of n bytes. */
-function bytesHead(n: number): number {
-  return n < 24 ? 1 : n < 0x100 ? 2 : 3;
-}
-
 /**
  * A ceiling over answerBytes() for kadscope's wire without encoding, for an answer of contacts and
  * a token only (a FIND_NODE answer; null for anything else): the header with the longest tid and
@@ -117,16 +113,16 @@ function bytesHead(n: number): number {
 export function contactsAnswerCeiling(body: ResponseBody, selfIdBytes: number): number | null {
   if (body.record !== undefined || body.peers !== undefined || body.result !== undefined || body.sample !== undefined || body.client !== undefined || body.readOnly !== undefined) return null;
   // map head, v, t (uint32), y, i, r, the body's head, o (IPv6)
-  let bytes = 1 + 3 + 7 + 4 + (2 + bytesHead(selfIdBytes) + selfIdBytes) + 2 + 1 + 21;
+  let bytes = 1 + 3 + 7 + 4 + (2 + headBytes(selfIdBytes) + selfIdBytes) + 2 + 1 + 21;
   const nodes = body.nodes;
   if (nodes !== undefined) {
     const n6 = countIPv6(nodes);
     const n4 = nodes.length - n6;
     const idBytes = nodes.length > 0 ? nodes[0].id.length : 0;
-    if (n4 > 0 || n6 === 0) bytes += 3 + bytesHead(n4 * (idBytes + COMPACT_IPV4_PEER_BYTES)) + n4 * (idBytes + COMPACT_IPV4_PEER_BYTES);
-    if (n6 > 0) bytes += 3 + bytesHead(n6 * (idBytes + COMPACT_IPV6_PEER_BYTES)) + n6 * (idBytes + COMPACT_IPV6_PEER_BYTES);
+    if (n4 > 0 || n6 === 0) bytes += 3 + headBytes(n4 * (idBytes + COMPACT_IPV4_PEER_BYTES)) + n4 * (idBytes + COMPACT_IPV4_PEER_BYTES);
+    if (n6 > 0) bytes += 3 + headBytes(n6 * (idBytes + COMPACT_IPV6_PEER_BYTES)) + n6 * (idBytes + COMPACT_IPV6_PEER_BYTES);
   }
-  if (body.token !== undefined) bytes += 2 + bytesHead(body.token.length) + body.token.length;
+  if (body.token !== undefined) bytes += 2 + headBytes(body.token.length) + body.token.length;
   return bytes;
 }
 
@@ -142,7 +138,7 @@ const paddedBytes: { 4?: number; 6?: number } = {};
  * address of `family`: enough that a responder that has not verified us can answer at once, its
  * budget (AMPLIFICATION_FACTOR x the request) covering a full FIND_NODE answer (MAX_NODES_PER_RESPONSE
  * contacts of that family, the longest token, the worst-case tid) and the verification PING its
- * routing table may have in flight to us. About 330 bytes over IPv4, 410 over IPv6. A larger
+ * routing table may have in flight to us: 308 bytes to IPv4, 392 to IPv6. A larger
  * answer (a record, peers) is still held for verification.
  */
 export function paddedRequestBytes(family: 4 | 6): number {

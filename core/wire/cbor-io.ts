@@ -83,6 +83,11 @@ export function writeHead(buf: Uint8Array, p: number, major: number, n: number):
   return p + 9;
 }
 
+/** Bytes writeHead() takes for argument n (a size check without writing). */
+export function headBytes(n: number): number {
+  return n < AI_1 ? 1 : n < 0x100 ? 2 : n < 0x1_0000 ? 3 : n < TWO_POW_32 ? 5 : 9;
+}
+
 function writeUint32(buf: Uint8Array, p: number, n: number): void {
   buf[p] = n >>> 24;
   buf[p + 1] = (n >>> 16) & 0xff;

@@ -21,6 +21,7 @@ import { nameProblem, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../records/signi
 import {
   beginWrite,
   endWrite,
+  headBytes,
   keyBytes,
   keyCode,
   MAJOR_ARRAY,
@@ -413,12 +414,8 @@ export function encodeMessage(msg: Message): Uint8Array {
  */
 export function paddingFor(plainBytes: number, minBytes: number): number {
   let n = Math.max(1, minBytes - plainBytes - 2 - 3); // the longest head first, then up: the least padding that reaches minBytes
-  while (plainBytes + 2 + bytesHeadLength(n) + n < minBytes) n++;
+  while (plainBytes + 2 + headBytes(n) + n < minBytes) n++;
   return Math.min(n, MAX_DATAGRAM_BYTES);
-}
-
-function bytesHeadLength(n: number): number {
-  return n < 24 ? 1 : n < 0x100 ? 2 : 3;
 }
 
 /** Whether a message holds a named record, the one thing that needs wire v2. */
