@@ -2,12 +2,14 @@
 // listeners per event (a leak shows up as an error, not as slow growth), and listener errors are
 // contained so one bad subscriber cannot break the node.
 
+import { LazyMap } from './lazy-map';
+
 export const MAX_LISTENERS_PER_EVENT = 64;
 
 type Listener<T> = (payload: T) => void;
 
 export class TypedEmitter<Events extends object> {
-  private listeners = new Map<keyof Events, Set<Listener<never>>>();
+  private listeners = new LazyMap<keyof Events, Set<Listener<never>>>();
 
   on<K extends keyof Events>(event: K, fn: Listener<Events[K]>): () => void {
     let set = this.listeners.get(event);

@@ -169,6 +169,32 @@ export function bucketIndex(self: Uint8Array, other: Uint8Array): number {
   return cpl === self.length * 8 ? -1 : cpl;
 }
 
+/** A hex digit's value, or -1 (lowercase only: table ids are lowercase). */
+function nibble(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/**
+ * bucketIndex for ids in lowercase hex, without parsing them: the shared-prefix length of `other`
+ * with `selfHex` (a valid id), read off the first digit that differs. -1 for self, and for
+ * anything that cannot be an id of self's length (not a string, another length, not lowercase hex
+ * at the first differing digit; later digits are not checked).
+ */
+export function hexBucketIndex(selfHex: string, other: unknown): number {
+  if (typeof other !== 'string' || other.length !== selfHex.length) return -1;
+  for (let i = 0; i < selfHex.length; i++) {
+    const a = selfHex.charCodeAt(i);
+    const b = other.charCodeAt(i);
+    if (a === b) continue;
+    const x = nibble(b);
+    if (x < 0) return -1;
+    return i * 4 + Math.clz32(nibble(a) ^ x) - 28;
+  }
+  return -1;
+}
+
 /**
  * A random id that falls in bucket `index` of self: shares exactly `index` leading bits with self.
  * The id is as long as self (the crawler meets other protocols' 160-bit ids).

@@ -51,3 +51,41 @@ export class LazyMap<K, V> implements Iterable<[K, V]> {
 }
 
 const EMPTY: ReadonlyMap<unknown, unknown> = new Map();
+
+/** LazyMap's twin for sets: 16 bytes until the first add, and free again once cleared. */
+export class LazySet<T> implements Iterable<T> {
+  private set: Set<T> | null = null;
+
+  get size(): number {
+    return this.set?.size ?? 0;
+  }
+
+  has(value: T): boolean {
+    return this.set?.has(value) ?? false;
+  }
+
+  add(value: T): this {
+    (this.set ??= new Set()).add(value);
+    return this;
+  }
+
+  delete(value: T): boolean {
+    return this.set?.delete(value) ?? false;
+  }
+
+  /** Drops the table too. */
+  clear(): void {
+    this.set?.clear();
+    this.set = null;
+  }
+
+  values(): IterableIterator<T> {
+    return (this.set ?? EMPTY_SET).values() as IterableIterator<T>;
+  }
+
+  [Symbol.iterator](): IterableIterator<T> {
+    return this.values();
+  }
+}
+
+const EMPTY_SET: ReadonlySet<unknown> = new Set();

@@ -59,7 +59,7 @@ import type {
   ProtocolCapabilities,
 } from './types';
 import { CUSTOM_METHOD_NAME, MAX_LOCAL_ADDRESSES, PADDABLE_METHODS, type RequestArgs, type RequestMessage, type SampleAnswer, type WireContact } from './wire/types';
-import { LazyMap } from './lazy-map';
+import { LazyMap, LazySet } from './lazy-map';
 
 export const K = 20;
 export const ALPHA = 3;
@@ -306,9 +306,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private startedAtMs = 0;
   private maintenanceTimer: TimerHandle | null = null;
   private readonly lifetime = new AbortController();
-  private readonly pingingOldest = new Set<string>();
+  private readonly pingingOldest = new LazySet<string>();
   /** Peers with an unanswered request that we are PINGing until they answer or turn bad. */
-  private readonly rechecking = new Set<string>();
+  private readonly rechecking = new LazySet<string>();
   /** Sends (bounded, deduplicated) verification PINGs and remembers verified addresses. */
   private readonly verifier: AmplificationGuard;
   /** Addresses that answered only an unpadded retry (they read wire v1-v3): asked unpadded for a while. Made on first use. */
@@ -335,11 +335,11 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private probedAddress: string | null = null;
   private probing: Promise<boolean> | null = null;
   /** Table peers named in down hints that we are PINGing (at most MAX_DOWN_CHECKS). */
-  private readonly downChecks = new Set<string>();
+  private readonly downChecks = new LazySet<string>();
   /** Down hints sent in the current window. */
   private readonly downHintWindow = { startMs: 0, sent: 0 };
   /** Answers held for their delay, and how to release them (at most MAX_DELAYED_ANSWERS). */
-  private readonly delayedAnswers = new Map<TimerHandle, (body: HandlerResult) => void>();
+  private readonly delayedAnswers = new LazyMap<TimerHandle, (body: HandlerResult) => void>();
   private refreshing = false;
   private lookupSeq = 0;
   /** The node's side of every lookup, made once (see the constructor on why not arrows). */

@@ -2,11 +2,13 @@
 // bounded queue, so a store of thousands of records never floods the RPC layer. Tasks are keyed:
 // a key already queued or running is not queued twice.
 
+import { LazySet } from '../lazy-map';
+
 export class TaskPool {
   private readonly concurrency: number;
   private readonly maxQueued: number;
   private readonly queue: Array<{ key: string; run: () => Promise<void> }> = [];
-  private readonly keys = new Set<string>();
+  private readonly keys = new LazySet<string>();
   private running = 0;
   private closed = false;
 

@@ -1,6 +1,6 @@
 // One k-bucket: up to k entries in least-recently-seen order (oldest first, as in the Kademlia
 // paper) and a bounded replacement cache (newest last). Pure bookkeeping; the policy (who gets in,
-// who is evicted) lives in table.ts, which also keeps the id and address indexes in step.
+// who is evicted) lives in table.ts.
 import type { CachedCandidate, TableEntry } from './entry';
 
 export class Bucket {

@@ -28,6 +28,15 @@ export type RoutingEntry = Readonly<MutableRoutingEntry>;
  * holds this peer at this address (see sharedContact). Immutable: a peer that moves gets another.
  */
 export class SharedContact {
+  /**
+   * The id's first 6 bytes as two 24-bit integers: closest() orders entries by these without
+   * following idBytes to its buffer (in a busy process that is a cache miss or two per entry, and
+   * closest() runs for every FIND_NODE answered). Kept here, once per contact, not in each of the
+   * ~100 tables' entries that share it.
+   */
+  readonly idHigh: number;
+  readonly idLow: number;
+
   constructor(
     readonly id: string,
     readonly idBytes: Uint8Array,
@@ -35,7 +44,10 @@ export class SharedContact {
     readonly port: number,
     /** endpointKey({ host, port }), made once. */
     readonly addressKey: string,
-  ) {}
+  ) {
+    this.idHigh = (idBytes[0] << 16) | (idBytes[1] << 8) | idBytes[2];
+    this.idLow = (idBytes[3] << 16) | (idBytes[4] << 8) | idBytes[5];
+  }
 }
 
 /** 32-byte ids per slab chunk: one ArrayBuffer serves this many ids. */
@@ -164,13 +176,6 @@ export class TableEntry extends HoldsContact implements MutableRoutingEntry {
   failures: number;
   answered: number;
   queried: number;
-  /**
-   * The id's first 6 bytes as two 24-bit integers, kept in the entry itself: closest() orders
-   * entries by these without following idBytes to its buffer (in a busy process that is a cache
-   * miss or two per entry, and closest() runs for every FIND_NODE answered).
-   */
-  readonly idHigh: number;
-  readonly idLow: number;
 
   constructor(
     contact: SharedContact,
@@ -185,9 +190,6 @@ export class TableEntry extends HoldsContact implements MutableRoutingEntry {
     this.failures = health.failures;
     this.answered = health.answered;
     this.queried = health.queried;
-    const idBytes = contact.idBytes;
-    this.idHigh = (idBytes[0] << 16) | (idBytes[1] << 8) | idBytes[2];
-    this.idLow = (idBytes[3] << 16) | (idBytes[4] << 8) | idBytes[5];
   }
 
   get addedAt(): number {

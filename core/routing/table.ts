@@ -8,8 +8,7 @@
 // cannot poison the table. On top of that the table enforces one id per host:port and, when
 // enabled, IP diversity limits (diversity.ts).
 import { DhtError } from '../errors';
-import { ID_BITS, ID_BYTES, bytesToHex, bucketIndex, commonPrefixLength, compareDistance, idFromHex, isIdHex } from '../id';
-import { endpointKey } from '../transport/types';
+import { ID_BITS, ID_BYTES, bytesToHex, bucketIndex, commonPrefixLength, compareDistance, hexBucketIndex, idFromHex, isIdHex } from '../id';
 import type { BucketInfo, Contact, HealthState, PeerInfo } from '../types';
 import {
   BAD_FAILURES,
@@ -33,6 +32,7 @@ import {
   type BucketView,
   type RoutingEntry,
 } from './entry';
+import { LazyMap } from '../lazy-map';
 
 /** Kademlia's k: entries per bucket, and the size of a FIND_NODE answer. */
 export const DEFAULT_K = 20;
@@ -115,13 +115,16 @@ export class RoutingTable {
   readonly bucketCount: number;
   /** Highest index of an existing bucket, -1 if none: closest() scans no further. */
   private highest = -1;
-  private readonly byId = new Map<string, TableEntry>();
-  /** endpointKey -> id of the entry at that address. */
-  private readonly byAddress = new Map<string, string>();
+  /**
+   * Entries held. No map by id or by address: an id's bucket is fixed by the id, so finding it
+   * scans at most k entries (find), and an address is looked for only when a new id arrives
+   * (holderAt). Two maps of ~100 entries were ~7 KB of each node's heap (16%).
+   */
+  private count = 0;
   /** subnetKey -> entries in that /24 or /48 (kept only while limits are on; bounded by size). */
-  private readonly subnetCounts = new Map<string, number>();
+  private readonly subnetCounts = new LazyMap<string, number>();
   /** ipKey -> entries at that IP, any port (kept only while limits are on). */
-  private readonly ipCounts = new Map<string, number>();
+  private readonly ipCounts = new LazyMap<string, number>();
 
   constructor(self: Uint8Array, options: RoutingTableOptions = {}) {
     const idBytes = options.idBytes ?? ID_BYTES;
@@ -157,15 +160,15 @@ export class RoutingTable {
 
   /** Number of entries (replacement candidates not included). */
   get size(): number {
-    return this.byId.size;
+    return this.count;
   }
 
   get(id: string): RoutingEntry | undefined {
-    return this.byId.get(id.toLowerCase());
+    return typeof id === 'string' ? this.find(id.toLowerCase()) : undefined;
   }
 
   has(id: string): boolean {
-    return this.byId.has(id.toLowerCase());
+    return this.get(id) !== undefined;
   }
 
   /** Every entry, farthest bucket first, least recently seen first within a bucket. */
@@ -201,18 +204,17 @@ export class RoutingTable {
    */
   observe(contact: Contact, now: number, opts: ObserveOptions = {}): ObserveResult {
     // A known id at its known address (most calls: every answer and request of a peer we have)
-    // needs no parsing or validation: byId's keys are valid ids, and the address is the entry's.
-    const known = typeof contact === 'object' && contact !== null ? this.byId.get(contact.id) : undefined;
+    // needs no parsing or validation: find() matches only ids the table holds, and the address is the entry's.
+    const known = typeof contact === 'object' && contact !== null ? this.find(contact.id) : undefined;
     if (known !== undefined && known.host === contact.host && known.port === contact.port) return this.heardAgain(known, now, opts);
     const idBytes = checkContact(contact, this.idBytes);
     const id = contact.id.toLowerCase();
     if (id === this.selfId) return { kind: 'rejected', reason: 'self' };
     const { host, port } = contact;
-    const holderId = this.byAddress.get(endpointKey(contact));
-    const holder = holderId !== undefined && holderId !== id ? this.byId.get(holderId) : undefined;
-
-    const existing = this.byId.get(id);
-    if (existing) return this.observeKnown(existing, host, port, holder, now, opts);
+    // Found above unless the caller spelled the id in upper case.
+    const existing = known ?? (id !== contact.id ? this.find(id) : undefined);
+    if (existing) return this.observeKnown(existing, host, port, now, opts);
+    const holder = this.holderAt(host, port);
 
     const index = bucketIndex(this.self, idBytes);
     const bucket = this.table[index];
@@ -259,7 +261,7 @@ export class RoutingTable {
    * Returns the eviction, or null when nothing was evicted (unknown id, or no replacement).
    */
   pingFailed(id: string, now: number): Eviction | null {
-    const entry = this.byId.get(id.toLowerCase());
+    const entry = this.find(id.toLowerCase());
     if (!entry) return null;
     recordTimeout(entry);
     return this.replaceWithCandidate(entry, now);
@@ -267,7 +269,7 @@ export class RoutingTable {
 
   /** A request to a peer in the table was answered: health updated, moved to the tail. */
   recordSuccess(id: string, now: number, rttMs?: number): RoutingEntry | undefined {
-    const entry = this.byId.get(id.toLowerCase());
+    const entry = this.find(id.toLowerCase());
     if (!entry) return undefined;
     recordAnswer(entry, now, rttMs);
     this.table[entry.bucket]!.moveToTail(entry);
@@ -279,7 +281,7 @@ export class RoutingTable {
    * bucket has a valid replacement, the replacement takes its slot and the eviction is returned.
    */
   recordFailure(id: string, now: number): Eviction | null {
-    const entry = this.byId.get(id.toLowerCase());
+    const entry = this.find(id.toLowerCase());
     if (!entry) return null;
     recordTimeout(entry);
     if (!isBad(entry, this.badFailures)) return null;
@@ -289,7 +291,7 @@ export class RoutingTable {
   /** Removes a peer (and any cached candidate with that id). The slot refills on a later observe. */
   remove(id: string): RoutingEntry | undefined {
     const key = id.toLowerCase();
-    const entry = this.byId.get(key);
+    const entry = this.find(key);
     if (entry) {
       this.detach(entry);
       return entry;
@@ -310,7 +312,7 @@ export class RoutingTable {
   closest(target: Uint8Array, n: number, opts: ClosestOptions = {}): RoutingEntry[] {
     if (target.length !== this.idBytes) throw DhtError.invalidArgument(`closest: target must be ${this.idBytes} bytes; got ${target.length}`);
     const out: RoutingEntry[] = [];
-    if (!(n > 0) || this.byId.size === 0) return out;
+    if (!(n > 0) || this.count === 0) return out;
     const exclude = opts.exclude;
     const includeBad = opts.includeBad ?? false;
     // Answering every FIND_NODE runs this, so no closures: the group gathers in a reused scratch array.
@@ -446,7 +448,10 @@ export class RoutingTable {
     if (m < 2) return m + 1;
     const others = (m - 1) / distanceFraction(this.self, near[m - 1].idBytes);
     let alive = 0;
-    for (const e of this.byId.values()) if (!isBad(e, this.badFailures)) alive++;
+    for (let i = 0; i <= this.highest; i++) {
+      const b = this.table[i];
+      if (b) for (const e of b.entries) if (!isBad(e, this.badFailures)) alive++;
+    }
     return Math.max(Math.round(others) + 1, alive + 1);
   }
 
@@ -456,7 +461,6 @@ export class RoutingTable {
     entry: TableEntry,
     host: string,
     port: number,
-    holder: TableEntry | undefined,
     now: number,
     opts: ObserveOptions,
   ): ObserveResult {
@@ -464,7 +468,7 @@ export class RoutingTable {
     // The same id from another address. Unless the entry we have is bad, keep it: an unverified
     // request must not be able to redirect a healthy peer's traffic (NAT rebinding heals once the
     // old address stops answering). The new address must also be free.
-    if (!isBad(entry, this.badFailures) || holder) return reject('id-address-conflict');
+    if (!isBad(entry, this.badFailures) || this.holderAt(host, port) !== undefined) return reject('id-address-conflict');
     if (this.diversityRejects(host, entry.bucket, entry)) return reject('diversity');
     this.unindex(entry);
     entry.moveTo(host, port);
@@ -517,7 +521,7 @@ export class RoutingTable {
     }
     this.touch(entry, now, opts);
     bucket.insert(entry);
-    this.byId.set(entry.id, entry); // the shared contact's string, not the caller's copy
+    this.count++;
     this.index(entry);
     return entry;
   }
@@ -545,9 +549,9 @@ export class RoutingTable {
   private replaceWithCandidate(victim: TableEntry, now: number): Eviction | null {
     const bucket = this.table[victim.bucket]!;
     for (let r = bucket.popNewestReplacement(); r; r = bucket.popNewestReplacement()) {
-      if (this.byId.has(r.id)) continue;
-      const holder = this.byAddress.get(endpointKey(r));
-      if (holder !== undefined && holder !== victim.id) continue;
+      if (this.find(r.id) !== undefined) continue;
+      const holder = this.holderAt(r.host, r.port);
+      if (holder !== undefined && holder !== victim) continue;
       if (this.diversityRejects(r.host, victim.bucket, victim)) continue;
       this.detach(victim);
       const promoted = this.promote(r, victim.bucket, now);
@@ -565,20 +569,48 @@ export class RoutingTable {
       queried: r.answered,
     });
     this.table[index]!.insert(entry);
-    this.byId.set(entry.id, entry);
+    this.count++;
     this.index(entry);
     return entry;
   }
 
   /** Takes an entry out of its bucket and every index. */
   private detach(entry: TableEntry): void {
-    this.table[entry.bucket]?.remove(entry);
-    this.byId.delete(entry.id);
+    if (this.table[entry.bucket]?.remove(entry)) this.count--;
     this.unindex(entry);
   }
 
+  /**
+   * The entry with this (lowercase hex) id. Its bucket is its shared-prefix length with us, read
+   * off the hex digits, so only that bucket is scanned. Anything that is not one of our ids (wrong
+   * length, not hex, self, not a string) finds nothing.
+   */
+  private find(id: string): TableEntry | undefined {
+    const index = hexBucketIndex(this.selfId, id);
+    if (index < 0) return undefined;
+    const b = this.table[index];
+    if (b === undefined) return undefined;
+    const entries = b.entries;
+    for (let i = 0; i < entries.length; i++) if (entries[i].id === id) return entries[i];
+    return undefined;
+  }
+
+  /** The entry at host:port, if any (one id per address: index() keeps it so). */
+  private holderAt(host: string, port: number): TableEntry | undefined {
+    for (let i = 0; i <= this.highest; i++) {
+      const b = this.table[i];
+      if (b === undefined) continue;
+      const entries = b.entries;
+      for (let j = 0; j < entries.length; j++) {
+        const e = entries[j];
+        if (e.port === port && e.host === host) return e;
+      }
+    }
+    return undefined;
+  }
+
+  /** With limits on, counts an entry's subnet and IP. */
   private index(entry: TableEntry): void {
-    this.byAddress.set(entry.contact.addressKey, entry.id);
     // The counts only serve the limits, which are fixed at construction.
     if (!this.diversity.enabled) return;
     bump(this.subnetCounts, subnetKey(entry.host), 1);
@@ -586,8 +618,6 @@ export class RoutingTable {
   }
 
   private unindex(entry: TableEntry): void {
-    const key = entry.contact.addressKey;
-    if (this.byAddress.get(key) === entry.id) this.byAddress.delete(key);
     if (!this.diversity.enabled) return;
     bump(this.subnetCounts, subnetKey(entry.host), -1);
     bump(this.ipCounts, ipKey(entry.host), -1);
@@ -615,7 +645,7 @@ function reject(reason: RejectReason): ObserveResult {
   return { kind: 'rejected', reason };
 }
 
-function bump(m: Map<string, number>, key: string, by: number): void {
+function bump(m: LazyMap<string, number>, key: string, by: number): void {
   const v = (m.get(key) ?? 0) + by;
   if (v <= 0) m.delete(key);
   else m.set(key, v);
@@ -652,12 +682,13 @@ const keyScratch: number[] = [];
 const TWO_POW_24 = 0x100_0000;
 
 /**
- * The first 6 bytes of the XOR distance between an entry and a target (split as TableEntry keeps
+ * The first 6 bytes of the XOR distance between an entry and a target (split as SharedContact keeps
  * them) as one exact 48-bit number, so a sort compares numbers and falls back to the full 32-byte
  * comparison only on a tie.
  */
 function distanceKey(targetHigh: number, targetLow: number, e: TableEntry): number {
-  return (e.idHigh ^ targetHigh) * TWO_POW_24 + (e.idLow ^ targetLow);
+  const c = e.contact;
+  return (c.idHigh ^ targetHigh) * TWO_POW_24 + (c.idLow ^ targetLow);
 }
 
 /** Above this many entries a group is sorted by the engine's sort instead of by insertion. */

@@ -17,6 +17,7 @@ import {
   type RequestMessage,
   type ResponseMessage,
 } from '../wire/types';
+import { LazyMap } from '../lazy-map';
 
 export const RPC_TIMEOUT_MS = 2_000;
 export const RPC_RETRIES = 1;
@@ -169,7 +170,7 @@ export class Rpc {
    * host -> port -> requests in flight to that address (bounded by `pending`). Two lookups on the
    * strings and numbers we hold, not one on a "host:port" built per request.
    */
-  private readonly pendingTo = new Map<string, Map<number, number>>();
+  private readonly pendingTo = new LazyMap<string, Map<number, number>>();
   private readonly queue: Queued[] = [];
   /**
    * One 'abort' listener per signal with requests in flight, not one per request: every request of
@@ -177,7 +178,7 @@ export class Rpc {
    * cost far more to add and remove than a Set entry. A watch lives while its set is non-empty, so
    * this is bounded by `pending`.
    */
-  private readonly watches = new Map<AbortSignal, SignalWatch>();
+  private readonly watches = new LazyMap<AbortSignal, SignalWatch>();
   private handler: RequestHandler | null = null;
   private closed = false;
 

@@ -5,6 +5,7 @@ import {
   bytesToHex,
   commonPrefixLength,
   compareDistance,
+  hexBucketIndex,
   hexToBytes,
   idFromHex,
   isIdHex,
@@ -127,5 +128,32 @@ describe('ids', () => {
       expect(x).toBeLessThan(1);
     }
     expect(new Set(xs).size).toBeGreaterThan(990);
+  });
+});
+
+describe('hexBucketIndex (a bucket read off hex digits)', () => {
+  it('agrees with bucketIndex on the bytes, for 32- and 20-byte ids in every bucket', () => {
+    const rand = seededRandomBytes(41);
+    for (const len of [32, 20]) {
+      const self = rand(len);
+      const selfHex = bytesToHex(self);
+      for (let index = 0; index < len * 8; index++) {
+        const other = randomIdInBucket(self, index, rand);
+        expect(hexBucketIndex(selfHex, bytesToHex(other))).toBe(bucketIndex(self, other));
+        expect(hexBucketIndex(selfHex, bytesToHex(other))).toBe(index);
+      }
+    }
+  });
+
+  it('finds no bucket for self or for what cannot be an id of self', () => {
+    const selfHex = hid('5a');
+    expect(hexBucketIndex(selfHex, selfHex)).toBe(-1);
+    expect(hexBucketIndex(selfHex, selfHex.slice(2))).toBe(-1); // another length
+    expect(hexBucketIndex(selfHex, 'z' + selfHex.slice(1))).toBe(-1); // not hex where it differs
+    expect(hexBucketIndex(selfHex, 'A' + selfHex.slice(1))).toBe(-1); // upper case: callers lower it first
+    expect(hexBucketIndex(selfHex, 42)).toBe(-1);
+    expect(hexBucketIndex(selfHex, undefined)).toBe(-1);
+    expect(hexBucketIndex(selfHex, 'd' + selfHex.slice(1))).toBe(0); // 0101 vs 1101: first bit
+    expect(hexBucketIndex(selfHex, '4' + selfHex.slice(1))).toBe(3); // 0101 vs 0100: fourth bit
   });
 });

@@ -1,6 +1,6 @@
 // LazyMap: the Map subset per-node state uses, with its table made on first write.
 import { describe, expect, it } from 'vitest';
-import { LazyMap } from '../../core/lazy-map';
+import { LazyMap, LazySet } from '../../core/lazy-map';
 
 describe('LazyMap', () => {
   it('reads as an empty map before the first write', () => {
@@ -30,5 +30,25 @@ describe('LazyMap', () => {
     expect(m.size).toBe(0);
     m.set('d', 5);
     expect([...m.keys()]).toEqual(['d']);
+  });
+});
+
+describe('LazySet', () => {
+  it('reads as an empty set before the first add, keeps insertion order, and is empty again after clear()', () => {
+    const s = new LazySet<string>();
+    expect(s.size).toBe(0);
+    expect(s.has('a')).toBe(false);
+    expect(s.delete('a')).toBe(false);
+    expect([...s]).toEqual([]);
+    s.add('b').add('a').add('b');
+    expect([...s]).toEqual(['b', 'a']);
+    expect(s.has('a')).toBe(true);
+    expect(s.delete('b')).toBe(true);
+    expect([...s.values()]).toEqual(['a']);
+    s.clear();
+    expect(s.size).toBe(0);
+    expect([...s]).toEqual([]);
+    s.add('c');
+    expect(s.size).toBe(1);
   });
 });

@@ -554,3 +554,55 @@ describe('RoutingTable: bounds, input checks and DTOs', () => {
     expect(t.peerInfos(T0 + 2)).toEqual([info]);
   });
 });
+
+describe('RoutingTable: finding entries without an id or address index', () => {
+  it('get, has and size agree with entries() through adds, caching, evictions, removals and moves', () => {
+    const rand = seededRandomBytes(23);
+    const pick = seededRandom(24);
+    const self = rand(32);
+    const t = new RoutingTable(self, { k: 4, diversity: { enabled: false } });
+    const seen: Contact[] = [];
+    let now = T0;
+    let departures = 0;
+    let lastHeld = new Set<string>();
+    for (let step = 0; step < 600; step++) {
+      now += 10;
+      const roll = pick();
+      if (roll < 0.55 || seen.length === 0) {
+        // A new peer, or a new id at a known peer's address (one id per address).
+        const reuse = seen.length > 0 && pick() < 0.1 ? seen[Math.floor(pick() * seen.length)] : undefined;
+        const contact = { id: bytesToHex(randomIdInBucket(self, Math.floor(pick() * 6), rand)), host: '127.0.0.1', port: reuse?.port ?? 2000 + step };
+        seen.push(contact);
+        t.observe(contact, now, pick() < 0.5 ? { rttMs: 3 } : {});
+      } else {
+        const known = seen[Math.floor(pick() * seen.length)];
+        if (roll < 0.75) t.recordFailure(known.id, now);
+        else if (roll < 0.85) t.pingFailed(known.id, now);
+        else if (roll < 0.9) t.remove(known.id.toUpperCase());
+        else if (roll < 0.95) t.observe({ ...known, port: known.port + 10_000 }, now); // the same id elsewhere
+        else t.observe(known, now, { rttMs: 2 });
+      }
+      const held = t.entries();
+      const heldIds = new Set(held.map((e) => e.id));
+      const wrong = seen.filter((x) => t.has(x.id) !== heldIds.has(x.id) || t.get(x.id.toUpperCase())?.id !== (heldIds.has(x.id) ? x.id : undefined));
+      if (t.size !== held.length || wrong.length > 0) expect({ step, size: t.size, held: held.length, wrong: wrong.map((x) => x.id) }).toEqual({ step, size: held.length, held: held.length, wrong: [] });
+      const byAddress = new Set(held.map((e) => `${e.host}:${e.port}`));
+      if (byAddress.size !== held.length) expect(held.map((e) => `${e.host}:${e.port}`)).toEqual([...byAddress]); // still one id per address
+      for (const id of lastHeld) if (!heldIds.has(id)) departures++; // evicted, replaced or removed
+      lastHeld = heldIds;
+    }
+    expect(departures).toBeGreaterThan(10);
+    expect(t.size).toBeGreaterThan(8);
+  });
+
+  it('finds nothing for ids it cannot hold', () => {
+    const t = table();
+    t.observe(c(A1), T0);
+    expect(t.get(SELF)).toBeUndefined();
+    expect(t.get('zz')).toBeUndefined();
+    expect(t.get(A1.slice(0, 40))).toBeUndefined();
+    expect(t.get(42 as unknown as string)).toBeUndefined();
+    expect(t.has(A2)).toBe(false);
+    expect(t.get(A1)?.id).toBe(A1);
+  });
+});
