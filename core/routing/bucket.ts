@@ -3,11 +3,20 @@
 // who is evicted) lives in table.ts.
 import type { CachedCandidate, TableEntry } from './entry';
 
+/*
+ * Both lists are replaced, not grown, when something enters or leaves (toSpliced): an array grown by
+ * push or splice keeps room for ~twice its length (43 slots for 18 entries), and a node holds ~10
+ * buckets in each of thousands of tables per process. Entering and leaving are rare next to the
+ * reads and moveToTail (in place); nobody holds a list across a change.
+ */
+const NO_ENTRIES: TableEntry[] = [];
+const NO_CANDIDATES: CachedCandidate[] = [];
+
 export class Bucket {
   /** Least recently seen first. Never longer than k. */
-  readonly entries: TableEntry[] = [];
+  entries: TableEntry[] = NO_ENTRIES;
   /** Newest last. Never longer than replacementCacheSize. */
-  readonly replacements: CachedCandidate[] = [];
+  replacements: CachedCandidate[] = NO_CANDIDATES;
   /** Clock ms of the last lookup into this bucket's range, or of its creation. */
   lastRefresh: number;
 
@@ -41,7 +50,7 @@ export class Bucket {
     if (this.isFull) throw new Error(`bucket ${this.index} is full (k=${this.k}); the table must evict first`);
     let i = this.entries.length;
     while (i > 0 && this.entries[i - 1].lastSeen > entry.lastSeen) i--;
-    this.entries.splice(i, 0, entry);
+    this.entries = this.entries.toSpliced(i, 0, entry);
   }
 
   /** Moves an entry to the tail (most recently seen). */
@@ -58,7 +67,7 @@ export class Bucket {
   remove(entry: TableEntry): boolean {
     const i = this.entries.indexOf(entry);
     if (i < 0) return false;
-    this.entries.splice(i, 1);
+    this.entries = this.entries.toSpliced(i, 1);
     return true;
   }
 
@@ -73,12 +82,10 @@ export class Bucket {
    * The oldest candidate is dropped when the cache is full.
    */
   addReplacement(r: CachedCandidate): void {
-    for (let i = this.replacements.length - 1; i >= 0; i--) {
-      const x = this.replacements[i];
-      if (x.id === r.id || (x.host === r.host && x.port === r.port)) this.replacements.splice(i, 1);
-    }
-    this.replacements.push(r);
-    while (this.replacements.length > this.replacementCacheSize) this.replacements.shift();
+    const kept = this.replacements.filter((x) => x.id !== r.id && !(x.host === r.host && x.port === r.port));
+    const next = kept.toSpliced(kept.length, 0, r);
+    const over = next.length - this.replacementCacheSize;
+    this.replacements = over > 0 ? next.toSpliced(0, over) : next;
   }
 
   findReplacement(id: string): CachedCandidate | undefined {
@@ -88,12 +95,15 @@ export class Bucket {
   removeReplacement(id: string): boolean {
     const i = this.replacements.findIndex((r) => r.id === id);
     if (i < 0) return false;
-    this.replacements.splice(i, 1);
+    this.replacements = this.replacements.toSpliced(i, 1);
     return true;
   }
 
   /** Takes the newest candidate out of the cache. */
   popNewestReplacement(): CachedCandidate | undefined {
-    return this.replacements.pop();
+    const list = this.replacements;
+    if (list.length === 0) return undefined;
+    this.replacements = list.toSpliced(list.length - 1, 1);
+    return list[list.length - 1];
   }
 }
