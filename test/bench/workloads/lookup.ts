@@ -4,7 +4,7 @@
 import { datagramTap } from '../datagram-tap';
 import type { BenchNetwork, Figure, Summary, SystemDriver, SystemStatus, WorkloadResult } from '../harness';
 import { IdSpace, correctness, rotation, seededRng, sortByDistance, summarize } from '../harness';
-import { probeMemory } from '../memory-probe';
+import { probeMemory, type ProbeResult } from '../memory-probe';
 import { workloadResult } from './common';
 
 export interface LookupWorkloadOptions {
@@ -17,11 +17,17 @@ export interface LookupWorkloadOptions {
   warmup: number;
   k: number;
   seed: number;
+  /**
+   * Builds per system in fresh child processes (memory-probe.ts), interleaved across systems; the
+   * memory and build-and-settle figures are their medians. One build is too few: on a two-core
+   * machine one system's build time moves by 20-40% between runs.
+   */
+  probes: number;
   /** Per-system extra facts about a built network (routing-table fill, ...). */
   diagnostics?: (system: string, net: BenchNetwork) => Record<string, unknown>;
 }
 
-export const LOOKUP_DEFAULTS = { lookups: 200, rounds: 10, warmup: 10, k: 20, seed: 0x6b61_6473 } as const;
+export const LOOKUP_DEFAULTS = { lookups: 200, rounds: 10, warmup: 10, k: 20, seed: 0x6b61_6473, probes: 3 } as const;
 
 interface Sample {
   durationMs: number;
@@ -41,10 +47,15 @@ interface SystemRun {
   failures: string[];
   /** Datagrams the asking nodes sent during measured lookups, by method ('(response)' for replies). */
   sentByMethod: Map<string, number>;
-  buildMs: number;
-  /** From a separate process (memory-probe.ts); null if that failed. */
+  /** Build and settle of each probe (a fresh process per build); empty if every probe failed. */
+  probeBuildMs: number[];
+  /** Medians over the probes (memory-probe.ts); null if every probe failed. */
   heapPerNode: number | null;
   rssPerNode: number | null;
+}
+
+function median(xs: number[]): number | null {
+  return xs.length ? summarize(xs).median : null;
 }
 
 /** What the workload will ask: the asking node and a 32-byte target per lookup (cut per system). */
@@ -97,16 +108,34 @@ export async function runLookupWorkload(name: string, drivers: SystemDriver[], o
   const runs: SystemRun[] = [];
   datagramTap.install();
 
+  const available: SystemDriver[] = [];
   for (const driver of drivers) {
     const reason = await driver.unavailableReason();
     if (reason) {
       status[driver.name] = { status: 'skipped', reason };
       console.log(`  ${driver.name}: skipped — ${reason}`);
-      continue;
+    } else available.push(driver);
+  }
+  // Memory and build time first, each build in a process of its own while this one is idle, the
+  // systems' order rotating from one probe round to the next.
+  const probes = new Map<string, ProbeResult[]>(available.map((d) => [d.name, []]));
+  const probeErrors = new Map<string, string>();
+  for (let round = 0; round < opts.probes; round++) {
+    for (const driver of rotation(available, round)) {
+      try {
+        const p = await probeMemory(driver.name, opts.size);
+        probes.get(driver.name)!.push(p);
+        console.log(`  ${driver.name}: probe ${round + 1}/${opts.probes}: ${opts.size} nodes built and settled alone in ${(p.buildMs / 1000).toFixed(1)} s`);
+      } catch (err) {
+        probeErrors.set(driver.name, (err as Error).message);
+        console.log(`  ${driver.name}: probe ${round + 1}/${opts.probes} failed — ${(err as Error).message}`);
+      }
     }
+  }
+
+  for (const driver of available) {
     try {
-      // Memory first, in a process of its own, while this one is idle.
-      const memory = await probeMemory(driver.name, opts.size).catch((err: Error) => err);
+      const memory = probes.get(driver.name)!;
       const t0 = performance.now();
       const net = await driver.createNetwork(opts.size);
       const buildMs = performance.now() - t0;
@@ -118,17 +147,20 @@ export async function runLookupWorkload(name: string, drivers: SystemDriver[], o
         samples: [],
         failures: [],
         sentByMethod: new Map(),
-        buildMs,
-        heapPerNode: memory instanceof Error ? null : memory.heapUsedBytes / opts.size,
-        rssPerNode: memory instanceof Error ? null : memory.rssBytes / opts.size,
+        probeBuildMs: memory.map((p) => p.buildMs),
+        heapPerNode: median(memory.map((p) => p.heapUsedBytes / opts.size)),
+        rssPerNode: median(memory.map((p) => p.rssBytes / opts.size)),
       });
       status[driver.name] = { status: 'ok' };
       diagnostics[driver.name] = {
-        buildMs,
-        memoryProbe: memory instanceof Error ? memory.message : memory,
+        // The build in this process (the network the lookups run on): the build figure of runs
+        // before the probes timed builds, kept for comparison.
+        inProcessBuildMs: buildMs,
+        memoryProbes: memory,
+        ...(probeErrors.has(driver.name) ? { probeError: probeErrors.get(driver.name) } : {}),
         ...(opts.diagnostics?.(driver.name, net) ?? {}),
       };
-      console.log(`  ${driver.name}: ${opts.size} nodes built and settled in ${(buildMs / 1000).toFixed(1)} s`);
+      console.log(`  ${driver.name}: ${opts.size} nodes built and settled in this process in ${(buildMs / 1000).toFixed(1)} s`);
     } catch (err) {
       status[driver.name] = { status: 'failed', reason: (err as Error).message };
       console.log(`  ${driver.name}: failed to build — ${(err as Error).message}`);
@@ -177,7 +209,7 @@ export async function runLookupWorkload(name: string, drivers: SystemDriver[], o
     { metric: `recall@${opts.k}`, unit: '%', better: 'higher', show: 'mean', values: per((r) => summarize(r.samples.map((s) => s.recall))) },
     { metric: 'memory per node (heap)', unit: 'KiB', better: 'lower', show: 'median', values: per((r) => (r.heapPerNode === null ? null : one(r.heapPerNode / 1024))) },
     { metric: 'memory per node (rss)', unit: 'KiB', better: 'lower', show: 'median', values: per((r) => (r.rssPerNode === null ? null : one(r.rssPerNode / 1024))) },
-    { metric: 'network build and settle', unit: 's', better: 'lower', show: 'median', values: per((r) => one(r.buildMs / 1000)) },
+    { metric: 'network build and settle', unit: 's', better: 'lower', show: 'median', values: per((r) => (r.probeBuildMs.length ? summarize(r.probeBuildMs.map((ms) => ms / 1000)) : null)) },
   ];
   for (const run of runs) {
     const self = run.samples.map((s) => s.selfReported).filter((x): x is number => x !== null);
@@ -196,7 +228,7 @@ export async function runLookupWorkload(name: string, drivers: SystemDriver[], o
     'messages per lookup = request datagrams that left the asking node\'s sockets while its lookup ran (retransmissions included), counted by the same datagram tap for every system.',
     'Correctness is computed in each system\'s own id space (bittorrent-dht 160-bit, the others 256-bit) against all node ids but the asker\'s.',
     'Latency and messages: median [interquartile range] over all lookups; rates: mean.',
-    'Memory per node: heap and RSS growth from building and settling the network, after a forced GC, each system in a fresh child process warmed by a 4-node network.',
+    `Memory per node and network build and settle: ${opts.probes} builds per system, each in a fresh child process warmed by a 4-node network (systems interleaved, order rotating); heap and RSS growth after a forced GC, and the build's wall time; medians [interquartile range]. The build in this process that the lookups then run on (systems in turn, each beside the networks built before it; cold, with the datagram tap installed) is in the diagnostics as inProcessBuildMs: the figure of runs before the probes timed builds.`,
   ];
   return workloadResult(name, command, startedAt, { size: opts.size, lookups: opts.lookups, rounds: opts.rounds, warmup: opts.warmup, k: opts.k, seed: opts.seed, host: '127.0.0.1', datagramTapOnUdx: datagramTap.udxTapped }, { systems, status, figures, diagnostics, notes });
 }
