@@ -47,15 +47,8 @@ interface SystemRun {
   failures: string[];
   /** Datagrams the asking nodes sent during measured lookups, by method ('(response)' for replies). */
   sentByMethod: Map<string, number>;
-  /** Build and settle of each probe (a fresh process per build); empty if every probe failed. */
-  probeBuildMs: number[];
-  /** Medians over the probes (memory-probe.ts); null if every probe failed. */
-  heapPerNode: number | null;
-  rssPerNode: number | null;
-}
-
-function median(xs: number[]): number | null {
-  return xs.length ? summarize(xs).median : null;
+  /** Builds alone in fresh processes (memory-probe.ts): memory and build time; empty if every probe failed. */
+  probes: ProbeResult[];
 }
 
 /** What the workload will ask: the asking node and a 32-byte target per lookup (cut per system). */
@@ -135,7 +128,7 @@ export async function runLookupWorkload(name: string, drivers: SystemDriver[], o
 
   for (const driver of available) {
     try {
-      const memory = probes.get(driver.name)!;
+      const own = probes.get(driver.name)!;
       const t0 = performance.now();
       const net = await driver.createNetwork(opts.size);
       const buildMs = performance.now() - t0;
@@ -147,16 +140,14 @@ export async function runLookupWorkload(name: string, drivers: SystemDriver[], o
         samples: [],
         failures: [],
         sentByMethod: new Map(),
-        probeBuildMs: memory.map((p) => p.buildMs),
-        heapPerNode: median(memory.map((p) => p.heapUsedBytes / opts.size)),
-        rssPerNode: median(memory.map((p) => p.rssBytes / opts.size)),
+        probes: own,
       });
       status[driver.name] = { status: 'ok' };
       diagnostics[driver.name] = {
         // The build in this process (the network the lookups run on): the build figure of runs
         // before the probes timed builds, kept for comparison.
         inProcessBuildMs: buildMs,
-        memoryProbes: memory,
+        memoryProbes: own,
         ...(probeErrors.has(driver.name) ? { probeError: probeErrors.get(driver.name) } : {}),
         ...(opts.diagnostics?.(driver.name, net) ?? {}),
       };
@@ -195,6 +186,12 @@ export async function runLookupWorkload(name: string, drivers: SystemDriver[], o
       const run = runs.find((r) => r.driver.name === s);
       return [s, run && run.samples.length ? f(run) : null];
     }));
+  // Over a system's probes: `all` keeps the spread (build time), `median` shows one figure (memory).
+  const ofProbes = (r: SystemRun, f: (p: ProbeResult) => number, all = false): Summary | null => {
+    if (r.probes.length === 0) return null;
+    const s = summarize(r.probes.map(f));
+    return all ? s : one(s.median);
+  };
   const hopsOf = (r: SystemRun): Summary | null => {
     const h = r.samples.map((s) => s.hops).filter((x): x is number => x !== null);
     return h.length ? summarize(h) : null;
@@ -207,9 +204,9 @@ export async function runLookupWorkload(name: string, drivers: SystemDriver[], o
     { metric: 'hops', unit: 'hops', better: 'lower', show: 'median', values: per(hopsOf) },
     { metric: 'true closest found', unit: '%', better: 'higher', show: 'mean', values: per((r) => summarize(r.samples.map((s) => (s.trueClosest ? 1 : 0)))) },
     { metric: `recall@${opts.k}`, unit: '%', better: 'higher', show: 'mean', values: per((r) => summarize(r.samples.map((s) => s.recall))) },
-    { metric: 'memory per node (heap)', unit: 'KiB', better: 'lower', show: 'median', values: per((r) => (r.heapPerNode === null ? null : one(r.heapPerNode / 1024))) },
-    { metric: 'memory per node (rss)', unit: 'KiB', better: 'lower', show: 'median', values: per((r) => (r.rssPerNode === null ? null : one(r.rssPerNode / 1024))) },
-    { metric: 'network build and settle', unit: 's', better: 'lower', show: 'median', values: per((r) => (r.probeBuildMs.length ? summarize(r.probeBuildMs.map((ms) => ms / 1000)) : null)) },
+    { metric: 'memory per node (heap)', unit: 'KiB', better: 'lower', show: 'median', values: per((r) => ofProbes(r, (p) => p.heapUsedBytes / opts.size / 1024)) },
+    { metric: 'memory per node (rss)', unit: 'KiB', better: 'lower', show: 'median', values: per((r) => ofProbes(r, (p) => p.rssBytes / opts.size / 1024)) },
+    { metric: 'network build and settle', unit: 's', better: 'lower', show: 'median', values: per((r) => ofProbes(r, (p) => p.buildMs / 1000, true)) },
   ];
   for (const run of runs) {
     const self = run.samples.map((s) => s.selfReported).filter((x): x is number => x !== null);
