@@ -37,7 +37,7 @@ import type { RecordValidator, StorePolicy } from './records/policy';
 import { AmplificationGuard, LEGACY_READER_TTL_MS, LEGACY_READERS, paddedRequestBytes, VerifiedAddresses, VERIFY_TIMEOUT_MS, type AmplificationOptions } from './rpc/amplification';
 import { RateLimiter, type RateLimitOptions } from './rpc/rate-limit';
 import { RetryPolicy } from './rpc/loss';
-import { Rpc, RPC_RETRIES, RPC_TIMEOUT_MS, type HandlerResult, type RequestOptions, type RpcResult } from './rpc/rpc';
+import { Rpc, RPC_RETRIES, RPC_TIMEOUT_MS, type EchoSlot, type HandlerResult, type RequestOptions, type RpcResult } from './rpc/rpc';
 import { idHex } from './rpc/id-hex';
 import { isLoopbackOrPrivate, RoutingTable, sharedAddressKey, toPeerInfo, type RoutingEntry } from './routing';
 import { DualStackTransport, reachesFamily } from './transport/dual';
@@ -177,13 +177,20 @@ export interface DhtNodeOptions extends RecordOptions {
    */
   amplification?: AmplificationOptions | false;
   /**
-   * Pad FIND_NODE, FIND_VALUE and GET_PEERS requests (wire v4, 308 bytes to IPv4, 392 to IPv6) so that a peer
+   * Pad FIND_NODE, FIND_VALUE and GET_PEERS requests (wire v4, 310 bytes to IPv4, 394 to IPv6) so that a peer
    * that has not verified our address answers at once instead of PINGing us first: a round trip
    * less for each first contact of a lookup. Default true where the protocol's codec can pad
    * (kadscope's). A v1-v3 node drops a padded request: the retry goes unpadded, and that address is
    * asked unpadded for the next 30 minutes (LEGACY_READERS addresses remembered).
    */
   padRequests?: boolean;
+  /**
+   * Verify an unknown requester that says it echoes (wire v5: its padded FIND_NODE) by an echo
+   * request in our answer instead of a PING: one datagram from it instead of a PING and its
+   * answer. Without an echo within the verification timeout, the PING goes out as before. Default
+   * true; false always PINGs.
+   */
+  echoVerification?: boolean;
   /** Broadcast hop limit and rate limits (extensions/broadcast.ts). */
   broadcast?: BroadcastOptions;
   /**
@@ -263,6 +270,7 @@ function resolveOptions(o: DhtNodeOptions, protocol: DhtProtocol) {
     adaptiveTimeout: o.adaptiveTimeout ?? false,
     downHints: (o.downHints ?? true) && protocol.capabilities.downHints,
     padRequests: (o.padRequests ?? true) && protocol.codec.paddingFor !== undefined,
+    echoVerification: o.echoVerification ?? true,
   };
 }
 
@@ -409,8 +417,10 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         encode: this.protocol.codec.encode,
         // One attempt on a clean network; more when answers show packet loss (a lost PING must not
         // keep an honest node out of our table, or make it wait for its answer).
-        ping(to: Endpoint): Promise<boolean> {
-          return node.request(to, { method: 'PING' }, { signal: node.lifetime.signal, retries: node.retryPolicy.extraRetries(), timeoutMs: verifyTimeoutMs }).then(
+        ping(to: Endpoint, echo?: EchoSlot): Promise<boolean> {
+          const options: RequestOptions = { signal: node.lifetime.signal, retries: node.retryPolicy.extraRetries(), timeoutMs: verifyTimeoutMs };
+          if (echo !== undefined) options.echo = echo;
+          return node.request(to, { method: 'PING' }, options).then(
             () => true,
             () => false,
           );
@@ -1335,8 +1345,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   private handleRequest(req: RequestMessage, from: Endpoint, id: string, entry: RoutingEntry | undefined): HandlerResult | Promise<HandlerResult> {
     if (!this.running) return null;
-    // BEP 43: a read-only sender stays out of the routing table.
-    if (req.readOnly !== true) this.noteRequester(id, req.id, from, entry);
+    // BEP 43: a read-only sender stays out of the routing table. A FIND_NODE's answer may carry our
+    // verification of an unknown sender that echoes (wire v5), in place of a PING.
+    const echo = req.readOnly !== true ? this.noteRequester(id, req.id, from, entry, req.method === 'FIND_NODE' && req.echoes === true) : undefined;
     switch (req.method) {
       case 'PING':
         if (req.down !== undefined) this.checkDown(req.down);
@@ -1344,7 +1355,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         return {};
       case 'FIND_NODE':
         // A token here too, so a put's find-node lookup can STORE at the nodes it found.
-        return { nodes: this.closestWire(req.target, req.families), token: this.storage.server.issueToken(from) };
+        return echo === undefined
+          ? { nodes: this.closestWire(req.target, req.families), token: this.storage.server.issueToken(from) }
+          : { nodes: this.closestWire(req.target, req.families), token: this.storage.server.issueToken(from), echo };
       case 'CALL': {
         const began = this.clock.now();
         return this.customMethods.handle(req.name, req.args, { id, host: from.host, port: from.port }).then((r) => {
@@ -1375,18 +1388,27 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   /**
    * A node that sent us a request is hearsay about itself until it answers us: known ones are
    * refreshed, unknown ones get a verification PING (bounded) and enter the table on the answer.
+   * `echoes`: the PING may ride on our answer to this request as an echo request (wire v5); the
+   * returned tid is then to be put in that answer (`echo`), and the requester's echo is the PING's
+   * answer. Undefined: nothing to add to the answer.
    */
-  private noteRequester(id: string, idBytes: Uint8Array, from: Endpoint, known: RoutingEntry | undefined): void {
+  private noteRequester(id: string, idBytes: Uint8Array, from: Endpoint, known: RoutingEntry | undefined, echoes: boolean): number | undefined {
     if (known) {
       if (known.host === from.host && known.port === from.port) this.table.observe({ id, host: from.host, port: from.port }, this.clock.now());
-      return;
+      return undefined;
     }
-    if (id === this.id) return;
-    if (!this.table.hasRoomFor(idBytes)) return;
+    if (id === this.id) return undefined;
+    if (!this.table.hasRoomFor(idBytes)) return undefined;
     // We are waiting for its answer to our own request: that answer verifies it, no PING needed.
-    if (this.rpc.hasPendingTo(from)) return;
+    if (this.rpc.hasPendingTo(from)) return undefined;
     // Bounded and deduplicated per address by the verifier; the answer enters the table in onAnswered.
-    void this.verifier.verify(from);
+    if (!echoes || !this.opts.echoVerification) {
+      void this.verifier.verify(from);
+      return undefined;
+    }
+    const slot: EchoSlot = { tid: null };
+    void this.verifier.verify(from, slot);
+    return slot.tid ?? undefined;
   }
 
   /** Routing-table peers to save in dataDir, most recently heard from first. */

@@ -96,6 +96,17 @@ export interface Counters {
    * (an unknown method number; KRPC 203/204), so the asker need not time out.
    */
   refusalsAnswered?: number;
+  /**
+   * Echoes sent (wire v5): answers that asked us to prove our address with an empty response
+   * instead of answering a PING. Absent until the first.
+   */
+  echoesSent?: number;
+  /**
+   * Our answers that asked an unknown requester for an echo (wire v5) to verify it. Each is counted
+   * in rpc.PING.sent as well, as the verification it is (a PING datagram goes out only if no echo
+   * comes back in time). Absent until the first.
+   */
+  echoRequests?: number;
   rpc: Record<Method, MethodCounters>;
   /**
    * CALLs by custom method name (also counted under rpc.CALL): calls we made by name; calls we got

@@ -23,7 +23,7 @@ import { headBytes } from '../wire/cbor-io';
 import { countIPv6, COMPACT_IPV4_PEER_BYTES, COMPACT_IPV6_PEER_BYTES } from '../wire/compact';
 import { encodeMessage } from '../wire/codec';
 import { MAX_NODES_PER_RESPONSE, MAX_TOKEN_BYTES, type ErrorMessage, type Message, type ResponseMessage, type WirePeer } from '../wire/types';
-import type { HandlerResult, ResponseBody } from './rpc';
+import type { EchoSlot, HandlerResult, ResponseBody } from './rpc';
 import { LazyMap } from '../lazy-map';
 
 /** QUIC's anti-amplification factor: bytes sent to an unverified address <= 3x bytes received from it. */
@@ -57,8 +57,11 @@ const MAX_ERROR_CHARS = 200;
 export interface AmplificationDeps {
   clock: Clock;
   selfId: Uint8Array;
-  /** Sends a PING to `to`; resolves true when it answered, false otherwise. Never rejects. */
-  ping: (to: Endpoint) => Promise<boolean>;
+  /**
+   * Sends a PING to `to`; resolves true when it answered, false otherwise. Never rejects. With an
+   * echo slot, the PING may ride on an answer instead (rpc's RequestOptions.echo: wire v5).
+   */
+  ping: (to: Endpoint, echo?: EchoSlot) => Promise<boolean>;
   /** The protocol's encoder, which sizes answers (default kadscope's wire v1). */
   encode?: (msg: Message) => Uint8Array;
 }
@@ -123,6 +126,8 @@ export function contactsAnswerCeiling(body: ResponseBody, selfIdBytes: number): 
     if (n6 > 0) bytes += 3 + headBytes(n6 * (idBytes + COMPACT_IPV6_PEER_BYTES)) + n6 * (idBytes + COMPACT_IPV6_PEER_BYTES);
   }
   if (body.token !== undefined) bytes += 2 + headBytes(body.token.length) + body.token.length;
+  // wire v5's echo request: `c` and a uint32 (the map's head stays one byte)
+  if (body.echo !== undefined) bytes += 2 + 5;
   return bytes;
 }
 
@@ -138,7 +143,7 @@ const paddedBytes: { 4?: number; 6?: number } = {};
  * address of `family`: enough that a responder that has not verified us can answer at once, its
  * budget (AMPLIFICATION_FACTOR x the request) covering a full FIND_NODE answer (MAX_NODES_PER_RESPONSE
  * contacts of that family, the longest token, the worst-case tid) and the verification PING its
- * routing table may have in flight to us: 308 bytes to IPv4, 392 to IPv6. A larger
+ * routing table may have in flight to us: 310 bytes to IPv4, 394 to IPv6. A larger
  * answer (a record, peers) is still held for verification.
  */
 export function paddedRequestBytes(family: 4 | 6): number {
@@ -147,7 +152,8 @@ export function paddedRequestBytes(family: 4 | 6): number {
   const host = family === 4 ? '203.0.113.1' : '2001:db8::1';
   const id = new Uint8Array(32);
   const nodes = Array.from({ length: MAX_NODES_PER_RESPONSE }, () => ({ id, host, port: 65_535 }));
-  const answer = answerBytes({ nodes, token: new Uint8Array(MAX_TOKEN_BYTES) }, id, { host, port: 65_535 });
+  // With an echo request (wire v5), which a responder that verifies us by echo adds to it.
+  const answer = answerBytes({ nodes, token: new Uint8Array(MAX_TOKEN_BYTES), echo: WORST_CASE_TID }, id, { host, port: 65_535 });
   const bytes = Math.ceil((answer + pingBytesOf(id, encodeMessage)) / AMPLIFICATION_FACTOR);
   paddedBytes[family] = bytes;
   return bytes;
@@ -287,13 +293,13 @@ export class AmplificationGuard {
    * PINGs `from` unless a PING to it is already in flight (then shares its outcome). Resolves
    * false at once when too many verifications are running.
    */
-  verify(from: Endpoint): Promise<boolean> {
+  verify(from: Endpoint, echo?: EchoSlot): Promise<boolean> {
     const key = endpointKey(from);
     const running = this.verifying.get(key);
     if (running) return running;
     if (this.verifying.size >= this.maxVerifying) return Promise.resolve(false);
     this.counts.verifications++;
-    const p = this.deps.ping(from).finally(() => this.verifying.delete(key));
+    const p = this.deps.ping(from, echo).finally(() => this.verifying.delete(key));
     this.verifying.set(key, p);
     return p;
   }

@@ -68,6 +68,14 @@ export interface RequestOptions {
    * still reached.
    */
   padTo?: number;
+  /**
+   * Wire v5: the request's first attempt is not sent but rides on an answer of ours: its tid is
+   * written here, the caller puts it in that answer as an echo request (ResponseMessage.echo), and
+   * the peer's echo is this request's answer. If none comes within the timeout, the request goes
+   * out as usual, with the retries it has. Left null when the request is queued (too many in
+   * flight): it is then sent as usual when it starts.
+   */
+  echo?: EchoSlot;
   /** Called each time a datagram for this request goes out (attempt number from 1). */
   onSend?: (attempt: number, bytes: number) => void;
   /**
@@ -75,6 +83,11 @@ export interface RequestOptions {
    * the caller); the answer is still awaited on ours, from the address asked.
    */
   via?: Transport;
+}
+
+/** Where a request that rides on an answer (RequestOptions.echo) leaves its tid. */
+export interface EchoSlot {
+  tid: number | null;
 }
 
 export interface RpcDeps {
@@ -300,7 +313,8 @@ export class Rpc {
       const padTo = options.padTo;
       if (padTo !== undefined && this.codec.paddingFor !== undefined && data.byteLength < padTo) {
         plain = data;
-        data = this.codec.encode({ ...msg, padding: this.codec.paddingFor(data.byteLength, padTo) }, to);
+        // A padded request says we echo (wire v5; the mark is in the padding, which v4 ignores).
+        data = this.codec.encode({ ...msg, padding: this.codec.paddingFor(data.byteLength, padTo), echoes: true }, to);
       }
     } catch (err) {
       reject(err instanceof DhtError ? err : new DhtError('INTERNAL', String(err)));
@@ -338,6 +352,16 @@ export class Rpc {
     ports.set(to.port, (ports.get(to.port) ?? 0) + 1);
     this.counters.rpc[p.method].sent++;
     if (p.customRow) p.customRow.sent++;
+    if (options.echo !== undefined && plain === null && p.via === undefined) {
+      // Rides on the caller's answer: an attempt that sends nothing; its timeout sends the request.
+      options.echo.tid = tid;
+      this.counters.echoRequests = (this.counters.echoRequests ?? 0) + 1;
+      p.maxAttempts++;
+      p.attempt++;
+      p.sentAt = this.clock.now();
+      p.timer = this.clock.setTimeout(() => this.onAttemptTimeout(p), p.timeoutMs);
+      return;
+    }
     this.sendAttempt(p);
   }
 
@@ -481,6 +505,22 @@ export class Rpc {
     const result: RpcResult = { response: msg, rttMs, bytesSent: p.data.byteLength, bytesReceived: data.byteLength, attempts: p.attempt };
     if (p.padded) result.readsPadding = p.plain !== null;
     this.finish(p, result);
+    // Wire v5: the responder asks for an echo (its verification of our address, instead of a
+    // PING). One small datagram per answer to a request of ours, to the address we asked: nothing
+    // anyone else can point at a third party.
+    if (msg.echo !== undefined && !this.closed) this.sendEcho(msg.echo, from);
+  }
+
+  /** The echo a v5 answer asked for: an empty response with the tid it named. */
+  private sendEcho(tid: number, to: Endpoint): void {
+    let out: Uint8Array;
+    try {
+      out = this.codec.encode({ kind: 'response', tid, id: this.selfId, observed: to }, to);
+    } catch {
+      return; // an address no answer can name: the responder verifies us with a PING instead
+    }
+    this.counters.echoesSent = (this.counters.echoesSent ?? 0) + 1;
+    this.sendRaw(out, to);
   }
 
   private onRequest(req: RequestMessage, from: Endpoint, requestBytes: number): void {
@@ -531,6 +571,7 @@ export class Rpc {
           record: body.record,
           peers: body.peers,
           result: body.result,
+          echo: body.echo,
           readOnly: undefined,
           // Our own version goes out through the codec (Mainline's `v`), not per answer.
           client: undefined,

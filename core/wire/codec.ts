@@ -69,6 +69,8 @@ import {
   WIRE_VERSION_LOCAL,
   WIRE_VERSION_NAMED,
   WIRE_VERSION_PADDED,
+  WIRE_VERSION_ECHO,
+  ECHO_MARK,
   PADDABLE_METHODS,
   type DecodeResult,
   type DropReason,
@@ -100,7 +102,7 @@ const MAX_DETAIL_CHARS = 160;
  */
 const WIRE_MAPS = {
   request: ['v', 't', 'y', 'i', 'm', 'a', 'z'], // version, tid, kind, sender id, method, args, padding (wire v4 only)
-  response: ['v', 't', 'y', 'i', 'r'], // ..., response body
+  response: ['v', 't', 'y', 'i', 'r', 'c'], // ..., response body, echo tid (wire v5 only)
   error: ['v', 't', 'y', 'i', 'e'], // ..., [code, message]
   args: {
     PING: [],
@@ -378,8 +380,11 @@ export function encodeMessage(msg: Message): Uint8Array {
     if (!PADDABLE_METHODS.has(msg.method)) fail(`only FIND_NODE, FIND_VALUE and GET_PEERS requests carry padding; got ${msg.method}`);
     if (!isUint(padding, MAX_DATAGRAM_BYTES) || padding < 1) fail(`padding must be an integer 1..${MAX_DATAGRAM_BYTES}, got ${String(padding)}`);
   }
+  if (kind === 'request' && msg.echoes === true && padding === undefined) fail('only a padded request says it echoes (wire v5 marks the padding)');
+  const echo = kind === 'response' ? msg.echo : undefined;
+  if (echo !== undefined && !isUint(echo, MAX_UINT32)) fail(`echo must be an unsigned 32-bit integer, got ${String(echo)}`);
   const { buf, start } = beginWrite();
-  let p = writeHead(buf, start, MAJOR_MAP, kind === 'request' ? (padding === undefined ? 6 : 7) : 5);
+  let p = writeHead(buf, start, MAJOR_MAP, kind === 'request' ? (padding === undefined ? 6 : 7) : echo === undefined ? 5 : 6);
   p = writeUintField(buf, p, K.v, versionOf(msg));
   p = writeUintField(buf, p, K.t, msg.tid);
   p = writeKey(buf, writeKey(buf, p, K.y), KIND_TEXT[kind]);
@@ -392,10 +397,12 @@ export function encodeMessage(msg: Message): Uint8Array {
       // Zeros: the slab is reused, so whatever an earlier message left there is cleared. (A
       // slab always has MAX_ENCODED_BYTES free; a padded request is at most ~1,550 bytes.)
       buf.fill(0, p, p + padding);
+      if (msg.echoes === true) buf[p] = ECHO_MARK;
       p += padding;
     }
   } else if (kind === 'response') {
     p = writeResponseBody(buf, writeKey(buf, p, K.r), msg);
+    if (echo !== undefined) p = writeUintField(buf, p, K.c, echo);
   } else {
     p = writeHead(buf, writeKey(buf, p, K.e), MAJOR_ARRAY, 2);
     p = writeHead(buf, p, MAJOR_UINT, msg.code);
@@ -430,8 +437,15 @@ function carriesLocals(msg: Message): boolean {
   return msg.kind === 'response' && msg.peers !== undefined && msg.peers.some((p) => p.locals !== undefined);
 }
 
-/** The one version a message is written in: v2 for a named record, v3 for local addresses, v4 for padding, else v1. */
+/**
+ * The one version a message is written in: v2 for a named record, v3 for local addresses, v4 for
+ * padding, v5 for an echo request, else v1. An echo rides only on an answer that is v1 otherwise.
+ */
 function versionOf(msg: Message): number {
+  if (msg.kind === 'response' && msg.echo !== undefined) {
+    if (carriesNamed(msg) || carriesLocals(msg)) fail('an echo request (c) rides only on an answer of wire v1');
+    return WIRE_VERSION_ECHO;
+  }
   if (carriesNamed(msg)) return WIRE_VERSION_NAMED;
   if (msg.kind === 'request' && msg.padding !== undefined) return WIRE_VERSION_PADDED;
   return carriesLocals(msg) ? WIRE_VERSION_LOCAL : WIRE_VERSION;
@@ -762,7 +776,7 @@ function readError(e: unknown, header: { tid: number; id: Uint8Array }): ErrorMe
 
 function readMessage(raw: unknown): Message | Reject {
   if (!isMap(raw)) return new Reject('not-a-map', `top level is ${describe(raw)}`);
-  if (raw.v !== WIRE_VERSION && raw.v !== WIRE_VERSION_NAMED && raw.v !== WIRE_VERSION_LOCAL && raw.v !== WIRE_VERSION_PADDED) {
+  if (raw.v !== WIRE_VERSION && raw.v !== WIRE_VERSION_NAMED && raw.v !== WIRE_VERSION_LOCAL && raw.v !== WIRE_VERSION_PADDED && raw.v !== WIRE_VERSION_ECHO) {
     return new Reject('bad-version', `v: expected ${WIRE_VERSION}, got ${describe(raw.v)}`);
   }
   const msg = readBody(raw);
@@ -776,6 +790,9 @@ function readMessage(raw: unknown): Message | Reject {
   }
   if (raw.v === WIRE_VERSION_PADDED && !(msg instanceof Reject) && (msg.kind !== 'request' || msg.padding === undefined)) {
     return new Reject('bad-version', `v: ${WIRE_VERSION_PADDED} is only for a padded request; expected ${WIRE_VERSION}`);
+  }
+  if (raw.v === WIRE_VERSION_ECHO && !(msg instanceof Reject) && (msg.kind !== 'response' || msg.echo === undefined)) {
+    return new Reject('bad-version', `v: ${WIRE_VERSION_ECHO} is only for an answer that asks for an echo; expected ${WIRE_VERSION}`);
   }
   return msg;
 }
@@ -808,13 +825,21 @@ function readBody(raw: WireMap): Message | Reject {
     if (!PADDABLE_METHODS.has(method)) return new Reject('bad-header', `z: a ${method} request carries no padding`);
     const padding = bytesField(raw, 'z', 1, MAX_DATAGRAM_BYTES, 'bad-header', 'z (padding)');
     if (padding instanceof Reject) return padding;
+    // Wire v5: a first padding byte of ECHO_MARK says the sender echoes (v4 padding is zeros).
+    if (padding[0] === ECHO_MARK) return { kind: 'request', tid, id, ...args, padding: padding.length, echoes: true };
     return { kind: 'request', tid, id, ...args, padding: padding.length };
   }
   if (y === KIND_CODES.response) {
     const extra = checkKeys(raw, WIRE_MAPS.response, 'bad-header', 'response');
     if (extra) return extra;
     if (!isMap(raw.r)) return new Reject('bad-response', `r: expected a map, got ${describe(raw.r)}`);
-    return readResponse(raw.r, header, named, local);
+    if (raw.c === undefined) return readResponse(raw.r, header, named, local);
+    if (raw.v !== WIRE_VERSION_ECHO) return new Reject('bad-header', `response: unexpected key "c" (an echo request is version ${WIRE_VERSION_ECHO} only)`);
+    const echo = uintField(raw, 'c', MAX_UINT32, 'bad-header', 'c (echo tid)');
+    if (echo instanceof Reject) return echo;
+    const res = readResponse(raw.r, header, named, local);
+    if (!(res instanceof Reject)) res.echo = echo;
+    return res;
   }
   const extra = checkKeys(raw, WIRE_MAPS.error, 'bad-header', 'error');
   if (extra) return extra;
@@ -974,9 +999,10 @@ export function decodeCanonical(data: Uint8Array): Message | null {
     const n = r.head(MAJOR_MAP);
     if (n !== 5 && n !== 6 && n !== 7) return null;
     if (r.key() !== KEY.v) return null;
-    // v1, or v4 (a padded request: seven entries, the last one `z`).
-    const v = r.uint(WIRE_VERSION_PADDED);
-    if (v !== (n === 7 ? WIRE_VERSION_PADDED : WIRE_VERSION)) return null;
+    // v1; v4 (a padded request: seven entries, the last one `z`); v5 (an answer that asks for an
+    // echo: six entries, the last one `c`).
+    const v = r.uint(WIRE_VERSION_ECHO);
+    if (v !== (n === 7 ? WIRE_VERSION_PADDED : WIRE_VERSION) && !(n === 6 && v === WIRE_VERSION_ECHO)) return null;
     if (r.key() !== KEY.t) return null;
     const tid = r.uint(MAX_UINT32);
     if (r.key() !== KEY.y) return null;
@@ -984,20 +1010,29 @@ export function decodeCanonical(data: Uint8Array): Message | null {
     if (r.key() !== KEY.i) return null;
     const id = r.bytes(ID_BYTES, ID_BYTES);
     let msg: Message;
-    if (kind === CHAR_Q && n >= 6) {
+    if (kind === CHAR_Q && n >= 6 && v !== WIRE_VERSION_ECHO) {
       if (r.key() !== KEY.m) return null;
       const method = METHODS[r.uint(METHODS.length - 1)];
       if (r.key() !== KEY.a) return null;
       const args = fastArgs(r, method);
       if (n === 7) {
         if (!PADDABLE_METHODS.has(method) || r.key() !== KEY.z) return null;
-        msg = { kind: 'request', tid, id, ...args, padding: r.skipBytes(1, MAX_DATAGRAM_BYTES) };
+        const padding = r.skipBytes(1, MAX_DATAGRAM_BYTES);
+        msg =
+          data[r.pos - padding] === ECHO_MARK
+            ? { kind: 'request', tid, id, ...args, padding, echoes: true }
+            : { kind: 'request', tid, id, ...args, padding };
       } else {
         msg = { kind: 'request', tid, id, ...args };
       }
-    } else if (kind === CHAR_R && n === 5) {
+    } else if (kind === CHAR_R && (n === 5 || v === WIRE_VERSION_ECHO)) {
       if (r.key() !== KEY.r) return null;
-      msg = fastResponse(r, tid, id);
+      const res = fastResponse(r, tid, id);
+      if (n === 6) {
+        if (r.key() !== KEY.c) return null;
+        res.echo = r.uint(MAX_UINT32);
+      }
+      msg = res;
     } else {
       return null; // errors are rare: the generic decoder reads them
     }

@@ -29,6 +29,17 @@ export const MAX_PEER_LOCALS_PER_RESPONSE = 32;
  * falls back to an unpadded one (rpc/rpc.ts).
  */
 export const WIRE_VERSION_PADDED = 4;
+/**
+ * Version 5 is version 1 plus verification by echo: a responder that wants to verify a requester
+ * it does not know (before it enters the routing table) may ask for an echo (`c`, a transaction id
+ * of its own) in its answer, instead of sending it a PING; the requester sends back an empty
+ * response with that tid, one datagram instead of a PING and its answer. Only a requester that
+ * says it echoes is asked: it marks its padding (`z`, whose first byte is then 1, which v4 nodes
+ * ignore). An answer is written as v5 exactly when it carries `c`.
+ */
+export const WIRE_VERSION_ECHO = 5;
+/** The first padding byte of a request whose sender echoes (wire v5); v4 padding is all zeros. */
+export const ECHO_MARK = 1;
 /** The requests that may be padded: those whose answers are large. */
 export const PADDABLE_METHODS: ReadonlySet<Method> = new Set<Method>(['FIND_NODE', 'FIND_VALUE', 'GET_PEERS']);
 /** Largest datagram we send or accept. */
@@ -175,6 +186,11 @@ export type RequestMessage = Header & {
    * FIND_VALUE or GET_PEERS request. Absent in v1-v3.
    */
   padding?: number;
+  /**
+   * Wire v5: the sender echoes (its padding's first byte is ECHO_MARK): a responder may ask it for
+   * an echo (ResponseMessage.echo) instead of PINGing it. Only with padding.
+   */
+  echoes?: boolean;
 } & RequestArgs;
 
 export interface ResponseMessage extends Header {
@@ -203,6 +219,12 @@ export interface ResponseMessage extends Header {
    * with one its address does not hash to). Set only by a protocol's decoder; wire v1 never does.
    */
   readOnly?: boolean;
+  /**
+   * Wire v5 (`c`): the responder asks for an echo: an empty response with this transaction id,
+   * which proves to it that our address receives what it sends (as an answer to its PING would).
+   * Sent only to a requester that echoes (RequestMessage.echoes), on a v1 answer.
+   */
+  echo?: number;
 }
 
 /** What a sample_infohashes answer says besides its nodes (BEP 51). */

@@ -5,19 +5,16 @@
 // bad version) is still reached: the retry goes unpadded, and that address is asked unpadded after.
 // Memory network under fake time.
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../core/clock';
 import { bytesToHex, seededRandomBytes } from '../../core/id';
 import { DhtNode } from '../../core/node';
 import { KADSCOPE_PROTOCOL, type DhtProtocol } from '../../core/protocols/protocol';
 import { AMPLIFICATION_FACTOR, answerBytes, contactsAnswerCeiling, paddedRequestBytes } from '../../core/rpc/amplification';
 import { Rpc } from '../../core/rpc/rpc';
 import { createTestnet, type Testnet } from '../../core/testnet';
-import { MemoryNetwork } from '../../core/transport/memory';
 import { decodeCanonical, decodeGeneric, decodeMessage, encodeMessage, paddingFor } from '../../core/wire/codec';
 import { MAX_DATAGRAM_BYTES, WIRE_VERSION_PADDED, type RequestMessage } from '../../core/wire/types';
+import { memoryWorld, RTT_MS } from './memory-world';
 
-const LATENCY_MS = 1;
-const RTT_MS = 2 * LATENCY_MS;
 const id = new Uint8Array(32).fill(7);
 const findNode = (extra: Partial<RequestMessage> = {}): RequestMessage => ({ kind: 'request', tid: 0xfffffff0, id, method: 'FIND_NODE', target: new Uint8Array(32).fill(1), ...extra }) as RequestMessage;
 
@@ -129,30 +126,9 @@ const OLD_READER: DhtProtocol = {
   },
 };
 
-async function memoryWorld(): Promise<{ clock: FakeClock; net: MemoryNetwork; node: (host: string, protocol?: DhtProtocol) => Promise<DhtNode> }> {
-  const clock = new FakeClock();
-  const net = new MemoryNetwork({ clock }, { seed: 5, latencyMs: { min: LATENCY_MS, max: LATENCY_MS } });
-  cleanups.push(async () => net.destroy());
-  let seed = 1;
-  const node = async (host: string, protocol?: DhtProtocol): Promise<DhtNode> => {
-    const n = DhtNode.create({
-      transport: net.createTransport({ host, port: 4000 }),
-      clock,
-      randomBytes: seededRandomBytes(seed++),
-      maintenanceIntervalMs: 24 * 3_600_000,
-      diversity: false,
-      ...(protocol ? { protocol } : {}),
-    });
-    await n.start();
-    cleanups.push(() => n.stop());
-    return n;
-  };
-  return { clock, net, node };
-}
-
 describe('a padded request to a node that has not verified us', () => {
   it('is answered in full at once; unpadded it waits a round trip for our verification', async () => {
-    const w = await memoryWorld();
+    const w = await memoryWorld(cleanups);
     const server = await w.node('10.0.0.1');
     for (let i = 0; i < 30; i++) server.table.observe({ id: bytesToHex(seededRandomBytes(100 + i)(32)), host: `10.1.${i}.1`, port: 4000 }, w.clock.now(), { rttMs: 5 });
     const asker = async (host: string): Promise<Rpc> => {
@@ -204,8 +180,8 @@ describe('a padded request to a node that has not verified us', () => {
 
 describe('a node that reads only wire v1-v3', () => {
   it('drops the padded request; the retry goes unpadded and is answered; its address is then asked unpadded at once', async () => {
-    const w = await memoryWorld();
-    const old = await w.node('10.0.0.1', OLD_READER);
+    const w = await memoryWorld(cleanups);
+    const old = await w.node('10.0.0.1', { protocol: OLD_READER });
     const fresh = await w.node('10.0.0.2');
     const target = new Uint8Array(32).fill(0x11);
     const first = await w.clock.run(fresh.findNodeAt(old.address, target));
@@ -223,8 +199,8 @@ describe('a node that reads only wire v1-v3', () => {
   });
 
   it('an old node still answers a padded request of a node that retries nothing (one extra, unpadded attempt)', async () => {
-    const w = await memoryWorld();
-    const old = await w.node('10.0.0.1', OLD_READER);
+    const w = await memoryWorld(cleanups);
+    const old = await w.node('10.0.0.1', { protocol: OLD_READER });
     const fresh = DhtNode.create({ transport: w.net.createTransport({ host: '10.0.0.2', port: 4000 }), clock: w.clock, randomBytes: seededRandomBytes(3), rpcRetries: 0, diversity: false });
     await fresh.start();
     cleanups.push(() => fresh.stop());
@@ -233,8 +209,8 @@ describe('a node that reads only wire v1-v3', () => {
   });
 
   it('an address that sends us a padded request reads v4 again', async () => {
-    const w = await memoryWorld();
-    const old = await w.node('10.0.0.1', OLD_READER);
+    const w = await memoryWorld(cleanups);
+    const old = await w.node('10.0.0.1', { protocol: OLD_READER });
     const fresh = await w.node('10.0.0.2');
     await w.clock.run(fresh.findNodeAt(old.address, new Uint8Array(32)));
     expect(old.snapshot().counters.dropped['bad-version']).toBe(1);
