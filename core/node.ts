@@ -418,7 +418,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         // One attempt on a clean network; more when answers show packet loss (a lost PING must not
         // keep an honest node out of our table, or make it wait for its answer).
         ping(to: Endpoint, echo?: EchoSlot): Promise<boolean> {
-          const options: RequestOptions = { signal: node.lifetime.signal, retries: node.retryPolicy.extraRetries(), timeoutMs: verifyTimeoutMs };
+          // No lifetime signal: stop() closes the RPC layer, which fails it anyway, and a signal
+          // costs an abort listener added and removed with every burst of first contacts.
+          const options: RequestOptions = { retries: node.retryPolicy.extraRetries(), timeoutMs: verifyTimeoutMs };
           if (echo !== undefined) options.echo = echo;
           return node.request(to, { method: 'PING' }, options).then(
             () => true,
@@ -1588,6 +1590,11 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       transport: this.transport.stats ?? null,
       estimatedNetworkSize: this.table.estimateNetworkSize(),
     };
+  }
+
+  /** Our requests in flight now (snapshot().counters.inFlight, without the rest of a snapshot). */
+  get inFlight(): number {
+    return this.rpc.inFlight;
   }
 
   snapshot(): NodeSnapshot {

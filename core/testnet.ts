@@ -9,8 +9,10 @@ import { UdpTransport } from './transport/udp';
 import { endpointKey } from './transport/types';
 
 export const MAX_TESTNET_SIZE = 100_000;
-/** Nodes joining at once while a testnet is built. */
+/** Nodes joining at once while a testnet is built (default). */
 export const JOIN_CONCURRENCY = 8;
+/** The most nodes a testnet lets join at once. */
+export const MAX_JOIN_CONCURRENCY = 256;
 /** Each joining node bootstraps through this many nodes already in the network. */
 export const JOIN_BOOTSTRAP_PEERS = 3;
 
@@ -33,6 +35,8 @@ export interface TestnetOptions {
   node?: Partial<DhtNodeOptions>;
   /** Called with every node made, before it starts (to register custom methods, say). */
   onNode?: (node: DhtNode) => void;
+  /** Nodes joining at once, 1..MAX_JOIN_CONCURRENCY (default JOIN_CONCURRENCY, 8). */
+  joinConcurrency?: number;
 }
 
 export interface Testnet {
@@ -60,6 +64,10 @@ export async function createTestnet(options: TestnetOptions): Promise<Testnet> {
   const size = options.size;
   if (!Number.isInteger(size) || size < 1 || size > MAX_TESTNET_SIZE) {
     throw DhtError.invalidArgument(`testnet size must be an integer 1-${MAX_TESTNET_SIZE}; got ${size}`);
+  }
+  const joinConcurrency = options.joinConcurrency ?? JOIN_CONCURRENCY;
+  if (!Number.isInteger(joinConcurrency) || joinConcurrency < 1 || joinConcurrency > MAX_JOIN_CONCURRENCY) {
+    throw DhtError.invalidArgument(`joinConcurrency must be an integer 1-${MAX_JOIN_CONCURRENCY}; got ${joinConcurrency}`);
   }
   const kind = options.transport ?? 'udp';
   const clock = options.clock ?? (kind === 'memory' ? new FakeClock() : systemClock);
@@ -119,7 +127,7 @@ export async function createTestnet(options: TestnetOptions): Promise<Testnet> {
         joined.push(node);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(JOIN_CONCURRENCY, fresh.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(joinConcurrency, fresh.length) }, worker));
   };
 
   const addNodes = async (n: number): Promise<DhtNode[]> => {
