@@ -1349,7 +1349,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     if (!this.running) return null;
     // BEP 43: a read-only sender stays out of the routing table. A FIND_NODE's answer may carry our
     // verification of an unknown sender that echoes (wire v5), in place of a PING.
-    const echo = req.readOnly !== true ? this.noteRequester(id, req.id, from, entry, req.method === 'FIND_NODE' && req.echoes === true) : undefined;
+    const echoes = req.method === 'FIND_NODE' && req.echoes === true && this.opts.echoVerification;
+    const echo = req.readOnly !== true ? this.noteRequester(id, req.id, from, entry, echoes) : undefined;
     switch (req.method) {
       case 'PING':
         if (req.down !== undefined) this.checkDown(req.down);
@@ -1357,9 +1358,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         return {};
       case 'FIND_NODE':
         // A token here too, so a put's find-node lookup can STORE at the nodes it found.
-        return echo === undefined
-          ? { nodes: this.closestWire(req.target, req.families), token: this.storage.server.issueToken(from) }
-          : { nodes: this.closestWire(req.target, req.families), token: this.storage.server.issueToken(from), echo };
+        return { nodes: this.closestWire(req.target, req.families), token: this.storage.server.issueToken(from), echo };
       case 'CALL': {
         const began = this.clock.now();
         return this.customMethods.handle(req.name, req.args, { id, host: from.host, port: from.port }).then((r) => {
@@ -1404,13 +1403,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     // We are waiting for its answer to our own request: that answer verifies it, no PING needed.
     if (this.rpc.hasPendingTo(from)) return undefined;
     // Bounded and deduplicated per address by the verifier; the answer enters the table in onAnswered.
-    if (!echoes || !this.opts.echoVerification) {
-      void this.verifier.verify(from);
-      return undefined;
-    }
-    const slot: EchoSlot = { tid: null };
+    const slot: EchoSlot | undefined = echoes ? { tid: null } : undefined;
     void this.verifier.verify(from, slot);
-    return slot.tid ?? undefined;
+    return slot?.tid ?? undefined;
   }
 
   /** Routing-table peers to save in dataDir, most recently heard from first. */

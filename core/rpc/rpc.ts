@@ -357,19 +357,22 @@ export class Rpc {
       options.echo.tid = tid;
       this.counters.echoRequests = (this.counters.echoRequests ?? 0) + 1;
       p.maxAttempts++;
-      p.attempt++;
-      p.sentAt = this.clock.now();
-      p.timer = this.clock.setTimeout(() => this.onAttemptTimeout(p), p.timeoutMs);
+      this.beginAttempt(p);
       return;
     }
     this.sendAttempt(p);
   }
 
   private sendAttempt(p: Pending): void {
-    p.attempt++;
-    p.sentAt = this.clock.now();
+    this.beginAttempt(p);
     this.sendRaw(p.data, p.to, p.via);
     p.onSend?.(p.attempt, p.data.byteLength);
+  }
+
+  /** Counts an attempt and times it: from now, its answer is awaited until the attempt's timeout. */
+  private beginAttempt(p: Pending): void {
+    p.attempt++;
+    p.sentAt = this.clock.now();
     p.timer = this.clock.setTimeout(() => this.onAttemptTimeout(p), p.timeoutMs);
   }
 
