@@ -43,9 +43,13 @@ export interface PeerHealth {
   rttMs: number | null;
   /** Clock ms of the last datagram from this peer that we accepted; null if never. */
   lastSeen: number | null;
-  /** Consecutive requests without an answer; reset by any answer. */
+  /** Consecutive requests without an answer; reset by any answer (a routing-table entry stops counting at 1,048,575). */
   failures: number;
-  /** Answers received / requests sent, over the peer's lifetime in our table. */
+  /**
+   * Answers received / requests sent, over the peer's lifetime in our table. A routing-table entry
+   * keeps each in 15 bits: when either would pass 32,767 both halve, so the ratio stays and the
+   * counts become a window on the last ~32,000 requests.
+   */
   answered: number;
   queried: number;
 }

@@ -49,3 +49,14 @@ export class Histogram {
     return out;
   }
 }
+
+/**
+ * A histogram that stays empty, for a figure nothing was recorded in yet (shared; frozen, so
+ * observing it throws instead of counting in every owner's copy at once).
+ */
+export function emptyHistogram(bounds: readonly number[]): Histogram {
+  const h = new Histogram(bounds);
+  void h.counts; // its slots made now: a frozen object can't make them on first read
+  Object.freeze(h);
+  return h;
+}

@@ -1,7 +1,7 @@
 // One k-bucket: up to k entries in least-recently-seen order (oldest first, as in the Kademlia
 // paper) and a bounded replacement cache (newest last). Pure bookkeeping; the policy (who gets in,
 // who is evicted) lives in table.ts.
-import type { CachedCandidate, TableEntry } from './entry';
+import { packTime, unpackTime, type CachedCandidate, type TableEntry } from './entry';
 
 /*
  * Both lists are replaced, not grown, when something enters or leaves (toSpliced): an array grown by
@@ -12,25 +12,38 @@ import type { CachedCandidate, TableEntry } from './entry';
 const NO_ENTRIES: TableEntry[] = [];
 const NO_CANDIDATES: CachedCandidate[] = [];
 
+/** A table's bounds, one object its buckets share (a field each per bucket was 16 bytes of ~10 buckets per node). */
+export interface BucketLimits {
+  readonly k: number;
+  readonly replacementCacheSize: number;
+}
+
 export class Bucket {
   /** Least recently seen first. Never longer than k. */
   entries: TableEntry[] = NO_ENTRIES;
   /** Newest last. Never longer than replacementCacheSize. */
   replacements: CachedCandidate[] = NO_CANDIDATES;
-  /** Clock ms of the last lookup into this bucket's range, or of its creation. */
-  lastRefresh: number;
+  /** lastRefresh packed as the entries keep their times (a small integer, not a 16-byte boxed number). */
+  private refreshedAt: number;
 
   constructor(
-    readonly index: number,
-    private readonly k: number,
-    private readonly replacementCacheSize: number,
+    private readonly limits: BucketLimits,
     createdAt: number,
   ) {
-    this.lastRefresh = createdAt;
+    this.refreshedAt = packTime(createdAt);
+  }
+
+  /** Clock ms of the last lookup into this bucket's range, or of its creation (whole ms, as entries' times). */
+  get lastRefresh(): number {
+    return unpackTime(this.refreshedAt);
+  }
+
+  set lastRefresh(ms: number) {
+    this.refreshedAt = packTime(ms);
   }
 
   get isFull(): boolean {
-    return this.entries.length >= this.k;
+    return this.entries.length >= this.limits.k;
   }
 
   get isEmpty(): boolean {
@@ -47,7 +60,7 @@ export class Bucket {
    * last heard long ago lands nearer the head, where it is the next to be checked).
    */
   insert(entry: TableEntry): void {
-    if (this.isFull) throw new Error(`bucket ${this.index} is full (k=${this.k}); the table must evict first`);
+    if (this.isFull) throw new Error(`bucket is full (k=${this.limits.k}); the table must evict first`);
     let i = this.entries.length;
     while (i > 0 && this.entries[i - 1].lastSeen > entry.lastSeen) i--;
     this.entries = this.entries.toSpliced(i, 0, entry);
@@ -84,7 +97,7 @@ export class Bucket {
   addReplacement(r: CachedCandidate): void {
     const kept = this.replacements.filter((x) => x.id !== r.id && !(x.host === r.host && x.port === r.port));
     const next = kept.toSpliced(kept.length, 0, r);
-    const over = next.length - this.replacementCacheSize;
+    const over = next.length - this.limits.replacementCacheSize;
     this.replacements = over > 0 ? next.toSpliced(0, over) : next;
   }
 

@@ -493,7 +493,7 @@ export class RoutingTable {
   private bucketAt(index: number, now: number): Bucket {
     let b = this.table[index];
     if (!b) {
-      b = new Bucket(index, this.k, this.replacementCacheSize, now);
+      b = new Bucket(this, now);
       this.table[index] = b;
       if (index > this.highest) this.highest = index;
     }

@@ -6,7 +6,7 @@ import type { Clock, TimerHandle } from '../clock';
 import { DhtError } from '../errors';
 import { bytesToHex, type RandomBytes } from '../id';
 import { endpointKey, type Endpoint, type Transport } from '../transport/types';
-import { Histogram, RPC_LATENCY_BOUNDS_MS } from '../metrics/histogram';
+import { emptyHistogram, Histogram, RPC_LATENCY_BOUNDS_MS } from '../metrics/histogram';
 import type { Counters, MethodCounters } from '../types';
 import { kadscopeCodec, type AnyDropReason, type WireCodec } from '../protocols/protocol';
 import {
@@ -164,6 +164,9 @@ function emptyMethodCounters(): MethodCounters {
   return { sent: 0, responses: 0, timeouts: 0, errors: 0, received: 0 };
 }
 
+/** The latency of a method never answered. */
+const NO_LATENCY = emptyHistogram(RPC_LATENCY_BOUNDS_MS);
+
 export class Rpc {
   private readonly transport: Transport;
   private readonly clock: Clock;
@@ -201,8 +204,8 @@ export class Rpc {
   onTimeout: ((to: Endpoint, method: Method) => void) | null = null;
 
   readonly counters: Omit<Counters, 'inFlight'>;
-  /** Round trips of answered requests (responses, not ERROR replies), by method, ms. */
-  readonly latency: Record<Method, Histogram>;
+  /** Histograms of the methods that were answered: made on a method's first answer (a node uses two or three of the eight). */
+  private readonly latencyBy: Partial<Record<Method, Histogram>> = {};
 
   constructor(deps: RpcDeps, options: RpcOptions = {}) {
     this.transport = deps.transport;
@@ -219,10 +222,17 @@ export class Rpc {
     const rpc = {} as Record<Method, MethodCounters>;
     for (const m of METHODS) rpc[m] = emptyMethodCounters();
     this.counters = { rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0, dropped: {}, rpc, custom: {} };
-    const latency = {} as Record<Method, Histogram>;
-    for (const m of METHODS) latency[m] = new Histogram(RPC_LATENCY_BOUNDS_MS);
-    this.latency = latency;
     this.transport.onMessage((data, from) => this.receive(data, from));
+  }
+
+  /**
+   * Round trips of answered requests (responses, not ERROR replies), by method, ms: every method,
+   * one never answered as a shared empty histogram (frozen: only this class observes).
+   */
+  get latency(): Readonly<Record<Method, Histogram>> {
+    const out = {} as Record<Method, Histogram>;
+    for (const m of METHODS) out[m] = this.latencyBy[m] ?? NO_LATENCY;
+    return out;
   }
 
   setHandler(handler: RequestHandler): void {
@@ -502,7 +512,7 @@ export class Rpc {
       return;
     }
     this.counters.rpc[p.method].responses++;
-    this.latency[p.method].observe(rttMs);
+    (this.latencyBy[p.method] ??= new Histogram(RPC_LATENCY_BOUNDS_MS)).observe(rttMs);
     if (p.customRow) p.customRow.responses++;
     this.onResponse?.(msg, from, rttMs);
     const result: RpcResult = { response: msg, rttMs, bytesSent: p.data.byteLength, bytesReceived: data.byteLength, attempts: p.attempt };
