@@ -1579,7 +1579,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       counters: withTransportDrops(this.rpc.counters, this.transport.stats),
       inFlight: this.rpc.inFlight,
       rpcLatencyMs: this.rpc.latency,
-      lookups: this.lookupStats,
+      lookups: { byKind: this.lookupStats.byKind },
       records: this.storage.store.stats(),
       refusals: this.storage.server.refusals,
       transport: this.transport.stats ?? null,

@@ -13,15 +13,19 @@ export interface LookupKindStats {
   messages: Histogram;
 }
 
-function newKindStats(): LookupKindStats {
+function zeroOutcomes(): Record<LookupTermination, number> {
   const outcomes = {} as Record<LookupTermination, number>;
   for (const t of LOOKUP_TERMINATIONS) outcomes[t] = 0;
-  return { outcomes, durationMs: new Histogram(LOOKUP_DURATION_BOUNDS_MS), messages: new Histogram(LOOKUP_MESSAGES_BOUNDS) };
+  return outcomes;
+}
+
+function newKindStats(): LookupKindStats {
+  return { outcomes: zeroOutcomes(), durationMs: new Histogram(LOOKUP_DURATION_BOUNDS_MS), messages: new Histogram(LOOKUP_MESSAGES_BOUNDS) };
 }
 
 /** What a kind no lookup of ran reads as (shared, frozen). */
 const NO_LOOKUPS: LookupKindStats = Object.freeze({
-  outcomes: Object.freeze(newKindStats().outcomes),
+  outcomes: Object.freeze(zeroOutcomes()),
   durationMs: emptyHistogram(LOOKUP_DURATION_BOUNDS_MS),
   messages: emptyHistogram(LOOKUP_MESSAGES_BOUNDS),
 });
@@ -30,7 +34,7 @@ export class LookupStats {
   /** Made on a kind's first lookup: most nodes only ever run find-node lookups. */
   private readonly kinds: Partial<Record<LookupKind, LookupKindStats>> = {};
 
-  /** Every kind; one that never ran reads as zeros. */
+  /** Every kind; one that never ran reads as zeros. Built per read: take it once per scrape (DhtNode.metrics() does). */
   get byKind(): Readonly<Record<LookupKind, LookupKindStats>> {
     const out = {} as Record<LookupKind, LookupKindStats>;
     for (const kind of LOOKUP_KINDS) out[kind] = this.kinds[kind] ?? NO_LOOKUPS;

@@ -24,7 +24,8 @@ export interface NodeMetrics {
   inFlight: number;
   /** Round trips of answered requests by method, ms. */
   rpcLatencyMs: Readonly<Record<Method, Histogram>>;
-  lookups: LookupStats;
+  /** Finished lookups by kind, read once per metrics() call (LookupStats.byKind builds the record). */
+  lookups: Pick<LookupStats, 'byKind'>;
   records: RecordStoreStats;
   /** STOREs and ANNOUNCEs refused, by refusal code. */
   refusals: Readonly<Record<'STORE' | 'ANNOUNCE', Partial<Record<DhtErrorCode, number>>>>;
