@@ -23,8 +23,12 @@ export class LazyMap<K, V> implements Iterable<[K, V]> {
     return this;
   }
 
+  /** Drops the table with the last entry. */
   delete(key: K): boolean {
-    return this.map?.delete(key) ?? false;
+    const map = this.map;
+    if (map === null || !map.delete(key)) return false;
+    if (map.size === 0) this.map = null;
+    return true;
   }
 
   /** Drops the table too: an emptied map costs nothing again. */
@@ -52,7 +56,7 @@ export class LazyMap<K, V> implements Iterable<[K, V]> {
 
 const EMPTY: ReadonlyMap<unknown, unknown> = new Map();
 
-/** LazyMap's twin for sets: 16 bytes until the first add, and free again once cleared. */
+/** LazyMap's twin for sets: 16 bytes until the first add, and free again once emptied. */
 export class LazySet<T> implements Iterable<T> {
   private set: Set<T> | null = null;
 
@@ -69,8 +73,12 @@ export class LazySet<T> implements Iterable<T> {
     return this;
   }
 
+  /** Drops the table with the last value. */
   delete(value: T): boolean {
-    return this.set?.delete(value) ?? false;
+    const set = this.set;
+    if (set === null || !set.delete(value)) return false;
+    if (set.size === 0) this.set = null;
+    return true;
   }
 
   /** Drops the table too. */

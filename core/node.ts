@@ -19,7 +19,7 @@ import {
   randomIdInBucket,
   type RandomBytes,
 } from './id';
-import { Broadcaster, type BroadcastInfo, type BroadcastOptions, type BroadcastResult, type BroadcastStats } from './extensions/broadcast';
+import { Broadcaster, checkBroadcastOptions, NO_BROADCASTS, type BroadcastInfo, type BroadcastOptions, type BroadcastResult, type BroadcastStats } from './extensions/broadcast';
 import { CustomMethods, decodeCallValue, encodeCallValue, type CallResult, type CustomMethod, type CustomMethodInfo } from './extensions/methods';
 import { KADSCOPE_PROTOCOL, type DhtProtocol, type ProtocolName } from './protocols/protocol';
 import { hyperdhtProtocol } from './protocols/hyperdht/protocol';
@@ -28,7 +28,7 @@ import { healthState, isBad } from './health/health';
 import { Lookup, type LookupPeer, type QueryAnswer, type QueryFn } from './lookup/lookup';
 import { readSavedNodeId, type PersistedPeer } from './persist/state';
 import type { RecordClient } from './records/client';
-import type { RecordOptions } from './records/config';
+import type { RecordEventName, RecordLayerDeps, RecordOptions } from './records/config';
 import type { KeyPairRegistry } from './records/keys';
 import { RecordLayer } from './records/layer';
 import { LookupStats } from './metrics/lookup-stats';
@@ -307,8 +307,13 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   readonly amplification: AmplificationGuard | null;
   /** Application methods registered here (extensions/methods.ts). */
   private readonly customMethods = new CustomMethods();
-  /** Whole-network broadcast: seen-set, limits, forwarding (extensions/broadcast.ts). */
-  private readonly broadcaster: Broadcaster;
+  /**
+   * Whole-network broadcast: seen-set, limits, forwarding (extensions/broadcast.ts). Made on the
+   * first broadcast started or received (most nodes never see one: its limits, seen-set and
+   * callbacks were ~1 KB of every node's heap); its options are checked in the constructor.
+   */
+  private broadcasterMade: Broadcaster | null = null;
+  private readonly broadcastOptions: BroadcastOptions | undefined;
 
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private startedAtMs = 0;
@@ -476,77 +481,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     };
     this.bootstrapList = options.bootstrap ?? [];
     this.interfaces = options.interfaces ?? osInterfaces;
-    this.storage = new RecordLayer(
-      {
-        clock: this.clock,
-        randomBytes: this.randomBytes,
-        selfId: this.idBytes,
-        k: this.opts.k,
-        request(to, args, o) {
-          return node.request(to, args, o);
-        },
-        lookup(target, kind, args, o) {
-          return node.makeLookup(target, kind, node.queryFor(args), o);
-        },
-        closest(target, n) {
-          return node.table.closest(target, n);
-        },
-        closestWire(target, families) {
-          return node.closestWire(target, families);
-        },
-        peersToSave() {
-          return node.peersToSave();
-        },
-        emit(event, payload) {
-          node.emit(event, payload);
-        },
-        peerFailed(id) {
-          node.onPeerFailed(id);
-        },
-        address() {
-          return node.address;
-        },
-        signal(signal) {
-          return node.signalFor(signal);
-        },
-        encode: this.protocol.codec.encode,
-        ...(this.protocol.codec.maxDatagramBytes !== undefined ? { maxAnswerBytes: this.protocol.codec.maxDatagramBytes } : {}),
-        hashTopic: this.protocol.hashTopic,
-        ...(this.protocol.records ? { model: this.protocol.records } : {}),
-        namedKeys: this.protocol.capabilities.namedKeys,
-        localHosts() {
-          return node.localHosts();
-        },
-        observedAddress() {
-          return node.observed;
-        },
-        assertRunning() {
-          node.assertRunning();
-        },
-      },
-      options,
-    );
-    this.broadcaster = new Broadcaster(
-      {
-        clock: this.clock,
-        selfId: this.idBytes,
-        randomBytes: this.randomBytes,
-        signal: this.lifetime.signal,
-        bucketContacts() {
-          return node.bucketContacts();
-        },
-        findInRange(index, signal) {
-          return node.findInRange(index, signal);
-        },
-        send(to, args, signal) {
-          return node.request(to, args, { signal }).then(() => undefined);
-        },
-        deliver(info) {
-          node.emit('broadcast', info);
-        },
-      },
-      options.broadcast,
-    );
+    this.storage = new RecordLayer(new RecordLinks(this, this.protocol), options);
+    checkBroadcastOptions(options.broadcast);
+    this.broadcastOptions = options.broadcast;
     this.records = this.storage.client;
     this.keyPairs = this.storage.keys;
     this.dataDir = this.storage.persistence.dataDir;
@@ -1181,7 +1118,10 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     ) {
       return;
     }
-    const key = endpointKey(observed);
+    // A vote like the last one keeps the last one's string: the window holds one copy of an address, not one per vote.
+    const fresh = endpointKey(observed);
+    const last = this.observedVotes.length > 0 ? this.observedVotes[this.observedVotes.length - 1] : undefined;
+    const key = last === fresh ? last : fresh;
     this.observedVotes.push(key);
     this.observedCounts.set(key, (this.observedCounts.get(key) ?? 0) + 1);
     if (this.observedVotes.length > OBSERVED_ADDRESS_WINDOW) {
@@ -1485,11 +1425,39 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   /** Broadcasts received, oldest first (the last 200). */
   broadcasts(): BroadcastInfo[] {
-    return this.broadcaster.recent();
+    return this.broadcasterMade?.recent() ?? [];
   }
 
   get broadcastStats(): BroadcastStats {
-    return { ...this.broadcaster.stats };
+    return { ...(this.broadcasterMade?.stats ?? NO_BROADCASTS) };
+  }
+
+  private get broadcaster(): Broadcaster {
+    if (this.broadcasterMade !== null) return this.broadcasterMade;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- method shorthands over `node`, as in the constructor
+    const node = this;
+    this.broadcasterMade = new Broadcaster(
+      {
+        clock: this.clock,
+        selfId: this.idBytes,
+        randomBytes: this.randomBytes,
+        signal: this.lifetime.signal,
+        bucketContacts() {
+          return node.bucketContacts();
+        },
+        findInRange(index, signal) {
+          return node.findInRange(index, signal);
+        },
+        send(to, args, signal) {
+          return node.request(to, args, { signal }).then(() => undefined);
+        },
+        deliver(info) {
+          node.emit('broadcast', info);
+        },
+      },
+      this.broadcastOptions,
+    );
+    return this.broadcasterMade;
   }
 
   /** The routing table's buckets, each with its contacts healthiest first (broadcast forwarding). */
@@ -1650,6 +1618,87 @@ function idFromHexOrThrow(hex: string, bytes?: number): Uint8Array {
     return idFromHex(hex, bytes);
   } catch (err) {
     throw DhtError.invalidArgument((err as Error).message);
+  }
+}
+
+/**
+ * What the record layer needs of its node: one object per node with its methods on the prototype.
+ * An object literal of methods closing over the node cost a closure each (~56 bytes, a dozen of
+ * them) in every node of a process. The node's private parts are read by name (a TypeScript
+ * escape hatch kept to this class).
+ */
+class RecordLinks implements RecordLayerDeps {
+  readonly clock: Clock;
+  readonly randomBytes: RandomBytes;
+  readonly selfId: Uint8Array;
+  readonly k: number;
+  readonly encode: RecordLayerDeps['encode'];
+  readonly maxAnswerBytes: number | undefined;
+  readonly hashTopic: RecordLayerDeps['hashTopic'];
+  readonly model: RecordLayerDeps['model'];
+  readonly namedKeys: boolean;
+
+  constructor(
+    private readonly node: DhtNode,
+    protocol: DhtProtocol,
+  ) {
+    this.clock = node['clock'];
+    this.randomBytes = node['randomBytes'];
+    this.selfId = node.idBytes;
+    this.k = node['opts'].k;
+    this.encode = protocol.codec.encode;
+    this.maxAnswerBytes = protocol.codec.maxDatagramBytes;
+    this.hashTopic = protocol.hashTopic;
+    this.model = protocol.records;
+    this.namedKeys = protocol.capabilities.namedKeys;
+  }
+
+  request(to: Endpoint, args: RequestArgs, options: { signal: AbortSignal }): Promise<RpcResult> {
+    return this.node['request'](to, args, options);
+  }
+
+  lookup(...[target, kind, args, options]: Parameters<RecordLayerDeps['lookup']>): Lookup {
+    return this.node['makeLookup'](target, kind, this.node['queryFor'](args), options);
+  }
+
+  closest(target: Uint8Array, n: number): ReturnType<RecordLayerDeps['closest']> {
+    return this.node.table.closest(target, n);
+  }
+
+  closestWire(target: Uint8Array, families?: ReadonlyArray<4 | 6>): WireContact[] {
+    return this.node['closestWire'](target, families);
+  }
+
+  peersToSave(): PersistedPeer[] {
+    return this.node['peersToSave']();
+  }
+
+  emit<K extends RecordEventName>(event: K, payload: NodeEvents[K]): void {
+    this.node['emit'](event, payload);
+  }
+
+  peerFailed(id: string): void {
+    this.node['onPeerFailed'](id);
+  }
+
+  address(): Endpoint {
+    return this.node.address;
+  }
+
+  signal(signal?: AbortSignal): AbortSignal {
+    return this.node['signalFor'](signal);
+  }
+
+  localHosts(): string[] {
+    return this.node.localHosts();
+  }
+
+  observedAddress(): Endpoint | null {
+    return this.node['observed'];
+  }
+
+  assertRunning(): void {
+    this.node['assertRunning']();
   }
 }
 

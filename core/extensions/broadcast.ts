@@ -24,7 +24,7 @@
 import type { Clock } from '../clock';
 import { DhtError } from '../errors';
 import { bucketIndex, bytesToHex, type RandomBytes } from '../id';
-import { RateLimiter } from '../rpc/rate-limit';
+import { checkRateLimitOptions, RateLimiter, type RateLimitOptions } from '../rpc/rate-limit';
 import type { Endpoint } from '../transport/types';
 import type { Contact } from '../types';
 import { BROADCAST_ID_BYTES, MAX_BROADCAST_BYTES, MAX_BROADCAST_HOPS, type RequestArgs } from '../wire/types';
@@ -109,6 +109,9 @@ export interface BroadcastStats {
   hopLimited: number;
 }
 
+/** The stats of a node that has started and received none. */
+export const NO_BROADCASTS: Readonly<BroadcastStats> = Object.freeze({ started: 0, delivered: 0, duplicates: 0, forwarded: 0, forwardFailures: 0, rangeQueries: 0, rangesFound: 0, rateLimited: 0, hopLimited: 0 });
+
 export interface BroadcasterDeps {
   clock: Clock;
   selfId: Uint8Array;
@@ -150,7 +153,7 @@ class SeenSet {
 }
 
 export class Broadcaster {
-  readonly stats: BroadcastStats = { started: 0, delivered: 0, duplicates: 0, forwarded: 0, forwardFailures: 0, rangeQueries: 0, rangesFound: 0, rateLimited: 0, hopLimited: 0 };
+  readonly stats: BroadcastStats = { ...NO_BROADCASTS };
   private readonly deps: BroadcasterDeps;
   private readonly seen = new SeenSet(BROADCAST_SEEN_MAX, BROADCAST_SEEN_TTL_MS);
   private readonly recentList: BroadcastInfo[] = [];
@@ -162,21 +165,8 @@ export class Broadcaster {
     this.deps = deps;
     this.hopLimit = checkHopLimit(options.hopLimit ?? BROADCAST_HOP_LIMIT);
     const rl = options.rateLimit === false ? null : (options.rateLimit ?? {});
-    this.startLimit = rl
-      ? new RateLimiter({ clock: deps.clock }, { requestsPerSecond: rl.startPerSecond ?? BROADCAST_START_PER_SECOND, burst: rl.startBurst ?? BROADCAST_START_BURST, maxTrackedAddresses: 1, global: false })
-      : null;
-    // Per origin id, under a global bucket for everything relayed.
-    this.originLimit = rl
-      ? new RateLimiter(
-          { clock: deps.clock },
-          {
-            requestsPerSecond: rl.originPerSecond ?? BROADCAST_ORIGIN_PER_SECOND,
-            burst: rl.originBurst ?? BROADCAST_ORIGIN_BURST,
-            maxTrackedAddresses: MAX_TRACKED_ORIGINS,
-            global: { requestsPerSecond: rl.relayPerSecond ?? BROADCAST_RELAY_PER_SECOND, burst: rl.relayBurst ?? BROADCAST_RELAY_BURST },
-          },
-        )
-      : null;
+    this.startLimit = rl ? new RateLimiter({ clock: deps.clock }, startLimits(rl)) : null;
+    this.originLimit = rl ? new RateLimiter({ clock: deps.clock }, originLimits(rl)) : null;
   }
 
   /** Received broadcasts, newest last. */
@@ -291,6 +281,36 @@ export class Broadcaster {
     }
     this.stats.forwardFailures++;
     return false;
+  }
+}
+
+type BroadcastRateLimits = Exclude<BroadcastOptions['rateLimit'], false | undefined>;
+
+/** Starts by this node: one bucket. */
+function startLimits(rl: BroadcastRateLimits): RateLimitOptions {
+  return { requestsPerSecond: rl.startPerSecond ?? BROADCAST_START_PER_SECOND, burst: rl.startBurst ?? BROADCAST_START_BURST, maxTrackedAddresses: 1, global: false };
+}
+
+/** Per origin id, under a global bucket for everything relayed. */
+function originLimits(rl: BroadcastRateLimits): RateLimitOptions {
+  return {
+    requestsPerSecond: rl.originPerSecond ?? BROADCAST_ORIGIN_PER_SECOND,
+    burst: rl.originBurst ?? BROADCAST_ORIGIN_BURST,
+    maxTrackedAddresses: MAX_TRACKED_ORIGINS,
+    global: { requestsPerSecond: rl.relayPerSecond ?? BROADCAST_RELAY_PER_SECOND, burst: rl.relayBurst ?? BROADCAST_RELAY_BURST },
+  };
+}
+
+/**
+ * Throws INVALID_ARGUMENT for options a Broadcaster would refuse. A node checks its options with
+ * this when it is made and builds its Broadcaster on the first broadcast it starts or receives.
+ */
+export function checkBroadcastOptions(options: BroadcastOptions = {}): void {
+  checkHopLimit(options.hopLimit ?? BROADCAST_HOP_LIMIT);
+  const rl = options.rateLimit === false ? null : (options.rateLimit ?? {});
+  if (rl) {
+    checkRateLimitOptions(startLimits(rl));
+    checkRateLimitOptions(originLimits(rl));
   }
 }
 

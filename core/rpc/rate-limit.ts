@@ -71,6 +71,18 @@ function positive(name: string, v: number): number {
   return v;
 }
 
+/** Throws INVALID_ARGUMENT naming the first option a RateLimiter would refuse (its constructor runs this). */
+export function checkRateLimitOptions(options: RateLimitOptions): void {
+  positive('requestsPerSecond', options.requestsPerSecond ?? RATE_LIMIT_REQUESTS_PER_SECOND);
+  positive('burst', options.burst ?? RATE_LIMIT_BURST);
+  const max = options.maxTrackedAddresses ?? RATE_LIMIT_MAX_TRACKED_ADDRESSES;
+  if (!Number.isInteger(max) || max < 1) throw DhtError.invalidArgument(`rateLimit.maxTrackedAddresses must be a positive integer; got ${String(max)}`);
+  if (options.global) {
+    positive('global.burst', options.global.burst);
+    positive('global.requestsPerSecond', options.global.requestsPerSecond);
+  }
+}
+
 export class RateLimiter {
   readonly requestsPerSecond: number;
   readonly burst: number;
@@ -92,22 +104,16 @@ export class RateLimiter {
   private readonly counts = { admitted: 0, limitedPerAddress: 0, limitedGlobal: 0 };
 
   constructor(deps: { clock: Clock }, options: RateLimitOptions = {}) {
+    checkRateLimitOptions(options);
     this.clock = deps.clock;
-    this.requestsPerSecond = positive('requestsPerSecond', options.requestsPerSecond ?? RATE_LIMIT_REQUESTS_PER_SECOND);
-    this.burst = positive('burst', options.burst ?? RATE_LIMIT_BURST);
+    this.requestsPerSecond = options.requestsPerSecond ?? RATE_LIMIT_REQUESTS_PER_SECOND;
+    this.burst = options.burst ?? RATE_LIMIT_BURST;
     const max = options.maxTrackedAddresses ?? RATE_LIMIT_MAX_TRACKED_ADDRESSES;
-    if (!Number.isInteger(max) || max < 1) throw DhtError.invalidArgument(`rateLimit.maxTrackedAddresses must be a positive integer; got ${String(max)}`);
     this.maxTrackedAddresses = max;
     this.recentWindow = Math.floor(max / 2);
     this.perMs = this.requestsPerSecond / MS_PER_SECOND;
     const g = options.global === undefined ? { requestsPerSecond: RATE_LIMIT_GLOBAL_REQUESTS_PER_SECOND, burst: RATE_LIMIT_GLOBAL_BURST } : options.global;
-    this.global = g
-      ? {
-          bucket: { tokens: positive('global.burst', g.burst), at: this.clock.now(), order: 0 },
-          perMs: positive('global.requestsPerSecond', g.requestsPerSecond) / MS_PER_SECOND,
-          burst: g.burst,
-        }
-      : null;
+    this.global = g ? { bucket: { tokens: g.burst, at: this.clock.now(), order: 0 }, perMs: g.requestsPerSecond / MS_PER_SECOND, burst: g.burst } : null;
   }
 
   /** Whether a request from `key` (host:port) may be served now; spends a token when it may. */

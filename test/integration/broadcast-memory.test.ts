@@ -159,3 +159,28 @@ describe(`broadcast on a ${SIZE}-node memory network`, () => {
     await expect(n.broadcast('x', { hopLimit: 65 })).rejects.toThrow(/hopLimit/);
   });
 });
+
+describe('broadcast options', () => {
+  // A node builds its broadcaster on the first broadcast it starts or receives; a bad option must
+  // still fail when the node is made, not at that first broadcast.
+  it('are checked when the node is made', async () => {
+    await expect(createTestnet({ size: 1, transport: 'memory', seed: SEED, node: { broadcast: { hopLimit: 0 } } })).rejects.toThrow(/hopLimit must be an integer 1\.\.64/);
+    await expect(createTestnet({ size: 1, transport: 'memory', seed: SEED, node: { broadcast: { rateLimit: { startBurst: -1 } } } })).rejects.toThrow(/rateLimit\.burst must be a positive number; got -1/);
+    await expect(createTestnet({ size: 1, transport: 'memory', seed: SEED, node: { broadcast: { rateLimit: { relayPerSecond: Number.NaN } } } })).rejects.toThrow(/global\.requestsPerSecond/);
+  });
+
+  it('a node that never saw a broadcast reports none and zero stats', async () => {
+    const tn = await createTestnet({ size: 2, transport: 'memory', seed: SEED });
+    try {
+      const n = tn.nodes[1];
+      expect(n.broadcasts()).toEqual([]);
+      expect(Object.values(n.broadcastStats).every((v) => v === 0)).toBe(true);
+      // The stats are a copy: writing to one changes nothing the node reports.
+      const stats = n.broadcastStats;
+      stats.started = 5;
+      expect(n.broadcastStats.started).toBe(0);
+    } finally {
+      await tn.destroy();
+    }
+  });
+});

@@ -33,6 +33,47 @@ describe('LazyMap', () => {
   });
 });
 
+describe('emptied by delete', () => {
+  // The point is memory: the table goes with the last entry. Read through the private field, the
+  // only place that shows it.
+  const table = (x: LazyMap<string, number> | LazySet<string>): unknown =>
+    x instanceof LazyMap ? (x as unknown as { map: unknown }).map : (x as unknown as { set: unknown }).set;
+
+  it('drops the table with the last entry and works as before afterwards', () => {
+    const m = new LazyMap<string, number>();
+    m.set('a', 1).set('b', 2);
+    expect(m.delete('a')).toBe(true);
+    expect(table(m)).not.toBeNull();
+    expect(m.delete('zz')).toBe(false);
+    expect(m.delete('b')).toBe(true);
+    expect(table(m)).toBeNull();
+    expect(m.size).toBe(0);
+    expect(m.delete('b')).toBe(false);
+    m.set('c', 3);
+    expect([...m]).toEqual([['c', 3]]);
+    const s = new LazySet<string>();
+    s.add('x');
+    expect(s.delete('y')).toBe(false);
+    expect(table(s)).not.toBeNull();
+    expect(s.delete('x')).toBe(true);
+    expect(table(s)).toBeNull();
+    s.add('y');
+    expect([...s]).toEqual(['y']);
+  });
+
+  it('a loop that deletes each entry it visits still visits every one', () => {
+    const m = new LazyMap<string, number>();
+    for (const k of ['a', 'b', 'c']) m.set(k, 0);
+    const seen: string[] = [];
+    for (const [k] of m) {
+      seen.push(k);
+      m.delete(k);
+    }
+    expect(seen).toEqual(['a', 'b', 'c']);
+    expect(m.size).toBe(0);
+  });
+});
+
 describe('LazySet', () => {
   it('reads as an empty set before the first add, keeps insertion order, and is empty again after clear()', () => {
     const s = new LazySet<string>();
