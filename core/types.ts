@@ -39,11 +39,14 @@ export type HealthState = 'good' | 'questionable' | 'bad' | 'unknown';
 
 export interface PeerHealth {
   state: HealthState;
-  /** Smoothed round-trip time (EWMA), ms; null before the first answer. */
+  /**
+   * Smoothed round-trip time (EWMA), ms; null before the first answer. A routing-table entry keeps
+   * it in whole microseconds below 4.096 ms and to 1 part in 4,096 above (core/routing/entry.ts).
+   */
   rttMs: number | null;
   /** Clock ms of the last datagram from this peer that we accepted; null if never. */
   lastSeen: number | null;
-  /** Consecutive requests without an answer; reset by any answer (a routing-table entry stops counting at 1,048,575). */
+  /** Consecutive requests without an answer; reset by any answer (a routing-table entry stops counting at 127). */
   failures: number;
   /**
    * Answers received / requests sent, over the peer's lifetime in our table. A routing-table entry

@@ -164,18 +164,53 @@ function unpackRtt(packed: number): number | null {
 }
 
 /*
- * Counters packed two to a field: a field is 8 bytes whatever it holds (a small integer sits in it,
- * up to 2^31), and a peer sits in ~110 tables of a 500-node process. The bucket index (< 512, ids
- * are at most 64 bytes) shares a field with the consecutive failures (saturating at FAILURES_MAX,
- * far above any threshold worth setting); answered and queried share one, 15 bits each, and both
- * halve when either would pass COUNT_MAX, so the answer ratio stays and the counts become a window
- * on the last ~32,000 requests to the peer.
+ * Health packed into two fields: a field is 8 bytes whatever it holds (a small integer sits in it,
+ * any int32 on Node's V8), and a peer sits in ~94 tables of a 500-node process. One field holds the
+ * round trip as a 16-bit code (below), the bucket index (9 bits: ids are at most 64 bytes, 512
+ * buckets) and the consecutive failures (7 bits, saturating at FAILURES_MAX: far above any
+ * threshold worth setting, and the table refuses a higher badFailures). The other holds answered
+ * and queried, 15 bits each; both halve when either would pass COUNT_MAX, so the answer ratio stays
+ * and the counts become a window on the last ~32,000 requests to the peer.
+ *
+ * The round trip code: whole microseconds below 4,096 (exact), and above that 12 significant bits
+ * and an exponent, like a small float: 1 part in 4,096 (a 50 ms round trip to within ~6 us), up to
+ * RTT_MAX_US (35 minutes); a round trip is an average of noisy samples, and finer would change no
+ * timeout and no figure shown.
  */
-const BUCKET_BITS = 10;
+const RTT_BITS = 16;
+const RTT_MASK = (1 << RTT_BITS) - 1;
+const NO_RTT_CODE = RTT_MASK;
+const MANTISSA_BITS = 12;
+const MANTISSA_MAX = (1 << MANTISSA_BITS) - 1;
+/** Round trips are kept up to this many microseconds (2^31 - 1, ~35.8 minutes). */
+const RTT_MAX_US = 0x7fff_ffff;
+const BUCKET_SHIFT = RTT_BITS;
+const BUCKET_BITS = 9;
 const BUCKET_MASK = (1 << BUCKET_BITS) - 1;
-export const FAILURES_MAX = (1 << 20) - 1;
+const FAILURES_SHIFT = BUCKET_SHIFT + BUCKET_BITS;
+export const FAILURES_MAX = (1 << (32 - FAILURES_SHIFT)) - 1;
 const COUNT_BITS = 15;
 export const COUNT_MAX = (1 << COUNT_BITS) - 1;
+
+/** The 16-bit code of a round trip in ms (NO_RTT_CODE for none). */
+export function rttCode(ms: number | null): number {
+  if (ms === null) return NO_RTT_CODE;
+  const us = ms > 0 ? Math.min(RTT_MAX_US, Math.round(ms * 1000)) : 0;
+  if (us <= MANTISSA_MAX) return us;
+  // us has more than 12 significant bits: keep the top 12, rounded, and how far they were shifted.
+  // Rounded up to 4,096, the mantissa spills into the exponent and the code still reads back as it.
+  const e = 31 - Math.clz32(us) - (MANTISSA_BITS - 1);
+  return (e << (MANTISSA_BITS - 1)) + Math.round(us / 2 ** e);
+}
+
+/** The round trip in ms a code stands for. */
+export function rttFromCode(code: number): number | null {
+  if (code === NO_RTT_CODE) return null;
+  if (code <= MANTISSA_MAX) return code / 1000;
+  const e = (code >>> (MANTISSA_BITS - 1)) - 1;
+  const m = (1 << (MANTISSA_BITS - 1)) + (code & ((1 << (MANTISSA_BITS - 1)) - 1));
+  return (m * 2 ** e) / 1000;
+}
 
 function clampFailures(n: number): number {
   return n <= 0 ? 0 : n >= FAILURES_MAX ? FAILURES_MAX : Math.floor(n);
@@ -185,15 +220,14 @@ function clampFailures(n: number): number {
  * The table's entries are instances of one class, so every entry has the same shape with all its
  * fields in the object itself (a literal built from spreads grows a separate property array):
  * smaller and faster to read, which matters at tens of thousands of nodes in one process. The id
- * and address live in the shared contact; six fields, 72 bytes on a 64-bit V8 without pointer
+ * and address live in the shared contact; five fields, 64 bytes on a 64-bit V8 without pointer
  * compression (Node's).
  */
 export class TableEntry extends HoldsContact implements MutableRoutingEntry {
-  private rttUs: number;
   private seenAt: number;
   private readonly addedAtPacked: number;
-  /** bucket | failures << BUCKET_BITS */
-  private bucketFailures: number;
+  /** rtt code | bucket << BUCKET_SHIFT | failures << FAILURES_SHIFT (an int32) */
+  private packed: number;
   /** answered | queried << COUNT_BITS */
   private counts: number;
 
@@ -205,24 +239,23 @@ export class TableEntry extends HoldsContact implements MutableRoutingEntry {
   ) {
     super(contact);
     this.addedAtPacked = packTime(addedAt);
-    this.rttUs = packRtt(health.rttMs);
     this.seenAt = packTime(health.lastSeen);
-    this.bucketFailures = (bucket & BUCKET_MASK) | (clampFailures(health.failures) << BUCKET_BITS);
+    this.packed = rttCode(health.rttMs) | ((bucket & BUCKET_MASK) << BUCKET_SHIFT) | (clampFailures(health.failures) << FAILURES_SHIFT);
     this.counts = 0;
     this.setCounts(health.answered, health.queried);
   }
 
   get bucket(): number {
-    return this.bucketFailures & BUCKET_MASK;
+    return (this.packed >>> BUCKET_SHIFT) & BUCKET_MASK;
   }
 
   get failures(): number {
-    return this.bucketFailures >>> BUCKET_BITS;
+    return this.packed >>> FAILURES_SHIFT;
   }
 
   set failures(n: number) {
     const f = n >= 0 && n <= FAILURES_MAX && (n | 0) === n ? n : clampFailures(n);
-    this.bucketFailures = (this.bucketFailures & BUCKET_MASK) | (f << BUCKET_BITS);
+    this.packed = (this.packed & ~(FAILURES_MAX << FAILURES_SHIFT)) | (f << FAILURES_SHIFT);
   }
 
   get answered(): number {
@@ -260,11 +293,11 @@ export class TableEntry extends HoldsContact implements MutableRoutingEntry {
   }
 
   get rttMs(): number | null {
-    return unpackRtt(this.rttUs);
+    return rttFromCode(this.packed & RTT_MASK);
   }
 
   set rttMs(ms: number | null) {
-    this.rttUs = packRtt(ms);
+    this.packed = (this.packed & ~RTT_MASK) | rttCode(ms);
   }
 
   get lastSeen(): number {

@@ -25,6 +25,7 @@ import { Bucket } from './bucket';
 import { ipKey, resolveDiversity, subnetKey, type DiversityOptions, type ResolvedDiversity } from './diversity';
 import {
   CachedCandidate,
+  FAILURES_MAX,
   sharedContact,
   TableEntry,
   toBucketInfo,
@@ -150,7 +151,12 @@ export class RoutingTable {
     this.replacementCacheSize = rc;
     this.diversity = resolveDiversity(options.diversity ?? { enabled: true });
     this.healthOptions = { ...options.health };
-    this.badFailures = options.health?.badFailures ?? BAD_FAILURES;
+    const badFailures = options.health?.badFailures ?? BAD_FAILURES;
+    // An entry counts failures up to FAILURES_MAX: a higher threshold would never be reached.
+    if (!Number.isInteger(badFailures) || badFailures < 1 || badFailures > FAILURES_MAX) {
+      throw DhtError.invalidArgument(`routing table: health.badFailures must be an integer in 1..${FAILURES_MAX}; got ${String(options.health?.badFailures)}`);
+    }
+    this.badFailures = badFailures;
   }
 
   /** Whether IP diversity limits are enforced (the UI shows it). */

@@ -4,7 +4,8 @@
 // costing each node a copy.
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, seededRandomBytes } from '../../core/id';
-import { COUNT_MAX, FAILURES_MAX, sharedContact, TableEntry } from '../../core/routing/entry';
+import { COUNT_MAX, FAILURES_MAX, rttCode, rttFromCode, sharedContact, TableEntry } from '../../core/routing/entry';
+import { RoutingTable } from '../../core/routing/table';
 import { recordAnswer, recordTimeout } from '../../core/health/health';
 import { LookupStats } from '../../core/metrics/lookup-stats';
 import { createTestnet } from '../../core/testnet';
@@ -42,6 +43,60 @@ describe('TableEntry packing', () => {
     expect(e.bucket).toBe(42);
   });
 
+  it('failures in the top bits (the sign bit of the field) leave the bucket and round trip alone', () => {
+    const e = entry(511, { rttMs: 52.5, lastSeen: 1_000, failures: 0, answered: 0, queried: 0 });
+    for (const f of [63, 64, 100, FAILURES_MAX]) {
+      e.failures = f;
+      expect([e.failures, e.bucket]).toEqual([f, 511]);
+      expect(e.rttMs).toBeCloseTo(52.5, 2);
+    }
+    e.rttMs = 3.2;
+    expect([e.failures, e.bucket, e.rttMs]).toEqual([FAILURES_MAX, 511, 3.2]);
+    e.rttMs = null;
+    expect([e.failures, e.bucket, e.rttMs]).toEqual([FAILURES_MAX, 511, null]);
+    e.failures = 0;
+    expect([e.failures, e.bucket, e.rttMs]).toEqual([0, 511, null]);
+  });
+
+  it('keeps round trips exact to the microsecond below 4.096 ms and to 1 part in 4,096 above, in order', () => {
+    const rand = seededRandomBytes(7);
+    let prevMs = -1;
+    let prevCode = -1;
+    // Every whole microsecond up to 5 ms, then random round trips up to 40 minutes, ascending.
+    const samples: number[] = [];
+    for (let us = 0; us <= 5_000; us++) samples.push(us / 1000);
+    for (let i = 0; i < 5_000; i++) {
+      const b = rand(4);
+      samples.push(((b[0] << 16) | (b[1] << 8) | b[2]) / 2 ** 24 * 10 ** (1 + (b[3] % 6)));
+    }
+    samples.push(40 * 60_000);
+    samples.sort((a, b) => a - b);
+    for (const ms of samples) {
+      const code = rttCode(ms);
+      expect(code).toBeGreaterThanOrEqual(0);
+      expect(code).toBeLessThan(0xffff);
+      expect(code).toBeGreaterThanOrEqual(prevCode); // an order-keeping code
+      const back = rttFromCode(code)!;
+      if (ms <= 4.095) expect(back).toBe(Math.round(ms * 1000) / 1000);
+      // 1 part in 4,096 of the whole microseconds the round trip is first rounded to (half a us off at most).
+      else if (ms <= 0x7fff_ffff / 1000) expect(Math.abs(back - ms)).toBeLessThanOrEqual(ms / 4096 + 0.0005);
+      else expect(back).toBeCloseTo(0x7fff_ffff / 1000, -3); // kept up to ~35.8 minutes
+      expect(back).toBeGreaterThanOrEqual(prevMs);
+      prevMs = back;
+      prevCode = code;
+    }
+    expect(rttCode(null)).toBe(0xffff);
+    expect(rttFromCode(0xffff)).toBeNull();
+    expect(rttFromCode(rttCode(-3))).toBe(0);
+  });
+
+  it('the table refuses a bad-failures threshold its entries could not count to', () => {
+    const self = rand(32);
+    expect(() => new RoutingTable(self, { health: { badFailures: FAILURES_MAX + 1 } })).toThrow(/badFailures must be an integer in 1\.\.127/);
+    expect(() => new RoutingTable(self, { health: { badFailures: 0 } })).toThrow(/badFailures/);
+    expect(new RoutingTable(self, { health: { badFailures: FAILURES_MAX } }).size).toBe(0);
+  });
+
   it('halves answered and queried together once either outgrows its bits, keeping the answer ratio', () => {
     const e = entry(3);
     // Three answers in four requests, far past what 15 bits hold.
@@ -74,6 +129,9 @@ describe('figures made on first use', () => {
     expect([...empty.durationMs.counts].every((c) => c === 0)).toBe(true);
     // The shared empty figure can't be written through.
     expect(() => empty.durationMs.observe(5)).toThrow(TypeError);
+    // ...nor half-written: the refused observation left no count behind in it.
+    expect([...empty.durationMs.counts].every((c) => c === 0)).toBe(true);
+    expect(empty.durationMs.sum).toBe(0);
     stats.record('find-value', { reason: 'value-found', durationMs: 12, messages: 7 });
     stats.record('find-value', { reason: 'exhausted', durationMs: 40, messages: 20 });
     const fv = stats.byKind['find-value'];
@@ -98,6 +156,27 @@ describe('figures made on first use', () => {
       expect(after.rpcLatencyMs.PING.count).toBe(pings + 1);
       expect(after.rpcLatencyMs.PING.count).toBe(after.counters.rpc.PING.responses);
       expect(after.rpcLatencyMs.STORE.count).toBe(0);
+    } finally {
+      await tn.destroy();
+    }
+  });
+  it('RPC counters: a method never used reads zeros, its first use makes this node its own row', async () => {
+    const tn = await createTestnet({ size: 4, transport: 'memory', seed: 0xc0de });
+    try {
+      const [a, b] = [tn.nodes[1], tn.nodes[2]];
+      const rowsOf = (n: typeof a): Record<string, { sent: number; received: number }> => n.metrics().counters.rpc;
+      expect(rowsOf(a).BROADCAST).toMatchObject({ sent: 0, received: 0, responses: 0 });
+      // Unused rows are one shared frozen row: nobody outside the RPC layer can write through it.
+      expect(Object.isFrozen(rowsOf(a).BROADCAST)).toBe(true);
+      expect(rowsOf(a).BROADCAST).toBe(rowsOf(b).BROADCAST);
+      const pings = rowsOf(a).PING.sent;
+      await tn.run(a.ping(b.address));
+      expect(rowsOf(a).PING.sent).toBe(pings + 1);
+      expect(Object.isFrozen(rowsOf(a).PING)).toBe(false);
+      // b's own row counted the PING it received; a's BROADCAST row is still the shared zero one.
+      expect(rowsOf(b).PING.received).toBeGreaterThan(0);
+      expect(rowsOf(a).BROADCAST).toMatchObject({ sent: 0, received: 0 });
+      expect(a.snapshot().counters.rpc.BROADCAST).toEqual({ sent: 0, responses: 0, timeouts: 0, errors: 0, received: 0 });
     } finally {
       await tn.destroy();
     }
