@@ -164,7 +164,7 @@ export class Broadcaster {
   constructor(deps: BroadcasterDeps, options: BroadcastOptions = {}) {
     this.deps = deps;
     this.hopLimit = checkHopLimit(options.hopLimit ?? BROADCAST_HOP_LIMIT);
-    const rl = options.rateLimit === false ? null : (options.rateLimit ?? {});
+    const rl = rateLimitsOf(options);
     this.startLimit = rl ? new RateLimiter({ clock: deps.clock }, startLimits(rl)) : null;
     this.originLimit = rl ? new RateLimiter({ clock: deps.clock }, originLimits(rl)) : null;
   }
@@ -286,6 +286,11 @@ export class Broadcaster {
 
 type BroadcastRateLimits = Exclude<BroadcastOptions['rateLimit'], false | undefined>;
 
+/** The rate limits asked for (defaults for those not given), or null when they are off. */
+function rateLimitsOf(options: BroadcastOptions): BroadcastRateLimits | null {
+  return options.rateLimit === false ? null : (options.rateLimit ?? {});
+}
+
 /** Starts by this node: one bucket. */
 function startLimits(rl: BroadcastRateLimits): RateLimitOptions {
   return { requestsPerSecond: rl.startPerSecond ?? BROADCAST_START_PER_SECOND, burst: rl.startBurst ?? BROADCAST_START_BURST, maxTrackedAddresses: 1, global: false };
@@ -307,7 +312,7 @@ function originLimits(rl: BroadcastRateLimits): RateLimitOptions {
  */
 export function checkBroadcastOptions(options: BroadcastOptions = {}): void {
   checkHopLimit(options.hopLimit ?? BROADCAST_HOP_LIMIT);
-  const rl = options.rateLimit === false ? null : (options.rateLimit ?? {});
+  const rl = rateLimitsOf(options);
   if (rl) {
     checkRateLimitOptions(startLimits(rl));
     checkRateLimitOptions(originLimits(rl));

@@ -134,17 +134,16 @@ abstract class HoldsContact {
 }
 
 /*
- * Times and round trips kept as small integers. Under V8's pointer compression a field holding a
- * fractional or large number points to a 16-byte heap box of its own (clock ms since 1970 are
- * both), while a small integer (below 2^30) sits in the field itself. A peer sits in ~110 tables
- * of a 500-node process, each entry with three such fields, so the entries keep whole ms since the
- * process's first entry (TIME_BASE) and round trips in whole microseconds, and read back as ms.
+ * Times and round trips kept as small integers. A field holding a fractional or large number points
+ * to a 16-byte heap box of its own (clock ms since 1970 are both), while a small integer sits in the
+ * field itself. A peer sits in ~94 tables of a 500-node process, so entries and cached candidates
+ * keep whole ms since the process's first entry (timeBase) and round trips as rttCode (below), and
+ * read back as ms.
  * Exact for a clock that counts whole ms (FakeClock); a real clock's sub-ms part is dropped (floor:
  * a time read back is never later than the time stored). Past ~12 days of process uptime the
  * offsets outgrow small integers and are boxed again: the same values, only larger.
  */
 let timeBase: number | null = null;
-const NO_RTT = -1;
 
 export function packTime(ms: number): number {
   timeBase ??= Math.floor(ms);
@@ -153,14 +152,6 @@ export function packTime(ms: number): number {
 
 export function unpackTime(packed: number): number {
   return (timeBase ?? 0) + packed;
-}
-
-function packRtt(ms: number | null): number {
-  return ms === null ? NO_RTT : Math.round(ms * 1000);
-}
-
-function unpackRtt(packed: number): number | null {
-  return packed === NO_RTT ? null : packed / 1000;
 }
 
 /*
@@ -331,7 +322,8 @@ export interface Replacement {
 /** A replacement as a bucket keeps it: its shared contact and what we saw of it while cached. */
 export class CachedCandidate extends HoldsContact implements Replacement {
   private seenAt: number;
-  private rttUs: number;
+  /** rttCode of the round trip. */
+  private rtt: number;
 
   constructor(
     contact: SharedContact,
@@ -341,7 +333,7 @@ export class CachedCandidate extends HoldsContact implements Replacement {
   ) {
     super(contact);
     this.seenAt = packTime(lastSeen);
-    this.rttUs = packRtt(rttMs);
+    this.rtt = rttCode(rttMs);
   }
 
   get lastSeen(): number {
@@ -353,11 +345,11 @@ export class CachedCandidate extends HoldsContact implements Replacement {
   }
 
   get rttMs(): number | null {
-    return unpackRtt(this.rttUs);
+    return rttFromCode(this.rtt);
   }
 
   set rttMs(ms: number | null) {
-    this.rttUs = packRtt(ms);
+    this.rtt = rttCode(ms);
   }
 }
 
