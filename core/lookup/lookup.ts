@@ -555,7 +555,11 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       hops = Math.max(hops, c.hop);
       lastAnswer = Math.max(lastAnswer, c.answeredAt);
     }
-    this.outcome.closest = closest.map((c) => ({ ...c.peer, ...(c.token ? { token: c.token } : {}) }));
+    // Fields named, not { ...c.peer, token }: a spread of an object with more after it is V8's slow path (~0.3 us each).
+    this.outcome.closest = closest.map((c) => {
+      const q = c.peer;
+      return c.token ? { id: q.id, idBytes: q.idBytes, host: q.host, port: q.port, token: c.token } : { id: q.id, idBytes: q.idBytes, host: q.host, port: q.port };
+    });
     this.outcome.reason = this.valueFound ? 'value-found' : reason;
     const done: LookupDoneEvent = {
       type: 'done',

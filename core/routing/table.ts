@@ -189,14 +189,14 @@ export class RoutingTable {
   /**
    * The peer at this address has verified ours: we answered a request of its there (it accepts an
    * answer as proof that we receive at the address it sent to), or sent it the echo it asked for
-   * (wire v5). Its next FIND_* need not be padded (node.ts padToFor). Kept as two marks per entry,
+   * (wire v5); `entry` is what get() returned for it, at that address. Its next FIND_* need not be
+   * padded (node.ts padToFor). Kept as two marks per entry,
    * one per parity of VERIFIED_US_EPOCH_MS windows; moving to a new window clears the marks of two
    * windows ago, so a mark read is at most two windows old. Nothing for a peer not in the table.
    */
-  noteVerifiedUs(id: string, host: string, port: number, now: number): void {
-    const epoch = this.advanceUsEpoch(now);
-    const e = this.find(id);
-    if (e !== undefined && e.port === port && e.host === host) e.markVerifiedUs(epoch);
+  noteVerifiedUs(entry: RoutingEntry, now: number): void {
+    // The entry as get() handed it out (the caller just looked it up: no second search).
+    if (entry instanceof TableEntry) entry.markVerifiedUs(this.advanceUsEpoch(now));
   }
 
   /** Whether the peer at this address verified ours within the last one to two windows (noteVerifiedUs). */

@@ -150,28 +150,32 @@ describe('verified-us marks (two bits above the counts)', () => {
     const W = VERIFIED_US_EPOCH_MS;
     t.observe(a, 5);
     t.observe(b, 5);
-    // Not in the table, or at another address: nothing marked.
-    t.noteVerifiedUs(peer(3).id, '10.0.0.3', 4000, 10);
-    t.noteVerifiedUs(b.id, b.host, 4001, 10);
-    expect(t.verifiedUs(b.id, b.host, b.port, 10)).toBe(false);
+    const mark = (p: { id: string }, now: number): void => t.noteVerifiedUs(t.get(p.id)!, now);
+    // Marks one entry only; read at its address only.
+    mark(b, 10);
+    expect(t.verifiedUs(a.id, a.host, a.port, 10)).toBe(false);
+    expect(t.verifiedUs(b.id, b.host, 4001, 10)).toBe(false);
+    expect(t.verifiedUs(peer(3).id, '10.0.0.3', 4000, 10)).toBe(false);
+    t.recordSuccess(b.id, 11, 2); // answered and queried, beside the marks, move; the mark stays
+    expect(t.verifiedUs(b.id, b.host, b.port, 11)).toBe(true);
     // Marked at the end of window 0: read through window 1, gone in window 2.
-    t.noteVerifiedUs(a.id, a.host, a.port, W - 1);
+    mark(a, W - 1);
     expect(t.verifiedUs(a.id, a.host, a.port, W - 1)).toBe(true);
     expect(t.verifiedUs(a.id, a.host, 4001, W - 1)).toBe(false);
     expect(t.verifiedUs(a.id, a.host, a.port, 2 * W - 1)).toBe(true);
     expect(t.verifiedUs(a.id, a.host, a.port, 2 * W)).toBe(false);
     // Marked again in window 2 and in window 3: the window-3 mark survives window 4's sweep.
-    t.noteVerifiedUs(a.id, a.host, a.port, 2 * W);
-    t.noteVerifiedUs(a.id, a.host, a.port, 3 * W);
+    mark(a, 2 * W);
+    mark(a, 3 * W);
     expect(t.verifiedUs(a.id, a.host, a.port, 4 * W)).toBe(true);
     expect(t.verifiedUs(a.id, a.host, a.port, 5 * W)).toBe(false);
     // Skipping a window clears both marks at once.
-    t.noteVerifiedUs(a.id, a.host, a.port, 5 * W);
-    t.noteVerifiedUs(b.id, b.host, b.port, 5 * W);
+    mark(a, 5 * W);
+    mark(b, 5 * W);
     expect(t.verifiedUs(a.id, a.host, a.port, 7 * W)).toBe(false);
     expect(t.verifiedUs(b.id, b.host, b.port, 7 * W)).toBe(false);
     // A peer that moves (its old address bad) loses its mark with its old health.
-    t.noteVerifiedUs(a.id, a.host, a.port, 7 * W);
+    mark(a, 7 * W);
     for (let i = 0; i < 5; i++) t.recordFailure(a.id, 7 * W + i);
     t.observe({ id: a.id, host: '10.0.0.9', port: 4000 }, 7 * W + 10);
     expect(t.get(a.id)).toMatchObject({ host: '10.0.0.9' });
