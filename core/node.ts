@@ -180,8 +180,7 @@ export interface DhtNodeOptions extends RecordOptions {
    * Pad FIND_NODE, FIND_VALUE and GET_PEERS requests (wire v4, 310 bytes to IPv4, 394 to IPv6) so that a peer
    * that has not verified our address answers at once instead of PINGing us first: a round trip
    * less for each first contact of a lookup. Default true where the protocol's codec can pad
-   * (kadscope's). A routing-table peer that verified our address lately is asked unpadded
-   * (RoutingTable.noteVerifiedUs). A v1-v3 node drops a padded request: the retry goes unpadded, and that address is
+   * (kadscope's). A v1-v3 node drops a padded request: the retry goes unpadded, and that address is
    * asked unpadded for the next 30 minutes (LEGACY_READERS addresses remembered).
    */
   padRequests?: boolean;
@@ -479,8 +478,6 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       // remembering (a second copy of the table's addresses was a tenth of a node's heap).
       const entry = this.table.get(id);
       if (entry === undefined || entry.host !== from.host || entry.port !== from.port) this.verifier.markVerified(from, sharedAddressKey(id, from.host, from.port));
-      // It asked for an echo (wire v5), which the RPC layer sends now: that verifies our address to it.
-      else if (res.echo !== undefined) this.table.noteVerifiedUs(entry, this.clock.now());
     };
     this.bootstrapList = options.bootstrap ?? [];
     this.interfaces = options.interfaces ?? osInterfaces;
@@ -799,10 +796,10 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
    * them. The policy is asked again when the attempts run out (retriesNow): answers that needed
    * retries come back last, so the loss is underestimated while a burst of requests is started.
    */
-  private async request(to: Endpoint, args: RequestArgs, options: RequestOptions = {}, peerId?: string): Promise<RpcResult> {
+  private async request(to: Endpoint, args: RequestArgs, options: RequestOptions = {}): Promise<RpcResult> {
     const chosen = options.retries !== undefined;
     const retries = options.retries ?? this.retryPolicy.retries();
-    const padTo = this.padToFor(to, args, peerId);
+    const padTo = this.padToFor(to, args);
     // Every field named, in one order, rather than { ...options, retries, padTo }: in Node 20 a
     // spread followed by more fields takes V8's slow path, ~1.5 us a request (more than encoding
     // it), and `satisfies` makes a field added to RequestOptions a compile error here.
@@ -832,15 +829,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     return r;
   }
 
-  /**
-   * The size a request is padded to (wire v4), or undefined: not a FIND_*, padding off, a v1-v3
-   * reader, or a table peer (`peerId`, at `to`) that has verified our address lately (table
-   * noteVerifiedUs): it answers in full anyway, and 310 bytes encoded twice for ~90 is a lookup's
-   * main cost on a fast network.
-   */
-  private padToFor(to: Endpoint, args: RequestArgs, peerId?: string): number | undefined {
+  /** The size a request is padded to (wire v4), or undefined: not a FIND_*, padding off, or a v1-v3 reader. */
+  private padToFor(to: Endpoint, args: RequestArgs): number | undefined {
     if (!this.opts.padRequests || !PADDABLE_METHODS.has(args.method)) return undefined;
-    if (peerId !== undefined && this.table.verifiedUs(peerId, to.host, to.port, this.clock.now())) return undefined;
     if (this.legacyReaders !== null && this.legacyReaders.has(endpointKey(to), this.clock.now())) return undefined;
     return paddedRequestBytes(to.host.includes(':') ? 6 : 4);
   }
@@ -869,7 +860,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private queryFor(args: (peer: LookupPeer) => RequestArgs): QueryFn {
     return async (peer, signal, onSend) => {
       const timeoutMs = this.queryTimeoutMs();
-      const r = await this.request(peer, args(peer), timeoutMs === undefined ? { signal, onSend } : { signal, onSend, timeoutMs }, peer.id);
+      const r = await this.request(peer, args(peer), timeoutMs === undefined ? { signal, onSend } : { signal, onSend, timeoutMs });
       return answerOf(r.response, r);
     };
   }
@@ -1307,9 +1298,6 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     // A padded request: that address reads wire v4 now, whatever it did before.
     if (req.padding !== undefined && this.legacyReaders !== null) this.legacyReaders.delete(endpointKey(from));
     const result = this.handleRequest(req, from, id, entry);
-    // A table peer that gets an answer from us here accepts it as proof of our address (an error
-    // reply proves nothing to it): our FIND_* to it need no padding for a while.
-    if (knownHere && result !== null && !(result instanceof DhtError) && !(result instanceof Promise)) this.table.noteVerifiedUs(entry, this.clock.now());
     if (!this.amplification) return result;
     return this.amplification.guard(from, requestBytes, result, knownHere);
   }

@@ -163,8 +163,6 @@ export function unpackTime(packed: number): number {
  * and queried, 15 bits each; both halve when either would pass COUNT_MAX, so the answer ratio stays
  * and the counts become a window on the last ~32,000 requests to the peer.
  *
- * The top two bits of that second field are the marks of VerifiedByPeer (below).
- *
  * The round trip code: whole microseconds below 4,096 (exact), and above that 12 significant bits
  * and an exponent, like a small float: 1 part in 4,096 (a 50 ms round trip to within ~6 us), up to
  * RTT_MAX_US (35 minutes); a round trip is an average of noisy samples, and finer would change no
@@ -184,10 +182,6 @@ const FAILURES_SHIFT = BUCKET_SHIFT + BUCKET_BITS;
 export const FAILURES_MAX = (1 << (32 - FAILURES_SHIFT)) - 1;
 const COUNT_BITS = 15;
 export const COUNT_MAX = (1 << COUNT_BITS) - 1;
-/** Where the two verified-us marks sit in `counts`: above answered and queried (bits 30 and 31). */
-const MARK_SHIFT = 2 * COUNT_BITS;
-const MARKS = 3 << MARK_SHIFT;
-const COUNTS = ~MARKS;
 
 /** The 16-bit code of a round trip in ms (NO_RTT_CODE for none). */
 export function rttCode(ms: number | null): number {
@@ -225,7 +219,7 @@ export class TableEntry extends HoldsContact implements MutableRoutingEntry {
   private readonly addedAtPacked: number;
   /** rtt code | bucket << BUCKET_SHIFT | failures << FAILURES_SHIFT (an int32) */
   private packed: number;
-  /** answered | queried << COUNT_BITS | verified-us marks << MARK_SHIFT */
+  /** answered | queried << COUNT_BITS */
   private counts: number;
 
   constructor(
@@ -266,11 +260,11 @@ export class TableEntry extends HoldsContact implements MutableRoutingEntry {
   }
 
   get queried(): number {
-    return (this.counts >>> COUNT_BITS) & COUNT_MAX;
+    return this.counts >>> COUNT_BITS;
   }
 
   set queried(n: number) {
-    if (n >= 0 && n <= COUNT_MAX && (n | 0) === n) this.counts = (this.counts & (MARKS | COUNT_MAX)) | (n << COUNT_BITS);
+    if (n >= 0 && n <= COUNT_MAX && (n | 0) === n) this.counts = (this.counts & COUNT_MAX) | (n << COUNT_BITS);
     else this.setCounts(this.answered, n);
   }
 
@@ -282,22 +276,7 @@ export class TableEntry extends HoldsContact implements MutableRoutingEntry {
       a >>>= 1;
       q >>>= 1;
     }
-    this.counts = (this.counts & MARKS) | a | (q << COUNT_BITS);
-  }
-
-  /** Whether either verified-us mark is set (see VerifiedByPeer). */
-  get verifiedUs(): boolean {
-    return (this.counts & MARKS) !== 0;
-  }
-
-  /** Sets the verified-us mark of this parity (0 or 1). */
-  markVerifiedUs(parity: number): void {
-    this.counts |= 1 << (MARK_SHIFT + (parity & 1));
-  }
-
-  /** Clears the verified-us mark of this parity, or both (parity -1). */
-  clearVerifiedUs(parity: number): void {
-    this.counts &= parity < 0 ? COUNTS : ~(1 << (MARK_SHIFT + (parity & 1)));
+    this.counts = a | (q << COUNT_BITS);
   }
 
   get addedAt(): number {
@@ -323,8 +302,6 @@ export class TableEntry extends HoldsContact implements MutableRoutingEntry {
   /** The peer moved: the entry now points at its new address. */
   moveTo(host: string, port: number): void {
     this.contact = sharedContact(this.contact.id, this.contact.idBytes, host, port);
-    // Whatever it knew of us, it may have been another process at the old address.
-    this.clearVerifiedUs(-1);
   }
 }
 

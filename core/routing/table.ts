@@ -35,13 +35,6 @@ import {
 } from './entry';
 import { LazyMap } from '../lazy-map';
 
-/**
- * A peer's mark that it has verified our address lasts one to two of these (see verifiedUs): well
- * inside the 30 minutes a kadscope node keeps an address verified after that address last answered
- * it (amplification.ts VERIFIED_TTL_MS, less its 1-minute refresh step).
- */
-export const VERIFIED_US_EPOCH_MS = 10 * 60_000;
-
 /** Kademlia's k: entries per bucket, and the size of a FIND_NODE answer. */
 export const DEFAULT_K = 20;
 /** Upper bound on k, so a typo in a config cannot make buckets unbounded in practice. */
@@ -133,8 +126,6 @@ export class RoutingTable {
   private readonly subnetCounts = new LazyMap<string, number>();
   /** ipKey -> entries at that IP, any port (kept only while limits are on). */
   private readonly ipCounts = new LazyMap<string, number>();
-  /** The VERIFIED_US_EPOCH_MS window the entries' verified-us marks are counted in (-1: none yet; a small integer, not a boxed NaN). */
-  private usEpoch = -1;
 
   constructor(self: Uint8Array, options: RoutingTableOptions = {}) {
     const idBytes = options.idBytes ?? ID_BYTES;
@@ -184,42 +175,6 @@ export class RoutingTable {
 
   has(id: string): boolean {
     return this.get(id) !== undefined;
-  }
-
-  /**
-   * The peer at this address has verified ours: we answered a request of its there (it accepts an
-   * answer as proof that we receive at the address it sent to), or sent it the echo it asked for
-   * (wire v5); `entry` is what get() returned for it, at that address. Its next FIND_* need not be
-   * padded (node.ts padToFor). Kept as two marks per entry,
-   * one per parity of VERIFIED_US_EPOCH_MS windows; moving to a new window clears the marks of two
-   * windows ago, so a mark read is at most two windows old. Nothing for a peer not in the table.
-   */
-  noteVerifiedUs(entry: RoutingEntry, now: number): void {
-    // The entry as get() handed it out (the caller just looked it up: no second search).
-    if (entry instanceof TableEntry) entry.markVerifiedUs(this.advanceUsEpoch(now));
-  }
-
-  /** Whether the peer at this address verified ours within the last one to two windows (noteVerifiedUs). */
-  verifiedUs(id: string, host: string, port: number, now: number): boolean {
-    this.advanceUsEpoch(now);
-    const e = this.find(id);
-    return e !== undefined && e.verifiedUs && e.port === port && e.host === host;
-  }
-
-  /** The window `now` falls in; on entering a new one, marks from before the previous window are cleared. */
-  private advanceUsEpoch(now: number): number {
-    const epoch = Math.floor(now / VERIFIED_US_EPOCH_MS);
-    const last = this.usEpoch;
-    if (epoch === last) return epoch;
-    this.usEpoch = epoch;
-    if (last === -1) return epoch;
-    // One window on: the new window's parity held marks two windows old. Further (or back): all stale.
-    const parity = epoch === last + 1 ? epoch & 1 : -1;
-    for (let i = 0; i <= this.highest; i++) {
-      const b = this.table[i];
-      if (b !== undefined) for (const e of b.entries) e.clearVerifiedUs(parity);
-    }
-    return epoch;
   }
 
   /** Every entry, farthest bucket first, least recently seen first within a bucket. */

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, seededRandomBytes } from '../../core/id';
 import { COUNT_MAX, FAILURES_MAX, rttCode, rttFromCode, sharedContact, TableEntry } from '../../core/routing/entry';
-import { RoutingTable, VERIFIED_US_EPOCH_MS } from '../../core/routing/table';
+import { RoutingTable } from '../../core/routing/table';
 import { recordAnswer, recordTimeout } from '../../core/health/health';
 import { LookupStats } from '../../core/metrics/lookup-stats';
 import { createTestnet } from '../../core/testnet';
@@ -117,69 +117,6 @@ describe('TableEntry packing', () => {
     for (let i = 0; i < 70_000; i++) recordAnswer(e, 1_000 + i);
     expect(e.answered).toBe(e.queried);
     expect(e.queried).toBeLessThanOrEqual(COUNT_MAX);
-  });
-});
-
-describe('verified-us marks (two bits above the counts)', () => {
-  it('leave answered and queried alone, and the counts (halving included) leave them alone', () => {
-    const e = entry(7, { rttMs: 3, lastSeen: 1_000, failures: 1, answered: COUNT_MAX, queried: COUNT_MAX });
-    e.markVerifiedUs(0);
-    e.markVerifiedUs(1);
-    expect([e.answered, e.queried, e.verifiedUs]).toEqual([COUNT_MAX, COUNT_MAX, true]);
-    e.queried = COUNT_MAX + 1; // halves both
-    expect([e.answered, e.queried, e.verifiedUs]).toEqual([COUNT_MAX >>> 1, (COUNT_MAX + 1) >>> 1, true]);
-    e.answered = 5;
-    e.queried = 6;
-    e.clearVerifiedUs(1);
-    expect([e.answered, e.queried, e.verifiedUs]).toEqual([5, 6, true]);
-    e.clearVerifiedUs(0);
-    expect([e.answered, e.queried, e.verifiedUs, e.bucket, e.failures, e.rttMs]).toEqual([5, 6, false, 7, 1, 3]);
-    e.markVerifiedUs(1);
-    e.clearVerifiedUs(-1);
-    expect(e.verifiedUs).toBe(false);
-  });
-
-  it('a mark lasts into the next window and is gone two windows on; a jump or a move clears it', () => {
-    const self = new Uint8Array(32);
-    const t = new RoutingTable(self, { diversity: { enabled: false } });
-    const peer = (i: number) => {
-      const idBytes = new Uint8Array(32).fill(0x80 + i);
-      return { id: bytesToHex(idBytes), host: `10.0.0.${i}`, port: 4000 };
-    };
-    const [a, b] = [peer(1), peer(2)];
-    const W = VERIFIED_US_EPOCH_MS;
-    t.observe(a, 5);
-    t.observe(b, 5);
-    const mark = (p: { id: string }, now: number): void => t.noteVerifiedUs(t.get(p.id)!, now);
-    // Marks one entry only; read at its address only.
-    mark(b, 10);
-    expect(t.verifiedUs(a.id, a.host, a.port, 10)).toBe(false);
-    expect(t.verifiedUs(b.id, b.host, 4001, 10)).toBe(false);
-    expect(t.verifiedUs(peer(3).id, '10.0.0.3', 4000, 10)).toBe(false);
-    t.recordSuccess(b.id, 11, 2); // answered and queried, beside the marks, move; the mark stays
-    expect(t.verifiedUs(b.id, b.host, b.port, 11)).toBe(true);
-    // Marked at the end of window 0: read through window 1, gone in window 2.
-    mark(a, W - 1);
-    expect(t.verifiedUs(a.id, a.host, a.port, W - 1)).toBe(true);
-    expect(t.verifiedUs(a.id, a.host, 4001, W - 1)).toBe(false);
-    expect(t.verifiedUs(a.id, a.host, a.port, 2 * W - 1)).toBe(true);
-    expect(t.verifiedUs(a.id, a.host, a.port, 2 * W)).toBe(false);
-    // Marked again in window 2 and in window 3: the window-3 mark survives window 4's sweep.
-    mark(a, 2 * W);
-    mark(a, 3 * W);
-    expect(t.verifiedUs(a.id, a.host, a.port, 4 * W)).toBe(true);
-    expect(t.verifiedUs(a.id, a.host, a.port, 5 * W)).toBe(false);
-    // Skipping a window clears both marks at once.
-    mark(a, 5 * W);
-    mark(b, 5 * W);
-    expect(t.verifiedUs(a.id, a.host, a.port, 7 * W)).toBe(false);
-    expect(t.verifiedUs(b.id, b.host, b.port, 7 * W)).toBe(false);
-    // A peer that moves (its old address bad) loses its mark with its old health.
-    mark(a, 7 * W);
-    for (let i = 0; i < 5; i++) t.recordFailure(a.id, 7 * W + i);
-    t.observe({ id: a.id, host: '10.0.0.9', port: 4000 }, 7 * W + 10);
-    expect(t.get(a.id)).toMatchObject({ host: '10.0.0.9' });
-    expect(t.verifiedUs(a.id, '10.0.0.9', 4000, 7 * W + 10)).toBe(false);
   });
 });
 
