@@ -557,8 +557,9 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     }
     // Fields named, not { ...c.peer, token }: a spread of an object with more after it is V8's slow path (~0.3 us each).
     this.outcome.closest = closest.map((c) => {
-      const q = c.peer;
-      return c.token ? { id: q.id, idBytes: q.idBytes, host: q.host, port: q.port, token: c.token } : { id: q.id, idBytes: q.idBytes, host: q.host, port: q.port };
+      const q: LookupOutcome['closest'][number] = { id: c.peer.id, idBytes: c.peer.idBytes, host: c.peer.host, port: c.peer.port };
+      if (c.token) q.token = c.token;
+      return q;
     });
     this.outcome.reason = this.valueFound ? 'value-found' : reason;
     const done: LookupDoneEvent = {

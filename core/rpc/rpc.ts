@@ -328,7 +328,7 @@ export class Rpc {
       const msg = { kind: 'request', tid, id: this.selfId, ...args } as RequestMessage;
       data = this.codec.encode(msg, to);
       const padTo = options.padTo;
-      if (padTo !== undefined && this.codec.paddingFor !== undefined && data.byteLength < padTo && msg.kind === 'request') {
+      if (padTo !== undefined && this.codec.paddingFor !== undefined && data.byteLength < padTo) {
         plain = data;
         // A padded request says we echo (wire v5; the mark is in the padding, which v4 ignores).
         // The same object gains the two fields: a copy ({ ...msg, padding }) cost ~2 us a request,
