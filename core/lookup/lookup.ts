@@ -253,20 +253,23 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     const p = this.p;
     this.startedAt = p.clock.now();
     for (const s of p.seeds) this.addCandidate(s, 1);
-    if (this.watched) this.push({
-      type: 'started',
-      lookupId: p.lookupId,
-      at: this.startedAt,
-      kind: p.kind,
-      target: bytesToHex(p.target),
-      self: p.self,
-      k: p.k,
-      alpha: p.alpha,
-      rpcTimeoutMs: p.rpcTimeoutMs,
-      lookupTimeoutMs: p.timeoutMs ?? LOOKUP_TIMEOUT_MS,
-      seeds: this.sorted.map((c) => toContact(c.peer)),
-      ...(p.protocol !== undefined ? { protocol: p.protocol } : {}),
-    });
+    if (this.watched) {
+      const e: Extract<LookupEvent, { type: 'started' }> = {
+        type: 'started',
+        lookupId: p.lookupId,
+        at: this.startedAt,
+        kind: p.kind,
+        target: bytesToHex(p.target),
+        self: p.self,
+        k: p.k,
+        alpha: p.alpha,
+        rpcTimeoutMs: p.rpcTimeoutMs,
+        lookupTimeoutMs: p.timeoutMs ?? LOOKUP_TIMEOUT_MS,
+        seeds: this.sorted.map((c) => toContact(c.peer)),
+      };
+      if (p.protocol !== undefined) e.protocol = p.protocol;
+      this.push(e);
+    }
     if (p.signal?.aborted) {
       this.stop('aborted');
       return;
@@ -464,35 +467,43 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     const self = this.selfBytes;
     const unreachable = p.onUnreachable;
     for (const n of answer.nodes) {
-      // A hex id only for the event and for a candidate we keep.
-      const shown = nodes === null ? null : bytesToHex(n.id);
-      if (shown !== null) nodes!.push({ id: shown, host: n.host, port: n.port });
-      if (equalIds(n.id, self)) continue;
+      // A hex id only for the event and for a candidate we keep; one we have already has its own.
+      if (equalIds(n.id, self)) {
+        if (nodes !== null) nodes.push({ id: p.self, host: n.host, port: n.port });
+        continue;
+      }
       // Most referrals name candidates we already have: settle those before the address checks.
       const at = this.position(n.id);
       const existing = this.sorted[at];
       if (existing !== undefined && equalIds(existing.peer.idBytes, n.id)) {
+        if (nodes !== null) nodes.push({ id: existing.peer.id, host: n.host, port: n.port });
         if (hop < existing.hop && existing.state === 'new' && (!p.accept || p.accept(n))) existing.hop = hop;
         if (unreachable !== undefined) this.referred(existing, c.peer, unreachable);
         continue;
       }
+      const shown = nodes === null ? null : bytesToHex(n.id);
+      if (shown !== null) nodes!.push({ id: shown, host: n.host, port: n.port });
       if (p.accept && !p.accept(n)) continue;
       if (at >= this.cap) continue;
       const added = this.insertCandidate(at, { id: shown ?? bytesToHex(n.id), idBytes: n.id, host: n.host, port: n.port }, hop);
       if (added !== null && unreachable !== undefined) added.referrers = [c.peer];
     }
-    if (nodes) this.push({
-      type: 'response',
-      lookupId: p.lookupId,
-      at: c.answeredAt,
-      peer: toContact(c.peer),
-      hop: c.hop,
-      rttMs: answer.rttMs,
-      bytes: answer.bytesReceived,
-      nodes,
-      ...(answer.record ? { hasValue: true } : {}),
-      ...(answer.peers ? { peerCount: answer.peers.length } : {}),
-    });
+    if (nodes) {
+      // The optional fields are set on the literal, not spread into it (V8's slow path, ~1 us an event).
+      const e: Extract<LookupEvent, { type: 'response' }> = {
+        type: 'response',
+        lookupId: p.lookupId,
+        at: c.answeredAt,
+        peer: toContact(c.peer),
+        hop: c.hop,
+        rttMs: answer.rttMs,
+        bytes: answer.bytesReceived,
+        nodes,
+      };
+      if (answer.record) e.hasValue = true;
+      if (answer.peers) e.peerCount = answer.peers.length;
+      this.push(e);
+    }
     if (answer.peers && p.onPeers) p.onPeers(answer.peers, c.peer);
     if (answer.record && p.onRecord) {
       const verdict = p.onRecord(answer.record, c.peer);

@@ -10,11 +10,39 @@ export function emptySummary(): TraceSummary {
   return { reason: null, durationMs: null, hops: null, messages: 0, timeToClosestMs: null, closest: [], responses: 0, timeouts: 0, errors: 0 };
 }
 
-/** A LookupEvent as the trace keeps it: without its lookup id, timed from the lookup's start. */
+/**
+ * A LookupEvent as the trace keeps it: without its lookup id, timed from the lookup's start, t first
+ * (a saved event reads "at 12 ms, a query to …"), the other fields in the event's order, optional
+ * ones only when the event has them. One literal per type: a rest-and-spread copy took V8's slow
+ * path (~3 us an event, a quarter of the explorer's own main-thread time at 20 lookups/s).
+ */
 function toTraceEvent(e: LookupEvent, startedAt: number): TraceEvent {
-  const { lookupId: _id, at, ...rest } = e;
-  // t first: a saved event reads "at 12 ms, a query to …".
-  return { t: Math.max(0, at - startedAt), ...rest } as TraceEvent;
+  const t = Math.max(0, e.at - startedAt);
+  switch (e.type) {
+    case 'started': {
+      const { kind, target, self, k, alpha, rpcTimeoutMs, lookupTimeoutMs, seeds } = e;
+      const s: Extract<TraceEvent, { type: 'started' }> =
+        lookupTimeoutMs !== undefined
+          ? { t, type: 'started', kind, target, self, k, alpha, rpcTimeoutMs, lookupTimeoutMs, seeds }
+          : { t, type: 'started', kind, target, self, k, alpha, rpcTimeoutMs, seeds };
+      if (e.protocol !== undefined) s.protocol = e.protocol;
+      return s;
+    }
+    case 'query':
+      return { t, type: 'query', peer: e.peer, hop: e.hop, bytes: e.bytes };
+    case 'response': {
+      const r: Extract<TraceEvent, { type: 'response' }> = { t, type: 'response', peer: e.peer, hop: e.hop, rttMs: e.rttMs, bytes: e.bytes, nodes: e.nodes };
+      if (e.hasValue !== undefined) r.hasValue = e.hasValue;
+      if (e.peerCount !== undefined) r.peerCount = e.peerCount;
+      return r;
+    }
+    case 'timeout':
+      return { t, type: 'timeout', peer: e.peer, hop: e.hop, afterMs: e.afterMs };
+    case 'error':
+      return { t, type: 'error', peer: e.peer, hop: e.hop, code: e.code, message: e.message };
+    case 'done':
+      return { t, type: 'done', reason: e.reason, closest: e.closest, hops: e.hops, messages: e.messages, durationMs: e.durationMs, timeToClosestMs: e.timeToClosestMs };
+  }
 }
 
 /** A new, live trace from a lookup's 'started' event (which it holds as its first event). */

@@ -116,6 +116,15 @@ describe('lookup: convergence', () => {
     }
   });
 
+  it("names each referral in a response event with its id and the address the answer gave, whether it is us, a candidate we have, or new", async () => {
+    // B's answer names A (the asker), C (a seed A asks too) and D (new to A).
+    const t = await make({ A: hid('00'), B: hid('80'), C: hid('c0'), D: hid('e0') }, { A: ['B', 'C'], B: ['A', 'C', 'D'] }, { k: 4, alpha: 1 });
+    const events = await t.collect('A', T);
+    const fromB = ofType(events, 'response').find((r) => t.name(r.peer.id) === 'B')!;
+    expect(fromB.nodes.map((c) => t.name(c.id)).sort()).toEqual(['A', 'C', 'D']);
+    for (const c of fromB.nodes) expect(c).toEqual({ id: t.id(t.name(c.id)), host: t.node(t.name(c.id)).address.host, port: 4000 });
+  });
+
   it('accounts in the done event for exactly what the events show', async () => {
     const t = await make(CHAIN, CHAIN_KNOWS, { k: 4, alpha: 2 });
     const events = await t.collect('A', T);

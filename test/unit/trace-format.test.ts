@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LOOKUP_TIMEOUT_MS } from '../../core/lookup/lookup';
 import type { LookupEvent } from '../../core/types';
 import { MAX_TRACE_JSON_CHARS, TRACE_VERSION, type Trace } from '../../electron/host/contract';
-import { TraceBuilder } from '../../electron/host/trace-build';
+import { TraceBuilder, appendTraceEvent, startTrace } from '../../electron/host/trace-build';
 import { MAX_TRACE_EVENTS, TRACE_FILE_SUFFIX, parseTrace, serializeTrace, traceFileName } from '../../electron/host/trace-format';
 import { TraceRecorder } from '../../electron/host/trace-recorder';
 import { LATENCY_MS, RTT_MS, Topology, hid, ofType } from './topology';
@@ -73,6 +73,36 @@ describe('a recorded trace', () => {
       errors: 0,
     });
     expect(trace.summary.closest.map((c) => t.name(c.id))).toEqual(['E', 'C', 'B']);
+  });
+
+  it('keeps each event as the lookup emitted it, but for lookupId and at: t first, the same fields in the same order', async () => {
+    const { events, trace } = await recorded();
+    expect(new Set(events.map((e) => e.type))).toEqual(new Set(['started', 'query', 'response', 'timeout', 'done']));
+    events.forEach((e, i) => {
+      const { lookupId: _id, at, ...rest } = e;
+      const expected = { t: at - events[0].at, ...rest };
+      expect(trace.events[i]).toStrictEqual(expected);
+      expect(Object.keys(trace.events[i])).toEqual(Object.keys(expected));
+    });
+  });
+
+  it('keeps the optional fields an event has (hasValue, peerCount, protocol) and adds none it lacks; errors too', () => {
+    const peer = { id: 'ab'.repeat(32), host: '127.0.0.1', port: 4000 };
+    const base = { lookupId: 'l1', self: 'cd'.repeat(32), target: 'ef'.repeat(32), k: 20, alpha: 3, rpcTimeoutMs: 2000, seeds: [peer] };
+    const bare = startTrace({ type: 'started', at: 100, kind: 'find-node', ...base });
+    expect(bare.events[0]).toStrictEqual({ t: 0, type: 'started', kind: 'find-node', target: base.target, self: base.self, k: 20, alpha: 3, rpcTimeoutMs: 2000, seeds: [peer] });
+    const trace = startTrace({ type: 'started', at: 100, kind: 'get-peers', ...base, lookupTimeoutMs: 9000, protocol: 'mainline' });
+    expect(Object.keys(trace.events[0])).toEqual(['t', 'type', 'kind', 'target', 'self', 'k', 'alpha', 'rpcTimeoutMs', 'lookupTimeoutMs', 'seeds', 'protocol']);
+    const response = { type: 'response' as const, lookupId: 'l1', peer, hop: 1, rttMs: 3, bytes: 90, nodes: [peer] };
+    appendTraceEvent(trace, { ...response, at: 103 });
+    appendTraceEvent(trace, { ...response, at: 104, hasValue: true, peerCount: 7 });
+    appendTraceEvent(trace, { type: 'error', lookupId: 'l1', at: 105, peer, hop: 1, code: 'INVALID_RECORD', message: 'bad' });
+    expect(trace.events.slice(1)).toStrictEqual([
+      { t: 3, type: 'response', peer, hop: 1, rttMs: 3, bytes: 90, nodes: [peer] },
+      { t: 4, type: 'response', peer, hop: 1, rttMs: 3, bytes: 90, nodes: [peer], hasValue: true, peerCount: 7 },
+      { t: 5, type: 'error', peer, hop: 1, code: 'INVALID_RECORD', message: 'bad' },
+    ]);
+    expect(trace.summary).toMatchObject({ responses: 2, errors: 1 });
   });
 
   it('round trip: record, save, load gives the identical trace', async () => {

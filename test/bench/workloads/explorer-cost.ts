@@ -6,6 +6,7 @@
 // (and, in the windows with it, the explorer's). Windows alternate, so load from elsewhere on the
 // machine falls on both.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DhtNode } from '../../../core/node';
 import { bytesToHex, randomId } from '../../../core/id';
@@ -67,9 +68,38 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 interface Window {
   cpuPct: number;
+  /** This process's main thread (the node's JavaScript and the explorer's) alone; null where /proc has no schedstat. */
+  mainThreadPct: number | null;
+  /** Every other thread of this process: V8's GC and compiler threads, libuv's pool. */
+  otherThreadsPct: number | null;
   lookups: number;
   batches: number;
   batchBytes: number;
+}
+
+/**
+ * Nanoseconds each thread of this process has run, from /proc/self/task/<tid>/schedstat (Linux;
+ * its first field is the time on a CPU): the main thread (tid = pid) and the rest summed. null
+ * where there is no such file, and the figures built from it are then left out.
+ */
+function threadTimes(): { main: number; others: number } | null {
+  try {
+    let main = 0;
+    let others = 0;
+    for (const tid of readdirSync('/proc/self/task')) {
+      let ns: number;
+      try {
+        ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        continue; // the thread ended meanwhile
+      }
+      if (Number(tid) === process.pid) main += ns;
+      else others += ns;
+    }
+    return { main, others };
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -119,18 +149,41 @@ async function runWindow(explorer: boolean, subjects: Subjects, opts: ExplorerCo
     const b0 = batches;
     const bytes0 = batchBytes;
     const c0 = process.cpuUsage();
+    const th0 = threadTimes();
     const t0 = performance.now();
     await sleep(opts.windowS * 1000);
     const cpu = process.cpuUsage(c0);
+    const th1 = threadTimes();
     const wall = performance.now() - t0;
+    // Threads that ended inside the window drop out of the second reading; a negative share is that, not work.
+    const share = (a: number, b: number): number => Math.max(0, (b - a) / 1e6 / wall) * 100;
     if (firstError !== null) console.log(`  ${failed} lookups failed, the first: ${firstError}`);
-    return { cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100, lookups: lookups - l0, batches: batches - b0, batchBytes: batchBytes - bytes0 };
+    return {
+      cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+      mainThreadPct: th0 && th1 ? share(th0.main, th1.main) : null,
+      otherThreadsPct: th0 && th1 ? share(th0.others, th1.others) : null,
+      lookups: lookups - l0,
+      batches: batches - b0,
+      batchBytes: batchBytes - bytes0,
+    };
   } finally {
     stop = true;
     await load;
     await sleep(500); // let the window's last lookups finish before the next window
     unsubscribe?.();
   }
+}
+
+/** The bare and explorer windows split into main thread and other threads (Linux); none where /proc gave no split. */
+function threadFigures(bare: Window[], withExplorer: Window[], lookupsPerSecond: number): Figure[] {
+  if (!bare.every((w) => w.mainThreadPct !== null) || !withExplorer.every((w) => w.mainThreadPct !== null)) return [];
+  const fig = (metric: string, values: number[]): Figure => ({ metric, unit: '% of a core', better: 'lower', show: 'median', values: { kadscope: summarize(values) } });
+  return [
+    fig(`main thread, bare, ${lookupsPerSecond} lookups/s`, bare.map((w) => w.mainThreadPct!)),
+    fig('main thread, explorer attached', withExplorer.map((w) => w.mainThreadPct!)),
+    fig('other threads (GC, compiler, libuv pool), bare', bare.map((w) => w.otherThreadsPct!)),
+    fig('other threads, explorer attached', withExplorer.map((w) => w.otherThreadsPct!)),
+  ];
 }
 
 export async function runExplorerCostWorkload(opts: ExplorerCostOptions, command: string): Promise<WorkloadResult> {
@@ -152,7 +205,10 @@ export async function runExplorerCostWorkload(opts: ExplorerCostOptions, command
     for (let r = 0; r < opts.rounds; r++) {
       const order = r % 2 === 0 ? [false, true] : [true, false];
       for (const explorer of order) (explorer ? withExplorer : bare).push(await runWindow(explorer, subjects, opts));
-      console.log(`  round ${r + 1}/${opts.rounds}: bare ${bare.at(-1)!.cpuPct.toFixed(1)}%, with the explorer ${withExplorer.at(-1)!.cpuPct.toFixed(1)}% of a core`);
+      const b = bare.at(-1)!;
+      const w = withExplorer.at(-1)!;
+      const split = (x: Window): string => (x.mainThreadPct === null ? '' : ` (main thread ${x.mainThreadPct.toFixed(1)}, others ${x.otherThreadsPct!.toFixed(1)})`);
+      console.log(`  round ${r + 1}/${opts.rounds}: bare ${b.cpuPct.toFixed(1)}%${split(b)}, with the explorer ${w.cpuPct.toFixed(1)}%${split(w)} of a core`);
     }
   } finally {
     await service.stop();
@@ -165,16 +221,21 @@ export async function runExplorerCostWorkload(opts: ExplorerCostOptions, command
     fig(`node CPU, bare, ${opts.lookupsPerSecond} lookups/s`, '% of a core', bare.map((w) => w.cpuPct)),
     fig('node CPU, same work, explorer and event stream attached', '% of a core', withExplorer.map((w) => w.cpuPct)),
     fig('explorer CPU / bare CPU (paired by round)', '×', ratio),
+    ...threadFigures(bare, withExplorer, opts.lookupsPerSecond),
     fig('lookups per window, bare', 'lookups', bare.map((w) => w.lookups), 'higher'),
     fig('lookups per window, with the explorer', 'lookups', withExplorer.map((w) => w.lookups), 'higher'),
     fig('event batches delivered per second', 'batches/s', withExplorer.map((w) => w.batches / opts.windowS), 'higher'),
     fig('event stream, serialised', 'kB/s', withExplorer.map((w) => w.batchBytes / 1000 / opts.windowS)),
   ];
   const diagnostics = { kadscope: { bare, withExplorer } };
+  const threads = bare.every((w) => w.mainThreadPct !== null) && withExplorer.every((w) => w.mainThreadPct !== null);
   const notes = [
     `A ${opts.testnetSize}-node UDP testnet on 127.0.0.1 in a child process; in this process one node that starts ${opts.lookupsPerSecond} find-node lookups of random ids per second (node.findNode in both kinds of window, so the work is the same).`,
     'Two nodes joined once and live throughout. Bare: DhtNode.create({ host, port: 0, bootstrap }), nothing listening. With the explorer: the node ExplorerService started (the app\'s host service: node listeners, traces, the event batcher, the tick snapshot), and one subscriber, attached for that window only, JSON-serialises every batch as the headless host does before its WebSocket send.',
     `${opts.rounds} rounds of two ${opts.windowS} s windows (the load on one node or the other, after 1 s of the same load unmeasured), alternating which comes first. CPU = process.cpuUsage() user + system over wall time: only this process, so only the node and the explorer. Goal: the ratio at most 1.05.`,
+    ...(threads
+      ? ['Main thread and other threads: the same windows split by thread from /proc/self/task/<tid>/schedstat (time on a CPU): the main thread runs the node and the explorer; the others are V8\'s garbage collector and compiler helpers and libuv\'s pool, whose work the main thread\'s allocations and new code cause.']
+      : []),
   ];
   return workloadResult('explorer-cost', command, startedAt, { ...opts }, { figures, diagnostics, notes });
 }
