@@ -153,12 +153,26 @@ export function goals(latest: Record<string, WorkloadResult>): Goal[] {
   const explorer = latest['explorer-cost'];
   const cpuRatio = explorer ? value(explorer, 'explorer CPU / bare CPU (paired by round)', SUBJECT) : null;
   if (explorer && cpuRatio !== null) {
+    // Three readings of the same windows, and the goal takes the worst: the median of the rounds'
+    // ratios, the ratio of the two kinds' medians, and (where the workload split CPU by thread) the
+    // main thread's. One window whose GC threads ran long can move the first two by more than the
+    // 5% margin; the main thread runs the node and the explorer and swings least.
+    const withIt = value(explorer, 'node CPU, same work, explorer and event stream attached', SUBJECT);
+    const bare = value(explorer, explorer.figures[0].metric, SUBJECT);
+    const mainWith = value(explorer, 'main thread, explorer attached', SUBJECT);
+    const mainBareMetric = explorer.figures.find((f) => f.metric.startsWith('main thread, bare'))?.metric;
+    const mainBare = mainBareMetric !== undefined ? value(explorer, mainBareMetric, SUBJECT) : null;
+    const readings = [cpuRatio];
+    if (withIt !== null && bare !== null && bare > 0) readings.push(withIt / bare);
+    if (mainWith !== null && mainBare !== null && mainBare > 0) readings.push(mainWith / mainBare);
+    const worst = Math.max(...readings);
+    const main = mainWith !== null && mainBare !== null ? `; main thread ${num(mainWith, 1)}% against ${num(mainBare, 1)}%` : '';
     out.push({
-      goal: `explorer's cost: node CPU with the UI's event stream ≤ ${EXPLORER_CPU_RATIO_MAX}× the bare node's`,
-      kadscope: `${num(value(explorer, 'node CPU, same work, explorer and event stream attached', SUBJECT), 1, '% of a core')} against ${num(value(explorer, explorer.figures[0].metric, SUBJECT), 1, '%')} bare`,
+      goal: `explorer's cost: node CPU with the UI's event stream ≤ ${EXPLORER_CPU_RATIO_MAX}× the bare node's (the worst of: median of paired rounds, ratio of medians, main thread's ratio)`,
+      kadscope: `${num(withIt, 1, '% of a core')} against ${num(bare, 1, '%')} bare (paired ${num(cpuRatio)}×)${main}`,
       bestPeer: 'n/a',
-      ratio: `${num(cpuRatio)}×`,
-      met: cpuRatio <= EXPLORER_CPU_RATIO_MAX,
+      ratio: `${num(worst)}×`,
+      met: worst <= EXPLORER_CPU_RATIO_MAX,
     });
   }
   return out;
