@@ -489,7 +489,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       if (added !== null && unreachable !== undefined) added.referrers = [c.peer];
     }
     if (nodes) {
-      // The optional fields are set on the literal, not spread into it (V8's slow path, ~1 us an event).
+      // The optional fields are set on the object, not spread into the literal (V8's slow path).
       const e: Extract<LookupEvent, { type: 'response' }> = {
         type: 'response',
         lookupId: p.lookupId,
