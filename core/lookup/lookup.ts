@@ -481,8 +481,11 @@ export class Lookup implements AsyncIterable<LookupEvent> {
         if (unreachable !== undefined) this.referred(existing, c.peer, unreachable);
         continue;
       }
-      const shown = nodes === null ? null : bytesToHex(n.id);
-      if (shown !== null) nodes!.push({ id: shown, host: n.host, port: n.port });
+      let shown: string | null = null;
+      if (nodes !== null) {
+        shown = bytesToHex(n.id);
+        nodes.push({ id: shown, host: n.host, port: n.port });
+      }
       if (p.accept && !p.accept(n)) continue;
       if (at >= this.cap) continue;
       const added = this.insertCandidate(at, { id: shown ?? bytesToHex(n.id), idBytes: n.id, host: n.host, port: n.port }, hop);

@@ -217,23 +217,23 @@ export async function runExplorerCostWorkload(opts: ExplorerCostOptions, command
   }
   const fig = (metric: string, unit: string, values: number[], better: Figure['better'] = 'lower'): Figure => ({ metric, unit, better, show: 'median', values: { kadscope: summarize(values) } });
   const ratio = withExplorer.map((w, i) => w.cpuPct / bare[i].cpuPct);
+  const threads = threadFigures(bare, withExplorer, opts.lookupsPerSecond);
   const figures: Figure[] = [
     fig(`node CPU, bare, ${opts.lookupsPerSecond} lookups/s`, '% of a core', bare.map((w) => w.cpuPct)),
     fig('node CPU, same work, explorer and event stream attached', '% of a core', withExplorer.map((w) => w.cpuPct)),
     fig('explorer CPU / bare CPU (paired by round)', '×', ratio),
-    ...threadFigures(bare, withExplorer, opts.lookupsPerSecond),
+    ...threads,
     fig('lookups per window, bare', 'lookups', bare.map((w) => w.lookups), 'higher'),
     fig('lookups per window, with the explorer', 'lookups', withExplorer.map((w) => w.lookups), 'higher'),
     fig('event batches delivered per second', 'batches/s', withExplorer.map((w) => w.batches / opts.windowS), 'higher'),
     fig('event stream, serialised', 'kB/s', withExplorer.map((w) => w.batchBytes / 1000 / opts.windowS)),
   ];
   const diagnostics = { kadscope: { bare, withExplorer } };
-  const threads = bare.every((w) => w.mainThreadPct !== null) && withExplorer.every((w) => w.mainThreadPct !== null);
   const notes = [
     `A ${opts.testnetSize}-node UDP testnet on 127.0.0.1 in a child process; in this process one node that starts ${opts.lookupsPerSecond} find-node lookups of random ids per second (node.findNode in both kinds of window, so the work is the same).`,
     'Two nodes joined once and live throughout. Bare: DhtNode.create({ host, port: 0, bootstrap }), nothing listening. With the explorer: the node ExplorerService started (the app\'s host service: node listeners, traces, the event batcher, the tick snapshot), and one subscriber, attached for that window only, JSON-serialises every batch as the headless host does before its WebSocket send.',
     `${opts.rounds} rounds of two ${opts.windowS} s windows (the load on one node or the other, after 1 s of the same load unmeasured), alternating which comes first. CPU = process.cpuUsage() user + system over wall time: only this process, so only the node and the explorer. Goal: at most 1.05, read (report.ts) as the worst of the paired ratio, the ratio of the two medians and the main thread's ratio of medians.`,
-    ...(threads
+    ...(threads.length > 0
       ? ['Main thread and other threads: the same windows split by thread from /proc/self/task/<tid>/schedstat (time on a CPU): the main thread runs the node and the explorer; the others are V8\'s garbage collector and compiler helpers and libuv\'s pool, whose work the main thread\'s allocations and new code cause.']
       : []),
   ];
