@@ -1,0 +1,127 @@
+// The explorer's host-side stages, one at a time, in hot loops: what each costs per lookup when
+// nothing else runs. The explorer-cost workload's windows give the whole cost on a real node, where
+// the machine's noise is larger than the goal's margin; this gives the direct work of each stage
+// with little noise, so the two together say how much of the whole is work the explorer does and
+// how much comes from elsewhere (garbage collection, code and caches gone cold between events).
+//
+// The events are recorded once from a seeded memory testnet (FakeClock: the same lookups, answers
+// and events every run): every event the service listens to that these lookups cause, grouped by
+// lookup. Each stage then runs over all of them, `reps` times:
+// - traces: TraceRecorder.ingest of every lookup event (the service's recorder, the Traces view)
+// - batcher: EventBatcher.publish of every event, one batch per lookup (at 20 lookups/s and a
+//   33 ms flush, the bench's subscriber gets about one lookup per batch)
+// - encode: batchMessage() of each batch (the wire form both hosts send)
+// - stringify: JSON.stringify of each encoded batch (the web host's WebSocket send)
+import { FakeClock } from '../../core/clock';
+import { bytesToHex, seededRandomBytes } from '../../core/id';
+import { createTestnet } from '../../core/testnet';
+import { batchMessage } from '../../electron/host/batch-codec';
+import { EventBatcher } from '../../electron/host/batcher';
+import type { EventBatch, ExplorerEvent } from '../../electron/host/contract';
+import { TraceRecorder } from '../../electron/host/trace-recorder';
+import { summarize, type Summary } from './harness';
+
+export interface ExplorerStagesOptions {
+  testnetSize: number;
+  lookups: number;
+  /** Timed passes over all recorded lookups, per stage (after three untimed ones). */
+  reps: number;
+  seed: number;
+}
+
+export const EXPLORER_STAGES_DEFAULTS: ExplorerStagesOptions = { testnetSize: 50, lookups: 100, reps: 40, seed: 7 };
+
+export const STAGE_NAMES = ['traces', 'batcher', 'encode', 'stringify'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+export interface ExplorerStages {
+  /** Events per lookup by kind ('peer-health', and the lookup's own: 'started', 'query', ...). */
+  eventsPerLookup: Record<string, number>;
+  /** Microseconds of CPU per lookup, one value per timed pass. */
+  stages: Record<StageName, Summary>;
+  /** JSON bytes per lookup on the wire. */
+  bytesPerLookup: number;
+}
+
+/** Records the explorer-visible events of `lookups` find-node lookups from node 0 of a seeded memory testnet. */
+async function recordEvents(opts: ExplorerStagesOptions): Promise<ExplorerEvent[][]> {
+  const clock = new FakeClock();
+  const net = await createTestnet({ size: opts.testnetSize, transport: 'memory', seed: opts.seed, clock });
+  try {
+    const node = net.nodes[0];
+    const rand = seededRandomBytes(opts.seed ^ 0x7a7);
+    const perLookup: ExplorerEvent[][] = [];
+    let current: ExplorerEvent[] = [];
+    // The events the service publishes for a lookup (service.ts attach()): its own, and the health of each peer that answers.
+    const unsubs = [node.on('lookup', (event) => current.push({ type: 'lookup', event })), node.on('peer-health', (peer) => current.push({ type: 'peer-health', peer }))];
+    try {
+      for (let i = 0; i < opts.lookups; i++) {
+        current = [];
+        await clock.run(node.findNode(bytesToHex(rand(node.idBytes.length))));
+        perLookup.push(current);
+      }
+    } finally {
+      for (const u of unsubs) u();
+    }
+    return perLookup;
+  } finally {
+    await net.destroy();
+  }
+}
+
+/**
+ * CPU microseconds per lookup of each of `reps` passes of fn over all lookups, hot: code compiled,
+ * caches warm, garbage collected when V8 chooses (a full collection before each pass made the
+ * passes 2-6x slower and their spread wider: the young generation starts small again each time).
+ */
+function timePasses(lookups: number, reps: number, fn: () => void): Summary {
+  for (let i = 0; i < 3; i++) fn();
+  const us: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t = process.cpuUsage();
+    fn();
+    const d = process.cpuUsage(t);
+    us.push((d.user + d.system) / lookups);
+  }
+  return summarize(us);
+}
+
+export async function measureExplorerStages(opts: ExplorerStagesOptions = EXPLORER_STAGES_DEFAULTS): Promise<ExplorerStages> {
+  const perLookup = await recordEvents(opts);
+  const n = perLookup.length;
+  const counts: Record<string, number> = {};
+  for (const events of perLookup) {
+    for (const e of events) {
+      const kind = e.type === 'lookup' ? e.event.type : e.type;
+      counts[kind] = (counts[kind] ?? 0) + 1;
+    }
+  }
+  const eventsPerLookup = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v / n]));
+
+  const traces = timePasses(n, opts.reps, () => {
+    const recorder = new TraceRecorder();
+    for (const events of perLookup) for (const e of events) if (e.type === 'lookup') recorder.ingest(e.event);
+  });
+  let batches: EventBatch[] = [];
+  const batcher = timePasses(n, opts.reps, () => {
+    const out: EventBatch[] = [];
+    const b = new EventBatcher({ clock: new FakeClock() });
+    b.subscribe({ deliver: (batch) => void out.push(batch), congested: () => false });
+    for (const events of perLookup) {
+      for (const e of events) b.publish(e);
+      b.flushAll();
+    }
+    b.stop();
+    batches = out;
+  });
+  const encode = timePasses(n, opts.reps, () => {
+    for (const batch of batches) batchMessage(batch);
+  });
+  const messages = batches.map((batch) => batchMessage(batch));
+  let bytes = 0;
+  const stringify = timePasses(n, opts.reps, () => {
+    bytes = 0;
+    for (const m of messages) bytes += JSON.stringify(m).length;
+  });
+  return { eventsPerLookup, stages: { traces, batcher, encode, stringify }, bytesPerLookup: bytes / n };
+}
