@@ -41,6 +41,7 @@ import {
   type ValueInput,
   type ValueOf,
 } from './contract';
+import { HealthCoalescer } from './health-coalescer';
 import { startMetricsServer, type MetricsServer } from './metrics';
 import { RemoteError, RemoteNodes, summarize } from './remote';
 import { STOPPED_TESTNET, startTestnet, type StartTestnetOptions, type TestnetHandle } from './testnet-runner';
@@ -109,6 +110,8 @@ export class ExplorerService implements ContractHandler {
   private readonly batcher: EventBatcher;
   private readonly store: AppStore;
   private readonly traces = new TraceRecorder();
+  /** Peer-health updates: changes at once, a good peer's refreshes once a tick (health-coalescer.ts). */
+  private readonly health = new HealthCoalescer((peer) => this.publish({ type: 'peer-health', peer }));
   private readonly crawls: CrawlService;
   private readonly handlers: Handlers;
   /** Remote nodes this host is attached to (remote.ts). */
@@ -245,10 +248,12 @@ export class ExplorerService implements ContractHandler {
     const metrics = this.metricsServer;
     this.metricsServer = null;
     await metrics?.server.close();
+    this.health.flush();
     this.batcher.flushAll();
     this.batcher.stop();
     for (const u of this.nodeUnsubs) u();
     this.nodeUnsubs = [];
+    this.health.reset();
     await Promise.allSettled([node?.stop(), this.testnet?.stop()]);
     this.testnet = null;
   }
@@ -556,6 +561,8 @@ export class ExplorerService implements ContractHandler {
     const old = this.userNode;
     for (const u of this.nodeUnsubs) u();
     this.nodeUnsubs = [];
+    this.health.flush();
+    this.health.reset();
     if (old) {
       this.publish({ type: 'node', id: old.id, address: old.address, state: 'stopped' });
       await old.stop();
@@ -601,8 +608,15 @@ export class ExplorerService implements ContractHandler {
       this.nodeUnsubs.push(node.on(event, fn));
     };
     on('peer-added', (peer) => this.publish({ type: 'peer-added', peer }));
-    on('peer-removed', (p) => this.publish({ type: 'peer-removed', id: p.id, host: p.host, port: p.port, reason: p.reason }));
-    on('peer-health', (peer) => this.publish({ type: 'peer-health', peer }));
+    on('peer-removed', (p) => {
+      this.health.removed(p.id);
+      this.publish({ type: 'peer-removed', id: p.id, host: p.host, port: p.port, reason: p.reason });
+    });
+    on('peer-health', (peer) => {
+      // Nobody to tell: what was shown is forgotten, so a new subscriber's first updates go out at once.
+      if (this.batcher.subscriberCount === 0) this.health.reset();
+      else this.health.update(peer);
+    });
     on('observed-address', (address) => this.publish({ type: 'observed-address', address }));
     on('lookup', (e) => this.onLookupEvent(e));
     on('broadcast', (b) => this.publish({ type: 'broadcast', broadcast: broadcastDto(b) }));
@@ -695,6 +709,8 @@ export class ExplorerService implements ContractHandler {
       this.tickTimer = null;
       if (this.state !== 'running') return;
       // Building a snapshot costs a walk of the table; skip it when nobody listens.
+      if (this.batcher.subscriberCount === 0) this.health.reset();
+      else this.health.flush();
       if (this.batcher.subscriberCount > 0 && this.userNode) {
         const s = this.userNode.snapshot();
         this.publish({ type: 'tick', at: s.now, counters: s.counters, peers: s.peers.length, estimatedNetworkSize: s.estimatedNetworkSize, observedAddress: s.observedAddress });

@@ -10,7 +10,7 @@ import type { NodeEvents, PeerInfo } from '../../core/types';
 import { FLUSH_INTERVAL_MS } from '../../electron/host/batcher';
 import { createMemoryClient } from '../../electron/host/client';
 import type { EventBatch } from '../../electron/host/contract';
-import { ExplorerService } from '../../electron/host/service';
+import { ExplorerService, TICK_INTERVAL_MS } from '../../electron/host/service';
 
 /** A real node whose events the test can fire, as the protocol would under a busy network. */
 class FiringNode extends DhtNode {
@@ -38,22 +38,26 @@ function peer(i: number): PeerInfo {
   };
 }
 
+async function firingService(): Promise<{ clock: FakeClock; node: FiringNode; service: ExplorerService; batches: EventBatch[]; network: MemoryNetwork }> {
+  const clock = new FakeClock();
+  const network = new MemoryNetwork({ clock }, { seed: 7 });
+  let node: FiringNode | null = null;
+  const service = new ExplorerService(
+    {
+      clock,
+      createNode: (o: DhtNodeOptions) => (node = new FiringNode({ ...o, host: undefined, port: undefined, transport: network.createTransport({}) })),
+    },
+    { host: 'memory', appVersion: 'test', dataDir: null, bootstrap: [], testnetSize: 0 },
+  );
+  await clock.run(service.start());
+  const batches: EventBatch[] = [];
+  createMemoryClient(service).subscribe((b) => batches.push(b));
+  return { clock, node: node!, service, batches, network };
+}
+
 describe('ExplorerService event batching', () => {
   it('delivers 10,000 events within one second in at most 40 batches, in order, nothing lost', async () => {
-    const clock = new FakeClock();
-    const network = new MemoryNetwork({ clock }, { seed: 7 });
-    let node: FiringNode | null = null;
-    const service = new ExplorerService(
-      {
-        clock,
-        createNode: (o: DhtNodeOptions) => (node = new FiringNode({ ...o, host: undefined, port: undefined, transport: network.createTransport({}) })),
-      },
-      { host: 'memory', appVersion: 'test', dataDir: null, bootstrap: [], testnetSize: 0 },
-    );
-    await clock.run(service.start());
-    const client = createMemoryClient(service);
-    const batches: EventBatch[] = [];
-    client.subscribe((b) => batches.push(b));
+    const { clock, node, service, batches, network } = await firingService();
 
     // Bursty arrival at random instants of one second (seeded), several per millisecond at times.
     const rand = seededRandom(2024);
@@ -64,7 +68,7 @@ describe('ExplorerService event batching', () => {
         clock.advance(times[i] - t);
         t = times[i];
       }
-      node!.fire('peer-health', peer(i));
+      node.fire('peer-health', peer(i));
     }
     // ...and one flush interval later the last of them has gone out.
     clock.advance(ONE_SECOND_MS - t + FLUSH_INTERVAL_MS);
@@ -79,5 +83,49 @@ describe('ExplorerService event batching', () => {
     await service.stop();
     network.destroy();
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  it("sends a peer's health changes at once and a good peer's refreshes once a tick, never after its removal", async () => {
+    const { clock, node, service, batches, network } = await firingService();
+    const health = (): Array<[number, string, number | null]> =>
+      batches.flatMap((b) => b.events).flatMap((e) => (e.type === 'peer-health' ? [[parseInt(e.peer.id, 16), e.peer.state, e.peer.lastSeen] as [number, string, number | null]] : []));
+    // Just after a tick, so the next is a whole interval away.
+    clock.advance(TICK_INTERVAL_MS + FLUSH_INTERVAL_MS);
+    const ticks = batches.flatMap((b) => b.events).flatMap((e) => (e.type === 'tick' ? [e.at] : []));
+    expect(ticks.length).toBeGreaterThan(0);
+    clock.advance(ticks.at(-1)! + TICK_INTERVAL_MS + 1 - clock.now());
+    batches.length = 0;
+    const at = (p: PeerInfo, lastSeen: number, state: PeerInfo['state'] = 'good', failures = 0): PeerInfo => ({ ...p, lastSeen, state, failures });
+    node.fire('peer-health', at(peer(1), 1));
+    node.fire('peer-health', at(peer(2), 1));
+    for (let t = 2; t <= 10; t++) {
+      node.fire('peer-health', at(peer(1), t));
+      node.fire('peer-health', at(peer(2), t));
+    }
+    clock.advance(FLUSH_INTERVAL_MS);
+    expect(health()).toEqual([
+      [1, 'good', 1],
+      [2, 'good', 1],
+    ]);
+    // A change goes out within a flush interval, not a tick.
+    node.fire('peer-health', at(peer(2), 10, 'questionable', 1));
+    clock.advance(FLUSH_INTERVAL_MS);
+    expect(health().slice(2)).toEqual([[2, 'questionable', 10]]);
+    // Peer 1 leaves the table with a refresh held: the tick sends nothing for it.
+    node.fire('peer-removed', { id: peer(1).id, host: peer(1).host, port: peer(1).port, reason: 'evicted' });
+    clock.advance(TICK_INTERVAL_MS);
+    expect(health().slice(3)).toEqual([]);
+    // Peer 2's later refresh arrives with the next tick, the latest one only.
+    node.fire('peer-health', at(peer(2), 20, 'questionable', 1));
+    node.fire('peer-health', at(peer(2), 21, 'questionable', 1));
+    clock.advance(FLUSH_INTERVAL_MS);
+    expect(health().slice(3)).toEqual([]);
+    clock.advance(TICK_INTERVAL_MS);
+    expect(health().slice(3)).toEqual([[2, 'questionable', 21]]);
+    const removedAt = batches.flatMap((b) => b.events).findIndex((e) => e.type === 'peer-removed');
+    expect(removedAt).toBeGreaterThanOrEqual(0);
+
+    await service.stop();
+    network.destroy();
   });
 });
