@@ -5,8 +5,10 @@
 // how much comes from elsewhere (garbage collection, code and caches gone cold between events).
 //
 // The events are recorded once from a seeded memory testnet (FakeClock: the same lookups, answers
-// and events every run): every event the service listens to that these lookups cause, grouped by
-// lookup. Each stage then runs over all of them, `reps` times:
+// and events every run): every event the service publishes for these lookups, grouped by lookup.
+// That is the lookups' own events, and peer-health updates as the service passes them on
+// (health-coalescer.ts: changes at once, a good peer's refreshes once a tick, here once every
+// `lookupsPerTick` lookups). Each stage then runs over all of them, `reps` times:
 // - traces: TraceRecorder.ingest of every lookup event (the service's recorder, the Traces view)
 // - batcher: EventBatcher.publish of every event, one batch per lookup (at 20 lookups/s and a
 //   33 ms flush, the bench's subscriber gets about one lookup per batch)
@@ -17,6 +19,7 @@ import { bytesToHex, seededRandomBytes } from '../../core/id';
 import { createTestnet } from '../../core/testnet';
 import { batchMessage } from '../../electron/host/batch-codec';
 import { EventBatcher } from '../../electron/host/batcher';
+import { HealthCoalescer } from '../../electron/host/health-coalescer';
 import type { EventBatch, ExplorerEvent } from '../../electron/host/contract';
 import { TraceRecorder } from '../../electron/host/trace-recorder';
 import { summarize, type Summary } from './harness';
@@ -27,9 +30,11 @@ export interface ExplorerStagesOptions {
   /** Timed passes over all recorded lookups, per stage (after three untimed ones). */
   reps: number;
   seed: number;
+  /** Lookups per service tick (1 s), when held peer-health refreshes go out: the explorer-cost workload's lookups per second. */
+  lookupsPerTick: number;
 }
 
-export const EXPLORER_STAGES_DEFAULTS: ExplorerStagesOptions = { testnetSize: 50, lookups: 100, reps: 40, seed: 7 };
+export const EXPLORER_STAGES_DEFAULTS: ExplorerStagesOptions = { testnetSize: 50, lookups: 100, reps: 40, seed: 7, lookupsPerTick: 20 };
 
 export const STAGE_NAMES = ['traces', 'batcher', 'encode', 'stringify'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -52,12 +57,18 @@ async function recordEvents(opts: ExplorerStagesOptions): Promise<ExplorerEvent[
     const rand = seededRandomBytes(opts.seed ^ 0x7a7);
     const perLookup: ExplorerEvent[][] = [];
     let current: ExplorerEvent[] = [];
-    // The events the service publishes for a lookup (service.ts attach()): its own, and the health of each peer that answers.
-    const unsubs = [node.on('lookup', (event) => current.push({ type: 'lookup', event })), node.on('peer-health', (peer) => current.push({ type: 'peer-health', peer }))];
+    // What the service publishes for a lookup (service.ts attach()): its events, and peer health as the service passes it on.
+    const health = new HealthCoalescer((peer) => current.push({ type: 'peer-health', peer }));
+    const unsubs = [
+      node.on('lookup', (event) => current.push({ type: 'lookup', event })),
+      node.on('peer-health', (peer) => health.update(peer)),
+      node.on('peer-removed', (p) => health.removed(p.id)),
+    ];
     try {
       for (let i = 0; i < opts.lookups; i++) {
         current = [];
         await clock.run(node.findNode(bytesToHex(rand(node.idBytes.length))));
+        if ((i + 1) % opts.lookupsPerTick === 0) health.flush();
         perLookup.push(current);
       }
     } finally {
