@@ -1,22 +1,18 @@
-// What the explorer costs the node it shows: process CPU of one kadscope node doing a steady load of
-// lookups on a UDP testnet, in windows where it runs bare (a DhtNode, nobody listening) and windows
-// where it runs as the app runs it (ExplorerService: its listeners, traces, event batcher, the tick
-// snapshot) with a subscriber that serialises every batch as the headless host does before its
-// WebSocket send. The testnet runs in a child process, so this process's CPU is the node's own
-// (and, in the windows with it, the explorer's). Windows alternate, so load from elsewhere on the
-// machine falls on both.
+// What the explorer costs the node it shows: CPU of a kadscope node doing a steady load of lookups on
+// a UDP testnet, in windows where it runs bare (a DhtNode, nobody listening) and windows where it
+// runs as the app runs it, with the explorer's event stream serialised as the headless host sends
+// it (explorer-cost-subject.ts). The testnet runs in a child process, and the nodes measured in two
+// more: in each round one subject process measures a bare window while the other measures an
+// explorer window over the same seconds, and the next round swaps them. So load from elsewhere on
+// the machine falls on both kinds of window at once, and a difference between the two processes
+// falls on both kinds in turn. Each process's CPU is its nodes' own (and the explorer's).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { DhtNode } from '../../../core/node';
-import { bytesToHex, randomId } from '../../../core/id';
-import { batchMessage } from '../../../electron/host/batch-codec';
-import { ExplorerService } from '../../../electron/host/service';
 import { EXPLORER_STAGES_DEFAULTS, measureExplorerStages, STAGE_NAMES, type ExplorerStages } from '../explorer-stages';
 import type { Figure, WorkloadResult } from '../harness';
 import { summarize } from '../harness';
 import { workloadResult } from './common';
+import type { SubjectCommand, SubjectMessage, Window } from './explorer-cost-subject';
 
 export interface ExplorerCostOptions {
   testnetSize: number;
@@ -24,23 +20,25 @@ export interface ExplorerCostOptions {
   lookupsPerSecond: number;
   /** Seconds per measured window (after a warm-up second). */
   windowS: number;
-  /** Window pairs (bare, explorer), alternating which comes first. */
+  /** Rounds of two simultaneous windows (one bare, one with the explorer), the subject processes swapping kinds each round. */
   rounds: number;
 }
 
-export const EXPLORER_COST_DEFAULTS: ExplorerCostOptions = { testnetSize: 50, lookupsPerSecond: 20, windowS: 6, rounds: 5 };
+export const EXPLORER_COST_DEFAULTS: ExplorerCostOptions = { testnetSize: 50, lookupsPerSecond: 20, windowS: 6, rounds: 10 };
 
 const TESTNET_URL = new URL('../../../core/testnet.ts', import.meta.url).href;
+const SUBJECT_URL = new URL('./explorer-cost-subject.ts', import.meta.url).href;
 const READY_TIMEOUT_MS = 120_000;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** A window that has not answered in this long (its seconds, the warm-up and this margin) fails the workload. */
+const WINDOW_MARGIN_MS = 30_000;
+/** Node flags for the children: the same as this process's (the tsx loader), less its heap limit. */
+const childArgs = (code: string): string[] => [...process.execArgv.filter((a) => !a.startsWith('--max-old-space')), '--input-type=module', '-e', code];
+const REPO_DIR = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** A UDP testnet in a child process (same Node flags, so the tsx loader); resolves with its bootstrap addresses. */
 function startTestnetChild(size: number): Promise<{ child: ChildProcess; bootstrap: string[] }> {
   const code = `import(${JSON.stringify(TESTNET_URL)}).then(async (m) => { const t = await m.createTestnet({ size: ${size}, transport: 'udp', host: '127.0.0.1' }); console.log('ready ' + JSON.stringify(t.bootstrap)); process.on('SIGTERM', () => { t.destroy().then(() => process.exit(0)); }); });`;
-  const child = spawn(process.execPath, [...process.execArgv.filter((a) => !a.startsWith('--max-old-space')), '--input-type=module', '-e', code], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    cwd: fileURLToPath(new URL('../../..', import.meta.url)),
-  });
+  const child = spawn(process.execPath, childArgs(code), { stdio: ['ignore', 'pipe', 'inherit'], cwd: REPO_DIR });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
@@ -68,146 +66,67 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-interface Window {
-  cpuPct: number;
-  /** This process's main thread (the node's JavaScript and the explorer's) alone; null where /proc has no schedstat. */
-  mainThreadPct: number | null;
-  /** Every other thread of this process: V8's GC and compiler threads, libuv's pool. */
-  otherThreadsPct: number | null;
-  /** Time the main thread stood in garbage collection pauses (node:perf_hooks 'gc' entries), ms per second. */
-  gcMsPerS: number;
-  lookups: number;
-  batches: number;
-  batchBytes: number;
-}
+/** A subject process (explorer-cost-subject.ts), talked to over its IPC channel one command at a time. */
+class Subject {
+  private waiting: { resolve: (m: SubjectMessage) => void; reject: (e: Error) => void } | null = null;
 
-/**
- * Nanoseconds each thread of this process has run, from /proc/self/task/<tid>/schedstat (Linux;
- * its first field is the time on a CPU): the main thread (tid = pid) and the rest summed. null
- * where there is no such file, and the figures built from it are then left out.
- */
-function threadTimes(): { main: number; others: number } | null {
-  try {
-    let main = 0;
-    let others = 0;
-    for (const tid of readdirSync('/proc/self/task')) {
-      let ns: number;
-      try {
-        ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      } catch {
-        continue; // the thread ended meanwhile
-      }
-      if (Number(tid) === process.pid) main += ns;
-      else others += ns;
-    }
-    return { main, others };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The main thread's garbage collection pauses, as V8 reports them (perf_hooks 'gc' entries: start
- * and duration on the performance timeline). Entries arrive after the pause, so a window reads
- * its own after it ends; entries older than the last reading are dropped, so the list is bounded.
- */
-class GcPauses {
-  private entries: Array<{ start: number; ms: number }> = [];
-  private readonly observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) this.entries.push({ start: e.startTime, ms: e.duration });
-  });
-
-  constructor() {
-    this.observer.observe({ entryTypes: ['gc'] });
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (m: SubjectMessage) => {
+      const w = this.waiting;
+      this.waiting = null;
+      w?.resolve(m);
+    });
+    child.once('exit', (code) => {
+      const w = this.waiting;
+      this.waiting = null;
+      w?.reject(new Error(`an explorer-cost subject process exited with code ${code}`));
+    });
   }
 
-  /** Milliseconds of pauses that started in [from, to) (performance.now() times); forgets everything before `to`. */
-  take(from: number, to: number): number {
-    let ms = 0;
-    for (const e of this.entries) if (e.start >= from && e.start < to) ms += e.ms;
-    this.entries = this.entries.filter((e) => e.start >= to);
-    return ms;
+  static async start(bootstrap: string[]): Promise<Subject> {
+    const code = `import(${JSON.stringify(SUBJECT_URL)}).then((m) => m.serveSubject(${JSON.stringify(bootstrap)}));`;
+    const subject = new Subject(spawn(process.execPath, childArgs(code), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: REPO_DIR }));
+    const m = await subject.next(READY_TIMEOUT_MS);
+    if (m.type !== 'ready') throw new Error(`an explorer-cost subject did not start: ${m.type === 'error' ? m.message : m.type}`);
+    return subject;
   }
 
-  stop(): void {
-    this.observer.disconnect();
+  async window(explorer: boolean, opts: ExplorerCostOptions): Promise<Window> {
+    const command: SubjectCommand = { cmd: 'window', explorer, lookupsPerSecond: opts.lookupsPerSecond, windowS: opts.windowS };
+    const answer = this.next(opts.windowS * 1000 + WINDOW_MARGIN_MS);
+    this.child.send(command);
+    const m = await answer;
+    if (m.type !== 'window') throw new Error(`an explorer-cost subject failed a window: ${m.type === 'error' ? m.message : m.type}`);
+    return m.window;
   }
-}
 
-/**
- * Both nodes live throughout (a node started per window would leave a departed node in the
- * testnet's tables each time, and later windows' lookups would wait on it): the bare one, and the
- * explorer's. Each window puts the load on one of them; the explorer's subscriber is attached only
- * in its own windows (without one the service builds no tick snapshots and delivers nothing).
- */
-interface Subjects {
-  bare: DhtNode;
-  service: ExplorerService;
-  gc: GcPauses;
-}
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+    if (this.child.connected) this.child.send({ cmd: 'stop' } satisfies SubjectCommand);
+    else this.child.kill('SIGTERM');
+    await exited;
+  }
 
-async function runWindow(explorer: boolean, subjects: Subjects, opts: ExplorerCostOptions): Promise<Window> {
-  const node = explorer ? subjects.service.node : subjects.bare;
-  let batches = 0;
-  let batchBytes = 0;
-  const unsubscribe = explorer
-    ? subjects.service.subscribe({
-        deliver: (batch) => {
-          batches++;
-          batchBytes += JSON.stringify(batchMessage(batch)).length;
+  /** The next message, or an error after timeoutMs (the process is then killed). */
+  private next(timeoutMs: number): Promise<SubjectMessage> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting = null;
+        this.child.kill('SIGKILL');
+        reject(new Error(`an explorer-cost subject did not answer within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.waiting = {
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
         },
-        congested: () => false,
-      })
-    : null;
-  let stop = false;
-  let lookups = 0;
-  let failed = 0;
-  let firstError: string | null = null;
-  const load = (async () => {
-    while (!stop) {
-      const t = performance.now();
-      void node.findNode(bytesToHex(randomId())).then(
-        () => lookups++,
-        (e: Error) => {
-          failed++;
-          firstError ??= e.message;
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
         },
-      );
-      await sleep(Math.max(0, 1000 / opts.lookupsPerSecond - (performance.now() - t)));
-    }
-  })();
-  try {
-    await sleep(1000);
-    const l0 = lookups;
-    const b0 = batches;
-    const bytes0 = batchBytes;
-    const c0 = process.cpuUsage();
-    const th0 = threadTimes();
-    const t0 = performance.now();
-    await sleep(opts.windowS * 1000);
-    const cpu = process.cpuUsage(c0);
-    const th1 = threadTimes();
-    const t1 = performance.now();
-    const wall = t1 - t0;
-    await sleep(20); // the window's last 'gc' entries are delivered after it
-    const gcMs = subjects.gc.take(t0, t1);
-    // Threads that ended inside the window drop out of the second reading; a negative share is that, not work.
-    const share = (a: number, b: number): number => Math.max(0, (b - a) / 1e6 / wall) * 100;
-    if (firstError !== null) console.log(`  ${failed} lookups failed, the first: ${firstError}`);
-    return {
-      cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
-      mainThreadPct: th0 && th1 ? share(th0.main, th1.main) : null,
-      otherThreadsPct: th0 && th1 ? share(th0.others, th1.others) : null,
-      gcMsPerS: gcMs / (wall / 1000),
-      lookups: lookups - l0,
-      batches: batches - b0,
-      batchBytes: batchBytes - bytes0,
-    };
-  } finally {
-    stop = true;
-    await load;
-    await sleep(500); // let the window's last lookups finish before the next window
-    unsubscribe?.();
+      };
+    });
   }
 }
 
@@ -239,30 +158,27 @@ export async function runExplorerCostWorkload(opts: ExplorerCostOptions, command
   const { child, bootstrap } = await startTestnetChild(opts.testnetSize);
   const bare: Window[] = [];
   const withExplorer: Window[] = [];
-  const service = new ExplorerService(
-    { createNode: (o) => DhtNode.create({ ...o, host: '127.0.0.1', port: 0 }) },
-    { host: 'web', appVersion: 'bench', dataDir: null, bootstrap, testnetSize: 0 },
-  );
-  const subjects: Subjects = { bare: DhtNode.create({ host: '127.0.0.1', port: 0, bootstrap }), service, gc: new GcPauses() };
+  const subjects: Subject[] = [];
   try {
-    await subjects.bare.start();
-    await service.start();
-    // Warm-up: code, JIT, both tables.
-    await runWindow(false, subjects, { ...opts, windowS: 1 });
-    await runWindow(true, subjects, { ...opts, windowS: 1 });
+    for (let i = 0; i < 2; i++) subjects.push(await Subject.start(bootstrap));
+    const [a, b] = subjects;
+    /** Both kinds at once: `a` with the explorer or bare, `b` the other. */
+    const round = (aExplorer: boolean, o: ExplorerCostOptions): Promise<[Window, Window]> => Promise.all([a.window(aExplorer, o), b.window(!aExplorer, o)]);
+    // Warm-up: code, JIT, every node's table.
+    await round(true, { ...opts, windowS: 1 });
+    await round(false, { ...opts, windowS: 1 });
     for (let r = 0; r < opts.rounds; r++) {
-      const order = r % 2 === 0 ? [false, true] : [true, false];
-      for (const explorer of order) (explorer ? withExplorer : bare).push(await runWindow(explorer, subjects, opts));
-      const b = bare.at(-1)!;
-      const w = withExplorer.at(-1)!;
-      const split = (x: Window): string =>
-        (x.mainThreadPct === null ? '' : ` (main thread ${x.mainThreadPct.toFixed(1)}, others ${x.otherThreadsPct!.toFixed(1)}; GC pauses ${x.gcMsPerS.toFixed(1)} ms/s)`);
-      console.log(`  round ${r + 1}/${opts.rounds}: bare ${b.cpuPct.toFixed(1)}%${split(b)}, with the explorer ${w.cpuPct.toFixed(1)}%${split(w)} of a core`);
+      const aExplorer = r % 2 === 0;
+      const [wa, wb] = await round(aExplorer, opts);
+      const [x, y] = aExplorer ? [wa, wb] : [wb, wa];
+      withExplorer.push(x);
+      bare.push(y);
+      const split = (w: Window): string =>
+        w.mainThreadPct === null ? '' : ` (main thread ${w.mainThreadPct.toFixed(1)}, others ${w.otherThreadsPct!.toFixed(1)}; GC pauses ${w.gcMsPerS.toFixed(1)} ms/s)`;
+      console.log(`  round ${r + 1}/${opts.rounds}: bare ${y.cpuPct.toFixed(1)}%${split(y)}, with the explorer ${x.cpuPct.toFixed(1)}%${split(x)} of a core (explorer in process ${aExplorer ? 'a' : 'b'})`);
     }
   } finally {
-    subjects.gc.stop();
-    await service.stop();
-    await subjects.bare.stop();
+    await Promise.all(subjects.map((s) => s.stop()));
     await stopChild(child);
   }
   // After the windows, with the testnet gone: the explorer's host stages alone (explorer-stages.ts).
@@ -286,9 +202,8 @@ export async function runExplorerCostWorkload(opts: ExplorerCostOptions, command
   ];
   const diagnostics = { kadscope: { bare, withExplorer, eventsPerLookup: stages.eventsPerLookup, stageBytesPerLookup: stages.bytesPerLookup } };
   const notes = [
-    `A ${opts.testnetSize}-node UDP testnet on 127.0.0.1 in a child process; in this process one node that starts ${opts.lookupsPerSecond} find-node lookups of random ids per second (node.findNode in both kinds of window, so the work is the same).`,
-    'Two nodes joined once and live throughout. Bare: DhtNode.create({ host, port: 0, bootstrap }), nothing listening. With the explorer: the node ExplorerService started (the app\'s host service: node listeners, traces, the event batcher, the tick snapshot), and one subscriber, attached for that window only, JSON-serialises every batch as the headless host does before its WebSocket send.',
-    `${opts.rounds} rounds of two ${opts.windowS} s windows (the load on one node or the other, after 1 s of the same load unmeasured), alternating which comes first. CPU = process.cpuUsage() user + system over wall time: only this process, so only the node and the explorer. Goal: at most 1.05, read (report.ts) as the worst of the paired ratio, the ratio of the two medians and the main thread's ratio of medians.`,
+    `A ${opts.testnetSize}-node UDP testnet on 127.0.0.1 in a child process, and two subject processes (explorer-cost-subject.ts), each with two nodes joined once and live throughout. Bare: DhtNode.create({ host, port: 0, bootstrap }), nothing listening. With the explorer: the node ExplorerService started (the app's host service: node listeners, traces, the event batcher, the tick snapshot), and one subscriber, attached for that window only, JSON-serialises every batch as the headless host does before its WebSocket send. A window's load: ${opts.lookupsPerSecond} find-node lookups of random ids per second on one of the two nodes (node.findNode in both kinds of window, so the work is the same).`,
+    `${opts.rounds} rounds; in each, one subject process measures a bare window while the other measures an explorer window over the same ${opts.windowS} s (after 1 s of the same load unmeasured), and the next round swaps them, so each process runs each kind in alternate rounds. CPU = process.cpuUsage() user + system over wall time of the subject process: its nodes and, with it, the explorer. A round's ratio is its explorer window over its bare window. Goal: at most 1.05, read (report.ts) as the worst of the median of the rounds' ratios, the ratio of the two medians and the main thread's ratio of medians.`,
     ...(threads.length > 0
       ? ['Main thread and other threads: the same windows split by thread from /proc/self/task/<tid>/schedstat (time on a CPU): the main thread runs the node and the explorer; the others are V8\'s garbage collector and compiler helpers and libuv\'s pool, whose work the main thread\'s allocations and new code cause.']
       : []),
