@@ -11,6 +11,7 @@ import type { Clock, TimerHandle } from '../clock';
 import { DhtError } from '../errors';
 import { bytesToHex, compareDistance, hexToBytes } from '../id';
 import type { Contact, LookupEvent, LookupKind, LookupTermination } from '../types';
+import { idHex } from '../rpc/id-hex';
 import type { WireContact, WirePeer, WireRecord } from '../wire/types';
 
 export const LOOKUP_TIMEOUT_MS = 60_000;
@@ -125,6 +126,11 @@ interface Candidate {
   referrers?: LookupPeer[];
   /** It timed out: a peer that names it again is told (onUnreachable). */
   down?: true;
+  /**
+   * Its contact as events show it, made once (contactOf): every event about this candidate, and
+   * every answer that names it at its address, shares this one object instead of a copy each.
+   */
+  contact?: Contact;
 }
 
 export type LookupDoneEvent = Extract<LookupEvent, { type: 'done' }>;
@@ -146,6 +152,11 @@ function equalIds(a: Uint8Array, b: Uint8Array): boolean {
 
 export function toContact(p: { id: string; host: string; port: number }): Contact {
   return { id: p.id, host: p.host, port: p.port };
+}
+
+/** A candidate's contact for events, made on first use and shared by every event after. */
+function contactOf(c: Candidate): Contact {
+  return (c.contact ??= toContact(c.peer));
 }
 
 /**
@@ -265,7 +276,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
         alpha: p.alpha,
         rpcTimeoutMs: p.rpcTimeoutMs,
         lookupTimeoutMs: p.timeoutMs ?? LOOKUP_TIMEOUT_MS,
-        seeds: this.sorted.map((c) => toContact(c.peer)),
+        seeds: this.sorted.map(contactOf),
       };
       if (p.protocol !== undefined) e.protocol = p.protocol;
       this.push(e);
@@ -440,7 +451,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     c.sent = true;
     if (!this.watched) return;
     const p = this.p;
-    this.push({ type: 'query', lookupId: p.lookupId, at: p.clock.now(), peer: toContact(c.peer), hop: c.hop, bytes });
+    this.push({ type: 'query', lookupId: p.lookupId, at: p.clock.now(), peer: contactOf(c), hop: c.hop, bytes });
   }
 
   private onAnswer(c: Candidate, answer: QueryAnswer): void {
@@ -450,7 +461,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     if (answer.id !== c.peer.id) {
       // The address answered with another id: the node we were told about is not there.
       c.state = 'failed';
-      if (this.watched) this.push({ type: 'error', lookupId: p.lookupId, at: p.clock.now(), peer: toContact(c.peer), hop: c.hop, code: 'ID_MISMATCH', message: `answered with id ${answer.id.slice(0, 16)}…` });
+      if (this.watched) this.push({ type: 'error', lookupId: p.lookupId, at: p.clock.now(), peer: contactOf(c), hop: c.hop, code: 'ID_MISMATCH', message: `answered with id ${answer.id.slice(0, 16)}…` });
       this.step();
       return;
     }
@@ -461,35 +472,40 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     if (answer.rttMs > this.slowestRttMs) this.slowestRttMs = answer.rttMs;
     if (answer.token) c.token = answer.token;
     p.onAnswer?.(c.peer, answer);
-    // The referrals as the 'response' event shows them, when anyone sees it.
-    const nodes: Contact[] | null = this.watched ? [] : null;
+    // The referrals as the 'response' event shows them, when anyone sees it: one per referral, so
+    // the array is made at its length (pushing into [] reallocates it as it grows).
+    const nodes: Contact[] | null = this.watched ? new Array<Contact>(answer.nodes.length) : null;
+    let shownCount = 0;
     const hop = c.hop + 1;
     const self = this.selfBytes;
     const unreachable = p.onUnreachable;
     for (const n of answer.nodes) {
       // A hex id only for the event and for a candidate we keep; one we have already has its own.
       if (equalIds(n.id, self)) {
-        if (nodes !== null) nodes.push({ id: p.self, host: n.host, port: n.port });
+        if (nodes !== null) nodes[shownCount++] = { id: p.self, host: n.host, port: n.port };
         continue;
       }
       // Most referrals name candidates we already have: settle those before the address checks.
       const at = this.position(n.id);
       const existing = this.sorted[at];
       if (existing !== undefined && equalIds(existing.peer.idBytes, n.id)) {
-        if (nodes !== null) nodes.push({ id: existing.peer.id, host: n.host, port: n.port });
+        if (nodes !== null) nodes[shownCount++] = n.host === existing.peer.host && n.port === existing.peer.port ? contactOf(existing) : { id: existing.peer.id, host: n.host, port: n.port };
         if (hop < existing.hop && existing.state === 'new' && (!p.accept || p.accept(n))) existing.hop = hop;
         if (unreachable !== undefined) this.referred(existing, c.peer, unreachable);
         continue;
       }
-      let shown: string | null = null;
+      // The process-wide memo (rpc/id-hex.ts): a referral names a node seen before more often than not.
+      let shown: Contact | null = null;
       if (nodes !== null) {
-        shown = bytesToHex(n.id);
-        nodes.push({ id: shown, host: n.host, port: n.port });
+        shown = { id: idHex(n.id), host: n.host, port: n.port };
+        nodes[shownCount++] = shown;
       }
       if (p.accept && !p.accept(n)) continue;
       if (at >= this.cap) continue;
-      const added = this.insertCandidate(at, { id: shown ?? bytesToHex(n.id), idBytes: n.id, host: n.host, port: n.port }, hop);
-      if (added !== null && unreachable !== undefined) added.referrers = [c.peer];
+      const added = this.insertCandidate(at, { id: shown?.id ?? idHex(n.id), idBytes: n.id, host: n.host, port: n.port }, hop);
+      if (added === null) continue;
+      if (shown !== null) added.contact = shown;
+      if (unreachable !== undefined) added.referrers = [c.peer];
     }
     if (nodes) {
       // The optional fields are set on the object, not spread into the literal (V8's slow path).
@@ -497,7 +513,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
         type: 'response',
         lookupId: p.lookupId,
         at: c.answeredAt,
-        peer: toContact(c.peer),
+        peer: contactOf(c),
         hop: c.hop,
         rttMs: answer.rttMs,
         bytes: answer.bytesReceived,
@@ -516,7 +532,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
         return;
       }
       if (verdict === 'reject' && this.watched) {
-        this.push({ type: 'error', lookupId: p.lookupId, at: p.clock.now(), peer: toContact(c.peer), hop: c.hop, code: 'INVALID_RECORD', message: 'answered with a record that failed validation' });
+        this.push({ type: 'error', lookupId: p.lookupId, at: p.clock.now(), peer: contactOf(c), hop: c.hop, code: 'INVALID_RECORD', message: 'answered with a record that failed validation' });
       }
     }
     if (firstAnswer && this.stallTimer !== null) {
@@ -542,9 +558,9 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     const at = p.clock.now();
     if (this.watched) {
       if (err.code === 'TIMEOUT') {
-        this.push({ type: 'timeout', lookupId: p.lookupId, at, peer: toContact(c.peer), hop: c.hop, afterMs: at - sentAt });
+        this.push({ type: 'timeout', lookupId: p.lookupId, at, peer: contactOf(c), hop: c.hop, afterMs: at - sentAt });
       } else if (err.code !== 'ABORTED') {
-        this.push({ type: 'error', lookupId: p.lookupId, at, peer: toContact(c.peer), hop: c.hop, code: err.code, message: err.message });
+        this.push({ type: 'error', lookupId: p.lookupId, at, peer: contactOf(c), hop: c.hop, code: err.code, message: err.message });
       }
     }
     this.step();

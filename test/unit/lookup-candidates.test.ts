@@ -84,3 +84,36 @@ describe('Lookup with answers from non-members', () => {
     expect(done.reason).toBe('exhausted');
   });
 });
+
+describe('Lookup events: referrals', () => {
+  it('show the address each answer gave, also for a candidate the lookup holds at another address', async () => {
+    const rnd = seededRandomBytes(7);
+    const target = rnd(32);
+    const [a, b, c, d] = Array.from({ length: 4 }, (): LookupPeer => {
+      const id = rnd(32);
+      return { id: bytesToHex(id), idBytes: id, host: '10.0.0.1', port: 0 };
+    }).map((p, i) => ({ ...p, port: 1000 + i }));
+    // B names C at another port, then at C's own, and D (new); C names D.
+    const answers = new Map<string, LookupPeer[]>([
+      [b.id, [{ ...c, port: 1099 }, c, d]],
+      [c.id, [d]],
+      [d.id, []],
+    ]);
+    const clock = new FakeClock();
+    const query: QueryFn = (p, _signal, onSend) => {
+      onSend(1, 90);
+      const nodes = (answers.get(p.id) ?? []).map((n) => ({ id: new Uint8Array(n.idBytes), host: n.host, port: n.port }));
+      return new Promise((resolve) => clock.setTimeout(() => resolve({ id: p.id, nodes, rttMs: 1, bytesSent: 90, bytesReceived: 100, attempts: 1 }), 1));
+    };
+    const events: LookupEvent[] = [];
+    const l = new Lookup({ lookupId: 'r', kind: 'find-node', self: a.id, target, k: 4, alpha: 1, rpcTimeoutMs: 10, seeds: [b, c], query, clock, onEvent: (e) => events.push(e) });
+    await clock.run(l.run());
+    const contact = (p: LookupPeer, port = p.port) => ({ id: p.id, host: p.host, port });
+    const responses = new Map(events.flatMap((e) => (e.type === 'response' ? [[e.peer.id, e.nodes] as const] : [])));
+    expect(responses.get(b.id)).toEqual([contact(c, 1099), contact(c), contact(d)]);
+    expect(responses.get(c.id)).toEqual([contact(d)]);
+    // Every event about a peer names it as the lookup holds it.
+    for (const e of events) if (e.type === 'query' || e.type === 'response') expect(e.peer).toEqual(contact([b, c, d].find((p) => p.id === e.peer.id)!));
+    expect(events.filter((e) => e.type === 'query')).toHaveLength(3);
+  });
+});
