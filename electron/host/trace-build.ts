@@ -16,7 +16,7 @@ export function emptySummary(): TraceSummary {
  * ones only when the event has them. One literal per type: a rest-and-spread copy took V8's slow
  * path (~1 us an event; a fifth of the time in the explorer's own functions at 20 lookups/s).
  */
-function toTraceEvent(e: LookupEvent, startedAt: number): TraceEvent {
+export function toTraceEvent(e: LookupEvent, startedAt: number): TraceEvent {
   const t = Math.max(0, e.at - startedAt);
   switch (e.type) {
     case 'started': {
@@ -71,7 +71,17 @@ export function startTrace(e: StartedEvent): Trace {
  * has fewer than `maxEvents` events. 'done' is kept even past the cap: it carries the outcome.
  */
 export function appendTraceEvent(trace: Trace, e: LookupEvent, maxEvents = MAX_TRACE_EVENTS): void {
-  if (e.type === 'started') return; // a lookup starts once; a second start is not this trace's
+  if (countTraceEvent(trace, e, trace.events.length, maxEvents)) trace.events.push(toTraceEvent(e, trace.startedAt));
+}
+
+/**
+ * appendTraceEvent's bookkeeping without the event itself: counts `e` in the trace's summary and
+ * says whether the trace keeps it, given that it holds `held` events (counted, when the caller
+ * holds some not yet converted, as the service's recorder does). False past the cap, which marks
+ * the trace truncated; false for a second 'started'.
+ */
+export function countTraceEvent(trace: Trace, e: LookupEvent, held: number, maxEvents = MAX_TRACE_EVENTS): boolean {
+  if (e.type === 'started') return false; // a lookup starts once; a second start is not this trace's
   const s = trace.summary;
   if (e.type === 'query') s.messages++;
   else if (e.type === 'response') s.responses++;
@@ -85,8 +95,9 @@ export function appendTraceEvent(trace: Trace, e: LookupEvent, maxEvents = MAX_T
     s.timeToClosestMs = e.timeToClosestMs;
     s.closest = e.closest;
   }
-  if (trace.events.length < maxEvents || e.type === 'done') trace.events.push(toTraceEvent(e, trace.startedAt));
-  else trace.truncated = true;
+  if (held < maxEvents || e.type === 'done') return true;
+  trace.truncated = true;
+  return false;
 }
 
 /** Builds the trace of one lookup from its events as they stream (the CLI's `--trace`). */

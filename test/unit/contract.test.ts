@@ -191,6 +191,32 @@ describe('traces', () => {
     expect(t.summary.responses).toBe(1);
   });
 
+  it('a trace asked for while its lookup runs has every event so far, and the rest when asked again', () => {
+    const rec = new TraceRecorder();
+    const [started, query, response, done] = lookupEvents('L', 100);
+    rec.ingest(started);
+    rec.ingest(query);
+    expect(rec.get('L')!.events).toEqual([expect.objectContaining({ type: 'started', t: 0 }), expect.objectContaining({ type: 'query', t: 1 })]);
+    expect(rec.list()[0]).toMatchObject({ done: false, summary: { messages: 1, responses: 0 } });
+    rec.ingest(response);
+    rec.ingest(done);
+    // The summary follows every event at once, before anyone asks for the trace again.
+    expect(rec.list()[0]).toMatchObject({ done: true, summary: { responses: 1, reason: 'exhausted' } });
+    const t = rec.get('L')!;
+    expect(t.events.map((e) => [e.type, e.t])).toEqual([['started', 0], ['query', 1], ['response', 9], ['done', 10]]);
+    expect(rec.get('L')!.events).toHaveLength(4); // asked again: nothing added twice
+  });
+
+  it('counts the events it has not converted yet against the cap', () => {
+    const rec = new TraceRecorder({ maxEventsPerTrace: 3 });
+    const [started, query, response, done] = lookupEvents('L', 0);
+    for (const e of [started, query, response, { ...query, at: 5 }, { ...response, at: 12 }, done]) rec.ingest(e);
+    const t = rec.get('L')!;
+    expect(t.truncated).toBe(true);
+    expect(t.events.map((e) => e.type)).toEqual(['started', 'query', 'response', 'done']);
+    expect(t.summary).toMatchObject({ responses: 2, messages: 1 });
+  });
+
   it('rejects foreign and corrupt files with a message naming the problem', () => {
     const rec = new TraceRecorder();
     for (const e of lookupEvents('L', 0)) rec.ingest(e);
