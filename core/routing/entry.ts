@@ -1,6 +1,6 @@
 // The shapes the routing table stores and hands out, and their conversion to the public DTOs.
 import type { BucketInfo, Contact, PeerInfo } from '../types';
-import { toPeerHealth, type HealthOptions, type PeerHealthRecord } from '../health/health';
+import { healthState, type HealthOptions, type PeerHealthRecord } from '../health/health';
 import { endpointKey } from '../transport/types';
 
 /**
@@ -359,11 +359,18 @@ export function toContact(c: { id: string; host: string; port: number }): Contac
 
 /** The PeerInfo DTO (core/types.ts) for an entry at time `now`. */
 export function toPeerInfo(entry: RoutingEntry, now: number, opts: HealthOptions = {}): PeerInfo {
+  // toPeerHealth's fields written out, in its order: spreading its object would make two objects
+  // and take V8's slow path, for every peer-health event and every peer of a snapshot.
   return {
     id: entry.id,
     host: entry.host,
     port: entry.port,
-    ...toPeerHealth(entry, now, opts),
+    state: healthState(entry, now, opts),
+    rttMs: entry.rttMs,
+    lastSeen: entry.lastSeen,
+    failures: entry.failures,
+    answered: entry.answered,
+    queried: entry.queried,
     bucket: entry.bucket,
     addedAt: entry.addedAt,
   };

@@ -13,6 +13,7 @@ import {
   toPeerHealth,
 } from '../../core/health/health';
 import type { PeerHealth } from '../../core/types';
+import { toPeerInfo, type RoutingEntry } from '../../core/routing/entry';
 
 const T0 = 1_700_000_000_000;
 
@@ -118,5 +119,26 @@ describe('health records and states', () => {
     recordAnswer(h, T0, 42);
     const dto: PeerHealth = toPeerHealth(h, T0 + 1);
     expect(dto).toEqual({ state: 'good', rttMs: 42, lastSeen: T0, failures: 0, answered: 1, queried: 1 });
+  });
+});
+
+describe('a peer as the table shows it (toPeerInfo)', () => {
+  it('carries its address, then its health exactly as toPeerHealth gives it, then its bucket and when it came', () => {
+    const base = { id: 'ab'.repeat(32), idBytes: new Uint8Array(32), host: '10.0.0.7', port: 4001, bucket: 3, addedAt: T0 - 5_000 };
+    const records: RoutingEntry[] = [
+      { ...base, rttMs: 12.5, lastSeen: T0 - 1_000, failures: 0, answered: 4, queried: 4 },
+      { ...base, rttMs: null, lastSeen: T0 - GOOD_WINDOW_MS - 1, failures: 1, answered: 0, queried: 1 },
+      { ...base, rttMs: 80, lastSeen: T0 - 10, failures: BAD_FAILURES, answered: 2, queried: 9 },
+    ];
+    const states = [];
+    for (const e of records) {
+      const info = toPeerInfo(e, T0);
+      // The same keys in the same order: what the Peers view and saved snapshots show.
+      expect(JSON.stringify(info)).toBe(JSON.stringify({ id: e.id, host: e.host, port: e.port, ...toPeerHealth(e, T0), bucket: e.bucket, addedAt: e.addedAt }));
+      states.push(info.state);
+    }
+    expect(states).toEqual(['good', 'questionable', 'bad']);
+    // Health options pass through: with a shorter good window the first peer is questionable.
+    expect(toPeerInfo(records[0], T0, { goodWindowMs: 500 }).state).toBe('questionable');
   });
 });
