@@ -41,6 +41,12 @@ export class EventBatcher {
   private readonly maxQueuedEvents: number;
   private readonly maxSubscribers: number;
   private readonly streams = new Set<Stream>();
+  /**
+   * The same streams as an array, for publish(): iterating a Set makes an iterator and a result
+   * object per step where V8 does not optimise them away, once per stream and event. Replaced, not
+   * changed, when a stream comes or goes, so a publish() that is iterating keeps its own.
+   */
+  private list: Stream[] = [];
 
   constructor(deps: { clock: Clock }, options: BatcherOptions = {}) {
     this.clock = deps.clock;
@@ -59,12 +65,16 @@ export class EventBatcher {
     if (this.streams.size >= this.maxSubscribers) throw new RangeError(`more than ${this.maxSubscribers} subscribers`);
     const s: Stream = { sink, seq: 0, queue: [], timer: null, overflowed: false, closed: false };
     this.streams.add(s);
+    this.list = [...this.streams];
     return () => this.close(s);
   }
 
   publish(event: ExplorerEvent): void {
-    for (const s of this.streams) {
-      if (s.overflowed) continue; // the resync covers everything until it is sent
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i];
+      // Closed meanwhile (a subscriber that failed a delivery in this loop), or overflowed: the resync covers everything until it is sent.
+      if (s.closed || s.overflowed) continue;
       s.queue.push(event);
       if (s.queue.length > this.maxQueuedEvents) {
         s.queue = [];
@@ -138,5 +148,6 @@ export class EventBatcher {
     s.timer = null;
     s.queue = [];
     this.streams.delete(s);
+    this.list = [...this.streams];
   }
 }

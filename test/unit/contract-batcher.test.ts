@@ -125,4 +125,27 @@ describe('EventBatcher', () => {
     batcher.stop();
     expect(clock.pendingTimers).toBe(0);
   });
+
+  it('a subscriber dropped while an event is being handed out gets nothing more, and the others get it', () => {
+    const clock = new FakeClock();
+    // Batches of one event: each publish delivers at once, inside the publish.
+    const batcher = new EventBatcher({ clock }, { maxBatchEvents: 1 });
+    const got: Record<string, number[]> = { first: [], second: [], third: [] };
+    const sink = (name: string, onDeliver?: () => void) => ({
+      deliver: (b: EventBatch) => {
+        got[name].push(...b.events.map(indexOf));
+        onDeliver?.();
+      },
+    });
+    let unsubscribeSecond = (): void => {};
+    batcher.subscribe(sink('first', () => unsubscribeSecond()));
+    unsubscribeSecond = batcher.subscribe(sink('second'));
+    batcher.subscribe(sink('third'));
+    batcher.publish(ev(1));
+    batcher.publish(ev(2));
+    clock.advance(FLUSH_INTERVAL_MS);
+    expect(got).toEqual({ first: [1, 2], second: [], third: [1, 2] });
+    expect(batcher.subscriberCount).toBe(2);
+    expect(clock.pendingTimers).toBe(0);
+  });
 });
