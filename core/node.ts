@@ -1572,6 +1572,21 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     };
   }
 
+  /**
+   * What the explorer's once-a-second tick shows, equal to those fields of snapshot() (peers: the
+   * length of its peer list) without the rest of it: no walk of the table, nothing per peer or per
+   * record held.
+   */
+  tickFigures(): { now: number; counters: Counters; peers: number; estimatedNetworkSize: number; observedAddress: Endpoint | null } {
+    return {
+      now: this.clock.now(),
+      counters: withTransportDrops(this.rpc.snapshotCounters(), this.transport.stats),
+      peers: this.table.size,
+      estimatedNetworkSize: this.table.estimateNetworkSize(),
+      observedAddress: this.observed,
+    };
+  }
+
   /** Our requests in flight now (snapshot().counters.inFlight, without the rest of a snapshot). */
   get inFlight(): number {
     return this.rpc.inFlight;

@@ -708,12 +708,12 @@ export class ExplorerService implements ContractHandler {
     this.tickTimer = this.clock.setTimeout(() => {
       this.tickTimer = null;
       if (this.state !== 'running') return;
-      // Building a snapshot costs a walk of the table; skip it when nobody listens.
       if (this.batcher.subscriberCount === 0) this.health.reset();
       else this.health.flush();
+      // Nobody listens: nothing to build.
       if (this.batcher.subscriberCount > 0 && this.userNode) {
-        const s = this.userNode.snapshot();
-        this.publish({ type: 'tick', at: s.now, counters: s.counters, peers: s.peers.length, estimatedNetworkSize: s.estimatedNetworkSize, observedAddress: s.observedAddress });
+        const f = this.userNode.tickFigures();
+        this.publish({ type: 'tick', at: f.now, counters: f.counters, peers: f.peers, estimatedNetworkSize: f.estimatedNetworkSize, observedAddress: f.observedAddress });
       }
       this.scheduleTick();
     }, interval);

@@ -183,6 +183,30 @@ describe('figures made on first use', () => {
   });
 });
 
+describe('the tick figures (what the explorer shows once a second)', () => {
+  it('equal those fields of a full snapshot, at start and after lookups, a stored value and a stopped peer', async () => {
+    const tn = await createTestnet({ size: 12, transport: 'memory', seed: 0x71c });
+    try {
+      const node = tn.nodes[3];
+      const same = (): void => {
+        const s = node.snapshot();
+        expect(node.tickFigures()).toEqual({ now: s.now, counters: s.counters, peers: s.peers.length, estimatedNetworkSize: s.estimatedNetworkSize, observedAddress: s.observedAddress });
+      };
+      same();
+      await tn.run(node.findNode(bytesToHex(rand(32))));
+      await tn.run(node.records.put('a value'));
+      same();
+      await tn.nodes[5].stop();
+      await tn.run(node.findNode(bytesToHex(rand(32))));
+      same();
+      expect(node.tickFigures().peers).toBeGreaterThan(0);
+      expect(node.tickFigures().counters.rpc.FIND_NODE.sent).toBeGreaterThan(0);
+    } finally {
+      await tn.destroy();
+    }
+  });
+});
+
 describe('RetryPolicy ring (late flag and allowed attempts in one slot)', () => {
   it('forgets answers that left the window exactly: the estimate depends only on the last 64', () => {
     const feed = (p: RetryPolicy, n: number, allowed: number): void => {
