@@ -1,6 +1,6 @@
 // One subject process of the explorer-cost workload (explorer-cost.ts): two kadscope nodes joined
 // to the workload's UDP testnet, one bare (a DhtNode, nobody listening) and one as the app runs it
-// (ExplorerService: its listeners, traces, event batcher, the tick snapshot). On each command from
+// (ExplorerService: its listeners, traces, event batcher, the once-a-second tick). On each command from
 // the workload it puts a steady load of lookups on one of them for one window and answers with
 // that window's CPU: the process's, its main thread's and its other threads', and its GC pauses.
 // With the explorer, one subscriber, attached for that window only, serialises every batch as the
@@ -11,6 +11,7 @@
 // machine does in those seconds falls on both kinds alike.
 import { readdirSync, readFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { bytesToHex, randomId } from '../../../core/id';
 import { DhtNode } from '../../../core/node';
 import { batchMessage } from '../../../electron/host/batch-codec';
@@ -38,6 +39,8 @@ export interface Window {
   otherThreadsPct: number | null;
   /** Time the main thread stood in garbage collection pauses (node:perf_hooks 'gc' entries), ms per second. */
   gcMsPerS: number;
+  /** Bytes the process allocated on V8's heap in the window (HeapAllocation). */
+  allocatedBytes: number;
   lookups: number;
   batches: number;
   batchBytes: number;
@@ -97,10 +100,38 @@ class GcPauses {
 }
 
 /**
+ * Bytes allocated on V8's heap between start() and stop(): what the used heap grew by between
+ * garbage collections (node:v8 GCProfiler reports the used size before and after each), plus what
+ * it grew by after the last one. What the allocating code causes the collector to do follows from
+ * this; unlike CPU time, it hardly depends on what else the machine runs.
+ */
+class HeapAllocation {
+  private readonly profiler = new GCProfiler();
+  private readonly startUsed: number;
+
+  constructor() {
+    this.startUsed = getHeapStatistics().used_heap_size;
+    this.profiler.start();
+  }
+
+  stop(): number {
+    const endUsed = getHeapStatistics().used_heap_size;
+    const stats = this.profiler.stop()?.statistics ?? [];
+    let bytes = 0;
+    let after = this.startUsed;
+    for (const s of stats) {
+      bytes += Math.max(0, s.beforeGC.heapStatistics.usedHeapSize - after);
+      after = s.afterGC.heapStatistics.usedHeapSize;
+    }
+    return bytes + Math.max(0, endUsed - after);
+  }
+}
+
+/**
  * Both nodes live throughout (a node started per window would leave a departed node in the
  * testnet's tables each time, and later windows' lookups would wait on it): the bare one, and the
  * explorer's. Each window puts the load on one of them; the explorer's subscriber is attached only
- * in its own windows (without one the service builds no tick snapshots and delivers nothing).
+ * in its own windows (without one the service builds no tick figures and delivers nothing).
  */
 interface Subjects {
   bare: DhtNode;
@@ -145,11 +176,13 @@ async function runWindow(explorer: boolean, subjects: Subjects, opts: WindowOpti
     const bytes0 = batchBytes;
     const c0 = process.cpuUsage();
     const th0 = threadTimes();
+    const heap = new HeapAllocation();
     const t0 = performance.now();
     await sleep(opts.windowS * 1000);
     const cpu = process.cpuUsage(c0);
     const th1 = threadTimes();
     const t1 = performance.now();
+    const allocatedBytes = heap.stop();
     const wall = t1 - t0;
     await sleep(20); // the window's last 'gc' entries are delivered after it
     const gcMs = subjects.gc.take(t0, t1);
@@ -161,6 +194,7 @@ async function runWindow(explorer: boolean, subjects: Subjects, opts: WindowOpti
       mainThreadPct: th0 && th1 ? share(th0.main, th1.main) : null,
       otherThreadsPct: th0 && th1 ? share(th0.others, th1.others) : null,
       gcMsPerS: gcMs / (wall / 1000),
+      allocatedBytes,
       lookups: lookups - l0,
       batches: batches - b0,
       batchBytes: batchBytes - bytes0,

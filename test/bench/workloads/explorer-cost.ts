@@ -175,7 +175,8 @@ export async function runExplorerCostWorkload(opts: ExplorerCostOptions, command
       bare.push(y);
       const split = (w: Window): string =>
         w.mainThreadPct === null ? '' : ` (main thread ${w.mainThreadPct.toFixed(1)}, others ${w.otherThreadsPct!.toFixed(1)}; GC pauses ${w.gcMsPerS.toFixed(1)} ms/s)`;
-      console.log(`  round ${r + 1}/${opts.rounds}: bare ${y.cpuPct.toFixed(1)}%${split(y)}, with the explorer ${x.cpuPct.toFixed(1)}%${split(x)} of a core (explorer in process ${aExplorer ? 'a' : 'b'})`);
+      const kb = (w: Window): string => `${(w.allocatedBytes / 1000 / Math.max(1, w.lookups)).toFixed(1)} kB/lookup`;
+      console.log(`  round ${r + 1}/${opts.rounds}: bare ${y.cpuPct.toFixed(1)}%${split(y)}, ${kb(y)}; with the explorer ${x.cpuPct.toFixed(1)}%${split(x)}, ${kb(x)} (explorer in process ${aExplorer ? 'a' : 'b'})`);
     }
   } finally {
     await Promise.all(subjects.map((s) => s.stop()));
@@ -194,6 +195,8 @@ export async function runExplorerCostWorkload(opts: ExplorerCostOptions, command
     ...threads,
     fig('GC pauses on the main thread, bare', 'ms/s', bare.map((w) => w.gcMsPerS)),
     fig('GC pauses on the main thread, explorer attached', 'ms/s', withExplorer.map((w) => w.gcMsPerS)),
+    fig('heap allocated per lookup, bare', 'kB', bare.map((w) => w.allocatedBytes / 1000 / w.lookups)),
+    fig('heap allocated per lookup, explorer attached', 'kB', withExplorer.map((w) => w.allocatedBytes / 1000 / w.lookups)),
     ...stageFigures(stages),
     fig('lookups per window, bare', 'lookups', bare.map((w) => w.lookups), 'higher'),
     fig('lookups per window, with the explorer', 'lookups', withExplorer.map((w) => w.lookups), 'higher'),
@@ -202,12 +205,13 @@ export async function runExplorerCostWorkload(opts: ExplorerCostOptions, command
   ];
   const diagnostics = { kadscope: { bare, withExplorer, eventsPerLookup: stages.eventsPerLookup, stageBytesPerLookup: stages.bytesPerLookup } };
   const notes = [
-    `A ${opts.testnetSize}-node UDP testnet on 127.0.0.1 in a child process, and two subject processes (explorer-cost-subject.ts), each with two nodes joined once and live throughout. Bare: DhtNode.create({ host, port: 0, bootstrap }), nothing listening. With the explorer: the node ExplorerService started (the app's host service: node listeners, traces, the event batcher, the tick snapshot), and one subscriber, attached for that window only, JSON-serialises every batch as the headless host does before its WebSocket send. A window's load: ${opts.lookupsPerSecond} find-node lookups of random ids per second on one of the two nodes (node.findNode in both kinds of window, so the work is the same).`,
+    `A ${opts.testnetSize}-node UDP testnet on 127.0.0.1 in a child process, and two subject processes (explorer-cost-subject.ts), each with two nodes joined once and live throughout. Bare: DhtNode.create({ host, port: 0, bootstrap }), nothing listening. With the explorer: the node ExplorerService started (the app's host service: node listeners, traces, the event batcher, the once-a-second tick), and one subscriber, attached for that window only, JSON-serialises every batch as the headless host does before its WebSocket send. A window's load: ${opts.lookupsPerSecond} find-node lookups of random ids per second on one of the two nodes (node.findNode in both kinds of window, so the work is the same).`,
     `${opts.rounds} rounds; in each, one subject process measures a bare window while the other measures an explorer window over the same ${opts.windowS} s (after 1 s of the same load unmeasured), and the next round swaps them, so each process runs each kind in alternate rounds. CPU = process.cpuUsage() user + system over wall time of the subject process: its nodes and, with it, the explorer. A round's ratio is its explorer window over its bare window. Goal: at most 1.05, read (report.ts) as the worst of the median of the rounds' ratios, the ratio of the two medians and the main thread's ratio of medians.`,
     ...(threads.length > 0
       ? ['Main thread and other threads: the same windows split by thread from /proc/self/task/<tid>/schedstat (time on a CPU): the main thread runs the node and the explorer; the others are V8\'s garbage collector and compiler helpers and libuv\'s pool, whose work the main thread\'s allocations and new code cause.']
       : []),
     'GC pauses: the main thread\'s garbage collection pauses in each window, summed from node:perf_hooks \'gc\' entries (scavenges and the main thread\'s part of mark-compact).',
+    'Heap allocated per lookup: what the subject process allocated on V8\'s heap in the window (the used heap\'s growth between collections, from node:v8 GCProfiler\'s before and after sizes), over the lookups the window finished. The whole process counts (both nodes, the explorer, the measuring); it is what the garbage collector has to deal with.',
     `Host stages: each of the explorer's host-side stages alone, in hot loops over the events the service publishes for ${EXPLORER_STAGES_DEFAULTS.lookups} find-node lookups, recorded from a seeded ${EXPLORER_STAGES_DEFAULTS.testnetSize}-node memory testnet with peer-health passed on as the service does (changes at once, a good peer's refreshes once a tick) (${Object.entries(stages.eventsPerLookup).map(([k, v]) => `${v.toFixed(1)} ${k}`).join(', ')} events per lookup), ${EXPLORER_STAGES_DEFAULTS.reps} timed passes each (test/bench/explorer-stages.ts): the trace recorder's ingest, the batcher (one batch per lookup), the wire encoding (batchMessage) and JSON.stringify (${stages.bytesPerLookup.toFixed(0)} bytes per lookup). CPU microseconds per lookup; at ${opts.lookupsPerSecond} lookups/s, ${(1000 / opts.lookupsPerSecond).toFixed(0)} us per lookup is 0.1% of a core.`,
   ];
   return workloadResult('explorer-cost', command, startedAt, { ...opts }, { figures, diagnostics, notes });
