@@ -922,7 +922,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         this.emitAdded(result.entry);
         break;
       case 'updated':
-        this.emitHealth(result.entry.id);
+        this.emitHealth(result.entry);
         break;
       case 'replaced':
         this.emitRemoved(result.evicted, 'replaced');
@@ -941,10 +941,10 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     if (this.has('peer-added')) this.emit('peer-added', this.annotate(toPeerInfo(e, this.clock.now())));
   }
 
-  private emitHealth(id: string): void {
-    if (!this.has('peer-health')) return;
-    const info = this.table.peerInfo(id, this.clock.now());
-    if (info) this.emit('peer-health', this.annotate(info));
+  /** The entry as the table holds it now (no second lookup by id: every answer comes here). */
+  private emitHealth(entry: RoutingEntry | undefined): void {
+    if (entry === undefined || !this.has('peer-health')) return;
+    this.emit('peer-health', this.annotate(toPeerInfo(entry, this.clock.now())));
   }
 
   /** The client version a peer answered with (Mainline's `v`), kept for the peer list; bounded. */
@@ -1013,7 +1013,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       this.emitAdded(r.promoted);
     } else {
       // Still in the table, one failure closer to bad: the UI shows it turning questionable.
-      this.emitHealth(id);
+      if (this.has('peer-health')) this.emitHealth(this.table.get(id));
       this.recheck(id);
     }
   }

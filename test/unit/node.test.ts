@@ -288,6 +288,20 @@ describe('DhtNode: peer health', () => {
     expect(health.map((p) => `${p.state}/${p.failures}`)).toEqual(['questionable/1', 'questionable/2', 'bad/3']);
   });
 
+  it('reports a known peer\'s health on each of its answers, as the table then holds it', async () => {
+    const t = await make({ A: hid('f0'), B: hid('0f') }, { A: ['B'] });
+    const a = t.node('A');
+    const health: PeerInfo[] = [];
+    a.on('peer-health', (p) => health.push(p));
+    await t.run(a.ping(t.node('B').address));
+    await t.run(a.ping(t.node('B').address));
+    expect(health.map((p) => [p.id, p.state, p.answered, p.rttMs, p.lastSeen])).toEqual([
+      [t.id('B'), 'good', 2, RTT_MS, health[0].lastSeen],
+      [t.id('B'), 'good', 3, RTT_MS, health[1].lastSeen],
+    ]);
+    expect(health[1]).toEqual(a.snapshot().peers[0]);
+  });
+
   it('records RTT and last seen from answers', async () => {
     const t = await make({ A: hid('f0'), B: hid('0f') });
     const a = t.node('A');
