@@ -1013,7 +1013,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       this.emitAdded(r.promoted);
     } else {
       // Still in the table, one failure closer to bad: the UI shows it turning questionable.
-      if (this.has('peer-health')) this.emitHealth(this.table.get(id));
+      this.emitHealth(this.table.get(id));
       this.recheck(id);
     }
   }

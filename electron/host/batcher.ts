@@ -40,13 +40,12 @@ export class EventBatcher {
   private readonly maxBatchEvents: number;
   private readonly maxQueuedEvents: number;
   private readonly maxSubscribers: number;
-  private readonly streams = new Set<Stream>();
   /**
-   * The same streams as an array, for publish(): iterating a Set makes an iterator and a result
-   * object per step where V8 does not optimise them away, once per stream and event. Replaced, not
-   * changed, when a stream comes or goes, so a publish() that is iterating keeps its own.
+   * An array, not a Set: publish() walks it once per event, and iterating a Set makes an iterator
+   * and a result object per step where V8 does not optimise them away. Replaced, not changed, when
+   * a stream comes or goes, so a loop that is walking it keeps its own.
    */
-  private list: Stream[] = [];
+  private streams: Stream[] = [];
 
   constructor(deps: { clock: Clock }, options: BatcherOptions = {}) {
     this.clock = deps.clock;
@@ -57,22 +56,21 @@ export class EventBatcher {
   }
 
   get subscriberCount(): number {
-    return this.streams.size;
+    return this.streams.length;
   }
 
   /** Adds a subscriber; throws a RangeError past MAX_SUBSCRIBERS. Returns unsubscribe (idempotent). */
   subscribe(sink: BatchSink): () => void {
-    if (this.streams.size >= this.maxSubscribers) throw new RangeError(`more than ${this.maxSubscribers} subscribers`);
+    if (this.streams.length >= this.maxSubscribers) throw new RangeError(`more than ${this.maxSubscribers} subscribers`);
     const s: Stream = { sink, seq: 0, queue: [], timer: null, overflowed: false, closed: false };
-    this.streams.add(s);
-    this.list = [...this.streams];
+    this.streams = [...this.streams, s];
     return () => this.close(s);
   }
 
   publish(event: ExplorerEvent): void {
-    const list = this.list;
-    for (let i = 0; i < list.length; i++) {
-      const s = list[i];
+    const streams = this.streams;
+    for (let i = 0; i < streams.length; i++) {
+      const s = streams[i];
       // Closed meanwhile (a subscriber that failed a delivery in this loop), or overflowed: the resync covers everything until it is sent.
       if (s.closed || s.overflowed) continue;
       s.queue.push(event);
@@ -96,7 +94,7 @@ export class EventBatcher {
 
   /** Drops every subscriber and timer. Idempotent. */
   stop(): void {
-    for (const s of [...this.streams]) this.close(s);
+    for (const s of this.streams) this.close(s);
   }
 
   private schedule(s: Stream): void {
@@ -147,7 +145,6 @@ export class EventBatcher {
     if (s.timer !== null) this.clock.clearTimeout(s.timer);
     s.timer = null;
     s.queue = [];
-    this.streams.delete(s);
-    this.list = [...this.streams];
+    this.streams = this.streams.filter((x) => x !== s);
   }
 }
