@@ -98,6 +98,13 @@ export const MAX_DOWN_CHECKS = 10;
 /** Down hints this node sends per window, at most (dht-rpc: 50 per 5 s tick). */
 export const DOWN_HINTS_PER_WINDOW = 50;
 export const DOWN_HINT_WINDOW_MS = 5_000;
+/** A user's PING: the request's arguments and options, shared by every call (nothing writes them). */
+const PING_ARGS: RequestArgs = Object.freeze({ method: 'PING' });
+const NO_REQUEST_OPTIONS: RequestOptions = Object.freeze({});
+
+function toPingResult(res: RpcResult): PingResult {
+  return { id: idHex(res.response.id), rttMs: res.rttMs, observed: res.response.observed };
+}
 /** Answers held for their delay (a PING with `delayMs`: dht-rpc's DELAYED_PING) at once; more get none. */
 export const MAX_DELAYED_ANSWERS = 64;
 /** The longest an answer is held (dht-rpc's maxPingDelay); a longer delay gets no answer. */
@@ -733,11 +740,19 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     return combined;
   }
 
-  async ping(address: Endpoint | string, options: { signal?: AbortSignal } = {}): Promise<PingResult> {
-    this.assertRunning();
-    const to = this.endpointOf(address);
-    const res = await this.rpc.request(to, { method: 'PING' }, { signal: this.signalFor(options.signal) });
-    return { id: idHex(res.response.id), rttMs: res.rttMs, observed: res.response.observed };
+  ping(address: Endpoint | string, options: { signal?: AbortSignal } = {}): Promise<PingResult> {
+    let to: Endpoint;
+    try {
+      this.assertRunning();
+      to = this.endpointOf(address);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // Not an async function, and no lifetime signal unless the caller gave a signal of its own:
+    // stop() closes the RPC layer, which fails the request with STOPPED anyway, and the signal's
+    // watch was a set entry added and removed with every ping (the ping workload's hot path).
+    const options_ = options.signal ? { signal: this.signalFor(options.signal) } : NO_REQUEST_OPTIONS;
+    return this.rpc.request(to, PING_ARGS, options_).then(toPingResult);
   }
 
   /** An iterative lookup of target, as a stream of events. Iterate it to run it; leaving the loop cancels it. */

@@ -153,6 +153,30 @@ describe('no leaks on the memory network', () => {
     expect(clock.pendingTimers).toBe(0);
   }, 60_000);
 
+  it('a ping in flight when its node stops fails with STOPPED, and one given a signal with ABORTED when it aborts', async () => {
+    const clock = new FakeClock();
+    const net = await createTestnet({ size: 3, transport: 'memory', seed: 34, clock });
+    const [a, b, c] = net.nodes;
+    // Answered: the peer's id, the round trip and our address as the peer saw it.
+    const answered = await net.run(a.ping(c.address));
+    expect(answered.id).toBe(c.id);
+    expect(answered.rttMs).toBeGreaterThanOrEqual(0);
+    expect(answered.observed).toEqual(a.address);
+    // Pings to a node that has stopped go unanswered until their timeout.
+    const silent = b.address;
+    await b.stop();
+    const controller = new AbortController();
+    const outcomes = Promise.allSettled([a.ping(silent, { signal: controller.signal }), a.ping(silent)]);
+    controller.abort();
+    await clock.tickAsync(0);
+    await a.stop();
+    const [aborted, stopped] = await outcomes;
+    expect(aborted).toMatchObject({ status: 'rejected', reason: { code: 'ABORTED' } });
+    expect(stopped).toMatchObject({ status: 'rejected', reason: { code: 'STOPPED' } });
+    await net.destroy();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('drops the listeners it was given on stop()', async () => {
     const clock = new FakeClock();
     const net = await createTestnet({ size: 3, transport: 'memory', seed: 33, clock });
