@@ -97,6 +97,25 @@ for (const fam of families) {
       expect(b.stats).toMatchObject({ received: 1, bytesReceived: 4, sendErrors: 0 });
     });
 
+    it('hands each datagram over as its own copy: one kept is not changed by the next', async () => {
+      const a = transport({ host: fam.host });
+      const b = transport({ host: fam.host });
+      await a.bind();
+      const eb = await b.bind();
+      const kept: Uint8Array[] = [];
+      const second = new Promise<void>((resolve) => {
+        b.onMessage((data) => {
+          kept.push(data);
+          if (kept.length === 2) resolve();
+        });
+      });
+      // udx-native writes every datagram into one receive buffer, at its start.
+      a.send(text('aaaaaaaaaaaa'), eb);
+      a.send(text('bb'), eb);
+      await second;
+      expect(kept.map(decode)).toEqual(['aaaaaaaaaaaa', 'bb']);
+    });
+
     it('refuses a taken port with BIND_FAILED naming it, and leaves no socket open', async () => {
       const a = transport({ host: fam.host });
       const { port } = await a.bind();
@@ -328,6 +347,43 @@ describe('choosing the socket layer (the udx-native loader injected, never broke
     expect(calls).toBe(0);
     expect(new UdpTransport({}, { socketLayer: 'dgram' }).socketLayer).toBe('node:dgram');
     expect(() => selectSocketLayer('tcp' as never)).toThrow(/transport "tcp" is not one of udx, dgram/);
+  });
+
+  it('a udx-native without the internals its receive path reads still delivers, through the message event', async () => {
+    const { EventEmitter } = await import('node:events');
+    const sockets: InstanceType<typeof EventEmitter>[] = [];
+    class Socket extends EventEmitter {
+      bind(): void {}
+      address(): { host: string; port: number } {
+        return { host: '127.0.0.1', port: 40_001 };
+      }
+      trySend(): void {}
+      setRecvBufferSize(): number {
+        return 0;
+      }
+      setSendBufferSize(): number {
+        return 0;
+      }
+      async close(): Promise<void> {}
+    }
+    class UDX {
+      createSocket(): Socket {
+        const s = new Socket();
+        sockets.push(s);
+        return s;
+      }
+    }
+    const loaded = loadUdxLayer(() => UDX as never);
+    if (!('layer' in loaded)) throw new Error(loaded.reason);
+    const t = new UdpTransport({ layer: loaded.layer }, { host: '127.0.0.1' });
+    open.push(t);
+    await t.bind();
+    const got: Array<{ text: string; from: Endpoint }> = [];
+    t.onMessage((data, from) => got.push({ text: decode(data), from }));
+    const buf = Buffer.from('hello');
+    sockets[0].emit('message', buf, { host: '127.0.0.1', port: 5_000 });
+    buf.fill(0x21);
+    expect(got).toEqual([{ text: 'hello', from: { host: '127.0.0.1', port: 5_000 } }]);
   });
 
   it('a loader that returns something other than a class counts as not loading', () => {
