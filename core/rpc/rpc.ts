@@ -2,7 +2,7 @@
 // retry, a cap on requests in flight with a bounded wait queue, and the counters the UI shows.
 // A response counts only if it comes from the address we asked (anti-spoofing); everything else
 // is dropped and counted by reason. Decoding never throws past the socket.
-import type { Clock, TimerHandle } from '../clock';
+import type { Clock } from '../clock';
 import { DhtError } from '../errors';
 import { bytesToHex, type RandomBytes } from '../id';
 import { endpointKey, type Endpoint, type Transport } from '../transport/types';
@@ -18,6 +18,7 @@ import {
   type ResponseMessage,
 } from '../wire/types';
 import { LazyMap } from '../lazy-map';
+import { Deadlines, type Deadline } from './deadlines';
 
 export const RPC_TIMEOUT_MS = 2_000;
 export const RPC_RETRIES = 1;
@@ -118,7 +119,7 @@ export interface RpcOptions {
 export const MAX_CUSTOM_COUNTER_ROWS = 64;
 export const OTHER_CUSTOM_ROW = '(other)';
 
-interface Pending {
+interface Pending extends Deadline {
   tid: number;
   /** CALL only: its row in counters.custom. */
   customRow: MethodCounters | null;
@@ -136,7 +137,6 @@ interface Pending {
   retriesNow?: () => number;
   timeoutMs: number;
   sentAt: number;
-  timer: TimerHandle | null;
   resolve: (r: RpcResult) => void;
   reject: (e: DhtError) => void;
   signal?: AbortSignal;
@@ -188,6 +188,8 @@ export class Rpc {
   private readonly customRow?: (name: string, incoming: boolean) => string;
 
   private readonly pending = new TidTable<Pending>();
+  /** Each pending request's attempt timeout: one clock timer per timeout in use, not one per request. */
+  private readonly deadlines: Deadlines<Pending>;
   private requestSeq = 0;
   /**
    * host -> port -> requests in flight to that address (bounded by `pending`). Two lookups on the
@@ -226,6 +228,7 @@ export class Rpc {
     this.maxQueued = options.maxQueued ?? MAX_QUEUED_REQUESTS;
     this.admit = options.admit;
     this.customRow = options.customRow;
+    this.deadlines = new Deadlines<Pending>(this.clock, (p) => this.onAttemptTimeout(p));
     const rpc = {} as Record<Method, MethodCounters>;
     for (const m of METHODS) rpc[m] = NO_METHOD_COUNTERS;
     this.counters = { rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0, dropped: {}, rpc, custom: {} };
@@ -356,7 +359,10 @@ export class Rpc {
       retriesNow: options.retriesNow,
       timeoutMs: options.timeoutMs ?? this.timeoutMs,
       sentAt: 0,
-      timer: null,
+      dueAt: 0,
+      dueList: null,
+      dueNext: null,
+      duePrev: null,
       resolve,
       reject,
       signal: options.signal,
@@ -394,11 +400,10 @@ export class Rpc {
   private beginAttempt(p: Pending): void {
     p.attempt++;
     p.sentAt = this.clock.now();
-    p.timer = this.clock.setTimeout(() => this.onAttemptTimeout(p), p.timeoutMs);
+    this.deadlines.arm(p, p.timeoutMs);
   }
 
   private onAttemptTimeout(p: Pending): void {
-    p.timer = null;
     if (this.pending.get(p.tid) !== p) return;
     if (p.attempt >= p.maxAttempts && p.retriesNow !== undefined) p.maxAttempts = Math.max(p.maxAttempts, 1 + p.retriesNow());
     if (p.plain !== null) {
@@ -429,8 +434,7 @@ export class Rpc {
       else if (ports.size > 1) ports.delete(p.to.port);
       else this.pendingTo.delete(p.to.host);
     }
-    if (p.timer !== null) this.clock.clearTimeout(p.timer);
-    p.timer = null;
+    this.deadlines.disarm(p);
     if (p.signal) this.unwatch(p.signal, p);
     if (outcome instanceof DhtError) p.reject(outcome);
     else p.resolve(outcome);
@@ -629,6 +633,7 @@ export class Rpc {
     this.closed = true;
     for (const q of this.queue.splice(0)) q.fail(DhtError.stopped());
     for (const p of this.pending.list().sort((a, b) => a.seq - b.seq)) this.finish(p, DhtError.stopped());
+    this.deadlines.clear();
   }
 
   /** The counters row of a built-in method, made on its first use (NO_METHOD_COUNTERS until then). */

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../../core/clock';
 import { DhtError } from '../../core/errors';
 import { hexToBytes, seededRandomBytes } from '../../core/id';
-import { Rpc } from '../../core/rpc/rpc';
+import { Rpc, RPC_TIMEOUT_MS } from '../../core/rpc/rpc';
 import { MemoryNetwork, type MemoryTransport } from '../../core/transport/memory';
 import type { Endpoint } from '../../core/transport/types';
 import { decodeMessage, encodeMessage } from '../../core/wire/codec';
@@ -62,16 +62,15 @@ describe('Rpc: requests under one AbortSignal', () => {
 
   it('aborting it rejects every request under it with ABORTED and frees their slots and timers; others go on', async () => {
     const { clock, rpc, peer, requests } = await setup();
+    const timersAtStart = clock.pendingTimers;
     const ac = new AbortController();
     const other = new AbortController();
     const doomed = Array.from({ length: 5 }, () => rpc.request(peer.address, { method: 'PING' }, { signal: ac.signal }).catch((e: unknown) => e));
     const kept = rpc.request(peer.address, { method: 'PING' }, { signal: other.signal });
     const plain = rpc.request(peer.address, { method: 'PING' });
-    const timersBefore = clock.pendingTimers; // 7 request timeouts and the datagrams on the wire
     ac.abort('user');
     for (const e of await Promise.all(doomed)) expect(e).toMatchObject({ code: 'ABORTED' });
     expect(rpc.inFlight).toBe(2);
-    expect(clock.pendingTimers).toBe(timersBefore - 5);
     expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
     clock.advance(LATENCY_MS);
     for (const r of requests.slice(5)) answer(peer, r.req.tid, r.from);
@@ -79,6 +78,10 @@ describe('Rpc: requests under one AbortSignal', () => {
     await expect(kept).resolves.toMatchObject({ attempts: 1 });
     await expect(plain).resolves.toMatchObject({ attempts: 1 });
     expect(getEventListeners(other.signal, 'abort')).toHaveLength(0);
+    // The aborted ones are never sent again, and by their timeout no timer of theirs is left.
+    await clock.tickAsync(2 * RPC_TIMEOUT_MS);
+    expect(requests).toHaveLength(7);
+    expect(clock.pendingTimers).toBe(timersAtStart);
     rpc.close();
   });
 
