@@ -9,36 +9,42 @@ export const MAX_LISTENERS_PER_EVENT = 64;
 type Listener<T> = (payload: T) => void;
 
 export class TypedEmitter<Events extends object> {
-  private listeners = new LazyMap<keyof Events, Set<Listener<never>>>();
+  /**
+   * Each event's listeners as an array that is replaced, never changed, when one is added or
+   * removed: emit() walks the array it found, so a listener added or removed during an emit takes
+   * effect from the next one, without a copy of the listeners per emit (the explorer's node emits
+   * ~60 events per lookup).
+   */
+  private listeners = new LazyMap<keyof Events, ReadonlyArray<Listener<never>>>();
 
   on<K extends keyof Events>(event: K, fn: Listener<Events[K]>): () => void {
-    let set = this.listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(event, set);
+    const list = this.listeners.get(event) ?? [];
+    if (!list.includes(fn as Listener<never>)) {
+      if (list.length >= MAX_LISTENERS_PER_EVENT) {
+        throw new RangeError(`more than ${MAX_LISTENERS_PER_EVENT} listeners for "${String(event)}": a listener leak?`);
+      }
+      this.listeners.set(event, [...list, fn as Listener<never>]);
     }
-    if (set.size >= MAX_LISTENERS_PER_EVENT) {
-      throw new RangeError(`more than ${MAX_LISTENERS_PER_EVENT} listeners for "${String(event)}": a listener leak?`);
-    }
-    set.add(fn as Listener<never>);
     return () => this.off(event, fn);
   }
 
   off<K extends keyof Events>(event: K, fn: Listener<Events[K]>): void {
-    const set = this.listeners.get(event);
-    if (!set) return;
-    set.delete(fn as Listener<never>);
-    if (set.size === 0) this.listeners.delete(event);
+    const list = this.listeners.get(event);
+    if (!list) return;
+    const i = list.indexOf(fn as Listener<never>);
+    if (i < 0) return;
+    if (list.length === 1) this.listeners.delete(event);
+    else this.listeners.set(event, [...list.slice(0, i), ...list.slice(i + 1)]);
   }
 
   /** True when someone listens; lets hot paths skip building payloads nobody reads. */
   has<K extends keyof Events>(event: K): boolean {
-    return (this.listeners.get(event)?.size ?? 0) > 0;
+    return this.listeners.get(event) !== undefined;
   }
 
   listenerCount(): number {
     let n = 0;
-    for (const s of this.listeners.values()) n += s.size;
+    for (const list of this.listeners.values()) n += list.length;
     return n;
   }
 
@@ -47,9 +53,9 @@ export class TypedEmitter<Events extends object> {
   }
 
   protected emit<K extends keyof Events>(event: K, payload: Events[K]): void {
-    const set = this.listeners.get(event);
-    if (!set) return;
-    for (const fn of [...set]) {
+    const list = this.listeners.get(event);
+    if (!list) return;
+    for (const fn of list) {
       try {
         (fn as Listener<Events[K]>)(payload);
       } catch (err) {
