@@ -1,5 +1,5 @@
 // The public API of kadscope's core: the hosts, the benchmarks and outside scripts use these names.
-export { DhtNode, KADSCOPE_CAPABILITIES, K, ALPHA, BUCKET_REFRESH_MS, REJOIN_PEERS, type DhtNodeOptions, type BootstrapResult, type LookupOptions, type StartResult } from './node';
+export { DhtNode, KADSCOPE_CAPABILITIES, K, ALPHA, BUCKET_REFRESH_MS, REJOIN_PEERS, type DhtNodeOptions, type BootstrapResult, type LookupOptions, type StartResult, type PeerHealthFeed } from './node';
 export { REPUBLISH_INTERVAL_MS, REPLICATE_INTERVAL_MS, ANNOUNCE_REFRESH_MS, type RecordOptions, type RecordCallOptions } from './records/config';
 export { topicKey, RecordClient, type GetSource, type PutMutableInput, type PutMutableResult, type GetResult, type AnnounceResult, type LookupPeersResult } from './records/client';
 export { DEFAULT_KEY_PAIR, KeyPairRegistry } from './records/keys';

@@ -8,7 +8,7 @@ import { parseAddress } from './address';
 import { isPrivateIPv4, localAddresses, type LocalInterface } from './local-address';
 import { systemClock, type Clock, type TimerHandle } from './clock';
 import { DhtError } from './errors';
-import { TypedEmitter } from './events';
+import { MAX_LISTENERS_PER_EVENT, TypedEmitter } from './events';
 import {
   bucketIndex,
   bytesToHex,
@@ -50,6 +50,7 @@ import type {
   Contact,
   Counters,
   FindNodeResult,
+  HealthState,
   LookupEvent,
   LookupKind,
   NodeEvents,
@@ -98,6 +99,9 @@ export const MAX_DOWN_CHECKS = 10;
 /** Down hints this node sends per window, at most (dht-rpc: 50 per 5 s tick). */
 export const DOWN_HINTS_PER_WINDOW = 50;
 export const DOWN_HINT_WINDOW_MS = 5_000;
+/** A listener of DhtNode.subscribePeerHealth: a table member's id, health state and failures after an answer or a failure. */
+export type PeerHealthFeed = (id: string, state: HealthState, failures: number) => void;
+
 /** A user's PING: the request's arguments and options, shared by every call (nothing writes them). */
 const PING_ARGS: RequestArgs = Object.freeze({ method: 'PING' });
 const NO_REQUEST_OPTIONS: RequestOptions = Object.freeze({});
@@ -326,6 +330,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private startedAtMs = 0;
   private maintenanceTimer: TimerHandle | null = null;
   private readonly lifetime = new AbortController();
+  /** Listeners of subscribePeerHealth; replaced, never changed, when one comes or goes. */
+  private healthFeed: ReadonlyArray<PeerHealthFeed> = [];
   private readonly pingingOldest = new LazySet<string>();
   /** Peers with an unanswered request that we are PINGing until they answer or turn bad. */
   private readonly rechecking = new LazySet<string>();
@@ -726,6 +732,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     }
     this.delayedAnswers.clear();
     this.removeAllListeners();
+    this.healthFeed = [];
   }
 
   private assertRunning(): void {
@@ -958,8 +965,51 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
 
   /** The entry as the table holds it now (no second lookup by id: every answer comes here). */
   private emitHealth(entry: RoutingEntry | undefined): void {
-    if (entry === undefined || !this.has('peer-health')) return;
-    this.emit('peer-health', this.annotate(toPeerInfo(entry, this.clock.now())));
+    if (entry === undefined) return;
+    const feed = this.healthFeed;
+    if (feed.length > 0) {
+      const state = healthState(entry, this.clock.now());
+      for (const fn of feed) {
+        try {
+          fn(entry.id, state, entry.failures);
+        } catch (err) {
+          console.error('kadscope: a peer-health feed listener threw:', err);
+        }
+      }
+    }
+    if (this.has('peer-health')) this.emit('peer-health', this.annotate(toPeerInfo(entry, this.clock.now())));
+  }
+
+  /**
+   * Peer health without a PeerInfo per report: `fn` hears, after every answer from and every
+   * failure of a table member, the peer's id, state and failures (what changes what a user sees),
+   * and nothing is built for it. A listener that shows only some of the reports (the explorer
+   * host's HealthCoalescer: a change at once, a good peer's refresh once a tick) builds those
+   * with peerInfo(id). The 'peer-health' event makes the whole PeerInfo for every report: ~18 per
+   * lookup, of which the explorer shows ~3. Returns the unsubscribe; stop() drops every listener.
+   */
+  subscribePeerHealth(fn: PeerHealthFeed): () => void {
+    if (this.healthFeed.length >= MAX_LISTENERS_PER_EVENT) {
+      throw new RangeError(`more than ${MAX_LISTENERS_PER_EVENT} peer-health feed listeners: a listener leak?`);
+    }
+    // Replaced, never changed: a report in progress walks the list it started with.
+    this.healthFeed = [...this.healthFeed, fn];
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      this.healthFeed = this.healthFeed.filter((f) => f !== fn);
+    };
+  }
+
+  /** A table member as the peer events carry it (PeerInfo, annotated as they are), or undefined if it is not in the table. */
+  peerInfo(id: string): PeerInfo | undefined {
+    const entry = this.table.get(id);
+    return entry === undefined ? undefined : this.annotate(toPeerInfo(entry, this.clock.now()));
+  }
+
+  override listenerCount(): number {
+    return super.listenerCount() + this.healthFeed.length;
   }
 
   /** The client version a peer answered with (Mainline's `v`), kept for the peer list; bounded. */

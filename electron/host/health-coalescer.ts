@@ -8,19 +8,31 @@
 //
 // Bounded: at most `maxPeers` peers are remembered (the oldest is forgotten first; its next update
 // then goes out at once), and only remembered peers are ever held.
-import type { PeerInfo } from '../../core/types';
+// The node reports (id, state, failures) without building anything (DhtNode.subscribePeerHealth);
+// the PeerInfo of an update that goes out is built then, from the table as it is at that moment
+// (`peerInfo`), so a held refresh shows the peer as it is at the flush.
+import type { HealthState, PeerInfo } from '../../core/types';
 
 /** Peers whose last shown health is remembered; a routing table holds far fewer. */
 export const MAX_TRACKED_PEERS = 10_000;
 
+const STATE_CODES: Record<HealthState, number> = { good: 0, questionable: 1, bad: 2, unknown: 3 };
+
+/** What decides whether an update goes out at once, as one number (no object per peer). */
+function shownKey(state: HealthState, failures: number): number {
+  return failures * 4 + STATE_CODES[state];
+}
+
 export class HealthCoalescer {
-  /** The last update sent per peer id, oldest first. */
-  private readonly shown = new Map<string, PeerInfo>();
-  /** Updates held for the next flush, by peer id. */
-  private held = new Map<string, PeerInfo>();
+  /** The state and failures last sent per peer id (shownKey), oldest first. */
+  private readonly shown = new Map<string, number>();
+  /** Peers with an update held for the next flush, in the order they were first held. */
+  private held = new Set<string>();
 
   constructor(
     private readonly send: (peer: PeerInfo) => void,
+    /** The peer as the node's table holds it now, or undefined once it left. */
+    private readonly peerInfo: (id: string) => PeerInfo | undefined,
     private readonly maxPeers: number = MAX_TRACKED_PEERS,
   ) {}
 
@@ -29,14 +41,14 @@ export class HealthCoalescer {
     return this.held.size;
   }
 
-  update(peer: PeerInfo): void {
-    const last = this.shown.get(peer.id);
-    if (last !== undefined && last.state === peer.state && last.failures === peer.failures) {
-      this.held.set(peer.id, peer);
+  /** A report from the node: the peer answered or failed, and is now in this state with these failures. */
+  update(id: string, state: HealthState, failures: number): void {
+    if (this.shown.get(id) === shownKey(state, failures)) {
+      this.held.add(id);
       return;
     }
-    this.held.delete(peer.id);
-    this.show(peer);
+    this.held.delete(id);
+    this.show(id);
   }
 
   /** The peer left the table: nothing held for it may follow its removal. */
@@ -49,24 +61,30 @@ export class HealthCoalescer {
   flush(): void {
     if (this.held.size === 0) return;
     const held = this.held;
-    this.held = new Map();
-    for (const peer of held.values()) this.show(peer);
+    this.held = new Set();
+    for (const id of held) this.show(id);
   }
 
   /** Forgets everything (no subscriber, another node): the next update of each peer goes out at once. */
   reset(): void {
     if (this.shown.size > 0) this.shown.clear();
-    if (this.held.size > 0) this.held = new Map();
+    if (this.held.size > 0) this.held = new Set();
   }
 
-  private show(peer: PeerInfo): void {
-    if (this.shown.has(peer.id)) this.shown.delete(peer.id);
+  private show(id: string): void {
+    const peer = this.peerInfo(id);
+    // Gone from the table since it was reported: its removal is (or was) on its way instead.
+    if (peer === undefined) {
+      this.shown.delete(id);
+      return;
+    }
+    if (this.shown.has(id)) this.shown.delete(id);
     else if (this.shown.size >= this.maxPeers) {
       const oldest = this.shown.keys().next().value as string;
       this.shown.delete(oldest);
       this.held.delete(oldest);
     }
-    this.shown.set(peer.id, peer);
+    this.shown.set(id, shownKey(peer.state, peer.failures));
     this.send(peer);
   }
 }

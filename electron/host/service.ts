@@ -111,7 +111,10 @@ export class ExplorerService implements ContractHandler {
   private readonly store: AppStore;
   private readonly traces = new TraceRecorder();
   /** Peer-health updates: changes at once, a good peer's refreshes once a tick (health-coalescer.ts). */
-  private readonly health = new HealthCoalescer((peer) => this.publish({ type: 'peer-health', peer }));
+  private readonly health = new HealthCoalescer(
+    (peer) => this.publish({ type: 'peer-health', peer }),
+    (id) => this.userNode?.peerInfo(id),
+  );
   private readonly crawls: CrawlService;
   private readonly handlers: Handlers;
   /** Remote nodes this host is attached to (remote.ts). */
@@ -612,11 +615,14 @@ export class ExplorerService implements ContractHandler {
       this.health.removed(p.id);
       this.publish({ type: 'peer-removed', id: p.id, host: p.host, port: p.port, reason: p.reason });
     });
-    on('peer-health', (peer) => {
-      // Nobody to tell: what was shown is forgotten, so a new subscriber's first updates go out at once.
-      if (this.batcher.subscriberCount === 0) this.health.reset();
-      else this.health.update(peer);
-    });
+    // Three values per report, no PeerInfo: the coalescer builds one for what it sends.
+    this.nodeUnsubs.push(
+      node.subscribePeerHealth((id, state, failures) => {
+        // Nobody to tell: what was shown is forgotten, so a new subscriber's first updates go out at once.
+        if (this.batcher.subscriberCount === 0) this.health.reset();
+        else this.health.update(id, state, failures);
+      }),
+    );
     on('observed-address', (address) => this.publish({ type: 'observed-address', address }));
     on('lookup', (e) => this.onLookupEvent(e));
     on('broadcast', (b) => this.publish({ type: 'broadcast', broadcast: broadcastDto(b) }));

@@ -58,10 +58,13 @@ async function recordEvents(opts: ExplorerStagesOptions): Promise<ExplorerEvent[
     const perLookup: ExplorerEvent[][] = [];
     let current: ExplorerEvent[] = [];
     // What the service publishes for a lookup (service.ts attach()): its events, and peer health as the service passes it on.
-    const health = new HealthCoalescer((peer) => current.push({ type: 'peer-health', peer }));
+    const health = new HealthCoalescer(
+      (peer) => current.push({ type: 'peer-health', peer }),
+      (id) => node.peerInfo(id),
+    );
     const unsubs = [
       node.on('lookup', (event) => current.push({ type: 'lookup', event })),
-      node.on('peer-health', (peer) => health.update(peer)),
+      node.subscribePeerHealth((id, state, failures) => health.update(id, state, failures)),
       node.on('peer-removed', (p) => health.removed(p.id)),
     ];
     try {

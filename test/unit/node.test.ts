@@ -1,6 +1,6 @@
 // DhtNode on declarative topologies over the memory network, under fake time: bootstrap, who may
 // enter the routing table, full buckets, refresh, peer health and the observed address.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isDhtError } from '../../core/errors';
 import { GOOD_WINDOW_MS } from '../../core/health/health';
 import { bucketIndex, hexToBytes } from '../../core/id';
@@ -300,6 +300,47 @@ describe('DhtNode: peer health', () => {
       [t.id('B'), 'good', 3, RTT_MS, health[1].lastSeen],
     ]);
     expect(health[1]).toEqual(a.snapshot().peers[0]);
+  });
+
+  it('the peer-health feed hears the same reports as the event, as (id, state, failures), and peerInfo(id) builds the event\'s PeerInfo', async () => {
+    const t = await make({ A: hid('f0'), B: hid('0f'), C: hid('3c') }, { A: ['B'] });
+    const a = t.node('A');
+    const events: PeerInfo[] = [];
+    const feed: string[] = [];
+    const built: Array<PeerInfo | undefined> = [];
+    a.on('peer-health', (p) => events.push(p));
+    const unsubscribe = a.subscribePeerHealth((id, state, failures) => {
+      feed.push(`${id.slice(0, 2)} ${state}/${failures}`);
+      built.push(a.peerInfo(id));
+    });
+    // An answer, then silence: questionable, then bad.
+    await t.run(a.ping(t.node('B').address));
+    await t.node('B').stop();
+    await t.run(a.findNode(hid('')));
+    await t.clock.tickAsync(4 * RPC_TIMEOUT_MS);
+    expect(feed).toEqual(['0f good/0', '0f questionable/1', '0f questionable/2', '0f bad/3']);
+    expect(built).toEqual(events);
+    expect(a.peerInfo(hid('77'))).toBeUndefined();
+    // A throwing feed listener is reported; the others and the node go on.
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const second: string[] = [];
+    const offThrowing = a.subscribePeerHealth(() => {
+      throw new Error('boom');
+    });
+    a.subscribePeerHealth((id, state) => second.push(state));
+    unsubscribe();
+    unsubscribe();
+    expect(a.listenerCount()).toBe(3); // the event listener and two feed listeners
+    // C: the first answer adds it (peer-added), the second is a health report.
+    await t.run(a.ping(t.node('C').address));
+    await t.run(a.ping(t.node('C').address));
+    expect(second).toEqual(['good']);
+    expect(errors).toHaveBeenCalled();
+    expect(feed).toHaveLength(4);
+    offThrowing();
+    errors.mockRestore();
+    await a.stop();
+    expect(a.listenerCount()).toBe(0);
   });
 
   it('records RTT and last seen from answers', async () => {
