@@ -109,6 +109,7 @@ const NO_REQUEST_OPTIONS: RequestOptions = Object.freeze({});
 function toPingResult(res: RpcResult): PingResult {
   return { id: idHex(res.response.id), rttMs: res.rttMs, observed: res.response.observed };
 }
+
 /** Answers held for their delay (a PING with `delayMs`: dht-rpc's DELAYED_PING) at once; more get none. */
 export const MAX_DELAYED_ANSWERS = 64;
 /** The longest an answer is held (dht-rpc's maxPingDelay); a longer delay gets no answer. */
@@ -758,8 +759,8 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     // Not an async function, and no lifetime signal unless the caller gave a signal of its own:
     // stop() closes the RPC layer, which fails the request with STOPPED anyway, and the signal's
     // watch was a set entry added and removed with every ping (the ping workload's hot path).
-    const options_ = options.signal ? { signal: this.signalFor(options.signal) } : NO_REQUEST_OPTIONS;
-    return this.rpc.request(to, PING_ARGS, options_).then(toPingResult);
+    const rpcOptions = options.signal ? { signal: this.signalFor(options.signal) } : NO_REQUEST_OPTIONS;
+    return this.rpc.request(to, PING_ARGS, rpcOptions).then(toPingResult);
   }
 
   /** An iterative lookup of target, as a stream of events. Iterate it to run it; leaving the loop cancels it. */
