@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../core/clock';
 import { seededRandom } from '../../core/id';
-import { DhtNode, type DhtNodeOptions } from '../../core/node';
+import { DhtNode, type DhtNodeOptions, type PeerHealthFeed } from '../../core/node';
 import { MemoryNetwork } from '../../core/transport/memory';
 import type { NodeEvents, PeerInfo } from '../../core/types';
 import { FLUSH_INTERVAL_MS } from '../../electron/host/batcher';
@@ -12,10 +12,35 @@ import { createMemoryClient } from '../../electron/host/client';
 import type { EventBatch } from '../../electron/host/contract';
 import { ExplorerService, TICK_INTERVAL_MS } from '../../electron/host/service';
 
-/** A real node whose events the test can fire, as the protocol would under a busy network. */
+/**
+ * A real node whose events the test can fire, as the protocol would under a busy network. Peer
+ * health reaches the service through the node's feed (subscribePeerHealth) and peerInfo(id): here
+ * from a stand-in table that report() fills as an answer would.
+ */
 class FiringNode extends DhtNode {
+  private readonly peers = new Map<string, PeerInfo>();
+  private feeds: PeerHealthFeed[] = [];
+
   fire<K extends keyof NodeEvents>(event: K, payload: NodeEvents[K]): void {
+    if (event === 'peer-removed') this.peers.delete((payload as NodeEvents['peer-removed']).id);
     this.emit(event, payload);
+  }
+
+  /** A peer-health report as the node makes one after an answer: the table now holds `p`. */
+  report(p: PeerInfo): void {
+    this.peers.set(p.id, p);
+    for (const fn of this.feeds) fn(p.id, p.state, p.failures);
+  }
+
+  override subscribePeerHealth(fn: PeerHealthFeed): () => void {
+    this.feeds = [...this.feeds, fn];
+    return () => {
+      this.feeds = this.feeds.filter((f) => f !== fn);
+    };
+  }
+
+  override peerInfo(id: string): PeerInfo | undefined {
+    return this.peers.get(id);
   }
 }
 
@@ -68,7 +93,7 @@ describe('ExplorerService event batching', () => {
         clock.advance(times[i] - t);
         t = times[i];
       }
-      node.fire('peer-health', peer(i));
+      node.report(peer(i));
     }
     // ...and one flush interval later the last of them has gone out.
     clock.advance(ONE_SECOND_MS - t + FLUSH_INTERVAL_MS);
@@ -96,11 +121,11 @@ describe('ExplorerService event batching', () => {
     clock.advance(ticks.at(-1)! + TICK_INTERVAL_MS + 1 - clock.now());
     batches.length = 0;
     const at = (p: PeerInfo, lastSeen: number, state: PeerInfo['state'] = 'good', failures = 0): PeerInfo => ({ ...p, lastSeen, state, failures });
-    node.fire('peer-health', at(peer(1), 1));
-    node.fire('peer-health', at(peer(2), 1));
+    node.report(at(peer(1), 1));
+    node.report(at(peer(2), 1));
     for (let t = 2; t <= 10; t++) {
-      node.fire('peer-health', at(peer(1), t));
-      node.fire('peer-health', at(peer(2), t));
+      node.report(at(peer(1), t));
+      node.report(at(peer(2), t));
     }
     clock.advance(FLUSH_INTERVAL_MS);
     expect(health()).toEqual([
@@ -108,7 +133,7 @@ describe('ExplorerService event batching', () => {
       [2, 'good', 1],
     ]);
     // A change goes out within a flush interval, not a tick.
-    node.fire('peer-health', at(peer(2), 10, 'questionable', 1));
+    node.report(at(peer(2), 10, 'questionable', 1));
     clock.advance(FLUSH_INTERVAL_MS);
     expect(health().slice(2)).toEqual([[2, 'questionable', 10]]);
     // Peer 1 leaves the table with a refresh held: the tick sends nothing for it.
@@ -116,8 +141,8 @@ describe('ExplorerService event batching', () => {
     clock.advance(TICK_INTERVAL_MS);
     expect(health().slice(3)).toEqual([]);
     // Peer 2's later refresh arrives with the next tick, the latest one only.
-    node.fire('peer-health', at(peer(2), 20, 'questionable', 1));
-    node.fire('peer-health', at(peer(2), 21, 'questionable', 1));
+    node.report(at(peer(2), 20, 'questionable', 1));
+    node.report(at(peer(2), 21, 'questionable', 1));
     clock.advance(FLUSH_INTERVAL_MS);
     expect(health().slice(3)).toEqual([]);
     clock.advance(TICK_INTERVAL_MS);
