@@ -71,11 +71,13 @@ export class Deadlines<T extends Deadline> {
     // The list keeps its timer even when its head left or it emptied: when the timer fires it
     // re-arms for the head then, or drops the list if it is still empty. So a request answered
     // before its timeout costs no timer work, and a node sending one request at a time arms one
-    // timer per timeout period, not one per request.
+    // timer per timeout period, not one per request. (The RPC layer calls clear() once nothing is
+    // in flight, so an idle node holds no timer.)
   }
 
-  /** Disarms everything (the owner is closing). */
+  /** Disarms everything and releases every timer (the owner is closing, or has nothing armed). */
   clear(): void {
+    if (this.lists.size === 0) return;
     for (const list of [...this.lists.values()]) {
       for (let item = list.head; item !== null; ) {
         const next = item.dueNext;

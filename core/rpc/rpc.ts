@@ -435,6 +435,9 @@ export class Rpc {
       else this.pendingTo.delete(p.to.host);
     }
     this.deadlines.disarm(p);
+    // Nothing left in flight: the timeouts' timers go now rather than when they fire, so an idle
+    // node holds none (a node sending one request at a time arms one per request, as before).
+    if (this.pending.size === 0) this.deadlines.clear();
     if (p.signal) this.unwatch(p.signal, p);
     if (outcome instanceof DhtError) p.reject(outcome);
     else p.resolve(outcome);

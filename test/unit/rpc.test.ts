@@ -305,6 +305,33 @@ describe('Rpc: in-flight window', () => {
   });
 });
 
+describe('Rpc: timers', () => {
+  it('keeps one timer per timeout while requests are in flight, and none once nothing is', async () => {
+    const w = world();
+    const silent = await rawPeer(w, '10.0.0.9', 9000);
+    const { rpc } = await client(w);
+    const idle = w.clock.pendingTimers;
+    const rs = [1, 2, 3].map(() => track(rpc.request(silent.transport.address, { method: 'PING' })));
+    rs.push(track(rpc.request(silent.transport.address, { method: 'PING' }, { timeoutMs: 500 })));
+    // Four requests, two timeouts: two timers (the datagrams in flight are the network's own).
+    w.clock.advance(LATENCY_MS);
+    expect(w.clock.pendingTimers).toBe(idle + 2);
+    for (const r of silent.requests.slice(0, 3)) silent.transport.send(pingResponse(r.req.tid), r.from);
+    await w.clock.tickAsync(LATENCY_MS);
+    expect(rs.slice(0, 3).every((r) => r.settled())).toBe(true);
+    // The 2 s requests are answered; the one 500 ms request still waits: its list's timer, and the
+    // emptied 2 s list's, which stays until it fires.
+    expect(rpc.inFlight).toBe(1);
+    expect(w.clock.pendingTimers).toBe(idle + 2);
+    silent.transport.send(pingResponse(silent.requests[3].req.tid), silent.requests[3].from);
+    await w.clock.tickAsync(LATENCY_MS);
+    expect(rs[3].settled()).toBe(true);
+    // Nothing in flight: no timer left at once, not only after the timeouts would have fired.
+    expect(w.clock.pendingTimers).toBe(idle);
+    rpc.close();
+  });
+});
+
 describe('Rpc: abort and close', () => {
   it('aborts an in-flight request: ABORTED, slot freed, timer gone by its due time, late answer unexpected', async () => {
     const w = world();
