@@ -5,6 +5,7 @@
 // armed for its head. A per-request timer was a Timeout object, its async-resource bookkeeping and
 // a closure for every request; on the ping workload that was ~2% of a ping's cost.
 import type { Clock, TimerHandle } from '../clock';
+import { LazyMap } from '../lazy-map';
 
 /** What a list holds: the fields are the list's, written only by Deadlines. */
 export interface Deadline {
@@ -30,8 +31,9 @@ export class Deadlines<T extends Deadline> {
   /**
    * Lists by timeout. An emptied list stays until its timer fires (at most its timeout), so this
    * holds the timeouts used within the last timeout's span: bounded by the requests made in it.
+   * Lazy: an idle node (the RPC layer clears this when nothing is in flight) keeps no table.
    */
-  private readonly lists = new Map<number, DueList>();
+  private readonly lists = new LazyMap<number, DueList>();
 
   constructor(
     private readonly clock: Clock,
