@@ -8,6 +8,23 @@ export const MAX_LISTENERS_PER_EVENT = 64;
 
 type Listener<T> = (payload: T) => void;
 
+/**
+ * A listener list with `fn` added: a new array (lists are replaced, never changed, so a loop that
+ * is calling them keeps its own), the same one if `fn` is already in it. Past
+ * MAX_LISTENERS_PER_EVENT it throws a RangeError naming `what`.
+ */
+export function withListener<F>(list: ReadonlyArray<F>, fn: F, what: string): ReadonlyArray<F> {
+  if (list.includes(fn)) return list;
+  if (list.length >= MAX_LISTENERS_PER_EVENT) throw new RangeError(`more than ${MAX_LISTENERS_PER_EVENT} listeners for ${what}: a listener leak?`);
+  return [...list, fn];
+}
+
+/** A listener list without `fn`: a new array, the same one if `fn` is not in it. */
+export function withoutListener<F>(list: ReadonlyArray<F>, fn: F): ReadonlyArray<F> {
+  const i = list.indexOf(fn);
+  return i < 0 ? list : [...list.slice(0, i), ...list.slice(i + 1)];
+}
+
 export class TypedEmitter<Events extends object> {
   /**
    * Each event's listeners as an array that is replaced, never changed, when one is added or
@@ -18,23 +35,16 @@ export class TypedEmitter<Events extends object> {
   private listeners = new LazyMap<keyof Events, ReadonlyArray<Listener<never>>>();
 
   on<K extends keyof Events>(event: K, fn: Listener<Events[K]>): () => void {
-    const list = this.listeners.get(event) ?? [];
-    if (!list.includes(fn as Listener<never>)) {
-      if (list.length >= MAX_LISTENERS_PER_EVENT) {
-        throw new RangeError(`more than ${MAX_LISTENERS_PER_EVENT} listeners for "${String(event)}": a listener leak?`);
-      }
-      this.listeners.set(event, [...list, fn as Listener<never>]);
-    }
+    this.listeners.set(event, withListener(this.listeners.get(event) ?? [], fn as Listener<never>, `"${String(event)}"`));
     return () => this.off(event, fn);
   }
 
   off<K extends keyof Events>(event: K, fn: Listener<Events[K]>): void {
     const list = this.listeners.get(event);
     if (!list) return;
-    const i = list.indexOf(fn as Listener<never>);
-    if (i < 0) return;
-    if (list.length === 1) this.listeners.delete(event);
-    else this.listeners.set(event, [...list.slice(0, i), ...list.slice(i + 1)]);
+    const rest = withoutListener(list, fn as Listener<never>);
+    if (rest.length === 0) this.listeners.delete(event);
+    else this.listeners.set(event, rest);
   }
 
   /** True when someone listens; lets hot paths skip building payloads nobody reads. */

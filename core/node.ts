@@ -8,7 +8,7 @@ import { parseAddress } from './address';
 import { isPrivateIPv4, localAddresses, type LocalInterface } from './local-address';
 import { systemClock, type Clock, type TimerHandle } from './clock';
 import { DhtError } from './errors';
-import { MAX_LISTENERS_PER_EVENT, TypedEmitter } from './events';
+import { TypedEmitter, withListener, withoutListener } from './events';
 import {
   bucketIndex,
   bytesToHex,
@@ -990,23 +990,17 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
    * lookup, of which the explorer shows ~3. Returns the unsubscribe; stop() drops every listener.
    */
   subscribePeerHealth(fn: PeerHealthFeed): () => void {
-    if (this.healthFeed.length >= MAX_LISTENERS_PER_EVENT) {
-      throw new RangeError(`more than ${MAX_LISTENERS_PER_EVENT} peer-health feed listeners: a listener leak?`);
-    }
     // Replaced, never changed: a report in progress walks the list it started with.
-    this.healthFeed = [...this.healthFeed, fn];
-    let subscribed = true;
+    this.healthFeed = withListener(this.healthFeed, fn, 'the peer-health feed');
     return () => {
-      if (!subscribed) return;
-      subscribed = false;
-      this.healthFeed = this.healthFeed.filter((f) => f !== fn);
+      this.healthFeed = withoutListener(this.healthFeed, fn);
     };
   }
 
   /** A table member as the peer events carry it (PeerInfo, annotated as they are), or undefined if it is not in the table. */
   peerInfo(id: string): PeerInfo | undefined {
-    const entry = this.table.get(id);
-    return entry === undefined ? undefined : this.annotate(toPeerInfo(entry, this.clock.now()));
+    const info = this.table.peerInfo(id, this.clock.now());
+    return info === undefined ? undefined : this.annotate(info);
   }
 
   override listenerCount(): number {

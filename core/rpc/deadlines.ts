@@ -23,8 +23,6 @@ export interface DueList {
   head: Deadline | null;
   tail: Deadline | null;
   timer: TimerHandle | null;
-  /** When the timer fires (clock ms), or -1 when none is armed. */
-  timerAt: number;
 }
 
 export class Deadlines<T extends Deadline> {
@@ -46,7 +44,7 @@ export class Deadlines<T extends Deadline> {
     const now = this.clock.now();
     let list = this.lists.get(timeoutMs);
     if (list === undefined) {
-      list = { timeoutMs, head: null, tail: null, timer: null, timerAt: -1 };
+      list = { timeoutMs, head: null, tail: null, timer: null };
       this.lists.set(timeoutMs, list);
     }
     item.dueAt = now + timeoutMs;
@@ -104,14 +102,11 @@ export class Deadlines<T extends Deadline> {
   private schedule(list: DueList, now: number): void {
     const head = list.head;
     if (head === null) return;
-    const delay = Math.max(0, head.dueAt - now);
-    list.timerAt = now + delay;
-    list.timer = this.clock.setTimeout(() => this.fire(list), delay);
+    list.timer = this.clock.setTimeout(() => this.fire(list), Math.max(0, head.dueAt - now));
   }
 
   private fire(list: DueList): void {
     list.timer = null;
-    list.timerAt = -1;
     // Everything due now, oldest first. onDue may arm again (a retry), on this list or another:
     // a re-armed item goes to the tail with a later due time, so the loop ends.
     const now = this.clock.now();
@@ -127,7 +122,6 @@ export class Deadlines<T extends Deadline> {
   private drop(list: DueList): void {
     if (list.timer !== null) this.clock.clearTimeout(list.timer);
     list.timer = null;
-    list.timerAt = -1;
     if (this.lists.get(list.timeoutMs) === list) this.lists.delete(list.timeoutMs);
   }
 }
