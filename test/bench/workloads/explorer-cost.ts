@@ -22,6 +22,12 @@ export interface ExplorerCostOptions {
   windowS: number;
   /** Rounds of two simultaneous windows (one bare, one with the explorer), the subject processes swapping kinds each round. */
   rounds: number;
+  /**
+   * For profiling, not for the figures: process a runs every explorer window and b every bare one
+   * (no swapping), and their pids are printed, so a system-wide profile can be split by process
+   * (test/bench/perf-split.ts). A difference between the two processes then falls on one kind.
+   */
+  fixedRoles?: boolean;
 }
 
 export const EXPLORER_COST_DEFAULTS: ExplorerCostOptions = { testnetSize: 50, lookupsPerSecond: 20, windowS: 6, rounds: 10 };
@@ -81,6 +87,10 @@ class Subject {
       this.waiting = null;
       w?.reject(new Error(`an explorer-cost subject process exited with code ${code}`));
     });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   static async start(bootstrap: string[]): Promise<Subject> {
@@ -162,13 +172,14 @@ export async function runExplorerCostWorkload(opts: ExplorerCostOptions, command
   try {
     for (let i = 0; i < 2; i++) subjects.push(await Subject.start(bootstrap));
     const [a, b] = subjects;
+    if (opts.fixedRoles) console.log(`  fixed roles: the explorer in process ${a.pid}, bare in process ${b.pid}`);
     /** Both kinds at once: `a` with the explorer or bare, `b` the other. */
     const round = (aExplorer: boolean, o: ExplorerCostOptions): Promise<[Window, Window]> => Promise.all([a.window(aExplorer, o), b.window(!aExplorer, o)]);
     // Warm-up: code, JIT, every node's table.
     await round(true, { ...opts, windowS: 1 });
     await round(false, { ...opts, windowS: 1 });
     for (let r = 0; r < opts.rounds; r++) {
-      const aExplorer = r % 2 === 0;
+      const aExplorer = opts.fixedRoles === true || r % 2 === 0;
       const [wa, wb] = await round(aExplorer, opts);
       const [x, y] = aExplorer ? [wa, wb] : [wb, wa];
       withExplorer.push(x);
