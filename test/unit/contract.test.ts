@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppStore } from '../../electron/host/app-store';
 import { createWsClient, sequenceChecker, type SocketLike } from '../../electron/host/client';
-import { DEFAULT_SETTINGS, METHOD_NAMES, MAX_VALUE_BYTES, parseArgs, type ClientMessage, type EventBatch, type LookupEvent } from '../../electron/host/contract';
+import { DEFAULT_SETTINGS, METHOD_NAMES, MAX_VALUE_BYTES, parseArgs, type ClientMessage, type EventBatch, type LookupEvent, type TraceEvent } from '../../electron/host/contract';
+import { seededRandom } from '../../core/id';
+import type { Contact } from '../../core/types';
+import { toTraceEvent } from '../../electron/host/trace-build';
 import { parseTrace } from '../../electron/host/trace-format';
 import { TraceRecorder } from '../../electron/host/trace-recorder';
 
@@ -215,6 +218,54 @@ describe('traces', () => {
     expect(t.truncated).toBe(true);
     expect(t.events.map((e) => e.type)).toEqual(['started', 'query', 'response', 'done']);
     expect(t.summary).toMatchObject({ responses: 2, messages: 1 });
+  });
+
+  it('gives back every kind of event as the lookup published it, however its contacts were shared', () => {
+    // A stream like a lookup's (seeded): every kind, optional fields on and off, fractional times,
+    // one contact object shared across events (as the node does per peer), and equal contacts as
+    // separate objects. The trace must equal the one built from the events themselves.
+    const rand = seededRandom(19);
+    const int = (n: number): number => Math.floor(rand() * n);
+    const pool = Array.from({ length: 12 }, (_, i) => ({ id: i.toString(16).padStart(2, '0').repeat(32), host: i % 3 === 0 ? '::1' : `127.0.0.${i}`, port: 4000 + i }));
+    const contact = (): Contact => (rand() < 0.5 ? pool[int(pool.length)] : { ...pool[int(pool.length)] });
+    const contacts = (): Contact[] => Array.from({ length: int(21) }, contact);
+    const events: LookupEvent[] = [{ lookupId: 'L', at: 1_765_000_000_000.25, type: 'started', kind: 'find-value', target: ID_A, self: ID_B, k: 20, alpha: 3, rpcTimeoutMs: 2000, seeds: contacts() }];
+    let at = events[0].at;
+    for (let i = 0; i < 300; i++) {
+      at += rand() * 3;
+      const base = { lookupId: 'L', at, peer: contact(), hop: 1 + int(5) };
+      switch (int(5)) {
+        case 0:
+          events.push({ ...base, type: 'query', bytes: 40 + int(60) });
+          break;
+        case 1: {
+          const r: LookupEvent = { ...base, type: 'response', rttMs: rand() * 40, bytes: 300 + int(900), nodes: contacts() };
+          if (rand() < 0.3) r.hasValue = rand() < 0.5;
+          if (rand() < 0.3) r.peerCount = int(50);
+          events.push(r);
+          break;
+        }
+        case 2:
+          events.push({ ...base, type: 'timeout', afterMs: 2000 });
+          break;
+        default:
+          events.push({ ...base, type: 'error', code: rand() < 0.5 ? 'ID_MISMATCH' : 'INVALID_RECORD', message: `answered "${int(99)}" ünïcode` });
+      }
+    }
+    events.push({ lookupId: 'L', at: at + 1, type: 'done', reason: 'value-found', closest: contacts(), hops: 3, messages: 120, durationMs: at + 1 - events[0].at, timeToClosestMs: 12.5 });
+    const want = (es: LookupEvent[]): TraceEvent[] => JSON.parse(JSON.stringify(es.map((e) => toTraceEvent(e, events[0].at)))) as TraceEvent[];
+
+    const rec = new TraceRecorder();
+    // Asked for half-way (a live trace), then to the end: each part once, in order.
+    for (const e of events.slice(0, 150)) rec.ingest(e);
+    expect(JSON.parse(JSON.stringify(rec.get('L')!.events))).toEqual(want(events.slice(0, 150)));
+    for (const e of events.slice(150)) rec.ingest(e);
+    const t = rec.get('L')!;
+    expect(JSON.parse(JSON.stringify(t.events))).toEqual(want(events));
+    // Absent optional fields stay absent (not undefined, not false).
+    const responses = t.events.filter((e) => e.type === 'response');
+    expect(responses.some((e) => !('hasValue' in e)) && responses.some((e) => e.hasValue === false) && responses.some((e) => e.hasValue === true)).toBe(true);
+    expect(responses.some((e) => !('peerCount' in e)) && responses.some((e) => 'peerCount' in e)).toBe(true);
   });
 
   it('rejects foreign and corrupt files with a message naming the problem', () => {
