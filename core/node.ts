@@ -968,8 +968,12 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
   private emitHealth(entry: RoutingEntry | undefined): void {
     if (entry === undefined) return;
     const feed = this.healthFeed;
+    const emitting = this.has('peer-health');
+    if (feed.length === 0 && !emitting) return;
+    // One reading of the clock for both: the feed's state and the event's PeerInfo agree.
+    const now = this.clock.now();
     if (feed.length > 0) {
-      const state = healthState(entry, this.clock.now());
+      const state = healthState(entry, now);
       for (const fn of feed) {
         try {
           fn(entry.id, state, entry.failures);
@@ -978,7 +982,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         }
       }
     }
-    if (this.has('peer-health')) this.emit('peer-health', this.annotate(toPeerInfo(entry, this.clock.now())));
+    if (emitting) this.emit('peer-health', this.annotate(toPeerInfo(entry, now)));
   }
 
   /**
