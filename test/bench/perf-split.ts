@@ -48,12 +48,13 @@ export function categorize(frames: readonly string[], mainThread: boolean): stri
   return `${thread} native ${symbols[0] ?? '?'}`;
 }
 
-interface Split {
+export interface Split {
   counts: Map<string, Map<string, number>>;
   totals: Map<string, number>;
 }
 
-async function split(file: string, pids: readonly string[], fromS: number): Promise<Split> {
+/** Each of `pids`' samples from `fromS` seconds after the profile's first sample on, counted by category. */
+export async function split(file: string, pids: readonly string[], fromS: number): Promise<Split> {
   const counts = new Map(pids.map((p) => [p, new Map<string, number>()]));
   const totals = new Map(pids.map((p) => [p, 0]));
   let pid = '';
@@ -71,14 +72,14 @@ async function split(file: string, pids: readonly string[], fromS: number): Prom
   };
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   for await (const line of lines) {
-    if (line.startsWith('\t') || line.startsWith(' ')) {
+    // A sample's header is indented too when its pid is shorter than perf's column ("  8033/8033  53068.25:"), so it is
+    // told from a frame by its form, and frames by their tab.
+    const m = line.startsWith('\t') ? null : /^\s*(?:\S+\s+)?(\d+)\/(\d+)\s+([\d.]+):/.exec(line);
+    if (!m) {
       const f = line.trim();
-      if (f) frames.push(f);
+      if (f && headers > 0) frames.push(f);
       continue;
     }
-    if (!line.trim()) continue;
-    const m = /^\s*(?:\S+\s+)?(\d+)\/(\d+)\s+([\d.]+):/.exec(line);
-    if (!m) continue;
     if (headers > 0) flush();
     headers++;
     [, pid, tid] = m;

@@ -1,7 +1,10 @@
 // The bench's profile splitter (test/bench/perf-split.ts): each sample lands in the category its
 // call chain says, innermost first, so the explorer's extra is attributed to the right place.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { categorize } from '../bench/perf-split';
+import { categorize, split } from '../bench/perf-split';
 
 describe('perf-split categorize', () => {
   it('puts a sample where its call chain says', () => {
@@ -22,5 +25,44 @@ describe('perf-split categorize', () => {
       [[], true, 'main native ?'],
     ];
     for (const [frames, main, want] of cases) expect(categorize(frames, main), frames.join(' | ')).toBe(want);
+  });
+});
+
+describe('perf-split split', () => {
+  it('reads every sample of `perf script -F pid,tid,time,ip,sym`, whether perf pads its pid or not', async () => {
+    // perf right-aligns the pid: a short one leaves the header indented like a frame.
+    const text = [
+      '    0/0     100.000000: ',
+      '\tffffffff82242055 pvm_safe_halt_hc',
+      '',
+      '   801/801   100.500000: ',
+      '\t3f2a JS:*onAnswer file:///work/x/core/lookup/lookup.ts:1:58',
+      '',
+      '   801/805   101.000000: ',
+      '\t1 v8::internal::ConcurrentMarking::RunMajor',
+      '',
+      '123456/123456 102.000000: ',
+      '\t7f00 epoll_pwait',
+      '',
+      '   801/801   103.000000: ',
+      '\t1 v8::internal::Scavenger::ScavengeObject',
+      '',
+    ].join('\n');
+    const dir = mkdtempSync(join(tmpdir(), 'perf-split-'));
+    try {
+      const file = join(dir, 'p.txt');
+      writeFileSync(file, text);
+      const all = await split(file, ['801', '123456'], 0);
+      expect(all.totals.get('801')).toBe(3);
+      expect(all.totals.get('123456')).toBe(1);
+      expect(Object.fromEntries(all.counts.get('801')!)).toEqual({ 'main js core/lookup/lookup.ts:onAnswer': 1, 'threads gc: marking': 1, 'main gc: scavenge': 1 });
+      expect(Object.fromEntries(all.counts.get('123456')!)).toEqual({ 'main native epoll_pwait': 1 });
+      // --from counts seconds from the profile's first sample, whatever process it was.
+      const late = await split(file, ['801', '123456'], 2.5);
+      expect(late.totals.get('801')).toBe(1);
+      expect(late.totals.get('123456')).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
