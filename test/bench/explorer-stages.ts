@@ -10,15 +10,15 @@
 // (health-coalescer.ts: changes at once, a good peer's refreshes once a tick, here once every
 // `lookupsPerTick` lookups). Each stage then runs over all of them, `reps` times:
 // - traces: TraceRecorder.ingest of every lookup event (the service's recorder, the Traces view)
-// - batcher: EventBatcher.publish of every event, one batch per lookup (at 20 lookups/s and a
-//   33 ms flush, the bench's subscriber gets about one lookup per batch)
+// - batcher: EventBatcher.publish of every event, a batch per `lookupsPerBatch` lookups (the
+//   lookups a second times the batcher's flush interval: at 20 a second and 100 ms, two)
 // - encode: batchMessage() of each batch (the wire form both hosts send)
 // - stringify: JSON.stringify of each encoded batch (the web host's WebSocket send)
 import { FakeClock } from '../../core/clock';
 import { bytesToHex, seededRandomBytes } from '../../core/id';
 import { createTestnet } from '../../core/testnet';
 import { batchMessage } from '../../electron/host/batch-codec';
-import { EventBatcher } from '../../electron/host/batcher';
+import { EventBatcher, FLUSH_INTERVAL_MS } from '../../electron/host/batcher';
 import { HealthCoalescer } from '../../electron/host/health-coalescer';
 import type { EventBatch, ExplorerEvent } from '../../electron/host/contract';
 import { TraceRecorder } from '../../electron/host/trace-recorder';
@@ -32,9 +32,18 @@ export interface ExplorerStagesOptions {
   seed: number;
   /** Lookups per service tick (1 s), when held peer-health refreshes go out: the explorer-cost workload's lookups per second. */
   lookupsPerTick: number;
+  /** Lookups whose events go out in one batch: as the explorer-cost workload's subscriber gets them. */
+  lookupsPerBatch: number;
 }
 
-export const EXPLORER_STAGES_DEFAULTS: ExplorerStagesOptions = { testnetSize: 50, lookups: 100, reps: 40, seed: 7, lookupsPerTick: 20 };
+export const EXPLORER_STAGES_DEFAULTS: ExplorerStagesOptions = {
+  testnetSize: 50,
+  lookups: 100,
+  reps: 40,
+  seed: 7,
+  lookupsPerTick: 20,
+  lookupsPerBatch: Math.max(1, Math.round((20 * FLUSH_INTERVAL_MS) / 1000)),
+};
 
 export const STAGE_NAMES = ['traces', 'batcher', 'encode', 'stringify'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -121,9 +130,9 @@ export async function measureExplorerStages(opts: ExplorerStagesOptions = EXPLOR
     const out: EventBatch[] = [];
     const b = new EventBatcher({ clock: new FakeClock() });
     b.subscribe({ deliver: (batch) => void out.push(batch), congested: () => false });
-    for (const events of perLookup) {
-      for (const e of events) b.publish(e);
-      b.flushAll();
+    for (let i = 0; i < perLookup.length; i++) {
+      for (const e of perLookup[i]) b.publish(e);
+      if ((i + 1) % opts.lookupsPerBatch === 0 || i === perLookup.length - 1) b.flushAll();
     }
     b.stop();
     batches = out;
