@@ -12,6 +12,7 @@ import { DhtError } from '../errors';
 import { bytesToHex, compareDistance, hexToBytes } from '../id';
 import type { Contact, LookupEvent, LookupKind, LookupTermination } from '../types';
 import { idHex } from '../rpc/id-hex';
+import { sharedContact } from './shared-contact';
 import type { WireContact, WirePeer, WireRecord } from '../wire/types';
 
 export const LOOKUP_TIMEOUT_MS = 60_000;
@@ -150,13 +151,9 @@ function equalIds(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-export function toContact(p: { id: string; host: string; port: number }): Contact {
-  return { id: p.id, host: p.host, port: p.port };
-}
-
-/** A candidate's contact for events, made on first use and shared by every event after. */
+/** A candidate's contact for events, taken on first use and shared by every event after (and with other lookups: shared-contact.ts). */
 function contactOf(c: Candidate): Contact {
-  return (c.contact ??= toContact(c.peer));
+  return (c.contact ??= sharedContact(c.peer.id, c.peer.host, c.peer.port));
 }
 
 /**
@@ -482,14 +479,14 @@ export class Lookup implements AsyncIterable<LookupEvent> {
     for (const n of answer.nodes) {
       // A hex id only for the event and for a candidate we keep; one we have already has its own.
       if (equalIds(n.id, self)) {
-        if (nodes !== null) nodes[shownCount++] = { id: p.self, host: n.host, port: n.port };
+        if (nodes !== null) nodes[shownCount++] = sharedContact(p.self, n.host, n.port);
         continue;
       }
       // Most referrals name candidates we already have: settle those before the address checks.
       const at = this.position(n.id);
       const existing = this.sorted[at];
       if (existing !== undefined && equalIds(existing.peer.idBytes, n.id)) {
-        if (nodes !== null) nodes[shownCount++] = n.host === existing.peer.host && n.port === existing.peer.port ? contactOf(existing) : { id: existing.peer.id, host: n.host, port: n.port };
+        if (nodes !== null) nodes[shownCount++] = n.host === existing.peer.host && n.port === existing.peer.port ? contactOf(existing) : sharedContact(existing.peer.id, n.host, n.port);
         if (hop < existing.hop && existing.state === 'new' && (!p.accept || p.accept(n))) existing.hop = hop;
         if (unreachable !== undefined) this.referred(existing, c.peer, unreachable);
         continue;
@@ -497,7 +494,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       // The process-wide memo (rpc/id-hex.ts): a referral names a node seen before more often than not.
       let shown: Contact | null = null;
       if (nodes !== null) {
-        shown = { id: idHex(n.id), host: n.host, port: n.port };
+        shown = sharedContact(idHex(n.id), n.host, n.port);
         nodes[shownCount++] = shown;
       }
       if (p.accept && !p.accept(n)) continue;
@@ -597,7 +594,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       lookupId: p.lookupId,
       at: now,
       reason: this.outcome.reason,
-      closest: closest.map((c) => toContact(c.peer)),
+      closest: closest.map(contactOf),
       hops,
       messages: this.messages,
       durationMs: now - this.startedAt,
