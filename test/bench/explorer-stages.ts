@@ -10,7 +10,7 @@
 // (health-coalescer.ts: changes at once, a good peer's refreshes once a tick, here once every
 // `lookupsPerTick` lookups). Each stage then runs over all of them, `reps` times:
 // - traces: TraceRecorder.ingest of every lookup event (the service's recorder, the Traces view)
-// - batcher: EventBatcher.publish of every event, a batch per `lookupsPerBatch` lookups (the
+// - batcher: EventBatcher.publish of every event, a batch per lookupsPerBatch() lookups (the
 //   lookups a second times the batcher's flush interval: at 20 a second and 100 ms, two)
 // - encode: batchMessage() of each batch (the wire form both hosts send)
 // - stringify: JSON.stringify of each encoded batch (the web host's WebSocket send)
@@ -32,18 +32,14 @@ export interface ExplorerStagesOptions {
   seed: number;
   /** Lookups per service tick (1 s), when held peer-health refreshes go out: the explorer-cost workload's lookups per second. */
   lookupsPerTick: number;
-  /** Lookups whose events go out in one batch: as the explorer-cost workload's subscriber gets them. */
-  lookupsPerBatch: number;
 }
 
-export const EXPLORER_STAGES_DEFAULTS: ExplorerStagesOptions = {
-  testnetSize: 50,
-  lookups: 100,
-  reps: 40,
-  seed: 7,
-  lookupsPerTick: 20,
-  lookupsPerBatch: Math.max(1, Math.round((20 * FLUSH_INTERVAL_MS) / 1000)),
-};
+export const EXPLORER_STAGES_DEFAULTS: ExplorerStagesOptions = { testnetSize: 50, lookups: 100, reps: 40, seed: 7, lookupsPerTick: 20 };
+
+/** Lookups whose events go out in one batch at `lookupsPerSecond`: as the explorer-cost workload's subscriber gets them. */
+export function lookupsPerBatch(lookupsPerSecond: number): number {
+  return Math.max(1, Math.round((lookupsPerSecond * FLUSH_INTERVAL_MS) / 1000));
+}
 
 export const STAGE_NAMES = ['traces', 'batcher', 'encode', 'stringify'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -128,11 +124,12 @@ export async function measureExplorerStages(opts: ExplorerStagesOptions = EXPLOR
   let batches: EventBatch[] = [];
   const batcher = timePasses(n, opts.reps, () => {
     const out: EventBatch[] = [];
+    const perBatch = lookupsPerBatch(opts.lookupsPerTick);
     const b = new EventBatcher({ clock: new FakeClock() });
     b.subscribe({ deliver: (batch) => void out.push(batch), congested: () => false });
     for (let i = 0; i < perLookup.length; i++) {
       for (const e of perLookup[i]) b.publish(e);
-      if ((i + 1) % opts.lookupsPerBatch === 0 || i === perLookup.length - 1) b.flushAll();
+      if ((i + 1) % perBatch === 0 || i === perLookup.length - 1) b.flushAll();
     }
     b.stop();
     batches = out;

@@ -8,7 +8,7 @@
 // falls on both kinds in turn. Each process's CPU is its nodes' own (and the explorer's).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { EXPLORER_STAGES_DEFAULTS, measureExplorerStages, STAGE_NAMES, type ExplorerStages } from '../explorer-stages';
+import { EXPLORER_STAGES_DEFAULTS, lookupsPerBatch, measureExplorerStages, STAGE_NAMES, type ExplorerStages } from '../explorer-stages';
 import type { Figure, WorkloadResult } from '../harness';
 import { summarize } from '../harness';
 import { workloadResult } from './common';
@@ -198,6 +198,7 @@ export async function runExplorerCostWorkload(opts: ExplorerCostOptions, command
   console.log(`  host stages per lookup (hot loops): ${STAGE_NAMES.map((n) => `${n} ${stages.stages[n].median.toFixed(1)} us`).join(', ')}; ${stages.bytesPerLookup.toFixed(0)} bytes of JSON`);
   const fig = (metric: string, unit: string, values: number[], better: Figure['better'] = 'lower'): Figure => ({ metric, unit, better, show: 'median', values: { kadscope: summarize(values) } });
   const ratio = withExplorer.map((w, i) => w.cpuPct / bare[i].cpuPct);
+  const perBatch = lookupsPerBatch(EXPLORER_STAGES_DEFAULTS.lookupsPerTick);
   const threads = threadFigures(bare, withExplorer, opts.lookupsPerSecond);
   const figures: Figure[] = [
     fig(`node CPU, bare, ${opts.lookupsPerSecond} lookups/s`, '% of a core', bare.map((w) => w.cpuPct)),
@@ -223,7 +224,7 @@ export async function runExplorerCostWorkload(opts: ExplorerCostOptions, command
       : []),
     'GC pauses: the main thread\'s garbage collection pauses in each window, summed from node:perf_hooks \'gc\' entries (scavenges and the main thread\'s part of mark-compact).',
     'Heap allocated per lookup: what the subject process allocated on V8\'s heap in the window (the used heap\'s growth between collections, from node:v8 GCProfiler\'s before and after sizes), over the lookups the window finished. The whole process counts (both nodes, the explorer, the measuring); it is what the garbage collector has to deal with.',
-    `Host stages: each of the explorer's host-side stages alone, in hot loops over the events the service publishes for ${EXPLORER_STAGES_DEFAULTS.lookups} find-node lookups, recorded from a seeded ${EXPLORER_STAGES_DEFAULTS.testnetSize}-node memory testnet with peer-health passed on as the service does (changes at once, a good peer's refreshes once a tick) (${Object.entries(stages.eventsPerLookup).map(([k, v]) => `${v.toFixed(1)} ${k}`).join(', ')} events per lookup), ${EXPLORER_STAGES_DEFAULTS.reps} timed passes each (test/bench/explorer-stages.ts): the trace recorder's ingest, the batcher (a batch per ${EXPLORER_STAGES_DEFAULTS.lookupsPerBatch} lookup${EXPLORER_STAGES_DEFAULTS.lookupsPerBatch === 1 ? '' : 's'}, as the flush interval groups them at this rate), the wire encoding (batchMessage) and JSON.stringify (${stages.bytesPerLookup.toFixed(0)} bytes per lookup). CPU microseconds per lookup; at ${opts.lookupsPerSecond} lookups/s, ${(1000 / opts.lookupsPerSecond).toFixed(0)} us per lookup is 0.1% of a core.`,
+    `Host stages: each of the explorer's host-side stages alone, in hot loops over the events the service publishes for ${EXPLORER_STAGES_DEFAULTS.lookups} find-node lookups, recorded from a seeded ${EXPLORER_STAGES_DEFAULTS.testnetSize}-node memory testnet with peer-health passed on as the service does (changes at once, a good peer's refreshes once a tick) (${Object.entries(stages.eventsPerLookup).map(([k, v]) => `${v.toFixed(1)} ${k}`).join(', ')} events per lookup), ${EXPLORER_STAGES_DEFAULTS.reps} timed passes each (test/bench/explorer-stages.ts): the trace recorder's ingest, the batcher (a batch per ${perBatch} lookup${perBatch === 1 ? '' : 's'}, as the flush interval groups them at this rate), the wire encoding (batchMessage) and JSON.stringify (${stages.bytesPerLookup.toFixed(0)} bytes per lookup). CPU microseconds per lookup; at ${opts.lookupsPerSecond} lookups/s, ${(1000 / opts.lookupsPerSecond).toFixed(0)} us per lookup is 0.1% of a core.`,
   ];
   return workloadResult('explorer-cost', command, startedAt, { ...opts }, { figures, diagnostics, notes });
 }
