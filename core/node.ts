@@ -137,8 +137,9 @@ export interface DhtNodeOptions extends RecordOptions {
   /** Port to bind; 0 (default) picks a free one. Ignored when `transport` is given. */
   port?: number;
   /**
-   * The UDP socket layer (transport/socket-layer.ts): 'udx' (udx-native) or 'dgram' (node:dgram).
-   * Default: udx-native when it loads, else node:dgram with a warning. Ignored when `transport` is given.
+   * The UDP socket layer (transport/socket-layer.ts): 'native' (kadscope's binding), 'udx'
+   * (udx-native) or 'dgram' (node:dgram). Default: the first that loads, in that order, with a
+   * warning when it is not the first. Ignored when `transport` is given.
    */
   socketLayer?: SocketLayerChoice;
   /** Our id in hex (64 chars for kadscope, 40 for Mainline); by default the one saved in dataDir, else random. */

@@ -131,7 +131,7 @@ export interface NodeSnapshot {
   addresses?: Endpoint[];
   /** Our address as most recent answering peers saw it; null before any answer. */
   observedAddress: Endpoint | null;
-  /** The UDP socket layer the node runs on ('udx-native' or 'node:dgram'); absent on the memory network. */
+  /** The UDP socket layer the node runs on ('kadscope-native', 'udx-native' or 'node:dgram'); absent on the memory network. */
   socketLayer?: string;
   startedAt: number;
   now: number;

@@ -97,7 +97,8 @@ export interface DhtProtocol {
    * The longest datagram this network's peers may send us. Unset: within udx-native's 2,048-byte
    * read (kadscope's own stay under 1,400; dht-rpc's peers run on udx-native themselves). Where it
    * is longer (Mainline: bittorrent-dht answers a find_node with up to ~3 KB) a node's UDP socket
-   * defaults to node:dgram, which reads any size (transport/socket-layer.ts, selectSocketLayer).
+   * is never udx-native by default: the native binding or node:dgram, which read any size
+   * (transport/socket-layer.ts, selectSocketLayer).
    */
   readonly peerDatagramBytes?: number;
   /**

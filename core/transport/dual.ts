@@ -15,7 +15,7 @@ export interface DualStackOptions {
   host6?: string;
   /** UDP port for both sockets; 0 (default) lets each pick a free one. */
   port?: number;
-  /** 'udx' (udx-native) or 'dgram' (node:dgram) for both sockets; default udx-native when it loads. */
+  /** 'native', 'udx' or 'dgram' for both sockets (socket-layer.ts); default the first that loads, in that order. */
   socketLayer?: SocketLayerChoice;
   /** The longest datagram peers may send (DhtProtocol.peerDatagramBytes): see selectSocketLayer. */
   peerDatagramBytes?: number;

@@ -1,4 +1,4 @@
-// The transport layer: one Transport interface, two implementations (real UDP over udx-native or node:dgram, simulated memory network).
+// The transport layer: one Transport interface, two implementations (real UDP over kadscope's native binding, udx-native or node:dgram, simulated memory network).
 export { endpointKey, sameEndpoint, type Endpoint, type MessageHandler, type Transport } from './types';
 export { DualStackTransport, reachesFamily, type DualStackOptions } from './dual';
 export { newTransportStats, type TransportStats } from './stats';

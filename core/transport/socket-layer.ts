@@ -1,19 +1,22 @@
-// The OS socket under UdpTransport: node:dgram (always there) or udx-native (holepunch's libuv UDP
-// binding, prebuilt in its registry package, loaded through N-API; what dht-rpc runs on). The
-// transport (udp.ts) keeps everything a node relies on: address rules, counters, size limits,
-// bind/close states. A layer only opens, binds, sends, receives and closes one socket.
+// The OS socket under UdpTransport: kadscope's own binding (native/kadscope_udp.c, built by `npm ci`),
+// udx-native (holepunch's libuv UDP binding, prebuilt in its registry package; what dht-rpc runs on)
+// or node:dgram (always there). The transport (udp.ts) keeps everything a node relies on: address
+// rules, counters, size limits, bind/close states. A layer only opens, binds, sends, receives and
+// closes one socket.
 //
-// Which one runs: udx-native when it loads (it carries a ping round trip in less CPU than
-// node:dgram; README §Benchmarks), node:dgram when it does not, with one process warning saying
-// why; `socketLayer: 'dgram'` (CLI `--transport dgram`) picks node:dgram outright.
+// Which one runs: the native binding when it loads (it reads datagrams in batches and sends
+// without a call back into JavaScript: the cheapest round trip of the three, README §Benchmarks);
+// else udx-native, else node:dgram, with one process warning saying why. `socketLayer` (CLI
+// `--transport native|udx|dgram`) picks one outright.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { DhtError } from '../errors';
+import { loadNativeLayer, type NativeUdpLoader } from './native-udp';
 import { loadUdxLayer, UDX_MAX_RECEIVE_BYTES, type UdxLoader } from './udx';
 
-export type SocketLayerName = 'node:dgram' | 'udx-native';
-/** What a user chooses: `udx` (udx-native) or `dgram` (node:dgram). */
-export type SocketLayerChoice = 'udx' | 'dgram';
-export const SOCKET_LAYER_CHOICES: readonly SocketLayerChoice[] = Object.freeze(['udx', 'dgram']);
+export type SocketLayerName = 'kadscope-native' | 'udx-native' | 'node:dgram';
+/** What a user chooses: `native` (kadscope's binding), `udx` (udx-native) or `dgram` (node:dgram). */
+export type SocketLayerChoice = 'native' | 'udx' | 'dgram';
+export const SOCKET_LAYER_CHOICES: readonly SocketLayerChoice[] = Object.freeze(['native', 'udx', 'dgram']);
 
 export type SocketFamily = 'udp4' | 'udp6';
 
@@ -32,10 +35,11 @@ export interface DatagramSocket {
    */
   bind(host: string, port: number): Promise<{ address: string; port: number }>;
   /**
-   * Sends `data`, which the layer may hold until the OS takes it (callers hand over a copy). With
-   * `done`, the OS's answer is reported there (only where the layer reportsSendErrors). May throw.
+   * Sends `data`, which the layer may hold until the OS takes it (callers hand over a copy, unless
+   * the layer sendsAtOnce). With `done`, the OS's answer is reported there (only where the layer
+   * reportsSendErrors). May throw.
    */
-  send(data: Buffer, port: number, host: string, done?: (err: Error | null, bytes: number) => void): void;
+  send(data: Uint8Array, port: number, host: string, done?: (err: Error | null, bytes: number) => void): void;
   setRecvBufferSize(bytes: number): void;
   setSendBufferSize(bytes: number): void;
   /** Resolves once the OS socket is closed and the port free. Idempotent. */
@@ -55,8 +59,13 @@ export interface SocketLayer {
    * udx-native drops IPv6 datagrams above 65,487 without a word, so that is its IPv6 limit.
    */
   readonly maxSendBytes: Readonly<Record<SocketFamily, number>>;
-  /** Whether send()'s `done` reports the OS refusing a datagram (node:dgram does, udx-native does not). */
+  /** Whether send()'s `done` reports the OS refusing a datagram (node:dgram and the native binding do, udx-native does not). */
   readonly reportsSendErrors: boolean;
+  /**
+   * Whether send() is done with `data` when it returns (the native binding: the kernel took it, or
+   * the binding copied it to queue), so the caller need not hand over a copy.
+   */
+  readonly sendsAtOnce: boolean;
   /** Sockets created and not yet closed, for leak checks. */
   readonly openSockets: number;
   create(family: SocketFamily, sink: DatagramSink): DatagramSocket;
@@ -126,7 +135,7 @@ class DgramSocket implements DatagramSocket {
     });
   }
 
-  send(data: Buffer, port: number, host: string, done?: (err: Error | null, bytes: number) => void): void {
+  send(data: Uint8Array, port: number, host: string, done?: (err: Error | null, bytes: number) => void): void {
     if (done) this.socket.send(data, port, host, done);
     else this.socket.send(data, port, host);
   }
@@ -173,6 +182,7 @@ export const dgramLayer: SocketLayer = {
   maxReceiveBytes: Infinity,
   maxSendBytes: Object.freeze({ udp4: 65_507, udp6: 65_527 }),
   reportsSendErrors: true,
+  sendsAtOnce: false,
   get openSockets() {
     return dgramOpen;
   },
@@ -182,6 +192,8 @@ export const dgramLayer: SocketLayer = {
 // --- choosing ----------------------------------------------------------------------------------
 
 export interface SocketLayerDeps {
+  /** Loads the native binding; tests inject one that fails. Default: native/build/Release/kadscope_udp.node, once per process. */
+  loadNative?: NativeUdpLoader;
   /** Loads udx-native; tests inject one that fails. Default: require('udx-native'), once per process. */
   loadUdx?: UdxLoader;
   /** Where the fallback line goes (default: one process warning per process). */
@@ -196,33 +208,47 @@ const warnOnce = (message: string): void => {
 };
 
 /**
- * The layer for a choice: 'dgram' is node:dgram; 'udx' is udx-native, or a clear error when it
- * cannot load; undefined (the default) is udx-native when it loads, else node:dgram with one line
- * saying why.
+ * The layer for a choice: 'dgram' is node:dgram; 'native' and 'udx' are the native binding and
+ * udx-native, or a clear error when that one cannot load; undefined (the default) is the first of
+ * native, udx-native and node:dgram that loads, with one line saying why when it is not the first.
  *
  * `peerDatagramBytes`: the longest datagram the socket's peers may send (DhtProtocol's). udx-native
  * reads at most UDX_MAX_RECEIVE_BYTES of one and the transport drops what reaches that, so for
- * peers that send longer ones (bittorrent-dht answers up to ~3 KB) the default is node:dgram, and
+ * peers that send longer ones (bittorrent-dht answers up to ~3 KB) the default passes over it, and
  * an explicit 'udx' is an error rather than a node that silently loses those answers.
  */
 export function selectSocketLayer(choice: SocketLayerChoice | undefined, deps: SocketLayerDeps = {}, peerDatagramBytes?: number): SocketLayer {
   if (choice === 'dgram') return dgramLayer;
-  if (choice !== undefined && choice !== 'udx') {
+  if (choice !== undefined && choice !== 'udx' && choice !== 'native') {
     throw DhtError.invalidArgument(`transport ${JSON.stringify(choice)} is not one of ${SOCKET_LAYER_CHOICES.join(', ')}`);
   }
-  if (peerDatagramBytes !== undefined && peerDatagramBytes >= UDX_MAX_RECEIVE_BYTES) {
-    if (choice === undefined) return dgramLayer;
+  const udxTooShort = peerDatagramBytes !== undefined && peerDatagramBytes >= UDX_MAX_RECEIVE_BYTES;
+  if (choice === 'udx' && udxTooShort) {
     throw DhtError.invalidArgument(
-      `the udx transport reads at most ${UDX_MAX_RECEIVE_BYTES.toLocaleString('en-US')} bytes of a datagram and this network's peers send longer ones (up to ${peerDatagramBytes.toLocaleString('en-US')}); use --transport dgram`,
+      `the udx transport reads at most ${UDX_MAX_RECEIVE_BYTES.toLocaleString('en-US')} bytes of a datagram and this network's peers send longer ones (up to ${peerDatagramBytes.toLocaleString('en-US')}); use --transport native or dgram`,
     );
+  }
+  if (choice !== 'udx') {
+    const native = loadNativeLayer(deps.loadNative);
+    if ('layer' in native) return native.layer;
+    if (choice === 'native') {
+      throw new DhtError('UNSUPPORTED', `the native transport is not available: ${native.reason}; use --transport udx or dgram`);
+    }
+    if (udxTooShort) {
+      (deps.warn ?? warnOnce)(`kadscope: the native UDP binding did not load (${native.reason}); UDP runs on node:dgram`);
+      return dgramLayer;
+    }
+    const udx = loadUdxLayer(deps.loadUdx);
+    if ('layer' in udx) {
+      (deps.warn ?? warnOnce)(`kadscope: the native UDP binding did not load (${native.reason}); UDP runs on udx-native`);
+      return udx.layer;
+    }
+    (deps.warn ?? warnOnce)(`kadscope: neither the native UDP binding (${native.reason}) nor udx-native (${udx.reason}) loaded; UDP runs on node:dgram`);
+    return dgramLayer;
   }
   const udx = loadUdxLayer(deps.loadUdx);
   if ('layer' in udx) return udx.layer;
-  if (choice === 'udx') {
-    throw new DhtError('UNSUPPORTED', `the udx transport is not available: udx-native did not load (${udx.reason}); use --transport dgram`);
-  }
-  (deps.warn ?? warnOnce)(`kadscope: udx-native did not load (${udx.reason}); UDP runs on node:dgram`);
-  return dgramLayer;
+  throw new DhtError('UNSUPPORTED', `the udx transport is not available: udx-native did not load (${udx.reason}); use --transport native or dgram`);
 }
 
 /** The name of the layer a choice resolves to, without warning (for status lines). */

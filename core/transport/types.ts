@@ -22,7 +22,7 @@ export interface Transport {
   readonly address: Endpoint;
   /** 'udp4' | 'udp6' | 'memory', for display. */
   readonly kind: string;
-  /** The OS socket layer under a UDP transport ('udx-native' or 'node:dgram'); absent on the memory network. */
+  /** The OS socket layer under a UDP transport ('kadscope-native', 'udx-native' or 'node:dgram'); absent on the memory network. */
   readonly socketLayer?: string;
   /** Datagram and error counters (transport/stats.ts); both built-in transports keep them. */
   readonly stats?: TransportStats;

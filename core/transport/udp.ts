@@ -1,5 +1,6 @@
-// Real UDP, IPv4 or IPv6, behind the Transport interface, over one of two socket layers
-// (socket-layer.ts): udx-native when it loads, node:dgram otherwise or when asked. This is the edge
+// Real UDP, IPv4 or IPv6, behind the Transport interface, over one of three socket layers
+// (socket-layer.ts): kadscope's native binding when it loads, else udx-native, else node:dgram, or
+// the one asked for. This is the edge
 // where a node meets the OS: nothing here throws past the socket (send() counts failures, socket
 // errors are counted), and close() leaves no handle behind. Address rules, size limits and counters
 // live here, so both layers behave alike.
@@ -20,7 +21,7 @@ export const UDP_SEND_BUFFER_BYTES = 1 * 1024 * 1024;
 export type UdpKind = 'udp4' | 'udp6';
 
 export interface UdpTransportDeps {
-  /** The socket layer; default selectSocketLayer(options.socketLayer): udx-native when it loads, else node:dgram. */
+  /** The socket layer; default selectSocketLayer(options.socketLayer): the native binding, else udx-native, else node:dgram. */
   layer?: SocketLayer;
 }
 
@@ -31,7 +32,7 @@ export interface UdpTransportOptions {
   port?: number;
   recvBufferBytes?: number;
   sendBufferBytes?: number;
-  /** 'udx' (udx-native) or 'dgram' (node:dgram); default udx-native when it loads. Ignored when deps.layer is given. */
+  /** 'native' (kadscope's binding), 'udx' (udx-native) or 'dgram' (node:dgram); default the first that loads, in that order. Ignored when deps.layer is given. */
   socketLayer?: SocketLayerChoice;
   /** The longest datagram peers may send (DhtProtocol.peerDatagramBytes): see selectSocketLayer. */
   peerDatagramBytes?: number;
@@ -66,7 +67,7 @@ function newUdpTransportStats(): UdpTransportStats {
 export class UdpTransport implements Transport {
   readonly kind: UdpKind;
   readonly stats: UdpTransportStats = newUdpTransportStats();
-  /** The socket layer in use: 'udx-native' or 'node:dgram'. */
+  /** The socket layer in use: 'kadscope-native', 'udx-native' or 'node:dgram'. */
   readonly socketLayer: SocketLayerName;
 
   private readonly layer: SocketLayer;
@@ -76,6 +77,8 @@ export class UdpTransport implements Transport {
   private readonly sendBufferBytes: number;
   private readonly maxPayload: number;
   private readonly maxReceive: number;
+  /** The layer is done with a datagram's bytes when send() returns, so they go without a copy. */
+  private readonly sendsAtOnce: boolean;
   /** A udp6 socket bound to :: reaches IPv4 peers (IPv4-mapped); one bound to any other address cannot. */
   private readonly dualStack: boolean;
   private state: State = 'idle';
@@ -115,6 +118,7 @@ export class UdpTransport implements Transport {
     this.layer = deps.layer ?? selectSocketLayer(options.socketLayer, {}, options.peerDatagramBytes);
     this.socketLayer = this.layer.name;
     this.maxReceive = this.layer.maxReceiveBytes;
+    this.sendsAtOnce = this.layer.sendsAtOnce;
     this.maxPayload = this.layer.maxSendBytes[kind];
   }
 
@@ -142,8 +146,9 @@ export class UdpTransport implements Transport {
   }
 
   /**
-   * Fire and forget; never throws. The bytes are copied first: when the socket's send queue is full
-   * the layer sends later and reads the buffer then, and callers reuse their encode buffers.
+   * Fire and forget; never throws. The bytes are copied first, unless the layer sendsAtOnce (the
+   * native binding): when the socket's send queue is full a layer sends later and reads the buffer
+   * then, and callers reuse their encode buffers.
    *
    * Most datagrams go without a completion callback: with one, dgram defers a callback per datagram
    * (process.nextTick even when the kernel took it at once), about 1 us of CPU each. Without one,
@@ -164,10 +169,11 @@ export class UdpTransport implements Transport {
       return;
     }
     try {
+      const bytes = this.sendsAtOnce ? data : Buffer.from(data);
       if (this.lastChecked) {
-        socket.send(Buffer.from(data), to.port, host, this.onSendDone);
+        socket.send(bytes, to.port, host, this.onSendDone);
       } else {
-        socket.send(Buffer.from(data), to.port, host);
+        socket.send(bytes, to.port, host);
         this.stats.sent++;
         this.stats.bytesSent += length;
       }

@@ -65,8 +65,8 @@ class UdxSocket implements DatagramSocket {
     return Promise.resolve({ address: a?.host ?? host, port: a?.port ?? 0 });
   }
 
-  send(data: Buffer, port: number, host: string): void {
-    this.socket.trySend(data, port, host);
+  send(data: Uint8Array, port: number, host: string): void {
+    this.socket.trySend(data as Buffer, port, host);
   }
 
   setRecvBufferSize(bytes: number): void {
@@ -142,6 +142,7 @@ function udxLayer(UDX: new () => UdxInstance): SocketLayer {
     maxReceiveBytes: UDX_MAX_RECEIVE_BYTES,
     maxSendBytes: UDX_MAX_SEND_BYTES,
     reportsSendErrors: false,
+    sendsAtOnce: false,
     get openSockets() {
       return openSockets;
     },

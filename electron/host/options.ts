@@ -33,7 +33,7 @@ export interface HostOptions {
   tls: { cert: string; key: string } | null;
   /** --protocol: what the user's node (and the embedded testnet) speak at start. */
   protocol: 'kadscope' | 'mainline' | 'hyperdht';
-  /** --transport: the user's node's UDP socket layer (udx: udx-native, dgram: node:dgram); null: udx-native when it loads. */
+  /** --transport: the user's node's UDP socket layer (native: kadscope's binding, udx: udx-native, dgram: node:dgram); null: the first that loads, in that order. */
   transport: SocketLayerChoice | null;
 }
 

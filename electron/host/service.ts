@@ -88,7 +88,7 @@ export interface ServiceOptions {
   nodeHost?: string;
   /** Also bind this IPv6 address (a dual-stack node: IPv4 and IPv6 peers in one table). */
   nodeHost6?: string;
-  /** The user's node's UDP socket layer: 'udx' (udx-native) or 'dgram' (node:dgram); default udx-native when it loads. */
+  /** The user's node's UDP socket layer: 'native' (kadscope's binding), 'udx' (udx-native) or 'dgram' (node:dgram); default the first that loads, in that order. */
   socketLayer?: SocketLayerChoice;
   /** Extra options for the user's node (tests shorten timeouts). */
   node?: Partial<DhtNodeOptions>;

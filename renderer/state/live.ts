@@ -35,7 +35,7 @@ export interface NodeInfo {
   /** Every bound address: one, or IPv4 and IPv6 for a dual-stack node. */
   addresses: Endpoint[];
   observedAddress: Endpoint | null;
-  /** The UDP socket layer under the node ('udx-native' or 'node:dgram'); absent on the memory network. */
+  /** The UDP socket layer under the node ('kadscope-native', 'udx-native' or 'node:dgram'); absent on the memory network. */
   socketLayer?: string;
   startedAt: number;
   k: number;

@@ -98,7 +98,7 @@ export interface SystemDriver {
   /** The system's typical messages through its own codec, for the codec workload. */
   codecCases(): Promise<CodecCase[]>;
   /** The UDP layer under the system's RPC, for the ping workload's socket floor (socket-floor.ts). */
-  /** The UDP layer its sockets run on (kadscope's default is resolved by unavailableReason(): udx-native unless it cannot load). */
+  /** The UDP layer its sockets run on (kadscope's default is resolved by unavailableReason(): the native binding unless it cannot load). */
   socketLayer: SocketLayer;
 }
 

@@ -4,14 +4,17 @@
 // system's ping rate can only approach this; the gap between the two, in microseconds per ping, is
 // what its protocol costs (encode, decode, routing table, request bookkeeping).
 //
-// Layers: node:dgram (kadscope, and bittorrent-dht through k-rpc-socket) and udx-native (dht-rpc).
-// Both are driven the way their system drives them: dgram.send() with an IP literal (kadscope's
-// transport answers dgram's address lookup at once, core/transport/udp.ts) and no send callback,
-// udx's trySend().
+// Layers: kadscope's native binding (kadscope's default), node:dgram (kadscope when asked, and
+// bittorrent-dht through k-rpc-socket) and udx-native (dht-rpc, and kadscope when asked). Each is
+// driven the way its system drives it: the native layer's batches in and try-sends out,
+// dgram.send() with an IP literal (kadscope's transport answers dgram's address lookup at once,
+// core/transport/udp.ts) and no send callback, udx's trySend().
 import dgram from 'node:dgram';
 import { createRequire } from 'node:module';
+import { loadNativeLayer } from '../../core/transport/native-udp';
+import type { DatagramSocket } from '../../core/transport/socket-layer';
 
-export type SocketLayer = 'node:dgram' | 'udx-native';
+export type SocketLayer = 'node:dgram' | 'udx-native' | 'kadscope-native';
 
 const HOST = '127.0.0.1';
 const DATAGRAM_BYTES = 60;
@@ -84,6 +87,29 @@ async function udxPair(): Promise<EchoPair> {
   );
 }
 
+/** kadscope's own binding (native/kadscope_udp.c), driven as its socket layer drives it: batches in, try-sends out. */
+async function nativePair(): Promise<EchoPair> {
+  const loaded = loadNativeLayer();
+  if (!('layer' in loaded)) throw new Error(`kadscope-native: ${loaded.reason}`);
+  let answer = (): void => {};
+  const noError = (): void => {};
+  const a = loaded.layer.create('udp4', { message: () => answer(), error: noError });
+  const echo: { socket?: DatagramSocket } = {};
+  const b = loaded.layer.create('udp4', { message: (m, _host, port) => echo.socket?.send(m, port, HOST), error: noError });
+  echo.socket = b;
+  await a.bind(HOST, 0);
+  const portB = (await b.bind(HOST, 0)).port;
+  return echoPair(
+    (msg) => a.send(msg, portB, HOST),
+    (fn) => {
+      answer = fn;
+    },
+    async () => {
+      await Promise.all([a.close(), b.close()]);
+    },
+  );
+}
+
 export class SocketFloor {
   private constructor(
     readonly layer: SocketLayer,
@@ -91,7 +117,7 @@ export class SocketFloor {
   ) {}
 
   static async open(layer: SocketLayer): Promise<SocketFloor> {
-    return new SocketFloor(layer, layer === 'udx-native' ? await udxPair() : await dgramPair());
+    return new SocketFloor(layer, layer === 'udx-native' ? await udxPair() : layer === 'kadscope-native' ? await nativePair() : await dgramPair());
   }
 
   /**

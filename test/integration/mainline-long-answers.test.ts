@@ -1,7 +1,8 @@
 // Mainline peers answer with datagrams longer than udx-native reads (2,048 bytes): bittorrent-dht
 // answered a find_node with ~3 KB in a 500-node network, and kadscope's Mainline node, on udx-native
-// by default, dropped every such answer as cut short, joined with one peer and could not put. A
-// Mainline node's socket is node:dgram unless told otherwise; an explicit udx is a clear error.
+// by default then, dropped every such answer as cut short, joined with one peer and could not put.
+// A Mainline node's socket is never udx-native unless handed in: the native binding (the default,
+// which reads whole datagrams) or node:dgram; an explicit udx is a clear error.
 // Here a raw socket on 127.0.0.1 plays a Mainline node whose find_node answer carries 100 contacts.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,18 +58,20 @@ async function joinThrough(node: DhtNode): Promise<{ nodesPerAnswer: number[] }>
 }
 
 describe('a Mainline node reads answers longer than 2,048 bytes', () => {
-  it('runs on node:dgram by default, and takes in a 100-contact find_node answer', async () => {
-    const peer = await longAnswerPeer();
-    cleanup.push(peer.close);
-    const node = DhtNode.create({ protocol: 'mainline', host: '127.0.0.1', bootstrap: [`127.0.0.1:${peer.port}`], randomBytes: seededRandomBytes(7) });
-    cleanup.push(() => node.stop());
-    expect(node.transport.socketLayer).toBe('node:dgram');
-    const { nodesPerAnswer } = await joinThrough(node);
-    expect(Math.min(...peer.answerBytes)).toBeGreaterThan(2048);
-    expect(nodesPerAnswer.length).toBeGreaterThan(0);
-    expect(Math.max(...nodesPerAnswer)).toBe(CONTACTS);
-    expect(node.snapshot().counters.dropped.oversize ?? 0).toBe(0);
-  });
+  for (const [layer, name] of [[undefined, 'kadscope-native'], ['dgram', 'node:dgram']] as const) {
+    it(`runs on ${name}${layer ? ' when asked' : ' by default'}, and takes in a 100-contact find_node answer`, async () => {
+      const peer = await longAnswerPeer();
+      cleanup.push(peer.close);
+      const node = DhtNode.create({ protocol: 'mainline', host: '127.0.0.1', socketLayer: layer, bootstrap: [`127.0.0.1:${peer.port}`], randomBytes: seededRandomBytes(7) });
+      cleanup.push(() => node.stop());
+      expect(node.transport.socketLayer).toBe(name);
+      const { nodesPerAnswer } = await joinThrough(node);
+      expect(Math.min(...peer.answerBytes)).toBeGreaterThan(2048);
+      expect(nodesPerAnswer.length).toBeGreaterThan(0);
+      expect(Math.max(...nodesPerAnswer)).toBe(CONTACTS);
+      expect(node.snapshot().counters.dropped.oversize ?? 0).toBe(0);
+    });
+  }
 
   it('on udx-native (a transport handed in) the same answers are dropped as cut short: why it is not the default', async () => {
     const peer = await longAnswerPeer();
@@ -83,13 +86,14 @@ describe('a Mainline node reads answers longer than 2,048 bytes', () => {
     expect(node.snapshot().counters.dropped.oversize).toBe(peer.answerBytes.length);
   });
 
-  it("an explicit socketLayer 'udx' for a Mainline node is a clear error; kadscope's own protocol keeps udx-native", () => {
+  it("an explicit socketLayer 'udx' for a Mainline node is a clear error; the other protocols take it", () => {
     expect(() => DhtNode.create({ protocol: 'mainline', host: '127.0.0.1', socketLayer: 'udx' })).toThrow(
-      /the udx transport reads at most 2,048 bytes of a datagram and this network's peers send longer ones \(up to 8,192\); use --transport dgram/,
+      /the udx transport reads at most 2,048 bytes of a datagram and this network's peers send longer ones \(up to 8,192\); use --transport native or dgram/,
     );
-    const ours = DhtNode.create({ host: '127.0.0.1' });
+    const ours = DhtNode.create({ host: '127.0.0.1', socketLayer: 'udx' });
     expect(ours.transport.socketLayer).toBe('udx-native');
-    const hyper = DhtNode.create({ protocol: 'hyperdht', host: '127.0.0.1' });
+    const hyper = DhtNode.create({ protocol: 'hyperdht', host: '127.0.0.1', socketLayer: 'udx' });
     expect(hyper.transport.socketLayer).toBe('udx-native');
+    expect(DhtNode.create({ protocol: 'hyperdht', host: '127.0.0.1' }).transport.socketLayer).toBe('kadscope-native');
   });
 });

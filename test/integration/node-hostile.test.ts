@@ -168,7 +168,7 @@ describe('a node under a flood of hostile datagrams (memory network)', () => {
 });
 
 /** A victim and a friend node on real UDP (127.0.0.1) on one socket layer, and a raw socket to attack from; stopped after the test. */
-async function udpVictim(socketLayer: 'udx' | 'dgram'): Promise<{ victim: DhtNode; friend: DhtNode; sock: Socket }> {
+async function udpVictim(socketLayer: 'native' | 'udx' | 'dgram'): Promise<{ victim: DhtNode; friend: DhtNode; sock: Socket }> {
   const victim = DhtNode.create({ id: VICTIM_ID, host: '127.0.0.1', port: 0, socketLayer });
   const friend = DhtNode.create({ id: FRIEND_ID, host: '127.0.0.1', port: 0, socketLayer });
   const sock = createSocket('udp4');
@@ -183,7 +183,7 @@ async function udpVictim(socketLayer: 'udx' | 'dgram'): Promise<{ victim: DhtNod
   return { victim, friend, sock };
 }
 
-for (const socketLayer of ['udx', 'dgram'] as const) {
+for (const socketLayer of ['native', 'udx', 'dgram'] as const) {
 describe(`a node under hostile datagrams (real UDP on 127.0.0.1, ${socketLayer})`, () => {
   it('drops random datagrams from a raw socket and keeps answering PING', async () => {
     const { victim, friend, sock } = await udpVictim(socketLayer);
@@ -213,7 +213,7 @@ describe(`a node under hostile datagrams (real UDP on 127.0.0.1, ${socketLayer})
   it('drops oversize datagrams (over the protocol limit, over the socket layer\'s read size) and keeps answering PING', async () => {
     const { victim, friend, sock } = await udpVictim(socketLayer);
     const transport = victim.transport as UdpTransport;
-    expect(transport.socketLayer).toBe(socketLayer === 'udx' ? 'udx-native' : 'node:dgram');
+    expect(transport.socketLayer).toBe({ native: 'kadscope-native', udx: 'udx-native', dgram: 'node:dgram' }[socketLayer]);
     // A valid PING padded past the limit, and plain junk of every size around the limits.
     const ping = encodeMessage({ kind: 'request', tid: 7, id: hexToBytes(FRIEND_ID), method: 'PING' });
     const sizes = [MAX_DATAGRAM_BYTES + 1, 2_047, 2_048, 2_049, 9_000, 65_507];

@@ -5,19 +5,21 @@ import { FakeClock, systemClock, type Clock, type TimerHandle } from '../../core
 import { bytesToHex, seededRandomBytes } from '../../core/id';
 import { DhtNode } from '../../core/node';
 import { createTestnet } from '../../core/testnet';
+import { loadNativeLayer } from '../../core/transport/native-udp';
 import { loadUdxLayer } from '../../core/transport/udx';
 import type { LookupEvent } from '../../core/types';
 
 /**
  * Live handles of one kind in this process (timers 'Timeout'). UDP sockets: node:dgram's as libuv
- * lists them ('UDPWrap') plus udx-native's as its layer counts them (getActiveResourcesInfo does
- * not list those), so the checks hold whichever layer the nodes run on.
+ * lists them ('UDPWrap') plus udx-native's and the native binding's as their layers count them
+ * (getActiveResourcesInfo does not list those), so the checks hold whichever layer the nodes run on.
  */
 const handles = (kind: string): number =>
-  process.getActiveResourcesInfo().filter((r) => r === kind).length + (kind === 'UDPWrap' ? udxOpenSockets() : 0);
-const udxOpenSockets = (): number => {
-  const udx = loadUdxLayer();
-  return 'layer' in udx ? udx.layer.openSockets : 0;
+  process.getActiveResourcesInfo().filter((r) => r === kind).length + (kind === 'UDPWrap' ? layerOpenSockets() : 0);
+const layerOpenSockets = (): number => {
+  let open = 0;
+  for (const loaded of [loadUdxLayer(), loadNativeLayer()]) if ('layer' in loaded) open += loaded.layer.openSockets;
+  return open;
 };
 
 const STOPPED = expect.objectContaining({ code: 'STOPPED' });

@@ -40,21 +40,21 @@ describe('ExplorerService lifecycle', () => {
     expect(service.node.running).toBe(false);
   });
 
-  it("the snapshot names the user's node's UDP socket layer: udx-native by default, node:dgram when asked", async () => {
+  it("the snapshot names the user's node's UDP socket layer: the native binding by default, node:dgram when asked", async () => {
     const byDefault = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir: null, bootstrap: [], testnetSize: 0 });
     const asked = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir: null, bootstrap: [], testnetSize: 0, socketLayer: 'dgram' });
     try {
       await Promise.all([byDefault.start(), asked.start()]);
       const a = await createMemoryClient(byDefault).snapshot();
       const b = await createMemoryClient(asked).snapshot();
-      expect(a.ok && a.value.node.socketLayer).toBe('udx-native');
+      expect(a.ok && a.value.node.socketLayer).toBe('kadscope-native');
       expect(b.ok && b.value.node.socketLayer).toBe('node:dgram');
     } finally {
       await Promise.all([byDefault.stop(), asked.stop()]);
     }
   });
 
-  it('switching to Mainline on a service told to use udx is refused with the reason, and the running node stays; by default Mainline gets node:dgram', async () => {
+  it('switching to Mainline on a service told to use udx is refused with the reason, and the running node stays; by default Mainline gets the native binding', async () => {
     const udx = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir: null, bootstrap: [], testnetSize: 0, socketLayer: 'udx' });
     const plain = new ExplorerService({}, { host: 'memory', appVersion: 'test', dataDir: null, bootstrap: [], testnetSize: 0 });
     try {
@@ -63,7 +63,7 @@ describe('ExplorerService lifecycle', () => {
       const before = udx.node;
       const r = await c.invoke('join', { bootstrap: ['127.0.0.1:9'], protocol: 'mainline' });
       expect(r).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
-      expect(!r.ok && r.message).toMatch(/udx transport reads at most 2,048 bytes of a datagram .* use --transport dgram/);
+      expect(!r.ok && r.message).toMatch(/udx transport reads at most 2,048 bytes of a datagram .* use --transport native or dgram/);
       expect(udx.node).toBe(before);
       expect(before.running).toBe(true);
       const s = await c.snapshot();
@@ -72,7 +72,7 @@ describe('ExplorerService lifecycle', () => {
       const p = createMemoryClient(plain);
       expect(await p.invoke('join', { bootstrap: ['127.0.0.1:9'], protocol: 'mainline' })).toMatchObject({ ok: true, value: { reached: [] } });
       const t = await p.snapshot();
-      expect(t.ok && [t.value.node.protocol?.name, t.value.node.socketLayer]).toEqual(['mainline', 'node:dgram']);
+      expect(t.ok && [t.value.node.protocol?.name, t.value.node.socketLayer]).toEqual(['mainline', 'kadscope-native']);
     } finally {
       await Promise.all([udx.stop(), plain.stop()]);
     }

@@ -1,11 +1,15 @@
-// Real sockets on the loopback interfaces only, over both socket layers (udx-native and
-// node:dgram): one suite, the same semantics. Waits are bounded: a helper resolves on the packet
+// Real sockets on the loopback interfaces only, over all three socket layers (kadscope's native
+// binding, udx-native and node:dgram): one suite, the same semantics; then what only the native
+// binding does (batches, whole 64 KiB datagrams, a worker that exits with sockets open). Waits are bounded: a helper resolves on the packet
 // and rejects after PACKET_WAIT_MS; nothing sleeps for a fixed time.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isDhtError } from '../../core/errors';
 import { dgramLayer, selectSocketLayer, type SocketLayer } from '../../core/transport/socket-layer';
 import { UDP_MAX_PAYLOAD_BYTES, UdpTransport, type UdpTransportOptions } from '../../core/transport/udp';
 import { loadUdxLayer, UDX_MAX_RECEIVE_BYTES } from '../../core/transport/udx';
+import { loadNativeLayer, NATIVE_UDP_PATH, type NativeUdpBinding } from '../../core/transport/native-udp';
 import type { Endpoint } from '../../core/transport/types';
 import { hasIpv6Loopback } from './ipv6-loopback';
 
@@ -14,7 +18,9 @@ const MAX_TURNS = 1_000;
 
 const udx = loadUdxLayer();
 if (!('layer' in udx)) throw new Error(`udx-native must load on this machine (it is in node_modules): ${udx.reason}`);
-const LAYERS: SocketLayer[] = [udx.layer, dgramLayer];
+const native = loadNativeLayer();
+if (!('layer' in native)) throw new Error(`the native UDP binding must load on this machine (npm ci builds it with node-gyp): ${native.reason}`);
+const LAYERS: SocketLayer[] = [native.layer, udx.layer, dgramLayer];
 
 /** Resolves on the first datagram (or the first one matching `pred`), rejects after PACKET_WAIT_MS. */
 function nextMessage(t: UdpTransport, pred: (data: Uint8Array) => boolean = () => true): Promise<{ data: Uint8Array; from: Endpoint }> {
@@ -50,7 +56,8 @@ function transport(options: UdpTransportOptions = {}, on: SocketLayer = layer): 
 
 /**
  * Open sockets of the layer: node:dgram's as the process sees them (libuv UDP handles), udx-native's
- * as the layer counts them (its handles are not listed by getActiveResourcesInfo).
+ * and the native binding's as the layer counts them (their handles are not listed by
+ * getActiveResourcesInfo).
  */
 const udpHandles = (): number =>
   layer === dgramLayer ? process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length : layer.openSockets;
@@ -307,46 +314,219 @@ describe('UdpTransport edge cases', () => {
 });
 }
 
-describe('choosing the socket layer (the udx-native loader injected, never broken for real)', () => {
+describe('what only the native binding does', () => {
+  const binding = createRequire(import.meta.url)(NATIVE_UDP_PATH.pathname) as NativeUdpBinding;
+
+  /** Two bound sockets of the binding itself; `batches` records each entry's datagrams as text. */
+  function rawPair(): { a: ReturnType<NativeUdpBinding['create']>; b: ReturnType<NativeUdpBinding['create']>; portB: number; batches: string[][]; close: () => Promise<void> } {
+    const batches: string[][] = [];
+    const closed: Array<Promise<void>> = [];
+    const make = (onBatch: (n: number) => void): ReturnType<NativeUdpBinding['create']> => {
+      let done!: () => void;
+      closed.push(new Promise<void>((r) => (done = r)));
+      return binding.create(false, onBatch, () => {}, () => done());
+    };
+    const a = make(() => {});
+    const b = make((n) => {
+      const batch: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const m = i * binding.metaFields;
+        batch.push(decode(binding.inbox.slice(binding.meta[m], binding.meta[m] + binding.meta[m + 1])));
+      }
+      batches.push(batch);
+    });
+    binding.bind(a, '127.0.0.1', 0);
+    const [, portB] = binding.bind(b, '127.0.0.1', 0);
+    return {
+      a,
+      b,
+      portB,
+      batches,
+      close: async () => {
+        binding.close(a);
+        binding.close(b);
+        await Promise.all(closed);
+      },
+    };
+  }
+
+  it('reads with recvmmsg and enters JavaScript once per read: 30 queued datagrams come as 20 and 10, in order', async () => {
+    const p = rawPair();
+    try {
+      expect(binding.usingRecvmmsg(p.b)).toBe(true);
+      // try_send hands each datagram to the kernel before send() returns, so all 30 wait in the
+      // receiver's queue before the loop polls it.
+      for (let i = 0; i < 30; i++) expect(binding.send(p.a, text(`d${i}`), p.portB, '127.0.0.1')).toBe(1 + String(i).length);
+      await until(() => p.batches.flat().length === 30, '30 datagrams');
+      expect(p.batches.map((b) => b.length)).toEqual([20, 10]);
+      expect(p.batches.flat()).toEqual(Array.from({ length: 30 }, (_, i) => `d${i}`));
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('delivers datagrams that overflow the shared inbox in more than one entry, each whole', async () => {
+    const a = transport({}, native.layer);
+    const b = transport({}, native.layer);
+    await a.bind();
+    const eb = await b.bind();
+    const got: Uint8Array[] = [];
+    b.onMessage((d) => got.push(d));
+    // Five datagrams of 60,000 bytes: the 256 KiB inbox holds four, so the fifth goes in a second entry.
+    for (let i = 0; i < 5; i++) a.send(new Uint8Array(60_000).fill(i + 1), eb);
+    a.send(new Uint8Array(65_507).fill(9), eb); // the IPv4 limit, read whole (a 64 KiB slot)
+    await until(() => got.length === 6, 'six large datagrams');
+    expect(got.map((d) => [d.byteLength, d[0], d[d.byteLength - 1]])).toEqual([
+      ...[1, 2, 3, 4, 5].map((v) => [60_000, v, v]),
+      [65_507, 9, 9],
+    ]);
+    expect(b.stats.truncated).toBe(0);
+  });
+
+  it('a handler that closes its transport part way through a batch gets none of the rest', async () => {
+    const a = transport({}, native.layer);
+    const b = transport({}, native.layer);
+    await a.bind();
+    const eb = await b.bind();
+    const seen: string[] = [];
+    b.onMessage((d) => {
+      seen.push(decode(d));
+      if (seen.length === 3) void b.close();
+    });
+    for (let i = 0; i < 10; i++) a.send(text(`m${i}`), eb);
+    await until(() => native.layer.openSockets === 1, 'the receiver closed');
+    expect(seen).toEqual(['m0', 'm1', 'm2']);
+    expect(b.stats.received).toBe(3);
+  });
+
+  it('an OS refusal at send (a broadcast address without SO_BROADCAST) is counted at once, never thrown', async () => {
+    const a = transport({}, native.layer);
+    await a.bind();
+    expect(() => a.send(text('x'), { host: '255.255.255.255', port: 9 })).not.toThrow();
+    expect(a.stats).toMatchObject({ sent: 0, sendErrors: 1 });
+    expect(binding.errorName(-13)).toBe('EACCES');
+  });
+
+  it('sends without copying and is done with the bytes when send() returns', async () => {
+    const a = transport({}, native.layer);
+    const b = transport({}, native.layer);
+    await a.bind();
+    const eb = await b.bind();
+    const arrived = nextMessage(b);
+    const buf = new Uint8Array(text('original'));
+    a.send(buf, eb);
+    buf.fill(0x21);
+    expect(decode((await arrived).data)).toBe('original');
+  });
+
+  it('a worker thread that ends with sockets open and bound closes them as it goes, and the process lives on', async () => {
+    // Plain JavaScript in the worker: it loads the binding itself, binds two sockets, reports the
+    // ports and then waits forever; terminate() tears its environment down with the sockets open.
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const b = require(workerData);
+      const s1 = b.create(false, () => {}, () => {}, () => {});
+      const s2 = b.create(false, () => {}, () => {}, () => {});
+      const ports = [b.bind(s1, '127.0.0.1', 0)[1], b.bind(s2, '127.0.0.1', 0)[1]];
+      parentPort.postMessage(ports);
+      setInterval(() => {}, 1000);
+    `;
+    for (let round = 0; round < 3; round++) {
+      const worker = new Worker(source, { eval: true, workerData: NATIVE_UDP_PATH.pathname });
+      const ports = await new Promise<number[]>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      expect(await worker.terminate()).toBe(1);
+      // Both ports are free again: the worker's handles were closed, not left on its loop.
+      for (const port of ports) {
+        const t = transport({ port }, native.layer);
+        await expect(t.bind()).resolves.toEqual({ host: '127.0.0.1', port });
+      }
+    }
+  });
+});
+
+describe('choosing the socket layer (the loaders injected, never broken for real)', () => {
   const failing = (): never => {
     throw new Error("Cannot find module 'udx-native'\nRequire stack: ...");
   };
+  const nativeMissing = (): never => {
+    throw new Error("Cannot find module '/x/native/build/Release/kadscope_udp.node'");
+  };
+  const NOT_BUILT = 'native/build/Release/kadscope_udp.node is not built (npm ci builds it; see native/build.mjs)';
+  const udxLoads = (): never => class {} as never;
 
-  it('by default runs udx-native when it loads', () => {
+  it('by default runs the native binding when it loads, and asks for nothing else', () => {
     let calls = 0;
     const warnings: string[] = [];
     const picked = selectSocketLayer(undefined, {
       loadUdx: () => {
         calls++;
-        return class {} as never;
+        return udxLoads();
       },
       warn: (m) => warnings.push(m),
     });
-    expect(picked.name).toBe('udx-native');
-    expect(calls).toBe(1);
+    expect(picked.name).toBe('kadscope-native');
+    expect(calls).toBe(0);
     expect(warnings).toEqual([]);
-    expect(new UdpTransport().socketLayer).toBe('udx-native');
+    expect(new UdpTransport().socketLayer).toBe('kadscope-native');
+    // Also for a network whose peers send datagrams longer than udx-native reads (Mainline).
+    expect(selectSocketLayer(undefined, { warn: (m) => warnings.push(m) }, 3_000).name).toBe('kadscope-native');
+    expect(warnings).toEqual([]);
   });
 
-  it('falls back to node:dgram with one line saying why when udx-native does not load', () => {
+  it('without the native binding runs udx-native, with one line saying why', () => {
     const warnings: string[] = [];
-    const picked = selectSocketLayer(undefined, { loadUdx: failing, warn: (m) => warnings.push(m) });
+    const picked = selectSocketLayer(undefined, { loadNative: nativeMissing, loadUdx: udxLoads, warn: (m) => warnings.push(m) });
+    expect(picked.name).toBe('udx-native');
+    expect(warnings).toEqual([`kadscope: the native UDP binding did not load (${NOT_BUILT}); UDP runs on udx-native`]);
+  });
+
+  it('without either runs node:dgram, with one line saying why', () => {
+    const warnings: string[] = [];
+    const picked = selectSocketLayer(undefined, { loadNative: nativeMissing, loadUdx: failing, warn: (m) => warnings.push(m) });
     expect(picked).toBe(dgramLayer);
-    expect(warnings).toEqual(["kadscope: udx-native did not load (Cannot find module 'udx-native'); UDP runs on node:dgram"]);
+    expect(warnings).toEqual([
+      `kadscope: neither the native UDP binding (${NOT_BUILT}) nor udx-native (Cannot find module 'udx-native') loaded; UDP runs on node:dgram`,
+    ]);
   });
 
-  it("an explicit 'udx' that cannot load is a clear error, not a silent fallback", () => {
-    expect(() => selectSocketLayer('udx', { loadUdx: failing })).toThrow(/udx transport is not available: udx-native did not load \(Cannot find module 'udx-native'\); use --transport dgram/);
-    const loaded = (): never => class {} as never;
-    expect(selectSocketLayer('udx', { loadUdx: loaded }).name).toBe('udx-native');
+  it('without the native binding, a network of long datagrams gets node:dgram, not udx-native', () => {
+    const warnings: string[] = [];
+    let udxCalls = 0;
+    const picked = selectSocketLayer(undefined, { loadNative: nativeMissing, loadUdx: () => (udxCalls++, udxLoads()), warn: (m) => warnings.push(m) }, 3_000);
+    expect(picked).toBe(dgramLayer);
+    expect(udxCalls).toBe(0);
+    expect(warnings).toEqual([`kadscope: the native UDP binding did not load (${NOT_BUILT}); UDP runs on node:dgram`]);
   });
 
-  it("'dgram' never asks for udx-native; an unknown choice is refused", () => {
+  it("an explicit 'native' or 'udx' that cannot load is a clear error, not a silent fallback", () => {
+    expect(() => selectSocketLayer('native', { loadNative: nativeMissing })).toThrow(
+      `the native transport is not available: ${NOT_BUILT}; use --transport udx or dgram`,
+    );
+    expect(selectSocketLayer('native').name).toBe('kadscope-native');
+    expect(() => selectSocketLayer('udx', { loadUdx: failing })).toThrow(
+      "the udx transport is not available: udx-native did not load (Cannot find module 'udx-native'); use --transport native or dgram",
+    );
+    let nativeCalls = 0;
+    expect(selectSocketLayer('udx', { loadUdx: udxLoads, loadNative: () => (nativeCalls++, nativeMissing()) }).name).toBe('udx-native');
+    expect(nativeCalls).toBe(0);
+    expect(() => selectSocketLayer('udx', {}, 3_000)).toThrow(/the udx transport reads at most 2,048 bytes .* use --transport native or dgram/);
+  });
+
+  it("'dgram' never asks for the others; an unknown choice is refused", () => {
     let calls = 0;
-    expect(selectSocketLayer('dgram', { loadUdx: () => (calls++, failing()) })).toBe(dgramLayer);
+    expect(selectSocketLayer('dgram', { loadUdx: () => (calls++, failing()), loadNative: () => (calls++, nativeMissing()) })).toBe(dgramLayer);
     expect(calls).toBe(0);
     expect(new UdpTransport({}, { socketLayer: 'dgram' }).socketLayer).toBe('node:dgram');
-    expect(() => selectSocketLayer('tcp' as never)).toThrow(/transport "tcp" is not one of udx, dgram/);
+    expect(() => selectSocketLayer('tcp' as never)).toThrow(/transport "tcp" is not one of native, udx, dgram/);
+  });
+
+  it('a native loader that returns something other than the binding counts as not loading', () => {
+    const warnings: string[] = [];
+    expect(selectSocketLayer(undefined, { loadNative: () => ({}) as never, loadUdx: udxLoads, warn: (m) => warnings.push(m) }).name).toBe('udx-native');
+    expect(warnings[0]).toContain('the kadscope UDP binding exports no socket API');
   });
 
   it('a udx-native without the internals its receive path reads still delivers, through the message event', async () => {
@@ -386,9 +566,9 @@ describe('choosing the socket layer (the udx-native loader injected, never broke
     expect(got).toEqual([{ text: 'hello', from: { host: '127.0.0.1', port: 5_000 } }]);
   });
 
-  it('a loader that returns something other than a class counts as not loading', () => {
+  it('a udx loader that returns something other than a class counts as not loading', () => {
     const warnings: string[] = [];
-    expect(selectSocketLayer(undefined, { loadUdx: () => ({}) as never, warn: (m) => warnings.push(m) })).toBe(dgramLayer);
+    expect(selectSocketLayer(undefined, { loadNative: nativeMissing, loadUdx: () => ({}) as never, warn: (m) => warnings.push(m) })).toBe(dgramLayer);
     expect(warnings[0]).toContain('udx-native exports no UDX class');
   });
 });

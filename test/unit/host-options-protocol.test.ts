@@ -17,13 +17,14 @@ describe('host options: --protocol', () => {
 });
 
 describe('host options: --transport', () => {
-  it('is unset by default (udx-native when it loads) and takes udx or dgram', () => {
+  it('is unset by default (the native binding when it loads) and takes native, udx or dgram', () => {
     expect(parseHostOptions([]).transport).toBeNull();
+    expect(parseHostOptions(['--transport', 'native']).transport).toBe('native');
     expect(parseHostOptions(['--transport', 'dgram']).transport).toBe('dgram');
     expect(parseHostOptions(['--transport=udx']).transport).toBe('udx');
   });
 
   it('refuses another socket with the ones it knows', () => {
-    expect(() => parseHostOptions(['--transport', 'tcp'])).toThrow('--transport must be one of udx, dgram; got "tcp"');
+    expect(() => parseHostOptions(['--transport', 'tcp'])).toThrow('--transport must be one of native, udx, dgram; got "tcp"');
   });
 });

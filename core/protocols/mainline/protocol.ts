@@ -320,7 +320,7 @@ export function mainlineProtocol(options: MainlineCodecOptions = {}): DhtProtoco
     hashTopic: (text: string) => sha1(new TextEncoder().encode(text)),
     records: MAINLINE_RECORDS,
     // Real nodes answer with more than udx-native reads of a datagram (bittorrent-dht: up to ~3 KB
-    // at 500 nodes), so a Mainline node's socket is node:dgram unless told otherwise.
+    // at 500 nodes), so a Mainline node's socket is the native binding or node:dgram, never udx-native.
     peerDatagramBytes: MAX_MAINLINE_DATAGRAM_BYTES,
     idCompliance: bep42Status,
     // BEP 42: once the network agrees on a public address, an id that does not fit it is replaced

@@ -15,14 +15,15 @@ export const STATUS_INTERVAL_MS = 10_000;
 export const nodeCommand: Command = {
   name: 'node',
   summary: 'run a headless DHT node (or a local testnet) until Ctrl-C',
-  usage: `kadscope node [--host 127.0.0.1] [--port 0] [--bootstrap host:port,...] [--data-dir D] [--k 20] [--alpha 3] [--transport udx|dgram] [--testnet N] [--metrics HOST:PORT] [--json]
+  usage: `kadscope node [--host 127.0.0.1] [--port 0] [--bootstrap host:port,...] [--data-dir D] [--k 20] [--alpha 3] [--transport native|udx|dgram] [--testnet N] [--metrics HOST:PORT] [--json]
 
   --host       address to bind (default 127.0.0.1; use 0.0.0.0 or :: to serve others)
   --host6      also bind this IPv6 address (e.g. ::1 or ::): one node on IPv4 and IPv6 at once
   --port       UDP port (default 0: a free port)
-  --transport  the UDP socket: udx (udx-native, the default when it loads) or dgram (node:dgram;
-               Mainline's default: its peers send datagrams longer than udx-native reads);
-               the 'listening on' line says which one runs
+  --transport  the UDP socket: native (kadscope's own binding, built by npm ci; the default
+               when it loads), udx (udx-native; not for Mainline, whose peers send datagrams
+               longer than udx-native reads) or dgram (node:dgram); the 'listening on' line
+               says which one runs
   --bootstrap  comma-separated addresses to join through: host:port, [v6]:port or /ip4|ip6/H/udp/P
   --data-dir   keep the node's identity, records and peers here; with no --bootstrap it rejoins
                through the saved peers

@@ -19,9 +19,10 @@ export const serveCommand: Command = {
   --node-port     UDP port of your node (default: a free one)
   --host6         your node also binds this IPv6 address (e.g. ::1, or :: for every interface):
                   one node on IPv4 and IPv6 at once, peers of both in its table (as node --host6)
-  --transport     your node's UDP socket: udx (udx-native, the default when it loads) or dgram
-                  (node:dgram; Mainline's default: its peers send datagrams longer than udx-native
-                  reads); the Overview shows which one runs
+  --transport     your node's UDP socket: native (kadscope's own binding, built by npm ci; the
+                  default when it loads), udx (udx-native; not for Mainline, whose peers send
+                  datagrams longer than udx-native reads) or dgram (node:dgram); the Overview
+                  shows which one runs
   --testnet-size  size of the embedded testnet (default 32); --no-testnet starts none
   --metrics       serve Prometheus metrics of your node at http://HOST:PORT/metrics (a bare PORT
                   means 127.0.0.1:PORT; name another address only to let other machines scrape it)

@@ -72,13 +72,13 @@ interface KadscopeCore {
     transport: 'udp' | 'memory';
     host: string;
     joinConcurrency?: number;
-    node?: { rateLimit?: false; socketLayer?: 'udx' | 'dgram' };
+    node?: { rateLimit?: false; socketLayer?: 'native' | 'udx' | 'dgram' };
   }): Promise<KadscopeTestnet>;
   immutableKey(value: Uint8Array): Uint8Array;
 }
 
 interface KadscopeTransportModule {
-  socketLayerName(choice: 'udx' | 'dgram' | undefined): 'udx-native' | 'node:dgram';
+  socketLayerName(choice: 'native' | 'udx' | 'dgram' | undefined): 'kadscope-native' | 'udx-native' | 'node:dgram';
 }
 
 interface KadscopeCodec {
@@ -179,17 +179,18 @@ class KadscopeNetwork implements BenchNetwork {
 
 export interface KadscopeDriverOptions {
   /**
-   * The UDP socket layer the nodes run on: 'udx' (udx-native) or 'dgram' (node:dgram); default as
-   * the product: udx-native when it loads. A driver that names one is listed as
-   * `kadscope (node:dgram)` or `kadscope (udx-native)`, beside the product's.
+   * The UDP socket layer the nodes run on: 'native' (kadscope's binding), 'udx' (udx-native) or
+   * 'dgram' (node:dgram); default as the product: the first that loads, in that order. A driver
+   * that names udx or dgram is listed as `kadscope (udx-native)` or `kadscope (node:dgram)`,
+   * beside the product's.
    */
-  socketLayer?: 'udx' | 'dgram';
+  socketLayer?: 'native' | 'udx' | 'dgram';
 }
 
 const CORE_SOCKET_LAYER_URL = new URL('../../../core/transport/socket-layer.ts', import.meta.url).href;
 
-/** The socket layer a choice resolves to in this process (udx-native unless it cannot load). */
-async function resolvedLayer(choice: 'udx' | 'dgram' | undefined): Promise<'udx-native' | 'node:dgram'> {
+/** The socket layer a choice resolves to in this process (the native binding unless it cannot load). */
+async function resolvedLayer(choice: 'native' | 'udx' | 'dgram' | undefined): Promise<'kadscope-native' | 'udx-native' | 'node:dgram'> {
   const m = (await import(CORE_SOCKET_LAYER_URL)) as KadscopeTransportModule;
   return m.socketLayerName(choice);
 }
@@ -214,7 +215,7 @@ export function kadscopeDriver(options: KadscopeDriverOptions = {}): SystemDrive
     name: layer ? `kadscope (${layer})` : 'kadscope',
     idBytes: ID_BYTES,
     // The product's default is resolved when the driver is made ready (kadscopeDriverReady).
-    socketLayer: layer ?? 'udx-native',
+    socketLayer: layer ?? 'kadscope-native',
 
     async unavailableReason() {
       try {
