@@ -387,6 +387,7 @@ static napi_value address_of(napi_env env, socket_t* s) {
 
 static int parse_address(socket_t* s, const char* host, int port, struct sockaddr_storage* out) {
   memset(out, 0, sizeof *out);
+  if (port < 0 || port > 65535) return UV_EINVAL;
   if (s->family == AF_INET) return uv_ip4_addr(host, port, (struct sockaddr_in*)out);
   return uv_ip6_addr(host, port, (struct sockaddr_in6*)out);
 }

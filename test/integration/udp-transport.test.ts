@@ -407,6 +407,20 @@ describe('what only the native binding does', () => {
     expect(binding.errorName(-13)).toBe('EACCES');
   });
 
+  it('the binding itself refuses a port outside 0-65535 instead of sending to it cut to 16 bits', () => {
+    const p = rawPair();
+    try {
+      expect(binding.errorName(binding.send(p.a, text('x'), 65_536 + p.portB, '127.0.0.1'))).toBe('EINVAL');
+      expect(binding.errorName(binding.send(p.a, text('x'), -1, '127.0.0.1'))).toBe('EINVAL');
+      expect(binding.errorName(binding.send(p.a, text('x'), p.portB, 'not an address'))).toBe('EINVAL');
+      const c = binding.create(false, () => {}, () => {}, () => {});
+      expect(() => binding.bind(c, '127.0.0.1', 70_000)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+      binding.close(c);
+    } finally {
+      void p.close();
+    }
+  });
+
   it('sends without copying and is done with the bytes when send() returns', async () => {
     const a = transport({}, native.layer);
     const b = transport({}, native.layer);
