@@ -517,6 +517,17 @@ static napi_value js_using_recvmmsg(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* address(socket) -> the bound [address, port]; throws EBADF once closed, as libuv does before bind */
+static napi_value js_address(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  socket_t* s = unwrap(env, argv[0]);
+  if (s == NULL) return NULL;
+  if (s->closing) return throw_uv(env, UV_EBADF, "cannot read the bound address");
+  return address_of(env, s);
+}
+
 /* errorName(code) -> libuv's name of a negative error (EACCES, ENETUNREACH, ...) */
 static napi_value js_error_name(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -561,6 +572,7 @@ NAPI_MODULE_INIT() {
   EXPORT("close", js_close);
   EXPORT("usingRecvmmsg", js_using_recvmmsg);
   EXPORT("errorName", js_error_name);
+  EXPORT("address", js_address);
 #undef EXPORT
   napi_value inbox_view;
   CALL(env, napi_create_typedarray(env, napi_uint8_array, INBOX_BYTES, inbox, 0, &inbox_view));

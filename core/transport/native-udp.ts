@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import type { DatagramSink, DatagramSocket, SocketFamily, SocketLayer } from './socket-layer';
 
 /** An opened socket of the binding (an N-API external). */
-type NativeHandle = { readonly __nativeUdp: unique symbol };
+export type NativeHandle = { readonly __nativeUdp: unique symbol };
 
 /** native/kadscope_udp.c's exports. */
 export interface NativeUdpBinding {
@@ -38,6 +38,8 @@ export interface NativeUdpBinding {
   usingRecvmmsg(socket: NativeHandle): boolean;
   /** libuv's name of a negative error code (EACCES, ENETUNREACH, ...). */
   errorName(code: number): string;
+  /** The bound [address, port] (port 0 before bind); throws EBADF once closed. */
+  address(socket: NativeHandle): [string, number];
   readonly inbox: Uint8Array;
   readonly meta: Int32Array;
   readonly metaFields: number;

@@ -1,11 +1,13 @@
 // Counts the datagrams a node sends, the same way for every system: by wrapping the send methods of
-// the two UDP socket classes in play (node:dgram, used by kadscope and bittorrent-dht, and
-// udx-native, used by dht-rpc) and attributing each send to the local port of the socket it leaves.
+// the UDP socket layers in play (kadscope's native binding, kadscope's default; node:dgram, used by
+// bittorrent-dht and by kadscope when asked; udx-native, used by dht-rpc and by kadscope when asked)
+// and attributing each send to the local port of the socket it leaves.
 // A lookup's message count is then what left the asking node's sockets while it ran, classified as
 // request or not by each system's own message format after the window closes (so the tap adds only
 // a small copy to the timed path, alike for all systems).
 import dgram from 'node:dgram';
 import { createRequire } from 'node:module';
+import { NATIVE_UDP_PATH, type NativeHandle, type NativeUdpBinding } from '../../core/transport/native-udp';
 
 /** At most this many datagrams are kept per window; beyond it they are only counted. */
 const MAX_CAPTURED_PER_WINDOW = 10_000;
@@ -28,6 +30,7 @@ class DatagramTap {
   private readonly portOf = new WeakMap<object, number>();
   private installed = false;
   private udxPatched = false;
+  private nativePatched = false;
 
   install(): void {
     if (this.installed) return;
@@ -40,6 +43,12 @@ class DatagramTap {
       }
     });
     this.udxPatched = this.patchUdx();
+    this.nativePatched = this.patchNative();
+  }
+
+  /** Whether kadscope's native binding is being tapped (false where it is not built). */
+  get nativeTapped(): boolean {
+    return this.nativePatched;
   }
 
   /** Whether dht-rpc's socket class (udx-native) is being tapped too. */
@@ -84,6 +93,35 @@ class DatagramTap {
       tap.record(this as object, args[0], port);
       return original.apply(this, args);
     };
+  }
+
+  /**
+   * The native binding's send(socket, data, port, host) is a function on its exports, which every
+   * socket of the process calls through that object (core/transport/native-udp.ts): wrapped there,
+   * with the socket's handle (an object) standing for the socket.
+   */
+  private patchNative(): boolean {
+    let binding: NativeUdpBinding;
+    try {
+      binding = createRequire(import.meta.url)(NATIVE_UDP_PATH.pathname) as NativeUdpBinding;
+    } catch {
+      return false;
+    }
+    const original = binding.send;
+    const port = (h: object): number => {
+      try {
+        return binding.address(h as NativeHandle)[1];
+      } catch {
+        return 0;
+      }
+    };
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const tap = this;
+    (binding as { send: NativeUdpBinding['send'] }).send = function tapped(socket, data, toPort, host) {
+      tap.record(socket as object, data, port);
+      return original.call(binding, socket, data, toPort, host);
+    };
+    return true;
   }
 
   private patchUdx(): boolean {

@@ -69,6 +69,11 @@ async function measureOne(run: SystemRun, from: number, target32: string, k: num
   const sent = window.close();
   if (!outcome.ok) throw outcome.err;
   const result = outcome.r;
+  // A lookup that asked peers but left no datagram on the tap ran on a socket layer the tap does not
+  // wrap: its message count would read 0, a "win" that is only a blind spot.
+  if (sent.total === 0 && (result.selfReportedMessages ?? 0) > 0) {
+    throw new Error(`the datagram tap saw none of the ${result.selfReportedMessages} messages ${run.driver.name}'s lookup sent: its UDP socket layer is not tapped (test/bench/datagram-tap.ts)`);
+  }
   // Classified after the clock stopped, so the classifier costs no system anything.
   let requests = sent.total - sent.datagrams.length; // beyond the capture cap: counted as requests
   for (const d of sent.datagrams) {
