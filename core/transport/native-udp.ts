@@ -15,6 +15,8 @@
 //   caller's bytes when it returns, and the transport hands them over without a copy.
 // - Nothing is cut: each receive slot is 64 KiB, more than any UDP payload.
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { DatagramSink, DatagramSocket, SocketFamily, SocketLayer } from './socket-layer';
 
 /** An opened socket of the binding (an N-API external). */
@@ -49,10 +51,15 @@ export interface NativeUdpBinding {
 /** Returns the binding, or throws why it cannot. */
 export type NativeUdpLoader = () => NativeUdpBinding;
 
-/** Where `npm ci` builds the binding (native/build.mjs), from this file in core/transport and from the bundle in out/main alike. */
-export const NATIVE_UDP_PATH = new URL('../../native/build/Release/kadscope_udp.node', import.meta.url);
+/**
+ * Where `npm ci` builds the binding (native/build.mjs): two folders up from this file in
+ * core/transport and from the bundle in out/main alike. A file path (a URL's pathname would keep
+ * %20 for a space), joined rather than `new URL(…, import.meta.url)`, which bundlers take for an
+ * asset to copy.
+ */
+export const NATIVE_UDP_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'Release', 'kadscope_udp.node');
 
-const requireNative: NativeUdpLoader = () => createRequire(import.meta.url)(NATIVE_UDP_PATH.pathname) as NativeUdpBinding;
+const requireNative: NativeUdpLoader = () => createRequire(import.meta.url)(NATIVE_UDP_PATH) as NativeUdpBinding;
 
 /** libuv error names as Node's errors carry them: an Error with `code` and `errno`-like text. */
 function uvError(code: string, message: string): NodeJS.ErrnoException {

@@ -103,7 +103,7 @@ class DatagramTap {
   private patchNative(): boolean {
     let binding: NativeUdpBinding;
     try {
-      binding = createRequire(import.meta.url)(NATIVE_UDP_PATH.pathname) as NativeUdpBinding;
+      binding = createRequire(import.meta.url)(NATIVE_UDP_PATH) as NativeUdpBinding;
     } catch {
       return false;
     }

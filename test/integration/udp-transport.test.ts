@@ -315,7 +315,7 @@ describe('UdpTransport edge cases', () => {
 }
 
 describe('what only the native binding does', () => {
-  const binding = createRequire(import.meta.url)(NATIVE_UDP_PATH.pathname) as NativeUdpBinding;
+  const binding = createRequire(import.meta.url)(NATIVE_UDP_PATH) as NativeUdpBinding;
 
   /** Two bound sockets of the binding itself; `batches` records each entry's datagrams as text. */
   function rawPair(): { a: ReturnType<NativeUdpBinding['create']>; b: ReturnType<NativeUdpBinding['create']>; portB: number; batches: string[][]; close: () => Promise<void> } {
@@ -446,7 +446,7 @@ describe('what only the native binding does', () => {
       setInterval(() => {}, 1000);
     `;
     for (let round = 0; round < 3; round++) {
-      const worker = new Worker(source, { eval: true, workerData: NATIVE_UDP_PATH.pathname });
+      const worker = new Worker(source, { eval: true, workerData: NATIVE_UDP_PATH });
       const ports = await new Promise<number[]>((resolve, reject) => {
         worker.once('message', resolve);
         worker.once('error', reject);
