@@ -151,11 +151,6 @@ class NativeSocket implements DatagramSocket {
     this.binding.setBufferSize(this.handle, false, bytes);
   }
 
-  /** Whether libuv reads this socket with recvmmsg (tests; Linux). */
-  usingRecvmmsg(): boolean {
-    return this.binding.usingRecvmmsg(this.handle);
-  }
-
   close(): Promise<void> {
     this.closing ??= this.closed
       ? Promise.resolve()
