@@ -83,6 +83,11 @@ async function measureOne(run: SystemRun, item: Item): Promise<Sample> {
   const put = await counted(run, item.putter, () => run.records.put(item.putter, item.value));
   let holders = 0;
   for (let i = 0; i < run.net.size; i++) if (i !== item.putter && run.records.holds(i, key)) holders++;
+  // Other nodes hold the value, so the put sent them something: none on the tap means the putter's
+  // UDP socket layer is not tapped, and "0 messages" would be a blind spot, not a figure.
+  if (holders > 0 && put.requests === 0) {
+    throw new Error(`the datagram tap saw none of ${run.driver.name}'s put requests though ${holders} nodes hold the value: its UDP socket layer is not tapped (test/bench/datagram-tap.ts)`);
+  }
   let getter = item.getter;
   for (let tries = 0; tries < run.net.size && (getter === item.putter || run.records.holds(getter, key)); tries++) getter = (getter + 1) % run.net.size;
   const get = await counted(run, getter, () => run.records.get(getter, key));
