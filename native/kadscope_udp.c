@@ -30,7 +30,8 @@
 #define SLOTS 20                         /* libuv reads at most this many datagrams per recvmmsg */
 #define INBOX_BYTES (256 * 1024)         /* datagram bytes handed to JavaScript per entry, at most */
 #define INBOX_DATAGRAMS 64               /* datagrams per entry, at most */
-#define META_FIELDS 4                    /* per datagram: offset, length, port, IPv4 address or -1 */
+#define META_FIELDS 8                    /* per datagram: offset, length, port, family (4 or 6), then the
+                                            sender's address bytes as they came (4 or 16) */
 
 typedef struct socket_s socket_t;
 
@@ -44,8 +45,6 @@ typedef struct {
   socket_t* pending_socket;              /* whose datagrams the inbox holds */
   int pending;                           /* datagrams in the inbox */
   size_t pending_bytes;
-  napi_value v6_hosts;                   /* host strings of the batch's IPv6 senders (or NULL) */
-  napi_handle_scope v6_scope;
   socket_t* open;                        /* open sockets (a list through socket_t.next/prev) */
   int refs;                              /* 1 for the environment, 1 per socket not yet freed */
   int tearing_down;
@@ -125,42 +124,25 @@ static void call_js(socket_t* s, napi_ref fn_ref, size_t argc, napi_value* argv)
 /* --- receiving ---------------------------------------------------------------------------------- */
 
 /** Forgets the inbox's datagrams without delivering them (their socket is closing). */
-static void drop_pending(env_state_t* st, napi_env env) {
+static void drop_pending(env_state_t* st) {
   st->pending = 0;
   st->pending_bytes = 0;
   st->pending_socket = NULL;
-  st->v6_hosts = NULL;
-  if (st->v6_scope != NULL) {
-    napi_close_handle_scope(env, st->v6_scope);
-    st->v6_scope = NULL;
-  }
 }
 
 /** Hands the inbox's datagrams to their socket's JavaScript, once. */
 static void deliver(env_state_t* st) {
   socket_t* s = st->pending_socket;
   int count = st->pending;
-  napi_value hosts = st->v6_hosts;
-  st->pending = 0;
-  st->pending_bytes = 0;
-  st->pending_socket = NULL;
-  st->v6_hosts = NULL;
-  if (s == NULL || count == 0) return;
+  drop_pending(st);
+  if (s == NULL || count == 0 || s->closing) return;
   napi_env env = s->env;
   napi_handle_scope scope;
-  /* The v6 host strings were made in their own scope (opened by the first one); deliver inside it. */
-  napi_handle_scope outer = st->v6_scope;
-  st->v6_scope = NULL;
-  if (outer == NULL) napi_open_handle_scope(env, &scope);
-  if (!s->closing) {
-    napi_value argv[2];
-    napi_create_int32(env, count, &argv[0]);
-    if (hosts != NULL) argv[1] = hosts;
-    else napi_get_undefined(env, &argv[1]);
-    call_js(s, s->on_batch, 2, argv);
-  }
-  if (outer == NULL) napi_close_handle_scope(env, scope);
-  else napi_close_handle_scope(env, outer);
+  napi_open_handle_scope(env, &scope);
+  napi_value argv[1];
+  napi_create_int32(env, count, &argv[0]);
+  call_js(s, s->on_batch, 1, argv);
+  napi_close_handle_scope(env, scope);
 }
 
 static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf) {
@@ -177,7 +159,7 @@ static void on_receive(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf, con
   env_state_t* st = s->st;
   if (st->pending > 0 && st->pending_socket != s) deliver(st);
   if (s->closing) {
-    drop_pending(st, s->env);
+    drop_pending(st);
     return;
   }
   if (nread < 0) {
@@ -204,24 +186,17 @@ static void on_receive(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf, con
     memcpy(st->inbox + st->pending_bytes, buf->base, length);
     m[0] = (int32_t)st->pending_bytes;
     m[1] = (int32_t)length;
+    /* The address bytes as they came (network order), for JavaScript to format. */
     if (addr->sa_family == AF_INET) {
       const struct sockaddr_in* a = (const struct sockaddr_in*)addr;
       m[2] = ntohs(a->sin_port);
-      m[3] = (int32_t)ntohl(a->sin_addr.s_addr);
+      m[3] = 4;
+      memcpy(m + 4, &a->sin_addr, 4);
     } else {
       const struct sockaddr_in6* a = (const struct sockaddr_in6*)addr;
-      char name[64];
-      uv_ip6_name(a, name, sizeof name);
-      napi_env env = s->env;
-      if (st->v6_hosts == NULL) {
-        napi_open_handle_scope(env, &st->v6_scope);
-        napi_create_array(env, &st->v6_hosts);
-      }
-      napi_value host;
-      napi_create_string_latin1(env, name, NAPI_AUTO_LENGTH, &host);
-      napi_set_element(env, st->v6_hosts, (uint32_t)i, host);
       m[2] = ntohs(a->sin6_port);
-      m[3] = -1;
+      m[3] = 6;
+      memcpy(m + 4, &a->sin6_addr, 16);
     }
     st->pending = i + 1;
     st->pending_bytes += length;
@@ -276,7 +251,7 @@ static void on_closed(uv_handle_t* handle) {
 static void start_close(socket_t* s) {
   if (s->closing) return;
   s->closing = 1;
-  if (s->st->pending_socket == s) drop_pending(s->st, s->env);
+  if (s->st->pending_socket == s) drop_pending(s->st);
   uv_close((uv_handle_t*)&s->handle, on_closed);
 }
 
@@ -324,7 +299,7 @@ static socket_t* unwrap(napi_env env, napi_value value) {
   return s;
 }
 
-/* create(ipv6: boolean, onBatch(count, v6Hosts?), onError(code, message), onClose()) -> socket */
+/* create(ipv6: boolean, onBatch(count), onError(code, message), onClose()) -> socket */
 static napi_value js_create(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];

@@ -6,8 +6,9 @@
 // What it does that the other two do not (the ping workload pays for each datagram's way in and
 // out of JavaScript, README §Benchmarks):
 // - Datagrams arrive in batches: libuv reads with recvmmsg (up to 20 per system call), the binding
-//   copies them into one inbox shared with JavaScript (`inbox` bytes, `meta` four int32s per
-//   datagram: offset, length, port, IPv4 address or -1) and calls in once per read. Here each
+//   copies them into one inbox shared with JavaScript (`inbox` bytes, `meta` eight int32s per
+//   datagram: offset, length, port, family, then the sender's address bytes) and calls in once per
+//   read. The addresses are formatted here, by the codecs' formatters and their host cache. Here each
 //   datagram is copied out of the inbox before the sink sees it, so nothing keeps a view of it.
 // - A send returns the kernel's answer at once (uv_udp_try_send): bytes, or a libuv error, which
 //   send() throws and the transport counts. When the kernel's buffer is full the binding copies the
@@ -17,6 +18,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatIPv4, formatIPv6 } from '../wire/compact';
 import type { DatagramSink, DatagramSocket, SocketFamily, SocketLayer } from './socket-layer';
 
 /** An opened socket of the binding (an N-API external). */
@@ -26,7 +28,7 @@ export type NativeHandle = { readonly __nativeUdp: unique symbol };
 export interface NativeUdpBinding {
   create(
     ipv6: boolean,
-    onBatch: (count: number, v6Hosts: Array<string | undefined> | undefined) => void,
+    onBatch: (count: number) => void,
     onError: (code: string, message: string) => void,
     onClose: () => void,
   ): NativeHandle;
@@ -76,27 +78,6 @@ function sendError(binding: NativeUdpBinding, rc: number): NodeJS.ErrnoException
 
 let openSockets = 0;
 
-/** The dotted IPv4 text of an address read as a (signed) 32-bit integer, the last few remembered. */
-class V4Names {
-  private lastAddress = 0;
-  private lastName = '0.0.0.0';
-  private readonly names = new Map<number, string>();
-
-  name(a: number): string {
-    if (a === this.lastAddress) return this.lastName;
-    let name = this.names.get(a);
-    if (name === undefined) {
-      name = `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-      // Bounded: a node hears from at most a few thousand hosts at a time; forget them all past 4,096.
-      if (this.names.size >= 4096) this.names.clear();
-      this.names.set(a, name);
-    }
-    this.lastAddress = a;
-    this.lastName = name;
-    return name;
-  }
-}
-
 class NativeSocket implements DatagramSocket {
   private readonly handle: NativeHandle;
   private closing: Promise<void> | undefined;
@@ -107,15 +88,15 @@ class NativeSocket implements DatagramSocket {
     private readonly binding: NativeUdpBinding,
     family: SocketFamily,
     sink: DatagramSink,
-    names: V4Names,
   ) {
     const { inbox, meta, metaFields } = binding;
-    const onBatch = (count: number, v6Hosts: Array<string | undefined> | undefined): void => {
+    const addressBytes = new Uint8Array(meta.buffer, meta.byteOffset, meta.byteLength);
+    const onBatch = (count: number): void => {
       // A handler may close this socket part way through a batch: the rest is not delivered.
       for (let i = 0, m = 0; i < count && this.closing === undefined; i++, m += metaFields) {
         const offset = meta[m];
-        const a = meta[m + 3];
-        const host = a === -1 ? (v6Hosts?.[i] ?? '::') : names.name(a);
+        const at = (m + 4) * 4; // the address bytes, after four int32s
+        const host = meta[m + 3] === 4 ? formatIPv4(addressBytes, at) : formatIPv6(addressBytes, at);
         sink.message(inbox.slice(offset, offset + meta[m + 1]), host, meta[m + 2]);
       }
     };
@@ -163,7 +144,6 @@ class NativeSocket implements DatagramSocket {
 }
 
 function nativeLayer(binding: NativeUdpBinding): SocketLayer {
-  const names = new V4Names();
   return {
     name: 'kadscope-native',
     maxReceiveBytes: Infinity,
@@ -173,7 +153,7 @@ function nativeLayer(binding: NativeUdpBinding): SocketLayer {
     get openSockets() {
       return openSockets;
     },
-    create: (family: SocketFamily, sink: DatagramSink) => new NativeSocket(binding, family, sink, names),
+    create: (family: SocketFamily, sink: DatagramSink) => new NativeSocket(binding, family, sink),
   };
 }
 

@@ -229,21 +229,22 @@ export function selectSocketLayer(choice: SocketLayerChoice | undefined, deps: S
     );
   }
   if (choice !== 'udx') {
+    const warn = deps.warn ?? warnOnce;
     const native = loadNativeLayer(deps.loadNative);
     if ('layer' in native) return native.layer;
     if (choice === 'native') {
       throw new DhtError('UNSUPPORTED', `the native transport is not available: ${native.reason}; use --transport udx or dgram`);
     }
     if (udxTooShort) {
-      (deps.warn ?? warnOnce)(`kadscope: the native UDP binding did not load (${native.reason}); UDP runs on node:dgram`);
+      warn(`kadscope: the native UDP binding did not load (${native.reason}); UDP runs on node:dgram`);
       return dgramLayer;
     }
     const udx = loadUdxLayer(deps.loadUdx);
     if ('layer' in udx) {
-      (deps.warn ?? warnOnce)(`kadscope: the native UDP binding did not load (${native.reason}); UDP runs on udx-native`);
+      warn(`kadscope: the native UDP binding did not load (${native.reason}); UDP runs on udx-native`);
       return udx.layer;
     }
-    (deps.warn ?? warnOnce)(`kadscope: neither the native UDP binding (${native.reason}) nor udx-native (${udx.reason}) loaded; UDP runs on node:dgram`);
+    warn(`kadscope: neither the native UDP binding (${native.reason}) nor udx-native (${udx.reason}) loaded; UDP runs on node:dgram`);
     return dgramLayer;
   }
   const udx = loadUdxLayer(deps.loadUdx);

@@ -30,7 +30,6 @@ class DatagramTap {
   private readonly portOf = new WeakMap<object, number>();
   private installed = false;
   private udxPatched = false;
-  private nativePatched = false;
 
   install(): void {
     if (this.installed) return;
@@ -43,12 +42,7 @@ class DatagramTap {
       }
     });
     this.udxPatched = this.patchUdx();
-    this.nativePatched = this.patchNative();
-  }
-
-  /** Whether kadscope's native binding is being tapped (false where it is not built). */
-  get nativeTapped(): boolean {
-    return this.nativePatched;
+    this.patchNative();
   }
 
   /** Whether dht-rpc's socket class (udx-native) is being tapped too. */
@@ -98,14 +92,15 @@ class DatagramTap {
   /**
    * The native binding's send(socket, data, port, host) is a function on its exports, which every
    * socket of the process calls through that object (core/transport/native-udp.ts): wrapped there,
-   * with the socket's handle (an object) standing for the socket.
+   * with the socket's handle (an object) standing for the socket. Nothing to wrap where it is not
+   * built; the workloads then fail on a lookup or put that left nothing on the tap.
    */
-  private patchNative(): boolean {
+  private patchNative(): void {
     let binding: NativeUdpBinding;
     try {
       binding = createRequire(import.meta.url)(NATIVE_UDP_PATH) as NativeUdpBinding;
     } catch {
-      return false;
+      return;
     }
     const original = binding.send;
     const port = (h: object): number => {
@@ -121,7 +116,6 @@ class DatagramTap {
       tap.record(socket as object, data, port);
       return original.call(binding, socket, data, toPort, host);
     };
-    return true;
   }
 
   private patchUdx(): boolean {

@@ -12,7 +12,6 @@
 import dgram from 'node:dgram';
 import { createRequire } from 'node:module';
 import { loadNativeLayer } from '../../core/transport/native-udp';
-import type { DatagramSocket } from '../../core/transport/socket-layer';
 
 export type SocketLayer = 'node:dgram' | 'udx-native' | 'kadscope-native';
 
@@ -94,9 +93,7 @@ async function nativePair(): Promise<EchoPair> {
   let answer = (): void => {};
   const noError = (): void => {};
   const a = loaded.layer.create('udp4', { message: () => answer(), error: noError });
-  const echo: { socket?: DatagramSocket } = {};
-  const b = loaded.layer.create('udp4', { message: (m, _host, port) => echo.socket?.send(m, port, HOST), error: noError });
-  echo.socket = b;
+  const b = loaded.layer.create('udp4', { message: (m, _host, port) => b.send(m, port, HOST), error: noError });
   await a.bind(HOST, 0);
   const portB = (await b.bind(HOST, 0)).port;
   return echoPair(
