@@ -64,6 +64,8 @@ import { LazyMap, LazySet } from './lazy-map';
 
 export const K = 20;
 export const ALPHA = 3;
+/** The widest lookup a node may be set to (DhtNodeOptions.lookupWidth). */
+export const MAX_LOOKUP_WIDTH = 100;
 export const BUCKET_REFRESH_MS = 15 * 60_000;
 export const MAINTENANCE_INTERVAL_MS = 60_000;
 /** Unknown nodes that sent us requests and that we are pinging to verify, at most. */
@@ -146,6 +148,12 @@ export interface DhtNodeOptions extends RecordOptions {
   id?: string;
   k?: number;
   alpha?: number;
+  /**
+   * How many of the nearest nodes a lookup has answer before it ends: k to 100, default the
+   * protocol's (k; HyperDHT 2k). Results are still the k closest; a wider lookup asks more nodes.
+   * Bucket refreshes converge on k.
+   */
+  lookupWidth?: number;
   /** Addresses to join through: `host:port` strings or endpoints. */
   bootstrap?: Array<string | Endpoint>;
   transport?: Transport;
@@ -272,9 +280,14 @@ function resolveOptions(o: DhtNodeOptions, protocol: DhtProtocol) {
   const alpha = o.alpha ?? ALPHA;
   if (!Number.isInteger(k) || k < 1 || k > 20) throw DhtError.invalidArgument(`k must be an integer 1-20 (a response carries at most 20 nodes); got ${k}`);
   if (!Number.isInteger(alpha) || alpha < 1 || alpha > 16) throw DhtError.invalidArgument(`alpha must be an integer 1-16; got ${alpha}`);
+  const lookupWidth = o.lookupWidth ?? k * Math.max(1, protocol.lookupWidthPerK ?? 1);
+  if (!Number.isInteger(lookupWidth) || lookupWidth < k || lookupWidth > MAX_LOOKUP_WIDTH) {
+    throw DhtError.invalidArgument(`lookupWidth must be an integer from k (${k}) to ${MAX_LOOKUP_WIDTH}; got ${lookupWidth}`);
+  }
   return {
     k,
     alpha,
+    lookupWidth,
     rpcTimeoutMs: o.rpcTimeoutMs ?? RPC_TIMEOUT_MS,
     refreshIntervalMs: o.refreshIntervalMs ?? BUCKET_REFRESH_MS,
     maintenanceIntervalMs: o.maintenanceIntervalMs ?? MAINTENANCE_INTERVAL_MS,
@@ -693,7 +706,9 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         if (wanted && !wanted(i)) continue;
         this.table.touchBucket(i, this.clock.now());
         const target = randomIdInBucket(this.idBytes, i, this.randomBytes);
-        await this.makeLookup(target, 'find-node', this.findNodeQuery(target), { signal, k: kOf?.(i) })
+        // Maintenance: a refresh only fills the bucket, so it converges on k (or fewer), never wider.
+        const k = kOf?.(i) ?? this.opts.k;
+        await this.makeLookup(target, 'find-node', this.findNodeQuery(target), { signal, k, width: k })
           .run()
           .catch(() => undefined);
       }
@@ -777,9 +792,17 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
     target: Uint8Array,
     kind: LookupKind,
     query: QueryFn,
-    options: LookupOptions & Partial<Pick<ConstructorParameters<typeof Lookup>[0], 'onRecord' | 'onPeers'>> & { extraSeeds?: LookupPeer[]; /** Nodes the lookup converges on (default the node's k). */ k?: number },
+    options: LookupOptions &
+      Partial<Pick<ConstructorParameters<typeof Lookup>[0], 'onRecord' | 'onPeers'>> & {
+        extraSeeds?: LookupPeer[];
+        /** Nodes the lookup returns (default the node's k). */
+        k?: number;
+        /** Nodes it has answer before it ends (default the node's lookupWidth). */
+        width?: number;
+      },
   ): Lookup {
-    const seeds: LookupPeer[] = this.table.closest(target, this.opts.k).map(entryToPeer);
+    const width = options.width ?? this.opts.lookupWidth;
+    const seeds: LookupPeer[] = this.table.closest(target, Math.max(options.k ?? this.opts.k, width)).map(entryToPeer);
     if (options.extraSeeds) seeds.push(...options.extraSeeds);
     // An empty table (a one-shot client that skipped the join lookups, behind dht-rpc's id-less
     // bootstrap node) starts from the bootstrap nodes that answered as non-members, as dht-rpc does.
@@ -793,6 +816,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
       self: this.id,
       target,
       k: options.k ?? this.opts.k,
+      width,
       alpha: this.opts.alpha,
       rpcTimeoutMs: this.opts.rpcTimeoutMs,
       seeds,

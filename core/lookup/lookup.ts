@@ -78,6 +78,12 @@ export interface LookupParams {
   self: string;
   target: Uint8Array;
   k: number;
+  /**
+   * How many of the nearest live candidates must have answered before the lookup ends (default k;
+   * never fewer). The result is still the k closest that answered: a wider lookup asks more nodes
+   * near the target, and so meets nodes that the k closest do not know (DhtProtocol.lookupWidth).
+   */
+  width?: number;
   alpha: number;
   rpcTimeoutMs: number;
   seeds: LookupPeer[];
@@ -173,6 +179,8 @@ export class Lookup implements AsyncIterable<LookupEvent> {
    */
   private sorted: Candidate[] = [];
   private readonly cap: number;
+  /** The live candidates that must have answered before the lookup ends (LookupParams.width). */
+  private readonly width: number;
   /** Our own id, which referrals may name and the lookup skips. */
   private readonly selfBytes: Uint8Array;
   private inflight = 0;
@@ -198,7 +206,8 @@ export class Lookup implements AsyncIterable<LookupEvent> {
 
   constructor(params: LookupParams) {
     this.p = params;
-    this.cap = Math.max(params.k * LOOKUP_CANDIDATES_PER_K, 64);
+    this.width = Math.max(params.k, params.width ?? params.k);
+    this.cap = Math.max(this.width * LOOKUP_CANDIDATES_PER_K, 64);
     // Referral ids are compared as bytes; `self` as the string compare did: only a lowercase hex id matches.
     this.selfBytes = LOWER_HEX_ID.test(params.self) ? hexToBytes(params.self) : new Uint8Array(0);
     this.onExternalAbort = this.stop.bind(this, 'aborted');
@@ -356,13 +365,15 @@ export class Lookup implements AsyncIterable<LookupEvent> {
 
   /**
    * Sends queries while fewer than alpha are in flight (stalled ones not counted) and an unasked node
-   * is among the k closest live ones. A stalled query is waited for but does not take a place among
-   * the k: the candidates behind it are asked meanwhile, as they would be if it failed. Once nothing
-   * is in flight, nothing is stalled, and the window is the plain k closest that did not fail.
+   * is among the `width` (default k) closest live ones. A stalled query is waited for but does not
+   * take a place among them: the candidates behind it are asked meanwhile, as they would be if it
+   * failed. Once nothing is in flight, nothing is stalled, and the window is the plain `width`
+   * closest that did not fail.
    */
   private step(): void {
     if (this.finished) return;
     const { k, alpha } = this.p;
+    const width = this.width;
     let live = 0;
     let pendingInTopK = false;
     for (const c of this.sorted) {
@@ -371,7 +382,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
         pendingInTopK = true;
         continue;
       }
-      if (live >= k) break;
+      if (live >= width) break;
       live++;
       if (c.state === 'inflight') pendingInTopK = true;
       if (c.state === 'new') {

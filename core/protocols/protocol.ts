@@ -80,6 +80,12 @@ export interface DhtProtocol {
   readonly idBytes: number;
   /** Default bucket size and contacts per answer. */
   readonly k: number;
+  /**
+   * A lookup ends once this many times k of the nearest nodes have answered (its result is still the
+   * k closest; DhtNodeOptions.lookupWidth overrides it). Unset: 1. HyperDHT: 2, because dht-rpc's
+   * own query asks ~3k nodes and meets nodes that the k closest do not know yet (bench hyperdht-500).
+   */
+  readonly lookupWidthPerK?: number;
   readonly codec: WireCodec;
   /** What the protocol has room for beyond the message model (custom methods, broadcast). */
   readonly capabilities: ProtocolCapabilities;

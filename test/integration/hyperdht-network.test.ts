@@ -155,6 +155,9 @@ describe(`kadscope (DhtNode, protocol hyperdht) in a ${SIZE}-node hyperdht netwo
       const r = await node.findNode(hex(target));
       const truth = trueClosestHyper(members, target, 20);
       expect(r.closest[0]?.id).toBe(truth[0]);
+      // HyperDHT lookups are 2k wide (lookupWidth 40): 40 nodes answer before one ends, 20 are returned.
+      expect(r.closest).toHaveLength(20);
+      expect(r.messages).toBeGreaterThanOrEqual(40);
       found += r.closest.filter((c) => truth.includes(c.id)).length;
     }
     const recall = found / (50 * 20);

@@ -64,7 +64,7 @@ afterEach(async () => {
   topo = null;
 });
 
-async function make(ids: Record<string, string>, knows: Record<string, string[]>, node: { k?: number; alpha?: number } = {}): Promise<Topology> {
+async function make(ids: Record<string, string>, knows: Record<string, string[]>, node: { k?: number; alpha?: number; lookupWidth?: number } = {}): Promise<Topology> {
   topo = await Topology.create({ ids, knows, node });
   return topo;
 }
@@ -156,6 +156,58 @@ describe('lookup: convergence', () => {
     expect(r.hops).toBe(6);
     expect(r.messages).toBeGreaterThanOrEqual(10);
     expect(r.durationMs).toBeGreaterThanOrEqual(6 * RTT_MS);
+  });
+});
+
+// A node nearer the target than all the asker's k closest, known only to nodes farther out (as a
+// young network's newest nodes are: bench hyperdht-500). k = 4.
+const HIDDEN = {
+  A: hid('f0'), // 1111 0000  the asker
+  X: hid('01'), // 0000 0001  the closest of all; only the Q nodes know it
+  P1: hid('02'), // 0000 0010  the asker's 4 closest: they know only the Q nodes
+  P2: hid('03'),
+  P3: hid('04'),
+  P4: hid('05'),
+  Q1: hid('10'), // 0001 0000  ranks 6-9 (X counted): each knows X
+  Q2: hid('11'),
+  Q3: hid('12'),
+  Q4: hid('13'),
+};
+const HIDDEN_KNOWS = {
+  A: ['P1', 'P2', 'P3', 'P4'],
+  P1: ['Q1', 'Q2', 'Q3', 'Q4'],
+  P2: ['Q1', 'Q2', 'Q3', 'Q4'],
+  P3: ['Q1', 'Q2', 'Q3', 'Q4'],
+  P4: ['Q1', 'Q2', 'Q3', 'Q4'],
+  Q1: ['X'],
+  Q2: ['X'],
+  Q3: ['X'],
+  Q4: ['X'],
+  X: ['P1'],
+};
+
+describe('lookup: width (lookupWidth)', () => {
+  it('ends once the k closest have answered by default, and so misses a node only farther nodes know', async () => {
+    const t = await make(HIDDEN, HIDDEN_KNOWS, { k: 4, alpha: 2 });
+    const events = await t.collect('A', T);
+    const done = doneOf(events);
+    expect(done.reason).toBe('converged');
+    expect(done.closest.map((c) => t.name(c.id))).toEqual(['P1', 'P2', 'P3', 'P4']);
+    expect(ofType(events, 'query').map((q) => t.name(q.peer.id)).sort()).toEqual(['P1', 'P2', 'P3', 'P4']);
+  });
+
+  it('a wider lookup also asks the next nearest, meets the hidden node through them, and still returns the k closest', async () => {
+    const t = await make(HIDDEN, HIDDEN_KNOWS, { k: 4, alpha: 2, lookupWidth: 8 });
+    const events = await t.collect('A', T);
+    const done = doneOf(events);
+    expect(done.reason).toBe('converged');
+    expect(done.closest.map((c) => t.name(c.id))).toEqual(['X', 'P1', 'P2', 'P3']);
+    expect(done.closest.map((c) => t.name(c.id))).toEqual(t.trueClosest(T, 4, ['A']));
+    // The P nodes name the Q nodes, which a lookup of width 8 asks too; their answers name X, and
+    // with X in, the 8 nearest are X, P1-P4, Q1-Q3: Q4 is not asked.
+    expect(ofType(events, 'query').map((q) => t.name(q.peer.id)).sort()).toEqual(['P1', 'P2', 'P3', 'P4', 'Q1', 'Q2', 'Q3', 'X']);
+    expect(done.messages).toBe(8);
+    expect(maxOutstanding(events)).toBeLessThanOrEqual(2);
   });
 });
 

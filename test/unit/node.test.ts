@@ -444,6 +444,9 @@ describe('DhtNode: API', () => {
     const { DhtNode } = await import('../../core/node');
     expect(() => DhtNode.create({ k: 0 })).toThrow(/k must be an integer 1-20/);
     expect(() => DhtNode.create({ alpha: 99 })).toThrow(/alpha must be an integer 1-16/);
+    expect(() => DhtNode.create({ lookupWidth: 19 })).toThrow(/lookupWidth must be an integer from k \(20\) to 100; got 19/);
+    expect(() => DhtNode.create({ k: 8, lookupWidth: 101 })).toThrow(/lookupWidth must be an integer from k \(8\) to 100; got 101/);
+    expect(() => DhtNode.create({ lookupWidth: 30.5 })).toThrow(/lookupWidth must be an integer/);
     expect(() => DhtNode.create({ id: 'nope' })).toThrow(/64 hex characters/);
     const err = await t.node('A').ping('127.0.0.1:99999').catch((e: unknown) => e);
     expect(isDhtError(err, 'INVALID_ARGUMENT')).toBe(true);

@@ -388,6 +388,10 @@ export function hyperdhtProtocol(options: HyperdhtProtocolOptions = {}): DhtProt
     label: 'HyperDHT (Hyperswarm)',
     idBytes: HYPERDHT_ID_BYTES,
     k: 20,
+    // dht-rpc's query asks every candidate nearer than its 20th reply so far, newest first (~3k nodes
+    // a lookup): in a young network it meets nodes that the 20 closest do not know yet. Converging on
+    // the 2k nearest closes most of that gap at ~2k requests (README, hyperdht-500).
+    lookupWidthPerK: 2,
     codec,
     // dht-rpc has no room for kadscope's CALL or BROADCAST, nor for named records (wire v2).
     capabilities: { customMethods: false, broadcast: false, namedKeys: false, sampleInfohashes: false, localAddresses: false, downHints: true },

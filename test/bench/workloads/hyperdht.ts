@@ -22,6 +22,8 @@ const require = createRequire(import.meta.url);
 export interface RefQuery {
   finished(): Promise<void>;
   closestNodes: Array<Endpoint & { id: Buffer }>;
+  /** Each reply as it comes (dht-rpc's query is a readable stream). */
+  on(event: 'data', listener: (reply: { from: Endpoint; closerNodes: Endpoint[] }) => void): unknown;
 }
 export interface RefNode {
   id: Buffer | null;
