@@ -153,7 +153,7 @@ export interface NodeSnapshot {
 export type LookupKind = 'find-node' | 'find-value' | 'get-peers';
 
 export type LookupTermination =
-  /** The k closest nodes seen have all answered or failed. */
+  /** The k closest nodes seen (the lookup's width: DhtNodeOptions.lookupWidth) have all answered or failed. */
   | 'converged'
   /** find-value: a valid value was found. */
   | 'value-found'

@@ -1,6 +1,7 @@
 // The iterative Kademlia lookup, as an AsyncIterable of typed events (ARCHITECTURE.md, habit 2).
-// alpha queries run in parallel; the lookup ends when the k closest nodes seen have all answered
-// or failed. A query that has gone unanswered for a while (stallMs()) no longer holds one of the
+// alpha queries run in parallel; the lookup ends when the k closest nodes seen (or the `width`
+// closest, for a wider lookup) have all answered or failed, and returns the k closest that
+// answered. A query that has gone unanswered for a while (stallMs()) no longer holds one of the
 // alpha slots: the lookup asks the next candidate meanwhile and still waits for the stalled one's
 // answer or timeout. Without that, dead peers are timed out alpha at a time, and a network with
 // many stopped nodes makes every lookup wait for each of them in turn.
@@ -391,8 +392,8 @@ export class Lookup implements AsyncIterable<LookupEvent> {
       }
     }
     if (!pendingInTopK && this.inflight === 0) {
-      // Every one of the k closest live candidates has answered: converged. Fewer than k were
-      // left alive (a small or failing network): exhausted.
+      // Every one of the `width` closest live candidates has answered: converged (a small network
+      // may have fewer than width but at least k). Fewer than k were left alive: exhausted.
       this.stop(live >= k ? 'converged' : 'exhausted');
     }
   }
