@@ -150,7 +150,7 @@ export interface DhtNodeOptions extends RecordOptions {
   alpha?: number;
   /**
    * How many of the nearest nodes a lookup has answer before it ends: k to 100, default the
-   * protocol's (k; HyperDHT 2k). Results are still the k closest; a wider lookup asks more nodes.
+   * protocol's (k; HyperDHT and Mainline 2k). Results are still the k closest; a wider lookup asks more nodes.
    * Bucket refreshes converge on k.
    */
   lookupWidth?: number;

@@ -82,8 +82,9 @@ export interface DhtProtocol {
   readonly k: number;
   /**
    * A lookup ends once this many times k of the nearest nodes have answered (its result is still the
-   * k closest; DhtNodeOptions.lookupWidth overrides it). Unset: 1. HyperDHT: 2, because dht-rpc's
-   * own query asks ~3k nodes and meets nodes that the k closest do not know yet (bench hyperdht-500).
+   * k closest; DhtNodeOptions.lookupWidth overrides it). Unset: 1. HyperDHT and Mainline: 2, because
+   * their reference clients ask ~3-4k nodes and so meet nodes that the k closest do not know yet
+   * (bench hyperdht-500, mainline-500).
    */
   readonly lookupWidthPerK?: number;
   readonly codec: WireCodec;

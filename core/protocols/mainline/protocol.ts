@@ -309,6 +309,9 @@ export function mainlineProtocol(options: MainlineCodecOptions = {}): DhtProtoco
     label: 'BitTorrent Mainline DHT',
     idBytes: MAINLINE_ID_BYTES,
     k: MAINLINE_K,
+    // As HyperDHT's: bittorrent-dht asks ~4k nodes a lookup; ending at the 2k nearest meets the nodes
+    // the 8 closest do not know yet (README, mainline-500).
+    lookupWidthPerK: 2,
     codec: mainlineCodec(options, node),
     attach(view: ProtocolNodeView): void {
       node.view = view;
