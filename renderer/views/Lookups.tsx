@@ -84,7 +84,7 @@ function StartLookup(): ReactElement {
             spellCheck={false}
             data-testid="lookup-target"
           />
-          {error && target.length >= 8 ? <span className="err">{error}</span> : <span className="hint">A lookup asks ever closer nodes until the k closest to the target have answered.</span>}
+          {error && target.length >= 8 ? <span className="err">{error}</span> : <span className="hint">A lookup asks ever closer nodes until the k closest to the target have answered (on Mainline and HyperDHT the 2k closest; it shows the k).</span>}
           <div className="btn-row">
             <button type="button" className="btn small" onClick={() => setTarget(randomIdHex(idBytes))} data-testid="lookup-random">
               Random id
