@@ -149,7 +149,7 @@ export interface DhtNodeOptions extends RecordOptions {
   k?: number;
   alpha?: number;
   /**
-   * How many of the nearest nodes a lookup has answer before it ends: k to 100, default the
+   * How many of the nearest nodes must have answered before a lookup ends: k to 100, default the
    * protocol's (k; HyperDHT and Mainline 2k). Results are still the k closest; a wider lookup asks more nodes.
    * Bucket refreshes converge on k.
    */
@@ -797,7 +797,7 @@ export class DhtNode extends TypedEmitter<NodeEvents> {
         extraSeeds?: LookupPeer[];
         /** Nodes the lookup returns (default the node's k). */
         k?: number;
-        /** Nodes it has answer before it ends (default the node's lookupWidth). */
+        /** Nodes that must have answered before it ends (default the node's lookupWidth). */
         width?: number;
       },
   ): Lookup {

@@ -82,7 +82,7 @@ export interface LookupParams {
   /**
    * How many of the nearest live candidates must have answered before the lookup ends (default k;
    * never fewer). The result is still the k closest that answered: a wider lookup asks more nodes
-   * near the target, and so meets nodes that the k closest do not know (DhtProtocol.lookupWidth).
+   * near the target, and so meets nodes that the k closest do not know (DhtNodeOptions.lookupWidth).
    */
   width?: number;
   alpha: number;
