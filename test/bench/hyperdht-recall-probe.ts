@@ -14,6 +14,7 @@ import { hyperNodeId } from '../../core/protocols/hyperdht/crypto';
 import { hyperdhtProtocol } from '../../core/protocols/hyperdht/protocol';
 import type { Endpoint } from '../../core/transport/types';
 import type { LookupEvent } from '../../core/types';
+import { RecallMisses, type Reply } from './recall-misses';
 import { HYPERDHT_DEFAULTS, type RefTestnet } from './workloads/hyperdht';
 
 const size = Number(process.argv[2] ?? 500);
@@ -28,8 +29,7 @@ const net = await createTestnet(size, { host: '127.0.0.1' });
 const ours = DhtNode.create({ protocol: hyperdhtProtocol({ ephemeral: true }), host: '127.0.0.1', port: 0, bootstrap: net.bootstrap, alpha: HYPERDHT_DEFAULTS.alpha, rpcTimeoutMs: 1_000, lookupWidth });
 const events: LookupEvent[] = [];
 ours.on('lookup', (e) => events.push(e));
-const kinds = { asked: 0, heardOf: 0, neverMet: 0 };
-let missed = 0;
+const misses = new RecallMisses('hyperdht');
 let requests = 0;
 let theirsMissed = 0;
 try {
@@ -42,29 +42,18 @@ try {
     const want = [...members].sort((a, b) => compareDistance(target, a, b)).slice(0, K).map(bytesToHex);
     events.length = 0;
     const r = await ours.findNode(bytesToHex(target));
-    const got = new Set(r.closest.map((c) => c.id));
     requests += r.messages;
     const q = theirs.findNode(target);
-    const replies: Array<{ from: string; named: string[] }> = [];
+    const replies: Reply[] = [];
     const idOf = (e: Endpoint): string => bytesToHex(hyperNodeId(e) ?? new Uint8Array(0));
     q.on('data', (d) => replies.push({ from: idOf(d.from), named: d.closerNodes.map(idOf) }));
     await q.finished();
     const rank = new Map([...members].sort((a, b) => compareDistance(target, a, b)).map((id, j) => [bytesToHex(id), j + 1]));
-    const askedRanks = events.flatMap((e) => (e.type === 'query' ? [rank.get(e.peer.id) ?? 0] : [])).sort((a, b) => a - b);
     const theirsGot = new Set(q.closestNodes.map((n) => bytesToHex(n.id)));
     theirsMissed += want.filter((w) => !theirsGot.has(w)).length;
-    for (const id of want.filter((w) => !got.has(w))) {
-      missed++;
-      const asked = events.some((e) => e.type === 'query' && e.peer.id === id);
-      const heardOf = events.some((e) => e.type === 'response' && e.nodes.some((n) => n.id === id));
-      const kind = asked ? 'asked' : heardOf ? 'heardOf' : 'neverMet';
-      kinds[kind]++;
-      const namedBy = replies.filter((x) => x.named.includes(id)).map((x) => rank.get(x.from) ?? 0);
-      console.log(`lookup ${i}: true closest #${want.indexOf(id) + 1} ${id.slice(0, 12)} missing (${kind}); lookup ${r.reason}, ${r.messages} requests`);
-      console.log(`  kadscope asked ranks ${askedRanks.join(',')}; of hyperdht's ${replies.length} replies, ranks ${namedBy.join(',') || 'none'} named it`);
-    }
+    misses.add({ index: i, want, result: r, events, rank, replies });
   }
-  console.log(`${size} hyperdht nodes, ${lookups} lookups: recall of the ${K} closest ${(100 * (1 - missed / (lookups * K))).toFixed(1)}%; missing ${missed}: asked ${kinds.asked}, in some answer but not asked ${kinds.heardOf}, in no answer ${kinds.neverMet}; ${(requests / lookups).toFixed(1)} requests per lookup; hyperdht's client on the same targets ${(100 * (1 - theirsMissed / (lookups * K))).toFixed(1)}%`);
+  console.log(`${size} hyperdht nodes, ${lookups} lookups: ${misses.summary(lookups, K)}; ${(requests / lookups).toFixed(1)} requests per lookup; hyperdht's client on the same targets ${(100 * (1 - theirsMissed / (lookups * K))).toFixed(1)}%`);
 } finally {
   await ours.stop();
   await net.destroy();

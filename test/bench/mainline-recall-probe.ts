@@ -14,6 +14,7 @@ import { bytesToHex, compareDistance, hexToBytes, seededRandomBytes } from '../.
 import { DhtNode } from '../../core/node';
 import type { LookupEvent } from '../../core/types';
 import { createReferenceNetwork, referenceNode } from '../integration/mainline-reference';
+import { RecallMisses, type Reply } from './recall-misses';
 import { MAINLINE_DEFAULTS } from './workloads/mainline';
 
 const size = Number(process.argv[2] ?? 500);
@@ -29,8 +30,7 @@ const ours = DhtNode.create({ protocol: 'mainline', host: '127.0.0.1', bootstrap
 const theirs: DHT = referenceNode([net.bootstrap]);
 const events: LookupEvent[] = [];
 ours.on('lookup', (e) => events.push(e));
-const kinds = { asked: 0, heardOf: 0, neverMet: 0 };
-let missed = 0;
+const misses = new RecallMisses('bittorrent-dht');
 let theirsMissed = 0;
 let requests = 0;
 try {
@@ -52,8 +52,7 @@ try {
     events.length = 0;
     const r = await ours.findNode(bytesToHex(target));
     requests += r.messages;
-    const got = new Set(r.closest.map((c) => c.id));
-    const replies: Array<{ from: string; named: string[] }> = [];
+    const replies: Reply[] = [];
     const t = Buffer.from(target);
     await new Promise<void>((resolve, reject) =>
       theirs._rpc.closest(
@@ -74,27 +73,9 @@ try {
     );
     const theirsGot = new Set(replies.map((x) => hexToBytes(x.from)).sort((a, b) => compareDistance(target, a, b)).slice(0, K).map(bytesToHex));
     theirsMissed += theirWant.filter((w) => !theirsGot.has(w)).length;
-    const askedRanks = events.flatMap((e) => (e.type === 'query' ? [rank.get(e.peer.id) ?? 0] : [])).sort((a, b) => a - b);
-    for (const id of want.filter((w) => !got.has(w))) {
-      missed++;
-      const asked = events.some((e) => e.type === 'query' && e.peer.id === id);
-      const heardOf = events.some((e) => e.type === 'response' && e.nodes.some((n) => n.id === id));
-      const kind = asked ? 'asked' : heardOf ? 'heardOf' : 'neverMet';
-      kinds[kind]++;
-      const namedBy = replies.filter((x) => x.named.includes(id)).map((x) => rank.get(x.from) ?? 0);
-      const outcome = events.find((e) => e.type !== 'query' && e.type !== 'started' && e.type !== 'done' && e.peer.id === id)?.type ?? 'none';
-      console.log(`lookup ${i}: true closest #${want.indexOf(id) + 1} ${id.slice(0, 12)} missing (${kind}${asked ? `, ${outcome}` : ''}); lookup ${r.reason}, ${r.messages} requests`);
-      if (process.env.KADSCOPE_PROBE_ANSWERS) {
-        // The lookup's seeds and each answer's referrals, by rank (0: not a node of the network).
-        for (const e of events) {
-          if (e.type === 'started') console.log(`    seeds: ranks ${e.seeds.map((n) => rank.get(n.id) ?? 0).join(',')}`);
-          else if (e.type === 'response') console.log(`    answer of rank ${rank.get(e.peer.id) ?? 0} (hop ${e.hop}): ${e.nodes.length} nodes, ranks ${e.nodes.map((n) => rank.get(n.id) ?? 0).join(',')}`);
-        }
-      }
-      console.log(`  kadscope asked ranks ${askedRanks.join(',')}; of bittorrent-dht's ${replies.length} replies, ranks ${namedBy.join(',') || 'none'} named it`);
-    }
+    misses.add({ index: i, want, result: r, events, rank, replies, answers: process.env.KADSCOPE_PROBE_ANSWERS !== undefined });
   }
-  console.log(`${size} bittorrent-dht nodes, ${lookups} lookups: recall of the ${K} closest ${(100 * (1 - missed / (lookups * K))).toFixed(1)}%; missing ${missed}: asked ${kinds.asked}, in some answer but not asked ${kinds.heardOf}, in no answer ${kinds.neverMet}; ${(requests / lookups).toFixed(1)} requests per lookup; bittorrent-dht's client on the same targets ${(100 * (1 - theirsMissed / (lookups * K))).toFixed(1)}%`);
+  console.log(`${size} bittorrent-dht nodes, ${lookups} lookups: ${misses.summary(lookups, K)}; ${(requests / lookups).toFixed(1)} requests per lookup; bittorrent-dht's client on the same targets ${(100 * (1 - theirsMissed / (lookups * K))).toFixed(1)}%`);
 } finally {
   await ours.stop();
   await new Promise<void>((resolve) => theirs.destroy(() => resolve()));
