@@ -186,6 +186,12 @@ export type LookupEvent =
       seeds: Contact[];
       /** The network's protocol ('kadscope', 'mainline', ...); absent means kadscope. */
       protocol?: string;
+      /**
+       * The live candidates that must have answered before the lookup ends, when more than k
+       * (Mainline and HyperDHT: 2k; DhtNodeOptions.lookupWidth); absent means k. The result is
+       * still the k closest.
+       */
+      width?: number;
     })
   | (LookupEventBase & { type: 'query'; peer: Contact; hop: number; bytes: number })
   | (LookupEventBase & {

@@ -286,6 +286,7 @@ export class Lookup implements AsyncIterable<LookupEvent> {
         seeds: this.sorted.map(contactOf),
       };
       if (p.protocol !== undefined) e.protocol = p.protocol;
+      if (this.width > p.k) e.width = this.width;
       this.push(e);
     }
     if (p.signal?.aborted) {

@@ -60,7 +60,9 @@ function encodeLookupEvent(e: LookupEvent, t: BatchTables): WireLookupEvent {
   const l = t.lookup(e.lookupId);
   switch (e.type) {
     case 'started':
-      return ['s', l, e.at, e.kind, e.target, e.self, e.k, e.alpha, e.rpcTimeoutMs, e.lookupTimeoutMs ?? null, t.contactList(e.seeds), e.protocol ?? null];
+      return e.width === undefined
+        ? ['s', l, e.at, e.kind, e.target, e.self, e.k, e.alpha, e.rpcTimeoutMs, e.lookupTimeoutMs ?? null, t.contactList(e.seeds), e.protocol ?? null]
+        : ['s', l, e.at, e.kind, e.target, e.self, e.k, e.alpha, e.rpcTimeoutMs, e.lookupTimeoutMs ?? null, t.contactList(e.seeds), e.protocol ?? null, e.width];
     case 'query':
       return ['q', l, e.at, t.contact(e.peer), e.hop, e.bytes];
     case 'response':
@@ -128,7 +130,7 @@ function decodeLookupEvent(e: WireLookupEvent, contacts: readonly Contact[], loo
   const list = (is: readonly number[]): Contact[] => is.map(contact);
   switch (e[0]) {
     case 's': {
-      const [, , , kind, target, self, k, alpha, rpcTimeoutMs, lookupTimeoutMs, seeds, protocol] = e;
+      const [, , , kind, target, self, k, alpha, rpcTimeoutMs, lookupTimeoutMs, seeds, protocol, width] = e;
       return {
         type: 'started',
         lookupId,
@@ -142,6 +144,7 @@ function decodeLookupEvent(e: WireLookupEvent, contacts: readonly Contact[], loo
         ...(lookupTimeoutMs !== null ? { lookupTimeoutMs } : {}),
         seeds: list(seeds),
         ...(protocol !== null ? { protocol } : {}),
+        ...(width !== undefined ? { width } : {}),
       };
     }
     case 'q':

@@ -335,8 +335,12 @@ export type TraceEvent = DistributiveOmit<LookupEvent, 'lookupId' | 'at'> & { t:
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export const TRACE_FORMAT = 'kadtrace';
-/** 2: traces record the network's protocol (and ids may be 40 hex characters); version 1 files are read as kadscope's. */
-export const TRACE_VERSION = 2;
+/**
+ * 3: a lookup wider than k records its width (params.width, and on its 'started' event); 2: traces
+ * record the network's protocol (and ids may be 40 hex characters). Version 1 files are read as
+ * kadscope's, and 1 and 2 as lookups k wide.
+ */
+export const TRACE_VERSION = 3;
 
 export interface TraceSummary {
   reason: LookupTermination | null;
@@ -361,8 +365,11 @@ export interface Trace {
   self: string;
   target: string;
   kind: LookupKind;
-  /** lookupTimeoutMs: the whole lookup's deadline (absent in traces from before it was recorded). */
-  params: { k: number; alpha: number; rpcTimeoutMs: number; lookupTimeoutMs?: number };
+  /**
+   * lookupTimeoutMs: the whole lookup's deadline (absent in traces from before it was recorded).
+   * width: the live candidates that had to answer before it ended, when more than k (absent: k).
+   */
+  params: { k: number; alpha: number; rpcTimeoutMs: number; lookupTimeoutMs?: number; width?: number };
   events: TraceEvent[];
   summary: TraceSummary;
   /** 'live' when recorded by this process, 'imported' when loaded from a file. */
@@ -804,7 +811,7 @@ void everyEventTypeListed;
 // `lookups`, and a lookup event is a tuple that refers to them by index. The client expands it back
 // into the same LookupEvents, so the views see what they always saw.
 //
-//   ['s', lookup, at, kind, target, self, k, alpha, rpcTimeoutMs, lookupTimeoutMs | null, seeds, protocol | null]   started
+//   ['s', lookup, at, kind, target, self, k, alpha, rpcTimeoutMs, lookupTimeoutMs | null, seeds, protocol | null, width?]   started
 //   ['q', lookup, at, peer, hop, bytes]                                                                              query
 //   ['r', lookup, at, peer, hop, rttMs, bytes, nodes, hasValue | null, peerCount | null]                            response
 //   ['t', lookup, at, peer, hop, afterMs]                                                                            timeout
@@ -812,6 +819,7 @@ void everyEventTypeListed;
 //   ['d', lookup, at, reason, closest, hops, messages, durationMs, timeToClosestMs]                                  done
 //
 // lookup: index into `lookups`; peer: index into `contacts`; seeds, nodes, closest: arrays of such indices.
+// width?: only when the lookup's width is more than k (a host from before it was sent leaves it out).
 
 /** Largest batch a client accepts: the batcher's MAX_BATCH_EVENTS, with room; contacts at most k per event. */
 export const MAX_WIRE_BATCH_EVENTS = 4096;
@@ -826,7 +834,7 @@ const wireText = z.string().max(MAX_WIRE_STRING);
 
 /** The compact lookup events by their tag: tuples, validated element by element. */
 export const WIRE_LOOKUP_EVENTS = {
-  s: z.tuple([z.literal('s'), wireIndex, wireNum, wireText, wireText, wireText, wireNum, wireNum, wireNum, wireNum.nullable(), wireRefs, wireText.nullable()]),
+  s: z.tuple([z.literal('s'), wireIndex, wireNum, wireText, wireText, wireText, wireNum, wireNum, wireNum, wireNum.nullable(), wireRefs, wireText.nullable(), wireNum.optional()]),
   q: z.tuple([z.literal('q'), wireIndex, wireNum, wireIndex, wireNum, wireNum]),
   r: z.tuple([z.literal('r'), wireIndex, wireNum, wireIndex, wireNum, wireNum, wireNum, wireRefs, z.boolean().nullable(), wireNum.nullable()]),
   t: z.tuple([z.literal('t'), wireIndex, wireNum, wireIndex, wireNum, wireNum]),

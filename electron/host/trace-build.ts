@@ -26,6 +26,7 @@ export function toTraceEvent(e: LookupEvent, startedAt: number): TraceEvent {
           ? { t, type: 'started', kind, target, self, k, alpha, rpcTimeoutMs, lookupTimeoutMs, seeds }
           : { t, type: 'started', kind, target, self, k, alpha, rpcTimeoutMs, seeds };
       if (e.protocol !== undefined) s.protocol = e.protocol;
+      if (e.width !== undefined) s.width = e.width;
       return s;
     }
     case 'query':
@@ -49,6 +50,7 @@ export function toTraceEvent(e: LookupEvent, startedAt: number): TraceEvent {
 export function startTrace(e: StartedEvent): Trace {
   const params: Trace['params'] = { k: e.k, alpha: e.alpha, rpcTimeoutMs: e.rpcTimeoutMs };
   if (e.lookupTimeoutMs !== undefined) params.lookupTimeoutMs = e.lookupTimeoutMs;
+  if (e.width !== undefined) params.width = e.width;
   return {
     format: TRACE_FORMAT,
     version: TRACE_VERSION,

@@ -1,4 +1,4 @@
-// The lookup trace file format (`.kadtrace.json`, version 2; version 1 files are migrated on load): a zod schema that validates a trace on
+// The lookup trace file format (`.kadtrace.json`, version 3; version 1 and 2 files are migrated on load): a zod schema that validates a trace on
 // load and names the offending field. No Node imports: the renderer validates opened files with it
 // too. The TypeScript shape is `Trace` in contract.ts; this schema is checked against it below.
 import { z } from 'zod';
@@ -32,6 +32,7 @@ const traceEvent = z.discriminatedUnion('type', [
     lookupTimeoutMs: ms.optional(),
     seeds: z.array(contact).max(MAX_CONTACTS),
     protocol: protocolName.optional(),
+    width: count.optional(),
   }),
   z.strictObject({ ...t, type: z.literal('query'), peer: contact, hop: count, bytes: count }),
   z.strictObject({
@@ -80,7 +81,7 @@ const traceSchema = z.strictObject({
   self: hexId,
   target: hexId,
   kind,
-  params: z.strictObject({ k: count, alpha: count, rpcTimeoutMs: ms, lookupTimeoutMs: ms.optional() }),
+  params: z.strictObject({ k: count, alpha: count, rpcTimeoutMs: ms, lookupTimeoutMs: ms.optional(), width: count.optional() }),
   events: z.array(traceEvent).max(MAX_TRACE_EVENTS, { error: `at most ${MAX_TRACE_EVENTS} events` }),
   summary,
   origin: z.enum(['live', 'imported']),
@@ -134,12 +135,14 @@ export function parseTrace(text: string): Result<Trace> {
 }
 
 /**
- * An older file as the current version: version 1 had no protocol (every trace was kadscope's).
- * Anything else is returned as it is, for the schema to judge.
+ * An older file as the current version: version 1 had no protocol (every trace was kadscope's);
+ * versions 1 and 2 had no width (every lookup was k wide, which an absent width says). Anything
+ * else is returned as it is, for the schema to judge.
  */
 export function migrateTrace(raw: unknown): unknown {
   const head = raw as { version?: unknown; protocol?: unknown };
   if (head.version === 1 && head.protocol === undefined) return { ...(raw as object), version: TRACE_VERSION, protocol: 'kadscope' };
+  if (head.version === 2) return { ...(raw as object), version: TRACE_VERSION };
   return raw;
 }
 

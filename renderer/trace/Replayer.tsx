@@ -135,8 +135,12 @@ export function Replayer({ trace }: { trace: Trace }): ReactElement {
           from {fromUs ? 'this node' : <>node <Id id={trace.self} /> {ourId !== null && '(another node)'}</>}
         </span>
         <span>started {formatClock(trace.startedAt)}</span>
-        <span>
-          k {p.k} · alpha {p.alpha} · RPC timeout {formatDuration(p.rpcTimeoutMs)}
+        <span data-testid="replay-params">
+          k {p.k}
+          {p.width !== undefined && (
+            <span title={`the lookup ended once the ${p.width} closest live nodes it knew had answered, and returned the ${p.k} closest`}> · waits for {p.width}</span>
+          )}{' '}
+          · alpha {p.alpha} · RPC timeout {formatDuration(p.rpcTimeoutMs)}
           {p.lookupTimeoutMs !== undefined && ` · deadline ${formatDuration(p.lookupTimeoutMs)}`}
         </span>
         {trace.truncated && <span className="c-warn">events past the limit were dropped; the figures still count them</span>}

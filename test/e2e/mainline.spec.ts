@@ -64,6 +64,12 @@ test('the app on a Mainline testnet: the header names the network, the graph and
   const titles = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('title') ?? ''));
   for (const t of titles) expect(t.split('\n')[0]).toMatch(/^[0-9a-f]{40}$/);
   await page.screenshot({ path: join(SCREENSHOT_DIR, '31-mainline-lookup-light.png') });
+
+  // Its trace says how wide it ran: 2k (16) had to answer, k (8) are the result.
+  await detail.getByTestId('replay-lookup').click();
+  await expect(page.getByTestId('view-traces')).toBeVisible();
+  await expect(page.getByTestId('replay-params')).toContainText('k 8 · waits for 16 · alpha 3');
+  await page.screenshot({ path: join(SCREENSHOT_DIR, '36-mainline-trace-light.png') });
 });
 
 test('a BEP 44 value stored and fetched through Records: its key is SHA-1 of the bencoded value; the counter counts bencoded bytes; Fetch it carries a salt', async ({ app: page }) => {

@@ -122,12 +122,14 @@ test('run a lookup, save its trace, reload, open the file, replay to the end: th
   await expect(row).toHaveAttribute('data-origin', 'live');
   const id = (await row.getAttribute('data-id'))!;
   await expect(page.getByTestId('replay-origin')).toHaveText('recorded here');
+  // kadscope's lookups are k wide: no width is shown.
+  await expect(page.getByTestId('replay-params')).toHaveText(/^k 20 · alpha 3 · RPC timeout/);
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-trace').click()]);
   expect(download.suggestedFilename()).toMatch(new RegExp(`^find-node-${target.slice(0, 8)}-\\d{8}-\\d{6}\\.kadtrace\\.json$`));
   const file = testInfo.outputPath(download.suggestedFilename());
   await download.saveAs(file);
   const saved = parseTrace(readFileSync(file, 'utf8'));
-  expect(saved.ok && saved.value).toMatchObject({ format: 'kadtrace', version: 2, protocol: 'kadscope', id, target, kind: 'find-node' });
+  expect(saved.ok && saved.value).toMatchObject({ format: 'kadtrace', version: 3, protocol: 'kadscope', id, target, kind: 'find-node' });
 
   // A fresh page: open the file as a person would, through the file picker.
   await page.reload();
@@ -229,12 +231,12 @@ test('traces from another machine: dropped files open, every peer it met is draw
   corrupt.events[2].peer!.port = 'x';
   await dropFiles(page, [
     { name: 'corrupt.kadtrace.json', text: JSON.stringify(corrupt) },
-    { name: 'newer.kadtrace.json', text: JSON.stringify({ ...a, version: 3 }) },
+    { name: 'newer.kadtrace.json', text: JSON.stringify({ ...a, version: 4 }) },
     { name: 'package.json', text: '{"name":"not a trace"}' },
   ]);
   const status = page.getByTestId('open-status');
   await expect(status).toContainText('Could not open corrupt.kadtrace.json: INVALID_ARGUMENT invalid trace: events.2.peer.port: event 3 (a "query" event), field peer › port: should be a number, but it is the text "x"');
-  await expect(status).toContainText('Could not open newer.kadtrace.json: INVALID_ARGUMENT this trace was written by a newer kadscope (format version 3); this one reads version 2');
+  await expect(status).toContainText('Could not open newer.kadtrace.json: INVALID_ARGUMENT this trace was written by a newer kadscope (format version 4); this one reads version 3');
   await expect(status).toContainText('Could not open package.json: INVALID_ARGUMENT not a trace file: format is undefined, expected "kadtrace"');
   await shot(page, '05-open-errors-light');
 

@@ -208,7 +208,7 @@ export function contractSuite(name: string, makeHarness: () => Promise<Harness>)
       expect(['converged', 'exhausted']).toContain(r.reason);
       expect(r.lookupId).not.toBeNull();
       const trace = unwrap(await c.traceGet({ id: r.lookupId! }));
-      expect(trace).toMatchObject({ format: 'kadtrace', version: 2, protocol: 'kadscope', target, kind: 'find-node', origin: 'live', truncated: false });
+      expect(trace).toMatchObject({ format: 'kadtrace', version: 3, protocol: 'kadscope', target, kind: 'find-node', origin: 'live', truncated: false });
       expect(trace.events[0].type).toBe('started');
       expect(trace.events.at(-1)?.type).toBe('done');
       expect(trace.summary.messages).toBe(r.messages);
@@ -224,8 +224,8 @@ export function contractSuite(name: string, makeHarness: () => Promise<Harness>)
       const bad = await c.traceImport({ json: JSON.stringify(corrupt) });
       expect(bad).toMatchObject({ ok: false, code: 'INVALID_ARGUMENT' });
       if (!bad.ok) expect(bad.message).toMatch(/events\.1\.peer\.port/);
-      const newer = await c.traceImport({ json: JSON.stringify({ ...trace, version: 3 }) });
-      if (!newer.ok) expect(newer.message).toMatch(/newer kadscope \(format version 3\)/);
+      const newer = await c.traceImport({ json: JSON.stringify({ ...trace, version: 4 }) });
+      if (!newer.ok) expect(newer.message).toMatch(/newer kadscope \(format version 4\)/);
       expect(newer.ok).toBe(false);
       expect(await c.traceGet({ id: 'nope' })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
     });

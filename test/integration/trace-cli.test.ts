@@ -35,7 +35,7 @@ describe('kadscope lookup --trace / trace show', () => {
     const parsed = parseTrace(await readFile(file, 'utf8'));
     if (!parsed.ok) throw new Error(parsed.message);
     const trace = parsed.value;
-    expect(trace).toMatchObject({ format: 'kadtrace', version: 2, protocol: 'kadscope', target: TARGET, kind: 'find-node', origin: 'live' });
+    expect(trace).toMatchObject({ format: 'kadtrace', version: 3, protocol: 'kadscope', target: TARGET, kind: 'find-node', origin: 'live' });
     expect(trace.summary).toMatchObject({ reason: done.reason, hops: done.hops, messages: done.messages, closest: done.closest });
     const queries = trace.events.filter((e) => e.type === 'query');
     expect(queries).toHaveLength(done.messages);
@@ -82,8 +82,8 @@ describe('kadscope lookup --trace / trace show', () => {
     expect(await cli('trace', 'show', corrupt)).toEqual({ code: 2, out: [], err: [`kadscope: ${corrupt}: invalid trace: events.1.peer.port: event 2 (a "query" event), field peer › port: should be a number, but it is the text "x"`] });
 
     const newer = join(dir, 'newer.kadtrace.json');
-    await writeFile(newer, JSON.stringify({ ...t, version: 3 }));
-    expect((await cli('trace', 'show', newer)).err).toEqual([`kadscope: ${newer}: this trace was written by a newer kadscope (format version 3); this one reads version 2`]);
+    await writeFile(newer, JSON.stringify({ ...t, version: 4 }));
+    expect((await cli('trace', 'show', newer)).err).toEqual([`kadscope: ${newer}: this trace was written by a newer kadscope (format version 4); this one reads version 3`]);
 
     const foreign = join(dir, 'package.json');
     await writeFile(foreign, '{"name":"x"}');

@@ -23,7 +23,7 @@ async function traceOf(id: string | null): Promise<Trace> {
 
 /** What every recorded trace must hold, whatever the operation. */
 function expectComplete(t: Trace, selfId: string): void {
-  expect(t).toMatchObject({ format: 'kadtrace', version: 2, protocol: 'kadscope', self: selfId, origin: 'live', truncated: false });
+  expect(t).toMatchObject({ format: 'kadtrace', version: 3, protocol: 'kadscope', self: selfId, origin: 'live', truncated: false });
   expect(t.params).toEqual({ k: 20, alpha: 3, rpcTimeoutMs: expect.any(Number), lookupTimeoutMs: expect.any(Number) });
   expect(t.events[0]).toMatchObject({ type: 'started', t: 0, target: t.target, kind: t.kind });
   const done = t.events.at(-1);

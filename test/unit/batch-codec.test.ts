@@ -36,6 +36,7 @@ function randomBatch(seed: number, events: number): EventBatch {
           k: 20, alpha: 3, rpcTimeoutMs: 2000, seeds: contacts(int(21)),
           ...(rand() < 0.5 ? { lookupTimeoutMs: 30_000 } : {}),
           ...(rand() < 0.5 ? { protocol: pick(['kadscope', 'mainline', 'hyperdht']) } : {}),
+          ...(rand() < 0.5 ? { width: 40 } : {}),
         };
         break;
       case 1:
@@ -99,6 +100,23 @@ describe('event batch codec', () => {
     const plain = JSON.stringify({ type: 'batch', ...batch }).length;
     const compact = JSON.stringify({ type: 'batch', ...wire }).length;
     expect(compact).toBeLessThan(plain / 4);
+  });
+
+  it("sends a lookup's width only when it has one, and reads a host's started event without it", () => {
+    const started = (width?: number): LookupEvent => ({
+      type: 'started', lookupId: 'L', at: 5, kind: 'find-node', target: 'a'.repeat(64), self: 'b'.repeat(64), k: 20, alpha: 3, rpcTimeoutMs: 2000, seeds: [],
+      ...(width !== undefined ? { width } : {}),
+    });
+    const wide = encodeBatch({ seq: 1, resync: false, events: [{ type: 'lookup', event: started(40) }] });
+    const plain = encodeBatch({ seq: 2, resync: false, events: [{ type: 'lookup', event: started() }] });
+    expect((wide.events[0] as unknown[]).length).toBe(13);
+    expect((wide.events[0] as unknown[])[12]).toBe(40);
+    // A host from before widths were sent writes the 12 elements; that reads as a k-wide lookup.
+    expect((plain.events[0] as unknown[]).length).toBe(12);
+    const r = decodeBatch(overTheWire(plain));
+    expect(r.ok && r.value.events[0]).toStrictEqual({ type: 'lookup', event: started() });
+    const w = decodeBatch(overTheWire(wide));
+    expect(w.ok && w.value.events[0]).toStrictEqual({ type: 'lookup', event: started(40) });
   });
 
   it('keeps an empty batch and a resync marker as they are', () => {

@@ -194,6 +194,8 @@ describe('lookup: width (lookupWidth)', () => {
     expect(done.reason).toBe('converged');
     expect(done.closest.map((c) => t.name(c.id))).toEqual(['P1', 'P2', 'P3', 'P4']);
     expect(ofType(events, 'query').map((q) => t.name(q.peer.id)).sort()).toEqual(['P1', 'P2', 'P3', 'P4']);
+    // k wide: the 'started' event (and so the trace) says nothing of a width.
+    expect('width' in ofType(events, 'started')[0]).toBe(false);
   });
 
   it('a wider lookup also asks the next nearest, meets the hidden node through them, and still returns the k closest', async () => {
@@ -208,6 +210,8 @@ describe('lookup: width (lookupWidth)', () => {
     expect(ofType(events, 'query').map((q) => t.name(q.peer.id)).sort()).toEqual(['P1', 'P2', 'P3', 'P4', 'Q1', 'Q2', 'Q3', 'X']);
     expect(done.messages).toBe(8);
     expect(maxOutstanding(events)).toBeLessThanOrEqual(2);
+    // Its 'started' event says how wide it runs, for the trace and the views.
+    expect(ofType(events, 'started')[0]).toMatchObject({ k: 4, width: 8 });
   });
 });
 

@@ -113,7 +113,7 @@ describe('a recorded trace', () => {
     // Plain JSON that reads well: header first, one event per line.
     const lines = text.split('\n');
     expect(lines[1]).toBe('  "format": "kadtrace",');
-    expect(lines[2]).toBe('  "version": 2,');
+    expect(lines[2]).toBe('  "version": 3,');
     expect(lines.filter((l) => l.startsWith('    {"t":')).length).toBe(trace.events.length);
     const loaded = parseTrace(text);
     expect(loaded.ok && JSON.parse(serializeTrace(loaded.value))).toEqual(trace);
@@ -145,6 +145,33 @@ describe('a recorded trace', () => {
 });
 
 type Mutate = (t: Record<string, unknown> & { events: Array<Record<string, unknown>> }) => unknown;
+
+describe("a lookup's width in a trace (format version 3)", () => {
+  it('a lookup wider than k records its width; one k wide records none; a version 2 file opens as k wide', async () => {
+    const { trace } = await recorded();
+    expect(trace.version).toBe(3);
+    expect(trace.params.width).toBeUndefined();
+    expect('width' in trace.events[0]).toBe(false);
+    const r2 = parseTrace(JSON.stringify({ ...trace, version: 2 }));
+    expect(r2.ok && r2.value).toEqual(trace);
+    const wide = JSON.parse(JSON.stringify(trace)) as typeof trace;
+    wide.params.width = 40;
+    (wide.events[0] as { width?: number }).width = 40;
+    const r3 = parseTrace(JSON.stringify(wide));
+    expect(r3.ok && r3.value.params.width).toBe(40);
+    // Not a count: named.
+    const bad = parseTrace(JSON.stringify({ ...wide, params: { ...wide.params, width: -1 } }));
+    expect(!bad.ok && bad.message).toMatch(/params\.width/);
+  });
+
+  it('the trace of a HyperDHT lookup records the width it ran at (2k)', () => {
+    const started: LookupEvent = { type: 'started', lookupId: 'L', at: 10, kind: 'find-node', target: 'a'.repeat(64), self: 'b'.repeat(64), k: 20, alpha: 3, rpcTimeoutMs: 1000, seeds: [], protocol: 'hyperdht', width: 40 };
+    const trace = startTrace(started);
+    expect(trace.params).toMatchObject({ k: 20, width: 40 });
+    expect(trace.events[0]).toMatchObject({ type: 'started', k: 20, width: 40 });
+    expect(parseTrace(JSON.stringify(trace))).toEqual({ ok: true, value: trace });
+  });
+});
 
 describe('the protocol in a trace (format version 2)', () => {
   it('a trace records its network\'s protocol; a version 1 file (no protocol) still opens, as kadscope\'s', async () => {
@@ -202,8 +229,8 @@ describe('loading rejects corruption with a message naming the field', () => {
 
   it('says when a file comes from a newer kadscope', async () => {
     const { trace } = await recorded();
-    const r = parseTrace(JSON.stringify({ ...trace, version: 3, somethingNew: [] }));
-    expect(r).toEqual({ ok: false, code: 'INVALID_ARGUMENT', message: 'this trace was written by a newer kadscope (format version 3); this one reads version 2' });
+    const r = parseTrace(JSON.stringify({ ...trace, version: 4, somethingNew: [] }));
+    expect(r).toEqual({ ok: false, code: 'INVALID_ARGUMENT', message: 'this trace was written by a newer kadscope (format version 4); this one reads version 3' });
   });
 
   it('refuses a file over the size limit before parsing it', () => {

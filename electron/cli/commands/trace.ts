@@ -62,7 +62,7 @@ export function renderTrace(trace: Trace, options: { width?: number } = {}): str
   const timeouts = `RPC timeout ${p.rpcTimeoutMs} ms${p.lookupTimeoutMs !== undefined ? `, deadline ${formatMs(p.lookupTimeoutMs)}` : ''}`;
   const out: string[] = [
     `${trace.kind} ${trace.target}`,
-    `from ${trace.self} · k ${p.k}, alpha ${p.alpha}, ${timeouts} · started ${formatStart(trace.startedAt)}${trace.origin === 'imported' ? ' · imported' : ''}`,
+    `from ${trace.self} · k ${p.k}${p.width !== undefined ? ` (waits for ${p.width})` : ''}, alpha ${p.alpha}, ${timeouts} · started ${formatStart(trace.startedAt)}${trace.origin === 'imported' ? ' · imported' : ''}`,
     '',
   ];
   const numW = Math.max(2, String(rpcs.length).length);
