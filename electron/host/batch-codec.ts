@@ -60,9 +60,8 @@ function encodeLookupEvent(e: LookupEvent, t: BatchTables): WireLookupEvent {
   const l = t.lookup(e.lookupId);
   switch (e.type) {
     case 'started':
-      return e.width === undefined
-        ? ['s', l, e.at, e.kind, e.target, e.self, e.k, e.alpha, e.rpcTimeoutMs, e.lookupTimeoutMs ?? null, t.contactList(e.seeds), e.protocol ?? null]
-        : ['s', l, e.at, e.kind, e.target, e.self, e.k, e.alpha, e.rpcTimeoutMs, e.lookupTimeoutMs ?? null, t.contactList(e.seeds), e.protocol ?? null, e.width];
+      // The width only when there is one: a 12-element tuple is what hosts before it sent.
+      return ['s', l, e.at, e.kind, e.target, e.self, e.k, e.alpha, e.rpcTimeoutMs, e.lookupTimeoutMs ?? null, t.contactList(e.seeds), e.protocol ?? null, ...(e.width === undefined ? ([] as const) : ([e.width] as const))];
     case 'query':
       return ['q', l, e.at, t.contact(e.peer), e.hop, e.bytes];
     case 'response':

@@ -48,8 +48,9 @@ interface Held {
   index: Map<Contact, number> | null;
 }
 
-function held(trace: Trace): Held {
-  return { trace, tape: null, used: 0, pending: 0, objects: [], contacts: [], index: new Map() };
+/** A trace's holder: `live` for a lookup still running (its contacts are indexed until 'done'). */
+function held(trace: Trace, live: boolean): Held {
+  return { trace, tape: null, used: 0, pending: 0, objects: [], contacts: [], index: live ? new Map() : null };
 }
 
 export interface TraceRecorderOptions {
@@ -73,7 +74,7 @@ export class TraceRecorder {
 
   ingest(e: LookupEvent): void {
     if (e.type === 'started') {
-      this.insert(held(startTrace(e)));
+      this.insert(held(startTrace(e), true));
       return;
     }
     const h = this.traces.get(e.lookupId);
@@ -102,9 +103,7 @@ export class TraceRecorder {
   import(trace: Trace): TraceListItem {
     const copy: Trace = { ...trace, origin: 'imported' };
     this.traces.delete(copy.id);
-    const h = held(copy);
-    h.index = null;
-    this.insert(h);
+    this.insert(held(copy, false));
     return listItem(copy);
   }
 
@@ -153,6 +152,17 @@ function room(h: Held, bytes: number): DataView {
   return grown;
 }
 
+/** Bytes of the head every query, response and timeout starts with: code, at, peer, hop. */
+const HEAD = 17;
+
+/** Writes an event's head at `at` on the tape. */
+function writeHead(h: Held, tape: DataView, at: number, code: number, e: { at: number; peer: Contact; hop: number }): void {
+  tape.setUint8(at, code);
+  tape.setFloat64(at + 1, e.at, true);
+  tape.setUint32(at + 9, contactIndex(h, e.peer), true);
+  tape.setUint32(at + 13, e.hop, true);
+}
+
 /** Puts a kept event on the trace's tape. */
 function record(h: Held, e: LookupEvent): void {
   h.pending++;
@@ -160,13 +170,10 @@ function record(h: Held, e: LookupEvent): void {
   switch (e.type) {
     case 'query': {
       if (!isU32(e.hop) || !isU32(e.bytes)) break;
-      const tape = room(h, 21);
-      tape.setUint8(at, QUERY);
-      tape.setFloat64(at + 1, e.at, true);
-      tape.setUint32(at + 9, contactIndex(h, e.peer), true);
-      tape.setUint32(at + 13, e.hop, true);
-      tape.setUint32(at + 17, e.bytes, true);
-      h.used = at + 21;
+      const tape = room(h, HEAD + 4);
+      writeHead(h, tape, at, QUERY, e);
+      tape.setUint32(at + HEAD, e.bytes, true);
+      h.used = at + HEAD + 4;
       return;
     }
     case 'response': {
@@ -176,11 +183,8 @@ function record(h: Held, e: LookupEvent): void {
       const nodes = e.nodes;
       const n = nodes.length;
       const tape = room(h, 38 + 4 * n);
-      tape.setUint8(at, RESPONSE);
-      tape.setFloat64(at + 1, e.at, true);
-      tape.setUint32(at + 9, contactIndex(h, e.peer), true);
-      tape.setUint32(at + 13, e.hop, true);
-      tape.setFloat64(at + 17, e.rttMs, true);
+      writeHead(h, tape, at, RESPONSE, e);
+      tape.setFloat64(at + HEAD, e.rttMs, true);
       tape.setUint32(at + 25, e.bytes, true);
       tape.setUint8(at + 29, e.hasValue === undefined ? ABSENT : e.hasValue ? 1 : 0);
       tape.setUint32(at + 30, peerCount, true);
@@ -192,13 +196,10 @@ function record(h: Held, e: LookupEvent): void {
     }
     case 'timeout': {
       if (!isU32(e.hop)) break;
-      const tape = room(h, 25);
-      tape.setUint8(at, TIMEOUT);
-      tape.setFloat64(at + 1, e.at, true);
-      tape.setUint32(at + 9, contactIndex(h, e.peer), true);
-      tape.setUint32(at + 13, e.hop, true);
-      tape.setFloat64(at + 17, e.afterMs, true);
-      h.used = at + 25;
+      const tape = room(h, HEAD + 8);
+      writeHead(h, tape, at, TIMEOUT, e);
+      tape.setFloat64(at + HEAD, e.afterMs, true);
+      h.used = at + HEAD + 8;
       return;
     }
   }
@@ -216,16 +217,20 @@ function replay(h: Held, out: (e: LookupEvent) => void): void {
   let i = 0;
   while (tape !== null && i < used) {
     const code = tape.getUint8(i);
-    const peer = (): Contact => contacts[tape.getUint32(i + 9, true)];
     if (code === OBJECT) {
       out(objects[tape.getUint32(i + 1, true)]);
       i += 5;
-    } else if (code === QUERY) {
-      out({ type: 'query', lookupId, at: tape.getFloat64(i + 1, true), peer: peer(), hop: tape.getUint32(i + 13, true), bytes: tape.getUint32(i + 17, true) });
-      i += 21;
+      continue;
+    }
+    const at = tape.getFloat64(i + 1, true);
+    const peer = contacts[tape.getUint32(i + 9, true)];
+    const hop = tape.getUint32(i + 13, true);
+    if (code === QUERY) {
+      out({ type: 'query', lookupId, at, peer, hop, bytes: tape.getUint32(i + HEAD, true) });
+      i += HEAD + 4;
     } else if (code === TIMEOUT) {
-      out({ type: 'timeout', lookupId, at: tape.getFloat64(i + 1, true), peer: peer(), hop: tape.getUint32(i + 13, true), afterMs: tape.getFloat64(i + 17, true) });
-      i += 25;
+      out({ type: 'timeout', lookupId, at, peer, hop, afterMs: tape.getFloat64(i + HEAD, true) });
+      i += HEAD + 8;
     } else {
       const n = tape.getUint32(i + 34, true);
       const nodes = new Array<Contact>(n);
@@ -233,10 +238,10 @@ function replay(h: Held, out: (e: LookupEvent) => void): void {
       const e: Extract<LookupEvent, { type: 'response' }> = {
         type: 'response',
         lookupId,
-        at: tape.getFloat64(i + 1, true),
-        peer: peer(),
-        hop: tape.getUint32(i + 13, true),
-        rttMs: tape.getFloat64(i + 17, true),
+        at,
+        peer,
+        hop,
+        rttMs: tape.getFloat64(i + HEAD, true),
         bytes: tape.getUint32(i + 25, true),
         nodes,
       };
